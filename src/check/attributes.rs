@@ -1,0 +1,717 @@
+//! Attribute schemas of every block, and typing `name = value` against them.
+//!
+//! The schemas are data: the checker, `cdl explain` pages and the language server's
+//! completion and hover all read the same table.
+
+use std::collections::HashMap;
+
+use super::condition::{Condition, type_condition};
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Sink, did_you_mean};
+use crate::span::{Ident, Span};
+use crate::syntax::ast::{Attribute, Expr, ExprKind};
+use crate::syntax::literal::{duration_seconds, format_duration};
+
+/// What an attribute's value must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    String,
+    /// One shell command or a list of them.
+    Commands,
+    Strings,
+    /// A list of names (jobs, secrets, artifacts).
+    Names,
+    Duration,
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Bool,
+    Condition,
+    /// One of a fixed set of words.
+    Word(&'static [&'static str]),
+}
+
+impl Type {
+    /// The type in the user's words, for messages and hover.
+    pub fn describe(self) -> String {
+        match self {
+            Type::String => "a string".into(),
+            Type::Commands => "a command string or a list of them".into(),
+            Type::Strings => "a list of strings".into(),
+            Type::Names => "a list of names".into(),
+            Type::Duration => "a duration (`30s`, `10m`, `1h30m`)".into(),
+            Type::Integer { min, max } => format!("an integer from {min} to {max}"),
+            Type::Bool => "`true` or `false`".into(),
+            Type::Condition => "a condition (`branch == \"main\"`)".into(),
+            Type::Word(words) => format!(
+                "one of {}",
+                words
+                    .iter()
+                    .map(|w| format!("`{w}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+/// One attribute a block accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub name: &'static str,
+    pub ty: Type,
+    pub required: bool,
+    pub doc: &'static str,
+}
+
+const fn spec(name: &'static str, ty: Type, doc: &'static str) -> Spec {
+    Spec {
+        name,
+        ty,
+        required: false,
+        doc,
+    }
+}
+
+const fn required(name: &'static str, ty: Type, doc: &'static str) -> Spec {
+    Spec {
+        name,
+        ty,
+        required: true,
+        doc,
+    }
+}
+
+pub const RETRIES: Type = Type::Integer { min: 0, max: 10 };
+pub const KIND_ENVIRONMENT_WORDS: &[&str] = &["forbidden", "optional", "required"];
+
+pub const PIPELINE: &[Spec] = &[
+    spec(
+        "description",
+        Type::String,
+        "Shown by `cdl plan` and in exports.",
+    ),
+    spec(
+        "runner",
+        Type::String,
+        "Default machine label for exports (`ubuntu-latest`).",
+    ),
+    spec(
+        "image",
+        Type::String,
+        "Default container image for exports.",
+    ),
+];
+
+pub const KIND: &[Spec] = &[
+    spec(
+        "environment",
+        Type::Word(KIND_ENVIRONMENT_WORDS),
+        "Whether a test of this kind runs against a deployed environment (`on ENV`).",
+    ),
+    spec(
+        "timeout",
+        Type::Duration,
+        "Default timeout of a test of this kind.",
+    ),
+    spec(
+        "retries",
+        RETRIES,
+        "Default retries of a test of this kind.",
+    ),
+];
+
+pub const ENVIRONMENT: &[Spec] = &[
+    spec(
+        "url",
+        Type::String,
+        "Where the environment is reached; given to jobs as `CDL_ENV_URL`.",
+    ),
+    spec(
+        "concurrency",
+        Type::Integer { min: 1, max: 1000 },
+        "How many deploys to this environment may run at once.",
+    ),
+];
+
+pub const TRIGGER_PUSH: &[Spec] = &[spec(
+    "branches",
+    Type::Strings,
+    "Branch globs that start a run (all when absent).",
+)];
+pub const TRIGGER_PULL_REQUEST: &[Spec] = &[spec(
+    "branches",
+    Type::Strings,
+    "Target branch globs of the pull requests that start a run.",
+)];
+pub const TRIGGER_TAG: &[Spec] = &[spec(
+    "pattern",
+    Type::String,
+    "Tag glob that starts a run (`v*`).",
+)];
+pub const TRIGGER_SCHEDULE: &[Spec] = &[required(
+    "cron",
+    Type::String,
+    "Five-field cron expression, in UTC.",
+)];
+pub const TRIGGER_MANUAL: &[Spec] = &[];
+
+macro_rules! runnable {
+    ($($extra:expr),*) => {
+        &[
+            $($extra,)*
+            required("run", Type::Commands, "Shell commands, each run with `sh -e -c`."),
+            spec("secrets", Type::Names, "The pipeline's secrets this job receives, as environment variables."),
+            spec("timeout", Type::Duration, "The job is killed when it runs longer."),
+            spec("retries", RETRIES, "How many times a failed job is run again."),
+            spec("after", Type::Names, "Jobs and gates this job waits for (besides earlier stages)."),
+            spec("when", Type::Condition, "The job runs only when this holds; otherwise it is skipped."),
+            spec("uses", Type::Names, "Artifacts this job reads, as `CDL_ARTIFACT_<NAME>`."),
+            spec("allow_failure", Type::Bool, "A failure of this job does not fail the run or stop later jobs."),
+            spec("image", Type::String, "Container image for exports."),
+            spec("runner", Type::String, "Machine label for exports."),
+        ]
+    };
+}
+
+pub const JOB: &[Spec] = runnable!();
+pub const ARTIFACT: &[Spec] = runnable!(required(
+    "outputs",
+    Type::Strings,
+    "Paths or globs of the files the artifact is made of."
+));
+pub const GATE: &[Spec] = &[
+    required(
+        "approvers",
+        Type::Strings,
+        "People or groups who may approve.",
+    ),
+    spec(
+        "required",
+        Type::Integer { min: 1, max: 100 },
+        "How many distinct approvers must approve (default 1).",
+    ),
+    spec(
+        "message",
+        Type::String,
+        "The question shown to the approver.",
+    ),
+    spec(
+        "timeout",
+        Type::Duration,
+        "Rejects the gate when nobody decided in time.",
+    ),
+    spec(
+        "when",
+        Type::Condition,
+        "The gate applies only when this holds.",
+    ),
+    spec(
+        "after",
+        Type::Names,
+        "Jobs this gate waits for (besides earlier stages).",
+    ),
+];
+
+/// A typed attribute value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    String(String),
+    Strings(Vec<String>),
+    Names(Vec<Ident>),
+    Duration(u64),
+    Integer(i64),
+    Bool(bool),
+    Condition(Condition),
+    Word(String),
+}
+
+/// The attributes of one block, typed against its schema.
+pub struct Attributes {
+    values: HashMap<&'static str, (Value, Span)>,
+    spans: HashMap<&'static str, Span>,
+}
+
+impl Attributes {
+    /// Types every attribute of a block; reports unknown names (with a suggestion), duplicates
+    /// and type errors. `block` names the block in messages ("a gate").
+    pub fn read<'a>(
+        schema: &'static [Spec],
+        block: &str,
+        attributes: impl IntoIterator<Item = &'a Attribute>,
+        sink: &mut Sink,
+    ) -> Attributes {
+        let mut values = HashMap::new();
+        let mut spans: HashMap<&'static str, Span> = HashMap::new();
+        for attribute in attributes {
+            let name = attribute.name.name.as_str();
+            let Some(spec) = schema.iter().find(|s| s.name == name) else {
+                sink.push(unknown_attribute(&attribute.name, block, schema));
+                continue;
+            };
+            if let Some(first) = spans.get(spec.name) {
+                sink.push(
+                    Diagnostic::new(
+                        Code::DuplicateAttribute,
+                        attribute.name.span,
+                        format!("`{name}` is set twice in {block}"),
+                    )
+                    .label("set again here")
+                    .related(*first, "first set here")
+                    .help("remove one of them"),
+                );
+                continue;
+            }
+            spans.insert(spec.name, attribute.name.span);
+            if let Some(value) = type_value(spec, &attribute.value, sink) {
+                values.insert(spec.name, (value, attribute.value.span));
+            }
+        }
+        Attributes { values, spans }
+    }
+
+    /// Reports each required attribute that is absent, at `header`.
+    pub fn require(
+        &self,
+        schema: &[Spec],
+        block: &str,
+        header: Span,
+        sink: &mut Sink,
+        skip: &[&str],
+    ) {
+        for spec in schema
+            .iter()
+            .filter(|s| s.required && !skip.contains(&s.name))
+        {
+            if !self.spans.contains_key(spec.name) {
+                sink.push(
+                    Diagnostic::new(
+                        Code::MissingAttribute,
+                        header,
+                        format!("{block} is missing `{}`", spec.name),
+                    )
+                    .label(format!("needs `{}`", spec.name))
+                    .help(format!(
+                        "add `{} = …`: {}",
+                        spec.name,
+                        spec.ty.describe()
+                    )),
+                );
+            }
+        }
+    }
+
+    pub fn is_set(&self, name: &str) -> bool {
+        self.spans.contains_key(name)
+    }
+
+    /// Where the attribute's name was written, whether or not its value typed.
+    pub fn name_span(&self, name: &str) -> Option<Span> {
+        self.spans.get(name).copied()
+    }
+
+    pub fn value_span(&self, name: &str) -> Option<Span> {
+        self.values.get(name).map(|(_, span)| *span)
+    }
+
+    pub fn string(&self, name: &str) -> Option<String> {
+        match self.values.get(name) {
+            Some((Value::String(s), _)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn strings(&self, name: &str) -> Vec<String> {
+        match self.values.get(name) {
+            Some((Value::Strings(s), _)) => s.clone(),
+            Some((Value::String(s), _)) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn names(&self, name: &str) -> Vec<Ident> {
+        match self.values.get(name) {
+            Some((Value::Names(n), _)) => n.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn duration(&self, name: &str) -> Option<u64> {
+        match self.values.get(name) {
+            Some((Value::Duration(d), _)) => Some(*d),
+            _ => None,
+        }
+    }
+
+    pub fn integer(&self, name: &str) -> Option<i64> {
+        match self.values.get(name) {
+            Some((Value::Integer(n), _)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, name: &str) -> Option<bool> {
+        match self.values.get(name) {
+            Some((Value::Bool(b), _)) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn condition(&self, name: &str) -> Option<Condition> {
+        match self.values.get(name) {
+            Some((Value::Condition(c), _)) => Some(c.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn word(&self, name: &str) -> Option<String> {
+        match self.values.get(name) {
+            Some((Value::Word(w), _)) => Some(w.clone()),
+            _ => None,
+        }
+    }
+}
+
+fn unknown_attribute(name: &Ident, block: &str, schema: &[Spec]) -> Diagnostic {
+    let help = did_you_mean(&name.name, schema.iter().map(|s| s.name)).unwrap_or_else(|| {
+        if schema.is_empty() {
+            format!("{block} takes no attributes")
+        } else {
+            format!(
+                "{block} takes {}",
+                schema
+                    .iter()
+                    .map(|s| format!("`{}`", s.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    });
+    Diagnostic::new(
+        Code::UnknownAttribute,
+        name.span,
+        format!("{block} has no attribute `{}`", name.name),
+    )
+    .label("unknown attribute")
+    .help(help)
+}
+
+fn type_value(spec: &Spec, expr: &Expr, sink: &mut Sink) -> Option<Value> {
+    if matches!(expr.kind, ExprKind::Invalid) {
+        return None;
+    }
+    let mismatch = |sink: &mut Sink, help: Option<String>| {
+        sink.push(
+            Diagnostic::new(
+                Code::AttributeType,
+                expr.span,
+                format!(
+                    "`{}` expects {}, found {}",
+                    spec.name,
+                    spec.ty.describe(),
+                    expr.kind.describe()
+                ),
+            )
+            .label(format!("expected {}", spec.ty.describe()))
+            .maybe_help(help),
+        );
+        None
+    };
+    match (spec.ty, &expr.kind) {
+        (Type::String, ExprKind::String(s)) => Some(Value::String(s.clone())),
+        (Type::Commands, ExprKind::String(s)) => Some(Value::Strings(vec![s.clone()])),
+        (Type::Commands | Type::Strings, ExprKind::List(items)) => {
+            let mut out = Vec::new();
+            for item in items {
+                match &item.kind {
+                    ExprKind::String(s) => out.push(s.clone()),
+                    ExprKind::Invalid => return None,
+                    other => {
+                        let help = matches!(other, ExprKind::Ident(_))
+                            .then(|| format!("quote it: \"{}\"", slice_ident(item)));
+                        sink.push(
+                            Diagnostic::new(
+                                Code::AttributeType,
+                                item.span,
+                                format!(
+                                    "`{}` expects a list of strings, found {} in it",
+                                    spec.name,
+                                    other.describe()
+                                ),
+                            )
+                            .label("expected a string")
+                            .maybe_help(help),
+                        );
+                        return None;
+                    }
+                }
+            }
+            Some(Value::Strings(out))
+        }
+        (Type::Strings, ExprKind::String(s)) => {
+            mismatch(sink, Some(format!("put it in a list: [{s:?}]")))
+        }
+        (Type::Names, ExprKind::List(items)) => {
+            let mut out = Vec::new();
+            for item in items {
+                match &item.kind {
+                    ExprKind::Ident(name) => out.push(Ident {
+                        name: name.clone(),
+                        span: item.span,
+                    }),
+                    ExprKind::Invalid => return None,
+                    other => {
+                        let help = match other {
+                            ExprKind::String(s) => Some(format!("write names without quotes: {s}")),
+                            _ => None,
+                        };
+                        sink.push(
+                            Diagnostic::new(
+                                Code::AttributeType,
+                                item.span,
+                                format!(
+                                    "`{}` expects a list of names, found {} in it",
+                                    spec.name,
+                                    other.describe()
+                                ),
+                            )
+                            .label("expected a name")
+                            .maybe_help(help),
+                        );
+                        return None;
+                    }
+                }
+            }
+            Some(Value::Names(out))
+        }
+        (Type::Names, ExprKind::Ident(name)) => {
+            mismatch(sink, Some(format!("put it in a list: [{name}]")))
+        }
+        (Type::Duration, ExprKind::Duration(seconds)) => Some(Value::Duration(*seconds)),
+        (Type::Duration, ExprKind::String(s)) => {
+            let help = match duration_seconds(s.trim()) {
+                Some(seconds) if !s.trim().is_empty() => {
+                    format!(
+                        "write the duration without quotes: `{} = {}`",
+                        spec.name,
+                        format_duration(seconds)
+                    )
+                }
+                _ => format!(
+                    "write a duration without quotes, like `{} = 10m` or `1h30m`",
+                    spec.name
+                ),
+            };
+            mismatch(sink, Some(help))
+        }
+        (Type::Duration, ExprKind::Integer(n)) => mismatch(
+            sink,
+            Some(format!("give the unit: `{} = {n}s` or `{n}m`", spec.name)),
+        ),
+        (Type::Integer { min, max }, ExprKind::Integer(n)) => {
+            if (min..=max).contains(n) {
+                Some(Value::Integer(*n))
+            } else {
+                sink.push(
+                    Diagnostic::new(
+                        Code::OutOfRange,
+                        expr.span,
+                        format!("`{}` must be from {min} to {max}, found {n}", spec.name),
+                    )
+                    .label("out of range")
+                    .help(format!("use a value from {min} to {max}")),
+                );
+                None
+            }
+        }
+        (Type::Integer { .. }, ExprKind::String(s)) if s.trim().parse::<i64>().is_ok() => mismatch(
+            sink,
+            Some(format!(
+                "write the number without quotes: `{} = {}`",
+                spec.name,
+                s.trim()
+            )),
+        ),
+        (Type::Bool, ExprKind::Bool(b)) => Some(Value::Bool(*b)),
+        (Type::Bool, ExprKind::String(s)) if s == "true" || s == "false" => mismatch(
+            sink,
+            Some(format!("write `{} = {s}` without quotes", spec.name)),
+        ),
+        (Type::Condition, _) => type_condition(expr, sink).map(Value::Condition),
+        (Type::Word(words), ExprKind::Ident(word)) => {
+            if words.contains(&word.as_str()) {
+                Some(Value::Word(word.clone()))
+            } else {
+                sink.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        expr.span,
+                        format!(
+                            "`{}` must be {}, found `{word}`",
+                            spec.name,
+                            spec.ty.describe()
+                        ),
+                    )
+                    .label("not allowed here")
+                    .maybe_help(did_you_mean(word, words.iter().copied())),
+                );
+                None
+            }
+        }
+        (Type::Word(_), ExprKind::String(s)) if spec.ty.describe().contains(&format!("`{s}`")) => {
+            mismatch(
+                sink,
+                Some(format!("write `{} = {s}` without quotes", spec.name)),
+            )
+        }
+        _ => mismatch(sink, None),
+    }
+}
+
+fn slice_ident(expr: &Expr) -> String {
+    match &expr.kind {
+        ExprKind::Ident(name) => name.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Reads an `env { }` block or `matrix { }` axis list as name → string pairs; integers and
+/// booleans are written as text. Reports duplicates and values of other types.
+pub fn string_map<'a>(
+    attributes: impl IntoIterator<Item = &'a Attribute>,
+    block: &str,
+    sink: &mut Sink,
+) -> indexmap::IndexMap<String, (String, Span)> {
+    let mut out: indexmap::IndexMap<String, (String, Span)> = indexmap::IndexMap::new();
+    for attribute in attributes {
+        let name = &attribute.name;
+        if let Some((_, first)) = out.get(&name.name) {
+            sink.push(
+                Diagnostic::new(
+                    Code::DuplicateAttribute,
+                    name.span,
+                    format!("`{}` is set twice in {block}", name.name),
+                )
+                .label("set again here")
+                .related(*first, "first set here")
+                .help("remove one of them"),
+            );
+            continue;
+        }
+        let text = match &attribute.value.kind {
+            ExprKind::String(s) => s.clone(),
+            ExprKind::Integer(n) => n.to_string(),
+            ExprKind::Bool(b) => b.to_string(),
+            ExprKind::Invalid => continue,
+            other => {
+                let help = matches!(other, ExprKind::Ident(_)).then(|| {
+                    format!(
+                        "quote it: {} = \"{}\"",
+                        name.name,
+                        slice_ident(&attribute.value)
+                    )
+                });
+                sink.push(
+                    Diagnostic::new(
+                        Code::AttributeType,
+                        attribute.value.span,
+                        format!(
+                            "`{}` in {block} expects a string, found {}",
+                            name.name,
+                            other.describe()
+                        ),
+                    )
+                    .label("expected a string")
+                    .maybe_help(help),
+                );
+                continue;
+            }
+        };
+        out.insert(name.name.clone(), (text, name.span));
+    }
+    out
+}
+
+/// Reads `matrix { NAME = [values] }`: each axis a non-empty list of strings, integers or
+/// booleans.
+pub fn matrix_axes<'a>(
+    attributes: impl IntoIterator<Item = &'a Attribute>,
+    sink: &mut Sink,
+) -> indexmap::IndexMap<String, Vec<String>> {
+    let mut out: indexmap::IndexMap<String, Vec<String>> = indexmap::IndexMap::new();
+    let mut spans: HashMap<String, Span> = HashMap::new();
+    for attribute in attributes {
+        let name = &attribute.name;
+        if let Some(first) = spans.get(&name.name) {
+            sink.push(
+                Diagnostic::new(
+                    Code::DuplicateAttribute,
+                    name.span,
+                    format!("matrix axis `{}` is set twice", name.name),
+                )
+                .label("set again here")
+                .related(*first, "first set here")
+                .help("list every value of the axis once"),
+            );
+            continue;
+        }
+        spans.insert(name.name.clone(), name.span);
+        let ExprKind::List(items) = &attribute.value.kind else {
+            if !matches!(attribute.value.kind, ExprKind::Invalid) {
+                sink.push(
+                    Diagnostic::new(
+                        Code::AttributeType,
+                        attribute.value.span,
+                        format!(
+                            "matrix axis `{}` expects a list of values, found {}",
+                            name.name,
+                            attribute.value.kind.describe()
+                        ),
+                    )
+                    .label("expected a list")
+                    .help(format!("write `{} = [\"a\", \"b\"]`", name.name)),
+                );
+            }
+            continue;
+        };
+        if items.is_empty() {
+            sink.push(
+                Diagnostic::new(
+                    Code::EmptyList,
+                    attribute.value.span,
+                    format!("matrix axis `{}` has no values", name.name),
+                )
+                .label("empty list")
+                .help("give the axis at least one value, or remove it"),
+            );
+            continue;
+        }
+        let mut values = Vec::new();
+        for item in items {
+            match &item.kind {
+                ExprKind::String(s) => values.push(s.clone()),
+                ExprKind::Integer(n) => values.push(n.to_string()),
+                ExprKind::Bool(b) => values.push(b.to_string()),
+                ExprKind::Invalid => {}
+                other => sink.push(
+                    Diagnostic::new(
+                        Code::AttributeType,
+                        item.span,
+                        format!(
+                            "a matrix value must be a string, an integer or a boolean, found {}",
+                            other.describe()
+                        ),
+                    )
+                    .label("not a matrix value")
+                    .maybe_help(
+                        matches!(other, ExprKind::Ident(_))
+                            .then(|| format!("quote it: \"{}\"", slice_ident(item))),
+                    ),
+                ),
+            }
+        }
+        out.insert(name.name.clone(), values);
+    }
+    out
+}

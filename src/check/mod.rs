@@ -1,0 +1,57 @@
+//! Checking: resolve names and types, build the job graph, run the policy rules.
+
+pub mod attributes;
+pub mod condition;
+pub mod graph;
+pub mod implication;
+pub mod model;
+pub mod resolve;
+mod rules;
+
+use indexmap::IndexMap;
+
+use crate::diagnostic::Sink;
+use crate::syntax::ast;
+use graph::JobGraph;
+use model::{Kind, Pipeline};
+
+/// What the rules read.
+pub struct Context<'a> {
+    pub pipeline: &'a Pipeline,
+    pub kinds: &'a IndexMap<String, Kind>,
+    pub graph: &'a JobGraph,
+}
+
+/// A checked compilation unit: the kinds of every file, and the root file's pipeline.
+pub struct Checked {
+    pub kinds: IndexMap<String, Kind>,
+    pub pipeline: Option<Pipeline>,
+    pub graph: JobGraph,
+}
+
+/// Checks the root file's pipeline against the kinds of all files (the prelude first).
+pub fn check(files: &[&ast::File], pipeline: Option<&ast::Pipeline>, sink: &mut Sink) -> Checked {
+    let kinds = resolve::kinds(files.iter().copied(), sink);
+    let Some(decl) = pipeline else {
+        return Checked {
+            kinds,
+            pipeline: None,
+            graph: JobGraph::default(),
+        };
+    };
+    let pipeline = resolve::pipeline(decl, &kinds, sink);
+    let graph = JobGraph::build(&pipeline, sink);
+    let context = Context {
+        pipeline: &pipeline,
+        kinds: &kinds,
+        graph: &graph,
+    };
+    for rule in rules::RULES {
+        rule(&context, sink);
+    }
+    Checked {
+        kinds,
+        pipeline: Some(pipeline),
+        graph,
+    }
+}

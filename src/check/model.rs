@@ -1,0 +1,167 @@
+//! The checked pipeline: names resolved, attributes typed. Checks and the plan read this.
+
+use indexmap::IndexMap;
+
+use super::condition::Condition;
+use crate::span::{Ident, Span};
+
+/// Index of a job in [`Pipeline::jobs`] (source order, before matrix expansion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId(pub usize);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobType {
+    Artifact,
+    Test,
+    Deploy,
+    Gate,
+    Job,
+}
+
+impl JobType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobType::Artifact => "artifact",
+            JobType::Test => "test",
+            JobType::Deploy => "deploy",
+            JobType::Gate => "gate",
+            JobType::Job => "job",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KindEnvironment {
+    Forbidden,
+    Optional,
+    Required,
+}
+
+/// A test kind (`kind ui { … }`).
+#[derive(Debug, Clone)]
+pub struct Kind {
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub environment: KindEnvironment,
+    pub timeout: Option<u64>,
+    pub retries: Option<u32>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerEvent {
+    Push,
+    PullRequest,
+    Tag,
+    Schedule,
+    Manual,
+}
+
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub event: TriggerEvent,
+    pub branches: Vec<String>,
+    pub pattern: Option<String>,
+    pub cron: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Secret {
+    pub name: Ident,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub url: Option<String>,
+    pub env: IndexMap<String, String>,
+    pub concurrency: Option<u32>,
+    /// The span of the `requires approval` line, when there is one.
+    pub requires_approval: Option<Span>,
+    /// Required test kinds, each with where it was named.
+    pub requires_tests: Vec<Ident>,
+    pub requires_promotion: Option<Ident>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub jobs: Vec<JobId>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: JobId,
+    pub name: String,
+    /// The name as written, or the header when the name is derived (`deploy app to prod`).
+    pub name_span: Span,
+    pub doc: Option<String>,
+    pub stage: usize,
+    pub job_type: JobType,
+    /// Test kind.
+    pub kind: Option<Ident>,
+    /// The environment deployed to or tested.
+    pub environment: Option<Ident>,
+    /// The artifact built (artifact jobs) or deployed (deploys).
+    pub artifact: Option<Ident>,
+    pub outputs: Vec<String>,
+    pub run: Vec<String>,
+    pub env: IndexMap<String, String>,
+    pub secrets: Vec<Ident>,
+    pub timeout: Option<u64>,
+    pub retries: Option<u32>,
+    pub after: Vec<Ident>,
+    pub when: Option<Condition>,
+    pub when_span: Option<Span>,
+    pub uses: Vec<Ident>,
+    /// Where `allow_failure = true` was written.
+    pub allow_failure: Option<Span>,
+    pub image: Option<String>,
+    pub runner: Option<String>,
+    pub matrix: IndexMap<String, Vec<String>>,
+    pub approvers: Vec<String>,
+    pub required: u32,
+    pub message: Option<String>,
+    pub header_span: Span,
+    pub span: Span,
+    /// Resolved references (unknown names are reported and left out).
+    pub after_jobs: Vec<JobId>,
+    pub uses_jobs: Vec<JobId>,
+    pub artifact_job: Option<JobId>,
+}
+
+/// One pipeline, checked.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub description: Option<String>,
+    pub runner: Option<String>,
+    pub image: Option<String>,
+    pub triggers: Vec<Trigger>,
+    pub env: IndexMap<String, String>,
+    pub secrets: IndexMap<String, Secret>,
+    pub environments: IndexMap<String, Environment>,
+    pub stages: Vec<Stage>,
+    pub jobs: Vec<Job>,
+    /// Artifact name → the job that builds it.
+    pub artifacts: IndexMap<String, JobId>,
+    /// Job name → job.
+    pub job_names: std::collections::HashMap<String, JobId>,
+    pub span: Span,
+}
+
+impl Pipeline {
+    pub fn job(&self, id: JobId) -> &Job {
+        &self.jobs[id.0]
+    }
+}

@@ -1,0 +1,659 @@
+//! Syntax tree → checked model: every attribute typed, every name resolved.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+
+use super::attributes::{self as schema, Attributes, matrix_axes, string_map};
+use super::model::*;
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Sink, did_you_mean};
+use crate::span::{Ident, Span};
+use crate::syntax::ast;
+
+/// Collects the kinds of every loaded file (the prelude first), reporting duplicates.
+pub fn kinds<'a>(
+    files: impl IntoIterator<Item = &'a ast::File>,
+    sink: &mut Sink,
+) -> IndexMap<String, Kind> {
+    let mut kinds: IndexMap<String, Kind> = IndexMap::new();
+    for file in files {
+        for item in &file.items {
+            let ast::TopItem::Kind(decl) = item else {
+                continue;
+            };
+            if let Some(first) = kinds.get(&decl.name.name) {
+                sink.push(duplicate("kind", &decl.name, first.name.span));
+                continue;
+            }
+            let attrs = Attributes::read(schema::KIND, "a kind", &decl.attributes, sink);
+            let environment = match attrs.word("environment").as_deref() {
+                Some("forbidden") => KindEnvironment::Forbidden,
+                Some("required") => KindEnvironment::Required,
+                _ => KindEnvironment::Optional,
+            };
+            kinds.insert(
+                decl.name.name.clone(),
+                Kind {
+                    name: decl.name.clone(),
+                    doc: decl.doc.clone(),
+                    environment,
+                    timeout: attrs.duration("timeout"),
+                    retries: attrs.integer("retries").map(|n| n as u32),
+                    span: decl.span,
+                },
+            );
+        }
+    }
+    kinds
+}
+
+pub fn duplicate(what: &str, name: &Ident, first: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::DuplicateName,
+        name.span,
+        format!("the {what} `{}` is defined twice", name.name),
+    )
+    .label(format!("second {what} named `{}`", name.name))
+    .related(first, "first defined here")
+    .help(format!("rename one of them; {what} names must be unique"))
+}
+
+/// Lowers the pipeline and resolves its names against `kinds`.
+pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut Sink) -> Pipeline {
+    let mut builder = Builder {
+        kinds,
+        sink,
+        pipeline: Pipeline {
+            name: decl.name.clone(),
+            doc: decl.doc.clone(),
+            description: None,
+            runner: None,
+            image: None,
+            triggers: Vec::new(),
+            env: IndexMap::new(),
+            secrets: IndexMap::new(),
+            environments: IndexMap::new(),
+            stages: Vec::new(),
+            jobs: Vec::new(),
+            artifacts: IndexMap::new(),
+            job_names: HashMap::new(),
+            span: decl.span,
+        },
+        stage_names: HashMap::new(),
+        trigger_spans: HashMap::new(),
+        env_span: None,
+    };
+    let attributes = decl.items.iter().filter_map(|item| match item {
+        ast::PipelineItem::Attribute(a) => Some(a),
+        _ => None,
+    });
+    let attrs = Attributes::read(schema::PIPELINE, "a pipeline", attributes, builder.sink);
+    builder.pipeline.description = attrs.string("description");
+    builder.pipeline.runner = attrs.string("runner");
+    builder.pipeline.image = attrs.string("image");
+    for item in &decl.items {
+        match item {
+            ast::PipelineItem::Attribute(_) => {}
+            ast::PipelineItem::Trigger(trigger) => builder.trigger(trigger),
+            ast::PipelineItem::Env(env) => {
+                if let Some(first) = builder.env_span {
+                    builder.sink.push(
+                        Diagnostic::new(
+                            Code::DuplicateAttribute,
+                            env.span,
+                            "the pipeline has two `env` blocks",
+                        )
+                        .label("second `env` block")
+                        .related(first, "first `env` block")
+                        .help("merge them into one"),
+                    );
+                }
+                builder.env_span = Some(env.span);
+                let vars = string_map(&env.variables, "the pipeline's `env`", builder.sink);
+                builder
+                    .pipeline
+                    .env
+                    .extend(vars.into_iter().map(|(k, (v, _))| (k, v)));
+            }
+            ast::PipelineItem::Secret(secret) => builder.secret(secret),
+            ast::PipelineItem::Environment(environment) => builder.environment(environment),
+            ast::PipelineItem::Stage(stage) => builder.stage(stage),
+        }
+    }
+    builder.resolve_references();
+    builder.pipeline
+}
+
+struct Builder<'a> {
+    kinds: &'a IndexMap<String, Kind>,
+    sink: &'a mut Sink,
+    pipeline: Pipeline,
+    stage_names: HashMap<String, Span>,
+    trigger_spans: HashMap<&'static str, Span>,
+    env_span: Option<Span>,
+}
+
+const TRIGGERS: [&str; 5] = ["push", "pull_request", "tag", "schedule", "manual"];
+
+impl Builder<'_> {
+    fn trigger(&mut self, trigger: &ast::Trigger) {
+        let (event, spec, name) = match trigger.event.name.as_str() {
+            "push" => (TriggerEvent::Push, schema::TRIGGER_PUSH, "push"),
+            "pull_request" => (
+                TriggerEvent::PullRequest,
+                schema::TRIGGER_PULL_REQUEST,
+                "pull_request",
+            ),
+            "tag" => (TriggerEvent::Tag, schema::TRIGGER_TAG, "tag"),
+            "schedule" => (TriggerEvent::Schedule, schema::TRIGGER_SCHEDULE, "schedule"),
+            "manual" => (TriggerEvent::Manual, schema::TRIGGER_MANUAL, "manual"),
+            other => {
+                let help = did_you_mean(other, TRIGGERS).unwrap_or_else(|| {
+                    format!(
+                        "triggers are {}",
+                        TRIGGERS.map(|t| format!("`on {t}`")).join(", ")
+                    )
+                });
+                self.sink.push(
+                    Diagnostic::new(
+                        Code::UnknownTrigger,
+                        trigger.event.span,
+                        format!("unknown trigger `on {other}`"),
+                    )
+                    .label("not a trigger")
+                    .help(help),
+                );
+                return;
+            }
+        };
+        if let Some(first) = self.trigger_spans.get(name) {
+            self.sink.push(
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    trigger.event.span,
+                    format!("the trigger `on {name}` is declared twice"),
+                )
+                .label("second declaration")
+                .related(*first, "first declared here")
+                .help("merge them into one block"),
+            );
+            return;
+        }
+        self.trigger_spans.insert(name, trigger.event.span);
+        let block = format!("`on {name}`");
+        let attrs = Attributes::read(spec, &block, trigger.attributes.iter().flatten(), self.sink);
+        if trigger.attributes.is_none() && event == TriggerEvent::Schedule {
+            attrs.require(spec, &block, trigger.span, self.sink, &[]);
+        } else if trigger.attributes.is_some() {
+            attrs.require(spec, &block, trigger.event.span, self.sink, &[]);
+        }
+        let cron = attrs.string("cron");
+        if let (Some(cron), Some(span)) = (&cron, attrs.value_span("cron")) {
+            let fields = cron.split_whitespace().count();
+            if fields != 5 {
+                self.sink.push(
+                    Diagnostic::new(Code::InvalidValue, span, format!("a cron expression has 5 fields, this one has {fields}"))
+                        .label("not a 5-field cron expression")
+                        .help("minute hour day-of-month month day-of-week, e.g. \"0 3 * * 1\" (03:00 UTC every Monday)"),
+                );
+            }
+        }
+        self.pipeline.triggers.push(Trigger {
+            event,
+            branches: attrs.strings("branches"),
+            pattern: attrs.string("pattern"),
+            cron,
+            span: trigger.span,
+        });
+    }
+
+    fn secret(&mut self, secret: &ast::SecretDecl) {
+        if let Some(first) = self.pipeline.secrets.get(&secret.name.name) {
+            self.sink
+                .push(duplicate("secret", &secret.name, first.name.span));
+            return;
+        }
+        self.pipeline.secrets.insert(
+            secret.name.name.clone(),
+            Secret {
+                name: secret.name.clone(),
+                doc: secret.doc.clone(),
+            },
+        );
+    }
+
+    fn environment(&mut self, decl: &ast::EnvironmentDecl) {
+        if let Some(first) = self.pipeline.environments.get(&decl.name.name) {
+            self.sink
+                .push(duplicate("environment", &decl.name, first.name.span));
+            return;
+        }
+        let attributes = decl.items.iter().filter_map(|i| match i {
+            ast::EnvironmentItem::Attribute(a) => Some(a),
+            _ => None,
+        });
+        let block = format!("the environment `{}`", decl.name.name);
+        let attrs = Attributes::read(schema::ENVIRONMENT, &block, attributes, self.sink);
+        let mut environment = Environment {
+            name: decl.name.clone(),
+            doc: decl.doc.clone(),
+            url: attrs.string("url"),
+            env: IndexMap::new(),
+            concurrency: attrs.integer("concurrency").map(|n| n as u32),
+            requires_approval: None,
+            requires_tests: Vec::new(),
+            requires_promotion: None,
+            span: decl.span,
+        };
+        for item in &decl.items {
+            match item {
+                ast::EnvironmentItem::Attribute(_) => {}
+                ast::EnvironmentItem::Env(env) => {
+                    let vars = string_map(
+                        &env.variables,
+                        &format!("the `env` of `{}`", decl.name.name),
+                        self.sink,
+                    );
+                    environment
+                        .env
+                        .extend(vars.into_iter().map(|(k, (v, _))| (k, v)));
+                }
+                ast::EnvironmentItem::Requires(requirement) => match &requirement.kind {
+                    ast::RequirementKind::Approval => {
+                        environment.requires_approval = Some(requirement.span)
+                    }
+                    ast::RequirementKind::Tests(kinds) => {
+                        for kind in kinds {
+                            if self.known_kind(kind) {
+                                environment.requires_tests.push(kind.clone());
+                            }
+                        }
+                    }
+                    ast::RequirementKind::Promotion(from) => {
+                        if from.name == decl.name.name {
+                            self.sink.push(
+                                Diagnostic::new(
+                                    Code::PromotionFromItself,
+                                    from.span,
+                                    format!("`{}` cannot be promoted from itself", from.name),
+                                )
+                                .label("the environment being declared")
+                                .help("name the environment a release passes through first, e.g. `requires promotion from staging`"),
+                            );
+                        } else {
+                            environment.requires_promotion = Some(from.clone());
+                        }
+                    }
+                },
+            }
+        }
+        self.pipeline
+            .environments
+            .insert(decl.name.name.clone(), environment);
+    }
+
+    fn known_kind(&mut self, kind: &Ident) -> bool {
+        if self.kinds.contains_key(&kind.name) {
+            return true;
+        }
+        self.sink.push(
+            Diagnostic::new(Code::UnknownKind, kind.span, format!("unknown test kind `{}`", kind.name))
+                .label("not a declared kind")
+                .help(did_you_mean(&kind.name, self.kinds.keys().map(String::as_str)).unwrap_or_else(|| {
+                    format!("declare it with `kind {} {{ environment = optional }}`, or use one of {}", kind.name, self.kind_list())
+                })),
+        );
+        false
+    }
+
+    fn kind_list(&self) -> String {
+        self.kinds
+            .keys()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn stage(&mut self, decl: &ast::StageDecl) {
+        if let Some(first) = self.stage_names.get(&decl.name.name) {
+            self.sink.push(duplicate("stage", &decl.name, *first));
+        }
+        self.stage_names
+            .insert(decl.name.name.clone(), decl.name.span);
+        let index = self.pipeline.stages.len();
+        let mut stage = Stage {
+            name: decl.name.clone(),
+            doc: decl.doc.clone(),
+            jobs: Vec::new(),
+            span: decl.span,
+        };
+        for job in &decl.jobs {
+            if let Some(id) = self.job(job, index) {
+                stage.jobs.push(id);
+            }
+        }
+        self.pipeline.stages.push(stage);
+    }
+
+    fn job(&mut self, decl: &ast::JobDecl, stage: usize) -> Option<JobId> {
+        let (job_type, name, name_span, schema, block) = match &decl.form {
+            ast::JobForm::Artifact { name } => (
+                JobType::Artifact,
+                name.name.clone(),
+                name.span,
+                schema::ARTIFACT,
+                "an artifact",
+            ),
+            ast::JobForm::Test { kind, name, .. } => {
+                let (n, s) = name
+                    .as_ref()
+                    .map_or((kind.name.clone(), kind.span), |n| (n.name.clone(), n.span));
+                (JobType::Test, n, s, schema::JOB, "a test")
+            }
+            ast::JobForm::Deploy {
+                artifact,
+                environment,
+                name,
+            } => {
+                let (n, s) = name.as_ref().map_or_else(
+                    || {
+                        (
+                            format!("deploy_{}_{}", artifact.name, environment.name),
+                            decl.header_span,
+                        )
+                    },
+                    |n| (n.name.clone(), n.span),
+                );
+                (JobType::Deploy, n, s, schema::JOB, "a deploy")
+            }
+            ast::JobForm::Gate { name } => (
+                JobType::Gate,
+                name.name.clone(),
+                name.span,
+                schema::GATE,
+                "a gate",
+            ),
+            ast::JobForm::Job { name } => (
+                JobType::Job,
+                name.name.clone(),
+                name.span,
+                schema::JOB,
+                "a job",
+            ),
+        };
+        let block = format!("{block} (`{name}`)");
+        let attributes: Vec<&ast::Attribute> = decl
+            .body
+            .iter()
+            .filter_map(|i| match i {
+                ast::BodyItem::Attribute(a) => Some(a),
+                _ => None,
+            })
+            .collect();
+        let attrs = Attributes::read(schema, &block, attributes, self.sink);
+        let skip: &[&str] = if job_type == JobType::Gate {
+            &["approvers"]
+        } else {
+            &[]
+        };
+        attrs.require(schema, &block, decl.header_span, self.sink, skip);
+
+        let mut env = IndexMap::new();
+        let mut matrix = IndexMap::new();
+        for item in &decl.body {
+            match item {
+                ast::BodyItem::Attribute(_) => {}
+                ast::BodyItem::Env(block_env) if job_type != JobType::Gate => {
+                    let vars = string_map(
+                        &block_env.variables,
+                        &format!("the `env` of `{name}`"),
+                        self.sink,
+                    );
+                    env.extend(vars.into_iter().map(|(k, (v, _))| (k, v)));
+                }
+                ast::BodyItem::Matrix(block_matrix) if job_type != JobType::Gate => {
+                    matrix.extend(matrix_axes(&block_matrix.axes, self.sink));
+                }
+                other => {
+                    let (what, span) = match other {
+                        ast::BodyItem::Env(b) => ("env", b.span),
+                        ast::BodyItem::Matrix(m) => ("matrix", m.span),
+                        ast::BodyItem::Attribute(a) => ("attribute", a.span),
+                    };
+                    self.sink.push(
+                        Diagnostic::new(
+                            Code::UnknownAttribute,
+                            Span {
+                                end: span.start + what.len() as u32,
+                                ..span
+                            },
+                            format!("a gate has no `{what}` block"),
+                        )
+                        .label("not allowed in a gate")
+                        .help("a gate only waits for approval; put commands in a job after it"),
+                    );
+                }
+            }
+        }
+        let (kind, environment, artifact) = match &decl.form {
+            ast::JobForm::Artifact { name } => (None, None, Some(name.clone())),
+            ast::JobForm::Test {
+                kind, environment, ..
+            } => (Some(kind.clone()), environment.clone(), None),
+            ast::JobForm::Deploy {
+                artifact,
+                environment,
+                ..
+            } => (None, Some(environment.clone()), Some(artifact.clone())),
+            _ => (None, None, None),
+        };
+        let id = JobId(self.pipeline.jobs.len());
+        if let Some(first) = self.pipeline.job_names.get(&name) {
+            let first_span = self.pipeline.job(*first).name_span;
+            let mut diagnostic = duplicate(
+                "job",
+                &Ident {
+                    name: name.clone(),
+                    span: name_span,
+                },
+                first_span,
+            );
+            diagnostic.help = Some(match &decl.form {
+                ast::JobForm::Test {
+                    name: None, kind, ..
+                } => {
+                    format!(
+                        "two tests of kind `{0}` need names: `test {0} NAME {{ … }}`",
+                        kind.name
+                    )
+                }
+                ast::JobForm::Deploy { name: None, .. } => {
+                    "name the second deploy: `deploy ARTIFACT to ENV as NAME { … }`".into()
+                }
+                _ => "rename one of them; job, gate and artifact names share one namespace".into(),
+            });
+            self.sink.push(diagnostic);
+            return None;
+        }
+        if job_type == JobType::Artifact {
+            self.pipeline.artifacts.insert(name.clone(), id);
+        }
+        self.pipeline.job_names.insert(name.clone(), id);
+        self.pipeline.jobs.push(Job {
+            id,
+            name,
+            name_span,
+            doc: decl.doc.clone(),
+            stage,
+            job_type,
+            kind,
+            environment,
+            artifact,
+            outputs: attrs.strings("outputs"),
+            run: attrs.strings("run"),
+            env,
+            secrets: attrs.names("secrets"),
+            timeout: attrs.duration("timeout"),
+            retries: attrs.integer("retries").map(|n| n as u32),
+            after: attrs.names("after"),
+            when: attrs.condition("when"),
+            when_span: attrs.value_span("when"),
+            uses: attrs.names("uses"),
+            allow_failure: (attrs.bool("allow_failure") == Some(true))
+                .then(|| attrs.name_span("allow_failure"))
+                .flatten(),
+            image: attrs.string("image"),
+            runner: attrs.string("runner"),
+            matrix,
+            approvers: attrs.strings("approvers"),
+            required: attrs.integer("required").map_or(1, |n| n as u32),
+            message: attrs.string("message"),
+            header_span: decl.header_span,
+            span: decl.span,
+            after_jobs: Vec::new(),
+            uses_jobs: Vec::new(),
+            artifact_job: None,
+        });
+        if job_type == JobType::Artifact
+            && attrs.is_set("outputs")
+            && attrs.strings("outputs").is_empty()
+        {
+            if let Some(span) = attrs.value_span("outputs") {
+                self.sink.push(
+                    Diagnostic::new(
+                        Code::EmptyList,
+                        span,
+                        "an artifact needs at least one output",
+                    )
+                    .label("empty list")
+                    .help(
+                        "list the files the artifact is made of: `outputs = [\"dist/app.tar.gz\"]`",
+                    ),
+                );
+            }
+        }
+        Some(id)
+    }
+
+    /// Resolves every name a job or environment refers to; unknown names are reported.
+    fn resolve_references(&mut self) {
+        for environment in self.pipeline.environments.values() {
+            if let Some(from) = &environment.requires_promotion {
+                if !self.pipeline.environments.contains_key(&from.name) {
+                    self.sink.push(unknown_environment(from, &self.pipeline));
+                }
+            }
+        }
+        for index in 0..self.pipeline.jobs.len() {
+            let job = &self.pipeline.jobs[index];
+            let mut diagnostics = Vec::new();
+            let mut after_jobs = Vec::new();
+            for name in &job.after {
+                match self.pipeline.job_names.get(&name.name) {
+                    Some(id) => after_jobs.push(*id),
+                    None => diagnostics.push(
+                        Diagnostic::new(
+                            Code::UnknownJob,
+                            name.span,
+                            format!("no job or gate named `{}`", name.name),
+                        )
+                        .label("unknown job")
+                        .maybe_help(did_you_mean(
+                            &name.name,
+                            self.pipeline.job_names.keys().map(String::as_str),
+                        )),
+                    ),
+                }
+            }
+            let mut uses_jobs = Vec::new();
+            for name in &job.uses {
+                match self.pipeline.artifacts.get(&name.name) {
+                    Some(id) => uses_jobs.push(*id),
+                    None => diagnostics.push(unknown_artifact(name, &self.pipeline)),
+                }
+            }
+            let mut artifact_job = None;
+            if job.job_type == JobType::Deploy {
+                let artifact = job.artifact.as_ref().expect("a deploy names its artifact");
+                match self.pipeline.artifacts.get(&artifact.name) {
+                    Some(id) => artifact_job = Some(*id),
+                    None => diagnostics.push(unknown_artifact(artifact, &self.pipeline)),
+                }
+            }
+            if let Some(environment) = &job.environment {
+                if !self.pipeline.environments.contains_key(&environment.name) {
+                    diagnostics.push(unknown_environment(environment, &self.pipeline));
+                }
+            }
+            let kind = job.kind.clone();
+            for secret in &job.secrets {
+                if !self.pipeline.secrets.contains_key(&secret.name) {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::UnknownSecret,
+                            secret.span,
+                            format!("no secret named `{}`", secret.name),
+                        )
+                        .label("not declared")
+                        .help(
+                            did_you_mean(
+                                &secret.name,
+                                self.pipeline.secrets.keys().map(String::as_str),
+                            )
+                            .unwrap_or_else(|| {
+                                format!("declare it in the pipeline: `secret {}`", secret.name)
+                            }),
+                        ),
+                    );
+                }
+            }
+            self.sink.extend(diagnostics);
+            if let Some(kind) = kind {
+                self.known_kind(&kind);
+            }
+            let job = &mut self.pipeline.jobs[index];
+            job.after_jobs = after_jobs;
+            job.uses_jobs = uses_jobs;
+            job.artifact_job = artifact_job;
+        }
+    }
+}
+
+fn unknown_environment(name: &Ident, pipeline: &Pipeline) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnknownEnvironment,
+        name.span,
+        format!("no environment named `{}`", name.name),
+    )
+    .label("unknown environment")
+    .help(
+        did_you_mean(&name.name, pipeline.environments.keys().map(String::as_str)).unwrap_or_else(
+            || {
+                format!(
+                    "declare it in the pipeline: `environment {} {{ url = \"…\" }}`",
+                    name.name
+                )
+            },
+        ),
+    )
+}
+
+fn unknown_artifact(name: &Ident, pipeline: &Pipeline) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnknownArtifact,
+        name.span,
+        format!("no artifact named `{}`", name.name),
+    )
+    .label("unknown artifact")
+    .help(
+        did_you_mean(&name.name, pipeline.artifacts.keys().map(String::as_str)).unwrap_or_else(
+            || {
+                format!(
+                    "build it first in a stage: `artifact {} {{ run = \"…\"; outputs = [\"…\"] }}`",
+                    name.name
+                )
+            },
+        ),
+    )
+}

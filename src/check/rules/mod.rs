@@ -1,0 +1,25 @@
+//! The graph and policy checks run on a resolved pipeline. Adding a check: one file here,
+//! one line in [`RULES`], one fixture in `tests/fixtures/err`.
+
+mod empty_stage;
+mod environment_url;
+mod gates;
+mod kind_environment;
+mod requirements;
+mod test_needs_deploy;
+mod unused;
+
+use super::Context;
+use crate::diagnostic::Sink;
+
+pub type Rule = fn(&Context, &mut Sink);
+
+pub const RULES: &[Rule] = &[
+    kind_environment::check,
+    test_needs_deploy::check,
+    requirements::check,
+    gates::check,
+    unused::check,
+    empty_stage::check,
+    environment_url::check,
+];

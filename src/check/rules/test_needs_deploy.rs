@@ -1,0 +1,54 @@
+//! A test `on ENV` needs a deploy to ENV ordered before it.
+
+use crate::check::Context;
+use crate::check::model::JobType;
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Sink};
+
+pub fn check(cx: &Context, sink: &mut Sink) {
+    let pipeline = cx.pipeline;
+    for test in pipeline.jobs.iter().filter(|j| j.job_type == JobType::Test) {
+        let Some(environment) = &test.environment else {
+            continue;
+        };
+        if !pipeline.environments.contains_key(&environment.name) {
+            continue;
+        }
+        let deploys: Vec<_> = pipeline
+            .jobs
+            .iter()
+            .filter(|j| {
+                j.job_type == JobType::Deploy
+                    && j.environment.as_ref().map(|e| &e.name) == Some(&environment.name)
+            })
+            .collect();
+        if deploys
+            .iter()
+            .any(|d| cx.graph.precedes(pipeline, d.id, test.id))
+        {
+            continue;
+        }
+        let mut diagnostic = Diagnostic::new(
+            Code::TestBeforeDeploy,
+            environment.span,
+            format!(
+                "`{}` tests `{}`, but no deploy to `{}` runs before it",
+                test.name, environment.name, environment.name
+            ),
+        )
+        .label(format!(
+            "nothing is deployed to `{}` before this test",
+            environment.name
+        ));
+        diagnostic = match deploys.first() {
+            Some(deploy) => diagnostic
+                .related(deploy.name_span, format!("`{}` deploys to `{}` but is not ordered before the test", deploy.name, environment.name))
+                .help(format!(
+                    "move the test after the deploy: in a later stage, later in the same stage, or with `after = [{}]`",
+                    deploy.name
+                )),
+            None => diagnostic.help(format!("deploy an artifact first: `deploy ARTIFACT to {} {{ run = \"…\" }}`", environment.name)),
+        };
+        sink.push(diagnostic);
+    }
+}

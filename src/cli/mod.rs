@@ -1,0 +1,69 @@
+//! Argument parsing and dispatch; one file per subcommand. Exit codes (all commands):
+//! 0 success, 1 the pipeline or a job failed, 2 bad usage or a file that does not compile.
+
+mod check;
+mod explain;
+mod plan;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cdl",
+    version,
+    about = "The continuous delivery language: check, plan and run pipeline files"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Check(check::Args),
+    Plan(plan::Args),
+    Explain(explain::Args),
+}
+
+pub const SUCCESS: u8 = 0;
+pub const USAGE: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { USAGE } else { SUCCESS });
+        }
+    };
+    let code = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Explain(args) => explain::run(args),
+    };
+    ExitCode::from(code)
+}
+
+/// Prints the human rendering of a compilation's diagnostics to stderr.
+pub fn print_diagnostics(compilation: &cdl::compile::Compilation) {
+    let style = cdl::render::human::Style::for_stderr();
+    for diagnostic in &compilation.diagnostics {
+        eprintln!(
+            "{}",
+            cdl::render::human::render(diagnostic, &compilation.sources, style)
+        );
+    }
+}
+
+/// Compiles a file, or prints why it cannot be read.
+pub fn compile(path: &std::path::Path) -> Option<cdl::compile::Compilation> {
+    match cdl::compile::compile_path(path) {
+        Ok(compilation) => Some(compilation),
+        Err(err) => {
+            eprintln!("error: cannot read {}: {err}", path.display());
+            None
+        }
+    }
+}

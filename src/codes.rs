@@ -1,0 +1,107 @@
+//! Every diagnostic code: its stable name, severity, one-line title and `cdl explain` page.
+//!
+//! Codes are a contract: never renumber one; retire it instead. Each page lives in
+//! `docs/codes/<CODE>.md` and has a wrong and a right example (checked by the tests).
+
+use crate::diagnostic::Severity;
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $title:literal;)*) => {
+        /// A stable diagnostic code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $code,)*
+                }
+            }
+
+            /// A short title, used for SARIF rules and the list in `cdl explain`.
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $title,)*
+                }
+            }
+
+            /// The long page printed by `cdl explain`.
+            pub fn explanation(self) -> &'static str {
+                match self {
+                    $(Code::$variant => include_str!(concat!("../docs/codes/", $code, ".md")),)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    Syntax = "E0100", "syntax error";
+    InvalidEscape = "E0101", "invalid escape in a string";
+    MalformedNumber = "E0102", "malformed number or duration";
+    ImportNotFound = "E0103", "imported file cannot be read";
+    ImportCycle = "E0104", "import cycle";
+    SecondPipeline = "E0105", "more than one pipeline";
+    NoPipeline = "E0106", "no pipeline to plan";
+    UnknownStdModule = "E0107", "unknown standard library module";
+    UnknownJob = "E0200", "unknown job or gate";
+    UnknownEnvironment = "E0201", "unknown environment";
+    UnknownArtifact = "E0202", "unknown artifact";
+    UnknownKind = "E0203", "unknown test kind";
+    UnknownSecret = "E0204", "unknown secret";
+    DuplicateName = "E0205", "name defined twice";
+    UnknownTrigger = "E0206", "unknown trigger";
+    DuplicateAttribute = "E0207", "attribute set twice";
+    AttributeType = "E0300", "attribute has the wrong type";
+    UnknownAttribute = "E0301", "unknown attribute";
+    MissingAttribute = "E0302", "missing required attribute";
+    OutOfRange = "E0303", "value out of range";
+    InvalidValue = "E0304", "value not allowed here";
+    EmptyList = "E0305", "list must not be empty";
+    DependencyCycle = "E0400", "dependency cycle";
+    EnvironmentRequired = "E0401", "test kind needs an environment";
+    EnvironmentForbidden = "E0402", "test kind forbids an environment";
+    TestBeforeDeploy = "E0403", "test of an environment that nothing deploys to before it";
+    ApprovalNotProved = "E0500", "deploy not guarded by an approval";
+    TestsNotProved = "E0501", "deploy not guarded by the required tests";
+    PromotionNotProved = "E0502", "deploy not guarded by a promotion";
+    PromotionFromItself = "E0503", "environment promoted from itself";
+    UnknownVariable = "E0600", "unknown variable in a condition";
+    NotAnEvent = "E0601", "event compared with something that is not an event";
+    ConditionType = "E0602", "condition has the wrong type";
+    GateWithoutApprovers = "E0700", "gate without approvers";
+    GateRequiresTooMany = "E0701", "gate requires more approvals than it has approvers";
+    UnusedEnvironment = "W0100", "unused environment";
+    UnusedArtifact = "W0101", "unused artifact";
+    UnusedSecret = "W0102", "unused secret";
+    EmptyStage = "W0103", "empty stage";
+    EnvironmentWithoutUrl = "W0104", "deploy to an environment without a url";
+}
+
+impl Code {
+    pub fn severity(self) -> Severity {
+        if self.as_str().starts_with('W') {
+            Severity::Warning
+        } else {
+            Severity::Error
+        }
+    }
+
+    /// Looks a code up by name, case-insensitively (`e0100` works).
+    pub fn parse(name: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|code| code.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,14 @@
+//! cdl, the continuous delivery language: parse, check, plan.
+//!
+//! Data flows one way: `syntax` (text → AST) → `check` (names, types, graph rules) →
+//! `plan` (the DAG every consumer reads) → render / run / export.
+
+pub mod check;
+pub mod codes;
+pub mod compile;
+pub mod diagnostic;
+pub mod plan;
+pub mod render;
+pub mod source;
+pub mod span;
+pub mod syntax;

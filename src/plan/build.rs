@@ -1,0 +1,292 @@
+//! Builds the plan from a checked pipeline: matrix jobs expanded, defaults applied, jobs in
+//! the graph's stable topological order, the critical path.
+
+use indexmap::IndexMap;
+
+use super::*;
+use crate::check::Checked;
+use crate::check::model::{self, JobId};
+use crate::compile::Compilation;
+
+/// The plan of a compilation without errors; `None` when it has errors or no pipeline.
+pub fn build(compilation: &Compilation) -> Option<Plan> {
+    if compilation.has_errors() {
+        return None;
+    }
+    let checked: &Checked = compilation.checked.as_ref()?;
+    let pipeline = checked.pipeline.as_ref()?;
+    if !checked.graph.acyclic {
+        return None;
+    }
+    let instances: Vec<Vec<Instance>> = pipeline.jobs.iter().map(expand).collect();
+    let ids = |job: JobId| instances[job.0].iter().map(|i| i.id.clone());
+
+    let mut jobs = Vec::with_capacity(pipeline.jobs.len());
+    for job_id in &checked.graph.order {
+        let job = pipeline.job(*job_id);
+        let kind = job.kind.as_ref().and_then(|k| checked.kinds.get(&k.name));
+        let mut needs = Vec::new();
+        let mut need_reasons = Vec::new();
+        for need in &checked.graph.needs[job_id.0] {
+            for id in ids(need.job) {
+                needs.push(id);
+                need_reasons.push(need.reason);
+            }
+        }
+        let environment = job
+            .environment
+            .as_ref()
+            .and_then(|e| pipeline.environments.get(&e.name));
+        let mut inputs: Vec<String> = Vec::new();
+        if job.job_type == JobType::Deploy {
+            inputs.extend(job.artifact.iter().map(|a| a.name.clone()));
+        }
+        for used in &job.uses {
+            if !inputs.contains(&used.name) {
+                inputs.push(used.name.clone());
+            }
+        }
+        let source = compilation.sources.get(job.span.file);
+        let position = source.line_column(job.span.start as usize);
+        for instance in &instances[job_id.0] {
+            let mut env = pipeline.env.clone();
+            if let Some(environment) = environment {
+                env.extend(environment.env.clone());
+            }
+            env.extend(job.env.clone());
+            env.insert("CDL_PIPELINE".into(), pipeline.name.name.clone());
+            env.insert("CDL_JOB".into(), instance.id.clone());
+            env.insert(
+                "CDL_STAGE".into(),
+                pipeline.stages[job.stage].name.name.clone(),
+            );
+            if let Some(environment) = environment {
+                env.insert("CDL_ENV_NAME".into(), environment.name.name.clone());
+                if let Some(url) = &environment.url {
+                    env.insert("CDL_ENV_URL".into(), url.clone());
+                }
+            }
+            for (key, value) in &instance.matrix {
+                env.insert(format!("CDL_MATRIX_{}", env_name(key)), value.clone());
+            }
+            let is_gate = job.job_type == JobType::Gate;
+            jobs.push(Job {
+                id: instance.id.clone(),
+                name: job.name.clone(),
+                job_type: job.job_type,
+                stage: pipeline.stages[job.stage].name.name.clone(),
+                needs: needs.clone(),
+                need_reasons: need_reasons.clone(),
+                steps: job.run.clone(),
+                env,
+                secrets: job.secrets.iter().map(|s| s.name.clone()).collect(),
+                timeout_seconds: job.timeout.or(kind.and_then(|k| k.timeout)),
+                retries: job.retries.or(kind.and_then(|k| k.retries)).unwrap_or(0),
+                allow_failure: job.allow_failure.is_some(),
+                condition: job.when.clone(),
+                environment: job.environment.as_ref().map(|e| e.name.clone()),
+                artifact: job.artifact.as_ref().map(|a| a.name.clone()),
+                inputs: inputs.clone(),
+                outputs: job.outputs.clone(),
+                kind: job.kind.as_ref().map(|k| k.name.clone()),
+                approvers: job.approvers.clone(),
+                required: is_gate.then_some(job.required),
+                message: job.message.clone(),
+                matrix: instance.matrix.clone(),
+                image: job.image.clone().or_else(|| pipeline.image.clone()),
+                runner: job.runner.clone().or_else(|| pipeline.runner.clone()),
+                doc: job.doc.clone(),
+                span: SourceSpan {
+                    file: source.name.clone(),
+                    start: job.span.start,
+                    end: job.span.end,
+                    line: position.line,
+                    column: position.column,
+                },
+            });
+        }
+    }
+
+    let mut by_stage: std::collections::HashMap<&str, Vec<String>> =
+        std::collections::HashMap::new();
+    for job in &jobs {
+        by_stage
+            .entry(job.stage.as_str())
+            .or_default()
+            .push(job.id.clone());
+    }
+    let stages = pipeline
+        .stages
+        .iter()
+        .map(|stage| Stage {
+            name: stage.name.name.clone(),
+            doc: stage.doc.clone(),
+            jobs: by_stage
+                .remove(stage.name.name.as_str())
+                .unwrap_or_default(),
+        })
+        .collect::<Vec<_>>();
+    let critical_path = critical_path(&jobs, &stages);
+    Some(Plan {
+        schema: SCHEMA.to_string(),
+        pipeline: PipelineInfo {
+            name: pipeline.name.name.clone(),
+            description: pipeline.description.clone(),
+            doc: pipeline.doc.clone(),
+            runner: pipeline.runner.clone(),
+            image: pipeline.image.clone(),
+            file: compilation.sources.get(compilation.root).name.clone(),
+        },
+        triggers: pipeline
+            .triggers
+            .iter()
+            .map(|t| Trigger {
+                event: t.event,
+                branches: t.branches.clone(),
+                pattern: t.pattern.clone(),
+                cron: t.cron.clone(),
+            })
+            .collect(),
+        env: pipeline.env.clone(),
+        environments: pipeline.environments.values().map(environment).collect(),
+        artifacts: pipeline
+            .artifacts
+            .iter()
+            .map(|(name, id)| Artifact {
+                name: name.clone(),
+                job: instances[id.0][0].id.clone(),
+                outputs: pipeline.job(*id).outputs.clone(),
+            })
+            .collect(),
+        secrets: pipeline.secrets.keys().cloned().collect(),
+        kinds: checked
+            .kinds
+            .values()
+            .map(|k| Kind {
+                name: k.name.name.clone(),
+                doc: k.doc.clone(),
+                environment: k.environment,
+                timeout_seconds: k.timeout,
+                retries: k.retries,
+            })
+            .collect(),
+        stages,
+        jobs,
+        critical_path,
+    })
+}
+
+fn environment(environment: &model::Environment) -> Environment {
+    Environment {
+        name: environment.name.name.clone(),
+        url: environment.url.clone(),
+        env: environment.env.clone(),
+        concurrency: environment.concurrency,
+        requires: Requires {
+            approval: environment.requires_approval.is_some(),
+            tests: environment
+                .requires_tests
+                .iter()
+                .map(|k| k.name.clone())
+                .collect(),
+            promotion_from: environment
+                .requires_promotion
+                .as_ref()
+                .map(|e| e.name.clone()),
+        },
+    }
+}
+
+/// `NAME` as an environment variable name: upper case, `-` as `_`.
+pub fn env_name(name: &str) -> String {
+    name.to_ascii_uppercase().replace('-', "_")
+}
+
+struct Instance {
+    id: String,
+    matrix: IndexMap<String, String>,
+}
+
+/// A job's instances: one per combination of its matrix values, or the job itself.
+fn expand(job: &model::Job) -> Vec<Instance> {
+    let mut combinations: Vec<IndexMap<String, String>> = vec![IndexMap::new()];
+    for (axis, values) in &job.matrix {
+        combinations = combinations
+            .into_iter()
+            .flat_map(|partial| {
+                values.iter().map(move |value| {
+                    let mut next = partial.clone();
+                    next.insert(axis.clone(), value.clone());
+                    next
+                })
+            })
+            .collect();
+    }
+    combinations
+        .into_iter()
+        .map(|matrix| Instance {
+            id: if matrix.is_empty() {
+                job.name.clone()
+            } else {
+                let values: Vec<String> = matrix.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{}[{}]", job.name, values.join(","))
+            },
+            matrix,
+        })
+        .collect()
+}
+
+/// The longest chain of jobs (each counting one), where a job follows its needs and every job
+/// of earlier stages. Linear: one pass in plan order, keeping the best of each stage.
+fn critical_path(jobs: &[Job], stages: &[Stage]) -> Vec<String> {
+    let index: std::collections::HashMap<&str, usize> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (j.id.as_str(), i))
+        .collect();
+    let stage_of: std::collections::HashMap<&str, usize> = stages
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    let mut length = vec![0usize; jobs.len()];
+    let mut previous: Vec<Option<usize>> = vec![None; jobs.len()];
+    // The longest chain ending in any stage before the current one.
+    let mut best_before: Option<usize> = None;
+    let mut best_in_stage: Option<usize> = None;
+    let mut current_stage = usize::MAX;
+    for (i, job) in jobs.iter().enumerate() {
+        let stage = stage_of[job.stage.as_str()];
+        if stage != current_stage {
+            if let Some(b) = best_in_stage {
+                if best_before.is_none_or(|p| length[b] > length[p]) {
+                    best_before = Some(b);
+                }
+            }
+            best_in_stage = None;
+            current_stage = stage;
+        }
+        let mut best = best_before;
+        for need in &job.needs {
+            let n = index[need.as_str()];
+            if best.is_none_or(|b| length[n] > length[b]) {
+                best = Some(n);
+            }
+        }
+        length[i] = 1 + best.map_or(0, |b| length[b]);
+        previous[i] = best;
+        if best_in_stage.is_none_or(|b| length[i] > length[b]) {
+            best_in_stage = Some(i);
+        }
+    }
+    let Some(mut at) = (0..jobs.len()).max_by_key(|i| (length[*i], std::cmp::Reverse(*i))) else {
+        return Vec::new();
+    };
+    let mut path = vec![jobs[at].id.clone()];
+    while let Some(p) = previous[at] {
+        path.push(jobs[p].id.clone());
+        at = p;
+    }
+    path.reverse();
+    path
+}

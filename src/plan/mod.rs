@@ -1,0 +1,158 @@
+//! The execution plan, schema `cdl.plan/v1`: what every consumer (interpreter, exporters,
+//! graph, language server) reads. Field names are a contract documented in `docs/plan.md`.
+
+mod build;
+mod condition_json;
+pub mod text;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+pub use build::build;
+
+use crate::check::condition::Condition;
+use crate::check::graph::NeedReason;
+use crate::check::model::{JobType, KindEnvironment, TriggerEvent};
+
+pub const SCHEMA: &str = "cdl.plan/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub schema: String,
+    pub pipeline: PipelineInfo,
+    pub triggers: Vec<Trigger>,
+    /// Variables for every job (already merged into each job's `env`).
+    pub env: IndexMap<String, String>,
+    pub environments: Vec<Environment>,
+    pub artifacts: Vec<Artifact>,
+    pub secrets: Vec<String>,
+    pub kinds: Vec<Kind>,
+    pub stages: Vec<Stage>,
+    /// In a stable topological order.
+    pub jobs: Vec<Job>,
+    /// The longest chain of jobs, counting stage order and needs.
+    pub critical_path: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineInfo {
+    pub name: String,
+    pub description: Option<String>,
+    pub doc: Option<String>,
+    pub runner: Option<String>,
+    pub image: Option<String>,
+    /// The pipeline file as given on the command line.
+    pub file: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trigger {
+    pub event: TriggerEvent,
+    pub branches: Vec<String>,
+    pub pattern: Option<String>,
+    pub cron: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub name: String,
+    pub url: Option<String>,
+    pub env: IndexMap<String, String>,
+    pub concurrency: Option<u32>,
+    pub requires: Requires,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Requires {
+    pub approval: bool,
+    pub tests: Vec<String>,
+    pub promotion_from: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    pub name: String,
+    /// The id of the job that builds it (the first instance for a matrix job).
+    pub job: String,
+    pub outputs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Kind {
+    pub name: String,
+    pub doc: Option<String>,
+    pub environment: KindEnvironment,
+    pub timeout_seconds: Option<u64>,
+    pub retries: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub name: String,
+    pub doc: Option<String>,
+    /// Job ids, in the plan's order.
+    pub jobs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Unique: the name, with matrix values for an instance (`unit[os=linux]`).
+    pub id: String,
+    /// The name as declared (shared by a matrix job's instances).
+    pub name: String,
+    #[serde(rename = "type")]
+    pub job_type: JobType,
+    pub stage: String,
+    /// Jobs named by this one (explicit needs); it also waits for every job of earlier stages.
+    pub needs: Vec<String>,
+    /// Why each explicit need exists, in the order of `needs`.
+    pub need_reasons: Vec<NeedReason>,
+    /// Shell commands, each run with `sh -e -c`.
+    pub steps: Vec<String>,
+    /// Every variable the job gets except `CDL_RUN_ID` and `CDL_ARTIFACT_*`, which are known
+    /// only at run time.
+    pub env: IndexMap<String, String>,
+    pub secrets: Vec<String>,
+    pub timeout_seconds: Option<u64>,
+    pub retries: u32,
+    pub allow_failure: bool,
+    pub condition: Option<Condition>,
+    /// The environment deployed to or tested.
+    pub environment: Option<String>,
+    /// The artifact built (artifact jobs) or deployed (deploys).
+    pub artifact: Option<String>,
+    /// Artifacts the job receives as `CDL_ARTIFACT_<NAME>`: the one deployed, and `uses`.
+    pub inputs: Vec<String>,
+    /// Paths or globs an artifact job produces.
+    pub outputs: Vec<String>,
+    pub kind: Option<String>,
+    pub approvers: Vec<String>,
+    /// Distinct approvals a gate needs.
+    pub required: Option<u32>,
+    pub message: Option<String>,
+    pub matrix: IndexMap<String, String>,
+    pub image: Option<String>,
+    pub runner: Option<String>,
+    pub doc: Option<String>,
+    pub span: SourceSpan,
+}
+
+/// Where a job was declared: file, byte range, and 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceSpan {
+    pub file: String,
+    pub start: u32,
+    pub end: u32,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Plan {
+    pub fn job(&self, id: &str) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.id == id)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a plan always serialises")
+    }
+}

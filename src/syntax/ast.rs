@@ -1,0 +1,243 @@
+//! The syntax tree of one `.cdl` file. Every node carries an owned byte span.
+//!
+//! Items keep the order they were written in (the formatter prints them back); attribute
+//! values are untyped expressions, given a type by `check::attributes`.
+
+use crate::span::{Ident, Span};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct File {
+    pub items: Vec<TopItem>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TopItem {
+    Import(Import),
+    Kind(KindDecl),
+    Pipeline(Pipeline),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    /// The path as written, unescaped: `std/…` or a path relative to this file.
+    pub path: String,
+    pub path_span: Span,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KindDecl {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub attributes: Vec<Attribute>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pipeline {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub items: Vec<PipelineItem>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PipelineItem {
+    Attribute(Attribute),
+    Trigger(Trigger),
+    Env(EnvBlock),
+    Secret(SecretDecl),
+    Environment(EnvironmentDecl),
+    Stage(StageDecl),
+}
+
+/// `on EVENT { … }`; `attributes` is `None` when no block was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    pub doc: Option<String>,
+    pub event: Ident,
+    pub attributes: Option<Vec<Attribute>>,
+    pub span: Span,
+}
+
+/// `env { NAME = "value" … }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvBlock {
+    pub variables: Vec<Attribute>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretDecl {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvironmentDecl {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub items: Vec<EnvironmentItem>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnvironmentItem {
+    Attribute(Attribute),
+    Env(EnvBlock),
+    Requires(Requirement),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Requirement {
+    pub kind: RequirementKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RequirementKind {
+    Approval,
+    Tests(Vec<Ident>),
+    Promotion(Ident),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageDecl {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub jobs: Vec<JobDecl>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobDecl {
+    pub doc: Option<String>,
+    pub form: JobForm,
+    pub body: Vec<BodyItem>,
+    /// From the keyword to the end of the header (before `{`).
+    pub header_span: Span,
+    pub span: Span,
+}
+
+/// The five job forms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobForm {
+    Artifact {
+        name: Ident,
+    },
+    Test {
+        kind: Ident,
+        name: Option<Ident>,
+        environment: Option<Ident>,
+    },
+    Deploy {
+        artifact: Ident,
+        environment: Ident,
+        name: Option<Ident>,
+    },
+    Gate {
+        name: Ident,
+    },
+    Job {
+        name: Ident,
+    },
+}
+
+impl JobForm {
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            JobForm::Artifact { .. } => "artifact",
+            JobForm::Test { .. } => "test",
+            JobForm::Deploy { .. } => "deploy",
+            JobForm::Gate { .. } => "gate",
+            JobForm::Job { .. } => "job",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodyItem {
+    Attribute(Attribute),
+    Env(EnvBlock),
+    Matrix(MatrixBlock),
+}
+
+/// `matrix { NAME = [values] … }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixBlock {
+    pub axes: Vec<Attribute>,
+    pub span: Span,
+}
+
+/// `name = value`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub value: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    String(String),
+    Integer(i64),
+    /// In seconds.
+    Duration(u64),
+    Bool(bool),
+    Ident(String),
+    List(Vec<Expr>),
+    Compare {
+        op: CompareOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+    /// A literal that could not be read (already reported); checks skip it.
+    Invalid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompareOp {
+    Equal,
+    NotEqual,
+    Matches,
+}
+
+impl CompareOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareOp::Equal => "==",
+            CompareOp::NotEqual => "!=",
+            CompareOp::Matches => "matches",
+        }
+    }
+}
+
+impl ExprKind {
+    /// What the value is, in the user's words ("a string", "a duration" …).
+    pub fn describe(&self) -> &'static str {
+        match self {
+            ExprKind::String(_) => "a string",
+            ExprKind::Integer(_) => "an integer",
+            ExprKind::Duration(_) => "a duration",
+            ExprKind::Bool(_) => "a boolean",
+            ExprKind::Ident(_) => "a name",
+            ExprKind::List(_) => "a list",
+            ExprKind::Compare { .. } | ExprKind::And(..) | ExprKind::Or(..) | ExprKind::Not(_) => {
+                "a condition"
+            }
+            ExprKind::Invalid => "an invalid value",
+        }
+    }
+}

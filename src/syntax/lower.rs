@@ -1,0 +1,529 @@
+//! Lowers pest's parse tree to the AST.
+//!
+//! The grammar guarantees the shape of every pair; a mismatch is our bug, so the helpers
+//! assert it. Literal problems (bad escapes, malformed numbers) become diagnostics and
+//! `ExprKind::Invalid`, so one bad literal does not hide the rest of the file.
+
+use pest::iterators::{Pair, Pairs};
+
+use super::ast::*;
+use super::literal;
+use super::parser::Rule;
+use crate::codes::Code;
+use crate::diagnostic::Diagnostic;
+use crate::span::{FileId, Ident, Span};
+
+pub struct Lowerer {
+    pub file: FileId,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+type Inner<'a> = std::iter::Peekable<Pairs<'a, Rule>>;
+
+impl Lowerer {
+    fn span(&self, pair: &Pair<Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn ident(&self, pair: Pair<Rule>) -> Ident {
+        assert_eq!(pair.as_rule(), Rule::ident);
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    /// Takes the next pair, asserting its rule.
+    fn expect<'a>(&self, inner: &mut Inner<'a>, rule: Rule) -> Pair<'a, Rule> {
+        let pair = inner.next().expect("grammar guarantees another pair");
+        assert_eq!(
+            pair.as_rule(),
+            rule,
+            "grammar shape at {:?}",
+            pair.as_span()
+        );
+        pair
+    }
+
+    fn next_if<'a>(&self, inner: &mut Inner<'a>, rule: Rule) -> Option<Pair<'a, Rule>> {
+        inner.next_if(|p| p.as_rule() == rule)
+    }
+
+    /// Consecutive `///` lines, joined; one leading space of each removed.
+    fn docs(&self, inner: &mut Inner) -> Option<String> {
+        let mut lines = Vec::new();
+        while let Some(doc) = self.next_if(inner, Rule::doc_comment) {
+            let text = doc.into_inner().next().map_or("", |t| t.as_str());
+            lines.push(
+                text.strip_prefix(' ')
+                    .unwrap_or(text)
+                    .trim_end()
+                    .to_string(),
+            );
+        }
+        (!lines.is_empty()).then(|| lines.join("\n"))
+    }
+
+    pub fn file(&mut self, pair: Pair<Rule>) -> File {
+        assert_eq!(pair.as_rule(), Rule::file);
+        let span = self.span(&pair);
+        let mut items = Vec::new();
+        for item in pair.into_inner() {
+            match item.as_rule() {
+                Rule::import => items.push(TopItem::Import(self.import(item))),
+                Rule::kind_decl => items.push(TopItem::Kind(self.kind(item))),
+                Rule::pipeline => items.push(TopItem::Pipeline(self.pipeline(item))),
+                Rule::EOI => {}
+                other => unreachable!("top-level rule {other:?}"),
+            }
+        }
+        File { items, span }
+    }
+
+    fn import(&mut self, pair: Pair<Rule>) -> Import {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        self.expect(&mut inner, Rule::kw_import);
+        let string = self.expect(&mut inner, Rule::string);
+        let path_span = self.span(&string);
+        let path = match self.string_value(string).kind {
+            ExprKind::String(s) => s,
+            _ => String::new(),
+        };
+        Import {
+            path,
+            path_span,
+            span,
+        }
+    }
+
+    fn kind(&mut self, pair: Pair<Rule>) -> KindDecl {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        let doc = self.docs(&mut inner);
+        self.expect(&mut inner, Rule::kw_kind);
+        let name = self.ident(self.expect(&mut inner, Rule::ident));
+        let attributes = self.attr_block(self.expect(&mut inner, Rule::attr_block));
+        KindDecl {
+            doc,
+            name,
+            attributes,
+            span,
+        }
+    }
+
+    fn attr_block(&mut self, pair: Pair<Rule>) -> Vec<Attribute> {
+        assert_eq!(pair.as_rule(), Rule::attr_block);
+        self.attributes(pair.into_inner())
+    }
+
+    /// The `attribute` children of a braced block, skipping braces and `;`.
+    fn attributes(&mut self, pairs: Pairs<Rule>) -> Vec<Attribute> {
+        pairs
+            .filter(|p| p.as_rule() == Rule::attribute)
+            .map(|p| self.attribute(p))
+            .collect()
+    }
+
+    fn pipeline(&mut self, pair: Pair<Rule>) -> Pipeline {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        let doc = self.docs(&mut inner);
+        self.expect(&mut inner, Rule::kw_pipeline);
+        let name = self.ident(self.expect(&mut inner, Rule::ident));
+        let mut items = Vec::new();
+        for item in inner {
+            items.push(match item.as_rule() {
+                Rule::attribute => PipelineItem::Attribute(self.attribute(item)),
+                Rule::trigger => PipelineItem::Trigger(self.trigger(item)),
+                Rule::env_block => PipelineItem::Env(self.env_block(item)),
+                Rule::secret_decl => PipelineItem::Secret(self.secret(item)),
+                Rule::environment_decl => PipelineItem::Environment(self.environment(item)),
+                Rule::stage_decl => PipelineItem::Stage(self.stage(item)),
+                Rule::lbrace | Rule::rbrace | Rule::semi => continue,
+                other => unreachable!("pipeline item {other:?}"),
+            });
+        }
+        Pipeline {
+            doc,
+            name,
+            items,
+            span,
+        }
+    }
+
+    fn trigger(&mut self, pair: Pair<Rule>) -> Trigger {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        let doc = self.docs(&mut inner);
+        self.expect(&mut inner, Rule::kw_on);
+        let event = self.ident(self.expect(&mut inner, Rule::ident));
+        let attributes = inner.next().map(|block| self.attr_block(block));
+        Trigger {
+            doc,
+            event,
+            attributes,
+            span,
+        }
+    }
+
+    fn env_block(&mut self, pair: Pair<Rule>) -> EnvBlock {
+        assert_eq!(pair.as_rule(), Rule::env_block);
+        let span = self.span(&pair);
+        EnvBlock {
+            variables: self.attributes(pair.into_inner()),
+            span,
+        }
+    }
+
+    fn secret(&mut self, pair: Pair<Rule>) -> SecretDecl {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        let doc = self.docs(&mut inner);
+        self.expect(&mut inner, Rule::kw_secret);
+        let name = self.ident(self.expect(&mut inner, Rule::ident));
+        SecretDecl { doc, name, span }
+    }
+
+    fn environment(&mut self, pair: Pair<Rule>) -> EnvironmentDecl {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        let doc = self.docs(&mut inner);
+        self.expect(&mut inner, Rule::kw_environment);
+        let name = self.ident(self.expect(&mut inner, Rule::ident));
+        let mut items = Vec::new();
+        for item in inner {
+            items.push(match item.as_rule() {
+                Rule::attribute => EnvironmentItem::Attribute(self.attribute(item)),
+                Rule::env_block => EnvironmentItem::Env(self.env_block(item)),
+                Rule::requirement => EnvironmentItem::Requires(self.requirement(item)),
+                Rule::lbrace | Rule::rbrace | Rule::semi => continue,
+                other => unreachable!("environment item {other:?}"),
+            });
+        }
+        EnvironmentDecl {
+            doc,
+            name,
+            items,
+            span,
+        }
+    }
+
+    fn requirement(&mut self, pair: Pair<Rule>) -> Requirement {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        self.docs(&mut inner);
+        self.expect(&mut inner, Rule::kw_requires);
+        let what = inner.next().expect("requirement body");
+        let kind = match what.as_rule() {
+            Rule::requires_approval => RequirementKind::Approval,
+            Rule::requires_tests => {
+                let list = what.into_inner().nth(1).expect("ident_list");
+                RequirementKind::Tests(
+                    list.into_inner()
+                        .filter(|p| p.as_rule() == Rule::ident)
+                        .map(|p| self.ident(p))
+                        .collect(),
+                )
+            }
+            Rule::requires_promotion => {
+                let env = what.into_inner().nth(2).expect("promotion source");
+                RequirementKind::Promotion(self.ident(env))
+            }
+            other => unreachable!("requirement {other:?}"),
+        };
+        Requirement { kind, span }
+    }
+
+    fn stage(&mut self, pair: Pair<Rule>) -> StageDecl {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        let doc = self.docs(&mut inner);
+        self.expect(&mut inner, Rule::kw_stage);
+        let name = self.ident(self.expect(&mut inner, Rule::ident));
+        let jobs = inner
+            .filter(|p| !matches!(p.as_rule(), Rule::lbrace | Rule::rbrace | Rule::semi))
+            .map(|p| self.job(p))
+            .collect();
+        StageDecl {
+            doc,
+            name,
+            jobs,
+            span,
+        }
+    }
+
+    fn job(&mut self, pair: Pair<Rule>) -> JobDecl {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = pair.into_inner().peekable();
+        let doc = self.docs(&mut inner);
+        let keyword = inner.next().expect("job keyword");
+        let header_start = keyword.as_span().start();
+        let form = match rule {
+            Rule::artifact_job => JobForm::Artifact {
+                name: self.ident(self.expect(&mut inner, Rule::ident)),
+            },
+            Rule::test_job => {
+                let kind = self.ident(self.expect(&mut inner, Rule::ident));
+                let name = self
+                    .next_if(&mut inner, Rule::test_name)
+                    .map(|p| self.ident(p.into_inner().next().expect("test name")));
+                let environment = self
+                    .next_if(&mut inner, Rule::test_target)
+                    .map(|p| self.ident(p.into_inner().nth(1).expect("test target")));
+                JobForm::Test {
+                    kind,
+                    name,
+                    environment,
+                }
+            }
+            Rule::deploy_job => {
+                let artifact = self.ident(self.expect(&mut inner, Rule::ident));
+                self.expect(&mut inner, Rule::kw_to);
+                let environment = self.ident(self.expect(&mut inner, Rule::ident));
+                let name = self
+                    .next_if(&mut inner, Rule::deploy_name)
+                    .map(|p| self.ident(p.into_inner().nth(1).expect("deploy name")));
+                JobForm::Deploy {
+                    artifact,
+                    environment,
+                    name,
+                }
+            }
+            Rule::gate_job => JobForm::Gate {
+                name: self.ident(self.expect(&mut inner, Rule::ident)),
+            },
+            Rule::plain_job => JobForm::Job {
+                name: self.ident(self.expect(&mut inner, Rule::ident)),
+            },
+            other => unreachable!("job rule {other:?}"),
+        };
+        let body_pair = self.expect(&mut inner, Rule::job_body);
+        let header_span =
+            Span::new(self.file, header_start, body_pair.as_span().start()).trimmed_end(&body_pair);
+        let body = body_pair
+            .into_inner()
+            .filter_map(|item| match item.as_rule() {
+                Rule::attribute => Some(BodyItem::Attribute(self.attribute(item))),
+                Rule::env_block => Some(BodyItem::Env(self.env_block(item))),
+                Rule::matrix_block => {
+                    let span = self.span(&item);
+                    Some(BodyItem::Matrix(MatrixBlock {
+                        axes: self.attributes(item.into_inner()),
+                        span,
+                    }))
+                }
+                Rule::lbrace | Rule::rbrace | Rule::semi => None,
+                other => unreachable!("job body item {other:?}"),
+            })
+            .collect();
+        JobDecl {
+            doc,
+            form,
+            body,
+            header_span,
+            span,
+        }
+    }
+
+    fn attribute(&mut self, pair: Pair<Rule>) -> Attribute {
+        assert_eq!(pair.as_rule(), Rule::attribute);
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        let doc = self.docs(&mut inner);
+        let name = self.ident(self.expect(&mut inner, Rule::ident));
+        self.expect(&mut inner, Rule::assign);
+        let value = self.expr(self.expect(&mut inner, Rule::expr));
+        Attribute {
+            doc,
+            name,
+            value,
+            span,
+        }
+    }
+
+    fn expr(&mut self, pair: Pair<Rule>) -> Expr {
+        assert_eq!(pair.as_rule(), Rule::expr);
+        let or = pair.into_inner().next().expect("or_expr");
+        self.binary(or)
+    }
+
+    /// `or_expr` and `and_expr`: operands separated by operators, folded to the left.
+    fn binary(&mut self, pair: Pair<Rule>) -> Expr {
+        let mut inner = pair.into_inner();
+        let first = inner.next().expect("operand");
+        let mut left = self.operand(first);
+        while let Some(op) = inner.next() {
+            let right = self.operand(inner.next().expect("right operand"));
+            let span = left.span.to(right.span);
+            let kind = match op.as_rule() {
+                Rule::or_op => ExprKind::Or(Box::new(left), Box::new(right)),
+                Rule::and_op => ExprKind::And(Box::new(left), Box::new(right)),
+                other => unreachable!("binary operator {other:?}"),
+            };
+            left = Expr { kind, span };
+        }
+        left
+    }
+
+    fn operand(&mut self, pair: Pair<Rule>) -> Expr {
+        match pair.as_rule() {
+            Rule::and_expr => self.binary(pair),
+            Rule::unary => self.unary(pair),
+            other => unreachable!("operand {other:?}"),
+        }
+    }
+
+    fn unary(&mut self, pair: Pair<Rule>) -> Expr {
+        let mut nots = Vec::new();
+        let mut comparison = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::not_op => nots.push(self.span(&p)),
+                Rule::comparison => comparison = Some(self.comparison(p)),
+                other => unreachable!("unary part {other:?}"),
+            }
+        }
+        let mut expr = comparison.expect("comparison");
+        for not in nots.into_iter().rev() {
+            let span = not.to(expr.span);
+            expr = Expr {
+                kind: ExprKind::Not(Box::new(expr)),
+                span,
+            };
+        }
+        expr
+    }
+
+    fn comparison(&mut self, pair: Pair<Rule>) -> Expr {
+        let mut inner = pair.into_inner().peekable();
+        let left = self.primary(&mut inner);
+        let Some(op) = inner.next() else {
+            return left;
+        };
+        assert_eq!(op.as_rule(), Rule::compare_op);
+        let op = match op.as_str() {
+            "==" => CompareOp::Equal,
+            "!=" => CompareOp::NotEqual,
+            _ => CompareOp::Matches,
+        };
+        let right = self.primary(&mut inner);
+        let span = left.span.to(right.span);
+        Expr {
+            kind: ExprKind::Compare {
+                op,
+                left: Box::new(left),
+                right: Box::new(right),
+            },
+            span,
+        }
+    }
+
+    fn primary(&mut self, inner: &mut Inner) -> Expr {
+        let pair = inner.next().expect("primary");
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::lparen => {
+                let expr = self.expr(self.expect(inner, Rule::expr));
+                let close = self.expect(inner, Rule::rparen);
+                return Expr {
+                    kind: expr.kind,
+                    span: span.to(self.span(&close)),
+                };
+            }
+            Rule::list => ExprKind::List(
+                pair.into_inner()
+                    .filter(|p| p.as_rule() == Rule::expr)
+                    .map(|p| self.expr(p))
+                    .collect(),
+            ),
+            Rule::string => return self.string_value(pair),
+            Rule::triple_string => return self.triple_string_value(pair),
+            Rule::duration => match literal::duration_seconds(pair.as_str()) {
+                Some(seconds) => ExprKind::Duration(seconds),
+                None => self.malformed(span, "this duration is too large"),
+            },
+            Rule::integer => match pair.as_str().parse() {
+                Ok(n) => ExprKind::Integer(n),
+                Err(_) => self.malformed(span, "this integer is too large"),
+            },
+            Rule::malformed_number => self.malformed(
+                span,
+                "a duration is digits followed by `s`, `m`, `h` or `d` (`30s`, `10m`, `1h30m`); \
+                 an integer is digits alone",
+            ),
+            Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
+            Rule::ident => ExprKind::Ident(pair.as_str().to_string()),
+            other => unreachable!("primary {other:?}"),
+        };
+        Expr { kind, span }
+    }
+
+    fn malformed(&mut self, span: Span, help: &str) -> ExprKind {
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::MalformedNumber,
+                span,
+                "this is neither a number nor a duration",
+            )
+            .label("not a valid number or duration")
+            .help(help),
+        );
+        ExprKind::Invalid
+    }
+
+    fn string_value(&mut self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        let inner = pair.into_inner().next().expect("string_inner");
+        let offset = inner.as_span().start();
+        let kind = self.unescaped(inner.as_str(), offset);
+        Expr { kind, span }
+    }
+
+    fn triple_string_value(&mut self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        let inner = pair.into_inner().next().expect("triple_inner");
+        let offset = inner.as_span().start();
+        let kind = match self.unescaped(inner.as_str(), offset) {
+            ExprKind::String(s) => ExprKind::String(literal::dedent(&s)),
+            other => other,
+        };
+        Expr { kind, span }
+    }
+
+    fn unescaped(&mut self, raw: &str, offset: usize) -> ExprKind {
+        match literal::unescape(raw) {
+            Ok(s) => ExprKind::String(s),
+            Err((at, len)) => {
+                let span = Span::new(self.file, offset + at, offset + at + len);
+                self.diagnostics.push(
+                    Diagnostic::new(Code::InvalidEscape, span, "invalid escape in a string")
+                        .label("unknown escape")
+                        .help(
+                            r#"the escapes are \" \\ \n \t \r and \u{…}; write \\ for a backslash"#,
+                        ),
+                );
+                ExprKind::Invalid
+            }
+        }
+    }
+}
+
+trait TrimEnd {
+    fn trimmed_end(self, body: &Pair<Rule>) -> Span;
+}
+
+impl TrimEnd for Span {
+    /// Shrinks a header span so it ends at its last non-blank character before the body.
+    fn trimmed_end(self, body: &Pair<Rule>) -> Span {
+        let text = body.get_input();
+        let header = &text[self.range()];
+        let trimmed = header.trim_end().len();
+        Span {
+            end: self.start + trimmed as u32,
+            ..self
+        }
+    }
+}
