@@ -28,6 +28,20 @@ impl Compilation {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
+    /// Reports `E0106` when the checked root file declares no pipeline (for commands that
+    /// need one: plan, run, export).
+    pub fn require_pipeline(&mut self) {
+        let missing = self.checked.as_ref().is_some_and(|c| c.pipeline.is_none());
+        if missing {
+            let span = Span::new(self.root, 0, 0);
+            self.diagnostics.push(
+                Diagnostic::new(Code::NoPipeline, span, "this file declares no pipeline")
+                    .label("nothing to plan")
+                    .help("a plan is made from a file with `pipeline NAME { … }`; a file of kinds is imported by one"),
+            );
+        }
+    }
+
     pub fn root_file(&self) -> Option<&ast::File> {
         self.files
             .iter()
@@ -96,22 +110,24 @@ fn root_pipeline<'a>(
         match first {
             None if pipeline.span.file == root => first = Some(pipeline),
             _ => {
-                sink.push(
-                    Diagnostic::new(
-                        Code::SecondPipeline,
-                        pipeline.name.span,
-                        format!("a second pipeline, `{}`", pipeline.name.name),
-                    )
-                    .label(if pipeline.span.file == root {
-                        "second pipeline in this file"
-                    } else {
-                        "imported files may declare kinds only"
-                    })
-                    .maybe_help(first.map(|f| {
-                        format!("a file holds one pipeline; `{}` is the first", f.name.name)
-                    }))
-                    .help("put each pipeline in its own file; share kinds through `import`"),
+                let diagnostic = Diagnostic::new(
+                    Code::SecondPipeline,
+                    pipeline.name.span,
+                    format!("a second pipeline, `{}`", pipeline.name.name),
                 )
+                .label(if pipeline.span.file == root {
+                    "second pipeline in this file"
+                } else {
+                    "imported files may declare kinds only"
+                })
+                .help("put each pipeline in its own file; share kinds through `import`");
+                let diagnostic = match first {
+                    Some(f) if f.span.file == pipeline.span.file => {
+                        diagnostic.related(f.name.span, "the first pipeline")
+                    }
+                    _ => diagnostic,
+                };
+                sink.push(diagnostic);
             }
         }
     }
@@ -195,12 +211,21 @@ impl Loader {
                 .map(|f| self.sources.get(*f).name.clone())
                 .collect();
             chain.push(self.sources.get(target).name.clone());
-            self.sink.push(
+            let diagnostic = if target == from {
+                Diagnostic::new(
+                    Code::ImportCycle,
+                    import.path_span,
+                    "this file imports itself",
+                )
+                .label("the file being read")
+                .help("remove this import: a file sees its own kinds")
+            } else {
                 Diagnostic::new(Code::ImportCycle, import.path_span, "import cycle")
                     .label("imports a file that imports this one")
                     .note(format!("cycle: {}", chain.join(" → ")))
-                    .help("move the shared kinds into a third file that both import"),
-            );
+                    .help("move the shared kinds into a third file that both import")
+            };
+            self.sink.push(diagnostic);
             return;
         }
         if !self.is_loaded(target) {
@@ -223,11 +248,13 @@ impl Loader {
             return Some(id);
         }
         match std::fs::read_to_string(&canonical) {
-            Ok(text) => Some(self.sources.add(SourceFile::new(
-                import.path.clone(),
-                Some(canonical),
-                text,
-            ))),
+            Ok(text) => {
+                let name = display_name(&self.sources.get(from).name, &import.path);
+                Some(
+                    self.sources
+                        .add(SourceFile::new(name, Some(canonical), text)),
+                )
+            }
             Err(err) => {
                 self.sink
                     .push(import_error(import.path_span, &import.path, &err));
@@ -235,6 +262,31 @@ impl Loader {
             }
         }
     }
+}
+
+/// The name an imported file is shown by: its path as seen from where the importing file was
+/// named (`tests/x.cdl` importing `./lib/k.cdl` shows `tests/lib/k.cdl`), `..` resolved.
+fn display_name(importer: &str, import: &str) -> String {
+    let joined = Path::new(importer)
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join(import);
+    let mut parts: Vec<std::path::Component> = Vec::new();
+    for component in joined.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if parts
+                    .last()
+                    .is_some_and(|p| matches!(p, std::path::Component::Normal(_))) =>
+            {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let path: PathBuf = parts.iter().collect();
+    path.display().to_string()
 }
 
 fn import_error(span: Span, path: &str, err: &std::io::Error) -> Diagnostic {

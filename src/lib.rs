@@ -3,6 +3,8 @@
 //! Data flows one way: `syntax` (text → AST) → `check` (names, types, graph rules) →
 //! `plan` (the DAG every consumer reads) → render / run / export.
 
+extern crate alloc;
+
 pub mod check;
 pub mod codes;
 pub mod compile;

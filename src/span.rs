@@ -35,6 +35,10 @@ impl Span {
         self.start == self.end
     }
 
+    pub fn with_end(self, end: u32) -> Span {
+        Span { end, ..self }
+    }
+
     /// The smallest span covering both (same file assumed).
     pub fn to(self, other: Span) -> Span {
         Span {

@@ -1,1 +1,10 @@
+//! The integration tests, built as one binary: fixtures and their snapshots, the CLI run as a
+//! real process, the `cdl explain` pages, the plan's documented schema, and property tests.
 
+mod cli;
+mod codes;
+mod examples;
+mod fixtures;
+mod plan_doc;
+mod properties;
+mod support;

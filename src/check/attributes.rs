@@ -419,6 +419,39 @@ fn type_value(spec: &Spec, expr: &Expr, sink: &mut Sink) -> Option<Value> {
         None
     };
     match (spec.ty, &expr.kind) {
+        (Type::Commands | Type::Strings, ExprKind::List(items))
+            if items.is_empty() && spec.name != "approvers" =>
+        {
+            let help = match spec.name {
+                "run" => "give at least one command: `run = \"make\"`".to_string(),
+                "branches" => {
+                    "list the branches, or leave `branches` out to mean every branch".to_string()
+                }
+                _ => format!("give `{}` at least one value, or leave it out", spec.name),
+            };
+            sink.push(
+                Diagnostic::new(
+                    Code::EmptyList,
+                    expr.span,
+                    format!("`{}` must not be empty", spec.name),
+                )
+                .label("empty list")
+                .help(help),
+            );
+            None
+        }
+        (Type::Duration, ExprKind::Duration(0)) => {
+            sink.push(
+                Diagnostic::new(
+                    Code::OutOfRange,
+                    expr.span,
+                    format!("`{}` must be at least 1s", spec.name),
+                )
+                .label("zero duration")
+                .help(format!("leave `{}` out for no limit", spec.name)),
+            );
+            None
+        }
         (Type::String, ExprKind::String(s)) => Some(Value::String(s.clone())),
         (Type::Commands, ExprKind::String(s)) => Some(Value::Strings(vec![s.clone()])),
         (Type::Commands | Type::Strings, ExprKind::List(items)) => {
@@ -554,7 +587,10 @@ fn type_value(spec: &Spec, expr: &Expr, sink: &mut Sink) -> Option<Value> {
                         ),
                     )
                     .label("not allowed here")
-                    .maybe_help(did_you_mean(word, words.iter().copied())),
+                    .help(
+                        did_you_mean(word, words.iter().copied())
+                            .unwrap_or_else(|| format!("write {}", spec.ty.describe())),
+                    ),
                 );
                 None
             }
@@ -599,6 +635,10 @@ pub fn string_map<'a>(
             );
             continue;
         }
+        if let Some(problem) = env_name_problem(&name.name) {
+            sink.push(problem.at(name.span));
+            continue;
+        }
         let text = match &attribute.value.kind {
             ExprKind::String(s) => s.clone(),
             ExprKind::Integer(n) => n.to_string(),
@@ -631,6 +671,39 @@ pub fn string_map<'a>(
         out.insert(name.name.clone(), (text, name.span));
     }
     out
+}
+
+/// Why a name cannot be an environment variable of a job, if it cannot.
+pub fn env_name_problem(name: &str) -> Option<NameProblem> {
+    if name.starts_with("CDL_") {
+        return Some(NameProblem {
+            message: format!("`{name}` is reserved: cdl sets the `CDL_` variables itself"),
+            help: "choose a name that does not start with `CDL_`".into(),
+        });
+    }
+    if name.contains('-') {
+        return Some(NameProblem {
+            message: format!("`{name}` is not a valid environment variable name"),
+            help: format!(
+                "shells cannot read names with `-`; write `{}`",
+                name.replace('-', "_")
+            ),
+        });
+    }
+    None
+}
+
+pub struct NameProblem {
+    message: String,
+    help: String,
+}
+
+impl NameProblem {
+    pub fn at(self, span: Span) -> Diagnostic {
+        Diagnostic::new(Code::InvalidValue, span, self.message)
+            .label("not usable as a variable name")
+            .help(self.help)
+    }
 }
 
 /// Reads `matrix { NAME = [values] }`: each axis a non-empty list of strings, integers or
@@ -687,12 +760,30 @@ pub fn matrix_axes<'a>(
             );
             continue;
         }
-        let mut values = Vec::new();
+        let mut values: Vec<String> = Vec::new();
         for item in items {
+            let value = match &item.kind {
+                ExprKind::String(s) => s.clone(),
+                ExprKind::Integer(n) => n.to_string(),
+                ExprKind::Bool(b) => b.to_string(),
+                _ => String::new(),
+            };
+            if values.contains(&value) {
+                sink.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        item.span,
+                        format!("matrix axis `{}` lists `{value}` twice", name.name),
+                    )
+                    .label("listed again")
+                    .help("list each value once: every combination becomes one job"),
+                );
+                continue;
+            }
             match &item.kind {
-                ExprKind::String(s) => values.push(s.clone()),
-                ExprKind::Integer(n) => values.push(n.to_string()),
-                ExprKind::Bool(b) => values.push(b.to_string()),
+                ExprKind::String(_) | ExprKind::Integer(_) | ExprKind::Bool(_) => {
+                    values.push(value)
+                }
                 ExprKind::Invalid => {}
                 other => sink.push(
                     Diagnostic::new(

@@ -180,7 +180,8 @@ pub fn type_condition(expr: &Expr, sink: &mut Sink) -> Option<Condition> {
                 .label("expected a condition")
                 .help(match name.as_str() {
                     "event" => "compare it: `event == push`".to_string(),
-                    _ => format!("compare it: `{name} == \"main\"` or `{name} matches \"v*\"`"),
+                    "tag" => "compare it: `tag matches \"v*\"`".to_string(),
+                    _ => format!("compare it: `{name} == \"main\"`"),
                 }),
             );
             None
@@ -233,9 +234,8 @@ fn variable(name: &str) -> Option<Variable> {
 
 fn unknown_variable(name: &str, span: Span, sink: &mut Sink) {
     let suggestion = did_you_mean(name, Variable::ALL.iter().map(|(n, _)| *n));
-    let help = suggestion.unwrap_or_else(|| {
-        format!("conditions read `branch`, `tag` and `event`; to compare with the text {name}, quote it: \"{name}\"")
-    });
+    let help = suggestion
+        .unwrap_or_else(|| "conditions read the variables `branch`, `tag` and `event`".to_string());
     sink.push(
         Diagnostic::new(
             Code::UnknownVariable,

@@ -19,7 +19,8 @@ pub enum NeedReason {
     After,
     /// The artifact a deploy ships or a job `uses`.
     Artifact,
-    /// A deploy to the environment a test runs `on`, earlier in the same stage.
+    /// The deploy a test `on ENV` follows: earlier in its stage, or in the latest earlier
+    /// stage that deploys to ENV.
     Environment,
 }
 
@@ -263,8 +264,10 @@ impl JobGraph {
 }
 
 fn explicit_needs(pipeline: &Pipeline) -> Vec<Vec<Need>> {
-    // For each test `on ENV`, the deploys to ENV written before it in its stage: one pass.
+    // For each test `on ENV`, the deploys it follows: those to ENV written before it in its
+    // stage, or else those of the latest earlier stage that deploys to ENV. One pass.
     let mut deploys_before: HashMap<(JobId, &str), Vec<JobId>> = HashMap::new();
+    let mut latest_stage: HashMap<&str, Vec<JobId>> = HashMap::new();
     for stage in &pipeline.stages {
         let mut deploys: HashMap<&str, Vec<JobId>> = HashMap::new();
         for id in &stage.jobs {
@@ -278,13 +281,15 @@ fn explicit_needs(pipeline: &Pipeline) -> Vec<Vec<Need>> {
                     .or_default()
                     .push(*id),
                 JobType::Test => {
-                    if let Some(earlier) = deploys.get(environment.name.as_str()) {
-                        deploys_before.insert((*id, environment.name.as_str()), earlier.clone());
+                    let name = environment.name.as_str();
+                    if let Some(earlier) = deploys.get(name).or_else(|| latest_stage.get(name)) {
+                        deploys_before.insert((*id, name), earlier.clone());
                     }
                 }
                 _ => {}
             }
         }
+        latest_stage.extend(deploys);
     }
     let mut all = Vec::with_capacity(pipeline.jobs.len());
     for job in &pipeline.jobs {
@@ -323,4 +328,109 @@ fn explicit_needs(pipeline: &Pipeline) -> Vec<Vec<Need>> {
         all.push(needs);
     }
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::codes::Code;
+    use crate::compile::{Compilation, compile_text};
+
+    fn compile(body: &str) -> Compilation {
+        compile_text("t.cdl", None, format!("pipeline p {{ {body} }}"))
+    }
+
+    fn cycle_notes(c: &Compilation) -> Vec<String> {
+        c.diagnostics
+            .iter()
+            .filter(|d| d.code == Code::DependencyCycle)
+            .flat_map(|d| d.notes.clone())
+            .collect()
+    }
+
+    fn precedes(c: &Compilation, a: &str, b: &str) -> bool {
+        let checked = c.checked.as_ref().unwrap();
+        let pipeline = checked.pipeline.as_ref().unwrap();
+        checked
+            .graph
+            .precedes(pipeline, pipeline.job_names[a], pipeline.job_names[b])
+    }
+
+    #[test]
+    fn a_cycle_names_every_job_on_it() {
+        let c = compile(
+            r#"stage s {
+                job a { run = "x"; after = [c] }
+                job b { run = "x"; after = [a] }
+                job c { run = "x"; after = [b] }
+                job d { run = "x"; after = [a] }
+            }"#,
+        );
+        assert_eq!(cycle_notes(&c), ["cycle: a → c → b → a"]);
+    }
+
+    #[test]
+    fn two_independent_cycles_are_both_reported() {
+        let c = compile(
+            r#"stage s {
+                job a { run = "x"; after = [b] }
+                job b { run = "x"; after = [a] }
+                job c { run = "x"; after = [d] }
+                job d { run = "x"; after = [c] }
+            }"#,
+        );
+        assert_eq!(cycle_notes(&c), ["cycle: a → b → a", "cycle: c → d → c"]);
+    }
+
+    #[test]
+    fn a_need_on_a_later_stage_is_a_cycle() {
+        let c = compile(
+            r#"stage one { job a { run = "x"; after = [b] } }
+               stage two { job b { run = "x" } }"#,
+        );
+        assert_eq!(cycle_notes(&c), ["cycle: a → b → a"]);
+    }
+
+    #[test]
+    fn a_job_waiting_for_itself_is_a_cycle() {
+        let c = compile(r#"stage s { job a { run = "x"; after = [a] } }"#);
+        assert_eq!(cycle_notes(&c), ["cycle: a → a"]);
+    }
+
+    #[test]
+    fn precedence_follows_stages_and_needs_within_a_stage() {
+        let c = compile(
+            r#"stage one { job a { run = "x" } job b { run = "x" } }
+               stage two {
+                 job c { run = "x" }
+                 job d { run = "x"; after = [c] }
+                 job e { run = "x"; after = [d] }
+               }"#,
+        );
+        assert!(c.diagnostics.is_empty());
+        assert!(precedes(&c, "a", "c") && precedes(&c, "b", "e"));
+        assert!(precedes(&c, "c", "e"), "through d");
+        assert!(!precedes(&c, "e", "c"));
+        assert!(!precedes(&c, "a", "b"), "same stage, no need");
+        assert!(!precedes(&c, "c", "a"));
+    }
+
+    #[test]
+    fn topological_order_is_stable_and_respects_needs() {
+        let c = compile(
+            r#"stage s {
+                job z { run = "x"; after = [y] }
+                job y { run = "x" }
+                job x { run = "x" }
+            }"#,
+        );
+        let checked = c.checked.as_ref().unwrap();
+        let pipeline = checked.pipeline.as_ref().unwrap();
+        let names: Vec<&str> = checked
+            .graph
+            .order
+            .iter()
+            .map(|j| pipeline.job(*j).name.as_str())
+            .collect();
+        assert_eq!(names, ["y", "z", "x"]);
+    }
 }

@@ -41,10 +41,10 @@ pub fn implies(premises: &[&Condition], conclusion: &Condition) -> Proof {
     if matches!(conclusion, Condition::Const(true)) || premises.contains(&conclusion) {
         return Proof::Proved;
     }
-    if let Condition::And(parts) = conclusion {
-        if parts.iter().all(|p| premises.contains(&p)) {
-            return Proof::Proved;
-        }
+    if let Condition::And(parts) = conclusion
+        && parts.iter().all(|p| premises.contains(&p))
+    {
+        return Proof::Proved;
     }
     let mut atoms: Vec<Atom> = Vec::new();
     for condition in premises.iter().copied().chain([conclusion]) {
@@ -54,6 +54,9 @@ pub fn implies(premises: &[&Condition], conclusion: &Condition) -> Proof {
         return Proof::Unproved;
     }
     for bits in 0u32..(1u32 << atoms.len()) {
+        if !possible(&atoms, bits) {
+            continue;
+        }
         let value = |atom: &Atom| bits & (1 << index(&atoms, atom)) != 0;
         if premises.iter().all(|p| eval(p, &value)) && !eval(conclusion, &value) {
             return Proof::Refuted(
@@ -66,6 +69,21 @@ pub fn implies(premises: &[&Condition], conclusion: &Condition) -> Proof {
         }
     }
     Proof::Proved
+}
+
+/// Whether an assignment can happen at all: a variable equals at most one value, so two
+/// `==` comparisons of the same variable with different values are never both true.
+fn possible(atoms: &[Atom], bits: u32) -> bool {
+    let mut equal: Vec<&Atom> = Vec::new();
+    for (i, atom) in atoms.iter().enumerate() {
+        if bits & (1 << i) != 0 && !atom.matches {
+            if equal.iter().any(|other| other.variable == atom.variable) {
+                return false;
+            }
+            equal.push(atom);
+        }
+    }
+    true
 }
 
 fn atom_of(variable: Variable, op: CompareOp, value: &str) -> (Atom, bool) {
@@ -150,7 +168,7 @@ mod tests {
     fn no_premise_does_not_imply_a_condition() {
         let main = cmp(Variable::Branch, CompareOp::Equal, "main");
         match implies(&[], &main) {
-            Proof::Refuted(assignment) => assert_eq!(assignment[0].1, false),
+            Proof::Refuted(assignment) => assert!(!assignment[0].1),
             other => panic!("expected a counterexample, got {other:?}"),
         }
     }
@@ -162,6 +180,13 @@ mod tests {
         let negated = Condition::Not(Box::new(main.clone()));
         assert_eq!(implies(&[&not_main], &negated), Proof::Proved);
         assert!(matches!(implies(&[&not_main], &main), Proof::Refuted(_)));
+    }
+
+    #[test]
+    fn a_variable_has_one_value() {
+        let tag = cmp(Variable::Event, CompareOp::Equal, "tag");
+        let not_push = cmp(Variable::Event, CompareOp::NotEqual, "push");
+        assert_eq!(implies(&[&tag], &not_push), Proof::Proved);
     }
 
     #[test]

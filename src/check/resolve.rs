@@ -214,6 +214,9 @@ impl Builder<'_> {
                 .push(duplicate("secret", &secret.name, first.name.span));
             return;
         }
+        if let Some(problem) = schema::env_name_problem(&secret.name.name) {
+            self.sink.push(problem.at(secret.name.span));
+        }
         self.pipeline.secrets.insert(
             secret.name.name.clone(),
             Secret {
@@ -246,10 +249,19 @@ impl Builder<'_> {
             requires_promotion: None,
             span: decl.span,
         };
+        let mut env_block: Option<Span> = None;
         for item in &decl.items {
             match item {
                 ast::EnvironmentItem::Attribute(_) => {}
                 ast::EnvironmentItem::Env(env) => {
+                    if let Some(first) = env_block.replace(env.span) {
+                        self.sink.push(twice(
+                            env.span,
+                            first,
+                            "the environment has two `env` blocks",
+                            "merge them into one",
+                        ));
+                    }
                     let vars = string_map(
                         &env.variables,
                         &format!("the `env` of `{}`", decl.name.name),
@@ -261,17 +273,49 @@ impl Builder<'_> {
                 }
                 ast::EnvironmentItem::Requires(requirement) => match &requirement.kind {
                     ast::RequirementKind::Approval => {
-                        environment.requires_approval = Some(requirement.span)
+                        if let Some(first) = environment.requires_approval.replace(requirement.span)
+                        {
+                            self.sink.push(twice(
+                                requirement.span,
+                                first,
+                                "`requires approval` is written twice",
+                                "remove one of them",
+                            ));
+                        }
                     }
                     ast::RequirementKind::Tests(kinds) => {
                         for kind in kinds {
-                            if self.known_kind(kind) {
+                            if let Some(first) = environment
+                                .requires_tests
+                                .iter()
+                                .find(|k| k.name == kind.name)
+                            {
+                                let message =
+                                    format!("the test kind `{}` is required twice", kind.name);
+                                self.sink.push(twice(
+                                    kind.span,
+                                    first.span,
+                                    &message,
+                                    "list each kind once",
+                                ));
+                            } else if self.known_kind(kind) {
                                 environment.requires_tests.push(kind.clone());
                             }
                         }
                     }
                     ast::RequirementKind::Promotion(from) => {
-                        if from.name == decl.name.name {
+                        if let Some(first) = &environment.requires_promotion {
+                            let message = format!(
+                                "`{}` already requires promotion from `{}`",
+                                decl.name.name, first.name
+                            );
+                            self.sink.push(twice(
+                                from.span,
+                                first.span,
+                                &message,
+                                "an environment is promoted from one other environment",
+                            ));
+                        } else if from.name == decl.name.name {
                             self.sink.push(
                                 Diagnostic::new(
                                     Code::PromotionFromItself,
@@ -279,7 +323,10 @@ impl Builder<'_> {
                                     format!("`{}` cannot be promoted from itself", from.name),
                                 )
                                 .label("the environment being declared")
-                                .help("name the environment a release passes through first, e.g. `requires promotion from staging`"),
+                                .help(match self.pipeline.environments.keys().next() {
+                                    Some(other) => format!("name the environment a release passes through before `{}`, e.g. `requires promotion from {other}`", from.name),
+                                    None => format!("name the environment a release passes through before `{}`", from.name),
+                                }),
                             );
                         } else {
                             environment.requires_promotion = Some(from.clone());
@@ -401,10 +448,19 @@ impl Builder<'_> {
 
         let mut env = IndexMap::new();
         let mut matrix = IndexMap::new();
+        let (mut env_block, mut matrix_block): (Option<Span>, Option<Span>) = (None, None);
         for item in &decl.body {
             match item {
                 ast::BodyItem::Attribute(_) => {}
                 ast::BodyItem::Env(block_env) if job_type != JobType::Gate => {
+                    if let Some(first) = env_block.replace(block_env.span) {
+                        self.sink.push(twice(
+                            block_env.span,
+                            first,
+                            &format!("`{name}` has two `env` blocks"),
+                            "merge them into one",
+                        ));
+                    }
                     let vars = string_map(
                         &block_env.variables,
                         &format!("the `env` of `{name}`"),
@@ -412,7 +468,22 @@ impl Builder<'_> {
                     );
                     env.extend(vars.into_iter().map(|(k, (v, _))| (k, v)));
                 }
+                ast::BodyItem::Matrix(block_matrix) if job_type == JobType::Artifact => {
+                    self.sink.push(
+                        Diagnostic::new(Code::InvalidValue, block_matrix.span.with_end(block_matrix.span.start + 6), format!("the artifact `{name}` cannot have a matrix"))
+                            .label("an artifact is built once")
+                            .help("build one artifact per variant (`artifact app_linux`, `artifact app_macos`), or test the variants in a matrix `test`"),
+                    );
+                }
                 ast::BodyItem::Matrix(block_matrix) if job_type != JobType::Gate => {
+                    if let Some(first) = matrix_block.replace(block_matrix.span) {
+                        self.sink.push(twice(
+                            block_matrix.span,
+                            first,
+                            &format!("`{name}` has two `matrix` blocks"),
+                            "put every axis in one `matrix` block",
+                        ));
+                    }
                     matrix.extend(matrix_axes(&block_matrix.axes, self.sink));
                 }
                 other => {
@@ -515,34 +586,26 @@ impl Builder<'_> {
             uses_jobs: Vec::new(),
             artifact_job: None,
         });
-        if job_type == JobType::Artifact
-            && attrs.is_set("outputs")
-            && attrs.strings("outputs").is_empty()
-        {
-            if let Some(span) = attrs.value_span("outputs") {
-                self.sink.push(
-                    Diagnostic::new(
-                        Code::EmptyList,
-                        span,
-                        "an artifact needs at least one output",
-                    )
-                    .label("empty list")
-                    .help(
-                        "list the files the artifact is made of: `outputs = [\"dist/app.tar.gz\"]`",
-                    ),
-                );
-            }
-        }
         Some(id)
     }
 
     /// Resolves every name a job or environment refers to; unknown names are reported.
     fn resolve_references(&mut self) {
-        for environment in self.pipeline.environments.values() {
-            if let Some(from) = &environment.requires_promotion {
-                if !self.pipeline.environments.contains_key(&from.name) {
-                    self.sink.push(unknown_environment(from, &self.pipeline));
-                }
+        let unknown_sources: Vec<(String, Ident)> = self
+            .pipeline
+            .environments
+            .iter()
+            .filter_map(|(name, e)| {
+                e.requires_promotion
+                    .clone()
+                    .map(|from| (name.clone(), from))
+            })
+            .filter(|(_, from)| !self.pipeline.environments.contains_key(&from.name))
+            .collect();
+        for (name, from) in unknown_sources {
+            self.sink.push(unknown_environment(&from, &self.pipeline));
+            if let Some(environment) = self.pipeline.environments.get_mut(&name) {
+                environment.requires_promotion = None;
             }
         }
         for index in 0..self.pipeline.jobs.len() {
@@ -581,10 +644,10 @@ impl Builder<'_> {
                     None => diagnostics.push(unknown_artifact(artifact, &self.pipeline)),
                 }
             }
-            if let Some(environment) = &job.environment {
-                if !self.pipeline.environments.contains_key(&environment.name) {
-                    diagnostics.push(unknown_environment(environment, &self.pipeline));
-                }
+            if let Some(environment) = &job.environment
+                && !self.pipeline.environments.contains_key(&environment.name)
+            {
+                diagnostics.push(unknown_environment(environment, &self.pipeline));
             }
             let kind = job.kind.clone();
             for secret in &job.secrets {
@@ -618,6 +681,13 @@ impl Builder<'_> {
             job.artifact_job = artifact_job;
         }
     }
+}
+
+fn twice(span: Span, first: Span, message: &str, help: &str) -> Diagnostic {
+    Diagnostic::new(Code::DuplicateAttribute, span, message)
+        .label("written again here")
+        .related(first, "first written here")
+        .help(help)
 }
 
 fn unknown_environment(name: &Ident, pipeline: &Pipeline) -> Diagnostic {

@@ -53,10 +53,10 @@ pub fn run(args: Args) -> u8 {
         }
         Format::Json => {
             for compilation in &compilations {
-                print!(
-                    "{}",
-                    render::json::render(&compilation.diagnostics, &compilation.sources)
-                );
+                super::output(&render::json::render(
+                    &compilation.diagnostics,
+                    &compilation.sources,
+                ));
             }
         }
         Format::Sarif => {
@@ -64,7 +64,7 @@ pub fn run(args: Args) -> u8 {
                 .iter()
                 .map(|c| (&c.sources, c.diagnostics.as_slice()))
                 .collect();
-            print!("{}", render::sarif::render(&parts));
+            super::output(&render::sarif::render(&parts));
         }
     }
     if unreadable || compilations.iter().any(Compilation::has_errors) {

@@ -15,13 +15,13 @@ pub struct Args {
 pub fn run(args: Args) -> u8 {
     let Some(name) = args.code else {
         for code in Code::ALL {
-            println!("{}  {}", code.as_str(), code.title());
+            super::output(&format!("{}  {}\n", code.as_str(), code.title()));
         }
         return super::SUCCESS;
     };
     match Code::parse(&name) {
         Some(code) => {
-            print!("{}", code.explanation());
+            super::output(code.explanation());
             super::SUCCESS
         }
         None => {

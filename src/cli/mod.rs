@@ -57,6 +57,23 @@ pub fn print_diagnostics(compilation: &cdl::compile::Compilation) {
     }
 }
 
+/// Writes command output to stdout. A closed pipe (`cdl plan | head`) ends the command
+/// quietly, as it does for other Unix tools.
+pub fn output(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(i32::from(SUCCESS));
+        }
+        eprintln!("error: cannot write the output: {err}");
+        std::process::exit(i32::from(USAGE));
+    }
+}
+
 /// Compiles a file, or prints why it cannot be read.
 pub fn compile(path: &std::path::Path) -> Option<cdl::compile::Compilation> {
     match cdl::compile::compile_path(path) {

@@ -2,10 +2,7 @@
 
 use std::path::PathBuf;
 
-use cdl::check::condition::RunContext;
-use cdl::codes::Code;
-use cdl::diagnostic::Diagnostic;
-use cdl::span::Span;
+use cdl::check::condition::{EVENTS, RunContext};
 
 #[derive(clap::Args)]
 #[command(
@@ -35,48 +32,38 @@ enum Format {
 }
 
 pub fn run(args: Args) -> u8 {
+    if let Some(event) = &args.event
+        && !EVENTS.contains(&event.as_str())
+    {
+        eprintln!(
+            "error: `--event {event}` is not an event; events are {}",
+            EVENTS.join(", ")
+        );
+        return super::USAGE;
+    }
     let Some(mut compilation) = super::compile(&args.file) else {
         return super::USAGE;
     };
-    let has_pipeline = compilation
-        .checked
-        .as_ref()
-        .is_some_and(|c| c.pipeline.is_some());
-    if compilation.checked.is_some() && !has_pipeline {
-        let span = Span::new(compilation.root, 0, 0);
-        compilation.diagnostics.push(
-            Diagnostic::new(Code::NoPipeline, span, "this file declares no pipeline")
-                .label("nothing to plan")
-                .help("a plan is made from a file with `pipeline NAME { … }`"),
-        );
-    }
+    compilation.require_pipeline();
     super::print_diagnostics(&compilation);
     let Some(plan) = cdl::plan::build(&compilation) else {
         return super::USAGE;
     };
     match args.format {
-        Format::Json => println!("{}", plan.to_json()),
+        Format::Json => super::output(&format!("{}\n", plan.to_json())),
         Format::Text => {
-            print!("{}", cdl::plan::text::render(&plan));
+            super::output(&cdl::plan::text::render(&plan));
             if args.branch.is_some() || args.tag.is_some() || args.event.is_some() {
                 let context = RunContext {
                     branch: args.branch.clone(),
                     tag: args.tag.clone(),
                     event: args.event.clone().unwrap_or_else(|| "push".into()),
                 };
-                let skipped: Vec<&str> = plan
-                    .jobs
-                    .iter()
-                    .filter(|j| j.condition.as_ref().is_some_and(|c| !c.evaluate(&context)))
-                    .map(|j| j.id.as_str())
-                    .collect();
+                let skipped = plan.skipped(&context);
                 if skipped.is_empty() {
-                    println!("for this run: every job runs");
+                    super::output("for this run: every job runs\n");
                 } else {
-                    println!(
-                        "for this run, skipped by their conditions: {}",
-                        skipped.join(", ")
-                    );
+                    super::output(&format!("for this run, skipped: {}\n", skipped.join(", ")));
                 }
             }
         }

@@ -258,10 +258,10 @@ fn critical_path(jobs: &[Job], stages: &[Stage]) -> Vec<String> {
     for (i, job) in jobs.iter().enumerate() {
         let stage = stage_of[job.stage.as_str()];
         if stage != current_stage {
-            if let Some(b) = best_in_stage {
-                if best_before.is_none_or(|p| length[b] > length[p]) {
-                    best_before = Some(b);
-                }
+            if let Some(b) = best_in_stage
+                && best_before.is_none_or(|p| length[b] > length[p])
+            {
+                best_before = Some(b);
             }
             best_in_stage = None;
             current_stage = stage;

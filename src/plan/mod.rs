@@ -152,6 +152,21 @@ impl Plan {
         self.jobs.iter().find(|j| j.id == id)
     }
 
+    /// The ids of the jobs a run in `context` skips: those whose condition is false, and those
+    /// that name a skipped job among their needs (jobs are in topological order).
+    pub fn skipped(&self, context: &crate::check::condition::RunContext) -> Vec<&str> {
+        let mut skipped: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut order = Vec::new();
+        for job in &self.jobs {
+            let own = job.condition.as_ref().is_some_and(|c| !c.evaluate(context));
+            if own || job.needs.iter().any(|n| skipped.contains(n.as_str())) {
+                skipped.insert(job.id.as_str());
+                order.push(job.id.as_str());
+            }
+        }
+        order
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a plan always serialises")
     }

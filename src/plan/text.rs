@@ -130,10 +130,11 @@ fn head(job: &Job) -> String {
         }
         _ => {}
     }
-    if job.job_type == JobType::Test && job.kind.as_deref() != Some(job.name.as_str()) {
-        if let Some(kind) = &job.kind {
-            let _ = write!(head, " [{kind}]");
-        }
+    if job.job_type == JobType::Test
+        && job.kind.as_deref() != Some(job.name.as_str())
+        && let Some(kind) = &job.kind
+    {
+        let _ = write!(head, " [{kind}]");
     }
     head
 }

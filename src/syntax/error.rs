@@ -80,9 +80,6 @@ fn found_at(text: &str, at: usize) -> (String, usize) {
 
 fn help_for(text: &str, at: usize, expected: &[&str]) -> Option<String> {
     let rest = &text[at.min(text.len())..];
-    if rest.starts_with("///") {
-        return Some("a `///` doc comment must stand right before a declaration or attribute; use `//` for a plain comment".into());
-    }
     if rest.starts_with(':') && expected.contains(&"`=`") {
         return Some("attributes are written `name = value`".into());
     }
@@ -108,7 +105,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::ident | Rule::test_name => "a name",
         Rule::string | Rule::string_inner => "a string",
         Rule::triple_string | Rule::triple_inner => "a string",
-        Rule::doc_comment | Rule::doc_text => "a declaration after the doc comment",
+        Rule::doc_comment | Rule::doc_text => return None,
         Rule::kw_import => "`import`",
         Rule::kw_kind => "`kind`",
         Rule::kw_pipeline => "`pipeline`",
@@ -138,10 +135,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::ident_list => "`[`",
         Rule::job_body | Rule::attr_block => "`{`",
         Rule::expr
-        | Rule::or_expr
-        | Rule::and_expr
-        | Rule::unary
-        | Rule::comparison
+        | Rule::paren
+        | Rule::infix_op
         | Rule::list
         | Rule::boolean
         | Rule::duration

@@ -5,6 +5,7 @@
 //! `ExprKind::Invalid`, so one bad literal does not hide the rest of the file.
 
 use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::ast::*;
 use super::literal;
@@ -16,9 +17,20 @@ use crate::span::{FileId, Ident, Span};
 pub struct Lowerer {
     pub file: FileId,
     pub diagnostics: Vec<Diagnostic>,
+    /// `///` lines seen since the last declaration, waiting for the next one.
+    pub pending_doc: Vec<String>,
 }
 
 type Inner<'a> = std::iter::Peekable<Pairs<'a, Rule>>;
+
+/// Operator precedence, lowest first: `||`, `&&`, `!`, then the comparisons.
+static PRATT: std::sync::LazyLock<PrattParser<Rule>> = std::sync::LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::or_op, Assoc::Left))
+        .op(Op::infix(Rule::and_op, Assoc::Left))
+        .op(Op::prefix(Rule::not_op))
+        .op(Op::infix(Rule::compare_op, Assoc::Left))
+});
 
 impl Lowerer {
     fn span(&self, pair: &Pair<Rule>) -> Span {
@@ -50,19 +62,27 @@ impl Lowerer {
         inner.next_if(|p| p.as_rule() == rule)
     }
 
-    /// Consecutive `///` lines, joined; one leading space of each removed.
-    fn docs(&self, inner: &mut Inner) -> Option<String> {
-        let mut lines = Vec::new();
-        while let Some(doc) = self.next_if(inner, Rule::doc_comment) {
-            let text = doc.into_inner().next().map_or("", |t| t.as_str());
-            lines.push(
-                text.strip_prefix(' ')
-                    .unwrap_or(text)
-                    .trim_end()
-                    .to_string(),
-            );
-        }
+    /// Remembers a `///` line for the declaration that follows it.
+    fn doc_line(&mut self, pair: Pair<Rule>) {
+        assert_eq!(pair.as_rule(), Rule::doc_comment);
+        let text = pair.into_inner().next().map_or("", |t| t.as_str());
+        self.pending_doc.push(
+            text.strip_prefix(' ')
+                .unwrap_or(text)
+                .trim_end()
+                .to_string(),
+        );
+    }
+
+    /// The doc comment of the declaration being lowered: the `///` lines right before it.
+    fn take_doc(&mut self) -> Option<String> {
+        let lines = std::mem::take(&mut self.pending_doc);
         (!lines.is_empty()).then(|| lines.join("\n"))
+    }
+
+    /// Forgets `///` lines that no declaration followed (before a closing brace).
+    fn end_block(&mut self) {
+        self.pending_doc.clear();
     }
 
     pub fn file(&mut self, pair: Pair<Rule>) -> File {
@@ -74,6 +94,7 @@ impl Lowerer {
                 Rule::import => items.push(TopItem::Import(self.import(item))),
                 Rule::kind_decl => items.push(TopItem::Kind(self.kind(item))),
                 Rule::pipeline => items.push(TopItem::Pipeline(self.pipeline(item))),
+                Rule::doc_comment => self.doc_line(item),
                 Rule::EOI => {}
                 other => unreachable!("top-level rule {other:?}"),
             }
@@ -101,7 +122,7 @@ impl Lowerer {
     fn kind(&mut self, pair: Pair<Rule>) -> KindDecl {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().peekable();
-        let doc = self.docs(&mut inner);
+        let doc = self.take_doc();
         self.expect(&mut inner, Rule::kw_kind);
         let name = self.ident(self.expect(&mut inner, Rule::ident));
         let attributes = self.attr_block(self.expect(&mut inner, Rule::attr_block));
@@ -120,16 +141,22 @@ impl Lowerer {
 
     /// The `attribute` children of a braced block, skipping braces and `;`.
     fn attributes(&mut self, pairs: Pairs<Rule>) -> Vec<Attribute> {
-        pairs
-            .filter(|p| p.as_rule() == Rule::attribute)
-            .map(|p| self.attribute(p))
-            .collect()
+        let mut attributes = Vec::new();
+        for pair in pairs {
+            match pair.as_rule() {
+                Rule::attribute => attributes.push(self.attribute(pair)),
+                Rule::doc_comment => self.doc_line(pair),
+                _ => {}
+            }
+        }
+        self.end_block();
+        attributes
     }
 
     fn pipeline(&mut self, pair: Pair<Rule>) -> Pipeline {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().peekable();
-        let doc = self.docs(&mut inner);
+        let doc = self.take_doc();
         self.expect(&mut inner, Rule::kw_pipeline);
         let name = self.ident(self.expect(&mut inner, Rule::ident));
         let mut items = Vec::new();
@@ -141,10 +168,15 @@ impl Lowerer {
                 Rule::secret_decl => PipelineItem::Secret(self.secret(item)),
                 Rule::environment_decl => PipelineItem::Environment(self.environment(item)),
                 Rule::stage_decl => PipelineItem::Stage(self.stage(item)),
+                Rule::doc_comment => {
+                    self.doc_line(item);
+                    continue;
+                }
                 Rule::lbrace | Rule::rbrace | Rule::semi => continue,
                 other => unreachable!("pipeline item {other:?}"),
             });
         }
+        self.end_block();
         Pipeline {
             doc,
             name,
@@ -156,10 +188,16 @@ impl Lowerer {
     fn trigger(&mut self, pair: Pair<Rule>) -> Trigger {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().peekable();
-        let doc = self.docs(&mut inner);
+        let doc = self.take_doc();
         self.expect(&mut inner, Rule::kw_on);
         let event = self.ident(self.expect(&mut inner, Rule::ident));
         let attributes = inner.next().map(|block| self.attr_block(block));
+        // Without a block, the pair also covers the white space after the event; trim it.
+        let span = if attributes.is_none() {
+            span.to(event.span).with_end(event.span.end)
+        } else {
+            span
+        };
         Trigger {
             doc,
             event,
@@ -170,6 +208,7 @@ impl Lowerer {
 
     fn env_block(&mut self, pair: Pair<Rule>) -> EnvBlock {
         assert_eq!(pair.as_rule(), Rule::env_block);
+        self.take_doc();
         let span = self.span(&pair);
         EnvBlock {
             variables: self.attributes(pair.into_inner()),
@@ -180,7 +219,7 @@ impl Lowerer {
     fn secret(&mut self, pair: Pair<Rule>) -> SecretDecl {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().peekable();
-        let doc = self.docs(&mut inner);
+        let doc = self.take_doc();
         self.expect(&mut inner, Rule::kw_secret);
         let name = self.ident(self.expect(&mut inner, Rule::ident));
         SecretDecl { doc, name, span }
@@ -189,7 +228,7 @@ impl Lowerer {
     fn environment(&mut self, pair: Pair<Rule>) -> EnvironmentDecl {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().peekable();
-        let doc = self.docs(&mut inner);
+        let doc = self.take_doc();
         self.expect(&mut inner, Rule::kw_environment);
         let name = self.ident(self.expect(&mut inner, Rule::ident));
         let mut items = Vec::new();
@@ -198,10 +237,15 @@ impl Lowerer {
                 Rule::attribute => EnvironmentItem::Attribute(self.attribute(item)),
                 Rule::env_block => EnvironmentItem::Env(self.env_block(item)),
                 Rule::requirement => EnvironmentItem::Requires(self.requirement(item)),
+                Rule::doc_comment => {
+                    self.doc_line(item);
+                    continue;
+                }
                 Rule::lbrace | Rule::rbrace | Rule::semi => continue,
                 other => unreachable!("environment item {other:?}"),
             });
         }
+        self.end_block();
         EnvironmentDecl {
             doc,
             name,
@@ -213,7 +257,7 @@ impl Lowerer {
     fn requirement(&mut self, pair: Pair<Rule>) -> Requirement {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().peekable();
-        self.docs(&mut inner);
+        self.take_doc();
         self.expect(&mut inner, Rule::kw_requires);
         let what = inner.next().expect("requirement body");
         let kind = match what.as_rule() {
@@ -239,13 +283,18 @@ impl Lowerer {
     fn stage(&mut self, pair: Pair<Rule>) -> StageDecl {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().peekable();
-        let doc = self.docs(&mut inner);
+        let doc = self.take_doc();
         self.expect(&mut inner, Rule::kw_stage);
         let name = self.ident(self.expect(&mut inner, Rule::ident));
-        let jobs = inner
-            .filter(|p| !matches!(p.as_rule(), Rule::lbrace | Rule::rbrace | Rule::semi))
-            .map(|p| self.job(p))
-            .collect();
+        let mut jobs = Vec::new();
+        for pair in inner {
+            match pair.as_rule() {
+                Rule::doc_comment => self.doc_line(pair),
+                Rule::lbrace | Rule::rbrace | Rule::semi => {}
+                _ => jobs.push(self.job(pair)),
+            }
+        }
+        self.end_block();
         StageDecl {
             doc,
             name,
@@ -258,9 +307,10 @@ impl Lowerer {
         let span = self.span(&pair);
         let rule = pair.as_rule();
         let mut inner = pair.into_inner().peekable();
-        let doc = self.docs(&mut inner);
+        let doc = self.take_doc();
         let keyword = inner.next().expect("job keyword");
         let header_start = keyword.as_span().start();
+        debug_assert_ne!(keyword.as_rule(), Rule::doc_comment);
         let form = match rule {
             Rule::artifact_job => JobForm::Artifact {
                 name: self.ident(self.expect(&mut inner, Rule::ident)),
@@ -303,22 +353,25 @@ impl Lowerer {
         let body_pair = self.expect(&mut inner, Rule::job_body);
         let header_span =
             Span::new(self.file, header_start, body_pair.as_span().start()).trimmed_end(&body_pair);
-        let body = body_pair
-            .into_inner()
-            .filter_map(|item| match item.as_rule() {
-                Rule::attribute => Some(BodyItem::Attribute(self.attribute(item))),
-                Rule::env_block => Some(BodyItem::Env(self.env_block(item))),
+        let mut body = Vec::new();
+        for item in body_pair.into_inner() {
+            match item.as_rule() {
+                Rule::attribute => body.push(BodyItem::Attribute(self.attribute(item))),
+                Rule::env_block => body.push(BodyItem::Env(self.env_block(item))),
                 Rule::matrix_block => {
+                    self.take_doc();
                     let span = self.span(&item);
-                    Some(BodyItem::Matrix(MatrixBlock {
+                    body.push(BodyItem::Matrix(MatrixBlock {
                         axes: self.attributes(item.into_inner()),
                         span,
-                    }))
+                    }));
                 }
-                Rule::lbrace | Rule::rbrace | Rule::semi => None,
+                Rule::doc_comment => self.doc_line(item),
+                Rule::lbrace | Rule::rbrace | Rule::semi => {}
                 other => unreachable!("job body item {other:?}"),
-            })
-            .collect();
+            }
+        }
+        self.end_block();
         JobDecl {
             doc,
             form,
@@ -332,7 +385,7 @@ impl Lowerer {
         assert_eq!(pair.as_rule(), Rule::attribute);
         let span = self.span(&pair);
         let mut inner = pair.into_inner().peekable();
-        let doc = self.docs(&mut inner);
+        let doc = self.take_doc();
         let name = self.ident(self.expect(&mut inner, Rule::ident));
         self.expect(&mut inner, Rule::assign);
         let value = self.expr(self.expect(&mut inner, Rule::expr));
@@ -346,91 +399,48 @@ impl Lowerer {
 
     fn expr(&mut self, pair: Pair<Rule>) -> Expr {
         assert_eq!(pair.as_rule(), Rule::expr);
-        let or = pair.into_inner().next().expect("or_expr");
-        self.binary(or)
+        let file = self.file;
+        PRATT
+            .map_primary(|primary| self.primary(primary))
+            .map_prefix(|op, operand| {
+                assert_eq!(op.as_rule(), Rule::not_op);
+                let span = Span::new(file, op.as_span().start(), operand.span.end as usize);
+                Expr {
+                    kind: ExprKind::Not(Box::new(operand)),
+                    span,
+                }
+            })
+            .map_infix(|left, op, right| {
+                let span = left.span.to(right.span);
+                let (left, right) = (Box::new(left), Box::new(right));
+                let kind = match op.as_rule() {
+                    Rule::or_op => ExprKind::Or(left, right),
+                    Rule::and_op => ExprKind::And(left, right),
+                    Rule::compare_op => ExprKind::Compare {
+                        op: match op.as_str() {
+                            "==" => CompareOp::Equal,
+                            "!=" => CompareOp::NotEqual,
+                            _ => CompareOp::Matches,
+                        },
+                        left,
+                        right,
+                    },
+                    other => unreachable!("infix operator {other:?}"),
+                };
+                Expr { kind, span }
+            })
+            .parse(pair.into_inner())
     }
 
-    /// `or_expr` and `and_expr`: operands separated by operators, folded to the left.
-    fn binary(&mut self, pair: Pair<Rule>) -> Expr {
-        let mut inner = pair.into_inner();
-        let first = inner.next().expect("operand");
-        let mut left = self.operand(first);
-        while let Some(op) = inner.next() {
-            let right = self.operand(inner.next().expect("right operand"));
-            let span = left.span.to(right.span);
-            let kind = match op.as_rule() {
-                Rule::or_op => ExprKind::Or(Box::new(left), Box::new(right)),
-                Rule::and_op => ExprKind::And(Box::new(left), Box::new(right)),
-                other => unreachable!("binary operator {other:?}"),
-            };
-            left = Expr { kind, span };
-        }
-        left
-    }
-
-    fn operand(&mut self, pair: Pair<Rule>) -> Expr {
-        match pair.as_rule() {
-            Rule::and_expr => self.binary(pair),
-            Rule::unary => self.unary(pair),
-            other => unreachable!("operand {other:?}"),
-        }
-    }
-
-    fn unary(&mut self, pair: Pair<Rule>) -> Expr {
-        let mut nots = Vec::new();
-        let mut comparison = None;
-        for p in pair.into_inner() {
-            match p.as_rule() {
-                Rule::not_op => nots.push(self.span(&p)),
-                Rule::comparison => comparison = Some(self.comparison(p)),
-                other => unreachable!("unary part {other:?}"),
-            }
-        }
-        let mut expr = comparison.expect("comparison");
-        for not in nots.into_iter().rev() {
-            let span = not.to(expr.span);
-            expr = Expr {
-                kind: ExprKind::Not(Box::new(expr)),
-                span,
-            };
-        }
-        expr
-    }
-
-    fn comparison(&mut self, pair: Pair<Rule>) -> Expr {
-        let mut inner = pair.into_inner().peekable();
-        let left = self.primary(&mut inner);
-        let Some(op) = inner.next() else {
-            return left;
-        };
-        assert_eq!(op.as_rule(), Rule::compare_op);
-        let op = match op.as_str() {
-            "==" => CompareOp::Equal,
-            "!=" => CompareOp::NotEqual,
-            _ => CompareOp::Matches,
-        };
-        let right = self.primary(&mut inner);
-        let span = left.span.to(right.span);
-        Expr {
-            kind: ExprKind::Compare {
-                op,
-                left: Box::new(left),
-                right: Box::new(right),
-            },
-            span,
-        }
-    }
-
-    fn primary(&mut self, inner: &mut Inner) -> Expr {
-        let pair = inner.next().expect("primary");
+    fn primary(&mut self, pair: Pair<Rule>) -> Expr {
         let span = self.span(&pair);
         let kind = match pair.as_rule() {
-            Rule::lparen => {
-                let expr = self.expr(self.expect(inner, Rule::expr));
-                let close = self.expect(inner, Rule::rparen);
+            Rule::paren => {
+                let expr = pair.into_inner().nth(1).expect("parenthesised expression");
+                let inner = self.expr(expr);
                 return Expr {
-                    kind: expr.kind,
-                    span: span.to(self.span(&close)),
+                    kind: inner.kind,
+                    span,
                 };
             }
             Rule::list => ExprKind::List(
@@ -443,14 +453,23 @@ impl Lowerer {
             Rule::triple_string => return self.triple_string_value(pair),
             Rule::duration => match literal::duration_seconds(pair.as_str()) {
                 Some(seconds) => ExprKind::Duration(seconds),
-                None => self.malformed(span, "this duration is too large"),
+                None => self.malformed(
+                    span,
+                    "this duration is too large",
+                    "durations go up to hundreds of years; use a smaller one",
+                ),
             },
             Rule::integer => match pair.as_str().parse() {
                 Ok(n) => ExprKind::Integer(n),
-                Err(_) => self.malformed(span, "this integer is too large"),
+                Err(_) => self.malformed(
+                    span,
+                    "this integer is too large",
+                    "integers are 64-bit; use a smaller one",
+                ),
             },
             Rule::malformed_number => self.malformed(
                 span,
+                "this is neither a number nor a duration",
                 "a duration is digits followed by `s`, `m`, `h` or `d` (`30s`, `10m`, `1h30m`); \
                  an integer is digits alone",
             ),
@@ -461,15 +480,11 @@ impl Lowerer {
         Expr { kind, span }
     }
 
-    fn malformed(&mut self, span: Span, help: &str) -> ExprKind {
+    fn malformed(&mut self, span: Span, message: &str, help: &str) -> ExprKind {
         self.diagnostics.push(
-            Diagnostic::new(
-                Code::MalformedNumber,
-                span,
-                "this is neither a number nor a duration",
-            )
-            .label("not a valid number or duration")
-            .help(help),
+            Diagnostic::new(Code::MalformedNumber, span, message)
+                .label("not a valid number or duration")
+                .help(help),
         );
         ExprKind::Invalid
     }

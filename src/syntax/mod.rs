@@ -25,6 +25,7 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
             let mut lowerer = lower::Lowerer {
                 file,
                 diagnostics: Vec::new(),
+                pending_doc: Vec::new(),
             };
             let tree = lowerer.file(pairs.next().expect("the file rule"));
             Parsed {

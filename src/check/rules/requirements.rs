@@ -5,7 +5,7 @@
 //! of explicit needs), R cannot be skipped while D runs (D's effective condition implies R's),
 //! and R is not `allow_failure`. See `docs/language.md`, "Environment requirements".
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::check::Context;
 use crate::check::condition::Condition;
@@ -20,20 +20,37 @@ pub fn check(cx: &Context, sink: &mut Sink) {
         return; // ordering is undefined on a cycle, already reported
     }
     let pipeline = cx.pipeline;
+    // Candidate guards, grouped once: gates; tests by kind; deploys by (environment, artifact).
+    let mut gates: Vec<&Job> = Vec::new();
+    let mut tests: HashMap<&str, Vec<&Job>> = HashMap::new();
+    let mut deploys: HashMap<(&str, &str), Vec<&Job>> = HashMap::new();
+    let mut deploys_to: HashMap<&str, Vec<&Job>> = HashMap::new();
+    for job in &pipeline.jobs {
+        match (job.job_type, &job.kind, &job.environment, &job.artifact) {
+            (JobType::Gate, ..) => gates.push(job),
+            (JobType::Test, Some(kind), ..) => {
+                tests.entry(kind.name.as_str()).or_default().push(job)
+            }
+            (JobType::Deploy, _, Some(environment), Some(artifact)) => {
+                deploys
+                    .entry((environment.name.as_str(), artifact.name.as_str()))
+                    .or_default()
+                    .push(job);
+                deploys_to
+                    .entry(environment.name.as_str())
+                    .or_default()
+                    .push(job);
+            }
+            _ => {}
+        }
+    }
     for environment in pipeline.environments.values() {
-        let deploys = pipeline.jobs.iter().filter(|j| {
-            j.job_type == JobType::Deploy
-                && j.environment
-                    .as_ref()
-                    .is_some_and(|e| e.name == environment.name.name)
-        });
-        for deploy in deploys {
+        for deploy in deploys_to
+            .get(environment.name.name.as_str())
+            .into_iter()
+            .flatten()
+        {
             if let Some(line) = environment.requires_approval {
-                let gates: Vec<&Job> = pipeline
-                    .jobs
-                    .iter()
-                    .filter(|j| j.job_type == JobType::Gate)
-                    .collect();
                 let requirement = Requirement {
                     code: Code::ApprovalNotProved,
                     what: "an approval".into(),
@@ -43,43 +60,38 @@ pub fn check(cx: &Context, sink: &mut Sink) {
                 prove(cx, deploy, &gates, &requirement, sink);
             }
             for kind in &environment.requires_tests {
-                let tests: Vec<&Job> = pipeline
-                    .jobs
-                    .iter()
-                    .filter(|j| {
-                        j.job_type == JobType::Test
-                            && j.kind.as_ref().is_some_and(|k| k.name == kind.name)
-                    })
-                    .collect();
                 let requirement = Requirement {
                     code: Code::TestsNotProved,
-                    what: format!("a `{}` test", kind.name),
+                    what: format!("{} `{}` test", article(&kind.name), kind.name),
                     guard_word: "test",
                     line: kind.span,
                 };
-                prove(cx, deploy, &tests, &requirement, sink);
+                let candidates = tests.get(kind.name.as_str()).map_or(&[][..], Vec::as_slice);
+                prove(cx, deploy, candidates, &requirement, sink);
             }
             if let (Some(from), Some(artifact)) =
                 (&environment.requires_promotion, &deploy.artifact)
             {
-                let sources: Vec<&Job> = pipeline
-                    .jobs
-                    .iter()
-                    .filter(|j| {
-                        j.job_type == JobType::Deploy
-                            && j.environment.as_ref().is_some_and(|e| e.name == from.name)
-                            && j.artifact.as_ref().is_some_and(|a| a.name == artifact.name)
-                    })
-                    .collect();
                 let requirement = Requirement {
                     code: Code::PromotionNotProved,
                     what: format!("a deploy of `{}` to `{}`", artifact.name, from.name),
                     guard_word: "deploy",
                     line: from.span,
                 };
-                prove(cx, deploy, &sources, &requirement, sink);
+                let candidates = deploys
+                    .get(&(from.name.as_str(), artifact.name.as_str()))
+                    .map_or(&[][..], Vec::as_slice);
+                prove(cx, deploy, candidates, &requirement, sink);
             }
         }
+    }
+}
+
+/// "an" before a vowel sound, "a" otherwise (`an integration test`, `a ui test`).
+fn article(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some('a' | 'e' | 'i' | 'o') => "an",
+        _ => "a",
     }
 }
 
@@ -96,7 +108,9 @@ struct Requirement {
 enum Failure<'a> {
     NotBefore,
     AllowedToFail(&'a Job, Span),
-    Skipped(&'a Job, String),
+    /// The guard, the job whose condition skips it (the guard or one of its needs), and the
+    /// assignment under which that happens.
+    Skipped(&'a Job, &'a Job, String),
     Unproved(&'a Job),
 }
 
@@ -108,7 +122,10 @@ fn prove(
     sink: &mut Sink,
 ) {
     let pipeline = cx.pipeline;
-    let deploy_conditions = effective_conditions(cx, deploy.id);
+    let deploy_conditions: Vec<&Condition> = effective_conditions(cx, deploy.id)
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
     let mut best = Failure::NotBefore;
     for candidate in candidates {
         if !cx.graph.precedes(pipeline, candidate.id, deploy.id) {
@@ -120,7 +137,9 @@ fn prove(
         }
         match skipped_while_deploy_runs(cx, &deploy_conditions, candidate) {
             None => return,
-            Some(Some(counterexample)) => best = Failure::Skipped(candidate, counterexample),
+            Some(Some((skipper, counterexample))) => {
+                best = Failure::Skipped(candidate, skipper, counterexample)
+            }
             Some(None) => {
                 if !matches!(best, Failure::Skipped(..)) {
                     best = Failure::Unproved(candidate)
@@ -180,14 +199,19 @@ fn prove(
                 "remove `allow_failure` from `{}`: a failure it may have does not stop the deploy",
                 guard.name
             )),
-        Failure::Skipped(guard, counterexample) => {
-            let guard_condition = guard.when.as_ref().map(ToString::to_string);
+        Failure::Skipped(guard, skipper, counterexample) => {
+            let guard_condition = skipper.when.as_ref().map(ToString::to_string);
+            let why = if skipper.id == guard.id {
+                format!("`{}` runs only under this condition", guard.name)
+            } else {
+                format!(
+                    "`{}` runs only under this condition, and `{}` is skipped with it",
+                    skipper.name, guard.name
+                )
+            };
             diagnostic
                 .label(format!("can run while `{}` is skipped", guard.name))
-                .related(
-                    guard.when_span.unwrap_or(guard.name_span),
-                    format!("`{}` runs only under this condition", guard.name),
-                )
+                .related(skipper.when_span.unwrap_or(skipper.name_span), why)
                 .note(format!(
                     "when {counterexample}, `{}` is skipped and `{}` still runs",
                     guard.name, deploy.name
@@ -210,14 +234,14 @@ fn prove(
     sink.push(diagnostic);
 }
 
-/// `None` when the guard runs whenever the deploy does; otherwise the assignment under which
-/// it does not, in words, or `Some(None)` when that is unproved.
-fn skipped_while_deploy_runs(
-    cx: &Context,
+/// `None` when the guard runs whenever the deploy does; otherwise the job whose condition
+/// skips it and the assignment under which it does, in words; `Some(None)` when unproved.
+fn skipped_while_deploy_runs<'a>(
+    cx: &Context<'a>,
     deploy_conditions: &[&Condition],
     guard: &Job,
-) -> Option<Option<String>> {
-    for condition in effective_conditions(cx, guard.id) {
+) -> Option<Option<(&'a Job, String)>> {
+    for (skipper, condition) in effective_conditions(cx, guard.id) {
         match implies(deploy_conditions, condition) {
             Proof::Proved => {}
             Proof::Unproved => return Some(None),
@@ -226,11 +250,12 @@ fn skipped_while_deploy_runs(
                     .iter()
                     .map(|(atom, value)| format!("`{atom}` is {value}"))
                     .collect();
-                return Some(Some(if words.is_empty() {
+                let words = if words.is_empty() {
                     "always".into()
                 } else {
                     words.join(" and ")
-                }));
+                };
+                return Some(Some((cx.pipeline.job(skipper), words)));
             }
         }
     }
@@ -239,14 +264,14 @@ fn skipped_while_deploy_runs(
 
 /// The conditions that must all hold for a job to run: its own `when` and those of every job
 /// it reaches through explicit needs (a skipped need skips the job).
-fn effective_conditions<'a>(cx: &Context<'a>, job: JobId) -> Vec<&'a Condition> {
+fn effective_conditions<'a>(cx: &Context<'a>, job: JobId) -> Vec<(JobId, &'a Condition)> {
     let pipeline: &'a Pipeline = cx.pipeline;
     let mut conditions = Vec::new();
     let mut seen = HashSet::from([job]);
     let mut stack = vec![job];
     while let Some(current) = stack.pop() {
         if let Some(when) = &pipeline.job(current).when {
-            conditions.push(when);
+            conditions.push((current, when));
         }
         for need in &cx.graph.needs[current.0] {
             if seen.insert(need.job) {
@@ -255,4 +280,145 @@ fn effective_conditions<'a>(cx: &Context<'a>, job: JobId) -> Vec<&'a Condition> 
         }
     }
     conditions
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::codes::Code;
+    use crate::compile::compile_text;
+
+    /// The requirement codes reported for a pipeline deploying `app` to `production`, which
+    /// requires an approval and a `ui` test and promotion from `staging`.
+    fn violations(stages: &str) -> Vec<Code> {
+        let text = format!(
+            r#"pipeline p {{
+                environment staging {{ url = "https://s" }}
+                environment production {{
+                  url = "https://p"
+                  requires approval
+                  requires tests [ui]
+                  requires promotion from staging
+                }}
+                stage build {{ artifact app {{ run = "make"; outputs = ["app"] }} }}
+                {stages}
+            }}"#
+        );
+        compile_text("t.cdl", None, text)
+            .diagnostics
+            .iter()
+            .map(|d| d.code)
+            .filter(|c| {
+                matches!(
+                    c,
+                    Code::ApprovalNotProved | Code::TestsNotProved | Code::PromotionNotProved
+                )
+            })
+            .collect()
+    }
+
+    const STAGING: &str = r#"stage staging {
+        deploy app to staging { run = "d" }
+        test ui on staging { run = "t" }
+    }"#;
+
+    #[test]
+    fn guards_in_earlier_stages_prove_every_requirement() {
+        let stages = format!(
+            r#"{STAGING}
+               stage release {{ gate go {{ approvers = ["a"] }} }}
+               stage production {{ deploy app to production {{ run = "d" }} }}"#
+        );
+        assert_eq!(violations(&stages), []);
+    }
+
+    #[test]
+    fn parallel_guards_each_precede_the_deploy() {
+        // Three tests run side by side; each one finishes before the deploy (an AND-join).
+        let stages = r#"stage staging {
+                deploy app to staging { run = "d" }
+                test ui on staging { run = "t" }
+                test load on staging { run = "t" }
+                gate go { approvers = ["a"] }
+            }
+            stage production { deploy app to production { run = "d" } }"#;
+        assert_eq!(violations(stages), []);
+    }
+
+    #[test]
+    fn a_guard_in_the_same_stage_without_a_need_does_not_guard() {
+        let stages = format!(
+            r#"{STAGING}
+               stage production {{
+                 gate go {{ approvers = ["a"] }}
+                 deploy app to production {{ run = "d" }}
+               }}"#
+        );
+        assert_eq!(violations(&stages), [Code::ApprovalNotProved]);
+    }
+
+    #[test]
+    fn a_need_inside_the_stage_makes_it_guard() {
+        let stages = format!(
+            r#"{STAGING}
+               stage production {{
+                 gate go {{ approvers = ["a"] }}
+                 deploy app to production {{ run = "d"; after = [go] }}
+               }}"#
+        );
+        assert_eq!(violations(&stages), []);
+    }
+
+    #[test]
+    fn a_guard_that_may_be_skipped_while_the_deploy_runs_does_not_guard() {
+        let stages = format!(
+            r#"{STAGING}
+               stage release {{ gate go {{ approvers = ["a"]; when = branch == "main" }} }}
+               stage production {{ deploy app to production {{ run = "d" }} }}"#
+        );
+        assert_eq!(violations(&stages), [Code::ApprovalNotProved]);
+        let same_condition = format!(
+            r#"{STAGING}
+               stage release {{ gate go {{ approvers = ["a"]; when = branch == "main" }} }}
+               stage production {{ deploy app to production {{ run = "d"; when = branch == "main" && event == push }} }}"#
+        );
+        assert_eq!(violations(&same_condition), []);
+    }
+
+    #[test]
+    fn a_guard_skipped_through_its_own_needs_does_not_guard() {
+        // `go` names `prepare` in `after`; when `prepare` is skipped, so is `go`, but the
+        // deploy in a later stage still runs.
+        let stages = format!(
+            r#"{STAGING}
+               stage release {{
+                 job prepare {{ run = "p"; when = event == tag }}
+                 gate go {{ approvers = ["a"]; after = [prepare] }}
+               }}
+               stage production {{ deploy app to production {{ run = "d" }} }}"#
+        );
+        assert_eq!(violations(&stages), [Code::ApprovalNotProved]);
+    }
+
+    #[test]
+    fn a_guard_allowed_to_fail_does_not_guard() {
+        let stages = r#"stage staging {
+                deploy app to staging { run = "d" }
+                test ui on staging { run = "t"; allow_failure = true }
+            }
+            stage release { gate go { approvers = ["a"] } }
+            stage production { deploy app to production { run = "d" } }"#;
+        assert_eq!(violations(stages), [Code::TestsNotProved]);
+    }
+
+    #[test]
+    fn promotion_needs_the_same_artifact_on_the_source_environment() {
+        let stages = r#"stage other { artifact lib { run = "m"; outputs = ["l"] } }
+            stage staging {
+                deploy lib to staging { run = "d" }
+                test ui on staging { run = "t" }
+            }
+            stage release { gate go { approvers = ["a"] } }
+            stage production { deploy app to production { run = "d" } }"#;
+        assert_eq!(violations(stages), [Code::PromotionNotProved]);
+    }
 }

@@ -1,12 +1,27 @@
 //! A test `on ENV` needs a deploy to ENV ordered before it.
 
 use crate::check::Context;
-use crate::check::model::JobType;
+use std::collections::HashMap;
+
+use crate::check::model::{Job, JobType};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Sink};
 
 pub fn check(cx: &Context, sink: &mut Sink) {
     let pipeline = cx.pipeline;
+    let mut deploys_to: HashMap<&str, Vec<&Job>> = HashMap::new();
+    for job in pipeline
+        .jobs
+        .iter()
+        .filter(|j| j.job_type == JobType::Deploy)
+    {
+        if let Some(environment) = &job.environment {
+            deploys_to
+                .entry(environment.name.as_str())
+                .or_default()
+                .push(job);
+        }
+    }
     for test in pipeline.jobs.iter().filter(|j| j.job_type == JobType::Test) {
         let Some(environment) = &test.environment else {
             continue;

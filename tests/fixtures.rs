@@ -1,0 +1,73 @@
+//! Fixtures: every `ok` file gives a plan snapshot, every `err` file a snapshot of its
+//! rendered diagnostics. An `err` file's name starts with the code it demonstrates.
+
+use crate::support;
+
+#[test]
+fn ok_fixtures_plan_without_diagnostics() {
+    insta::glob!("fixtures/ok/*.cdl", |path| {
+        let compilation = support::compile(path);
+        assert!(
+            compilation.diagnostics.is_empty(),
+            "{} should check clean:\n{}",
+            path.display(),
+            support::render(&compilation)
+        );
+        let plan = cdl::plan::build(&compilation).expect("a clean file has a plan");
+        insta::assert_json_snapshot!("plan", plan);
+    });
+}
+
+#[test]
+fn err_fixtures_render_their_code() {
+    insta::glob!("fixtures/err/*.cdl", |path| {
+        let mut compilation = support::compile(path);
+        compilation.require_pipeline();
+        let name = path.file_name().unwrap().to_string_lossy();
+        let code = name.split('-').next().unwrap();
+        assert!(
+            support::codes(&compilation).contains(&code),
+            "{name} should report {code}, got {:?}",
+            support::codes(&compilation)
+        );
+        insta::assert_snapshot!("diagnostics", support::render(&compilation));
+    });
+}
+
+#[test]
+fn every_code_has_an_err_fixture() {
+    let fixtures: Vec<String> = support::cdl_files("tests/fixtures/err")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for code in cdl::codes::Code::ALL {
+        assert!(
+            fixtures
+                .iter()
+                .any(|f| f.starts_with(&format!("{}-", code.as_str()))),
+            "no fixture in tests/fixtures/err for {}",
+            code.as_str()
+        );
+    }
+}
+
+#[test]
+fn plans_are_deterministic() {
+    for path in support::cdl_files("tests/fixtures/ok")
+        .iter()
+        .chain(&support::cdl_files("examples"))
+    {
+        let first = cdl::plan::build(&support::compile(path)).unwrap().to_json();
+        let second = cdl::plan::build(&support::compile(path)).unwrap().to_json();
+        assert_eq!(first, second, "{}", path.display());
+    }
+}
+
+#[test]
+fn plan_json_reads_back() {
+    for path in support::cdl_files("examples") {
+        let plan = cdl::plan::build(&support::compile(&path)).unwrap();
+        let back: cdl::plan::Plan = serde_json::from_str(&plan.to_json()).unwrap();
+        assert_eq!(back, plan, "{}", path.display());
+    }
+}
