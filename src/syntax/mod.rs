@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod error;
+mod limits;
 pub mod literal;
 mod lower;
 pub mod parser;
@@ -20,6 +21,12 @@ pub struct Parsed {
 }
 
 pub fn parse(file: FileId, text: &str) -> Parsed {
+    if let Some(diagnostic) = limits::check(file, text) {
+        return Parsed {
+            file: None,
+            diagnostics: vec![diagnostic],
+        };
+    }
     match CdlParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
             let mut lowerer = lower::Lowerer {
