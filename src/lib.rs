@@ -11,6 +11,7 @@ pub mod compile;
 pub mod diagnostic;
 pub mod plan;
 pub mod render;
+pub mod run;
 pub mod source;
 pub mod span;
 pub mod syntax;

@@ -7,4 +7,5 @@ mod examples;
 mod fixtures;
 mod plan_doc;
 mod properties;
+mod run;
 mod support;

@@ -1,9 +1,14 @@
 //! Argument parsing and dispatch; one file per subcommand. Exit codes (all commands):
-//! 0 success, 1 the pipeline or a job failed, 2 bad usage or a file that does not compile.
+//! 0 success, 1 the pipeline or a job failed, 2 bad usage or a file that does not compile,
+//! 3 a run waits for an approval, 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM).
 
+mod approve;
 mod check;
 mod explain;
 mod plan;
+mod resume;
+mod run;
+mod runs;
 
 use std::process::ExitCode;
 
@@ -25,10 +30,21 @@ enum Command {
     Check(check::Args),
     Plan(plan::Args),
     Explain(explain::Args),
+    Run(run::Args),
+    /// Approve a gate a run waits on.
+    Approve(approve::Args),
+    /// Reject a gate a run waits on.
+    Reject(approve::Args),
+    Resume(resume::Args),
+    Runs(runs::RunsArgs),
+    Status(runs::StatusArgs),
+    Logs(runs::LogsArgs),
 }
 
 pub const SUCCESS: u8 = 0;
+pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
+pub const PAUSED: u8 = 3;
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -42,8 +58,37 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Approve(args) => approve::run(args, true),
+        Command::Reject(args) => approve::run(args, false),
+        Command::Resume(args) => resume::run(args),
+        Command::Runs(args) => runs::runs(args),
+        Command::Status(args) => runs::status(args),
+        Command::Logs(args) => runs::logs(args),
     };
     ExitCode::from(code)
+}
+
+/// SIGINT and SIGTERM no longer stop `cdl` at once: they set the returned number, and the
+/// run stops its jobs' process groups and records itself as cancelled.
+pub fn signals() -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    let signal = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for number in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register_usize(number, signal.clone(), number as usize);
+    }
+    signal
+}
+
+/// Prints only the errors of a compilation (commands that act on a file stay quiet about
+/// warnings, which `cdl check` shows).
+pub fn print_errors(compilation: &cdl::compile::Compilation) {
+    let style = cdl::render::human::Style::for_stderr();
+    for diagnostic in compilation.diagnostics.iter().filter(|d| d.is_error()) {
+        eprintln!(
+            "{}",
+            cdl::render::human::render(diagnostic, &compilation.sources, style)
+        );
+    }
 }
 
 /// Prints the human rendering of a compilation's diagnostics to stderr.

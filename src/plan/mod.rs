@@ -1,7 +1,7 @@
 //! The execution plan, schema `cdl.plan/v1`: what every consumer (interpreter, exporters,
 //! graph, language server) reads. Field names are a contract documented in `docs/plan.md`.
 
-mod build;
+pub mod build;
 mod condition_json;
 pub mod text;
 

@@ -160,3 +160,60 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::ident_char => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::span::FileId;
+
+    /// (byte offset, message) of the syntax error in `text`.
+    fn error(text: &str) -> (usize, String) {
+        let parsed = crate::syntax::parse(FileId(0), text);
+        let d = parsed.diagnostics.first().expect("a syntax error");
+        (d.primary.span.start as usize, d.message.clone())
+    }
+
+    #[test]
+    fn points_at_the_missing_equals_sign() {
+        let text = "pipeline p { stage a { job x { run \"a\" } } }";
+        assert_eq!(error(text), (35, "expected `=`, found `\"`".to_string()));
+    }
+
+    #[test]
+    fn an_unclosed_block_is_reported_at_the_end() {
+        let text = "pipeline p { stage a { job x { run = \"a\" } }";
+        let (at, message) = error(text);
+        assert_eq!(at, text.len());
+        assert!(
+            message.contains("`}`") && message.ends_with("found the end of the file"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_colon_gets_help_on_how_to_write_attributes() {
+        let parsed =
+            crate::syntax::parse(FileId(0), "pipeline p { stage a { job x { retries: 2 } } }");
+        let d = &parsed.diagnostics[0];
+        assert_eq!(d.primary.span.start, 38);
+        assert_eq!(
+            d.help.as_deref(),
+            Some("attributes are written `name = value`")
+        );
+    }
+
+    #[test]
+    fn a_missing_value_is_one_expectation() {
+        let text = "pipeline p { stage a { job x { when = branch == } } }";
+        assert_eq!(error(text), (48, "expected a value, found `}`".to_string()));
+    }
+
+    #[test]
+    fn a_misspelt_requirement_lists_the_three() {
+        let (at, message) = error("pipeline p { environment e { requires aproval } }");
+        assert_eq!(at, 38);
+        assert!(
+            message.contains("`approval`, `promotion` or `tests`"),
+            "{message}"
+        );
+    }
+}

@@ -1,0 +1,48 @@
+//! `cdl approve GATE` and `cdl reject GATE`: record a decision on a waiting gate.
+
+use std::path::PathBuf;
+
+use cdl::run::{self, record::Store};
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  cdl approve approve_release\n  cdl approve approve_release --run 20261126-101502 --as alice --comment \"checked the changelog\"\n  cdl reject approve_release --comment \"load test too slow\""
+)]
+pub struct Args {
+    /// The gate.
+    gate: String,
+    /// The run (default: the latest run waiting on this gate).
+    #[arg(long)]
+    run: Option<String>,
+    /// Who decides (default: the user name); must be one of the gate's approvers.
+    #[arg(long = "as", value_name = "WHO")]
+    identity: Option<String>,
+    /// Kept in the run record with the decision.
+    #[arg(long)]
+    comment: Option<String>,
+    /// Where runs are kept (default: `.cdl` in the current folder).
+    #[arg(long, default_value = ".cdl")]
+    state_dir: PathBuf,
+}
+
+pub fn run(args: Args, approve: bool) -> u8 {
+    let store = Store::new(args.state_dir);
+    let identity = args.identity.unwrap_or_else(run::user_name);
+    match run::decide(
+        &store,
+        &args.gate,
+        args.run.as_deref(),
+        &identity,
+        args.comment,
+        approve,
+    ) {
+        Ok(message) => {
+            super::output(&format!("{message}\n"));
+            super::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            super::USAGE
+        }
+    }
+}

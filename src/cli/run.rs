@@ -1,0 +1,146 @@
+//! `cdl run FILE [options]`: run the plan on this machine.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use cdl::run::record::{Store, default_state_dir};
+use cdl::run::{self, Options, Outcome};
+
+#[derive(clap::Args)]
+#[command(
+    about = "Run a pipeline on this machine: jobs in order, approvals, crash-safe state",
+    after_help = "Examples:\n  cdl run examples/hello.cdl\n  cdl run examples/hello.cdl --approve ship\n  cdl run pipeline.cdl --branch main --only deploy_app_staging --dry-run\n\nExit codes: 0 success, 1 a job failed, 2 bad usage or a file that does not compile,\n3 waiting for an approval (see `cdl approve` and `cdl resume`), 130 Ctrl-C, 143 SIGTERM."
+)]
+pub struct Args {
+    /// The pipeline file.
+    file: PathBuf,
+    /// How many jobs run at once (default: the number of CPUs).
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+    /// Stop everything at the first failure.
+    #[arg(long)]
+    fail_fast: bool,
+    /// Approve this gate ahead (repeatable).
+    #[arg(long, value_name = "GATE")]
+    approve: Vec<String>,
+    /// Approve every gate: continuous deployment.
+    #[arg(long)]
+    auto_approve: bool,
+    /// Who approves at this terminal (default: the user name).
+    #[arg(long = "as", value_name = "WHO")]
+    identity: Option<String>,
+    /// Secret values, one `NAME=value` per line (dotenv); the environment is read too.
+    #[arg(long, value_name = "FILE")]
+    secrets_file: Option<PathBuf>,
+    /// Where steps run (default: the pipeline file's folder).
+    #[arg(long)]
+    workdir: Option<PathBuf>,
+    /// Where runs are kept (default: `.cdl` beside the pipeline file).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// The branch conditions see (default: the current git branch).
+    #[arg(long)]
+    branch: Option<String>,
+    /// The tag conditions see (default: a tag on the current git commit).
+    #[arg(long)]
+    tag: Option<String>,
+    /// The event conditions see: push, pull_request, tag, schedule, manual (default: push).
+    #[arg(long)]
+    event: Option<String>,
+    /// Run only this job and the jobs it needs.
+    #[arg(long, value_name = "JOB")]
+    only: Option<String>,
+    /// Print what would run, in order, with the commands; run nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub fn run(args: Args) -> u8 {
+    if let Some(event) = &args.event
+        && !cdl::check::condition::EVENTS.contains(&event.as_str())
+    {
+        eprintln!(
+            "error: `--event {event}` is not an event; events are {}",
+            cdl::check::condition::EVENTS.join(", ")
+        );
+        return super::USAGE;
+    }
+    let Some(mut compilation) = super::compile(&args.file) else {
+        return super::USAGE;
+    };
+    compilation.require_pipeline();
+    super::print_errors(&compilation);
+    let Some(plan) = cdl::plan::build(&compilation) else {
+        return super::USAGE;
+    };
+    let folder = args
+        .file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let workdir = args.workdir.clone().unwrap_or_else(|| folder.clone());
+    let workdir = workdir.canonicalize().unwrap_or(workdir);
+    let options = Options {
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)),
+        fail_fast: args.fail_fast,
+        only: args.only.clone(),
+        approve: args.approve.clone(),
+        auto_approve: args.auto_approve,
+        identity: args.identity.clone().unwrap_or_else(run::user_name),
+        secrets_file: args.secrets_file.clone(),
+        workdir,
+        context: run::detect_context(
+            &folder,
+            args.branch.clone(),
+            args.tag.clone(),
+            args.event.clone(),
+        ),
+        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+    };
+    if args.dry_run {
+        return match run::dry_run(&plan, &options) {
+            Ok(text) => {
+                super::output(&text);
+                super::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                super::USAGE
+            }
+        };
+    }
+    let store = Store::new(
+        args.state_dir
+            .clone()
+            .unwrap_or_else(|| default_state_dir(&args.file)),
+    );
+    let signal = super::signals();
+    finish(run::start(plan, &args.file, &store, options, signal))
+}
+
+/// Prints the end of a run (summary, record, what to do next) and gives its exit code.
+pub fn finish(result: Result<run::Finished, String>) -> u8 {
+    let finished = match result {
+        Ok(finished) => finished,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return super::USAGE;
+        }
+    };
+    super::output(&run::summary(&finished.record));
+    super::output(&format!("run record: {}\n", finished.record_path.display()));
+    match finished.outcome {
+        Outcome::Succeeded => super::SUCCESS,
+        Outcome::Failed => super::FAILURE,
+        Outcome::Paused => {
+            super::output(&run::paused_help(
+                &finished.record,
+                &finished.state_dir_option,
+            ));
+            super::PAUSED
+        }
+        Outcome::Cancelled(signal) => 128 + signal as u8,
+    }
+}

@@ -1,0 +1,584 @@
+//! The built-in interpreter: runs a plan on this machine with crash-safe state, approvals,
+//! resume, and the same skip/fail semantics every export follows.
+
+mod artifacts;
+mod context;
+mod engine;
+mod guard;
+mod lock;
+pub mod process;
+pub mod record;
+mod secrets;
+mod view;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
+pub use context::detect as detect_context;
+pub use engine::Outcome;
+pub use view::summary;
+
+use crate::check::condition::RunContext;
+use crate::check::model::JobType;
+use crate::plan::Plan;
+use engine::Engine;
+use record::{Decision, JobState, RunRecord, RunStatus, Selection, Store, format_time, now_ms};
+use secrets::Secrets;
+
+pub struct Options {
+    pub jobs: usize,
+    pub fail_fast: bool,
+    pub only: Option<String>,
+    pub approve: Vec<String>,
+    pub auto_approve: bool,
+    pub identity: String,
+    pub secrets_file: Option<PathBuf>,
+    pub workdir: PathBuf,
+    pub context: RunContext,
+    /// Whether gates may ask at the terminal.
+    pub interactive: bool,
+}
+
+/// A finished, paused or cancelled run.
+pub struct Finished {
+    pub outcome: Outcome,
+    /// ` --state-dir DIR` for the commands printed to the user, when needed.
+    pub state_dir_option: String,
+    pub record: RunRecord,
+    pub record_path: PathBuf,
+}
+
+/// The user name approvals are made as by default.
+pub fn user_name() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Jobs that a run in `context` runs, in plan order, with the reason for each one it skips.
+fn selection(
+    plan: &Plan,
+    only: Option<&str>,
+    context: &RunContext,
+) -> Result<Vec<Option<String>>, String> {
+    let mut reasons: Vec<Option<String>> = vec![None; plan.jobs.len()];
+    if let Some(only) = only {
+        let roots: Vec<&str> = plan
+            .jobs
+            .iter()
+            .filter(|j| j.id == only || j.name == only)
+            .map(|j| j.id.as_str())
+            .collect();
+        if roots.is_empty() {
+            return Err(format!("--only {only}: the plan has no job named `{only}`"));
+        }
+        let mut keep: HashSet<&str> = HashSet::new();
+        let mut stack = roots;
+        while let Some(id) = stack.pop() {
+            if keep.insert(id)
+                && let Some(job) = plan.job(id)
+            {
+                stack.extend(job.needs.iter().map(String::as_str));
+            }
+        }
+        for (i, job) in plan.jobs.iter().enumerate() {
+            if !keep.contains(job.id.as_str()) {
+                reasons[i] = Some(format!("not selected by --only {only}"));
+            }
+        }
+    }
+    let skipped: HashSet<&str> = plan.skipped(context).into_iter().collect();
+    for (i, job) in plan.jobs.iter().enumerate() {
+        if reasons[i].is_none() && skipped.contains(job.id.as_str()) {
+            reasons[i] = Some(match &job.condition {
+                Some(condition) if !condition.evaluate(context) => {
+                    format!("`when = {condition}` is false")
+                }
+                _ => {
+                    let need = job
+                        .needs
+                        .iter()
+                        .find(|n| skipped.contains(n.as_str()))
+                        .cloned()
+                        .unwrap_or_default();
+                    format!("skipped with `{need}`")
+                }
+            });
+        }
+    }
+    Ok(reasons)
+}
+
+/// The secrets the jobs that will run need; an error naming every one nobody provided.
+fn load_secrets(plan: &Plan, runs: &[bool], file: Option<&Path>) -> Result<Secrets, String> {
+    let dotenv = match file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    let secrets = Secrets::load(&plan.secrets, dotenv.as_deref());
+    let mut missing: Vec<String> = Vec::new();
+    for (job, _) in plan.jobs.iter().zip(runs).filter(|(_, runs)| **runs) {
+        for name in &job.secrets {
+            if secrets.get(name).is_none() {
+                missing.push(format!("`{name}` (needed by `{}`)", job.id));
+            }
+        }
+    }
+    if missing.is_empty() {
+        Ok(secrets)
+    } else {
+        Err(format!(
+            "no value for the secret{} {}: set it in the environment or in a file given with --secrets-file",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        ))
+    }
+}
+
+/// What `--dry-run` prints: the jobs in order, skipped or with their commands.
+pub fn dry_run(plan: &Plan, options: &Options) -> Result<String, String> {
+    let reasons = selection(plan, options.only.as_deref(), &options.context)?;
+    let mut out = String::new();
+    for (job, reason) in plan.jobs.iter().zip(&reasons) {
+        match reason {
+            Some(reason) => out.push_str(&format!("skip  {}  ({reason})\n", job.id)),
+            None if job.job_type == JobType::Gate => out.push_str(&format!(
+                "gate  {}  (approvers: {})\n",
+                job.id,
+                job.approvers.join(", ")
+            )),
+            None => {
+                out.push_str(&format!("run   {}\n", job.id));
+                for step in &job.steps {
+                    for line in step.lines() {
+                        out.push_str(&format!("        $ {line}\n"));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Starts a new run of `plan`.
+pub fn start(
+    plan: Plan,
+    file: &Path,
+    store: &Store,
+    options: Options,
+    signal: Arc<AtomicUsize>,
+) -> Result<Finished, String> {
+    for gate in &options.approve {
+        let job = plan
+            .jobs
+            .iter()
+            .find(|j| (j.id == *gate || j.name == *gate) && j.job_type == JobType::Gate)
+            .ok_or_else(|| format!("--approve {gate}: the plan has no gate named `{gate}`"))?;
+        if !job.approvers.contains(&options.identity) {
+            return Err(format!(
+                "--approve {gate}: `{}` is not an approver of `{gate}` (approvers: {}); use --as",
+                options.identity,
+                job.approvers.join(", ")
+            ));
+        }
+    }
+    let reasons = selection(&plan, options.only.as_deref(), &options.context)?;
+    let runs: Vec<bool> = reasons.iter().map(Option::is_none).collect();
+    let secrets = load_secrets(&plan, &runs, options.secrets_file.as_deref())?;
+    let id = store
+        .new_run_id()
+        .map_err(|e| format!("cannot create the run folder: {e}"))?;
+    let _lock = lock::try_lock_run(&store.run_dir(&id).join("lock"))
+        .map_err(|e| format!("cannot lock the run: {e}"))?;
+    let selection = Selection {
+        jobs: options.jobs,
+        fail_fast: options.fail_fast,
+        only: options.only.clone(),
+        approve: options.approve.clone(),
+        auto_approve: options.auto_approve,
+        identity: options.identity.clone(),
+    };
+    let canonical = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+    let mut record = RunRecord::new(
+        id,
+        plan,
+        canonical,
+        options.workdir.clone(),
+        &options.context,
+        selection,
+    );
+    for (job, reason) in record.plan.jobs.clone().iter().zip(reasons) {
+        if let Some(reason) = reason {
+            let r = record.job_mut(&job.id);
+            r.state = JobState::Skipped;
+            r.reason = Some(reason);
+        }
+    }
+    drive(store, record, secrets, options.interactive, signal)
+}
+
+fn drive(
+    store: &Store,
+    record: RunRecord,
+    secrets: Secrets,
+    interactive: bool,
+    signal: Arc<AtomicUsize>,
+) -> Result<Finished, String> {
+    let id = record.id.clone();
+    let mut engine = Engine::new(store, record, secrets, interactive, signal);
+    let outcome = engine.drive()?;
+    Ok(Finished {
+        outcome,
+        state_dir_option: store.state_dir_option(),
+        record: engine.record,
+        record_path: store.record_path(&id),
+    })
+}
+
+/// The run a command means: the one given, or the latest.
+pub fn find_run(store: &Store, id: Option<&str>) -> Result<RunRecord, String> {
+    let id = match id {
+        Some(id) => id.to_string(),
+        None => store
+            .run_ids()
+            .pop()
+            .ok_or_else(|| format!("no runs in {}", store.runs_dir().display()))?,
+    };
+    store.load(&id)
+}
+
+/// Continues a paused or crashed run: what is left of a dead run's jobs is stopped first, and
+/// only unfinished jobs run again.
+pub fn resume(
+    store: &Store,
+    id: Option<&str>,
+    secrets_file: Option<&Path>,
+    interactive: bool,
+    signal: Arc<AtomicUsize>,
+) -> Result<Finished, String> {
+    let mut record = find_run(store, id)?;
+    let _lock = lock::try_lock_run(&store.run_dir(&record.id).join("lock"))
+        .map_err(|e| format!("cannot lock the run: {e}"))?
+        .ok_or_else(|| {
+            format!(
+                "run {} is still running (pid {}); wait for it or stop it first",
+                record.id, record.pid
+            )
+        })?;
+    if matches!(record.status, RunStatus::Succeeded | RunStatus::Failed) {
+        return Err(format!(
+            "run {} is already finished ({:?}); start a new one with `cdl run`",
+            record.id, record.status
+        )
+        .to_lowercase());
+    }
+    for (id, job) in record.jobs.iter_mut() {
+        match job.state {
+            JobState::Running => {
+                let group_file = store.group_path(&record.id, id);
+                if let Some(group) = std::fs::read_to_string(&group_file)
+                    .ok()
+                    .and_then(|g| g.trim().parse().ok())
+                {
+                    process::kill_group(group);
+                }
+                let _ = std::fs::remove_file(&group_file);
+                if let Some(attempt) = job.attempts.last_mut() {
+                    attempt.interrupted = true;
+                    attempt.finished_ms.get_or_insert(now_ms());
+                }
+                job.state = JobState::Pending;
+            }
+            JobState::Waiting | JobState::Cancelled => job.state = JobState::Pending,
+            _ => {}
+        }
+    }
+    let runs: Vec<bool> = record
+        .plan
+        .jobs
+        .iter()
+        .map(|j| !record.job(&j.id).state.is_finished())
+        .collect();
+    let secrets = load_secrets(&record.plan, &runs, secrets_file)?;
+    record.finished_ms = None;
+    drive(store, record, secrets, interactive, signal)
+}
+
+/// Records an approval or a rejection of a waiting gate; returns what to tell the user.
+pub fn decide(
+    store: &Store,
+    gate: &str,
+    run: Option<&str>,
+    identity: &str,
+    comment: Option<String>,
+    approve: bool,
+) -> Result<String, String> {
+    let mut record = match run {
+        Some(id) => store.load(id)?,
+        None => {
+            let waiting = store.run_ids().into_iter().rev().find_map(|id| {
+                let record = store.load(&id).ok()?;
+                let waits = record.plan.jobs.iter().any(|j| {
+                    (j.id == gate || j.name == gate) && record.job(&j.id).state == JobState::Waiting
+                });
+                waits.then_some(record)
+            });
+            waiting.ok_or_else(|| {
+                format!("no run is waiting on the gate `{gate}`; name one with --run")
+            })?
+        }
+    };
+    let _lock = lock::try_lock_run(&store.run_dir(&record.id).join("lock"))
+        .map_err(|e| format!("cannot lock the run: {e}"))?
+        .ok_or_else(|| {
+            format!(
+                "run {} is in progress (pid {}); answer its prompt instead",
+                record.id, record.pid
+            )
+        })?;
+    let job = record
+        .plan
+        .jobs
+        .iter()
+        .find(|j| (j.id == gate || j.name == gate) && j.job_type == JobType::Gate)
+        .cloned()
+        .ok_or_else(|| format!("run {} has no gate named `{gate}`", record.id))?;
+    let state = record.job(&job.id).state;
+    if state != JobState::Waiting {
+        return Err(format!(
+            "the gate `{}` of run {} is not waiting for a decision (it is {})",
+            job.id,
+            record.id,
+            state.as_str()
+        ));
+    }
+    if !job.approvers.iter().any(|a| a == identity) {
+        return Err(format!(
+            "`{identity}` may not decide the gate `{}`: its approvers are {}",
+            job.id,
+            job.approvers.join(", ")
+        ));
+    }
+    let since = record
+        .job(&job.id)
+        .waiting_since_ms
+        .unwrap_or(record.started_ms);
+    if let Some(timeout) = job.timeout_seconds
+        && now_ms() >= since + timeout * 1000
+    {
+        let r = record.job_mut(&job.id);
+        r.state = JobState::Failed;
+        r.reason = Some("timed out waiting for approval: rejected".into());
+        store.save(&record).map_err(|e| e.to_string())?;
+        return Err(format!(
+            "the gate `{}` timed out at {} and is rejected; `cdl resume {}` records the failure",
+            job.id,
+            format_time(since + timeout * 1000),
+            record.id
+        ));
+    }
+    if record
+        .job(&job.id)
+        .decisions
+        .iter()
+        .any(|d| d.by == identity)
+    {
+        return Err(format!(
+            "`{identity}` has already decided the gate `{}`; another approver is needed",
+            job.id
+        ));
+    }
+    record.job_mut(&job.id).decisions.push(Decision {
+        by: identity.to_string(),
+        approved: approve,
+        at_ms: now_ms(),
+        comment,
+    });
+    let approvals = record
+        .job(&job.id)
+        .decisions
+        .iter()
+        .filter(|d| d.approved)
+        .count() as u32;
+    let required = job.required.unwrap_or(1);
+    let message = if !approve {
+        let r = record.job_mut(&job.id);
+        r.state = JobState::Failed;
+        r.reason = Some(format!("rejected by {identity}"));
+        format!(
+            "rejected `{}` as {identity}.\nrecord the outcome with:\n    cdl resume {}",
+            job.id, record.id
+        )
+    } else if approvals >= required {
+        let r = record.job_mut(&job.id);
+        r.state = JobState::Pending;
+        format!(
+            "approved `{}` as {identity} ({approvals} of {required}).\ncontinue the run with:\n    cdl resume {}",
+            job.id, record.id
+        )
+    } else {
+        format!(
+            "approved `{}` as {identity} ({approvals} of {required}); {} more approval{} needed:\n    cdl approve {} --run {} --as OTHER",
+            job.id,
+            required - approvals,
+            if required - approvals == 1 { "" } else { "s" },
+            job.id,
+            record.id
+        )
+    };
+    store
+        .save(&record)
+        .map_err(|e| format!("cannot write the run record: {e}"))?;
+    Ok(message)
+}
+
+/// The `cdl approve` and `cdl resume` lines for a paused run.
+pub fn paused_help(record: &RunRecord, state_dir_option: &str) -> String {
+    let dir = state_dir_option;
+    let mut out = format!("run {} is waiting for approval:\n", record.id);
+    for job in &record.plan.jobs {
+        let r = record.job(&job.id);
+        if r.state != JobState::Waiting {
+            continue;
+        }
+        let approvals = r.decisions.iter().filter(|d| d.approved).count();
+        out.push_str(&format!(
+            "  gate {}{} — approvers: {} ({approvals} of {} approvals)\n",
+            job.id,
+            job.message
+                .as_ref()
+                .map(|m| format!(": \"{m}\""))
+                .unwrap_or_default(),
+            job.approvers.join(", "),
+            job.required.unwrap_or(1)
+        ));
+        if let Some(timeout) = job.timeout_seconds {
+            let since = r.waiting_since_ms.unwrap_or(record.started_ms);
+            out.push_str(&format!(
+                "    rejected unless decided by {}\n",
+                format_time(since + timeout * 1000)
+            ));
+        }
+        out.push_str(&format!(
+            "    cdl approve {} --run {}{dir}\n",
+            job.id, record.id
+        ));
+        out.push_str(&format!(
+            "    cdl reject {} --run {}{dir}\n",
+            job.id, record.id
+        ));
+    }
+    out.push_str(&format!(
+        "then continue with:\n    cdl resume {}{dir}\n",
+        record.id
+    ));
+    out
+}
+
+/// `cdl runs`: one line per run, newest last.
+pub fn list(store: &Store) -> String {
+    let mut out = String::new();
+    for id in store.run_ids() {
+        match store.load(&id) {
+            Ok(record) => {
+                let done = record
+                    .jobs
+                    .values()
+                    .filter(|j| j.state.is_finished())
+                    .count();
+                out.push_str(&format!(
+                    "{id}  {:9}  {}  {}/{} jobs  started {}\n",
+                    format!("{:?}", record.status).to_lowercase(),
+                    record.pipeline,
+                    done,
+                    record.jobs.len(),
+                    format_time(record.started_ms)
+                ));
+            }
+            Err(e) => out.push_str(&format!("{id}  unreadable: {e}\n")),
+        }
+    }
+    if out.is_empty() {
+        out = format!("no runs in {}\n", store.runs_dir().display());
+    }
+    out
+}
+
+/// `cdl status`: every job of a run, and what each unfinished one waits for.
+pub fn status(record: &RunRecord) -> String {
+    let mut out = format!(
+        "run {}  pipeline {}  {}\nstarted {}  branch {}  tag {}  event {}\n",
+        record.id,
+        record.pipeline,
+        format!("{:?}", record.status).to_lowercase(),
+        format_time(record.started_ms),
+        record.branch.as_deref().unwrap_or("-"),
+        record.tag.as_deref().unwrap_or("-"),
+        record.event
+    );
+    out.push_str(&summary(record));
+    let mut waits = String::new();
+    for job in &record.plan.jobs {
+        let r = record.job(&job.id);
+        if let Some(reason) = &r.reason
+            && r.state.is_finished()
+        {
+            waits.push_str(&format!("  {}: {reason}\n", job.id));
+        }
+        for decision in &r.decisions {
+            waits.push_str(&format!(
+                "  {}: {} by {} at {}{}\n",
+                job.id,
+                if decision.approved {
+                    "approved"
+                } else {
+                    "rejected"
+                },
+                decision.by,
+                format_time(decision.at_ms),
+                decision
+                    .comment
+                    .as_ref()
+                    .map(|c| format!(" — {c}"))
+                    .unwrap_or_default()
+            ));
+        }
+        match r.state {
+            JobState::Waiting => waits.push_str(&format!(
+                "  {} waits for approval by {} ({} needed)\n",
+                job.id,
+                job.approvers.join(", "),
+                job.required.unwrap_or(1)
+            )),
+            JobState::Pending => {
+                let blocking: Vec<&str> = job
+                    .needs
+                    .iter()
+                    .filter(|n| !record.job(n).state.is_finished())
+                    .map(String::as_str)
+                    .collect();
+                if !blocking.is_empty() {
+                    waits.push_str(&format!("  {} waits for {}\n", job.id, blocking.join(", ")));
+                } else {
+                    waits.push_str(&format!("  {} waits for the earlier stages\n", job.id));
+                }
+            }
+            _ => {}
+        }
+    }
+    if !waits.is_empty() {
+        out.push('\n');
+        out.push_str(&waits);
+    }
+    for (name, artifact) in &record.artifacts {
+        out.push_str(&format!("  artifact {name}: sha256 {}\n", artifact.digest));
+    }
+    out
+}

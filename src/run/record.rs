@@ -1,0 +1,412 @@
+//! The run record: `.cdl/runs/<id>/run.json`, rewritten atomically after every change, plus
+//! the per-job logs and the artifact store beside it. A killed `cdl run` loses nothing that
+//! was written: `cdl resume` starts from this file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::check::condition::RunContext;
+use crate::plan::Plan;
+
+pub const SCHEMA: &str = "cdl.run/v1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Running,
+    /// Waiting for an approval; `cdl approve` then `cdl resume`.
+    Paused,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Pending,
+    Running,
+    /// A gate waiting for approvals.
+    Waiting,
+    Succeeded,
+    Failed,
+    Skipped,
+    Cancelled,
+}
+
+impl JobState {
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            JobState::Succeeded | JobState::Failed | JobState::Skipped | JobState::Cancelled
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Pending => "pending",
+            JobState::Running => "running",
+            JobState::Waiting => "waiting",
+            JobState::Succeeded => "passed",
+            JobState::Failed => "failed",
+            JobState::Skipped => "skipped",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One run of a job's steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub number: u32,
+    pub started_ms: u64,
+    pub finished_ms: Option<u64>,
+    pub exit_code: Option<i32>,
+    pub timed_out: bool,
+    /// Set when the attempt was cut short: by Ctrl-C, or by the death of the `cdl` driving it.
+    pub interrupted: bool,
+}
+
+/// An approval or rejection of a gate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub by: String,
+    pub approved: bool,
+    pub at_ms: u64,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub state: JobState,
+    /// Why it was skipped or failed, in words.
+    pub reason: Option<String>,
+    pub attempts: Vec<Attempt>,
+    pub decisions: Vec<Decision>,
+    /// When a gate started waiting (its timeout counts from here).
+    pub waiting_since_ms: Option<u64>,
+    /// The artifact digest a deploy or `uses` job was given.
+    pub artifact_digests: IndexMap<String, String>,
+}
+
+impl JobRecord {
+    fn new() -> JobRecord {
+        JobRecord {
+            state: JobState::Pending,
+            reason: None,
+            attempts: Vec::new(),
+            decisions: Vec::new(),
+            waiting_since_ms: None,
+            artifact_digests: IndexMap::new(),
+        }
+    }
+
+    pub fn duration_ms(&self) -> u64 {
+        self.attempts
+            .iter()
+            .map(|a| {
+                a.finished_ms
+                    .unwrap_or(a.started_ms)
+                    .saturating_sub(a.started_ms)
+            })
+            .sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredFile {
+    /// Relative to the artifact's folder in the store.
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredArtifact {
+    /// What jobs get as `CDL_ARTIFACT_<NAME>`: the file when there is one, else the folder.
+    pub path: PathBuf,
+    /// SHA-256 over the sorted file list and each file's digest.
+    pub digest: String,
+    pub files: Vec<StoredFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    pub jobs: usize,
+    pub fail_fast: bool,
+    pub only: Option<String>,
+    pub approve: Vec<String>,
+    pub auto_approve: bool,
+    /// Who approves gates on this terminal (`--as`).
+    pub identity: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub schema: String,
+    pub id: String,
+    pub pipeline: String,
+    /// The pipeline file, absolute.
+    pub file: PathBuf,
+    pub workdir: PathBuf,
+    pub status: RunStatus,
+    pub branch: Option<String>,
+    pub tag: Option<String>,
+    pub event: String,
+    pub selection: Selection,
+    pub started_ms: u64,
+    pub finished_ms: Option<u64>,
+    /// The `cdl` process driving the run now.
+    pub pid: u32,
+    pub jobs: IndexMap<String, JobRecord>,
+    pub artifacts: IndexMap<String, StoredArtifact>,
+    /// The plan the run follows, so that a resume runs the same plan even if the file changed.
+    pub plan: Plan,
+}
+
+impl RunRecord {
+    pub fn new(
+        id: String,
+        plan: Plan,
+        file: PathBuf,
+        workdir: PathBuf,
+        context: &RunContext,
+        selection: Selection,
+    ) -> RunRecord {
+        let jobs = plan
+            .jobs
+            .iter()
+            .map(|j| (j.id.clone(), JobRecord::new()))
+            .collect();
+        RunRecord {
+            schema: SCHEMA.to_string(),
+            id,
+            pipeline: plan.pipeline.name.clone(),
+            file,
+            workdir,
+            status: RunStatus::Running,
+            branch: context.branch.clone(),
+            tag: context.tag.clone(),
+            event: context.event.clone(),
+            selection,
+            started_ms: now_ms(),
+            finished_ms: None,
+            pid: std::process::id(),
+            jobs,
+            artifacts: IndexMap::new(),
+            plan,
+        }
+    }
+
+    pub fn context(&self) -> RunContext {
+        RunContext {
+            branch: self.branch.clone(),
+            tag: self.tag.clone(),
+            event: self.event.clone(),
+        }
+    }
+
+    pub fn job(&self, id: &str) -> &JobRecord {
+        &self.jobs[id]
+    }
+
+    pub fn job_mut(&mut self, id: &str) -> &mut JobRecord {
+        self.jobs.get_mut(id).expect("every plan job has a record")
+    }
+}
+
+/// Where runs live: `<state dir>/runs/<id>/`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub root: PathBuf,
+}
+
+impl Store {
+    /// The state directory `.cdl` beside the pipeline file, or the one given; kept absolute
+    /// because jobs receive paths into it.
+    pub fn new(root: PathBuf) -> Store {
+        let root = std::path::absolute(&root).unwrap_or(root);
+        Store { root }
+    }
+
+    /// ` --state-dir DIR` when this store is not `.cdl` in the current folder (the default of
+    /// `approve`, `resume` and the other run commands), else nothing.
+    pub fn state_dir_option(&self) -> String {
+        let default = std::path::absolute(".cdl").ok();
+        if default.as_deref() == Some(self.root.as_path()) {
+            String::new()
+        } else {
+            let shown = std::env::current_dir()
+                .ok()
+                .and_then(|cwd| self.root.strip_prefix(cwd).ok().map(Path::to_path_buf))
+                .unwrap_or_else(|| self.root.clone());
+            format!(" --state-dir {}", shown.display())
+        }
+    }
+
+    pub fn runs_dir(&self) -> PathBuf {
+        self.root.join("runs")
+    }
+
+    pub fn run_dir(&self, id: &str) -> PathBuf {
+        self.runs_dir().join(id)
+    }
+
+    pub fn locks_dir(&self) -> PathBuf {
+        self.root.join("locks")
+    }
+
+    pub fn record_path(&self, id: &str) -> PathBuf {
+        self.run_dir(id).join("run.json")
+    }
+
+    pub fn log_path(&self, id: &str, job: &str) -> PathBuf {
+        self.run_dir(id)
+            .join("logs")
+            .join(format!("{}.log", file_name(job)))
+    }
+
+    /// Holds the process group of a job's running step, written the moment the step is
+    /// spawned, so that a resume after `kill -9` finds what is left of it.
+    pub fn group_path(&self, id: &str, job: &str) -> PathBuf {
+        self.run_dir(id).join("groups").join(file_name(job))
+    }
+
+    pub fn artifact_dir(&self, id: &str, artifact: &str) -> PathBuf {
+        self.run_dir(id).join("artifacts").join(file_name(artifact))
+    }
+
+    /// A new, unused run id: the UTC time, then a counter if needed (`20261126-101502`).
+    pub fn new_run_id(&self) -> std::io::Result<String> {
+        std::fs::create_dir_all(self.runs_dir())?;
+        let base = format_compact(now_ms());
+        for n in 0.. {
+            let id = if n == 0 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            };
+            match std::fs::create_dir(self.run_dir(&id)) {
+                Ok(()) => return Ok(id),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        unreachable!("an unused id is always found")
+    }
+
+    /// Writes the record atomically: a temporary file in the same folder, flushed to disk,
+    /// renamed over `run.json`.
+    pub fn save(&self, record: &RunRecord) -> std::io::Result<()> {
+        let dir = self.run_dir(&record.id);
+        std::fs::create_dir_all(&dir)?;
+        let mut file = tempfile::NamedTempFile::new_in(&dir)?;
+        serde_json::to_writer_pretty(&mut file, record).map_err(std::io::Error::other)?;
+        file.write_all(b"\n")?;
+        file.as_file().sync_data()?;
+        file.persist(dir.join("run.json")).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    pub fn load(&self, id: &str) -> Result<RunRecord, String> {
+        let path = self.record_path(id);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a cdl run record: {e}", path.display()))
+    }
+
+    /// Run ids, oldest first (ids sort by time).
+    pub fn run_ids(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.runs_dir()) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().join("run.json").is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        ids.sort();
+        ids
+    }
+}
+
+/// A job id as a file name: `unit[os=linux]` → `unit[os=linux]`, with `/` replaced.
+fn file_name(name: &str) -> String {
+    name.replace(['/', '\\'], "_")
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Days since the epoch → (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+fn parts(ms: u64) -> (i64, u32, u32, u64, u64, u64) {
+    let seconds = ms / 1000;
+    let (y, m, d) = civil_from_days((seconds / 86_400) as i64);
+    let rest = seconds % 86_400;
+    (y, m, d, rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
+/// `2026-11-26 10:15:02Z`
+pub fn format_time(ms: u64) -> String {
+    let (y, m, d, h, min, s) = parts(ms);
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{min:02}:{s:02}Z")
+}
+
+/// `20261126-101502`
+fn format_compact(ms: u64) -> String {
+    let (y, m, d, h, min, s) = parts(ms);
+    format!("{y:04}{m:02}{d:02}-{h:02}{min:02}{s:02}")
+}
+
+/// `1.2s`, `3m04s`, `1h02m`
+pub fn format_elapsed(ms: u64) -> String {
+    let seconds = ms / 1000;
+    if seconds < 60 {
+        format!("{}.{}s", seconds, ms % 1000 / 100)
+    } else if seconds < 3600 {
+        format!("{}m{:02}s", seconds / 60, seconds % 60)
+    } else {
+        format!("{}h{:02}m", seconds / 3600, seconds % 3600 / 60)
+    }
+}
+
+/// The state directory for a pipeline file: `.cdl` beside it.
+pub fn default_state_dir(pipeline_file: &Path) -> PathBuf {
+    pipeline_file
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(".cdl")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_times() {
+        assert_eq!(format_time(0), "1970-01-01 00:00:00Z");
+        // 2026-11-26 10:15:02 UTC
+        assert_eq!(format_time(1_795_688_102_000), "2026-11-26 10:15:02Z");
+        assert_eq!(format_compact(1_795_688_102_000), "20261126-101502");
+        assert_eq!(format_elapsed(1234), "1.2s");
+        assert_eq!(format_elapsed(184_000), "3m04s");
+    }
+}

@@ -1,0 +1,103 @@
+//! Secret values: from the process environment or a dotenv file, given only to the jobs that
+//! list them, and masked as `***` everywhere output is shown or kept.
+
+use indexmap::IndexMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    values: IndexMap<String, String>,
+}
+
+impl Secrets {
+    /// Values for `names`: the dotenv file first, then the process environment.
+    pub fn load(names: &[String], dotenv: Option<&str>) -> Secrets {
+        let from_file = dotenv.map(parse_dotenv).unwrap_or_default();
+        let values = names
+            .iter()
+            .filter_map(|name| {
+                let value = from_file
+                    .get(name)
+                    .cloned()
+                    .or_else(|| std::env::var(name).ok())?;
+                Some((name.clone(), value))
+            })
+            .collect();
+        Secrets { values }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Replaces every secret value in `text` by `***`, longest first so that a value
+    /// containing another is masked whole.
+    pub fn mask(&self, text: &str) -> String {
+        let mut values: Vec<&str> = self
+            .values
+            .values()
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+            .collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        let mut out = text.to_string();
+        for value in values {
+            if out.contains(value) {
+                out = out.replace(value, "***");
+            }
+        }
+        out
+    }
+}
+
+/// `NAME=value` lines; `#` comments, blank lines, `export `, and single or double quotes
+/// around the value are understood.
+pub fn parse_dotenv(text: &str) -> IndexMap<String, String> {
+    let mut out = IndexMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        let value = match (value.chars().next(), value.chars().last()) {
+            (Some('"'), Some('"')) if value.len() >= 2 => value[1..value.len() - 1]
+                .replace("\\n", "\n")
+                .replace("\\\"", "\""),
+            (Some('\''), Some('\'')) if value.len() >= 2 => value[1..value.len() - 1].to_string(),
+            _ => value.split(" #").next().unwrap_or("").trim().to_string(),
+        };
+        out.insert(name.trim().to_string(), value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_dotenv() {
+        let values = parse_dotenv("# c\nA=1\nexport B=\"two words\"\nC='x=y'\nD=plain # note\n");
+        assert_eq!(values["A"], "1");
+        assert_eq!(values["B"], "two words");
+        assert_eq!(values["C"], "x=y");
+        assert_eq!(values["D"], "plain");
+    }
+
+    #[test]
+    fn masks_longest_first() {
+        let secrets = Secrets {
+            values: [
+                ("A".to_string(), "abc".to_string()),
+                ("B".to_string(), "abcdef".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        assert_eq!(secrets.mask("x abcdef y abc"), "x *** y ***");
+    }
+}

@@ -1,0 +1,187 @@
+//! What a run shows: on a terminal, a live view of running, waiting and finished jobs with
+//! elapsed times; elsewhere, plain timestamped lines for CI logs. Job output is streamed with
+//! the job's name in front, and a summary table ends the run.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::record::{JobState, RunRecord, format_elapsed, format_time, now_ms};
+
+pub struct View {
+    live: Option<Live>,
+    width: usize,
+}
+
+struct Live {
+    multi: MultiProgress,
+    overview: ProgressBar,
+    bars: HashMap<String, ProgressBar>,
+}
+
+impl View {
+    /// A live view when stderr is a terminal, plain lines otherwise.
+    pub fn new(record: &RunRecord) -> View {
+        let width = record
+            .plan
+            .jobs
+            .iter()
+            .map(|j| j.id.chars().count())
+            .max()
+            .unwrap_or(4)
+            .min(40);
+        let live = std::io::stderr().is_terminal().then(|| {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let overview = multi.add(ProgressBar::new(record.plan.jobs.len() as u64));
+            overview.set_style(
+                ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            overview.set_prefix(format!("run {}", record.id));
+            Live {
+                multi,
+                overview,
+                bars: HashMap::new(),
+            }
+        });
+        View { live, width }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.live {
+            Some(live) => live.multi.suspend(|| eprintln!("{text}")),
+            None => {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{} {text}", clock());
+            }
+        }
+    }
+
+    pub fn output(&self, job: &str, text: &str) {
+        self.line(&format!("{job:>w$} │ {text}", w = self.width));
+    }
+
+    pub fn note(&self, text: &str) {
+        self.line(text);
+    }
+
+    pub fn started(&mut self, job: &str, attempt: u32) {
+        let again = if attempt > 1 {
+            format!(" (attempt {attempt})")
+        } else {
+            String::new()
+        };
+        match &mut self.live {
+            Some(live) => {
+                let bar = live.multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("  {spinner} {msg} {elapsed}")
+                        .expect("valid template"),
+                );
+                bar.set_message(format!("{job}{again}"));
+                bar.enable_steady_tick(Duration::from_millis(120));
+                live.bars.insert(job.to_string(), bar);
+            }
+            None => self.line(&format!("▶ {job} started{again}")),
+        }
+    }
+
+    pub fn finished(&mut self, job: &str, state: JobState, elapsed_ms: u64, reason: Option<&str>) {
+        let mark = match state {
+            JobState::Succeeded => "✔",
+            JobState::Failed => "✘",
+            JobState::Skipped => "⤼",
+            _ => "■",
+        };
+        let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
+        let text = if state == JobState::Skipped {
+            format!("{mark} {job} skipped{why}")
+        } else {
+            format!(
+                "{mark} {job} {} in {}{why}",
+                state.as_str(),
+                format_elapsed(elapsed_ms)
+            )
+        };
+        if let Some(live) = &mut self.live {
+            if let Some(bar) = live.bars.remove(job) {
+                bar.finish_and_clear();
+                live.multi.remove(&bar);
+            }
+            live.overview.inc(1);
+        }
+        self.line(&text);
+    }
+
+    /// The counts beside the overview bar.
+    pub fn counts(&self, running: usize, waiting: usize) {
+        if let Some(live) = &self.live {
+            live.overview
+                .set_message(format!("{running} running · {waiting} waiting"));
+        }
+    }
+
+    /// Asks a yes/no question on the terminal, with the live view suspended.
+    pub fn ask(&self, question: &str) -> bool {
+        let ask = || {
+            eprint!("{question} [y/N] ");
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            let _ = std::io::stdin().read_line(&mut answer);
+            matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
+        };
+        match &self.live {
+            Some(live) => live.multi.suspend(ask),
+            None => ask(),
+        }
+    }
+
+    pub fn close(&mut self) {
+        if let Some(live) = self.live.take() {
+            for bar in live.bars.values() {
+                bar.finish_and_clear();
+            }
+            live.overview.finish_and_clear();
+        }
+    }
+}
+
+fn clock() -> String {
+    let time = format_time(now_ms());
+    time[11..19].to_string()
+}
+
+/// The table printed at the end of a run: job, result, attempts, duration.
+pub fn summary(record: &RunRecord) -> String {
+    let width = record
+        .plan
+        .jobs
+        .iter()
+        .map(|j| j.id.chars().count())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    let mut out = format!(
+        "\n{:width$}  {:9}  {:8}  {}\n",
+        "job", "result", "attempts", "duration"
+    );
+    for job in &record.plan.jobs {
+        let r = record.job(&job.id);
+        let duration = if r.attempts.is_empty() {
+            "-".to_string()
+        } else {
+            format_elapsed(r.duration_ms())
+        };
+        out.push_str(&format!(
+            "{:width$}  {:9}  {:8}  {}\n",
+            job.id,
+            r.state.as_str(),
+            r.attempts.len(),
+            duration
+        ));
+    }
+    out
+}
