@@ -80,6 +80,7 @@ codes! {
     UnusedSecret = "W0102", "unused secret";
     EmptyStage = "W0103", "empty stage";
     EnvironmentWithoutUrl = "W0104", "deploy to an environment without a url";
+    NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 
 impl Code {
@@ -89,6 +90,11 @@ impl Code {
         } else {
             Severity::Error
         }
+    }
+
+    /// Whether `cdl export` reports the code rather than `cdl check`.
+    pub fn is_export(self) -> bool {
+        self == Code::NotExpressible
     }
 
     /// Looks a code up by name, case-insensitively (`e0100` works).

@@ -9,6 +9,7 @@ pub mod check;
 pub mod codes;
 pub mod compile;
 pub mod diagnostic;
+pub mod export;
 pub mod plan;
 pub mod render;
 pub mod run;

@@ -12,6 +12,17 @@ fn block<'a>(page: &'a str, heading: &str) -> Option<&'a str> {
     Some(&after[start..start + end])
 }
 
+/// For an export code (W0200): the code once for each finding of exporting the example to
+/// every target; `cdl check` does not report it.
+fn exported(compilation: &cdl::compile::Compilation, code: Code) -> Vec<Code> {
+    let plan = cdl::plan::build(compilation).filter(|_| code.is_export());
+    cdl::export::Target::ALL
+        .iter()
+        .flat_map(|target| plan.iter().flat_map(|p| target.exporter().export(p).lossy))
+        .map(|_| code)
+        .collect()
+}
+
 fn compile(text: &str) -> cdl::compile::Compilation {
     let dir = std::env::temp_dir().join("cdl-explain-examples");
     std::fs::create_dir_all(&dir).unwrap();
@@ -37,7 +48,12 @@ fn every_code_has_a_page_with_a_wrong_and_a_right_example() {
         let right = block(page, "## Right").unwrap_or_else(|| panic!("{code}: no right example"));
 
         let wrong = compile(wrong);
-        let codes: Vec<Code> = wrong.diagnostics.iter().map(|d| d.code).collect();
+        let codes: Vec<Code> = wrong
+            .diagnostics
+            .iter()
+            .map(|d| d.code)
+            .chain(exported(&wrong, *code))
+            .collect();
         assert!(
             codes.contains(code),
             "{code}: the wrong example reports {codes:?}"
@@ -49,6 +65,7 @@ fn every_code_has_a_page_with_a_wrong_and_a_right_example() {
             .iter()
             .filter(|d| d.is_error() || d.code == *code)
             .map(|d| d.code)
+            .chain(exported(&right, *code))
             .collect();
         assert!(
             problems.is_empty(),

@@ -4,6 +4,7 @@
 mod cli;
 mod codes;
 mod examples;
+mod export;
 mod fixtures;
 mod plan_doc;
 mod properties;

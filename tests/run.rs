@@ -54,15 +54,11 @@ impl Project {
         std::fs::read_to_string(self.path().join(file)).unwrap_or_default()
     }
 
+    /// The latest run's record as `cdl` reads it: the snapshot with the journal applied.
     fn latest_record(&self) -> Value {
-        let runs = self.path().join(".cdl/runs");
-        let mut ids: Vec<PathBuf> = std::fs::read_dir(&runs)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        ids.sort();
-        let text = std::fs::read_to_string(ids.last().unwrap().join("run.json")).unwrap();
-        serde_json::from_str(&text).unwrap()
+        let store = cdl::run::record::Store::new(self.path().join(".cdl"));
+        let id = store.run_ids().pop().expect("a run");
+        serde_json::to_value(store.load(&id).expect("a readable record")).unwrap()
     }
 
     fn state(&self, job: &str) -> String {

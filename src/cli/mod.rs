@@ -5,6 +5,7 @@
 mod approve;
 mod check;
 mod explain;
+mod export;
 mod plan;
 mod resume;
 mod run;
@@ -39,6 +40,7 @@ enum Command {
     Runs(runs::RunsArgs),
     Status(runs::StatusArgs),
     Logs(runs::LogsArgs),
+    Export(export::Args),
 }
 
 pub const SUCCESS: u8 = 0;
@@ -65,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Runs(args) => runs::runs(args),
         Command::Status(args) => runs::status(args),
         Command::Logs(args) => runs::logs(args),
+        Command::Export(args) => export::run(args),
     };
     ExitCode::from(code)
 }

@@ -12,7 +12,9 @@ use super::artifacts;
 use super::guard;
 use super::lock;
 use super::process::{self, StepEnd, Stream};
-use super::record::{Attempt, Decision, JobState, RunRecord, RunStatus, Store, now_ms};
+use super::record::{
+    Attempt, Change, Decision, JobRecord, JobState, RunRecord, RunStatus, Store, now_ms,
+};
 use super::secrets::Secrets;
 use super::view::View;
 use crate::check::model::JobType;
@@ -62,7 +64,18 @@ pub struct Engine<'a> {
     cursor: usize,
     /// A failure that stops every later stage, in words.
     stopped_by: Option<String>,
+    /// Jobs changed since the last save.
+    dirty: Vec<String>,
+    /// Artifacts stored since the last save.
+    new_artifacts: Vec<String>,
+    /// Whether `run.json` has been written by this process.
+    snapshotted: bool,
+    /// Journal entries since the last snapshot.
+    journaled: usize,
 }
+
+/// How many journal entries are written before the next full snapshot of `run.json`.
+const SNAPSHOT_EVERY: usize = 2000;
 
 impl<'a> Engine<'a> {
     pub fn new(
@@ -108,6 +121,10 @@ impl<'a> Engine<'a> {
             events: channel(),
             cursor: 0,
             stopped_by: None,
+            dirty: Vec::new(),
+            new_artifacts: Vec::new(),
+            snapshotted: false,
+            journaled: 0,
         }
     }
 
@@ -115,36 +132,63 @@ impl<'a> Engine<'a> {
         &self.record.plan.jobs[index]
     }
 
+    /// The state of the job at `index` in the plan (records are kept in plan order).
     fn state(&self, index: usize) -> JobState {
-        self.record.job(&self.record.plan.jobs[index].id).state
+        self.record.jobs[index].state
     }
 
-    fn save(&self) -> Result<(), String> {
-        let masked = self.masked_record();
-        self.store
-            .save(&masked)
-            .map_err(|e| format!("cannot write the run record: {e}"))
+    /// Records every change since the last call: the changed jobs appended to the journal,
+    /// or, every [`SNAPSHOT_EVERY`] changes, a new snapshot of the whole record.
+    fn save(&mut self) -> Result<(), String> {
+        let mut changes: Vec<Change> = std::mem::take(&mut self.dirty)
+            .into_iter()
+            .map(|id| Change::Job {
+                record: self.record.job(&id).clone(),
+                id,
+            })
+            .collect();
+        changes.extend(
+            std::mem::take(&mut self.new_artifacts)
+                .into_iter()
+                .map(|name| Change::Artifact {
+                    stored: self.record.artifacts[&name].clone(),
+                    name,
+                }),
+        );
+        let result = if !self.snapshotted || self.journaled + changes.len() > SNAPSHOT_EVERY {
+            self.journaled = 0;
+            self.snapshotted = true;
+            self.store.save(&self.record)
+        } else {
+            self.journaled += changes.len();
+            self.store.append(&self.record.id, &changes)
+        };
+        result.map_err(|e| format!("cannot write the run record: {e}"))
     }
 
-    /// The record with every secret value masked (reasons and comments may quote output).
-    fn masked_record(&self) -> RunRecord {
-        let mut record = self.record.clone();
-        for job in record.jobs.values_mut() {
-            if let Some(reason) = &job.reason {
-                job.reason = Some(self.secrets.mask(reason));
-            }
+    /// A full snapshot now (at the start, a pause, the end).
+    fn snapshot(&mut self) -> Result<(), String> {
+        self.snapshotted = false;
+        self.save()
+    }
+
+    /// A job's record, to change it; the change is journaled at the next save.
+    fn touch(&mut self, id: &str) -> &mut JobRecord {
+        if !self.dirty.iter().any(|d| d == id) {
+            self.dirty.push(id.to_string());
         }
-        record
+        self.record.job_mut(id)
     }
 
+    /// Sets a job's state; the reason is masked, as it may quote a command's output.
     fn set(&mut self, index: usize, state: JobState, reason: Option<String>) {
         let id = self.job(index).id.clone();
         let elapsed = self.record.job(&id).duration_ms();
-        let job = self.record.job_mut(&id);
+        let reason = reason.map(|r| self.secrets.mask(&r));
+        let job = self.touch(&id);
         job.state = state;
         job.reason = reason.clone();
         if state.is_finished() {
-            let reason = reason.map(|r| self.secrets.mask(&r));
             self.view.finished(&id, state, elapsed, reason.as_deref());
         }
     }
@@ -154,7 +198,7 @@ impl<'a> Engine<'a> {
         process::become_subreaper();
         self.record.status = RunStatus::Running;
         self.record.pid = std::process::id();
-        self.save()?;
+        self.snapshot()?;
         let outcome = self.schedule_loop();
         self.view.close();
         let outcome = outcome?;
@@ -167,7 +211,7 @@ impl<'a> Engine<'a> {
         if outcome != Outcome::Paused {
             self.record.finished_ms = Some(now_ms());
         }
-        self.save()?;
+        self.snapshot()?;
         Ok(outcome)
     }
 
@@ -300,7 +344,7 @@ impl<'a> Engine<'a> {
                 .approve
                 .iter()
                 .any(|g| *g == gate.id || *g == gate.name);
-        let record = self.record.job_mut(&gate.id);
+        let record = self.touch(&gate.id);
         if record.waiting_since_ms.is_none() {
             record.waiting_since_ms = Some(now_ms());
         }
@@ -310,7 +354,7 @@ impl<'a> Engine<'a> {
             } else {
                 "--approve"
             };
-            self.record.job_mut(&gate.id).decisions.push(Decision {
+            self.touch(&gate.id).decisions.push(Decision {
                 by: identity.clone(),
                 approved: true,
                 at_ms: now_ms(),
@@ -328,7 +372,7 @@ impl<'a> Engine<'a> {
             );
             let yes = self.view.ask(question.trim());
             if gate.approvers.contains(&identity) {
-                self.record.job_mut(&gate.id).decisions.push(Decision {
+                self.touch(&gate.id).decisions.push(Decision {
                     by: identity.clone(),
                     approved: yes,
                     at_ms: now_ms(),
@@ -346,7 +390,7 @@ impl<'a> Engine<'a> {
             }
         }
         if !self.state(index).is_finished() {
-            self.record.job_mut(&gate.id).state = JobState::Waiting;
+            self.touch(&gate.id).state = JobState::Waiting;
             self.view.note(&format!("⏸ {} waits for approval", gate.id));
         }
         Ok(())
@@ -445,7 +489,7 @@ impl<'a> Engine<'a> {
             }
         }
         let attempt_number = self.record.job(&job.id).attempts.len() as u32 + 1;
-        self.record.job_mut(&job.id).attempts.push(Attempt {
+        self.touch(&job.id).attempts.push(Attempt {
             number: attempt_number,
             started_ms: now_ms(),
             finished_ms: None,
@@ -453,7 +497,7 @@ impl<'a> Engine<'a> {
             timed_out: false,
             interrupted: false,
         });
-        self.record.job_mut(&job.id).state = JobState::Running;
+        self.touch(&job.id).state = JobState::Running;
         self.view.started(&job.id, attempt_number);
 
         let environment_lock = job
@@ -476,7 +520,9 @@ impl<'a> Engine<'a> {
             remove_env: self.record.plan.secrets.clone(),
             workdir: self.record.workdir.clone(),
             log: self.store.log_path(&self.record.id, &job.id),
-            group_file: self.store.group_path(&self.record.id, &job.id),
+            job_id: job.id.clone(),
+            store: self.store.clone(),
+            run_id: self.record.id.clone(),
             attempt: attempt_number,
             timeout: job.timeout_seconds.map(Duration::from_secs),
             environment_lock,
@@ -521,7 +567,7 @@ impl<'a> Engine<'a> {
         let job = self.job(index).clone();
         let elapsed = running.started.elapsed();
         let attempt = {
-            let record = self.record.job_mut(&job.id);
+            let record = self.touch(&job.id);
             let attempt = record.attempts.last_mut().expect("an attempt was started");
             attempt.finished_ms = Some(attempt.started_ms + elapsed.as_millis() as u64);
             match &end {
@@ -576,7 +622,7 @@ impl<'a> Engine<'a> {
                     "↻ {} {reason}; retrying ({} of {})",
                     job.id, attempt.number, job.retries
                 ));
-                self.record.job_mut(&job.id).state = JobState::Pending;
+                self.touch(&job.id).state = JobState::Pending;
                 self.start(index)?;
             }
             Some(reason) => {
@@ -617,8 +663,8 @@ impl<'a> Engine<'a> {
         for index in 0..self.record.plan.jobs.len() {
             if matches!(self.state(index), JobState::Pending | JobState::Waiting) {
                 let id = self.job(index).id.clone();
-                self.record.job_mut(&id).state = JobState::Cancelled;
-                self.record.job_mut(&id).reason = Some("the run was cancelled".into());
+                self.touch(&id).state = JobState::Cancelled;
+                self.touch(&id).reason = Some("the run was cancelled".into());
             }
         }
         Ok(Outcome::Cancelled(signal))
@@ -639,7 +685,9 @@ struct Work {
     remove_env: Vec<String>,
     workdir: PathBuf,
     log: PathBuf,
-    group_file: PathBuf,
+    job_id: String,
+    store: Store,
+    run_id: String,
     attempt: u32,
     timeout: Option<Duration>,
     environment_lock: Option<(String, u32)>,
@@ -664,29 +712,21 @@ impl Work {
         {
             return End::Error(format!("cannot create {}: {e}", parent.display()));
         }
-        let log = match std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-        {
-            Ok(file) => Mutex::new(file),
-            Err(e) => return End::Error(format!("cannot write {}: {e}", self.log.display())),
-        };
-        let write_log = |text: &str| {
-            use std::io::Write;
-            if let Ok(mut file) = log.lock() {
-                let _ = writeln!(file, "{text}");
+        let log = Mutex::new(Log::new(self.log.clone()));
+        let write_log = |text: &str, output: bool| {
+            if let Ok(mut log) = log.lock() {
+                log.write(text, output);
             }
         };
         let say = |text: String| {
             let text = self.secrets.mask(&text);
-            write_log(&text);
+            write_log(&text, true);
             let _ = self.events.send(Event::Line {
                 job: self.index,
                 text,
             });
         };
-        write_log(&format!("── attempt {} ──", self.attempt));
+        write_log(&format!("── attempt {} ──", self.attempt), false);
         let _environment = match &self.environment_lock {
             Some((name, slots)) => {
                 match lock::lock_environment(&self.locks_dir, name, *slots, &self.cancel, &say) {
@@ -701,14 +741,15 @@ impl Work {
         };
         let deadline = self.timeout.map(|t| Instant::now() + t);
         let on_line = |_stream: Stream, line: String| say(line);
-        if let Some(parent) = self.group_file.parent() {
-            let _ = std::fs::create_dir_all(parent);
-        }
-        let on_spawn = |group: i32| {
-            let _ = std::fs::write(&self.group_file, group.to_string());
+        let note_group = |group: i32| {
+            let change = Change::Group {
+                job: self.job_id.clone(),
+                group,
+            };
+            let _ = self.store.append(&self.run_id, &[change]);
         };
         for command in &self.steps {
-            write_log(&format!("$ {}", self.secrets.mask(command)));
+            write_log(&format!("$ {}", self.secrets.mask(command)), false);
             let step = process::Step {
                 command,
                 cwd: &self.workdir,
@@ -716,8 +757,8 @@ impl Work {
                 remove_env: &self.remove_env,
                 deadline,
             };
-            let end = process::run(&step, &self.cancel, &on_spawn, &on_line);
-            let _ = std::fs::remove_file(&self.group_file);
+            let end = process::run(&step, &self.cancel, &note_group, &on_line);
+            note_group(0);
             match end {
                 Ok(StepEnd::Exited(0)) => continue,
                 Ok(end) => return End::Finished(end),
@@ -725,5 +766,40 @@ impl Work {
             }
         }
         End::Finished(StepEnd::Exited(0))
+    }
+}
+
+/// A job's log file, created at its first line of output: a job that prints nothing leaves
+/// none (and costs no file). Headers written before then are kept and written first.
+struct Log {
+    path: PathBuf,
+    file: Option<std::fs::File>,
+    pending: String,
+}
+
+impl Log {
+    fn new(path: PathBuf) -> Log {
+        Log {
+            path,
+            file: None,
+            pending: String::new(),
+        }
+    }
+
+    fn write(&mut self, text: &str, output: bool) {
+        use std::io::Write;
+        self.pending.push_str(text);
+        self.pending.push('\n');
+        if self.file.is_none() && output {
+            self.file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .ok();
+        }
+        if let Some(file) = &mut self.file {
+            let _ = file.write_all(self.pending.as_bytes());
+            self.pending.clear();
+        }
     }
 }

@@ -279,17 +279,12 @@ pub fn resume(
         )
         .to_lowercase());
     }
-    for (id, job) in record.jobs.iter_mut() {
+    for (_, group) in std::mem::take(&mut record.groups) {
+        process::kill_group(group);
+    }
+    for job in record.jobs.values_mut() {
         match job.state {
             JobState::Running => {
-                let group_file = store.group_path(&record.id, id);
-                if let Some(group) = std::fs::read_to_string(&group_file)
-                    .ok()
-                    .and_then(|g| g.trim().parse().ok())
-                {
-                    process::kill_group(group);
-                }
-                let _ = std::fs::remove_file(&group_file);
                 if let Some(attempt) = job.attempts.last_mut() {
                     attempt.interrupted = true;
                     attempt.finished_ms.get_or_insert(now_ms());

@@ -13,6 +13,91 @@ use crate::plan::Plan;
 
 pub const SCHEMA: &str = "cdl.run/v1";
 
+/// The changes written since the last snapshot of `run.json`, one JSON object per line.
+pub const JOURNAL: &str = "journal.jsonl";
+
+/// One entry of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    /// A job's whole record, as it is now.
+    Job { id: String, record: JobRecord },
+    Artifact {
+        name: String,
+        stored: StoredArtifact,
+    },
+    Run {
+        status: RunStatus,
+        pid: u32,
+        finished_ms: Option<u64>,
+    },
+    /// The process group of a job's step, written by the worker the moment the step is
+    /// spawned (0 when the step ended), so that a resume after `kill -9` can stop it.
+    Group { job: String, group: i32 },
+}
+
+impl Change {
+    pub fn apply(self, record: &mut RunRecord) {
+        match self {
+            Change::Job { id, record: job } => {
+                record.jobs.insert(id, job);
+            }
+            Change::Artifact { name, stored } => {
+                record.artifacts.insert(name, stored);
+            }
+            Change::Run {
+                status,
+                pid,
+                finished_ms,
+            } => {
+                record.status = status;
+                record.pid = pid;
+                record.finished_ms = finished_ms;
+            }
+            Change::Group { job, group: 0 } => {
+                record.groups.shift_remove(&job);
+            }
+            Change::Group { job, group } => {
+                record.groups.insert(job, group);
+            }
+        }
+    }
+}
+
+/// The changes that turn `before` into `after`: the jobs and artifacts that differ, and the
+/// run's own state when it does.
+pub fn changes(before: &RunRecord, after: &RunRecord) -> Vec<Change> {
+    let mut out: Vec<Change> = after
+        .jobs
+        .iter()
+        .filter(|(id, job)| before.jobs.get(*id) != Some(job))
+        .map(|(id, job)| Change::Job {
+            id: id.clone(),
+            record: job.clone(),
+        })
+        .collect();
+    out.extend(
+        after
+            .artifacts
+            .iter()
+            .filter(|(name, stored)| before.artifacts.get(*name) != Some(stored))
+            .map(|(name, stored)| Change::Artifact {
+                name: name.clone(),
+                stored: stored.clone(),
+            }),
+    );
+    if (before.status, before.pid, before.finished_ms)
+        != (after.status, after.pid, after.finished_ms)
+    {
+        out.push(Change::Run {
+            status: after.status,
+            pid: after.pid,
+            finished_ms: after.finished_ms,
+        });
+    }
+    out
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
@@ -162,7 +247,12 @@ pub struct RunRecord {
     pub pid: u32,
     pub jobs: IndexMap<String, JobRecord>,
     pub artifacts: IndexMap<String, StoredArtifact>,
+    /// The process group of each job step running now.
+    #[serde(default)]
+    pub groups: IndexMap<String, i32>,
     /// The plan the run follows, so that a resume runs the same plan even if the file changed.
+    /// Kept in `plan.json` beside the record, written once.
+    #[serde(skip, default = "empty_plan")]
     pub plan: Plan,
 }
 
@@ -196,6 +286,7 @@ impl RunRecord {
             pid: std::process::id(),
             jobs,
             artifacts: IndexMap::new(),
+            groups: IndexMap::new(),
             plan,
         }
     }
@@ -215,6 +306,16 @@ impl RunRecord {
     pub fn job_mut(&mut self, id: &str) -> &mut JobRecord {
         self.jobs.get_mut(id).expect("every plan job has a record")
     }
+}
+
+fn empty_plan() -> Plan {
+    serde_json::from_value(serde_json::json!({
+        "schema": crate::plan::SCHEMA,
+        "pipeline": {"name": "", "description": null, "doc": null, "runner": null, "image": null, "file": ""},
+        "triggers": [], "env": {}, "environments": [], "artifacts": [], "secrets": [], "kinds": [],
+        "stages": [], "jobs": [], "critical_path": []
+    }))
+    .expect("an empty plan")
 }
 
 /// Where runs live: `<state dir>/runs/<id>/`.
@@ -268,12 +369,6 @@ impl Store {
             .join(format!("{}.log", file_name(job)))
     }
 
-    /// Holds the process group of a job's running step, written the moment the step is
-    /// spawned, so that a resume after `kill -9` finds what is left of it.
-    pub fn group_path(&self, id: &str, job: &str) -> PathBuf {
-        self.run_dir(id).join("groups").join(file_name(job))
-    }
-
     pub fn artifact_dir(&self, id: &str, artifact: &str) -> PathBuf {
         self.run_dir(id).join("artifacts").join(file_name(artifact))
     }
@@ -297,25 +392,60 @@ impl Store {
         unreachable!("an unused id is always found")
     }
 
-    /// Writes the record atomically: a temporary file in the same folder, flushed to disk,
-    /// renamed over `run.json`.
+    /// Writes the whole record atomically as `run.json` (a temporary file in the same folder,
+    /// flushed to disk, renamed), and empties the journal it now contains. The plan goes to
+    /// `plan.json` the first time.
     pub fn save(&self, record: &RunRecord) -> std::io::Result<()> {
         let dir = self.run_dir(&record.id);
         std::fs::create_dir_all(&dir)?;
-        let mut file = tempfile::NamedTempFile::new_in(&dir)?;
-        serde_json::to_writer_pretty(&mut file, record).map_err(std::io::Error::other)?;
-        file.write_all(b"\n")?;
-        file.as_file().sync_data()?;
-        file.persist(dir.join("run.json")).map_err(|e| e.error)?;
+        let plan = dir.join("plan.json");
+        if !plan.exists() {
+            let text = serde_json::to_vec_pretty(&record.plan).map_err(std::io::Error::other)?;
+            write_atomically(&dir, &plan, &text)?;
+        }
+        let text = serde_json::to_vec_pretty(record).map_err(std::io::Error::other)?;
+        write_atomically(&dir, &dir.join("run.json"), &text)?;
+        std::fs::File::create(dir.join(JOURNAL))?;
         Ok(())
     }
 
+    /// Appends changes to the journal, one line each, in one write: what changed since the
+    /// last snapshot survives the death of `cdl` (even `kill -9`) without rewriting the record.
+    pub fn append(&self, id: &str, changes: &[Change]) -> std::io::Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut text = Vec::new();
+        for change in changes {
+            serde_json::to_writer(&mut text, change).map_err(std::io::Error::other)?;
+            text.push(b'\n');
+        }
+        let mut journal = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.run_dir(id).join(JOURNAL))?;
+        journal.write_all(&text)
+    }
+
+    /// The record as last written: the snapshot, with the journal's changes applied in order.
     pub fn load(&self, id: &str) -> Result<RunRecord, String> {
-        let path = self.record_path(id);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not a cdl run record: {e}", path.display()))
+        let read = |name: &str| {
+            let path = self.run_dir(id).join(name);
+            std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        };
+        let mut record: RunRecord = serde_json::from_str(&read("run.json")?)
+            .map_err(|e| format!("run {id}: run.json is not a cdl run record: {e}"))?;
+        record.plan = serde_json::from_str(&read("plan.json")?)
+            .map_err(|e| format!("run {id}: plan.json is not a cdl plan: {e}"))?;
+        for line in read(JOURNAL).unwrap_or_default().lines() {
+            // A line cut short by a crash is the last one: everything before it applies.
+            let Ok(change) = serde_json::from_str::<Change>(line) else {
+                break;
+            };
+            change.apply(&mut record);
+        }
+        Ok(record)
     }
 
     /// Run ids, oldest first (ids sort by time).
@@ -331,6 +461,15 @@ impl Store {
         ids.sort();
         ids
     }
+}
+
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    file.write_all(b"\n")?;
+    file.as_file().sync_data()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// A job id as a file name: `unit[os=linux]` → `unit[os=linux]`, with `/` replaced.

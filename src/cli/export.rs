@@ -1,0 +1,121 @@
+//! `cdl export --target T FILE [-o PATH] [--settings PATH] [--deny-lossy]`
+
+use std::path::{Path, PathBuf};
+
+use cdl::export::{FileRole, Target};
+
+#[derive(clap::Args)]
+#[command(
+    about = "Export the pipeline to another CI system: GitHub Actions or GitLab CI",
+    after_help = "Anything the target cannot express exactly is a W0200 warning (an error with \
+--deny-lossy). Gates become protected environments, which a CI file cannot set up: their \
+approvers go to a settings file, NAME.environments.json beside the pipeline file.\n\n\
+Examples:\n  cdl export --target github examples/webshop.cdl\n  \
+cdl export --target gitlab examples/hello.cdl -o - | less\n  \
+cdl export --target gitlab --deny-lossy pipeline.cdl -o ci/.gitlab-ci.yml"
+)]
+pub struct Args {
+    /// The CI system to export to.
+    #[arg(long, short = 't', value_parser = clap::builder::PossibleValuesParser::new(
+        Target::ALL.iter().map(|t| t.name())
+    ))]
+    target: String,
+    /// The pipeline file.
+    file: PathBuf,
+    /// Where to write the CI file; `-` writes it to standard output. Default:
+    /// `.github/workflows/PIPELINE.yml` (github), `.gitlab-ci.yml` (gitlab), in the current
+    /// directory.
+    #[arg(short = 'o', long = "output")]
+    output: Option<PathBuf>,
+    /// Where to write the settings file (the gates' protected environments). Default: beside
+    /// the CI file, `NAME.environments.json`.
+    #[arg(long)]
+    settings: Option<PathBuf>,
+    /// Make a construct the target cannot express exactly an error (exit 2, nothing written).
+    #[arg(long)]
+    deny_lossy: bool,
+}
+
+pub fn run(args: Args) -> u8 {
+    let target = Target::parse(&args.target).expect("clap checked the target");
+    let Some(mut compilation) = super::compile(&args.file) else {
+        return super::USAGE;
+    };
+    compilation.require_pipeline();
+    super::print_diagnostics(&compilation);
+    let Some(plan) = cdl::plan::build(&compilation) else {
+        return super::USAGE;
+    };
+    let export = target.exporter().export(&plan);
+    let diagnostics: Vec<_> = export
+        .lossy
+        .iter()
+        .map(|l| l.to_diagnostic(&compilation.sources, compilation.root, args.deny_lossy))
+        .collect();
+    let style = cdl::render::human::Style::for_stderr();
+    for diagnostic in &diagnostics {
+        eprintln!(
+            "{}",
+            cdl::render::human::render(diagnostic, &compilation.sources, style)
+        );
+    }
+    if args.deny_lossy && !diagnostics.is_empty() {
+        eprintln!(
+            "error: not exported: {} construct{} cannot be expressed exactly on {} (--deny-lossy)",
+            diagnostics.len(),
+            if diagnostics.len() == 1 { "" } else { "s" },
+            target.name()
+        );
+        return super::USAGE;
+    }
+    let stdout = Path::new("-");
+    let mut pipeline_path: Option<PathBuf> = None;
+    for file in &export.files {
+        let path = match file.role {
+            FileRole::Pipeline => args.output.clone().unwrap_or_else(|| file.path.clone()),
+            FileRole::Settings => match (&args.settings, &pipeline_path) {
+                (Some(path), _) => path.clone(),
+                (None, Some(pipeline)) if pipeline == stdout => {
+                    eprintln!(
+                        "note: the settings file (the gates' protected environments) was not written; give --settings PATH to write it"
+                    );
+                    continue;
+                }
+                (None, Some(pipeline)) => cdl::export::settings_path(pipeline),
+                (None, None) => file.path.clone(),
+            },
+        };
+        if file.role == FileRole::Pipeline {
+            pipeline_path = Some(path.clone());
+        }
+        if path == stdout {
+            super::output(&file.content);
+            continue;
+        }
+        if let Err(err) = write(&path, &file.content) {
+            eprintln!("error: cannot write {}: {err}", path.display());
+            return super::USAGE;
+        }
+        match file.role {
+            FileRole::Pipeline => eprintln!("wrote {}", path.display()),
+            FileRole::Settings => eprintln!(
+                "wrote {}: the gates' protected environments, to set up in {}'s settings (docs/export.md)",
+                path.display(),
+                target.name()
+            ),
+        }
+    }
+    if let Some(summary) = cdl::render::human::summary(&diagnostics) {
+        eprintln!("exported to {} with {summary}", target.name());
+    }
+    super::SUCCESS
+}
+
+fn write(path: &Path, content: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, content)
+}

@@ -1,0 +1,719 @@
+//! GitHub Actions: one workflow file, and a settings file for the protected environments
+//! that stand for gates. Conditions are evaluated by a first job in POSIX shell (GitHub's
+//! own expressions compare strings without case and have no globs), and every job reads the
+//! result; a failure anywhere upstream stops a job through `failure()`, which GitHub
+//! evaluates over all ancestors.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+mod conditions;
+
+use super::condition;
+use super::jobs::{self, Unit};
+use super::shell;
+use super::{Export, Exporter, FileRole, Lossy, OutputFile, glob};
+use crate::check::condition::Condition;
+use crate::check::model::{JobType, TriggerEvent};
+use crate::plan::{Job, Plan};
+
+pub struct GitHub;
+
+/// GitHub runs at most 256 jobs from one matrix.
+const MAX_MATRIX: usize = 256;
+/// How long GitHub lets a job wait for its reviewers.
+const REVIEW_LIMIT_SECONDS: u64 = 30 * 86_400;
+const MAX_REVIEWERS: usize = 6;
+const DEFAULT_RUNNER: &str = "ubuntu-latest";
+const CHECKOUT: &str = "actions/checkout@v4";
+const UPLOAD: &str = "actions/upload-artifact@v4";
+const DOWNLOAD: &str = "actions/download-artifact@v4";
+
+impl Exporter for GitHub {
+    fn name(&self) -> &'static str {
+        "github"
+    }
+
+    fn default_path(&self, plan: &Plan) -> PathBuf {
+        PathBuf::from(".github/workflows").join(format!("{}.yml", plan.pipeline.name))
+    }
+
+    fn export(&self, plan: &Plan) -> Export {
+        let mut builder = Builder::new(plan);
+        let workflow = builder.workflow();
+        let path = self.default_path(plan);
+        let mut files = vec![OutputFile {
+            role: FileRole::Pipeline,
+            path: path.clone(),
+            content: super::to_yaml(&workflow),
+        }];
+        if let Some(content) = super::settings::render("github", plan, &builder.gates, Some(0)) {
+            files.push(OutputFile {
+                role: FileRole::Settings,
+                path: super::settings_path(&path),
+                content,
+            });
+        }
+        Export {
+            files,
+            lossy: builder.lossy,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Workflow {
+    name: String,
+    #[serde(rename = "on")]
+    on: IndexMap<&'static str, Event>,
+    permissions: IndexMap<&'static str, &'static str>,
+    env: IndexMap<String, String>,
+    defaults: Defaults,
+    jobs: IndexMap<String, WorkflowJob>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Event {
+    Filters(Filters),
+    Schedule(Vec<Schedule>),
+}
+
+#[derive(Serialize, Default)]
+struct Filters {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branches: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct Schedule {
+    cron: String,
+}
+
+#[derive(Serialize)]
+struct Defaults {
+    run: RunDefaults,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct RunDefaults {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shell: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    working_directory: Option<String>,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+struct WorkflowJob {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    needs: Vec<String>,
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    condition: Option<String>,
+    runs_on: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<Environment>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concurrency: Option<Concurrency>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout_minutes: Option<u64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    continue_on_error: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strategy: Option<Strategy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    defaults: Option<Defaults>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    outputs: IndexMap<String, String>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    env: IndexMap<String, String>,
+    steps: Vec<Step>,
+}
+
+#[derive(Serialize)]
+struct Environment {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Concurrency {
+    group: String,
+    cancel_in_progress: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Strategy {
+    fail_fast: bool,
+    matrix: IndexMap<String, Vec<String>>,
+}
+
+#[derive(Serialize, Default)]
+struct Step {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uses: Option<String>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    with: IndexMap<String, Input>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    env: IndexMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<String>,
+}
+
+/// An action's input.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Input {
+    Text(String),
+    Flag(bool),
+}
+
+/// Text from the pipeline file as a literal in a place GitHub evaluates `${{ … }}` in.
+fn literal(text: &str) -> String {
+    text.replace("${{", "${{ '${{' }}")
+}
+
+fn literal_map(map: &IndexMap<String, String>) -> IndexMap<String, String> {
+    map.iter().map(|(k, v)| (k.clone(), literal(v))).collect()
+}
+
+/// Where a job keeps an artifact's stored copy.
+fn store(artifact: &str) -> String {
+    format!("${{{{ runner.temp }}}}/cdl-artifacts/{artifact}")
+}
+
+struct Builder<'p> {
+    plan: &'p Plan,
+    units: Vec<Unit<'p>>,
+    /// Job id → the key of the workflow job that runs it.
+    keys: HashMap<&'p str, String>,
+    effective: HashMap<&'p str, Condition>,
+    conditions_key: String,
+    working_directory: Option<String>,
+    /// Each gate with its protected environment.
+    gates: Vec<(String, &'p Job)>,
+    lossy: Vec<Lossy>,
+}
+
+impl<'p> Builder<'p> {
+    fn new(plan: &'p Plan) -> Builder<'p> {
+        let units = jobs::units(plan, MAX_MATRIX);
+        let mut taken: HashSet<String> = HashSet::new();
+        let mut keys = HashMap::new();
+        for unit in &units {
+            let key = unique(&job_key(unit.id()), &mut taken);
+            for job in &unit.jobs {
+                keys.insert(job.id.as_str(), key.clone());
+            }
+        }
+        let conditions_key = unique("cdl_conditions", &mut taken);
+        let mut lossy = Vec::new();
+        let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
+            lossy.push(l);
+            None
+        });
+        Builder {
+            plan,
+            units,
+            keys,
+            effective: condition::effective(plan),
+            conditions_key,
+            working_directory,
+            gates: Vec::new(),
+            lossy,
+        }
+    }
+
+    fn workflow(&mut self) -> Workflow {
+        let mut env = literal_map(&self.plan.env);
+        env.insert("CDL_RUN_ID".into(), "${{ github.run_id }}".into());
+        let on = self.triggers();
+        let mut jobs = IndexMap::new();
+        if let Some(job) = self.conditions_job() {
+            jobs.insert(self.conditions_key.clone(), job);
+        }
+        let units = std::mem::take(&mut self.units);
+        for unit in &units {
+            let key = self.keys[unit.job().id.as_str()].clone();
+            let job = self.job(unit);
+            jobs.insert(key, job);
+        }
+        self.lossy
+            .sort_by_key(|l| l.span.as_ref().map(|s| (s.file.clone(), s.start)));
+        Workflow {
+            name: literal(&self.plan.pipeline.name),
+            on,
+            permissions: IndexMap::from([("contents", "read")]),
+            env,
+            defaults: Defaults {
+                run: RunDefaults {
+                    shell: Some("sh"),
+                    working_directory: None,
+                },
+            },
+            jobs,
+        }
+    }
+
+    fn triggers(&mut self) -> IndexMap<&'static str, Event> {
+        let mut push = Filters::default();
+        let mut on: IndexMap<&'static str, Event> = IndexMap::new();
+        let filters = |globs: &[String], what: &str, lossy: &mut Vec<Lossy>| -> Vec<String> {
+            if globs.is_empty() {
+                return vec!["**".into()];
+            }
+            globs
+                .iter()
+                .map(|g| {
+                    let (filter, exact) = glob::github_filter(g);
+                    if !exact {
+                        lossy.push(Lossy::pipeline(
+                            format!("the {what} pattern `{g}` uses `?`, which GitHub's filters cannot express"),
+                            format!("the workflow filters with `{filter}`, which also starts runs cdl would not"),
+                        ));
+                    }
+                    literal(&filter)
+                })
+                .collect()
+        };
+        for trigger in &self.plan.triggers {
+            match trigger.event {
+                TriggerEvent::Push => {
+                    push.branches = Some(filters(&trigger.branches, "branch", &mut self.lossy));
+                }
+                TriggerEvent::Tag => {
+                    let pattern: Vec<String> = trigger.pattern.iter().cloned().collect();
+                    push.tags = Some(filters(&pattern, "tag", &mut self.lossy));
+                }
+                TriggerEvent::PullRequest => {
+                    let branches = (!trigger.branches.is_empty())
+                        .then(|| filters(&trigger.branches, "branch", &mut self.lossy));
+                    on.insert(
+                        "pull_request",
+                        Event::Filters(Filters {
+                            branches,
+                            tags: None,
+                        }),
+                    );
+                }
+                TriggerEvent::Schedule => {
+                    let cron = literal(trigger.cron.as_deref().unwrap_or_default());
+                    match on.get_mut("schedule") {
+                        Some(Event::Schedule(list)) => list.push(Schedule { cron }),
+                        _ => {
+                            on.insert("schedule", Event::Schedule(vec![Schedule { cron }]));
+                        }
+                    }
+                }
+                TriggerEvent::Manual => {
+                    on.insert("workflow_dispatch", Event::Filters(Filters::default()));
+                }
+            }
+        }
+        if push.branches.is_some() || push.tags.is_some() {
+            on.shift_insert(0, "push", Event::Filters(push));
+        }
+        if on.is_empty() {
+            // A pipeline without triggers runs only when started directly.
+            on.insert("workflow_dispatch", Event::Filters(Filters::default()));
+        }
+        on
+    }
+
+    /// The first job: evaluates every job's effective condition with cdl's semantics and
+    /// publishes each as an output `true` or `false`.
+    fn conditions_job(&self) -> Option<WorkflowJob> {
+        let mut conditions: Vec<(&str, &Condition)> = Vec::new();
+        let mut outputs = IndexMap::new();
+        for unit in &self.units {
+            let condition = &self.effective[unit.job().id.as_str()];
+            if matches!(condition, Condition::Const(_)) {
+                continue;
+            }
+            let key = &self.keys[unit.job().id.as_str()];
+            conditions.push((key, condition));
+            outputs.insert(
+                key.clone(),
+                format!("${{{{ steps.evaluate.outputs.{key} }}}}"),
+            );
+        }
+        if conditions.is_empty() {
+            return None;
+        }
+        let (script, values) = conditions::script(&conditions);
+        Some(WorkflowJob {
+            name: Some("conditions".into()),
+            runs_on: literal(
+                self.plan
+                    .pipeline
+                    .runner
+                    .as_deref()
+                    .unwrap_or(DEFAULT_RUNNER),
+            ),
+            timeout_minutes: Some(5),
+            outputs,
+            steps: vec![Step {
+                name: Some("Evaluate the jobs' conditions".into()),
+                id: Some("evaluate".into()),
+                env: literal_map(&values),
+                run: Some(script),
+                ..Step::default()
+            }],
+            ..WorkflowJob::default()
+        })
+    }
+
+    fn job(&mut self, unit: &Unit<'p>) -> WorkflowJob {
+        let job = unit.job();
+        let mut needs: Vec<String> = Vec::new();
+        let stage_jobs = jobs::previous_stage_jobs(self.plan, &job.stage);
+        for id in job.needs.iter().map(String::as_str).chain(stage_jobs) {
+            let key = &self.keys[id];
+            if !needs.contains(key) {
+                needs.push(key.clone());
+            }
+        }
+        let key = &self.keys[job.id.as_str()];
+        let condition = match &self.effective[job.id.as_str()] {
+            Condition::Const(true) => None,
+            Condition::Const(false) => Some("false".to_string()),
+            _ => {
+                needs.push(self.conditions_key.clone());
+                Some(format!(
+                    "needs.{}.outputs.{key} == 'true'",
+                    self.conditions_key
+                ))
+            }
+        };
+        let condition = match (needs.is_empty(), condition) {
+            (_, Some(never)) if never == "false" => Some(never),
+            (true, condition) => condition.map(|c| format!("${{{{ {c} }}}}")),
+            (false, None) => Some("${{ !cancelled() && !failure() }}".into()),
+            (false, Some(c)) => Some(format!("${{{{ !cancelled() && !failure() && {c} }}}}")),
+        };
+        let mut workflow_job = WorkflowJob {
+            needs,
+            condition,
+            runs_on: literal(job.runner.as_deref().unwrap_or(DEFAULT_RUNNER)),
+            container: job.image.as_deref().map(literal),
+            continue_on_error: job.allow_failure,
+            ..WorkflowJob::default()
+        };
+        if job.job_type == JobType::Gate {
+            // A gate runs no command of its own: no container to start.
+            workflow_job.container = None;
+            self.gate(job, &mut workflow_job);
+            return workflow_job;
+        }
+        let mut env: IndexMap<String, String> = unit
+            .env(|axis| format!("${{{{ matrix.{axis} }}}}"))
+            .into_iter()
+            .filter(|(k, v)| self.plan.env.get(k) != Some(v))
+            .map(|(k, v)| {
+                let value = if unit.is_matrix() && is_matrix_variable(&k) {
+                    v
+                } else {
+                    literal(&v)
+                };
+                (k, value)
+            })
+            .collect();
+        for secret in &job.secrets {
+            env.insert(secret.clone(), format!("${{{{ secrets.{secret} }}}}"));
+        }
+        workflow_job.env = env;
+        if unit.is_matrix() {
+            workflow_job.strategy = Some(Strategy {
+                fail_fast: false,
+                matrix: unit
+                    .axes
+                    .iter()
+                    .map(|(axis, values)| {
+                        (axis.clone(), values.iter().map(|v| literal(v)).collect())
+                    })
+                    .collect(),
+            });
+        }
+        workflow_job.defaults = self.working_directory.clone().map(|dir| Defaults {
+            run: RunDefaults {
+                shell: None,
+                working_directory: Some(literal(&dir)),
+            },
+        });
+        self.deployment(job, &mut workflow_job);
+        let attempts = u64::from(job.retries) + 1;
+        if let Some(seconds) = job.timeout_seconds {
+            let total = seconds * attempts;
+            workflow_job.timeout_minutes = Some(total.div_ceil(60));
+            if job.retries > 0 {
+                self.lossy.push(Lossy::at(
+                    job,
+                    format!("GitHub limits the whole job, not each of its {attempts} attempts, to a timeout"),
+                    format!("the job may run for {} in all; one attempt may take longer than the job's timeout", minutes(total.div_ceil(60))),
+                ));
+            } else if seconds % 60 != 0 {
+                self.lossy.push(Lossy::at(
+                    job,
+                    "GitHub counts job timeouts in whole minutes",
+                    format!("the timeout is rounded up to {}; write it in whole minutes to keep it exact", minutes(seconds.div_ceil(60))),
+                ));
+            }
+        }
+        workflow_job.steps = self.steps(job);
+        workflow_job
+    }
+
+    fn gate(&mut self, job: &'p Job, workflow_job: &mut WorkflowJob) {
+        let environment = format!("approval/{}/{}", self.plan.pipeline.name, job.id);
+        workflow_job.name = Some(literal(&match &job.message {
+            Some(message) => format!("{}: {message}", job.id),
+            None => job.id.clone(),
+        }));
+        workflow_job.environment = Some(Environment {
+            name: literal(&environment),
+            url: None,
+        });
+        workflow_job.env = literal_map(&job.env)
+            .into_iter()
+            .filter(|(k, v)| self.plan.env.get(k) != Some(v))
+            .collect();
+        workflow_job.steps = vec![Step {
+            name: Some("Approved".into()),
+            run: Some("printf 'cdl: the gate %s was approved\\n' \"$CDL_JOB\"\n".into()),
+            ..Step::default()
+        }];
+        let required = job.required.unwrap_or(1);
+        if required > 1 {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("the gate needs {required} approvals; GitHub proceeds after one required reviewer approves"),
+                "the settings file lists the approvers; only one approval is enforced",
+            ));
+        }
+        if job.approvers.len() > MAX_REVIEWERS {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("the gate has {} approvers; GitHub allows at most {MAX_REVIEWERS} required reviewers", job.approvers.len()),
+                "give the protected environment a team of the approvers instead",
+            ));
+        }
+        match job.timeout_seconds {
+            Some(REVIEW_LIMIT_SECONDS) => {}
+            Some(seconds) => self.lossy.push(Lossy::at(
+                job,
+                format!("GitHub cannot reject a gate after {}: a review may come up to 30 days later", super::duration_text(seconds)),
+                "a job waiting for review fails after 30 days; the gate's own timeout is not enforced",
+            )),
+            None => self.lossy.push(Lossy::at(
+                job,
+                "the gate has no timeout, but GitHub fails a job waiting for review after 30 days",
+                "write `timeout = 30d` to say so in the pipeline",
+            )),
+        }
+        self.gates.push((environment, job));
+    }
+
+    /// A deploy's environment and concurrency limit.
+    fn deployment(&mut self, job: &'p Job, workflow_job: &mut WorkflowJob) {
+        if job.job_type != JobType::Deploy {
+            return;
+        }
+        let Some(name) = &job.environment else { return };
+        let environment = self.plan.environments.iter().find(|e| &e.name == name);
+        workflow_job.environment = Some(Environment {
+            name: literal(name),
+            url: environment.and_then(|e| e.url.as_deref()).map(literal),
+        });
+        let Some(limit) = environment.and_then(|e| e.concurrency) else {
+            return;
+        };
+        workflow_job.concurrency = Some(Concurrency {
+            group: literal(&format!("deploy-{name}")),
+            cancel_in_progress: false,
+        });
+        let first = self
+            .plan
+            .jobs
+            .iter()
+            .find(|j| j.job_type == JobType::Deploy && j.environment.as_ref() == Some(name));
+        if first.map(|j| &j.id) != Some(&job.id) {
+            return;
+        }
+        let mut message = format!(
+            "GitHub keeps one deploy to `{name}` waiting and cancels it when another one queues"
+        );
+        if limit > 1 {
+            message = format!(
+                "GitHub runs one deploy to `{name}` at a time, not {limit}; it also keeps one waiting and cancels it when another one queues"
+            );
+        }
+        self.lossy.push(Lossy::at(
+            job,
+            message,
+            "a third deploy waiting for the environment cancels the second instead of queueing behind it",
+        ));
+    }
+
+    fn steps(&mut self, job: &'p Job) -> Vec<Step> {
+        let mut steps = vec![Step {
+            uses: Some(CHECKOUT.into()),
+            with: IndexMap::from([("persist-credentials".into(), Input::Flag(false))]),
+            ..Step::default()
+        }];
+        for input in &job.inputs {
+            steps.push(Step {
+                name: Some(format!("Download the artifact {input}")),
+                uses: Some(DOWNLOAD.into()),
+                with: IndexMap::from([
+                    ("name".into(), Input::Text(literal(input))),
+                    ("path".into(), Input::Text(store(input))),
+                ]),
+                ..Step::default()
+            });
+        }
+        if !job.inputs.is_empty() {
+            let mut run = String::from(shell::LOCATE_FUNCTION);
+            for input in job.inputs.iter().filter(|i| shell::is_identifier(i)) {
+                let variable = super::artifact_variable(input);
+                run.push_str(&format!(
+                    "printf '%s=%s\\n' {variable} \"$(cdl_locate \"$RUNNER_TEMP/cdl-artifacts/{input}\")\" >> \"$GITHUB_ENV\"\n"
+                ));
+            }
+            steps.push(Step {
+                name: Some("Locate the artifacts".into()),
+                run: Some(run),
+                ..Step::default()
+            });
+        }
+        if job.retries > 0 {
+            steps.push(Step {
+                name: Some(format!(
+                    "Run the steps, up to {} attempts (cdl's retries, emulated)",
+                    job.retries + 1
+                )),
+                env: literal_map(&shell::retry_env(job)),
+                run: Some(shell::RETRY_LOOP.into()),
+                ..Step::default()
+            });
+        } else {
+            for command in &job.steps {
+                steps.push(if command.contains("${{") {
+                    Step {
+                        env: IndexMap::from([("CDL_STEP".into(), literal(command))]),
+                        run: Some("sh -e -c \"$CDL_STEP\"\n".into()),
+                        ..Step::default()
+                    }
+                } else {
+                    Step {
+                        run: Some(command.clone()),
+                        ..Step::default()
+                    }
+                });
+            }
+        }
+        if job.job_type == JobType::Artifact
+            && let Some(artifact) = &job.artifact
+        {
+            let (outputs, lossy) = shell::collect_env(job);
+            self.lossy.extend(lossy);
+            let mut env = IndexMap::from([("CDL_ARTIFACT_STORE".to_string(), store(artifact))]);
+            env.extend(literal_map(&outputs));
+            steps.push(Step {
+                name: Some(format!("Collect the artifact {artifact}")),
+                env,
+                run: Some(shell::COLLECT_ARTIFACT.into()),
+                ..Step::default()
+            });
+            steps.push(Step {
+                name: Some(format!("Upload the artifact {artifact}")),
+                uses: Some(UPLOAD.into()),
+                with: IndexMap::from([
+                    ("name".into(), Input::Text(literal(artifact))),
+                    ("path".into(), Input::Text(store(artifact))),
+                    ("if-no-files-found".into(), Input::Text("error".into())),
+                    ("include-hidden-files".into(), Input::Flag(true)),
+                ]),
+                ..Step::default()
+            });
+        }
+        steps
+    }
+}
+
+fn is_matrix_variable(name: &str) -> bool {
+    name == "CDL_JOB" || name.starts_with("CDL_MATRIX_")
+}
+
+fn minutes(n: u64) -> String {
+    format!("{n} minute{}", if n == 1 { "" } else { "s" })
+}
+
+/// A valid GitHub job id for a unit id: `[A-Za-z0-9_-]`, starting with a letter or `_`.
+fn job_key(id: &str) -> String {
+    let mut key: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    key = key.trim_end_matches('_').to_string();
+    if !key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        key.insert(0, '_');
+    }
+    key
+}
+
+/// `key`, or `key-2`, `key-3` … when taken (GitHub compares job ids without case).
+fn unique(key: &str, taken: &mut HashSet<String>) -> String {
+    let mut candidate = key.to_string();
+    let mut n = 2;
+    while taken.contains(&candidate.to_lowercase()) {
+        candidate = format!("{key}-{n}");
+        n += 1;
+    }
+    taken.insert(candidate.to_lowercase());
+    candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_keys_are_valid_github_ids() {
+        assert_eq!(
+            job_key("unit[os=linux,rust=1.85]"),
+            "unit_os_linux_rust_1_85"
+        );
+        assert_eq!(job_key("build"), "build");
+        let mut taken = HashSet::new();
+        assert_eq!(unique("Build", &mut taken), "Build");
+        assert_eq!(unique("build", &mut taken), "build-2");
+    }
+
+    #[test]
+    fn expressions_in_pipeline_text_stay_literal() {
+        assert_eq!(literal("echo ${{ x }}"), "echo ${{ '${{' }} x }}");
+    }
+}

@@ -1,0 +1,634 @@
+//! GitLab CI: one `.gitlab-ci.yml`, and a settings file for the protected environments that
+//! stand for gates. Stages map one to one; a job gets `needs:` only when it must wait for a
+//! job of its own stage, and then lists every job of the earlier stages too, because GitLab
+//! ignores stage order for a job with `needs:`. Conditions become `rules:`, each job's being
+//! its effective condition, so that a job is left out whenever one of its explicit needs is.
+
+mod rules;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::condition;
+use super::jobs::{self, Unit};
+use super::shell;
+use super::{Export, Exporter, FileRole, Lossy, OutputFile, glob};
+use crate::check::condition::Condition;
+use crate::check::model::{JobType, TriggerEvent};
+use crate::plan::{Job, Plan};
+
+pub struct GitLab;
+
+/// GitLab runs at most 200 jobs from one `parallel: matrix`.
+const MAX_MATRIX: usize = 200;
+/// GitLab's default limit on the entries of one job's `needs:`.
+const MAX_NEEDS: usize = 50;
+/// GitLab's `retry:` goes up to 2; more attempts are emulated by a loop in the script.
+const MAX_RETRY: u32 = 2;
+/// Artifacts outlive the longest possible wait for the gates by this much.
+const ARTIFACT_MARGIN_SECONDS: u64 = 7 * 86_400;
+/// Job names GitLab reads as keywords, or as GitLab Pages' job.
+const RESERVED: &[&str] = &[
+    "image",
+    "services",
+    "stages",
+    "types",
+    "before_script",
+    "after_script",
+    "variables",
+    "cache",
+    "include",
+    "workflow",
+    "default",
+    "spec",
+    "pages",
+    "true",
+    "false",
+    "nil",
+];
+
+impl Exporter for GitLab {
+    fn name(&self) -> &'static str {
+        "gitlab"
+    }
+
+    fn default_path(&self, _plan: &Plan) -> PathBuf {
+        PathBuf::from(".gitlab-ci.yml")
+    }
+
+    fn export(&self, plan: &Plan) -> Export {
+        let mut builder = Builder::new(plan);
+        let pipeline = builder.pipeline();
+        let path = self.default_path(plan);
+        let mut files = vec![OutputFile {
+            role: FileRole::Pipeline,
+            path: path.clone(),
+            content: super::to_yaml(&pipeline),
+        }];
+        if let Some(content) = super::settings::render("gitlab", plan, &builder.gates, None) {
+            files.push(OutputFile {
+                role: FileRole::Settings,
+                path: super::settings_path(&path),
+                content,
+            });
+        }
+        builder
+            .lossy
+            .sort_by_key(|l| l.span.as_ref().map(|s| (s.file.clone(), s.start)));
+        Export {
+            files,
+            lossy: builder.lossy,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Pipeline {
+    stages: Vec<String>,
+    variables: IndexMap<String, Value>,
+    workflow: Workflow,
+    #[serde(flatten)]
+    jobs: IndexMap<String, PipelineJob>,
+}
+
+/// A variable's value: plain (GitLab expands `$NAME` in it) or literal.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Value {
+    Plain(String),
+    Literal { value: String, expand: bool },
+}
+
+impl Value {
+    /// Text from the pipeline file, kept exactly as written.
+    fn literal(text: &str) -> Value {
+        if text.contains('$') {
+            Value::Literal {
+                value: text.to_string(),
+                expand: false,
+            }
+        } else {
+            Value::Plain(text.to_string())
+        }
+    }
+}
+
+fn literal_map(map: &IndexMap<String, String>) -> IndexMap<String, Value> {
+    map.iter()
+        .map(|(k, v)| (k.clone(), Value::literal(v)))
+        .collect()
+}
+
+#[derive(Serialize)]
+struct Workflow {
+    rules: Vec<Rule>,
+}
+
+#[derive(Serialize, Default)]
+struct Rule {
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    condition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    when: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allow_failure: Option<bool>,
+}
+
+#[derive(Serialize, Default)]
+struct PipelineJob {
+    stage: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    needs: Option<Vec<Need>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dependencies: Option<Vec<String>>,
+    rules: Vec<Rule>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parallel: Option<Parallel>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    variables: IndexMap<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry: Option<u32>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    allow_failure: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<Environment>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manual_confirmation: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    before_script: Vec<String>,
+    script: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    artifacts: Option<Artifacts>,
+}
+
+#[derive(Serialize)]
+struct Need {
+    job: String,
+    artifacts: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    optional: bool,
+}
+
+#[derive(Serialize)]
+struct Parallel {
+    matrix: Vec<IndexMap<String, Vec<String>>>,
+}
+
+#[derive(Serialize)]
+struct Environment {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Artifacts {
+    paths: Vec<String>,
+    expire_in: String,
+}
+
+/// Where an artifact's stored copy lives, relative to the project folder.
+fn store(artifact: &str) -> String {
+    format!(".cdl/artifacts/{artifact}")
+}
+
+fn matrix_variable(axis: &str) -> String {
+    format!("CDL_MATRIX_{}", axis.to_uppercase().replace('-', "_"))
+}
+
+struct Builder<'p> {
+    plan: &'p Plan,
+    /// Job id → the name of the GitLab job that runs it.
+    keys: HashMap<&'p str, String>,
+    effective: HashMap<&'p str, Condition>,
+    /// Artifact name → the id of the job that builds it.
+    artifact_jobs: HashMap<&'p str, &'p str>,
+    working_directory: Option<String>,
+    expire_in: String,
+    gates: Vec<(String, &'p Job)>,
+    lossy: Vec<Lossy>,
+}
+
+impl<'p> Builder<'p> {
+    fn new(plan: &'p Plan) -> Builder<'p> {
+        let mut lossy = Vec::new();
+        let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
+            lossy.push(l);
+            None
+        });
+        let gate_timeouts: Option<Vec<u64>> = plan
+            .jobs
+            .iter()
+            .filter(|j| j.job_type == JobType::Gate)
+            .map(|j| j.timeout_seconds)
+            .collect();
+        let expire_in = match gate_timeouts {
+            Some(timeouts) => {
+                super::duration_text(timeouts.iter().sum::<u64>() + ARTIFACT_MARGIN_SECONDS)
+            }
+            None => "never".into(),
+        };
+        Builder {
+            plan,
+            keys: HashMap::new(),
+            effective: condition::effective(plan),
+            artifact_jobs: plan
+                .artifacts
+                .iter()
+                .map(|a| (a.name.as_str(), a.job.as_str()))
+                .collect(),
+            working_directory,
+            expire_in,
+            gates: Vec::new(),
+            lossy,
+        }
+    }
+
+    fn pipeline(&mut self) -> Pipeline {
+        let units = jobs::units(self.plan, MAX_MATRIX);
+        let mut taken: Vec<String> = Vec::new();
+        for unit in &units {
+            let mut key = unit.id().to_string();
+            if RESERVED.contains(&key.as_str()) {
+                key.push_str("-job");
+            }
+            while taken.contains(&key) {
+                key.push('_');
+            }
+            taken.push(key.clone());
+            for job in &unit.jobs {
+                self.keys.insert(job.id.as_str(), key.clone());
+            }
+        }
+        self.secrets();
+        let mut variables = literal_map(&self.plan.env);
+        variables.insert("CDL_RUN_ID".into(), Value::Plain("$CI_PIPELINE_ID".into()));
+        let mut jobs = IndexMap::new();
+        for unit in &units {
+            let key = self.keys[unit.job().id.as_str()].clone();
+            let job = self.job(unit);
+            jobs.insert(key, job);
+        }
+        Pipeline {
+            stages: self.plan.stages.iter().map(|s| s.name.clone()).collect(),
+            variables,
+            workflow: Workflow {
+                rules: self.triggers(),
+            },
+            jobs,
+        }
+    }
+
+    /// GitLab gives a project's CI/CD variables to every job: the jobs that do not list a
+    /// secret unset it before their commands run, and a warning says what remains.
+    fn secrets(&mut self) {
+        for secret in &self.plan.secrets {
+            let Some(first) = self.plan.jobs.iter().find(|j| j.secrets.contains(secret)) else {
+                continue;
+            };
+            self.lossy.push(Lossy::at(
+                first,
+                format!("GitLab gives the CI/CD variable `{secret}` to every job, not only to the jobs that list it"),
+                format!("the other jobs unset `{secret}` before their commands run, but their runner still receives it; scope the variable to the environments of the jobs that need it"),
+            ));
+        }
+    }
+
+    fn triggers(&mut self) -> Vec<Rule> {
+        let source = |s: &str| format!("$CI_PIPELINE_SOURCE == \"{s}\"");
+        let any = |variable: &str, globs: &[String]| -> String {
+            if globs.is_empty() {
+                return format!("{variable} != null");
+            }
+            let alternatives: Vec<String> = globs
+                .iter()
+                .map(|g| format!("{variable} =~ {}", glob::gitlab_regex(g)))
+                .collect();
+            if alternatives.len() == 1 {
+                alternatives[0].clone()
+            } else {
+                format!("({})", alternatives.join(" || "))
+            }
+        };
+        let mut rules = Vec::new();
+        for trigger in &self.plan.triggers {
+            let condition = match trigger.event {
+                TriggerEvent::Push => format!(
+                    "{} && {}",
+                    source("push"),
+                    any("$CI_COMMIT_BRANCH", &trigger.branches)
+                ),
+                TriggerEvent::Tag => {
+                    let pattern: Vec<String> = trigger.pattern.iter().cloned().collect();
+                    format!("{} && {}", source("push"), any("$CI_COMMIT_TAG", &pattern))
+                }
+                TriggerEvent::PullRequest => {
+                    let mut condition = source("merge_request_event");
+                    if !trigger.branches.is_empty() {
+                        condition.push_str(" && ");
+                        condition.push_str(&any(
+                            "$CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+                            &trigger.branches,
+                        ));
+                    }
+                    condition
+                }
+                TriggerEvent::Schedule => {
+                    let cron = trigger.cron.as_deref().unwrap_or_default();
+                    self.lossy.push(Lossy::pipeline(
+                        format!("GitLab cannot set the schedule `{cron}` in .gitlab-ci.yml"),
+                        format!("create a pipeline schedule (Build → Pipeline schedules) with the cron `{cron}` in the UTC time zone; the export accepts scheduled pipelines"),
+                    ));
+                    source("schedule")
+                }
+                TriggerEvent::Manual => source("web"),
+            };
+            rules.push(Rule {
+                condition: Some(condition),
+                ..Rule::default()
+            });
+        }
+        if rules.is_empty() {
+            // A pipeline without triggers runs only when started directly.
+            rules.push(Rule {
+                condition: Some(source("web")),
+                ..Rule::default()
+            });
+        }
+        rules
+    }
+
+    fn job(&mut self, unit: &Unit<'p>) -> PipelineJob {
+        let job = unit.job();
+        let gate = job.job_type == JobType::Gate;
+        let mut pipeline_job = PipelineJob {
+            stage: job.stage.clone(),
+            image: job.image.clone(),
+            tags: job.runner.iter().cloned().collect(),
+            rules: self.rules(job, gate),
+            allow_failure: job.allow_failure,
+            ..PipelineJob::default()
+        };
+        self.ordering(job, &mut pipeline_job);
+        let axes: Vec<String> = unit.axes.iter().map(|(a, _)| matrix_variable(a)).collect();
+        pipeline_job.variables = unit
+            .env(|axis| format!("${}", matrix_variable(axis)))
+            .into_iter()
+            .filter(|(k, v)| self.plan.env.get(k) != Some(v) && !axes.contains(k))
+            .map(|(k, v)| {
+                let value = if unit.is_matrix() && k == "CDL_JOB" {
+                    Value::Plain(v)
+                } else {
+                    Value::literal(&v)
+                };
+                (k, value)
+            })
+            .collect();
+        if unit.is_matrix() {
+            pipeline_job.parallel = Some(Parallel {
+                matrix: vec![
+                    unit.axes
+                        .iter()
+                        .map(|(axis, values)| (matrix_variable(axis), values.clone()))
+                        .collect(),
+                ],
+            });
+        }
+        if gate {
+            self.gate(job, &mut pipeline_job);
+            return pipeline_job;
+        }
+        self.deployment(job, &mut pipeline_job);
+        self.before_script(job, &mut pipeline_job);
+        self.script(job, &mut pipeline_job);
+        pipeline_job
+    }
+
+    /// The job's effective condition as rules; a gate is a blocking manual job.
+    fn rules(&self, job: &Job, gate: bool) -> Vec<Rule> {
+        let (when, allow_failure) = if gate {
+            (Some("manual"), Some(false))
+        } else {
+            (None, None)
+        };
+        let expression = rules::expression(&self.effective[job.id.as_str()]);
+        let condition = rules::render(&expression);
+        match (expression, condition) {
+            (rules::Expr::Const(false), _) => vec![Rule {
+                when: Some("never"),
+                ..Rule::default()
+            }],
+            (_, None) => vec![Rule {
+                when: when.or(Some("on_success")),
+                allow_failure,
+                ..Rule::default()
+            }],
+            (_, condition) => vec![Rule {
+                condition,
+                when,
+                allow_failure,
+            }],
+        }
+    }
+
+    /// Stage order is GitLab's own; a job that must wait for one of its own stage gets
+    /// `needs:`, which then lists every job of the earlier stages as well.
+    fn ordering(&mut self, job: &'p Job, pipeline_job: &mut PipelineJob) {
+        let inputs: Vec<&str> = job
+            .inputs
+            .iter()
+            .filter_map(|a| self.artifact_jobs.get(a.as_str()).copied())
+            .collect();
+        let same_stage = job
+            .needs
+            .iter()
+            .any(|need| self.plan.job(need).is_some_and(|n| n.stage == job.stage));
+        if !same_stage {
+            let mut dependencies: Vec<String> = Vec::new();
+            for id in &inputs {
+                let key = &self.keys[id];
+                if !dependencies.contains(key) {
+                    dependencies.push(key.clone());
+                }
+            }
+            pipeline_job.dependencies = Some(dependencies);
+            return;
+        }
+        let mut needs: Vec<Need> = Vec::new();
+        let earlier = jobs::earlier_stage_jobs(self.plan, &job.stage);
+        for id in earlier
+            .into_iter()
+            .chain(job.needs.iter().map(String::as_str))
+        {
+            let key = &self.keys[id];
+            let explicit = job.needs.iter().any(|n| n == id);
+            let artifacts = inputs.contains(&id);
+            let optional = !explicit && self.effective[id] != Condition::Const(true);
+            match needs.iter_mut().find(|n| &n.job == key) {
+                Some(need) => {
+                    need.artifacts |= artifacts;
+                    need.optional &= optional;
+                }
+                None => needs.push(Need {
+                    job: key.clone(),
+                    artifacts,
+                    optional,
+                }),
+            }
+        }
+        if needs.len() > MAX_NEEDS {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("the job needs {} jobs; GitLab accepts at most {MAX_NEEDS} by default", needs.len()),
+                "GitLab rejects the pipeline unless its administrator raises the `ci_max_needs` limit; fewer jobs in the earlier stages avoid it",
+            ));
+        }
+        pipeline_job.needs = Some(needs);
+    }
+
+    fn gate(&mut self, job: &'p Job, pipeline_job: &mut PipelineJob) {
+        let environment = format!("approval/{}", job.id);
+        pipeline_job.environment = Some(Environment {
+            name: environment.clone(),
+            url: None,
+        });
+        pipeline_job.manual_confirmation = job.message.clone();
+        pipeline_job.script = vec!["printf 'cdl: the gate %s was approved\\n' \"$CDL_JOB\"".into()];
+        if let Some(seconds) = job.timeout_seconds {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("GitLab cannot reject a gate after {}: a manual job waits until someone runs it", super::duration_text(seconds)),
+                "the gate's timeout is not enforced; cancel the pipeline by hand when it is over",
+            ));
+        }
+        self.gates.push((environment, job));
+    }
+
+    fn deployment(&mut self, job: &'p Job, pipeline_job: &mut PipelineJob) {
+        if job.job_type != JobType::Deploy {
+            return;
+        }
+        let Some(name) = &job.environment else { return };
+        let environment = self.plan.environments.iter().find(|e| &e.name == name);
+        let mut url = environment.and_then(|e| e.url.clone());
+        if let Some(text) = &url
+            && !(text.starts_with("https://") || text.starts_with("http://"))
+        {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("GitLab links an environment only to an http(s) URL, not to `{text}`"),
+                "the environment has no link in GitLab; the job still gets `CDL_ENV_URL`",
+            ));
+            url = None;
+        }
+        pipeline_job.environment = Some(Environment {
+            name: name.clone(),
+            url,
+        });
+        let Some(limit) = environment.and_then(|e| e.concurrency) else {
+            return;
+        };
+        pipeline_job.resource_group = Some(name.clone());
+        if limit > 1 {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("GitLab runs one deploy to `{name}` at a time, not {limit}"),
+                "a resource group admits one job at a time; the others wait",
+            ));
+        }
+    }
+
+    /// Unsets the secrets the job does not list, enters the pipeline file's folder and
+    /// sets `CDL_ARTIFACT_*` for the artifacts it receives.
+    fn before_script(&self, job: &Job, pipeline_job: &mut PipelineJob) {
+        let others: Vec<&String> = self
+            .plan
+            .secrets
+            .iter()
+            .filter(|s| !job.secrets.contains(s) && shell::is_identifier(s))
+            .collect();
+        if !others.is_empty() {
+            let names: Vec<&str> = others.iter().map(|s| s.as_str()).collect();
+            pipeline_job
+                .before_script
+                .push(format!("unset {}", names.join(" ")));
+        }
+        if let Some(dir) = &self.working_directory {
+            pipeline_job
+                .before_script
+                .push(format!("cd {}", shell::quote(dir)));
+        }
+        if job.inputs.is_empty() {
+            return;
+        }
+        pipeline_job
+            .before_script
+            .push(shell::LOCATE_FUNCTION.to_string());
+        for input in job.inputs.iter().filter(|i| shell::is_identifier(i)) {
+            pipeline_job.before_script.push(format!(
+                "export {}=\"$(cdl_locate \"$CI_PROJECT_DIR/{}\")\"",
+                super::artifact_variable(input),
+                store(input)
+            ));
+        }
+    }
+
+    fn script(&mut self, job: &'p Job, pipeline_job: &mut PipelineJob) {
+        let attempts = u64::from(job.retries) + 1;
+        if job.retries > MAX_RETRY {
+            pipeline_job
+                .variables
+                .extend(literal_map(&shell::retry_env(job)));
+            pipeline_job.script.push(shell::RETRY_LOOP.to_string());
+        } else {
+            pipeline_job.retry = (job.retries > 0).then_some(job.retries);
+            pipeline_job.script = job
+                .steps
+                .iter()
+                .map(|step| format!("sh -e -c {}", shell::quote(step)))
+                .collect();
+        }
+        if let Some(seconds) = job.timeout_seconds {
+            if job.retries > MAX_RETRY {
+                let total = seconds * attempts;
+                pipeline_job.timeout = Some(super::duration_text(total));
+                self.lossy.push(Lossy::at(
+                    job,
+                    format!("GitLab retries a job at most {MAX_RETRY} times, so the {attempts} attempts run in one job with one timeout"),
+                    format!("the job may run for {} in all; one attempt may take longer than the job's timeout", super::duration_text(total)),
+                ));
+            } else {
+                pipeline_job.timeout = Some(super::duration_text(seconds));
+            }
+        }
+        if job.job_type == JobType::Artifact
+            && let Some(artifact) = &job.artifact
+        {
+            let (outputs, lossy) = shell::collect_env(job);
+            self.lossy.extend(lossy);
+            pipeline_job.variables.insert(
+                "CDL_ARTIFACT_STORE".into(),
+                Value::Plain(format!("$CI_PROJECT_DIR/{}", store(artifact))),
+            );
+            pipeline_job.variables.extend(literal_map(&outputs));
+            pipeline_job
+                .script
+                .push(shell::COLLECT_ARTIFACT.to_string());
+            pipeline_job.artifacts = Some(Artifacts {
+                paths: vec![store(artifact)],
+                expire_in: self.expire_in.clone(),
+            });
+        }
+    }
+}
