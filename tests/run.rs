@@ -742,3 +742,63 @@ fn the_hello_example_runs_green_with_the_readme_command() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn on_a_terminal_a_live_view_and_the_gates_prompt() {
+    // `script` gives cdl a pseudo-terminal; the answer is typed once the prompt is up.
+    let project = Project::new(
+        r#"pipeline p {
+        stage build { job compile { run = "echo compiled" } }
+        stage release { gate ship { approvers = ["alice"]; message = "Ship it?" } }
+        stage deploy { job publish { run = "touch published" } }
+    }"#,
+    );
+    let cdl = assert_cmd::cargo::cargo_bin!("cdl").display().to_string();
+    let mut child = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{cdl} run pipeline.cdl --as alice"),
+            "/dev/null",
+        ])
+        .current_dir(project.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script(1) runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut stdout, &mut buffer) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buffer[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let store = cdl::run::record::Store::new(project.path().join(".cdl"));
+    let compiled = || {
+        let id = store.run_ids().pop()?;
+        let record = store.load(&id).ok()?;
+        (record.job("compile").state == cdl::run::record::JobState::Succeeded).then_some(())
+    };
+    let until = Instant::now() + Duration::from_secs(20);
+    while compiled().is_none() {
+        assert!(Instant::now() < until, "compile never finished");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"y\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    let screen = reader.join().unwrap();
+    assert!(screen.contains("0/3"), "the live view's progress: {screen}");
+    assert!(
+        screen.contains("approve ship? Ship it? (as alice) [y/N]"),
+        "{screen}"
+    );
+    assert!(project.path().join("published").exists());
+    let decision = &project.latest_record()["jobs"]["ship"]["decisions"][0];
+    assert_eq!(decision["by"], "alice");
+    assert_eq!(decision["comment"], "answered at the terminal");
+}

@@ -370,6 +370,8 @@ impl<'a> Engine<'a> {
                 gate.id,
                 gate.message.as_deref().unwrap_or("")
             );
+            // Everything so far is recorded before waiting for a person.
+            self.save()?;
             let yes = self.view.ask(question.trim());
             if gate.approvers.contains(&identity) {
                 self.touch(&gate.id).decisions.push(Decision {
