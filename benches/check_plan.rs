@@ -25,7 +25,13 @@ fn main() {
         return;
     }
     if args.iter().any(|a| a == "--phases") {
-        let text = generate::pipeline(10_000);
+        let jobs = args
+            .iter()
+            .position(|a| a == "--phases")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(10_000);
+        let text = generate::pipeline(jobs);
         let start = Instant::now();
         {
             use pest::Parser;

@@ -268,13 +268,116 @@ fn export_refuses_a_file_that_does_not_compile() {
 }
 
 #[test]
+fn argo_template_writes_a_workflow_template() {
+    let dir = workdir("argo-template", "hello.cdl");
+    let (code, _, stderr) = cdl(&dir, &["export", "-t", "argo", "hello.cdl"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("wrote .argo/hello.yaml"), "{stderr}");
+    let workflow = std::fs::read_to_string(dir.join(".argo/hello.yaml")).unwrap();
+    assert!(workflow.contains("kind: Workflow\nmetadata:\n  generateName: hello-\n"));
+    let (code, stdout, stderr) = cdl(
+        &dir,
+        &["export", "-t", "argo", "--template", "hello.cdl", "-o", "-"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("kind: WorkflowTemplate\nmetadata:\n  name: hello\n"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.replace("kind: WorkflowTemplate\nmetadata:\n  name: hello\n", ""),
+        workflow.replace("kind: Workflow\nmetadata:\n  generateName: hello-\n", "")
+    );
+    let (code, _, stderr) = cdl(&dir, &["export", "-t", "tekton", "--template", "hello.cdl"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("--template applies to --target argo only"),
+        "{stderr}"
+    );
+    assert_eq!(files(&dir), [".argo/hello.yaml", "hello.cdl"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn export_usage() {
     let root = support::root();
     let (code, stdout, _) = cdl(&root, &["export", "--help"]);
     assert_eq!(code, Some(0));
     assert!(stdout.contains("Examples:"), "{stdout}");
     assert!(stdout.contains("--deny-lossy"), "{stdout}");
-    let (code, _, stderr) = cdl(&root, &["export", "-t", "jenkins", "examples/hello.cdl"]);
+    let (code, _, stderr) = cdl(&root, &["export", "-t", "travis", "examples/hello.cdl"]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("github"), "{stderr}");
+    assert!(stderr.contains("all"), "{stderr}");
+}
+
+#[test]
+fn export_to_all_targets_writes_each_at_its_default_path_under_the_folder() {
+    let dir = workdir("all", "webshop.cdl");
+    let (code, stdout, stderr) = cdl(
+        &dir,
+        &["export", "--target", "all", "webshop.cdl", "-o", "out"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.is_empty());
+    let mut expected = vec!["webshop.cdl".to_string()];
+    let source = dir.join("webshop.cdl");
+    let text = std::fs::read_to_string(&source).unwrap();
+    let compilation = cdl::compile::compile_text("webshop.cdl", Some(source), text);
+    let plan = cdl::plan::build(&compilation).unwrap();
+    for target in Target::ALL {
+        let export = target.exporter().export(&plan);
+        for file in &export.files {
+            let path = Path::new("out").join(&file.path);
+            let written = std::fs::read_to_string(dir.join(&path)).unwrap();
+            assert_eq!(written, file.content, "{}", path.display());
+            assert!(
+                stderr.contains(&format!("wrote {}", path.display())),
+                "{stderr}"
+            );
+            expected.push(path.display().to_string());
+        }
+        if !export.lossy.is_empty() {
+            assert!(
+                stderr.contains(&format!("{}: ", target.name())),
+                "{stderr}"
+            );
+        }
+    }
+    expected.sort();
+    assert_eq!(files(&dir), expected);
+    for name in [
+        "out/.circleci/config.yml",
+        "out/.buildkite/pipeline.yml",
+        "out/Jenkinsfile",
+    ] {
+        assert!(expected.iter().any(|e| e == name), "{name} in {expected:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn export_to_all_targets_refuses_what_names_one_file() {
+    let dir = workdir("all-usage", "webshop.cdl");
+    for args in [
+        &["export", "-t", "all", "webshop.cdl", "-o", "-"][..],
+        &["export", "-t", "all", "webshop.cdl", "--settings", "s.json"][..],
+    ] {
+        let (code, stdout, stderr) = cdl(&dir, args);
+        assert_eq!(code, Some(2), "{args:?}");
+        assert!(stdout.is_empty());
+        assert!(stderr.contains("error:"), "{stderr}");
+    }
+    let (code, _, stderr) = cdl(
+        &dir,
+        &["export", "-t", "all", "webshop.cdl", "--deny-lossy"],
+    );
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("error[W0200]"), "{stderr}");
+    assert!(
+        stderr.contains("cannot be expressed exactly on every target (--deny-lossy)"),
+        "{stderr}"
+    );
+    assert_eq!(files(&dir), ["webshop.cdl"]);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -6,6 +6,8 @@ mod codes;
 mod examples;
 mod export;
 mod fixtures;
+mod fmt;
+mod pictures;
 mod plan_doc;
 mod properties;
 mod run;

@@ -8,7 +8,7 @@ use cdl::render;
 fn exercise(text: String) {
     let mut compilation = compile_text("input.cdl", None, text);
     compilation.require_pipeline();
-    let _ = cdl::plan::build(&compilation).map(|p| cdl::plan::text::render(&p));
+    let _ = cdl::plan::build(&compilation).map(|p| cdl::plan::text::render(&p, None));
     for d in &compilation.diagnostics {
         let _ = render::human::render(d, &compilation.sources, render::human::Style::plain());
     }

@@ -1,4 +1,5 @@
-//! `cdl export --target T FILE [-o PATH] [--settings PATH] [--deny-lossy]`
+//! `cdl export --target T FILE [-o PATH] [--settings PATH] [--deny-lossy]`, and
+//! `cdl export --target all FILE [-o DIR]`
 
 use std::path::{Path, PathBuf};
 
@@ -6,25 +7,30 @@ use cdl::export::{FileRole, Target};
 
 #[derive(clap::Args)]
 #[command(
-    about = "Export the pipeline to another CI system: GitHub Actions or GitLab CI",
+    about = "Export the pipeline to another CI system: GitHub Actions, GitLab CI, Argo \
+Workflows, Tekton, CircleCI, Buildkite or Jenkins",
     after_help = "Anything the target cannot express exactly is a W0200 warning (an error with \
 --deny-lossy). Gates become protected environments, which a CI file cannot set up: their \
 approvers go to a settings file, NAME.environments.json beside the pipeline file.\n\n\
 Examples:\n  cdl export --target github examples/webshop.cdl\n  \
 cdl export --target gitlab examples/hello.cdl -o - | less\n  \
-cdl export --target gitlab --deny-lossy pipeline.cdl -o ci/.gitlab-ci.yml"
+cdl export --target gitlab --deny-lossy pipeline.cdl -o ci/.gitlab-ci.yml\n  \
+cdl export --target all examples/webshop.cdl -o exported/"
 )]
 pub struct Args {
-    /// The CI system to export to.
+    /// The CI system to export to; `all` writes every target, each at its default path
+    /// under the folder given with `-o` (default: the current directory).
     #[arg(long, short = 't', value_parser = clap::builder::PossibleValuesParser::new(
-        Target::ALL.iter().map(|t| t.name())
+        Target::ALL.iter().map(|t| t.name()).chain([ALL])
     ))]
     target: String,
     /// The pipeline file.
     file: PathBuf,
     /// Where to write the CI file; `-` writes it to standard output. Default:
-    /// `.github/workflows/PIPELINE.yml` (github), `.gitlab-ci.yml` (gitlab), in the current
-    /// directory.
+    /// `.github/workflows/PIPELINE.yml` (github), `.gitlab-ci.yml` (gitlab),
+    /// `.argo/PIPELINE.yaml` (argo), `.tekton/PIPELINE.yaml` (tekton),
+    /// `.circleci/config.yml` (circleci), `.buildkite/pipeline.yml` (buildkite), `Jenkinsfile`
+    /// (jenkins), in the current directory. With `--target all`: the folder they go under.
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
     /// Where to write the settings file (the gates' protected environments). Default: beside
@@ -34,10 +40,26 @@ pub struct Args {
     /// Make a construct the target cannot express exactly an error (exit 2, nothing written).
     #[arg(long)]
     deny_lossy: bool,
+    /// Argo Workflows: write a reusable `WorkflowTemplate` instead of a `Workflow`.
+    #[arg(long)]
+    template: bool,
 }
 
+/// The `--target` that exports to every target.
+const ALL: &str = "all";
+
 pub fn run(args: Args) -> u8 {
+    if args.target == ALL {
+        return run_all(args);
+    }
     let target = Target::parse(&args.target).expect("clap checked the target");
+    if args.template && target != Target::Argo {
+        eprintln!("error: --template applies to --target argo only");
+        return super::USAGE;
+    }
+    let options = cdl::export::Options {
+        template: args.template,
+    };
     let Some(mut compilation) = super::compile(&args.file) else {
         return super::USAGE;
     };
@@ -46,7 +68,7 @@ pub fn run(args: Args) -> u8 {
     let Some(plan) = cdl::plan::build(&compilation) else {
         return super::USAGE;
     };
-    let export = target.exporter().export(&plan);
+    let export = target.exporter().export_with(&plan, options);
     let diagnostics: Vec<_> = export
         .lossy
         .iter()
@@ -107,6 +129,82 @@ pub fn run(args: Args) -> u8 {
     }
     if let Some(summary) = cdl::render::human::summary(&diagnostics) {
         eprintln!("exported to {} with {summary}", target.name());
+    }
+    super::SUCCESS
+}
+
+/// `--target all`: every registered target, each file at its default path under the folder
+/// of `-o`. With `--deny-lossy`, a construct any target cannot express writes nothing.
+fn run_all(args: Args) -> u8 {
+    if args.settings.is_some() {
+        eprintln!(
+            "error: --settings names one file; with --target all each settings file is written beside its CI file"
+        );
+        return super::USAGE;
+    }
+    if args.output.as_deref() == Some(Path::new("-")) {
+        eprintln!("error: --target all writes several files: give -o a folder, not -");
+        return super::USAGE;
+    }
+    let options = cdl::export::Options {
+        template: args.template,
+    };
+    let Some(mut compilation) = super::compile(&args.file) else {
+        return super::USAGE;
+    };
+    compilation.require_pipeline();
+    super::print_diagnostics(&compilation);
+    let Some(plan) = cdl::plan::build(&compilation) else {
+        return super::USAGE;
+    };
+    let style = cdl::render::human::Style::for_stderr();
+    let mut exports = Vec::new();
+    let mut lossy = 0;
+    for target in Target::ALL {
+        let export = target.exporter().export_with(&plan, options);
+        let diagnostics: Vec<_> = export
+            .lossy
+            .iter()
+            .map(|l| l.to_diagnostic(&compilation.sources, compilation.root, args.deny_lossy))
+            .collect();
+        for diagnostic in &diagnostics {
+            eprintln!(
+                "{}",
+                cdl::render::human::render(diagnostic, &compilation.sources, style)
+            );
+        }
+        if let Some(summary) = cdl::render::human::summary(&diagnostics) {
+            eprintln!("{}: {summary}", target.name());
+        }
+        lossy += diagnostics.len();
+        exports.push((*target, export));
+    }
+    if args.deny_lossy && lossy > 0 {
+        eprintln!(
+            "error: not exported: {lossy} construct{} cannot be expressed exactly on every target (--deny-lossy)",
+            if lossy == 1 { "" } else { "s" }
+        );
+        return super::USAGE;
+    }
+    for (target, export) in &exports {
+        for file in &export.files {
+            let path = match &args.output {
+                Some(folder) => folder.join(&file.path),
+                None => file.path.clone(),
+            };
+            if let Err(err) = write(&path, &file.content) {
+                eprintln!("error: cannot write {}: {err}", path.display());
+                return super::USAGE;
+            }
+            match file.role {
+                FileRole::Pipeline => eprintln!("wrote {} ({})", path.display(), target.name()),
+                FileRole::Settings => eprintln!(
+                    "wrote {}: the gates' protected environments, to set up in {}'s settings (docs/export.md)",
+                    path.display(),
+                    target.name()
+                ),
+            }
+        }
     }
     super::SUCCESS
 }

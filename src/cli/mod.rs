@@ -4,8 +4,13 @@
 
 mod approve;
 mod check;
+mod completions;
 mod explain;
 mod export;
+mod fmt;
+mod graph;
+mod init;
+mod lsp;
 mod plan;
 mod resume;
 mod run;
@@ -21,7 +26,7 @@ use clap::{Parser, Subcommand};
     version,
     about = "The continuous delivery language: check, plan and run pipeline files"
 )]
-struct Cli {
+pub struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -31,6 +36,12 @@ enum Command {
     Check(check::Args),
     Plan(plan::Args),
     Explain(explain::Args),
+    Fmt(fmt::Args),
+    Lsp(lsp::Args),
+    Graph(graph::Args),
+    Init(init::Args),
+    Completions(completions::Args),
+    Manpage(completions::ManArgs),
     Run(run::Args),
     /// Approve a gate a run waits on.
     Approve(approve::Args),
@@ -60,6 +71,12 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Lsp(args) => lsp::run(args),
+        Command::Graph(args) => graph::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Manpage(args) => completions::manpage(args),
         Command::Run(args) => run::run(args),
         Command::Approve(args) => approve::run(args, true),
         Command::Reject(args) => approve::run(args, false),
@@ -120,6 +137,15 @@ pub fn output(text: &str) {
         eprintln!("error: cannot write the output: {err}");
         std::process::exit(i32::from(USAGE));
     }
+}
+
+/// The plan of a pipeline file; `None` after printing why there is none (an unreadable file,
+/// errors, no pipeline).
+pub fn plan_of(path: &std::path::Path) -> Option<cdl::plan::Plan> {
+    let mut compilation = compile(path)?;
+    compilation.require_pipeline();
+    print_errors(&compilation);
+    cdl::plan::build(&compilation)
 }
 
 /// Compiles a file, or prints why it cannot be read.

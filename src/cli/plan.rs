@@ -52,7 +52,11 @@ pub fn run(args: Args) -> u8 {
     match args.format {
         Format::Json => super::output(&format!("{}\n", plan.to_json())),
         Format::Text => {
-            super::output(&cdl::plan::text::render(&plan));
+            let store =
+                cdl::run::record::Store::new(cdl::run::record::default_state_dir(&args.file));
+            let estimates = cdl::run::estimates(&store);
+            let estimates = (!estimates.is_empty()).then_some(&estimates);
+            super::output(&cdl::plan::text::render(&plan, estimates));
             if args.branch.is_some() || args.tag.is_some() || args.event.is_some() {
                 let context = RunContext {
                     branch: args.branch.clone(),

@@ -19,6 +19,9 @@ pub struct Args {
     /// Secret values, one `NAME=value` per line (dotenv).
     #[arg(long, value_name = "FILE")]
     secrets_file: Option<PathBuf>,
+    /// Write the results as JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -31,5 +34,6 @@ pub fn run(args: Args) -> u8 {
         args.secrets_file.as_deref(),
         interactive,
         signal,
+        args.junit.as_deref(),
     ))
 }

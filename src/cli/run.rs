@@ -53,6 +53,9 @@ pub struct Args {
     /// Print what would run, in order, with the commands; run nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Write the results as JUnit XML (one testcase per job, grouped by stage).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -65,12 +68,7 @@ pub fn run(args: Args) -> u8 {
         );
         return super::USAGE;
     }
-    let Some(mut compilation) = super::compile(&args.file) else {
-        return super::USAGE;
-    };
-    compilation.require_pipeline();
-    super::print_errors(&compilation);
-    let Some(plan) = cdl::plan::build(&compilation) else {
+    let Some(plan) = super::plan_of(&args.file) else {
         return super::USAGE;
     };
     let folder = args
@@ -98,6 +96,7 @@ pub fn run(args: Args) -> u8 {
             args.event.clone(),
         ),
         interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        junit: args.junit.clone(),
     };
     if args.dry_run {
         return match run::dry_run(&plan, &options) {

@@ -3,13 +3,19 @@
 //!
 //! Adding a target is one file implementing [`Exporter`] and one arm in [`Target::exporter`].
 
+mod argo;
+mod buildkite;
+mod circleci;
 mod condition;
 mod github;
 mod gitlab;
 mod glob;
+mod jenkins;
 mod jobs;
+mod kubernetes;
 mod settings;
 mod shell;
+mod tekton;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +33,18 @@ pub trait Exporter {
     fn default_path(&self, plan: &Plan) -> PathBuf;
     /// The files to write (the pipeline file first) and what could not be expressed exactly.
     fn export(&self, plan: &Plan) -> Export;
+    /// `export` with the options of `cdl export`; a target that takes none ignores them.
+    fn export_with(&self, plan: &Plan, options: Options) -> Export {
+        let _ = options;
+        self.export(plan)
+    }
+}
+
+/// Options of `cdl export` that only some targets read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Argo Workflows: a reusable `WorkflowTemplate` instead of a `Workflow` (`--template`).
+    pub template: bool,
 }
 
 /// The registry of targets.
@@ -34,15 +52,33 @@ pub trait Exporter {
 pub enum Target {
     Github,
     Gitlab,
+    Argo,
+    Tekton,
+    Circleci,
+    Buildkite,
+    Jenkins,
 }
 
 impl Target {
-    pub const ALL: &'static [Target] = &[Target::Github, Target::Gitlab];
+    pub const ALL: &'static [Target] = &[
+        Target::Github,
+        Target::Gitlab,
+        Target::Argo,
+        Target::Tekton,
+        Target::Circleci,
+        Target::Buildkite,
+        Target::Jenkins,
+    ];
 
     pub fn exporter(self) -> &'static dyn Exporter {
         match self {
             Target::Github => &github::GitHub,
             Target::Gitlab => &gitlab::GitLab,
+            Target::Argo => &argo::Argo,
+            Target::Tekton => &tekton::Tekton,
+            Target::Circleci => &circleci::CircleCi,
+            Target::Buildkite => &buildkite::Buildkite,
+            Target::Jenkins => &jenkins::Jenkins,
         }
     }
 
@@ -237,6 +273,6 @@ mod tests {
         for target in Target::ALL {
             assert_eq!(Target::parse(target.name()), Some(*target));
         }
-        assert_eq!(Target::parse("jenkins"), None);
+        assert_eq!(Target::parse("travis"), None);
     }
 }

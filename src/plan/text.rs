@@ -7,7 +7,12 @@ use super::{Job, Plan};
 use crate::check::model::{JobType, TriggerEvent};
 use crate::syntax::literal::format_duration;
 
-pub fn render(plan: &Plan) -> String {
+/// Average recorded durations of jobs, in milliseconds, with how many runs they come from.
+pub type Estimates = std::collections::HashMap<String, (u64, usize)>;
+
+/// The plan as text; with `estimates` (from earlier runs), each stage shows its estimated
+/// duration: its longest chain of jobs by their recorded durations.
+pub fn render(plan: &Plan, estimates: Option<&Estimates>) -> String {
     let mut out = String::new();
     let p = &plan.pipeline;
     let _ = write!(out, "pipeline {}", p.name);
@@ -57,8 +62,38 @@ pub fn render(plan: &Plan) -> String {
             );
         }
     }
+    let finish = estimates.map(|e| finish_times(plan, e));
     for stage in &plan.stages {
-        let _ = writeln!(out, "\nstage {}", stage.name);
+        match (&finish, estimates) {
+            (Some(finish), Some(estimates))
+                if stage.jobs.iter().any(|id| estimates.contains_key(id)) =>
+            {
+                let longest = stage
+                    .jobs
+                    .iter()
+                    .filter_map(|id| finish.get(id.as_str()))
+                    .max()
+                    .copied()
+                    .unwrap_or(0);
+                let runs = stage
+                    .jobs
+                    .iter()
+                    .filter_map(|id| estimates.get(id))
+                    .map(|(_, n)| *n)
+                    .max()
+                    .unwrap_or(0);
+                let _ = writeln!(
+                    out,
+                    "\nstage {}  ≈ {} (recorded in {runs} run{})",
+                    stage.name,
+                    elapsed(longest),
+                    if runs == 1 { "" } else { "s" }
+                );
+            }
+            _ => {
+                let _ = writeln!(out, "\nstage {}", stage.name);
+            }
+        }
         if stage.jobs.is_empty() {
             out.push_str("  (no jobs)\n");
         }
@@ -91,7 +126,50 @@ pub fn render(plan: &Plan) -> String {
         },
         plan.critical_path.join(" → ")
     );
+    if let Some(estimates) = estimates {
+        let total: u64 = plan
+            .stages
+            .iter()
+            .map(|stage| {
+                let finish = finish_times(plan, estimates);
+                stage
+                    .jobs
+                    .iter()
+                    .filter_map(|id| finish.get(id.as_str()))
+                    .max()
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .sum();
+        let _ = writeln!(
+            out,
+            "estimated duration: {} (stage by stage, from recorded runs)",
+            elapsed(total)
+        );
+    }
     out
+}
+
+/// For each job, the estimated time from its stage's start to its end: its own duration after
+/// the longest of its needs in the same stage.
+fn finish_times<'a>(
+    plan: &'a Plan,
+    estimates: &Estimates,
+) -> std::collections::HashMap<&'a str, u64> {
+    let mut finish: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for job in &plan.jobs {
+        let start = job
+            .needs
+            .iter()
+            .filter(|n| plan.job(n).is_some_and(|need| need.stage == job.stage))
+            .filter_map(|n| finish.get(n.as_str()))
+            .max()
+            .copied()
+            .unwrap_or(0);
+        let own = estimates.get(&job.id).map_or(0, |(ms, _)| *ms);
+        finish.insert(job.id.as_str(), start + own);
+    }
+    finish
 }
 
 fn trigger(t: &super::Trigger) -> String {
@@ -168,4 +246,13 @@ fn details(job: &Job) -> Vec<String> {
         details.push(format!("secrets {}", job.secrets.join(", ")));
     }
     details
+}
+
+/// `850ms`, `12s`, `3m4s`.
+fn elapsed(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else {
+        format_duration(ms / 1000)
+    }
 }

@@ -5,9 +5,11 @@ mod artifacts;
 mod context;
 mod engine;
 mod guard;
+mod junit;
 mod lock;
 pub mod process;
 pub mod record;
+mod report;
 mod secrets;
 mod view;
 
@@ -39,6 +41,8 @@ pub struct Options {
     pub context: RunContext,
     /// Whether gates may ask at the terminal.
     pub interactive: bool,
+    /// Where to write the run's JUnit XML, if anywhere.
+    pub junit: Option<PathBuf>,
 }
 
 /// A finished, paused or cancelled run.
@@ -221,7 +225,14 @@ pub fn start(
             r.reason = Some(reason);
         }
     }
-    drive(store, record, secrets, options.interactive, signal)
+    drive(
+        store,
+        record,
+        secrets,
+        options.interactive,
+        signal,
+        options.junit.as_deref(),
+    )
 }
 
 fn drive(
@@ -230,10 +241,18 @@ fn drive(
     secrets: Secrets,
     interactive: bool,
     signal: Arc<AtomicUsize>,
+    junit: Option<&Path>,
 ) -> Result<Finished, String> {
     let id = record.id.clone();
     let mut engine = Engine::new(store, record, secrets, interactive, signal);
     let outcome = engine.drive()?;
+    let report = store.run_dir(&id).join("report.html");
+    std::fs::write(&report, report::render(&engine.record, store))
+        .map_err(|e| format!("cannot write {}: {e}", report.display()))?;
+    if let Some(path) = junit {
+        std::fs::write(path, junit::render(&engine.record, store))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
     Ok(Finished {
         outcome,
         state_dir_option: store.state_dir_option(),
@@ -262,6 +281,7 @@ pub fn resume(
     secrets_file: Option<&Path>,
     interactive: bool,
     signal: Arc<AtomicUsize>,
+    junit: Option<&Path>,
 ) -> Result<Finished, String> {
     let mut record = find_run(store, id)?;
     let _lock = lock::try_lock_run(&store.run_dir(&record.id).join("lock"))
@@ -303,7 +323,7 @@ pub fn resume(
         .collect();
     let secrets = load_secrets(&record.plan, &runs, secrets_file)?;
     record.finished_ms = None;
-    drive(store, record, secrets, interactive, signal)
+    drive(store, record, secrets, interactive, signal, junit)
 }
 
 /// Records an approval or a rejection of a waiting gate; returns what to tell the user.
@@ -475,6 +495,32 @@ pub fn paused_help(record: &RunRecord, state_dir_option: &str) -> String {
         record.id
     ));
     out
+}
+
+/// The average duration of each job's successful attempts over the runs kept in `store`.
+pub fn estimates(store: &Store) -> crate::plan::text::Estimates {
+    let mut sums: std::collections::HashMap<String, (u64, usize)> =
+        std::collections::HashMap::new();
+    for id in store.run_ids() {
+        let Ok(record) = store.load(&id) else {
+            continue;
+        };
+        for (job, r) in &record.jobs {
+            if r.state == JobState::Succeeded && !r.attempts.is_empty() {
+                let last = r.attempts.last().expect("not empty");
+                let ms = last
+                    .finished_ms
+                    .unwrap_or(last.started_ms)
+                    .saturating_sub(last.started_ms);
+                let entry = sums.entry(job.clone()).or_default();
+                entry.0 += ms;
+                entry.1 += 1;
+            }
+        }
+    }
+    sums.into_iter()
+        .map(|(job, (sum, n))| (job, (sum / n as u64, n)))
+        .collect()
 }
 
 /// `cdl runs`: one line per run, newest last.

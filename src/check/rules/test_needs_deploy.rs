@@ -1,8 +1,8 @@
 //! A test `on ENV` needs a deploy to ENV ordered before it.
 
-use crate::check::Context;
 use std::collections::HashMap;
 
+use crate::check::Context;
 use crate::check::model::{Job, JobType};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Sink};
@@ -29,14 +29,9 @@ pub fn check(cx: &Context, sink: &mut Sink) {
         if !pipeline.environments.contains_key(&environment.name) {
             continue;
         }
-        let deploys: Vec<_> = pipeline
-            .jobs
-            .iter()
-            .filter(|j| {
-                j.job_type == JobType::Deploy
-                    && j.environment.as_ref().map(|e| &e.name) == Some(&environment.name)
-            })
-            .collect();
+        let deploys = deploys_to
+            .get(environment.name.as_str())
+            .map_or(&[][..], Vec::as_slice);
         if deploys
             .iter()
             .any(|d| cx.graph.precedes(pipeline, d.id, test.id))

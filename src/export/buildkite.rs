@@ -1,0 +1,585 @@
+//! Buildkite: one `.buildkite/pipeline.yml`. Each cdl stage is a `group`; every step lists
+//! in `depends_on` its explicit needs and every step of the earlier stages (a gate's `block`
+//! step among them), because an explicit `depends_on` replaces the implicit dependencies of
+//! `wait` and `block` steps. Buildkite treats a dependency skipped by `if` as satisfied, so a
+//! skipped job stops nothing; skipping along explicit needs is carried by each step's
+//! effective condition. The upload substitutes `$` variables in the whole file: every `$` of
+//! the file is written `$$`, and the run's id is read at run time.
+
+mod conditions;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::condition;
+use super::jobs::{self, Unit};
+use super::shell;
+use super::{Export, Exporter, FileRole, Lossy, OutputFile};
+use crate::check::condition::Condition;
+use crate::check::model::{JobType, TriggerEvent};
+use crate::plan::{Job, Plan};
+
+pub struct Buildkite;
+
+/// A build matrix: at most 6 dimensions of 20 elements, and 50 jobs.
+const MAX_MATRIX_JOBS: usize = 50;
+const MAX_MATRIX_AXES: usize = 6;
+const MAX_MATRIX_VALUES: usize = 20;
+/// `retry.automatic.limit` goes up to 10, as far as cdl's `retries`.
+const MAX_RETRY: u32 = 10;
+const MAX_KEY: usize = 100;
+
+impl Exporter for Buildkite {
+    fn name(&self) -> &'static str {
+        "buildkite"
+    }
+
+    fn default_path(&self, _plan: &Plan) -> PathBuf {
+        PathBuf::from(".buildkite/pipeline.yml")
+    }
+
+    fn export(&self, plan: &Plan) -> Export {
+        let mut builder = Builder::new(plan);
+        let pipeline = builder.pipeline();
+        builder
+            .lossy
+            .sort_by_key(|l| l.span.as_ref().map(|s| (s.file.clone(), s.start)));
+        Export {
+            files: vec![OutputFile {
+                role: FileRole::Pipeline,
+                path: self.default_path(plan),
+                content: escape_dollars(&super::to_yaml(&pipeline)),
+            }],
+            lossy: builder.lossy,
+        }
+    }
+}
+
+/// The upload replaces `$NAME` and `${NAME}` in the whole file; `$$` is a literal `$`.
+fn escape_dollars(text: &str) -> String {
+    text.replace('$', "$$")
+}
+
+#[derive(Serialize)]
+struct Pipeline {
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    env: IndexMap<String, String>,
+    steps: Vec<Group>,
+}
+
+#[derive(Serialize)]
+struct Group {
+    group: String,
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    condition: Option<String>,
+    steps: Vec<Step>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Step {
+    Command(Box<CommandStep>),
+    Block(BlockStep),
+}
+
+#[derive(Serialize, Default)]
+struct CommandStep {
+    label: String,
+    key: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<String>,
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    condition: Option<String>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    agents: IndexMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    env: IndexMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    secrets: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    matrix: Option<Matrix>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout_in_minutes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry: Option<Retry>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    soft_fail: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concurrency: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concurrency_group: Option<String>,
+    commands: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    artifact_paths: Option<String>,
+}
+
+#[derive(Serialize)]
+struct BlockStep {
+    block: String,
+    key: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<String>,
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    condition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt: Option<String>,
+    allowed_teams: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Matrix {
+    setup: IndexMap<String, Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct Retry {
+    automatic: Vec<AutomaticRetry>,
+}
+
+#[derive(Serialize)]
+struct AutomaticRetry {
+    exit_status: &'static str,
+    limit: u32,
+}
+
+/// Where a build keeps an artifact's stored copy, relative to the checkout.
+fn store(artifact: &str) -> String {
+    format!(".cdl/artifacts/{artifact}")
+}
+
+struct Builder<'p> {
+    plan: &'p Plan,
+    /// Job id → the key of the step that runs it.
+    keys: HashMap<&'p str, String>,
+    effective: HashMap<&'p str, Condition>,
+    working_directory: Option<String>,
+    lossy: Vec<Lossy>,
+}
+
+impl<'p> Builder<'p> {
+    fn new(plan: &'p Plan) -> Builder<'p> {
+        let mut lossy = Vec::new();
+        let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
+            lossy.push(l);
+            None
+        });
+        Builder {
+            plan,
+            keys: HashMap::new(),
+            effective: condition::effective(plan),
+            working_directory,
+            lossy,
+        }
+    }
+
+    fn pipeline(&mut self) -> Pipeline {
+        let units = units(self.plan);
+        let mut taken = HashSet::new();
+        for unit in &units {
+            let key = unique_key(unit.id(), &mut taken);
+            for job in &unit.jobs {
+                self.keys.insert(job.id.as_str(), key.clone());
+            }
+        }
+        self.schedules();
+        let guard = conditions::render(&conditions::triggers(self.plan));
+        let mut steps = Vec::new();
+        for stage in &self.plan.stages {
+            let stage_units: Vec<&Unit> = units
+                .iter()
+                .filter(|u| u.job().stage == stage.name)
+                .collect();
+            if stage_units.is_empty() {
+                continue;
+            }
+            steps.push(Group {
+                group: stage.name.clone(),
+                condition: guard.clone(),
+                steps: stage_units.into_iter().map(|u| self.step(u)).collect(),
+            });
+        }
+        Pipeline {
+            env: self.plan.env.clone(),
+            steps,
+        }
+    }
+
+    /// Buildkite's schedules are set in the pipeline's settings, not in pipeline.yml.
+    fn schedules(&mut self) {
+        for trigger in &self.plan.triggers {
+            if trigger.event != TriggerEvent::Schedule {
+                continue;
+            }
+            let cron = trigger.cron.as_deref().unwrap_or_default();
+            self.lossy.push(Lossy::pipeline(
+                format!("Buildkite cannot set the schedule `{cron}` in pipeline.yml"),
+                format!("create a schedule (Pipeline Settings → Schedules) with the cron interval `{cron} UTC`; the steps accept scheduled builds"),
+            ));
+        }
+    }
+
+    /// Every step's dependencies: its explicit needs and every job of the earlier stages.
+    fn depends_on(&self, job: &Job) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        let earlier = jobs::earlier_stage_jobs(self.plan, &job.stage);
+        for id in job.needs.iter().map(String::as_str).chain(earlier) {
+            let key = &self.keys[id];
+            if !keys.contains(key) {
+                keys.push(key.clone());
+            }
+        }
+        keys
+    }
+
+    fn condition(&self, job: &Job) -> Option<String> {
+        match conditions::expression(&self.effective[job.id.as_str()]) {
+            conditions::Expr::Const(true) => None,
+            conditions::Expr::Const(false) => Some("false".into()),
+            expr => conditions::render(&expr),
+        }
+    }
+
+    fn step(&mut self, unit: &Unit<'p>) -> Step {
+        let job = unit.job();
+        if job.job_type == JobType::Gate {
+            return Step::Block(self.block(job));
+        }
+        let key = self.keys[job.id.as_str()].clone();
+        let mut step = CommandStep {
+            label: label(unit),
+            key,
+            depends_on: self.depends_on(job),
+            condition: self.condition(job),
+            image: job.image.clone(),
+            soft_fail: job.allow_failure,
+            ..CommandStep::default()
+        };
+        if let Some(runner) = &job.runner {
+            step.agents.insert("queue", runner.clone());
+        }
+        step.env = unit
+            .env(|axis| format!("{{{{matrix.{axis}}}}}"))
+            .into_iter()
+            .filter(|(k, v)| self.plan.env.get(k) != Some(v))
+            .collect();
+        step.secrets = job.secrets.clone();
+        if unit.is_matrix() {
+            step.matrix = Some(Matrix {
+                setup: unit.axes.iter().cloned().collect(),
+            });
+        }
+        if let Some(seconds) = job.timeout_seconds {
+            step.timeout_in_minutes = Some(seconds.div_ceil(60));
+            if !seconds.is_multiple_of(60) {
+                self.lossy.push(Lossy::at(
+                    job,
+                    "Buildkite counts job timeouts in whole minutes",
+                    format!("the timeout is rounded up to {}; write it in whole minutes to keep it exact", minutes(seconds.div_ceil(60))),
+                ));
+            }
+        }
+        if job.retries > 0 {
+            step.retry = Some(Retry {
+                automatic: vec![AutomaticRetry {
+                    exit_status: "*",
+                    limit: job.retries.min(MAX_RETRY),
+                }],
+            });
+        }
+        self.concurrency(job, &mut step);
+        self.commands(job, &mut step);
+        Step::Command(Box::new(step))
+    }
+
+    fn block(&mut self, job: &'p Job) -> BlockStep {
+        let required = job.required.unwrap_or(1);
+        if required > 1 {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("the gate needs {required} approvals; Buildkite unblocks a step on the first one"),
+                "any one member of the allowed teams unblocks the step",
+            ));
+        }
+        if let Some(seconds) = job.timeout_seconds {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("Buildkite cannot reject a gate after {}: a block step waits until someone unblocks it", super::duration_text(seconds)),
+                "the gate's timeout is not enforced; cancel the build by hand when it is over",
+            ));
+        }
+        BlockStep {
+            block: job.id.clone(),
+            key: self.keys[job.id.as_str()].clone(),
+            depends_on: self.depends_on(job),
+            condition: self.condition(job),
+            prompt: job.message.clone(),
+            allowed_teams: job.approvers.clone(),
+        }
+    }
+
+    /// A deploy's environment with a concurrency limit is a concurrency group of that size.
+    fn concurrency(&self, job: &Job, step: &mut CommandStep) {
+        if job.job_type != JobType::Deploy {
+            return;
+        }
+        let Some(name) = &job.environment else { return };
+        let limit = self
+            .plan
+            .environments
+            .iter()
+            .find(|e| &e.name == name)
+            .and_then(|e| e.concurrency);
+        if let Some(limit) = limit {
+            step.concurrency = Some(limit);
+            step.concurrency_group = Some(format!("{}/deploy/{name}", self.plan.pipeline.name));
+        }
+    }
+
+    /// The run's id, the artifacts received, the pipeline file's folder, the steps (each
+    /// with `sh -e -c`), and an artifact's collection; one script, stopping at a failure.
+    fn commands(&mut self, job: &'p Job, step: &mut CommandStep) {
+        let commands = &mut step.commands;
+        commands.push("export CDL_RUN_ID=\"$BUILDKITE_BUILD_ID\"".into());
+        let inputs: Vec<&String> = job
+            .inputs
+            .iter()
+            .filter(|i| shell::is_identifier(i))
+            .collect();
+        for input in &inputs {
+            let producer = self
+                .plan
+                .artifacts
+                .iter()
+                .find(|a| &&a.name == input)
+                .map(|a| self.keys[a.job.as_str()].clone());
+            if let Some(producer) = producer {
+                commands.push(format!(
+                    "buildkite-agent artifact download '{}/**' . --step '{producer}'",
+                    store(input)
+                ));
+            }
+        }
+        if !inputs.is_empty() {
+            commands.push(shell::LOCATE_FUNCTION.to_string());
+            for input in &inputs {
+                commands.push(format!(
+                    "export {}=\"$(cdl_locate \"$PWD/{}\")\"",
+                    super::artifact_variable(input),
+                    store(input)
+                ));
+            }
+        }
+        let artifact = job
+            .artifact
+            .as_ref()
+            .filter(|a| job.job_type == JobType::Artifact && shell::is_identifier(a));
+        if let Some(artifact) = artifact {
+            commands.push(format!(
+                "export CDL_ARTIFACT_STORE=\"$PWD/{}\"",
+                store(artifact)
+            ));
+        }
+        if let Some(dir) = &self.working_directory {
+            commands.push(format!("cd {}", shell::quote(dir)));
+        }
+        for command in &job.steps {
+            commands.push(format!("sh -e -c {}", shell::quote(command)));
+        }
+        if let Some(artifact) = artifact {
+            let (outputs, lossy) = shell::collect_env(job);
+            self.lossy.extend(lossy);
+            step.env.extend(outputs);
+            step.commands.push(shell::COLLECT_ARTIFACT.to_string());
+            step.artifact_paths = Some(format!("{}/**", store(artifact)));
+        }
+    }
+}
+
+fn minutes(n: u64) -> String {
+    format!("{n} minute{}", if n == 1 { "" } else { "s" })
+}
+
+/// The plan's jobs as steps: a matrix job is one step with a build `matrix` when Buildkite's
+/// limits and the names of its axes allow it, else one step per instance.
+fn units(plan: &Plan) -> Vec<Unit<'_>> {
+    let mut units = Vec::new();
+    for unit in jobs::units(plan, MAX_MATRIX_JOBS) {
+        let foldable = unit.axes.len() <= MAX_MATRIX_AXES
+            && unit.axes.iter().all(|(axis, values)| {
+                values.len() <= MAX_MATRIX_VALUES
+                    && axis.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+            && !mentions_matrix(unit.job());
+        if !unit.is_matrix() || foldable {
+            units.push(unit);
+            continue;
+        }
+        units.extend(unit.jobs.into_iter().map(|job| Unit {
+            jobs: vec![job],
+            axes: Vec::new(),
+        }));
+    }
+    units
+}
+
+/// The step's label: the job's id, with the matrix values as placeholders.
+fn label(unit: &Unit) -> String {
+    unit.env(|axis| format!("{{{{matrix.{axis}}}}}"))
+        .get("CDL_JOB")
+        .cloned()
+        .unwrap_or_else(|| unit.id().to_string())
+}
+
+/// Whether text of the job would be read as a matrix placeholder in a matrix step.
+fn mentions_matrix(job: &Job) -> bool {
+    job.steps
+        .iter()
+        .chain(job.env.values())
+        .chain(job.matrix.values())
+        .any(|text| text.contains("{{"))
+}
+
+/// A valid, unique step key for a unit id: `[A-Za-z0-9_-]`, at most 100 characters.
+fn unique_key(id: &str, taken: &mut HashSet<String>) -> String {
+    let mut key: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(MAX_KEY - 4)
+        .collect();
+    key = key.trim_end_matches('_').to_string();
+    if key.is_empty() || looks_like_uuid(&key) {
+        key.insert_str(0, "job-");
+    }
+    let mut candidate = key.clone();
+    let mut n = 2;
+    while !taken.insert(candidate.clone()) {
+        candidate = format!("{key}-{n}");
+        n += 1;
+    }
+    candidate
+}
+
+/// Buildkite refuses a key that looks like a step's UUID.
+fn looks_like_uuid(key: &str) -> bool {
+    let parts: Vec<&str> = key.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(part, len)| part.len() == len && part.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plans of every example and `ok` fixture.
+    fn fixture_plans() -> Vec<Plan> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut plans = Vec::new();
+        for folder in ["examples", "tests/fixtures/ok"] {
+            let mut paths: Vec<_> = std::fs::read_dir(root.join(folder))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "cdl"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let name = format!("{folder}/{}", path.file_name().unwrap().to_string_lossy());
+                let compilation = crate::compile::compile_text(&name, Some(path), text);
+                plans.push(crate::plan::build(&compilation).expect("the fixture plans"));
+            }
+        }
+        plans
+    }
+
+    #[test]
+    fn every_dependency_names_a_step_of_the_pipeline() {
+        for plan in fixture_plans() {
+            let pipeline = Builder::new(&plan).pipeline();
+            let steps: Vec<(&String, &Vec<String>)> = pipeline
+                .steps
+                .iter()
+                .flat_map(|g| &g.steps)
+                .map(|step| match step {
+                    Step::Command(c) => (&c.key, &c.depends_on),
+                    Step::Block(b) => (&b.key, &b.depends_on),
+                })
+                .collect();
+            let keys: HashSet<&String> = steps.iter().map(|(k, _)| *k).collect();
+            assert_eq!(
+                keys.len(),
+                steps.len(),
+                "{}: keys are unique",
+                plan.pipeline.name
+            );
+            for (key, depends_on) in &steps {
+                for dependency in *depends_on {
+                    assert!(keys.contains(dependency), "{key} depends on {dependency}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_step_after_a_gate_lists_its_block_step() {
+        for plan in fixture_plans() {
+            let mut builder = Builder::new(&plan);
+            let pipeline = builder.pipeline();
+            let stage_of: HashMap<&String, &String> = builder
+                .keys
+                .iter()
+                .map(|(id, key)| (key, &plan.job(id).unwrap().stage))
+                .collect();
+            let steps: Vec<&Step> = pipeline.steps.iter().flat_map(|g| &g.steps).collect();
+            for (index, step) in steps.iter().enumerate() {
+                let Step::Block(block) = step else { continue };
+                let stage = &plan.job(&block.block).unwrap().stage;
+                for later in &steps[index + 1..] {
+                    let Step::Command(command) = later else {
+                        continue;
+                    };
+                    if stage_of[&command.key] != stage {
+                        assert!(
+                            command.depends_on.contains(&block.key),
+                            "{} after {}",
+                            command.key,
+                            block.key
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn keys_are_valid_and_unique() {
+        let mut taken = HashSet::new();
+        assert_eq!(unique_key("unit[os=linux]", &mut taken), "unit_os_linux");
+        assert_eq!(unique_key("unit[os=linux]", &mut taken), "unit_os_linux-2");
+        assert_eq!(
+            unique_key("123e4567-e89b-12d3-a456-426614174000", &mut taken),
+            "job-123e4567-e89b-12d3-a456-426614174000"
+        );
+    }
+
+    #[test]
+    fn every_dollar_is_escaped() {
+        assert_eq!(
+            escape_dollars("echo \"$HOME\" ${X}"),
+            "echo \"$$HOME\" $${X}"
+        );
+    }
+}

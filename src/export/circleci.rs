@@ -1,0 +1,883 @@
+//! CircleCI: one `.circleci/config.yml` (version 2.1) with one workflow, and a settings file
+//! for the restricted contexts that stand for gates. Each job `requires` its explicit needs
+//! and every job of the earlier stages; CircleCI ignores a requirement that its filters left
+//! out of the workflow, so a skipped job stops nothing, and skipping along explicit needs is
+//! carried by each job's filter, its effective condition. Artifacts travel in the
+//! workflow's workspace. Text of the pipeline file is never read as a `<< >>` parameter:
+//! `<<` is written `\<<`.
+
+mod filters;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::condition;
+use super::jobs::{self, Unit};
+use super::shell;
+use super::{Export, Exporter, FileRole, Lossy, OutputFile};
+use crate::check::condition::Condition;
+use crate::check::model::{JobType, TriggerEvent};
+use crate::plan::{Job, Plan};
+
+pub struct CircleCi;
+
+const MAX_MATRIX: usize = 256;
+/// Where jobs keep the workspace: artifacts are its folders, one per artifact.
+const WORKSPACE: &str = "/tmp/cdl-workspace";
+const DEFAULT_IMAGE: &str = "cimg/base:current";
+/// Each command as `sh -e` runs it; CircleCI's default shell would be bash with pipefail.
+const SHELL: &str = "/bin/sh -e";
+/// How long CircleCI keeps a workflow's workspace.
+const WORKSPACE_RETENTION_SECONDS: u64 = 15 * 86_400;
+/// `no_output_timeout` of a command without a timeout: longer than CircleCI lets a job run,
+/// so that its default of 10 minutes without output does not stop it.
+const NO_TIMEOUT: &str = "24h";
+/// Refuses to run a job with a timeout in an image without `timeout`, which enforces it.
+const TIMEOUT_CHECK: &str = "command -v timeout >/dev/null || { echo \"cdl: the image has no timeout command (coreutils or BusyBox), which enforces the job's timeout\" >&2; exit 127; }\n";
+/// The resource classes of the Docker executor.
+const RESOURCE_CLASSES: &[&str] = &[
+    "small", "medium", "medium+", "large", "xlarge", "2xlarge", "2xlarge+",
+];
+
+impl Exporter for CircleCi {
+    fn name(&self) -> &'static str {
+        "circleci"
+    }
+
+    fn default_path(&self, _plan: &Plan) -> PathBuf {
+        PathBuf::from(".circleci/config.yml")
+    }
+
+    fn export(&self, plan: &Plan) -> Export {
+        let mut builder = Builder::new(plan);
+        let config = builder.config();
+        let path = self.default_path(plan);
+        let mut files = vec![OutputFile {
+            role: FileRole::Pipeline,
+            path: path.clone(),
+            content: super::to_yaml(&config),
+        }];
+        if let Some(content) = super::settings::render("circleci", plan, &builder.gates, None) {
+            files.push(OutputFile {
+                role: FileRole::Settings,
+                path: super::settings_path(&path),
+                content,
+            });
+        }
+        builder
+            .lossy
+            .sort_by_key(|l| l.span.as_ref().map(|s| (s.file.clone(), s.start)));
+        Export {
+            files,
+            lossy: builder.lossy,
+        }
+    }
+}
+
+/// Text from the pipeline file, kept out of CircleCI's `<< >>` parameter syntax.
+fn literal(text: &str) -> String {
+    text.replace("<<", "\\<<")
+}
+
+fn literal_map(map: &IndexMap<String, String>) -> IndexMap<String, String> {
+    map.iter().map(|(k, v)| (k.clone(), literal(v))).collect()
+}
+
+#[derive(Serialize)]
+struct Config {
+    version: f64,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    parameters: IndexMap<&'static str, PipelineParameter>,
+    jobs: IndexMap<String, JobDefinition>,
+    workflows: IndexMap<String, Workflow>,
+}
+
+#[derive(Serialize)]
+struct PipelineParameter {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    default: bool,
+    description: &'static str,
+}
+
+#[derive(Serialize)]
+struct JobDefinition {
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    parameters: IndexMap<String, JobParameter>,
+    docker: Vec<Image>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_class: Option<String>,
+    environment: IndexMap<String, String>,
+    steps: Vec<Step>,
+}
+
+#[derive(Serialize)]
+struct JobParameter {
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct Image {
+    image: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Step {
+    Checkout,
+    AttachWorkspace {
+        at: &'static str,
+    },
+    Run(Run),
+    PersistToWorkspace {
+        root: &'static str,
+        paths: Vec<String>,
+    },
+}
+
+#[derive(Serialize)]
+struct Run {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    command: String,
+    shell: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    working_directory: Option<String>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    environment: IndexMap<String, String>,
+    no_output_timeout: String,
+}
+
+#[derive(Serialize)]
+struct Workflow {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    when: Option<String>,
+    jobs: Vec<Invocation>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Invocation {
+    Plain(String),
+    Options(IndexMap<String, InvocationOptions>),
+}
+
+#[derive(Serialize, Default)]
+struct InvocationOptions {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    requires: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filters: Option<Filters>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    context: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    matrix: Option<MatrixParameters>,
+    #[serde(rename = "serial-group", skip_serializing_if = "Option::is_none")]
+    serial_group: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Filters {
+    Expression(String),
+    /// Every tag, besides every branch: CircleCI runs a job for a tag only when asked to.
+    AllTags {
+        tags: Only,
+    },
+}
+
+#[derive(Serialize)]
+struct Only {
+    only: &'static str,
+}
+
+#[derive(Serialize)]
+struct MatrixParameters {
+    parameters: IndexMap<String, Vec<String>>,
+}
+
+/// A timeout in CircleCI's `no_output_timeout` form: `90s`, `15m`, `4h`.
+fn duration(seconds: u64) -> String {
+    if seconds.is_multiple_of(3_600) {
+        format!("{}h", seconds / 3_600)
+    } else if seconds.is_multiple_of(60) {
+        format!("{}m", seconds / 60)
+    } else {
+        format!("{seconds}s")
+    }
+}
+
+struct Builder<'p> {
+    plan: &'p Plan,
+    /// Job id → the name of the CircleCI job that runs it.
+    keys: HashMap<&'p str, String>,
+    effective: HashMap<&'p str, Condition>,
+    working_directory: Option<String>,
+    /// Whether the workflow runs for tags, so that every job must allow them.
+    tags: bool,
+    parameters: Vec<&'static str>,
+    /// Runners already reported as not a resource class (a pipeline's runner is every job's).
+    reported_runners: HashSet<String>,
+    gates: Vec<(String, &'p Job)>,
+    lossy: Vec<Lossy>,
+}
+
+impl<'p> Builder<'p> {
+    fn new(plan: &'p Plan) -> Builder<'p> {
+        let mut lossy = Vec::new();
+        let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
+            lossy.push(l);
+            None
+        });
+        Builder {
+            plan,
+            keys: HashMap::new(),
+            effective: condition::effective(plan),
+            working_directory,
+            tags: plan.triggers.iter().any(|t| t.event == TriggerEvent::Tag),
+            parameters: Vec::new(),
+            reported_runners: HashSet::new(),
+            gates: Vec::new(),
+            lossy,
+        }
+    }
+
+    fn config(&mut self) -> Config {
+        let units = units(self.plan);
+        let mut taken = HashSet::new();
+        for unit in &units {
+            let key = unique_key(unit.id(), &mut taken);
+            for job in &unit.jobs {
+                self.keys.insert(job.id.as_str(), key.clone());
+            }
+        }
+        let when = self.triggers();
+        let mut definitions = IndexMap::new();
+        let mut invocations = Vec::new();
+        for unit in &units {
+            let key = self.keys[unit.job().id.as_str()].clone();
+            if unit.job().job_type != JobType::Gate {
+                definitions.insert(key.clone(), self.definition(unit));
+            }
+            invocations.push(self.invocation(unit, key));
+        }
+        self.workspace_retention();
+        let mut parameters = IndexMap::new();
+        for name in [filters::MANUAL, filters::SCHEDULE] {
+            if !self.parameters.contains(&name) {
+                continue;
+            }
+            let description = if name == filters::MANUAL {
+                "Set by hand to run the workflow (cdl's `on manual`)"
+            } else {
+                "Set by the scheduled pipeline that stands for cdl's `on schedule`"
+            };
+            parameters.insert(
+                name,
+                PipelineParameter {
+                    kind: "boolean",
+                    default: false,
+                    description,
+                },
+            );
+        }
+        Config {
+            version: 2.1,
+            parameters,
+            jobs: definitions,
+            workflows: IndexMap::from([(
+                workflow_name(&self.plan.pipeline.name),
+                Workflow {
+                    when,
+                    jobs: invocations,
+                },
+            )]),
+        }
+    }
+
+    /// The workflow's `when`: one of the pipeline's triggers matches.
+    fn triggers(&mut self) -> Option<String> {
+        let mut translation = filters::Translation::new(self.plan);
+        let guard = translation.triggers(self.plan);
+        self.parameters.extend(translation.parameters);
+        for pattern in translation.widened {
+            self.lossy.push(Lossy::pipeline(
+                format!("CircleCI's expressions cannot match the trigger's `{pattern}`"),
+                "the workflow runs for every branch or tag of that trigger's kind; only literal names and prefixes (`release/*`) are matched exactly",
+            ));
+        }
+        for trigger in &self.plan.triggers {
+            match trigger.event {
+                TriggerEvent::PullRequest => self.lossy.push(Lossy::pipeline(
+                    "CircleCI cannot tell a pull request from a push to its branch, nor filter by the branch it targets",
+                    "the workflow runs for pushes to every branch; the project setting \"Only build pull requests\" limits that to branches with a pull request",
+                )),
+                TriggerEvent::Schedule => {
+                    let cron = trigger.cron.as_deref().unwrap_or_default();
+                    self.lossy.push(Lossy::pipeline(
+                        format!("CircleCI cannot set the schedule `{cron}` in config.yml"),
+                        format!("create a schedule trigger (Project Settings → Triggers) with the cron `{cron}` (UTC) that sets the pipeline parameter `{}` to true", filters::SCHEDULE),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        match guard {
+            filters::Expr::Const(true) => None,
+            guard => Some(literal(&filters::render(&guard))),
+        }
+    }
+
+    fn definition(&mut self, unit: &Unit<'p>) -> JobDefinition {
+        let job = unit.job();
+        let mut environment: IndexMap<String, String> = unit
+            .env(|axis| format!("<< parameters.{axis} >>"))
+            .into_iter()
+            .map(|(k, v)| {
+                let value = if unit.is_matrix() && is_matrix_variable(&k) {
+                    v
+                } else {
+                    literal(&v)
+                };
+                (k, value)
+            })
+            .collect();
+        environment.insert("CDL_RUN_ID".into(), "<< pipeline.id >>".into());
+        JobDefinition {
+            parameters: unit
+                .axes
+                .iter()
+                .map(|(axis, _)| (axis.clone(), JobParameter { kind: "string" }))
+                .collect(),
+            docker: vec![Image {
+                image: literal(job.image.as_deref().unwrap_or(DEFAULT_IMAGE)),
+            }],
+            resource_class: self.resource_class(job),
+            environment,
+            steps: self.steps(job),
+        }
+    }
+
+    fn resource_class(&mut self, job: &'p Job) -> Option<String> {
+        let runner = job.runner.as_ref()?;
+        if RESOURCE_CLASSES.contains(&runner.as_str()) {
+            return Some(runner.clone());
+        }
+        if self.reported_runners.insert(runner.clone()) {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("`{runner}` is not a resource class of CircleCI's Docker executor"),
+                format!("the jobs with this runner run on the default class (medium); CircleCI's classes are {}", RESOURCE_CLASSES.join(", ")),
+            ));
+        }
+        None
+    }
+
+    fn steps(&mut self, job: &'p Job) -> Vec<Step> {
+        let mut steps = vec![Step::Checkout];
+        let inputs: Vec<&String> = job
+            .inputs
+            .iter()
+            .filter(|i| shell::is_identifier(i))
+            .collect();
+        if !inputs.is_empty() {
+            steps.push(Step::AttachWorkspace { at: WORKSPACE });
+        }
+        // The job's timeout, for all of its attempts: the commands run under `timeout`, and
+        // CircleCI's `no_output_timeout` stops a silent command a minute after that.
+        let attempts = u64::from(job.retries) + 1;
+        let limit = job.timeout_seconds.map(|seconds| seconds * attempts);
+        if let (Some(seconds), true) = (job.timeout_seconds, job.retries > 0) {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("CircleCI runs the {attempts} attempts in one step, with one timeout for all of them"),
+                format!("the job may run for {} in all; one attempt may take longer than the job's timeout", super::duration_text(seconds * attempts)),
+            ));
+        }
+        let no_output_timeout = limit.map_or_else(|| NO_TIMEOUT.to_string(), |s| duration(s + 60));
+        let run =
+            |name: Option<String>, command: String, environment, no_output_timeout: String| {
+                Step::Run(Run {
+                    name,
+                    command,
+                    shell: SHELL,
+                    working_directory: self.working_directory.as_deref().map(literal),
+                    environment,
+                    no_output_timeout,
+                })
+            };
+        if job.retries > 0 || !inputs.is_empty() || job.allow_failure || limit.is_some() {
+            // One command runs every step, after locating the artifacts received.
+            let mut command = String::new();
+            if !inputs.is_empty() {
+                command.push_str(shell::LOCATE_FUNCTION);
+                for input in &inputs {
+                    command.push_str(&format!(
+                        "export {}=\"$(cdl_locate \"{WORKSPACE}/{input}\")\"\n",
+                        super::artifact_variable(input)
+                    ));
+                }
+            }
+            let mut environment = literal_map(&shell::retry_env(job));
+            let body = match limit {
+                Some(seconds) => {
+                    environment.insert("CDL_TIMEOUT".into(), seconds.to_string());
+                    environment.insert("CDL_RUN".into(), shell::RETRY_LOOP.into());
+                    command.push_str(TIMEOUT_CHECK);
+                    "timeout \"$CDL_TIMEOUT\" sh -e -c \"$CDL_RUN\"\n".to_string()
+                }
+                None => shell::RETRY_LOOP.to_string(),
+            };
+            if job.allow_failure {
+                command.push_str(&format!("if ! (\n{body}); then\n  echo \"cdl: the job failed; it is allowed to fail, so the workflow goes on\"\nfi\n"));
+            } else {
+                command.push_str(&body);
+            }
+            let mut name = String::from("Run the steps");
+            if job.retries > 0 {
+                name.push_str(&format!(
+                    ", up to {attempts} attempts (cdl's retries, emulated)"
+                ));
+            }
+            if let Some(seconds) = limit {
+                name.push_str(&format!(", within {}", super::duration_text(seconds)));
+            }
+            steps.push(run(Some(name), command, environment, no_output_timeout));
+        } else {
+            for command in &job.steps {
+                steps.push(run(
+                    None,
+                    literal(command),
+                    IndexMap::new(),
+                    NO_TIMEOUT.into(),
+                ));
+            }
+        }
+        if job.job_type == JobType::Artifact
+            && let Some(artifact) = job.artifact.as_ref().filter(|a| shell::is_identifier(a))
+        {
+            let (outputs, lossy) = shell::collect_env(job);
+            self.lossy.extend(lossy);
+            let mut environment = IndexMap::from([(
+                "CDL_ARTIFACT_STORE".to_string(),
+                format!("{WORKSPACE}/{artifact}"),
+            )]);
+            environment.extend(literal_map(&outputs));
+            steps.push(run(
+                Some(format!("Collect the artifact {artifact}")),
+                shell::COLLECT_ARTIFACT.to_string(),
+                environment,
+                NO_TIMEOUT.into(),
+            ));
+            steps.push(Step::PersistToWorkspace {
+                root: WORKSPACE,
+                paths: vec![artifact.clone()],
+            });
+        }
+        steps
+    }
+
+    fn invocation(&mut self, unit: &Unit<'p>, key: String) -> Invocation {
+        let job = unit.job();
+        let mut options = InvocationOptions {
+            requires: self.requires(job),
+            filters: self.filters(job),
+            ..InvocationOptions::default()
+        };
+        if job.job_type == JobType::Gate {
+            options.kind = Some("approval");
+            let context = format!("{}-approval-{}", self.plan.pipeline.name, job.id);
+            options.context = vec![context.clone()];
+            self.gate(job, context);
+        } else {
+            options.context = job
+                .secrets
+                .iter()
+                .map(|s| format!("{}-secret-{s}", self.plan.pipeline.name))
+                .collect();
+            options.serial_group = self.serial_group(job);
+        }
+        if unit.is_matrix() {
+            options.matrix = Some(MatrixParameters {
+                parameters: unit
+                    .axes
+                    .iter()
+                    .map(|(axis, values)| {
+                        (axis.clone(), values.iter().map(|v| literal(v)).collect())
+                    })
+                    .collect(),
+            });
+        }
+        let plain = options.requires.is_empty()
+            && options.filters.is_none()
+            && options.context.is_empty()
+            && options.kind.is_none()
+            && options.matrix.is_none()
+            && options.serial_group.is_none();
+        if plain {
+            Invocation::Plain(key)
+        } else {
+            Invocation::Options(IndexMap::from([(key, options)]))
+        }
+    }
+
+    /// The job's explicit needs and every job of the earlier stages.
+    fn requires(&mut self, job: &'p Job) -> Vec<String> {
+        let earlier = jobs::earlier_stage_jobs(self.plan, &job.stage);
+        let mut keys: Vec<String> = Vec::new();
+        for id in job
+            .needs
+            .iter()
+            .map(String::as_str)
+            .chain(earlier.iter().copied())
+        {
+            let key = &self.keys[id];
+            if !keys.contains(key) {
+                keys.push(key.clone());
+            }
+        }
+        // CircleCI does not run a job all of whose required jobs were filtered out.
+        let all_conditional = !earlier.is_empty()
+            && earlier
+                .iter()
+                .all(|id| self.effective[id] != Condition::Const(true));
+        if job.needs.is_empty()
+            && all_conditional
+            && self.effective[job.id.as_str()] != Condition::Const(false)
+        {
+            self.lossy.push(Lossy::at(
+                job,
+                "CircleCI does not run a job when every job it requires was left out by a condition",
+                "every job of the earlier stages has a condition: when none of them runs, this job does not run either",
+            ));
+        }
+        keys
+    }
+
+    /// The job's effective condition as an expression filter.
+    fn filters(&mut self, job: &'p Job) -> Option<Filters> {
+        let all_tags = || {
+            self.tags.then_some(Filters::AllTags {
+                tags: Only { only: "/.*/" },
+            })
+        };
+        let effective = &self.effective[job.id.as_str()];
+        if *effective == Condition::Const(true) {
+            return all_tags();
+        }
+        let mut translation = filters::Translation::new(self.plan);
+        let expr = translation.condition(effective);
+        self.parameters.extend(translation.parameters);
+        let filter = match &expr {
+            filters::Expr::Const(true) => None,
+            expr => Some(literal(&filters::render(expr))),
+        };
+        for part in translation.widened {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("CircleCI's filters cannot test `{part}`"),
+                match &filter {
+                    Some(filter) => format!("the part is taken to hold: the job runs whenever `{filter}` holds, more often than cdl runs it"),
+                    None => "the part is taken to hold: the job runs on every run of the workflow, more often than cdl runs it".to_string(),
+                },
+            ));
+        }
+        match filter {
+            Some(filter) => Some(Filters::Expression(filter)),
+            None => all_tags(),
+        }
+    }
+
+    fn gate(&mut self, job: &'p Job, context: String) {
+        let required = job.required.unwrap_or(1);
+        if required > 1 {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("the gate needs {required} approvals; CircleCI proceeds after one"),
+                "any one member of the restricted context's security groups approves the job",
+            ));
+        }
+        if job.message.is_some() {
+            self.lossy.push(Lossy::at(
+                job,
+                "CircleCI shows no message on an approval job",
+                "the approval job is named after the gate; the message is in the settings file",
+            ));
+        }
+        if let Some(seconds) = job.timeout_seconds {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("CircleCI cannot reject a gate after {}: an approval job waits until it is approved or the workflow is cancelled", super::duration_text(seconds)),
+                "the gate's timeout is not enforced; cancel the workflow by hand when it is over",
+            ));
+        }
+        self.gates.push((context, job));
+    }
+
+    /// A deploy to an environment with a concurrency limit joins its serial group.
+    fn serial_group(&mut self, job: &'p Job) -> Option<String> {
+        if job.job_type != JobType::Deploy {
+            return None;
+        }
+        let name = job.environment.as_ref()?;
+        let limit = self
+            .plan
+            .environments
+            .iter()
+            .find(|e| &e.name == name)?
+            .concurrency?;
+        if limit > 1 {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("CircleCI runs one deploy to `{name}` at a time, not {limit}"),
+                "a serial group runs its jobs one after another",
+            ));
+        }
+        Some(format!(
+            "<< pipeline.project.slug >>/deploy-{}",
+            literal(name)
+        ))
+    }
+
+    /// A job after a gate that reads the workspace fails when the approval comes after the
+    /// workspace expired.
+    fn workspace_retention(&mut self) {
+        let stage_index = |stage: &str| self.plan.stages.iter().position(|s| s.name == stage);
+        let mut ancestors: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for job in &self.plan.jobs {
+            let mut all: HashSet<&str> = HashSet::new();
+            for need in &job.needs {
+                all.insert(need.as_str());
+                if let Some(more) = ancestors.get(need.as_str()) {
+                    all.extend(more.iter().copied());
+                }
+            }
+            ancestors.insert(job.id.as_str(), all);
+        }
+        for gate in self
+            .plan
+            .jobs
+            .iter()
+            .filter(|j| j.job_type == JobType::Gate)
+        {
+            if gate
+                .timeout_seconds
+                .is_some_and(|s| s <= WORKSPACE_RETENTION_SECONDS)
+            {
+                continue;
+            }
+            let readers: Vec<&str> = self
+                .plan
+                .jobs
+                .iter()
+                .filter(|j| !j.inputs.is_empty())
+                .filter(|j| {
+                    stage_index(&j.stage) > stage_index(&gate.stage)
+                        || ancestors[j.id.as_str()].contains(gate.id.as_str())
+                })
+                .map(|j| j.id.as_str())
+                .collect();
+            let Some(first) = readers.first() else {
+                continue;
+            };
+            let wait = match gate.timeout_seconds {
+                Some(seconds) => format!("its timeout is {}", super::duration_text(seconds)),
+                None => "it has no timeout".to_string(),
+            };
+            self.lossy.push(Lossy::at(
+                gate,
+                format!("CircleCI keeps the workspace for 15 days, but the gate may be approved later ({wait})"),
+                format!("`{first}` reads an artifact from the workspace after the gate and fails when it has expired; give the gate a timeout of 15d or less"),
+            ));
+        }
+    }
+}
+
+/// The plan's jobs as CircleCI jobs: a matrix job is one parameterised job with a `matrix`
+/// when its axes are valid parameter names, else one job per instance.
+fn units(plan: &Plan) -> Vec<Unit<'_>> {
+    let mut units = Vec::new();
+    for unit in jobs::units(plan, MAX_MATRIX) {
+        let foldable = unit.axes.iter().all(|(axis, _)| is_name(axis));
+        if !unit.is_matrix() || foldable {
+            units.push(unit);
+            continue;
+        }
+        units.extend(unit.jobs.into_iter().map(|job| Unit {
+            jobs: vec![job],
+            axes: Vec::new(),
+        }));
+    }
+    units
+}
+
+fn is_matrix_variable(name: &str) -> bool {
+    name == "CDL_JOB" || name.starts_with("CDL_MATRIX_")
+}
+
+/// A name CircleCI accepts for a job or a parameter: a letter, then letters, digits, `_`, `-`.
+fn is_name(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// A valid, unique job name for a unit id.
+fn unique_key(id: &str, taken: &mut HashSet<String>) -> String {
+    let mut key: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    key = key.trim_end_matches('_').to_string();
+    if !is_name(&key) {
+        key.insert_str(0, "job_");
+    }
+    let mut candidate = key.clone();
+    let mut n = 2;
+    while !taken.insert(candidate.clone()) {
+        candidate = format!("{key}-{n}");
+        n += 1;
+    }
+    candidate
+}
+
+/// The workflow's name: lower case letters, digits, `_` and `-`, from a letter.
+fn workflow_name(pipeline: &str) -> String {
+    let mut name: String = pipeline
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        name.insert_str(0, "cdl_");
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plans of every example and `ok` fixture.
+    fn fixture_plans() -> Vec<Plan> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut plans = Vec::new();
+        for folder in ["examples", "tests/fixtures/ok"] {
+            let mut paths: Vec<_> = std::fs::read_dir(root.join(folder))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "cdl"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let name = format!("{folder}/{}", path.file_name().unwrap().to_string_lossy());
+                let compilation = crate::compile::compile_text(&name, Some(path), text);
+                plans.push(crate::plan::build(&compilation).expect("the fixture plans"));
+            }
+        }
+        plans
+    }
+
+    #[test]
+    fn every_required_job_is_invoked_by_the_workflow() {
+        for plan in fixture_plans() {
+            let config = Builder::new(&plan).config();
+            let workflow = config.workflows.values().next().unwrap();
+            let mut names = HashSet::new();
+            let mut requires = Vec::new();
+            for invocation in &workflow.jobs {
+                match invocation {
+                    Invocation::Plain(name) => {
+                        assert!(config.jobs.contains_key(name), "{name} is defined");
+                        assert!(names.insert(name.clone()), "{name} once");
+                    }
+                    Invocation::Options(map) => {
+                        let (name, options) = map.iter().next().unwrap();
+                        assert!(
+                            options.kind == Some("approval") || config.jobs.contains_key(name),
+                            "{name} is defined"
+                        );
+                        assert!(names.insert(name.clone()), "{name} once");
+                        requires.extend(options.requires.iter().cloned());
+                    }
+                }
+            }
+            for required in requires {
+                assert!(names.contains(&required), "{required} is in the workflow");
+            }
+        }
+    }
+
+    #[test]
+    fn a_condition_it_cannot_test_widens_and_warns() {
+        let text = "pipeline p {\n  stage a { job x { run = \"true\"; when = branch == \"main\" } }\n  stage b { job y { run = \"true\"; when = event == pull_request || tag matches \"v?\" } }\n}\n";
+        let compilation = crate::compile::compile_text("p.cdl", None, text.into());
+        let plan = crate::plan::build(&compilation).unwrap();
+        let export = CircleCi.export(&plan);
+        let messages: Vec<&str> = export.lossy.iter().map(|l| l.message.as_str()).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("cannot test `event == pull_request`")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("cannot test `tag matches \"v?\"`")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("every job it requires was left out")),
+            "{messages:?}"
+        );
+        assert!(
+            !export.files[0]
+                .content
+                .contains("- y:\n        requires:\n        - x\n        filters:")
+        );
+    }
+
+    #[test]
+    fn names_are_valid_circleci_names() {
+        let mut taken = HashSet::new();
+        assert_eq!(unique_key("unit[os=linux]", &mut taken), "unit_os_linux");
+        assert_eq!(unique_key("unit[os=linux]", &mut taken), "unit_os_linux-2");
+        assert_eq!(unique_key("1st", &mut taken), "job_1st");
+        assert_eq!(workflow_name("Web Shop"), "web_shop");
+    }
+
+    #[test]
+    fn durations_use_the_largest_exact_unit() {
+        assert_eq!(duration(90), "90s");
+        assert_eq!(duration(900), "15m");
+        assert_eq!(duration(4 * 3_600), "4h");
+    }
+
+    #[test]
+    fn parameter_syntax_in_text_is_escaped() {
+        assert_eq!(literal("echo << x >>"), "echo \\<< x >>");
+    }
+}

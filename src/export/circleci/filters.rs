@@ -1,0 +1,457 @@
+//! Conditions as CircleCI expressions (job `filters:` and the workflow's `when:`), over the
+//! pipeline values `pipeline.git.branch` and `pipeline.git.tag` and two pipeline parameters.
+//!
+//! The model of a pipeline: `branch` and `tag` are the pipeline values (one of them empty);
+//! `event` is `manual` when the parameter `cdl_manual` is true (a run started by hand with
+//! it), else `schedule` when `cdl_schedule` is (a scheduled pipeline that sets it), else
+//! `tag` when there is a tag, else `push`. CircleCI builds a pull request as pushes to its
+//! branch, so `event == pull_request` cannot be told apart. Expressions have `==`, `!=` and
+//! `starts-with`, no patterns: a glob is exact only as a literal, a prefix, or `*`.
+//!
+//! What cannot be expressed is replaced by `true` wherever that makes the job run more
+//! often, never less; each replacement is reported.
+
+use crate::check::condition::{Condition, Variable};
+use crate::check::model::TriggerEvent;
+use crate::export::glob::{self as globs, Token};
+use crate::plan::Plan;
+use crate::syntax::ast::CompareOp;
+
+pub const BRANCH: &str = "pipeline.git.branch";
+pub const TAG: &str = "pipeline.git.tag";
+pub const MANUAL: &str = "cdl_manual";
+pub const SCHEDULE: &str = "cdl_schedule";
+
+/// An expression, with what binds it: `Or` < `And` < a comparison < `not` and atoms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Const(bool),
+    /// A complete comparison, `pipeline.git.tag == "v1"`.
+    Compare(String),
+    /// A boolean pipeline parameter, by name.
+    Parameter(&'static str),
+    Not(Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+}
+
+/// An expression and what it had to widen.
+#[derive(Debug, Default)]
+pub struct Translation {
+    /// The parts of the condition replaced by `true`, as cdl writes them.
+    pub widened: Vec<String>,
+    /// The pipeline parameters the expression reads.
+    pub parameters: Vec<&'static str>,
+    /// Whether a run may be started by hand, or by a schedule: otherwise that event never
+    /// happens and its parameter is not needed.
+    manual: bool,
+    schedule: bool,
+}
+
+impl Translation {
+    /// A translation for the pipeline's triggers: runs are started by hand only with
+    /// `on manual` or without triggers, and by a schedule only with `on schedule`.
+    pub fn new(plan: &Plan) -> Translation {
+        let has = |event: TriggerEvent| plan.triggers.iter().any(|t| t.event == event);
+        Translation {
+            manual: plan.triggers.is_empty() || has(TriggerEvent::Manual),
+            schedule: has(TriggerEvent::Schedule),
+            ..Translation::default()
+        }
+    }
+
+    fn parameter(&mut self, name: &'static str) -> Expr {
+        let possible = if name == MANUAL {
+            self.manual
+        } else {
+            self.schedule
+        };
+        if !possible {
+            return Expr::Const(false);
+        }
+        if !self.parameters.contains(&name) {
+            self.parameters.push(name);
+        }
+        Expr::Parameter(name)
+    }
+
+    /// The condition as an expression that holds whenever it does (and exactly when
+    /// nothing was widened).
+    pub fn condition(&mut self, condition: &Condition) -> Expr {
+        simplify(self.translate(condition, true))
+    }
+
+    /// `positive`: whether the node is under an even number of negations, so that a part
+    /// replaced by `true` there (by `false` under a negation) only widens the whole.
+    fn translate(&mut self, condition: &Condition, positive: bool) -> Expr {
+        match condition {
+            Condition::Const(value) => Expr::Const(*value),
+            Condition::Not(inner) => Expr::Not(Box::new(self.translate(inner, !positive))),
+            Condition::And(items) => {
+                Expr::And(items.iter().map(|c| self.translate(c, positive)).collect())
+            }
+            Condition::Or(items) => {
+                Expr::Or(items.iter().map(|c| self.translate(c, positive)).collect())
+            }
+            Condition::Compare {
+                variable,
+                op,
+                value,
+            } => {
+                let expr = match variable {
+                    Variable::Event => self.event(value),
+                    Variable::Branch => compare(BRANCH, *op, value),
+                    Variable::Tag => compare(TAG, *op, value),
+                };
+                let expr = match (expr, op) {
+                    (Some(expr), CompareOp::NotEqual) if *variable == Variable::Event => {
+                        Some(Expr::Not(Box::new(expr)))
+                    }
+                    (expr, _) => expr,
+                };
+                expr.unwrap_or_else(|| {
+                    self.widened.push(condition.to_string());
+                    Expr::Const(positive)
+                })
+            }
+        }
+    }
+
+    /// `event == name`; `None` for `pull_request`.
+    fn event(&mut self, name: &str) -> Option<Expr> {
+        let manual = self.parameter(MANUAL);
+        let not = |e: Expr| Expr::Not(Box::new(e));
+        Some(match name {
+            "manual" => manual,
+            "schedule" => Expr::And(vec![not(manual), self.parameter(SCHEDULE)]),
+            "tag" | "push" => {
+                let schedule = self.parameter(SCHEDULE);
+                let op = if name == "tag" { "!=" } else { "==" };
+                Expr::And(vec![
+                    not(manual),
+                    not(schedule),
+                    Expr::Compare(format!("{TAG} {op} \"\"")),
+                ])
+            }
+            _ => return None,
+        })
+    }
+
+    /// When a pipeline runs the workflow: one of its triggers matches.
+    pub fn triggers(&mut self, plan: &Plan) -> Expr {
+        let mut any = Vec::new();
+        for trigger in &plan.triggers {
+            let expr = match trigger.event {
+                TriggerEvent::Push | TriggerEvent::PullRequest => {
+                    let event = self.event("push").expect("push is expressible");
+                    let branches = if trigger.event == TriggerEvent::Push {
+                        trigger.branches.as_slice()
+                    } else {
+                        // A pull request is built as pushes to its (source) branch.
+                        &[]
+                    };
+                    let mut alternatives = Vec::new();
+                    for pattern in branches {
+                        alternatives.push(
+                            compare(BRANCH, CompareOp::Matches, pattern).unwrap_or_else(|| {
+                                self.widened.push(format!("branch matches {pattern:?}"));
+                                Expr::Const(true)
+                            }),
+                        );
+                    }
+                    if alternatives.is_empty() {
+                        alternatives.push(Expr::Const(true));
+                    }
+                    Expr::And(vec![event, Expr::Or(alternatives)])
+                }
+                TriggerEvent::Tag => {
+                    let event = self.event("tag").expect("tag is expressible");
+                    let pattern = match &trigger.pattern {
+                        None => Expr::Const(true),
+                        Some(pattern) => {
+                            compare(TAG, CompareOp::Matches, pattern).unwrap_or_else(|| {
+                                self.widened.push(format!("tag matches {pattern:?}"));
+                                Expr::Const(true)
+                            })
+                        }
+                    };
+                    Expr::And(vec![event, pattern])
+                }
+                TriggerEvent::Schedule => self.event("schedule").expect("schedule is expressible"),
+                TriggerEvent::Manual => self.parameter(MANUAL),
+            };
+            any.push(expr);
+        }
+        if any.is_empty() {
+            any.push(self.parameter(MANUAL));
+        }
+        simplify(Expr::Or(any))
+    }
+}
+
+/// `field OP value` for a branch or tag; `None` when the glob has no exact expression.
+fn compare(field: &str, op: CompareOp, value: &str) -> Option<Expr> {
+    let text = |t: &str| format!("{field} == {}", literal(t));
+    match op {
+        CompareOp::Equal => Some(Expr::Compare(text(value))),
+        CompareOp::NotEqual => Some(Expr::Compare(format!("{field} != {}", literal(value)))),
+        CompareOp::Matches => match globs::tokens(value).as_slice() {
+            [] => Some(Expr::Compare(text(""))),
+            [Token::Star] => Some(Expr::Const(true)),
+            [Token::Literal(exact)] => Some(Expr::Compare(text(exact))),
+            [Token::Literal(prefix), Token::Star] => Some(Expr::Compare(format!(
+                "{field} starts-with {}",
+                literal(prefix)
+            ))),
+            _ => None,
+        },
+    }
+}
+
+/// A string literal: `"` and `\` escaped with `\`.
+fn literal(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// Flattens nested `and`/`or`, folds constants and double negations, drops repeats.
+pub fn simplify(expr: Expr) -> Expr {
+    match expr {
+        Expr::Not(inner) => match simplify(*inner) {
+            Expr::Const(value) => Expr::Const(!value),
+            Expr::Not(inner) => *inner,
+            other => Expr::Not(Box::new(other)),
+        },
+        Expr::And(items) => combine(items, true),
+        Expr::Or(items) => combine(items, false),
+        other => other,
+    }
+}
+
+fn combine(items: Vec<Expr>, all: bool) -> Expr {
+    let mut operands: Vec<Expr> = Vec::new();
+    for item in items.into_iter().map(simplify) {
+        let flattened = match item {
+            Expr::Const(value) if value == all => continue,
+            Expr::Const(value) => return Expr::Const(value),
+            Expr::And(inner) if all => inner,
+            Expr::Or(inner) if !all => inner,
+            other => vec![other],
+        };
+        for operand in flattened {
+            if !operands.contains(&operand) {
+                operands.push(operand);
+            }
+        }
+    }
+    absorb(&mut operands, all);
+    match operands.len() {
+        0 => Expr::Const(all),
+        1 => operands.pop().expect("one operand"),
+        _ if all => Expr::And(operands),
+        _ => Expr::Or(operands),
+    }
+}
+
+/// Absorption: in `a or (a and b)` the second operand adds nothing, as does the second of
+/// `a and (a or b)`.
+fn absorb(operands: &mut Vec<Expr>, all: bool) {
+    let parts = |e: &Expr| -> Vec<Expr> {
+        match (e, all) {
+            (Expr::Or(items), true) | (Expr::And(items), false) => items.clone(),
+            (other, _) => vec![other.clone()],
+        }
+    };
+    let mut index = 0;
+    while index < operands.len() {
+        let own = parts(&operands[index]);
+        let redundant = operands.iter().enumerate().any(|(other, e)| {
+            other != index && {
+                let smaller = parts(e);
+                smaller.len() < own.len() && smaller.iter().all(|p| own.contains(p))
+            }
+        });
+        if redundant {
+            operands.remove(index);
+        } else {
+            index += 1;
+        }
+    }
+}
+
+/// The expression as CircleCI reads it. `not` binds tighter than a comparison, so what it
+/// negates is parenthesised unless it is a parameter.
+pub fn render(expr: &Expr) -> String {
+    render_at(expr, 0)
+}
+
+/// `level`: 0 at the top, 1 inside `or`, 2 inside `and`, 3 under `not`. An `and` inside an
+/// `or` is parenthesised too, for the reader.
+fn render_at(expr: &Expr, level: u8) -> String {
+    let wrap = |text: String, own: u8| {
+        if level > own || (own == 2 && level == 1 && matches!(expr, Expr::And(_))) {
+            format!("({text})")
+        } else {
+            text
+        }
+    };
+    match expr {
+        Expr::Const(value) => value.to_string(),
+        Expr::Parameter(name) => format!("pipeline.parameters.{name}"),
+        Expr::Compare(text) => wrap(text.clone(), 2),
+        Expr::Not(inner) => format!("not {}", render_at(inner, 3)),
+        Expr::And(items) => wrap(
+            items
+                .iter()
+                .map(|e| render_at(e, 2))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            2,
+        ),
+        Expr::Or(items) => wrap(
+            items
+                .iter()
+                .map(|e| render_at(e, 1))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            1,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::condition::{EVENTS, RunContext, glob_matches};
+
+    /// CircleCI's evaluation of an expression for a run, in the model of the module comment
+    /// (a pull request being a push).
+    fn evaluate(expr: &Expr, run: &RunContext) -> bool {
+        let branch = run.branch.as_deref().unwrap_or("");
+        let tag = run.tag.as_deref().unwrap_or("");
+        match expr {
+            Expr::Const(value) => *value,
+            Expr::Parameter(name) => match *name {
+                MANUAL => run.event == "manual",
+                _ => run.event == "schedule",
+            },
+            Expr::Not(inner) => !evaluate(inner, run),
+            Expr::And(items) => items.iter().all(|e| evaluate(e, run)),
+            Expr::Or(items) => items.iter().any(|e| evaluate(e, run)),
+            Expr::Compare(text) => {
+                let (field, rest) = text.split_once(' ').unwrap();
+                let actual = if field == BRANCH { branch } else { tag };
+                let (op, value) = rest.split_once(' ').unwrap();
+                let value: String = serde_json::from_str(value).unwrap();
+                match op {
+                    "==" => actual == value,
+                    "!=" => actual != value,
+                    "starts-with" => actual.starts_with(&value),
+                    other => panic!("{other}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn expressions_agree_with_cdl_or_widen_and_say_so() {
+        let conditions_text = include_str!("../../../tests/fixtures/ok/conditions.cdl");
+        let compilation = crate::compile::compile_text("c.cdl", None, conditions_text.into());
+        let plan = crate::plan::build(&compilation).expect("the fixture plans");
+        let mut conditions: Vec<Condition> = plan
+            .jobs
+            .iter()
+            .filter_map(|j| j.condition.clone())
+            .collect();
+        for variable in [Variable::Branch, Variable::Tag] {
+            for value in ["", "*", "main", "release/*", "v?.*", "a\"b\\c"] {
+                for op in [CompareOp::Equal, CompareOp::NotEqual, CompareOp::Matches] {
+                    let compare = Condition::Compare {
+                        variable,
+                        op,
+                        value: value.into(),
+                    };
+                    conditions.push(Condition::Not(Box::new(compare.clone())));
+                    conditions.push(compare);
+                }
+            }
+        }
+        for event in EVENTS {
+            conditions.push(Condition::Compare {
+                variable: Variable::Event,
+                op: CompareOp::NotEqual,
+                value: event.into(),
+            });
+        }
+        for condition in &conditions {
+            let mut translation = Translation {
+                manual: true,
+                schedule: true,
+                ..Translation::default()
+            };
+            let expr = translation.condition(condition);
+            for event in EVENTS.into_iter().filter(|e| *e != "pull_request") {
+                for name in ["main", "develop", "release/1.2", "v1.0", "a\"b\\c"] {
+                    let run = if event == "tag" {
+                        RunContext {
+                            branch: None,
+                            tag: Some(name.into()),
+                            event: event.into(),
+                        }
+                    } else {
+                        RunContext {
+                            branch: Some(name.into()),
+                            tag: None,
+                            event: event.into(),
+                        }
+                    };
+                    let (exported, cdl) = (evaluate(&expr, &run), condition.evaluate(&run));
+                    if translation.widened.is_empty() {
+                        assert_eq!(exported, cdl, "{condition} on {run:?}: {}", render(&expr));
+                    } else {
+                        assert!(exported || !cdl, "{condition} narrowed on {run:?}");
+                    }
+                }
+            }
+            let text = condition.to_string();
+            let exact = !text.contains("pull_request") && !text.contains("matches \"v?.*\"");
+            assert_eq!(translation.widened.is_empty(), exact, "{condition}");
+        }
+        assert!(glob_matches("release/*", "release/1.2"));
+    }
+
+    #[test]
+    fn not_binds_tighter_than_comparisons() {
+        let condition = Condition::Not(Box::new(Condition::And(vec![
+            Condition::Compare {
+                variable: Variable::Branch,
+                op: CompareOp::Equal,
+                value: "main".into(),
+            },
+            Condition::Compare {
+                variable: Variable::Tag,
+                op: CompareOp::Matches,
+                value: "v*".into(),
+            },
+        ])));
+        let expr = Translation::default().condition(&condition);
+        assert_eq!(
+            render(&simplify(Expr::Or(vec![
+                Expr::Compare("a".into()),
+                Expr::And(vec![Expr::Compare("a".into()), Expr::Compare("b".into())]),
+            ]))),
+            "a"
+        );
+        assert_eq!(
+            render(&expr),
+            "not (pipeline.git.branch == \"main\" and pipeline.git.tag starts-with \"v\")"
+        );
+    }
+}

@@ -1,0 +1,600 @@
+//! Jenkins: a declarative `Jenkinsfile`. Each cdl stage is a stage; its jobs are stages
+//! inside it, laid out as `parallel` chains of nested sequential stages ([`layout`]). A
+//! failed stage stops every stage after it, as a failed cdl job stops the later stages; a
+//! stage skipped by `when` stops nothing, and skipping along explicit needs is carried by
+//! each stage's `when`, the job's effective condition. The pipeline runs on `agent none`:
+//! each job takes its own agent, and a gate's `input` holds no executor while it waits.
+//!
+//! Text of the pipeline file reaches the Jenkinsfile only as Groovy single-quoted strings,
+//! which are never interpolated; commands reach `sh` through `withEnv`, never pasted into a
+//! script.
+
+mod groovy;
+mod layout;
+mod when;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use groovy::Node;
+use layout::Layout;
+
+use super::condition;
+use super::shell;
+use super::{Export, Exporter, FileRole, Lossy, OutputFile};
+use crate::check::condition::Condition;
+use crate::check::model::{JobType, TriggerEvent};
+use crate::plan::{Job, Plan};
+
+pub struct Jenkins;
+
+/// The variable `submitterParameter` sets to the approver's user id.
+const APPROVER: &str = "CDL_APPROVER";
+
+impl Exporter for Jenkins {
+    fn name(&self) -> &'static str {
+        "jenkins"
+    }
+
+    fn default_path(&self, _plan: &Plan) -> PathBuf {
+        PathBuf::from("Jenkinsfile")
+    }
+
+    fn export(&self, plan: &Plan) -> Export {
+        let mut builder = Builder::new(plan);
+        let tree = builder.pipeline();
+        builder
+            .lossy
+            .sort_by_key(|l| l.span.as_ref().map(|s| (s.file.clone(), s.start)));
+        Export {
+            files: vec![OutputFile {
+                role: FileRole::Pipeline,
+                path: self.default_path(plan),
+                content: groovy::render(&[tree]),
+            }],
+            lossy: builder.lossy,
+        }
+    }
+}
+
+/// Where a job keeps an artifact's stored copy, relative to the pipeline file's folder.
+fn store(artifact: &str) -> String {
+    format!(".cdl/artifacts/{artifact}")
+}
+
+fn stash_name(artifact: &str) -> String {
+    format!("cdl-artifact-{artifact}")
+}
+
+/// A timeout in the largest unit that keeps it exact.
+fn timeout(seconds: u64) -> String {
+    let (time, unit) = if seconds.is_multiple_of(86_400) {
+        (seconds / 86_400, "DAYS")
+    } else if seconds.is_multiple_of(3_600) {
+        (seconds / 3_600, "HOURS")
+    } else if seconds.is_multiple_of(60) {
+        (seconds / 60, "MINUTES")
+    } else {
+        (seconds, "SECONDS")
+    };
+    format!("timeout(time: {time}, unit: '{unit}')")
+}
+
+struct Builder<'p> {
+    plan: &'p Plan,
+    effective: std::collections::HashMap<&'p str, Condition>,
+    working_directory: Option<String>,
+    /// Stage names given out: declarative Pipeline wants them unique in the whole file.
+    names: HashSet<String>,
+    lossy: Vec<Lossy>,
+}
+
+impl<'p> Builder<'p> {
+    fn new(plan: &'p Plan) -> Builder<'p> {
+        let mut lossy = Vec::new();
+        let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
+            lossy.push(l);
+            None
+        });
+        Builder {
+            plan,
+            effective: condition::effective(plan),
+            working_directory,
+            names: plan.stages.iter().map(|s| s.name.clone()).collect(),
+            lossy,
+        }
+    }
+
+    /// `name`, or `name (2)`, `name (3)` … when taken.
+    fn unique(&mut self, name: &str) -> String {
+        let mut candidate = name.to_string();
+        let mut n = 2;
+        while !self.names.insert(candidate.clone()) {
+            candidate = format!("{name} ({n})");
+            n += 1;
+        }
+        candidate
+    }
+
+    fn pipeline(&mut self) -> Node {
+        let mut body = vec![
+            Node::line("agent none"),
+            Node::block(
+                "environment",
+                vec![Node::line("CDL_RUN_ID = \"${env.BUILD_TAG}\"")],
+            ),
+        ];
+        body.extend(self.triggers());
+        let mut stages = Vec::new();
+        for stage in &self.plan.stages {
+            let jobs: Vec<&'p Job> = self
+                .plan
+                .jobs
+                .iter()
+                .filter(|j| j.stage == stage.name)
+                .collect();
+            if jobs.is_empty() {
+                continue;
+            }
+            let layout = Layout::of(&jobs);
+            for (job, stoppers) in layout.stopped_without_need() {
+                let names: Vec<String> = stoppers.iter().map(|s| format!("`{}`", s.id)).collect();
+                self.lossy.push(Lossy::at(
+                    job,
+                    format!(
+                        "Jenkins runs this job after {} in the stage `{}`, so a failure there stops it although it does not need {}",
+                        names.join(", "),
+                        stage.name,
+                        if names.len() == 1 { "it" } else { "them" }
+                    ),
+                    "declarative stages nest only as parallel chains of sequential stages; order the stage's jobs with `after` so that they form such chains, or split the stage",
+                ));
+            }
+            let content = self.layout(&stage.name, &layout);
+            stages.push(Node::block(
+                format!("stage({})", groovy::string(&stage.name)),
+                vec![content],
+            ));
+        }
+        body.push(Node::block("stages", stages));
+        Node::block("pipeline", body)
+    }
+
+    /// A cron trigger for each schedule, and no builds on changes to the branch without a
+    /// push, pull request or tag trigger; which branches, pull requests and tags are built is
+    /// the multibranch project's configuration, which the warnings describe.
+    fn triggers(&mut self) -> Vec<Node> {
+        let mut crons: Vec<&str> = Vec::new();
+        let mut manual_only = true;
+        for trigger in &self.plan.triggers {
+            match trigger.event {
+                TriggerEvent::Schedule => {
+                    crons.push(trigger.cron.as_deref().unwrap_or_default());
+                }
+                TriggerEvent::Manual => {}
+                TriggerEvent::Push => {
+                    manual_only = false;
+                    if !trigger.branches.is_empty() {
+                        self.lossy.push(Lossy::pipeline(
+                            format!("Jenkins builds the branches its multibranch project discovers, not only {}", quoted(&trigger.branches)),
+                            format!("filter the project's branch source by name so that it discovers only {}", quoted(&trigger.branches)),
+                        ));
+                    }
+                }
+                TriggerEvent::PullRequest => {
+                    manual_only = false;
+                    if !trigger.branches.is_empty() {
+                        self.lossy.push(Lossy::pipeline(
+                            format!("Jenkins builds the pull requests its multibranch project discovers, not only those targeting {}", quoted(&trigger.branches)),
+                            format!("filter the pull requests the branch source discovers by their target branch: {}", quoted(&trigger.branches)),
+                        ));
+                    }
+                }
+                TriggerEvent::Tag => {
+                    manual_only = false;
+                    let pattern = trigger.pattern.as_deref().unwrap_or("*");
+                    self.lossy.push(Lossy::pipeline(
+                        format!("Jenkins builds no tag by itself, and this pipeline runs for the tags `{pattern}`"),
+                        format!("enable tag discovery in the branch source, with a build strategy (Basic Branch Build Strategies plugin) that builds the tags `{pattern}`"),
+                    ));
+                }
+            }
+        }
+        let mut directives = Vec::new();
+        if manual_only {
+            // Started by hand (or by its schedule) only: no build when the branch changes.
+            directives.push(Node::block(
+                "options",
+                vec![Node::line("overrideIndexTriggers(false)")],
+            ));
+        }
+        if crons.is_empty() {
+            return directives;
+        }
+        self.lossy.push(Lossy::pipeline(
+            "a multibranch project runs the schedule for each of its branches",
+            "the cron trigger is exact for a single-branch Pipeline job; in a multibranch project, guard it by branch: `cron(env.BRANCH_NAME == 'main' ? '…' : '')`",
+        ));
+        let spec = format!("TZ=UTC\n{}", crons.join("\n"));
+        directives.push(Node::block(
+            "triggers",
+            vec![Node::line(format!("cron({})", groovy::string(&spec)))],
+        ));
+        directives
+    }
+
+    /// The content of a cdl stage's stage: its layers, one after another.
+    fn layout(&mut self, stage: &str, layout: &Layout<'p>) -> Node {
+        let single_layer = layout.layers.len() == 1;
+        let mut sequence = Vec::new();
+        for (index, layer) in layout.layers.iter().enumerate() {
+            if layer.chains.len() == 1 {
+                for job in &layer.chains[0] {
+                    sequence.push(self.job(job));
+                }
+                continue;
+            }
+            let mut branches = Vec::new();
+            for chain in &layer.chains {
+                if let [job] = chain.as_slice() {
+                    branches.push(self.job(job));
+                    continue;
+                }
+                let first = &chain[0].id;
+                let last = &chain[chain.len() - 1].id;
+                let name = self.unique(&format!("{first} … {last}"));
+                let jobs = chain.iter().map(|j| self.job(j)).collect();
+                branches.push(Node::block(
+                    format!("stage({})", groovy::string(&name)),
+                    vec![Node::block("stages", jobs)],
+                ));
+            }
+            let parallel = Node::block("parallel", branches);
+            if single_layer {
+                return parallel;
+            }
+            let name = self.unique(&format!("{stage} ({})", index + 1));
+            sequence.push(Node::block(
+                format!("stage({})", groovy::string(&name)),
+                vec![parallel],
+            ));
+        }
+        Node::block("stages", sequence)
+    }
+
+    fn job(&mut self, job: &'p Job) -> Node {
+        let name = self.unique(&job.id);
+        let mut body = Vec::new();
+        if job.job_type == JobType::Gate {
+            self.gate(job, &mut body);
+        } else {
+            body.push(agent(job));
+            let lock = self.lock(job);
+            if let Some(when) = self.when(job, lock.is_some(), "beforeAgent true") {
+                body.push(when);
+            }
+            if let Some(lock) = lock {
+                body.push(Node::block("options", vec![lock]));
+            }
+            body.push(Node::block("steps", self.steps(job)));
+        }
+        Node::block(format!("stage({})", groovy::string(&name)), body)
+    }
+
+    /// The job's effective condition, evaluated before the stage's `options` (when it has
+    /// some) and before what `before` names: a skipped job takes no lock, waits for no
+    /// approval and holds no agent.
+    fn when(&self, job: &Job, options: bool, before: &str) -> Option<Node> {
+        let effective = &self.effective[job.id.as_str()];
+        if *effective == Condition::Const(true) {
+            return None;
+        }
+        let mut body = Vec::new();
+        if options {
+            body.push(Node::line("beforeOptions true"));
+        }
+        body.push(Node::line(before));
+        body.push(when::render(&when::translate(effective)));
+        Some(Node::block("when", body))
+    }
+
+    /// A deploy to an environment with a concurrency limit holds a lockable resource.
+    fn lock(&mut self, job: &'p Job) -> Option<Node> {
+        if job.job_type != JobType::Deploy {
+            return None;
+        }
+        let name = job.environment.as_ref()?;
+        let limit = self
+            .plan
+            .environments
+            .iter()
+            .find(|e| &e.name == name)?
+            .concurrency?;
+        let resource = format!("{}/deploy/{name}", self.plan.pipeline.name);
+        if limit == 1 {
+            return Some(Node::line(format!(
+                "lock(resource: {})",
+                groovy::string(&resource)
+            )));
+        }
+        self.lossy.push(Lossy::at(
+            job,
+            format!("Jenkins admits {limit} deploys to `{name}` at a time only with {limit} lockable resources labelled `{resource}`"),
+            format!("create {limit} resources with the label `{resource}` (Manage Jenkins → Lockable Resources); without them the deploy waits"),
+        ));
+        Some(Node::line(format!(
+            "lock(label: {}, quantity: 1)",
+            groovy::string(&resource)
+        )))
+    }
+
+    fn gate(&mut self, job: &'p Job, body: &mut Vec<Node>) {
+        if let Some(when) = self.when(job, job.timeout_seconds.is_some(), "beforeInput true") {
+            body.push(when);
+        }
+        if let Some(seconds) = job.timeout_seconds {
+            body.push(Node::block("options", vec![Node::line(timeout(seconds))]));
+        }
+        let message = job
+            .message
+            .clone()
+            .unwrap_or_else(|| format!("Approve the gate {}?", job.id));
+        body.push(Node::block(
+            "input",
+            vec![
+                Node::line(format!("message {}", groovy::string(&message))),
+                Node::line(format!("id {}", groovy::string(&job.id))),
+                Node::line("ok 'Approve'"),
+                Node::line(format!(
+                    "submitter {}",
+                    groovy::string(&job.approvers.join(","))
+                )),
+                Node::line(format!("submitterParameter '{APPROVER}'")),
+            ],
+        ));
+        body.push(Node::block(
+            "steps",
+            vec![Node::line(format!(
+                "echo \"cdl: approved by ${{env.{APPROVER}}}\""
+            ))],
+        ));
+        let required = job.required.unwrap_or(1);
+        if required > 1 {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("the gate needs {required} approvals; Jenkins proceeds after one"),
+                "any one of the submitters approves the input",
+            ));
+        }
+        if job.approvers.iter().any(|a| a.contains(',')) {
+            self.lossy.push(Lossy::at(
+                job,
+                "an approver's name holds a comma, which separates the submitters of an input",
+                "the name is read as several submitters",
+            ));
+        }
+    }
+
+    /// The commands, in the pipeline file's folder, with the job's variables and secrets,
+    /// its timeout, retries and `allow_failure`, and its artifacts stashed and unstashed.
+    fn steps(&mut self, job: &'p Job) -> Vec<Node> {
+        let mut inner = Vec::new();
+        let inputs: Vec<&String> = job
+            .inputs
+            .iter()
+            .filter(|i| shell::is_identifier(i))
+            .collect();
+        for input in &inputs {
+            inner.push(Node::block(
+                format!("dir({})", groovy::string(&store(input))),
+                vec![Node::line("deleteDir()")],
+            ));
+            inner.push(Node::line(format!(
+                "unstash {}",
+                groovy::string(&stash_name(input))
+            )));
+        }
+        let mut locate = String::new();
+        if !inputs.is_empty() {
+            locate.push_str(shell::LOCATE_FUNCTION);
+            for input in &inputs {
+                locate.push_str(&format!(
+                    "export {}=\"$(cdl_locate \"$PWD/{}\")\"\n",
+                    super::artifact_variable(input),
+                    store(input)
+                ));
+            }
+        }
+        let mut env = job.env.clone();
+        for (i, command) in job.steps.iter().enumerate() {
+            let variable = format!("CDL_STEP_{}", i + 1);
+            env.insert(variable.clone(), command.clone());
+            let script = format!("{locate}sh -e -c \"${variable}\"\n");
+            let label = command.lines().next().unwrap_or_default();
+            inner.push(Node::line(format!(
+                "sh(label: {}, script: {})",
+                groovy::string(label),
+                script_literal(&script)
+            )));
+        }
+        if job.job_type == JobType::Artifact
+            && let Some(artifact) = job.artifact.as_ref().filter(|a| shell::is_identifier(a))
+        {
+            let (outputs, lossy) = shell::collect_env(job);
+            self.lossy.extend(lossy);
+            env.insert("CDL_ARTIFACT_STORE".into(), store(artifact));
+            env.extend(outputs);
+            inner.push(Node::line(format!(
+                "sh(label: {}, script: {})",
+                groovy::string(&format!("cdl: collect the artifact {artifact}")),
+                groovy::multiline(shell::COLLECT_ARTIFACT)
+            )));
+            inner.push(Node::line(format!(
+                "stash(name: {}, includes: {}, useDefaultExcludes: false)",
+                groovy::string(&stash_name(artifact)),
+                groovy::string(&format!("{}/**", store(artifact)))
+            )));
+        }
+        if let Some(dir) = &self.working_directory {
+            inner = vec![Node::block(format!("dir({})", groovy::string(dir)), inner)];
+        }
+        if !job.secrets.is_empty() {
+            let bindings: Vec<String> = job
+                .secrets
+                .iter()
+                .map(|s| {
+                    format!(
+                        "string(credentialsId: {}, variable: {})",
+                        groovy::string(s),
+                        groovy::string(s)
+                    )
+                })
+                .collect();
+            inner = vec![Node::block(
+                format!("withCredentials([{}])", bindings.join(", ")),
+                inner,
+            )];
+        }
+        let empty: Vec<&String> = env
+            .iter()
+            .filter(|(_, v)| v.is_empty())
+            .map(|(k, _)| k)
+            .collect();
+        if !empty.is_empty() {
+            let names: Vec<String> = empty.iter().map(|k| format!("`{k}`")).collect();
+            self.lossy.push(Lossy::at(
+                job,
+                format!(
+                    "Jenkins removes a variable set to the empty string: {}",
+                    names.join(", ")
+                ),
+                "the job's commands see it unset rather than empty",
+            ));
+        }
+        let pairs: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut steps = vec![Node::list_block("withEnv", pairs, inner)];
+        if let Some(seconds) = job.timeout_seconds {
+            steps = vec![Node::block(timeout(seconds), steps)];
+        }
+        if job.retries > 0 {
+            steps = vec![Node::block(format!("retry({})", job.retries + 1), steps)];
+        }
+        if job.allow_failure {
+            steps = vec![Node::block(
+                "catchError(buildResult: 'SUCCESS', stageResult: 'FAILURE')",
+                steps,
+            )];
+        }
+        steps
+    }
+}
+
+/// A step's script: one line as a plain literal, several as a multi-line one.
+fn script_literal(script: &str) -> String {
+    if script.trim_end_matches('\n').contains('\n') {
+        groovy::multiline(script)
+    } else {
+        groovy::string(script.trim_end_matches('\n'))
+    }
+}
+
+/// Globs as a list of code spans: `` `main`, `release/*` ``.
+fn quoted(globs: &[String]) -> String {
+    globs
+        .iter()
+        .map(|g| format!("`{g}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `agent any`, a label, or a Docker image (on a labelled agent).
+fn agent(job: &Job) -> Node {
+    match (&job.image, &job.runner) {
+        (None, None) => Node::line("agent any"),
+        (None, Some(runner)) => Node::block(
+            "agent",
+            vec![Node::line(format!("label {}", groovy::string(runner)))],
+        ),
+        (Some(image), runner) => {
+            let mut docker = vec![Node::line(format!("image {}", groovy::string(image)))];
+            if let Some(runner) = runner {
+                docker.push(Node::line(format!("label {}", groovy::string(runner))));
+            }
+            Node::block("agent", vec![Node::block("docker", docker)])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plans of every example and `ok` fixture.
+    fn fixture_plans() -> Vec<Plan> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut plans = Vec::new();
+        for folder in ["examples", "tests/fixtures/ok"] {
+            let mut paths: Vec<_> = std::fs::read_dir(root.join(folder))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "cdl"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let name = format!("{folder}/{}", path.file_name().unwrap().to_string_lossy());
+                let compilation = crate::compile::compile_text(&name, Some(path), text);
+                plans.push(crate::plan::build(&compilation).expect("the fixture plans"));
+            }
+        }
+        plans
+    }
+
+    #[test]
+    fn stage_names_are_unique_in_the_whole_file() {
+        for plan in fixture_plans() {
+            let content = &Jenkins.export(&plan).files[0].content;
+            let mut names = HashSet::new();
+            for line in content.lines() {
+                if let Some(rest) = line.trim_start().strip_prefix("stage('") {
+                    let name = rest.split("') {").next().unwrap();
+                    assert!(
+                        names.insert(name.to_string()),
+                        "{name} twice in {}",
+                        plan.pipeline.name
+                    );
+                }
+            }
+            assert!(names.len() > plan.stages.len(), "{}", plan.pipeline.name);
+        }
+    }
+
+    #[test]
+    fn every_unstash_has_a_stash_before_it() {
+        for plan in fixture_plans() {
+            let content = &Jenkins.export(&plan).files[0].content;
+            let mut stashed = HashSet::new();
+            for line in content.lines() {
+                let line = line.trim_start();
+                if let Some(rest) = line.strip_prefix("stash(name: '") {
+                    stashed.insert(rest.split('\'').next().unwrap().to_string());
+                }
+                if let Some(rest) = line.strip_prefix("unstash '") {
+                    let name = rest.trim_end_matches('\'');
+                    assert!(
+                        stashed.contains(name),
+                        "{name} unstashed before it is stashed"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn timeouts_use_the_largest_exact_unit() {
+        assert_eq!(timeout(90), "timeout(time: 90, unit: 'SECONDS')");
+        assert_eq!(timeout(900), "timeout(time: 15, unit: 'MINUTES')");
+        assert_eq!(timeout(4 * 3_600), "timeout(time: 4, unit: 'HOURS')");
+        assert_eq!(timeout(2 * 86_400), "timeout(time: 2, unit: 'DAYS')");
+    }
+}

@@ -1,0 +1,260 @@
+//! Conditions on Tekton: `when` expressions where they can say it, else a first task.
+//!
+//! A Tekton `when` expression tests whether a value is (`in`) or is not (`notin`) one of a
+//! list of strings, and a task's expressions must all hold. That says any conjunction of
+//! comparisons, and a disjunction of equalities on one variable; it has no glob. A job whose
+//! effective condition is richer is guarded by the result of the task `cdl-conditions`,
+//! which evaluates the condition in POSIX shell with cdl's semantics and writes `true` or
+//! `false`. The pipeline's parameters reach both as values, never as code.
+
+use indexmap::IndexMap;
+
+use super::model::WhenExpression;
+use crate::check::condition::{Condition, Variable};
+use crate::export::shell;
+use crate::syntax::ast::CompareOp;
+
+/// The `when` expressions that say `condition`, or `None` when they cannot.
+pub fn native(condition: &Condition) -> Option<Vec<WhenExpression>> {
+    if *condition == Condition::Const(false) {
+        return Some(vec![WhenExpression {
+            input: "false".into(),
+            operator: "in",
+            values: vec!["true".into()],
+        }]);
+    }
+    Some(
+        tests(condition, false)?
+            .into_iter()
+            .map(|test| WhenExpression {
+                input: format!("$(params.{})", test.variable.as_str()),
+                operator: if test.include { "in" } else { "notin" },
+                values: test.values,
+            })
+            .collect(),
+    )
+}
+
+/// The variable's value is (`include`) or is not one of `values`.
+struct Test {
+    variable: Variable,
+    include: bool,
+    values: Vec<String>,
+}
+
+/// The tests whose conjunction is `condition` (negated when `negate`); empty when it always
+/// holds; `None` when `when` expressions cannot say it.
+fn tests(condition: &Condition, negate: bool) -> Option<Vec<Test>> {
+    match condition {
+        Condition::Const(value) if *value != negate => Some(Vec::new()),
+        Condition::Const(_) => None,
+        Condition::Not(inner) => tests(inner, !negate),
+        Condition::And(items) if !negate => conjunction(items, negate),
+        Condition::Or(items) if negate => conjunction(items, negate),
+        Condition::And(items) | Condition::Or(items) => disjunction(items, negate),
+        Condition::Compare {
+            variable,
+            op,
+            value,
+        } => {
+            let literal = match op {
+                CompareOp::Matches if value.chars().all(|c| c == '*') && !value.is_empty() => {
+                    return (!negate).then(Vec::new);
+                }
+                CompareOp::Matches if value.contains(['*', '?']) => return None,
+                _ => value.clone(),
+            };
+            Some(vec![Test {
+                variable: *variable,
+                include: (*op != CompareOp::NotEqual) != negate,
+                values: vec![literal],
+            }])
+        }
+    }
+}
+
+fn conjunction(items: &[Condition], negate: bool) -> Option<Vec<Test>> {
+    let mut all = Vec::new();
+    for item in items {
+        all.extend(tests(item, negate)?);
+    }
+    Some(all)
+}
+
+/// A disjunction is one `in` test when every operand is an equality on the same variable.
+fn disjunction(items: &[Condition], negate: bool) -> Option<Vec<Test>> {
+    let mut merged: Option<Test> = None;
+    for item in items {
+        let mut parts = tests(item, negate)?;
+        if parts.is_empty() {
+            return Some(Vec::new());
+        }
+        let part = parts.pop().filter(|p| parts.is_empty() && p.include)?;
+        match &mut merged {
+            None => merged = Some(part),
+            Some(test) if test.variable == part.variable => {
+                for value in part.values {
+                    if !test.values.contains(&value) {
+                        test.values.push(value);
+                    }
+                }
+            }
+            Some(_) => return None,
+        }
+    }
+    Some(merged.into_iter().collect())
+}
+
+/// A condition as a shell test over `CDL_BRANCH`, `CDL_TAG` and `CDL_EVENT`; the strings it
+/// compares with are read from variables `CDL_VALUE_<N>`, added to `values` (text → name).
+pub fn shell_test(condition: &Condition, values: &mut IndexMap<String, String>) -> String {
+    match condition {
+        Condition::Const(value) => value.to_string(),
+        Condition::Compare {
+            variable,
+            op,
+            value: text,
+        } => {
+            let variable = match variable {
+                Variable::Branch => "$CDL_BRANCH",
+                Variable::Tag => "$CDL_TAG",
+                Variable::Event => "$CDL_EVENT",
+            };
+            match op {
+                CompareOp::Equal => format!("[ \"{variable}\" = \"${}\" ]", value(values, text)),
+                CompareOp::NotEqual => {
+                    format!("[ \"{variable}\" != \"${}\" ]", value(values, text))
+                }
+                CompareOp::Matches => format!(
+                    "{{ case \"{variable}\" in {}) true ;; *) false ;; esac; }}",
+                    shell::case_pattern(text, |t| value(values, t))
+                ),
+            }
+        }
+        Condition::And(items) => joined(items, " && ", values),
+        Condition::Or(items) => joined(items, " || ", values),
+        Condition::Not(inner) => format!("! {}", shell_test(inner, values)),
+    }
+}
+
+fn joined(items: &[Condition], op: &str, values: &mut IndexMap<String, String>) -> String {
+    let parts: Vec<String> = items.iter().map(|c| shell_test(c, values)).collect();
+    format!("{{ {}; }}", parts.join(op))
+}
+
+/// The variable that holds `text`, `CDL_VALUE_<N>` in order of first use.
+fn value(values: &mut IndexMap<String, String>, text: &str) -> String {
+    let next = format!("CDL_VALUE_{}", values.len() + 1);
+    values.entry(text.to_string()).or_insert(next).clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::condition::RunContext;
+
+    fn compare(variable: Variable, op: CompareOp, value: &str) -> Condition {
+        Condition::Compare {
+            variable,
+            op,
+            value: value.into(),
+        }
+    }
+
+    fn rendered(condition: &Condition) -> Option<Vec<String>> {
+        native(condition).map(|list| {
+            list.into_iter()
+                .map(|w| format!("{} {} {:?}", w.input, w.operator, w.values))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn conjunctions_and_one_variable_disjunctions_are_native() {
+        let main = compare(Variable::Branch, CompareOp::Equal, "main");
+        let develop = compare(Variable::Branch, CompareOp::Matches, "develop");
+        let pr = compare(Variable::Event, CompareOp::Equal, "pull_request");
+        let condition = Condition::And(vec![
+            Condition::Or(vec![main.clone(), develop.clone()]),
+            Condition::Not(Box::new(pr.clone())),
+        ]);
+        assert_eq!(
+            rendered(&condition).unwrap(),
+            [
+                "$(params.branch) in [\"main\", \"develop\"]",
+                "$(params.event) notin [\"pull_request\"]"
+            ]
+        );
+        let negated_or = Condition::Not(Box::new(Condition::Or(vec![main.clone(), pr.clone()])));
+        assert_eq!(
+            rendered(&negated_or).unwrap(),
+            [
+                "$(params.branch) notin [\"main\"]",
+                "$(params.event) notin [\"pull_request\"]"
+            ]
+        );
+        assert_eq!(rendered(&Condition::Or(vec![main.clone(), pr])), None);
+        assert_eq!(
+            rendered(&compare(Variable::Tag, CompareOp::Matches, "v*")),
+            None
+        );
+        assert_eq!(
+            rendered(&compare(Variable::Tag, CompareOp::Matches, "**")).unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            rendered(&Condition::Const(false)).unwrap(),
+            ["false in [\"true\"]"]
+        );
+    }
+
+    /// The shell test agrees with cdl's own evaluation on every run.
+    #[test]
+    fn shell_tests_agree_with_cdl() {
+        let conditions = [
+            compare(Variable::Branch, CompareOp::Matches, "release/*"),
+            compare(Variable::Tag, CompareOp::Matches, "v?.*"),
+            compare(Variable::Tag, CompareOp::Matches, ""),
+            Condition::Or(vec![
+                compare(Variable::Event, CompareOp::Equal, "tag"),
+                Condition::Not(Box::new(compare(
+                    Variable::Branch,
+                    CompareOp::NotEqual,
+                    "it's \"main\"",
+                ))),
+            ]),
+        ];
+        let runs = [
+            ("push", Some("release/1.0"), None),
+            ("push", Some("main"), None),
+            ("push", Some("it's \"main\""), None),
+            ("tag", None, Some("v1.2")),
+            ("tag", None, Some("v12")),
+            ("manual", Some(""), None),
+        ];
+        for condition in &conditions {
+            let mut values = IndexMap::new();
+            let test = shell_test(condition, &mut values);
+            for (event, branch, tag) in runs {
+                let context = RunContext {
+                    branch: branch.map(str::to_string),
+                    tag: tag.map(str::to_string),
+                    event: event.into(),
+                };
+                let output = std::process::Command::new("sh")
+                    .args(["-c", &format!("if {test}; then exit 0; else exit 1; fi")])
+                    .env("CDL_EVENT", event)
+                    .env("CDL_BRANCH", branch.unwrap_or_default())
+                    .env("CDL_TAG", tag.unwrap_or_default())
+                    .envs(values.iter().map(|(text, name)| (name, text)))
+                    .output()
+                    .unwrap();
+                assert_eq!(
+                    output.status.success(),
+                    condition.evaluate(&context),
+                    "{test} on {event} {branch:?} {tag:?}"
+                );
+            }
+        }
+    }
+}

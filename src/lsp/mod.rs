@@ -1,0 +1,96 @@
+//! `cdl lsp`: the language server, over stdio. Synchronous (lsp-server, from rust-analyzer):
+//! one thread reads messages and answers them in order; a change is analysed at once and its
+//! diagnostics published before the next message is read. Positions are UTF-16, as the
+//! protocol requires. Every request and notification is registered in `handlers`.
+
+mod analysis;
+mod context;
+mod diagnostics;
+mod docs;
+mod documents;
+mod handlers;
+mod names;
+mod position;
+
+use std::collections::HashMap;
+
+use lsp_server::{Connection, Message, Notification};
+use lsp_types::notification::PublishDiagnostics;
+use lsp_types::{PublishDiagnosticsParams, Uri};
+
+use documents::Document;
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Serves one client on standard input and output until it says `exit`.
+pub fn serve_stdio() -> Result<(), Error> {
+    let (connection, io_threads) = Connection::stdio();
+    serve(&connection)?;
+    drop(connection);
+    io_threads.join()?;
+    Ok(())
+}
+
+/// Serves one client on a connection (stdio, or in memory for tests and benchmarks).
+pub fn serve(connection: &Connection) -> Result<(), Error> {
+    let capabilities = serde_json::to_value(handlers::capabilities())?;
+    connection.initialize(capabilities)?;
+    let mut server = Server {
+        connection,
+        documents: HashMap::new(),
+    };
+    for message in &connection.receiver {
+        match message {
+            Message::Request(request) => {
+                if connection.handle_shutdown(&request)? {
+                    return Ok(());
+                }
+                let response = handlers::request(&server, request);
+                connection.sender.send(Message::Response(response))?;
+            }
+            Message::Notification(notification) => {
+                if notification.method == "exit" {
+                    return Ok(());
+                }
+                handlers::notification(&mut server, notification);
+            }
+            Message::Response(_) => {}
+        }
+    }
+    Ok(())
+}
+
+pub struct Server<'a> {
+    connection: &'a Connection,
+    documents: HashMap<Uri, Document>,
+}
+
+impl Server<'_> {
+    fn document(&self, uri: &Uri) -> Result<&Document, String> {
+        self.documents
+            .get(uri)
+            .ok_or_else(|| format!("{} is not open", uri.as_str()))
+    }
+
+    /// Sends the current diagnostics of a document.
+    fn publish(&self, uri: &Uri) {
+        let Some(document) = self.documents.get(uri) else {
+            return;
+        };
+        let params = PublishDiagnosticsParams {
+            uri: uri.clone(),
+            diagnostics: diagnostics::render(&document.current),
+            version: Some(document.version),
+        };
+        self.notify::<PublishDiagnostics>(params);
+    }
+
+    fn notify<N: lsp_types::notification::Notification>(&self, params: N::Params) {
+        let notification = Notification::new(N::METHOD.to_string(), params);
+        // A closed connection ends the main loop on its own.
+        let _ = self
+            .connection
+            .sender
+            .send(Message::Notification(notification));
+    }
+}

@@ -1,0 +1,549 @@
+//! Every name of a compilation, where it is defined and where it is used: what hover, go to
+//! definition, references, rename and completion read. Built from the syntax tree alone, so
+//! it needs no successful check.
+//!
+//! Jobs, gates and artifacts share one namespace (an artifact is the job that builds it), so
+//! `uses = [app]`, `deploy app to …` and `after = [app]` all refer to `Symbol::Job("app")`.
+
+use std::collections::HashMap;
+
+use crate::check::attributes::{self as schema, Spec};
+use crate::compile::Compilation;
+use crate::source::Sources;
+use crate::span::{FileId, Ident, Span};
+use crate::syntax::ast::{self, ExprKind};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Symbol {
+    Pipeline(String),
+    Kind(String),
+    Environment(String),
+    /// A job, gate or artifact.
+    Job(String),
+    Secret(String),
+    Stage(String),
+}
+
+impl Symbol {
+    pub fn name(&self) -> &str {
+        match self {
+            Symbol::Pipeline(n)
+            | Symbol::Kind(n)
+            | Symbol::Environment(n)
+            | Symbol::Job(n)
+            | Symbol::Secret(n)
+            | Symbol::Stage(n) => n,
+        }
+    }
+}
+
+/// How a job got a name it was not given in so many words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Implicit {
+    /// `test KIND { … }` is named after its kind; a name goes after the kind.
+    TestKind,
+    /// `deploy ARTIFACT to ENV { … }` is named `deploy_ARTIFACT_ENV`; a name goes after ENV.
+    Deploy {
+        artifact: String,
+        environment: String,
+        environment_end: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    Definition,
+    /// A definition without a name of its own in the text (the span is the kind or header).
+    Implicit(Implicit),
+    Reference,
+}
+
+/// Which block an attribute stands in.
+#[derive(Debug, Clone, Copy)]
+pub enum Block {
+    Pipeline,
+    Kind,
+    Environment,
+    Trigger(&'static [Spec]),
+    Job(&'static [Spec]),
+    Env,
+    Matrix,
+}
+
+impl Block {
+    pub fn schema(self) -> &'static [Spec] {
+        match self {
+            Block::Pipeline => schema::PIPELINE,
+            Block::Kind => schema::KIND,
+            Block::Environment => schema::ENVIRONMENT,
+            Block::Trigger(specs) | Block::Job(specs) => specs,
+            Block::Env | Block::Matrix => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum What {
+    Name(Symbol, Role),
+    /// The name of an attribute (or of a variable in `env`, an axis in `matrix`).
+    Attribute(Block, String),
+    /// `branch`, `tag` or `event` in a condition.
+    Variable(String),
+    /// An event: `on push`, or `push` compared with `event`.
+    Event(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Occurrence {
+    pub span: Span,
+    pub what: What,
+}
+
+/// What hover shows of a definition.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub symbol: Symbol,
+    /// The name as written, or the kind / header of an implicitly named job.
+    pub span: Span,
+    /// The declaration in cdl, as a reader would want it summarised.
+    pub signature: String,
+    pub doc: Option<String>,
+    /// Further facts, one line of markdown each.
+    pub facts: Vec<String>,
+    /// For a job: its form keyword (`artifact`, `test` …).
+    pub form: Option<&'static str>,
+}
+
+#[derive(Default)]
+pub struct Names {
+    /// Sorted by file, then start.
+    pub occurrences: Vec<Occurrence>,
+    pub definitions: HashMap<Symbol, Vec<Definition>>,
+}
+
+impl Names {
+    pub fn build(compilation: &Compilation) -> Names {
+        let mut walker = Walker {
+            sources: &compilation.sources,
+            names: Names::default(),
+        };
+        for (file, tree) in &compilation.files {
+            for item in &tree.items {
+                match item {
+                    ast::TopItem::Kind(kind) => walker.kind(kind),
+                    ast::TopItem::Pipeline(pipeline) if *file == compilation.root => {
+                        walker.pipeline(pipeline);
+                    }
+                    ast::TopItem::Pipeline(_) | ast::TopItem::Import(_) => {}
+                }
+            }
+        }
+        let mut names = walker.names;
+        names
+            .occurrences
+            .sort_by_key(|o| (o.span.file, o.span.start, o.span.end));
+        names
+    }
+
+    /// What stands at `offset` of `file`: the innermost occurrence first.
+    pub fn at(&self, file: FileId, offset: usize) -> Vec<&Occurrence> {
+        let offset = offset as u32;
+        let mut found: Vec<&Occurrence> = self
+            .occurrences
+            .iter()
+            .filter(|o| o.span.file == file && o.span.start <= offset && offset <= o.span.end)
+            .collect();
+        found.sort_by_key(|o| o.span.len());
+        found
+    }
+
+    /// The first definition of a symbol.
+    pub fn definition(&self, symbol: &Symbol) -> Option<&Definition> {
+        self.definitions.get(symbol).and_then(|d| d.first())
+    }
+
+    pub fn occurrences_of<'a>(
+        &'a self,
+        symbol: &'a Symbol,
+    ) -> impl Iterator<Item = &'a Occurrence> {
+        self.occurrences
+            .iter()
+            .filter(move |o| matches!(&o.what, What::Name(s, _) if s == symbol))
+    }
+
+    /// Every defined symbol of one namespace, by the test `keep`.
+    pub fn defined(&self, keep: impl Fn(&Symbol) -> bool) -> Vec<&Definition> {
+        let mut out: Vec<&Definition> = self
+            .definitions
+            .iter()
+            .filter(|(symbol, _)| keep(symbol))
+            .filter_map(|(_, d)| d.first())
+            .collect();
+        out.sort_by_key(|d| (d.span.file, d.span.start));
+        out
+    }
+}
+
+struct Walker<'a> {
+    sources: &'a Sources,
+    names: Names,
+}
+
+impl Walker<'_> {
+    fn occurrence(&mut self, span: Span, what: What) {
+        self.names.occurrences.push(Occurrence { span, what });
+    }
+
+    fn reference(&mut self, symbol: Symbol, ident: &Ident) {
+        self.occurrence(ident.span, What::Name(symbol, Role::Reference));
+    }
+
+    fn define(&mut self, definition: Definition, role: Role) {
+        self.occurrence(definition.span, What::Name(definition.symbol.clone(), role));
+        self.names
+            .definitions
+            .entry(definition.symbol.clone())
+            .or_default()
+            .push(definition);
+    }
+
+    fn text(&self, span: Span) -> &str {
+        self.sources.get(span.file).slice(span)
+    }
+
+    /// An item's source on one line (runs of white space made one space).
+    fn one_line(&self, span: Span) -> String {
+        self.text(span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn attribute_summary(&self, attribute: &ast::Attribute) -> String {
+        let value = self.one_line(attribute.value.span);
+        format!("{} = {value}", attribute.name.name)
+    }
+
+    fn attributes(&mut self, block: Block, attributes: &[ast::Attribute]) {
+        for attribute in attributes {
+            self.attribute(block, attribute);
+        }
+    }
+
+    fn attribute(&mut self, block: Block, attribute: &ast::Attribute) {
+        self.occurrence(
+            attribute.name.span,
+            What::Attribute(block, attribute.name.name.clone()),
+        );
+        let name = attribute.name.name.as_str();
+        let symbol: Option<fn(String) -> Symbol> = match (block, name) {
+            (Block::Job(_), "after" | "uses") => Some(Symbol::Job),
+            (Block::Job(_), "secrets") => Some(Symbol::Secret),
+            _ => None,
+        };
+        if let (Some(symbol), ExprKind::List(items)) = (symbol, &attribute.value.kind) {
+            for item in items {
+                if let ExprKind::Ident(name) = &item.kind {
+                    let ident = Ident {
+                        name: name.clone(),
+                        span: item.span,
+                    };
+                    self.reference(symbol(name.clone()), &ident);
+                }
+            }
+        }
+        if matches!(block, Block::Job(_)) && name == "when" {
+            self.condition(&attribute.value);
+        }
+    }
+
+    fn condition(&mut self, expr: &ast::Expr) {
+        match &expr.kind {
+            ExprKind::Compare { left, right, .. } => {
+                let is_event =
+                    |e: &ast::Expr| matches!(&e.kind, ExprKind::Ident(n) if n == "event");
+                for (side, other) in [(left, right), (right, left)] {
+                    if let ExprKind::Ident(name) = &side.kind {
+                        let what = if ["branch", "tag", "event"].contains(&name.as_str()) {
+                            What::Variable(name.clone())
+                        } else if is_event(other) {
+                            What::Event(name.clone())
+                        } else {
+                            continue;
+                        };
+                        self.occurrence(side.span, what);
+                    }
+                }
+            }
+            ExprKind::And(left, right) | ExprKind::Or(left, right) => {
+                self.condition(left);
+                self.condition(right);
+            }
+            ExprKind::Not(operand) => self.condition(operand),
+            ExprKind::Ident(name) if ["branch", "tag", "event"].contains(&name.as_str()) => {
+                self.occurrence(expr.span, What::Variable(name.clone()));
+            }
+            _ => {}
+        }
+    }
+
+    fn env_block(&mut self, env: &ast::EnvBlock) {
+        self.attributes(Block::Env, &env.variables);
+    }
+
+    fn kind(&mut self, kind: &ast::KindDecl) {
+        let summary: Vec<String> = kind
+            .attributes
+            .iter()
+            .map(|a| self.attribute_summary(a))
+            .collect();
+        let signature = if summary.is_empty() {
+            format!("kind {}", kind.name.name)
+        } else {
+            format!("kind {} {{ {} }}", kind.name.name, summary.join("; "))
+        };
+        let file = &self.sources.get(kind.span.file).name;
+        self.define(
+            Definition {
+                symbol: Symbol::Kind(kind.name.name.clone()),
+                span: kind.name.span,
+                signature,
+                doc: kind.doc.clone(),
+                facts: vec![format!("declared in `{file}`")],
+                form: None,
+            },
+            Role::Definition,
+        );
+        self.attributes(Block::Kind, &kind.attributes);
+    }
+
+    fn pipeline(&mut self, pipeline: &ast::Pipeline) {
+        self.define(
+            Definition {
+                symbol: Symbol::Pipeline(pipeline.name.name.clone()),
+                span: pipeline.name.span,
+                signature: format!("pipeline {}", pipeline.name.name),
+                doc: pipeline.doc.clone(),
+                facts: Vec::new(),
+                form: None,
+            },
+            Role::Definition,
+        );
+        for item in &pipeline.items {
+            match item {
+                ast::PipelineItem::Attribute(a) => self.attribute(Block::Pipeline, a),
+                ast::PipelineItem::Trigger(trigger) => {
+                    self.occurrence(trigger.event.span, What::Event(trigger.event.name.clone()));
+                    let specs = match trigger.event.name.as_str() {
+                        "push" => schema::TRIGGER_PUSH,
+                        "pull_request" => schema::TRIGGER_PULL_REQUEST,
+                        "tag" => schema::TRIGGER_TAG,
+                        "schedule" => schema::TRIGGER_SCHEDULE,
+                        _ => schema::TRIGGER_MANUAL,
+                    };
+                    if let Some(attributes) = &trigger.attributes {
+                        self.attributes(Block::Trigger(specs), attributes);
+                    }
+                }
+                ast::PipelineItem::Env(env) => self.env_block(env),
+                ast::PipelineItem::Secret(secret) => self.define(
+                    Definition {
+                        symbol: Symbol::Secret(secret.name.name.clone()),
+                        span: secret.name.span,
+                        signature: format!("secret {}", secret.name.name),
+                        doc: secret.doc.clone(),
+                        facts: vec![
+                            "given to the jobs that list it in `secrets`, as a variable of the same name"
+                                .into(),
+                        ],
+                        form: None,
+                    },
+                    Role::Definition,
+                ),
+                ast::PipelineItem::Environment(environment) => self.environment(environment),
+                ast::PipelineItem::Stage(stage) => self.stage(stage),
+            }
+        }
+    }
+
+    fn environment(&mut self, environment: &ast::EnvironmentDecl) {
+        let mut lines = Vec::new();
+        for item in &environment.items {
+            match item {
+                ast::EnvironmentItem::Attribute(a) => lines.push(self.attribute_summary(a)),
+                ast::EnvironmentItem::Requires(r) => lines.push(self.one_line(r.span)),
+                ast::EnvironmentItem::Env(e) => lines.push(self.one_line(e.span)),
+            }
+        }
+        let signature = if lines.is_empty() {
+            format!("environment {}", environment.name.name)
+        } else {
+            format!(
+                "environment {} {{\n  {}\n}}",
+                environment.name.name,
+                lines.join("\n  ")
+            )
+        };
+        self.define(
+            Definition {
+                symbol: Symbol::Environment(environment.name.name.clone()),
+                span: environment.name.span,
+                signature,
+                doc: environment.doc.clone(),
+                facts: Vec::new(),
+                form: None,
+            },
+            Role::Definition,
+        );
+        for item in &environment.items {
+            match item {
+                ast::EnvironmentItem::Attribute(a) => self.attribute(Block::Environment, a),
+                ast::EnvironmentItem::Env(e) => self.env_block(e),
+                ast::EnvironmentItem::Requires(requirement) => match &requirement.kind {
+                    ast::RequirementKind::Approval => {}
+                    ast::RequirementKind::Tests(kinds) => {
+                        for kind in kinds {
+                            self.reference(Symbol::Kind(kind.name.clone()), kind);
+                        }
+                    }
+                    ast::RequirementKind::Promotion(from) => {
+                        self.reference(Symbol::Environment(from.name.clone()), from);
+                    }
+                },
+            }
+        }
+    }
+
+    fn stage(&mut self, stage: &ast::StageDecl) {
+        let jobs: Vec<String> = stage.jobs.iter().map(job_name).collect();
+        self.define(
+            Definition {
+                symbol: Symbol::Stage(stage.name.name.clone()),
+                span: stage.name.span,
+                signature: format!("stage {}", stage.name.name),
+                doc: stage.doc.clone(),
+                facts: vec![if jobs.is_empty() {
+                    "no jobs".to_string()
+                } else {
+                    format!(
+                        "jobs: {}",
+                        jobs.iter()
+                            .map(|j| format!("`{j}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }],
+                form: None,
+            },
+            Role::Definition,
+        );
+        for job in &stage.jobs {
+            self.job(job, &stage.name.name);
+        }
+    }
+
+    fn job(&mut self, job: &ast::JobDecl, stage: &str) {
+        let name = job_name(job);
+        let header = self.one_line(job.header_span);
+        let mut facts = vec![format!("in stage `{stage}`")];
+        for item in &job.body {
+            if let ast::BodyItem::Attribute(a) = item
+                && matches!(
+                    a.name.name.as_str(),
+                    "after" | "uses" | "when" | "approvers" | "required" | "outputs" | "timeout"
+                )
+            {
+                facts.push(format!("`{}`", self.attribute_summary(a)));
+            }
+        }
+        let (span, role) = match &job.form {
+            ast::JobForm::Artifact { name }
+            | ast::JobForm::Gate { name }
+            | ast::JobForm::Job { name } => (name.span, Role::Definition),
+            ast::JobForm::Test {
+                kind, name: None, ..
+            } => (kind.span, Role::Implicit(Implicit::TestKind)),
+            ast::JobForm::Test {
+                name: Some(name), ..
+            }
+            | ast::JobForm::Deploy {
+                name: Some(name), ..
+            } => (name.span, Role::Definition),
+            ast::JobForm::Deploy {
+                artifact,
+                environment,
+                name: None,
+            } => (
+                job.header_span,
+                Role::Implicit(Implicit::Deploy {
+                    artifact: artifact.name.clone(),
+                    environment: environment.name.clone(),
+                    environment_end: environment.span.end,
+                }),
+            ),
+        };
+        if let Role::Implicit(_) = role {
+            facts.insert(0, format!("named `{name}`"));
+        }
+        self.define(
+            Definition {
+                symbol: Symbol::Job(name),
+                span,
+                signature: header,
+                doc: job.doc.clone(),
+                facts,
+                form: Some(job.form.keyword()),
+            },
+            role,
+        );
+        let specs = match &job.form {
+            ast::JobForm::Artifact { .. } => schema::ARTIFACT,
+            ast::JobForm::Gate { .. } => schema::GATE,
+            _ => schema::JOB,
+        };
+        match &job.form {
+            ast::JobForm::Test {
+                kind, environment, ..
+            } => {
+                self.reference(Symbol::Kind(kind.name.clone()), kind);
+                if let Some(environment) = environment {
+                    self.reference(Symbol::Environment(environment.name.clone()), environment);
+                }
+            }
+            ast::JobForm::Deploy {
+                artifact,
+                environment,
+                ..
+            } => {
+                self.reference(Symbol::Job(artifact.name.clone()), artifact);
+                self.reference(Symbol::Environment(environment.name.clone()), environment);
+            }
+            _ => {}
+        }
+        for item in &job.body {
+            match item {
+                ast::BodyItem::Attribute(a) => self.attribute(Block::Job(specs), a),
+                ast::BodyItem::Env(e) => self.env_block(e),
+                ast::BodyItem::Matrix(m) => self.attributes(Block::Matrix, &m.axes),
+            }
+        }
+    }
+}
+
+/// The name of a job as the checker gives it.
+pub fn job_name(job: &ast::JobDecl) -> String {
+    match &job.form {
+        ast::JobForm::Artifact { name }
+        | ast::JobForm::Gate { name }
+        | ast::JobForm::Job { name } => name.name.clone(),
+        ast::JobForm::Test { kind, name, .. } => name.as_ref().unwrap_or(kind).name.clone(),
+        ast::JobForm::Deploy {
+            artifact,
+            environment,
+            name,
+        } => name.as_ref().map_or_else(
+            || format!("deploy_{}_{}", artifact.name, environment.name),
+            |n| n.name.clone(),
+        ),
+    }
+}

@@ -1,0 +1,80 @@
+//! JUnit XML of a run, so that any CI system shows its results: one `testsuite` per stage,
+//! one `testcase` per job — passed, failed (with the reason and the log's tail) or skipped.
+//! Valid against Jenkins' `junit-10.xsd` (checked in `.ci/run`).
+
+use std::fmt::Write;
+
+use super::record::{JobState, RunRecord, Store, format_time};
+use crate::graph::svg::escape;
+
+pub fn render(record: &RunRecord, store: &Store) -> String {
+    let mut suites = String::new();
+    let (mut tests, mut failures, mut time) = (0, 0, 0.0);
+    for stage in &record.plan.stages {
+        let (mut stage_failures, mut stage_skipped, mut stage_time) = (0, 0, 0.0);
+        let mut cases = String::new();
+        for id in &stage.jobs {
+            let job = record.job(id);
+            let seconds = job.duration_ms() as f64 / 1000.0;
+            stage_time += seconds;
+            let _ = write!(
+                cases,
+                "    <testcase name=\"{}\" classname=\"{}.{}\" time=\"{seconds:.3}\">",
+                escape(id),
+                escape(&record.pipeline),
+                escape(&stage.name)
+            );
+            let reason = job.reason.clone().unwrap_or_default();
+            match job.state {
+                JobState::Succeeded => {}
+                JobState::Failed | JobState::Cancelled => {
+                    stage_failures += 1;
+                    let _ = write!(
+                        cases,
+                        "\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    ",
+                        job.state.as_str(),
+                        escape(&reason),
+                        escape(&log_tail(store, &record.id, id, 30))
+                    );
+                }
+                JobState::Skipped | JobState::Pending | JobState::Waiting | JobState::Running => {
+                    stage_skipped += 1;
+                    let why = match job.state {
+                        JobState::Waiting => "waiting for approval".to_string(),
+                        JobState::Skipped => reason,
+                        _ => "not run".to_string(),
+                    };
+                    let _ = write!(
+                        cases,
+                        "\n      <skipped message=\"{}\"/>\n    ",
+                        escape(&why)
+                    );
+                }
+            }
+            cases.push_str("</testcase>\n");
+        }
+        let _ = write!(
+            suites,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{stage_failures}\" errors=\"0\" skipped=\"{stage_skipped}\" time=\"{stage_time:.3}\" timestamp=\"{}\">\n{cases}  </testsuite>\n",
+            escape(&format!("{} / {}", record.pipeline, stage.name)),
+            stage.jobs.len(),
+            format_time(record.started_ms)
+                .replace(' ', "T")
+                .trim_end_matches('Z'),
+        );
+        tests += stage.jobs.len();
+        failures += stage_failures;
+        time += stage_time;
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" time=\"{time:.3}\">\n{suites}</testsuites>\n",
+        escape(&format!("{} run {}", record.pipeline, record.id))
+    )
+}
+
+/// The last `lines` lines of a job's log, or nothing when it printed nothing.
+pub fn log_tail(store: &Store, run: &str, job: &str, lines: usize) -> String {
+    let text = std::fs::read_to_string(store.log_path(run, job)).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
