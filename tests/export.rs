@@ -338,10 +338,7 @@ fn export_to_all_targets_writes_each_at_its_default_path_under_the_folder() {
             expected.push(path.display().to_string());
         }
         if !export.lossy.is_empty() {
-            assert!(
-                stderr.contains(&format!("{}: ", target.name())),
-                "{stderr}"
-            );
+            assert!(stderr.contains(&format!("{}: ", target.name())), "{stderr}");
         }
     }
     expected.sort();
