@@ -352,20 +352,38 @@ impl<'p> Builder<'p> {
                 Node::line(format!("submitterParameter '{APPROVER}'")),
             ],
         ));
-        body.push(Node::block(
-            "steps",
+        let submitter = groovy::string(&job.approvers.join(","));
+        let required = job.required.unwrap_or(1);
+        let steps = if required == 1 {
             vec![Node::line(format!(
                 "echo \"cdl: approved by ${{env.{APPROVER}}}\""
-            ))],
-        ));
-        let required = job.required.unwrap_or(1);
-        if required > 1 {
-            self.lossy.push(Lossy::at(
-                job,
-                format!("the gate needs {required} approvals; Jenkins proceeds after one"),
-                "any one of the submitters approves the input",
-            ));
-        }
+            ))]
+        } else {
+            // The `input` directive records one approver; more inputs follow until the gate
+            // has as many distinct approvers as it requires, all within its timeout.
+            vec![Node::block(
+                "script",
+                vec![
+                    Node::line(format!("List<String> approvers = [env.{APPROVER}]")),
+                    Node::block(
+                        format!("while (approvers.size() < {required})"),
+                        vec![
+                            Node::line(format!(
+                                "String approver = input(message: {}, id: {}, ok: 'Approve', submitter: {submitter}, submitterParameter: 'approver')",
+                                groovy::string(&format!("{message} (another approver)")),
+                                groovy::string(&format!("{}-more", job.id)),
+                            )),
+                            Node::block(
+                                "if (!approvers.contains(approver))",
+                                vec![Node::line("approvers << approver")],
+                            ),
+                        ],
+                    ),
+                    Node::line("echo \"cdl: approved by ${approvers.join(', ')}\""),
+                ],
+            )]
+        };
+        body.push(Node::block("steps", steps));
         if job.approvers.iter().any(|a| a.contains(',')) {
             self.lossy.push(Lossy::at(
                 job,
@@ -410,10 +428,15 @@ impl<'p> Builder<'p> {
             let variable = format!("CDL_STEP_{}", i + 1);
             env.insert(variable.clone(), command.clone());
             let script = format!("{locate}sh -e -c \"${variable}\"\n");
-            let label = command.lines().next().unwrap_or_default();
+            // The step's name in Jenkins's views: its first line.
+            let label = command
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .map_or_else(|| format!("step {}", i + 1), str::to_string);
             inner.push(Node::line(format!(
                 "sh(label: {}, script: {})",
-                groovy::string(label),
+                groovy::string(&label),
                 script_literal(&script)
             )));
         }
