@@ -484,30 +484,9 @@ fn looks_like_uuid(key: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// The plans of every example and `ok` fixture.
-    fn fixture_plans() -> Vec<Plan> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut plans = Vec::new();
-        for folder in ["examples", "tests/fixtures/ok"] {
-            let mut paths: Vec<_> = std::fs::read_dir(root.join(folder))
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "cdl"))
-                .collect();
-            paths.sort();
-            for path in paths {
-                let text = std::fs::read_to_string(&path).unwrap();
-                let name = format!("{folder}/{}", path.file_name().unwrap().to_string_lossy());
-                let compilation = crate::compile::compile_text(&name, Some(path), text);
-                plans.push(crate::plan::build(&compilation).expect("the fixture plans"));
-            }
-        }
-        plans
-    }
-
     #[test]
     fn every_dependency_names_a_step_of_the_pipeline() {
-        for plan in fixture_plans() {
+        for plan in super::super::fixture_plans() {
             let pipeline = Builder::new(&plan).pipeline();
             let steps: Vec<(&String, &Vec<String>)> = pipeline
                 .steps
@@ -535,7 +514,7 @@ mod tests {
 
     #[test]
     fn a_step_after_a_gate_lists_its_block_step() {
-        for plan in fixture_plans() {
+        for plan in super::super::fixture_plans() {
             let mut builder = Builder::new(&plan);
             let pipeline = builder.pipeline();
             let stage_of: HashMap<&String, &String> = builder

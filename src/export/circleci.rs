@@ -777,30 +777,9 @@ fn workflow_name(pipeline: &str) -> String {
 mod tests {
     use super::*;
 
-    /// The plans of every example and `ok` fixture.
-    fn fixture_plans() -> Vec<Plan> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut plans = Vec::new();
-        for folder in ["examples", "tests/fixtures/ok"] {
-            let mut paths: Vec<_> = std::fs::read_dir(root.join(folder))
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "cdl"))
-                .collect();
-            paths.sort();
-            for path in paths {
-                let text = std::fs::read_to_string(&path).unwrap();
-                let name = format!("{folder}/{}", path.file_name().unwrap().to_string_lossy());
-                let compilation = crate::compile::compile_text(&name, Some(path), text);
-                plans.push(crate::plan::build(&compilation).expect("the fixture plans"));
-            }
-        }
-        plans
-    }
-
     #[test]
     fn every_required_job_is_invoked_by_the_workflow() {
-        for plan in fixture_plans() {
+        for plan in super::super::fixture_plans() {
             let config = Builder::new(&plan).config();
             let workflow = config.workflows.values().next().unwrap();
             let mut names = HashSet::new();

@@ -552,30 +552,9 @@ fn agent(job: &Job) -> Node {
 mod tests {
     use super::*;
 
-    /// The plans of every example and `ok` fixture.
-    fn fixture_plans() -> Vec<Plan> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut plans = Vec::new();
-        for folder in ["examples", "tests/fixtures/ok"] {
-            let mut paths: Vec<_> = std::fs::read_dir(root.join(folder))
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "cdl"))
-                .collect();
-            paths.sort();
-            for path in paths {
-                let text = std::fs::read_to_string(&path).unwrap();
-                let name = format!("{folder}/{}", path.file_name().unwrap().to_string_lossy());
-                let compilation = crate::compile::compile_text(&name, Some(path), text);
-                plans.push(crate::plan::build(&compilation).expect("the fixture plans"));
-            }
-        }
-        plans
-    }
-
     #[test]
     fn stage_names_are_unique_in_the_whole_file() {
-        for plan in fixture_plans() {
+        for plan in super::super::fixture_plans() {
             let content = &Jenkins.export(&plan).files[0].content;
             let mut names = HashSet::new();
             for line in content.lines() {
@@ -594,7 +573,7 @@ mod tests {
 
     #[test]
     fn every_unstash_has_a_stash_before_it() {
-        for plan in fixture_plans() {
+        for plan in super::super::fixture_plans() {
             let content = &Jenkins.export(&plan).files[0].content;
             let mut stashed = HashSet::new();
             for line in content.lines() {

@@ -245,6 +245,28 @@ fn duration_text(seconds: u64) -> String {
     }
 }
 
+/// The plans of every example and `ok` fixture, for the exporters' unit tests.
+#[cfg(test)]
+pub(crate) fn fixture_plans() -> Vec<crate::plan::Plan> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut plans = Vec::new();
+    for folder in ["examples", "tests/fixtures/ok"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "cdl"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let name = format!("{folder}/{}", path.file_name().unwrap().to_string_lossy());
+            let compilation = crate::compile::compile_text(&name, Some(path), text);
+            plans.push(crate::plan::build(&compilation).expect("the fixture plans"));
+        }
+    }
+    plans
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
