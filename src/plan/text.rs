@@ -62,6 +62,8 @@ pub fn render(plan: &Plan, estimates: Option<&Estimates>) -> String {
             );
         }
     }
+    let by_id: std::collections::HashMap<&str, &Job> =
+        plan.jobs.iter().map(|j| (j.id.as_str(), j)).collect();
     let finish = estimates.map(|e| finish_times(plan, e));
     for stage in &plan.stages {
         match (&finish, estimates) {
@@ -97,7 +99,11 @@ pub fn render(plan: &Plan, estimates: Option<&Estimates>) -> String {
         if stage.jobs.is_empty() {
             out.push_str("  (no jobs)\n");
         }
-        let jobs: Vec<&Job> = stage.jobs.iter().filter_map(|id| plan.job(id)).collect();
+        let jobs: Vec<&Job> = stage
+            .jobs
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()).copied())
+            .collect();
         let heads: Vec<String> = jobs.iter().map(|j| head(j)).collect();
         let width = heads.iter().map(|h| h.chars().count()).max().unwrap_or(0);
         for (job, head) in jobs.iter().zip(&heads) {
@@ -126,12 +132,11 @@ pub fn render(plan: &Plan, estimates: Option<&Estimates>) -> String {
         },
         plan.critical_path.join(" → ")
     );
-    if let Some(estimates) = estimates {
+    if let Some(finish) = &finish {
         let total: u64 = plan
             .stages
             .iter()
             .map(|stage| {
-                let finish = finish_times(plan, estimates);
                 stage
                     .jobs
                     .iter()
@@ -156,13 +161,21 @@ fn finish_times<'a>(
     plan: &'a Plan,
     estimates: &Estimates,
 ) -> std::collections::HashMap<&'a str, u64> {
+    let stage_of: std::collections::HashMap<&str, &str> = plan
+        .jobs
+        .iter()
+        .map(|j| (j.id.as_str(), j.stage.as_str()))
+        .collect();
     let mut finish: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
     for job in &plan.jobs {
         let start = job
             .needs
             .iter()
-            .filter(|n| plan.job(n).is_some_and(|need| need.stage == job.stage))
-            .filter_map(|n| finish.get(n.as_str()))
+            .filter_map(|n| {
+                finish
+                    .get(n.as_str())
+                    .filter(|_| stage_of.get(n.as_str()) == Some(&job.stage.as_str()))
+            })
             .max()
             .copied()
             .unwrap_or(0);
