@@ -11,11 +11,12 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 mod conditions;
+mod expressions;
 
 use super::condition;
 use super::jobs::{self, Unit};
 use super::shell;
-use super::{Export, Exporter, FileRole, Lossy, OutputFile, glob};
+use super::{Export, Exporter, FileRole, Lossy, OutputFile};
 use crate::check::condition::Condition;
 use crate::check::model::{JobType, TriggerEvent};
 use crate::plan::{Job, Plan};
@@ -185,10 +186,7 @@ enum Input {
     Flag(bool),
 }
 
-/// Text from the pipeline file as a literal in a place GitHub evaluates `${{ … }}` in.
-fn literal(text: &str) -> String {
-    text.replace("${{", "${{ '${{' }}")
-}
+use expressions::literal;
 
 fn literal_map(map: &IndexMap<String, String>) -> IndexMap<String, String> {
     map.iter().map(|(k, v)| (k.clone(), literal(v))).collect()
@@ -282,14 +280,19 @@ impl<'p> Builder<'p> {
             globs
                 .iter()
                 .map(|g| {
-                    let (filter, exact) = glob::github_filter(g);
-                    if !exact {
+                    let (filter, exact) = expressions::filter(g);
+                    if g.contains("${{") {
+                        lossy.push(Lossy::pipeline(
+                            format!("the {what} pattern `{g}` holds `${{{{`, which GitHub's `on:` filters reject as an expression"),
+                            format!("the workflow filters with `{filter}`, which also starts runs cdl would not"),
+                        ));
+                    } else if !exact {
                         lossy.push(Lossy::pipeline(
                             format!("the {what} pattern `{g}` uses `?`, which GitHub's filters cannot express"),
                             format!("the workflow filters with `{filter}`, which also starts runs cdl would not"),
                         ));
                     }
-                    literal(&filter)
+                    filter
                 })
                 .collect()
         };
@@ -358,15 +361,22 @@ impl<'p> Builder<'p> {
             return None;
         }
         let (script, values) = conditions::script(&conditions);
+        let runs_on = literal(
+            self.plan
+                .pipeline
+                .runner
+                .as_deref()
+                .unwrap_or(DEFAULT_RUNNER),
+        );
         Some(WorkflowJob {
+            defaults: windows_shell(&runs_on).map(|shell| Defaults {
+                run: RunDefaults {
+                    shell: Some(shell),
+                    working_directory: None,
+                },
+            }),
             name: Some("conditions".into()),
-            runs_on: literal(
-                self.plan
-                    .pipeline
-                    .runner
-                    .as_deref()
-                    .unwrap_or(DEFAULT_RUNNER),
-            ),
+            runs_on,
             timeout_minutes: Some(5),
             outputs,
             steps: vec![Step {
@@ -451,12 +461,14 @@ impl<'p> Builder<'p> {
                     .collect(),
             });
         }
-        workflow_job.defaults = self.working_directory.clone().map(|dir| Defaults {
-            run: RunDefaults {
-                shell: None,
-                working_directory: Some(literal(&dir)),
-            },
-        });
+        let shell = windows_shell(&workflow_job.runs_on);
+        workflow_job.defaults =
+            (shell.is_some() || self.working_directory.is_some()).then(|| Defaults {
+                run: RunDefaults {
+                    shell,
+                    working_directory: self.working_directory.as_deref().map(literal),
+                },
+            });
         self.deployment(job, &mut workflow_job);
         let attempts = u64::from(job.retries) + 1;
         if let Some(seconds) = job.timeout_seconds {
@@ -545,7 +557,9 @@ impl<'p> Builder<'p> {
             return;
         };
         workflow_job.concurrency = Some(Concurrency {
-            group: literal(&format!("deploy-{name}")),
+            // A repository's workflows share concurrency groups: the pipeline's name keeps
+            // this one to the deploys of this pipeline.
+            group: literal(&format!("{}-deploy-{name}", self.plan.pipeline.name)),
             cancel_in_progress: false,
         });
         let first = self
@@ -614,17 +628,16 @@ impl<'p> Builder<'p> {
             });
         } else {
             for command in &job.steps {
-                steps.push(if command.contains("${{") {
-                    Step {
+                steps.push(match expressions::run(command) {
+                    Some(run) => Step {
+                        run: Some(run),
+                        ..Step::default()
+                    },
+                    None => Step {
                         env: IndexMap::from([("CDL_STEP".into(), literal(command))]),
                         run: Some("sh -e -c \"$CDL_STEP\"\n".into()),
                         ..Step::default()
-                    }
-                } else {
-                    Step {
-                        run: Some(command.clone()),
-                        ..Step::default()
-                    }
+                    },
                 });
             }
         }
@@ -655,6 +668,15 @@ impl<'p> Builder<'p> {
         }
         steps
     }
+}
+
+/// The shell of a job on a Windows runner, where GitHub has no `sh` shell: Git Bash runs the
+/// POSIX commands (GitHub's `bash` on Windows; docs: "jobs.<job_id>.steps[*].shell").
+fn windows_shell(runs_on: &str) -> Option<&'static str> {
+    runs_on
+        .to_ascii_lowercase()
+        .starts_with("windows")
+        .then_some("bash")
 }
 
 fn is_matrix_variable(name: &str) -> bool {
@@ -712,8 +734,61 @@ mod tests {
         assert_eq!(unique("build", &mut taken), "build-2");
     }
 
+    fn export(text: &str) -> Export {
+        let compilation = crate::compile::compile_text("p.cdl", None, text.into());
+        let plan = crate::plan::build(&compilation).unwrap();
+        GitHub.export(&plan)
+    }
+
     #[test]
-    fn expressions_in_pipeline_text_stay_literal() {
-        assert_eq!(literal("echo ${{ x }}"), "echo ${{ '${{' }} x }}");
+    fn on_filter_with_expression_is_widened_and_reported() {
+        let export = export(
+            "pipeline p {\n  on push { branches = [\"x${{github.actor}}\"] }\n  on tag { pattern = \"v${{ x }}\" }\n  stage a { job x { run = \"true\" } }\n}\n",
+        );
+        let workflow = &export.files[0].content;
+        assert!(workflow.contains("- x$*{{github.actor}}"), "{workflow}");
+        assert!(!workflow.contains("${{ '${{' }}"), "{workflow}");
+        let messages: Vec<&str> = export.lossy.iter().map(|l| l.message.as_str()).collect();
+        assert_eq!(
+            messages
+                .iter()
+                .filter(|m| m.contains("reject as an expression"))
+                .count(),
+            2,
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn windows_runners_get_bash_not_sh() {
+        let export = export(
+            "pipeline p {\n  runner = \"windows-latest\"\n  stage a {\n    job x { run = \"true\"; when = branch == \"main\" }\n    job other { run = \"true\"; runner = \"ubuntu-latest\" }\n  }\n}\n",
+        );
+        let workflow = &export.files[0].content;
+        let x = workflow
+            .split("\n  x:")
+            .nth(1)
+            .unwrap()
+            .split("\n  other:")
+            .next()
+            .unwrap();
+        assert!(x.contains("shell: bash"), "{workflow}");
+        let conditions = workflow.split("cdl_conditions:").nth(1).unwrap();
+        let conditions = conditions.split("\n  x:").next().unwrap();
+        assert!(conditions.contains("shell: bash"), "{workflow}");
+        let other = workflow.split("\n  other:").nth(1).unwrap();
+        assert!(!other.contains("shell: bash"), "{workflow}");
+    }
+
+    #[test]
+    fn deploy_concurrency_group_is_the_pipelines_own() {
+        let export = export(
+            "pipeline shop {\n  environment production { url = \"https://x.example\"; concurrency = 1 }\n  stage a { artifact app { run = \"true\"; outputs = [\"a\"] } }\n  stage b { deploy app to production { run = \"true\" } }\n}\n",
+        );
+        let workflow = &export.files[0].content;
+        assert!(
+            workflow.contains("group: shop-deploy-production"),
+            "{workflow}"
+        );
     }
 }

@@ -13,6 +13,7 @@ mod glob;
 mod jenkins;
 mod jobs;
 mod kubernetes;
+mod literal;
 mod settings;
 mod shell;
 mod tekton;
