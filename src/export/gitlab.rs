@@ -4,6 +4,7 @@
 //! ignores stage order for a job with `needs:`. Conditions become `rules:`, each job's being
 //! its effective condition, so that a job is left out whenever one of its explicit needs is.
 
+mod expansion;
 mod rules;
 
 use std::collections::HashMap;
@@ -15,7 +16,7 @@ use serde::Serialize;
 use super::condition;
 use super::jobs::{self, Unit};
 use super::shell;
-use super::{Export, Exporter, FileRole, Lossy, OutputFile, glob};
+use super::{Export, Exporter, FileRole, Lossy, OutputFile};
 use crate::check::condition::Condition;
 use crate::check::model::{JobType, TriggerEvent};
 use crate::plan::{Job, Plan};
@@ -105,13 +106,12 @@ enum Value {
 impl Value {
     /// Text from the pipeline file, kept exactly as written.
     fn literal(text: &str) -> Value {
-        if text.contains('$') {
-            Value::Literal {
+        match expansion::plain(text) {
+            Some(text) => Value::Plain(text),
+            None => Value::Literal {
                 value: text.to_string(),
                 expand: false,
-            }
-        } else {
-            Value::Plain(text.to_string())
+            },
         }
     }
 }
@@ -262,6 +262,16 @@ impl<'p> Builder<'p> {
             let mut key = unit.id().to_string();
             if RESERVED.contains(&key.as_str()) {
                 key.push_str("-job");
+                let what = if key == "pages-job" {
+                    "GitLab publishes GitLab Pages from the job named `pages`".to_string()
+                } else {
+                    format!("GitLab reads `{}` as a keyword, not as a job", unit.id())
+                };
+                self.lossy.push(Lossy::at(
+                    unit.job(),
+                    what,
+                    format!("the job is named `{key}` in .gitlab-ci.yml, and `CDL_JOB` keeps its cdl name"),
+                ));
             }
             while taken.contains(&key) {
                 key.push('_');
@@ -313,7 +323,7 @@ impl<'p> Builder<'p> {
             }
             let alternatives: Vec<String> = globs
                 .iter()
-                .map(|g| format!("{variable} =~ {}", glob::gitlab_regex(g)))
+                .map(|g| format!("{variable} =~ {}", expansion::rule_glob(g)))
                 .collect();
             if alternatives.len() == 1 {
                 alternatives[0].clone()
@@ -374,8 +384,7 @@ impl<'p> Builder<'p> {
         let gate = job.job_type == JobType::Gate;
         let mut pipeline_job = PipelineJob {
             stage: job.stage.clone(),
-            image: job.image.clone(),
-            tags: job.runner.iter().cloned().collect(),
+
             rules: self.rules(job, gate),
             allow_failure: job.allow_failure,
             ..PipelineJob::default()
@@ -395,16 +404,46 @@ impl<'p> Builder<'p> {
                 (k, value)
             })
             .collect();
-        if unit.is_matrix() {
-            pipeline_job.parallel = Some(Parallel {
-                matrix: vec![
-                    unit.axes
-                        .iter()
-                        .map(|(axis, values)| (matrix_variable(axis), values.clone()))
-                        .collect(),
-                ],
-            });
-        }
+        // GitLab expands `image`, `tags` and matrix values: text it would expand moves into
+        // a variable it does not expand, which the place names.
+        let mut unexpanded = |name: String, text: &str| match expansion::plain(text) {
+            Some(text) => text,
+            None => {
+                pipeline_job.variables.insert(
+                    name.clone(),
+                    Value::Literal {
+                        value: text.to_string(),
+                        expand: false,
+                    },
+                );
+                format!("${name}")
+            }
+        };
+        let image = job
+            .image
+            .as_deref()
+            .map(|image| unexpanded("CDL_IMAGE".into(), image));
+        let tags = job
+            .runner
+            .iter()
+            .map(|runner| unexpanded("CDL_RUNNER".into(), runner))
+            .collect();
+        let matrix = unit.is_matrix().then(|| {
+            let mut axes = IndexMap::new();
+            for (axis, values) in &unit.axes {
+                let variable = matrix_variable(axis);
+                let values = values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, value)| unexpanded(format!("{variable}_VALUE_{}", i + 1), value))
+                    .collect();
+                axes.insert(variable, values);
+            }
+            Parallel { matrix: vec![axes] }
+        });
+        pipeline_job.image = image;
+        pipeline_job.tags = tags;
+        pipeline_job.parallel = matrix;
         if gate {
             self.gate(job, &mut pipeline_job);
             return pipeline_job;
@@ -532,6 +571,17 @@ impl<'p> Builder<'p> {
             ));
             url = None;
         }
+        // GitLab expands the URL: text it would expand is read from `CDL_ENV_URL`, which
+        // holds it unexpanded.
+        let url = url.map(|url| match expansion::plain(&url) {
+            Some(url) => url,
+            None => {
+                pipeline_job
+                    .variables
+                    .insert("CDL_ENV_URL".into(), Value::literal(&url));
+                "$CDL_ENV_URL".into()
+            }
+        });
         pipeline_job.environment = Some(Environment {
             name: name.clone(),
             url,
@@ -629,6 +679,106 @@ impl<'p> Builder<'p> {
                 paths: vec![store(artifact)],
                 expire_in: self.expire_in.clone(),
             });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn export(text: &str) -> Export {
+        let compilation = crate::compile::compile_text("p.cdl", None, text.into());
+        let plan = crate::plan::build(&compilation).unwrap();
+        GitLab.export(&plan)
+    }
+
+    const EXPANDED: &str = r#"pipeline p {
+  environment production { url = "https://x.example/$CI_JOB_NAME" }
+  stage a { artifact app { run = "true"; outputs = ["a"] } }
+  stage b {
+    job unit {
+      run = "true"
+      image = "registry.example/$CI_PROJECT_PATH:1"
+      runner = "linux-$CI_RUNNER_TAG"
+      matrix { v = ["$CI_JOB_NAME", "plain"] }
+    }
+    deploy app to production { run = "true" }
+  }
+}
+"#;
+
+    #[test]
+    fn matrix_values_gitlab_would_expand_are_read_from_unexpanded_variables() {
+        let file = &export(EXPANDED).files[0].content;
+        assert!(
+            file.contains("- $CDL_MATRIX_V_VALUE_1\n      - plain"),
+            "{file}"
+        );
+        assert!(
+            file.contains("CDL_MATRIX_V_VALUE_1:\n      value: $CI_JOB_NAME\n      expand: false"),
+            "{file}"
+        );
+    }
+
+    #[test]
+    fn image_and_tags_gitlab_would_expand_are_read_from_unexpanded_variables() {
+        let file = &export(EXPANDED).files[0].content;
+        assert!(file.contains("image: $CDL_IMAGE"), "{file}");
+        assert!(file.contains("tags:\n  - $CDL_RUNNER"), "{file}");
+        assert!(
+            file.contains(
+                "CDL_IMAGE:\n      value: registry.example/$CI_PROJECT_PATH:1\n      expand: false"
+            ),
+            "{file}"
+        );
+        assert!(
+            file.contains("CDL_RUNNER:\n      value: linux-$CI_RUNNER_TAG\n      expand: false"),
+            "{file}"
+        );
+    }
+
+    #[test]
+    fn environment_url_gitlab_would_expand_is_cdl_env_url() {
+        let file = &export(EXPANDED).files[0].content;
+        assert!(file.contains("url: $CDL_ENV_URL"), "{file}");
+        assert!(
+            file.contains(
+                "CDL_ENV_URL:\n      value: https://x.example/$CI_JOB_NAME\n      expand: false"
+            ),
+            "{file}"
+        );
+    }
+
+    #[test]
+    fn a_job_named_pages_is_renamed_with_a_warning() {
+        let export = export(
+            "pipeline p {\n  stage a {\n    job pages { run = \"true\" }\n    job image { run = \"true\" }\n  }\n}\n",
+        );
+        let file = &export.files[0].content;
+        assert!(file.contains("\npages-job:\n"), "{file}");
+        assert!(file.contains("\nimage-job:\n"), "{file}");
+        let messages: Vec<&str> = export.lossy.iter().map(|l| l.message.as_str()).collect();
+        assert!(
+            messages.iter().any(|m| m.contains("GitLab Pages")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("`image` as a keyword")),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn rules_never_hold_text_gitlab_would_expand() {
+        let export = export(
+            "pipeline p {\n  on push { branches = [\"z$CI_JOB_NAME\"] }\n  stage a { job x { run = \"true\"; when = branch == \"$CI_JOB_NAME\" || tag matches \"v$X*\" } }\n}\n",
+        );
+        let file = &export.files[0].content;
+        for line in file.lines().filter(|l| l.contains("if:")) {
+            let rule = line.split("if:").nth(1).unwrap();
+            let rule = rule.replace("$CI_", "").replace("$/", "");
+            assert!(!rule.contains('$'), "{line}");
         }
     }
 }

@@ -73,14 +73,6 @@ pub fn gitlab_regex(glob: &str) -> String {
     out
 }
 
-/// An anchored RE2 regular expression, written `/…/`, that matches exactly `text`.
-pub fn gitlab_literal_regex(text: &str) -> String {
-    let mut out = String::from("/^");
-    regex_escape(text, &mut out);
-    out.push_str("$/");
-    out
-}
-
 fn regex_escape(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {

@@ -6,6 +6,7 @@
 //! `CI_COMMIT_TAG`; `event` is read from `CI_PIPELINE_SOURCE` (`push` with a branch or a
 //! tag, `merge_request_event`, `schedule`, and `web` for `manual`).
 
+use super::expansion;
 use crate::check::condition::{Condition, Variable};
 use crate::export::glob;
 use crate::syntax::ast::CompareOp;
@@ -209,25 +210,23 @@ fn render_atom(atom: &Atom) -> String {
             variable,
             text,
             equal,
-        } => {
-            let op = if *equal { "==" } else { "!=" };
-            if !text.contains('"') {
-                format!("{variable} {op} \"{text}\"")
-            } else if !text.contains('\'') {
-                format!("{variable} {op} '{text}'")
-            } else {
-                // GitLab's strings have no escapes: a regular expression can say anything.
-                let op = if *equal { "=~" } else { "!~" };
-                format!("{variable} {op} {}", glob::gitlab_literal_regex(text))
+        } => match expansion::rule_literal(text) {
+            expansion::RuleOperand::String(string) => {
+                let op = if *equal { "==" } else { "!=" };
+                format!("{variable} {op} {string}")
             }
-        }
+            expansion::RuleOperand::Pattern(pattern) => {
+                let op = if *equal { "=~" } else { "!~" };
+                format!("{variable} {op} {pattern}")
+            }
+        },
         Atom::Matches {
             variable,
             glob: pattern,
             matching,
         } => {
             let op = if *matching { "=~" } else { "!~" };
-            format!("{variable} {op} {}", glob::gitlab_regex(pattern))
+            format!("{variable} {op} {}", expansion::rule_glob(pattern))
         }
     }
 }
@@ -389,7 +388,7 @@ mod tests {
     fn quotes_fall_back_to_a_regex() {
         assert_eq!(
             rule(&compare(Variable::Tag, CompareOp::Equal, "a\"b'c")).unwrap(),
-            "$CI_COMMIT_TAG =~ /^a\\\"b\\'c$/"
+            "$CI_COMMIT_TAG =~ /^a\\x{22}b\\x{27}c$/"
         );
     }
 }
