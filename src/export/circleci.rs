@@ -7,6 +7,7 @@
 //! `<<` is written `\<<`.
 
 mod filters;
+mod parameters;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -77,10 +78,7 @@ impl Exporter for CircleCi {
     }
 }
 
-/// Text from the pipeline file, kept out of CircleCI's `<< >>` parameter syntax.
-fn literal(text: &str) -> String {
-    text.replace("<<", "\\<<")
-}
+use parameters::literal;
 
 fn literal_map(map: &IndexMap<String, String>) -> IndexMap<String, String> {
     map.iter().map(|(k, v)| (k.clone(), literal(v))).collect()
@@ -308,7 +306,7 @@ impl<'p> Builder<'p> {
         self.parameters.extend(translation.parameters);
         for pattern in translation.widened {
             self.lossy.push(Lossy::pipeline(
-                format!("CircleCI's expressions cannot match the trigger's `{pattern}`"),
+                format!("CircleCI's expressions cannot match the trigger's `{pattern}`{}", why_not(&pattern)),
                 "the workflow runs for every branch or tag of that trigger's kind; only literal names and prefixes (`release/*`) are matched exactly",
             ));
         }
@@ -330,7 +328,8 @@ impl<'p> Builder<'p> {
         }
         match guard {
             filters::Expr::Const(true) => None,
-            guard => Some(literal(&filters::render(&guard))),
+            // An expression holds no `<<` (filters::literal): it needs no escape.
+            guard => Some(filters::render(&guard)),
         }
     }
 
@@ -576,12 +575,12 @@ impl<'p> Builder<'p> {
         self.parameters.extend(translation.parameters);
         let filter = match &expr {
             filters::Expr::Const(true) => None,
-            expr => Some(literal(&filters::render(expr))),
+            expr => Some(filters::render(expr)),
         };
         for part in translation.widened {
             self.lossy.push(Lossy::at(
                 job,
-                format!("CircleCI's filters cannot test `{part}`"),
+                format!("CircleCI's filters cannot test `{part}`{}", why_not(&part)),
                 match &filter {
                     Some(filter) => format!("the part is taken to hold: the job runs whenever `{filter}` holds, more often than cdl runs it"),
                     None => "the part is taken to hold: the job runs on every run of the workflow, more often than cdl runs it".to_string(),
@@ -717,6 +716,15 @@ fn units(plan: &Plan) -> Vec<Unit<'_>> {
     units
 }
 
+/// Why a part of a condition holding `<<` cannot be tested.
+fn why_not(part: &str) -> &'static str {
+    if part.contains("<<") {
+        ": CircleCI refuses `<<` anywhere in a filter or `when` expression"
+    } else {
+        ""
+    }
+}
+
 fn is_matrix_variable(name: &str) -> bool {
     name == "CDL_JOB" || name.starts_with("CDL_MATRIX_")
 }
@@ -840,6 +848,27 @@ mod tests {
     }
 
     #[test]
+    fn filters_with_parameter_syntax_are_widened_with_the_reason() {
+        let text = "pipeline p {\n  on push\n  on tag { pattern = \"v<<pipeline.number>>*\" }\n  stage a { job x { run = \"true\"; when = branch == \"<< pipeline.id >>\" || branch == \"main\" } }\n}\n";
+        let compilation = crate::compile::compile_text("p.cdl", None, text.into());
+        let plan = crate::plan::build(&compilation).unwrap();
+        let export = CircleCi.export(&plan);
+        let config = &export.files[0].content;
+        let expressions: Vec<&str> = config
+            .lines()
+            .filter(|l| l.contains("filters:") || l.contains("when:"))
+            .collect();
+        assert_eq!(expressions.len(), 2, "{config}");
+        assert!(expressions.iter().all(|l| !l.contains("<<")), "{config}");
+        let reasons = export
+            .lossy
+            .iter()
+            .filter(|l| l.message.contains("refuses `<<`"))
+            .count();
+        assert_eq!(reasons, 2, "{:?}", export.lossy);
+    }
+
+    #[test]
     fn names_are_valid_circleci_names() {
         let mut taken = HashSet::new();
         assert_eq!(unique_key("unit[os=linux]", &mut taken), "unit_os_linux");
@@ -853,10 +882,5 @@ mod tests {
         assert_eq!(duration(90), "90s");
         assert_eq!(duration(900), "15m");
         assert_eq!(duration(4 * 3_600), "4h");
-    }
-
-    #[test]
-    fn parameter_syntax_in_text_is_escaped() {
-        assert_eq!(literal("echo << x >>"), "echo \\<< x >>");
     }
 }

@@ -189,27 +189,34 @@ impl Translation {
     }
 }
 
-/// `field OP value` for a branch or tag; `None` when the glob has no exact expression.
+/// `field OP value` for a branch or tag; `None` when the glob has no exact expression, or
+/// the text cannot be written in a filter (see [`literal`]).
 fn compare(field: &str, op: CompareOp, value: &str) -> Option<Expr> {
-    let text = |t: &str| format!("{field} == {}", literal(t));
+    let text = |t: &str| Some(Expr::Compare(format!("{field} == {}", literal(t)?)));
     match op {
-        CompareOp::Equal => Some(Expr::Compare(text(value))),
-        CompareOp::NotEqual => Some(Expr::Compare(format!("{field} != {}", literal(value)))),
+        CompareOp::Equal => text(value),
+        CompareOp::NotEqual => Some(Expr::Compare(format!("{field} != {}", literal(value)?))),
         CompareOp::Matches => match globs::tokens(value).as_slice() {
-            [] => Some(Expr::Compare(text(""))),
+            [] => text(""),
             [Token::Star] => Some(Expr::Const(true)),
-            [Token::Literal(exact)] => Some(Expr::Compare(text(exact))),
+            [Token::Literal(exact)] => text(exact),
             [Token::Literal(prefix), Token::Star] => Some(Expr::Compare(format!(
                 "{field} starts-with {}",
-                literal(prefix)
+                literal(prefix)?
             ))),
             _ => None,
         },
     }
 }
 
-/// A string literal: `"` and `\` escaped with `\`.
-fn literal(text: &str) -> String {
+/// A string literal: `"` and `\` escaped with `\`. `None` for text holding `<<`, which
+/// CircleCI's schema refuses anywhere in a filter or `when` expression (`<<.*>>`: no
+/// parameters there, and `\<<` is no escape in an expression string), or a control
+/// character, which an expression string cannot hold.
+pub fn literal(text: &str) -> Option<String> {
+    if text.contains("<<") || text.chars().any(char::is_control) {
+        return None;
+    }
     let mut out = String::from("\"");
     for c in text.chars() {
         if c == '"' || c == '\\' {
@@ -218,7 +225,7 @@ fn literal(text: &str) -> String {
         out.push(c);
     }
     out.push('"');
-    out
+    Some(out)
 }
 
 /// Flattens nested `and`/`or`, folds constants and double negations, drops repeats.
