@@ -332,7 +332,17 @@ fn compare(
             );
             return None;
         }
-        (_, ExprKind::String(text)) => text.clone(),
+        (_, ExprKind::String(text)) => {
+            if op == CompareOp::Matches {
+                let what = if var == Variable::Tag {
+                    "tag"
+                } else {
+                    "branch"
+                };
+                super::ref_glob::check(text, what, value_expr.span, sink);
+            }
+            text.clone()
+        }
         (_, ExprKind::Ident(name)) if variable(name).is_none() => {
             sink.push(
                 Diagnostic::new(

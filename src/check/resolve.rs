@@ -199,10 +199,21 @@ impl Builder<'_> {
                 );
             }
         }
+        let branches = attrs.strings("branches");
+        let pattern = attrs.string("pattern");
+        let globs = branches
+            .iter()
+            .map(|b| ("branch", "branches", b))
+            .chain(pattern.iter().map(|p| ("tag", "pattern", p)));
+        for (what, attribute, glob) in globs {
+            if let Some(span) = attrs.value_span(attribute) {
+                super::ref_glob::check(glob, what, span, self.sink);
+            }
+        }
         self.pipeline.triggers.push(Trigger {
             event,
-            branches: attrs.strings("branches"),
-            pattern: attrs.string("pattern"),
+            branches,
+            pattern,
             cron,
             span: trigger.span,
         });

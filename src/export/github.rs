@@ -502,9 +502,11 @@ impl<'p> Builder<'p> {
             name: literal(&environment),
             url: None,
         });
-        workflow_job.env = literal_map(&job.env)
-            .into_iter()
-            .filter(|(k, v)| self.plan.env.get(k) != Some(v))
+        workflow_job.env = job
+            .env
+            .iter()
+            .filter(|(k, v)| self.plan.env.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), literal(v)))
             .collect();
         workflow_job.steps = vec![Step {
             name: Some("Approved".into()),
@@ -743,7 +745,7 @@ mod tests {
     #[test]
     fn on_filter_with_expression_is_widened_and_reported() {
         let export = export(
-            "pipeline p {\n  on push { branches = [\"x${{github.actor}}\"] }\n  on tag { pattern = \"v${{ x }}\" }\n  stage a { job x { run = \"true\" } }\n}\n",
+            "pipeline p {\n  on push { branches = [\"x${{github.actor}}\"] }\n  on tag { pattern = \"v${{x}}\" }\n  stage a { job x { run = \"true\" } }\n}\n",
         );
         let workflow = &export.files[0].content;
         assert!(workflow.contains("- x$*{{github.actor}}"), "{workflow}");

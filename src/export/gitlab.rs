@@ -444,12 +444,33 @@ impl<'p> Builder<'p> {
         pipeline_job.image = image;
         pipeline_job.tags = tags;
         pipeline_job.parallel = matrix;
+        // A matrix value read from another variable is one reference further from
+        // `CDL_JOB`: the runner expands a variable's references once, so the shell sets it.
+        let indirect = unit.is_matrix()
+            && unit
+                .axes
+                .iter()
+                .flat_map(|(_, values)| values)
+                .any(|v| expansion::plain(v).is_none());
+        let cdl_job = indirect
+            .then(|| pipeline_job.variables.shift_remove("CDL_JOB"))
+            .flatten();
         if gate {
             self.gate(job, &mut pipeline_job);
             return pipeline_job;
         }
         self.deployment(job, &mut pipeline_job);
         self.before_script(job, &mut pipeline_job);
+        match cdl_job {
+            // An identifier with `[`, `=`, `,`, `]` and `$CDL_MATRIX_<AXIS>` references.
+            Some(Value::Plain(cdl_job)) => pipeline_job
+                .before_script
+                .insert(0, format!("export CDL_JOB=\"{cdl_job}\"")),
+            Some(value) => {
+                pipeline_job.variables.insert("CDL_JOB".into(), value);
+            }
+            None => {}
+        }
         self.script(job, &mut pipeline_job);
         pipeline_job
     }
@@ -542,7 +563,19 @@ impl<'p> Builder<'p> {
             name: environment.clone(),
             url: None,
         });
-        pipeline_job.manual_confirmation = job.message.clone();
+        // GitLab expands the confirmation message (gitlab-org/gitlab!187897).
+        pipeline_job.manual_confirmation =
+            job.message
+                .as_deref()
+                .map(|message| match expansion::plain(message) {
+                    Some(message) => message,
+                    None => {
+                        pipeline_job
+                            .variables
+                            .insert("CDL_GATE_MESSAGE".into(), Value::literal(message));
+                        "$CDL_GATE_MESSAGE".into()
+                    }
+                });
         pipeline_job.script = vec!["printf 'cdl: the gate %s was approved\\n' \"$CDL_JOB\"".into()];
         if let Some(seconds) = job.timeout_seconds {
             self.lossy.push(Lossy::at(
@@ -719,6 +752,11 @@ mod tests {
             file.contains("CDL_MATRIX_V_VALUE_1:\n      value: $CI_JOB_NAME\n      expand: false"),
             "{file}"
         );
+        assert!(!file.contains("CDL_JOB: unit["), "{file}");
+        assert!(
+            file.contains("- export CDL_JOB=\"unit[v=$CDL_MATRIX_V]\""),
+            "{file}"
+        );
     }
 
     #[test]
@@ -745,6 +783,25 @@ mod tests {
         assert!(
             file.contains(
                 "CDL_ENV_URL:\n      value: https://x.example/$CI_JOB_NAME\n      expand: false"
+            ),
+            "{file}"
+        );
+    }
+
+    #[test]
+    fn gate_message_gitlab_would_expand_is_read_from_an_unexpanded_variable() {
+        let file = &export(
+            "pipeline p {\n  stage a { gate g { approvers = [\"a\"]; message = \"ship $CI_COMMIT_SHA?\" } }\n}\n",
+        )
+        .files[0]
+            .content;
+        assert!(
+            file.contains("manual_confirmation: $CDL_GATE_MESSAGE"),
+            "{file}"
+        );
+        assert!(
+            file.contains(
+                "CDL_GATE_MESSAGE:\n      value: ship $CI_COMMIT_SHA?\n      expand: false"
             ),
             "{file}"
         );
