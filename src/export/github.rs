@@ -317,7 +317,15 @@ impl<'p> Builder<'p> {
                     );
                 }
                 TriggerEvent::Schedule => {
-                    let cron = literal(trigger.cron.as_deref().unwrap_or_default());
+                    let cron = trigger.cron.clone().unwrap_or_default();
+                    if cron.contains("${{") {
+                        // No expression is allowed in `on:`, and no cron holds `${{`.
+                        self.lossy.push(Lossy::pipeline(
+                            format!("the cron `{cron}` holds `${{{{`, which GitHub's `on:` rejects as an expression"),
+                            "the workflow has no schedule for it",
+                        ));
+                        continue;
+                    }
                     match on.get_mut("schedule") {
                         Some(Event::Schedule(list)) => list.push(Schedule { cron }),
                         _ => {
