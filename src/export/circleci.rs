@@ -868,6 +868,56 @@ mod tests {
         assert_eq!(reasons, 2, "{:?}", export.lossy);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Every place of an exported configuration, read as CircleCI does, gives the text.
+        #[test]
+        fn every_place_of_a_config_keeps_hostile_text(
+            text in crate::export::literal::hostile_text()
+        ) {
+            let Some(plan) = crate::export::literal::plan_with_text(&text) else {
+                return Ok(());
+            };
+            let config = Builder::new(&plan).config();
+            let evaluate = |written: &str| {
+                parameters::evaluate(written)
+                    .unwrap_or_else(|e| panic!("{written:?} is evaluated: {e}"))
+            };
+            let (_, unit) = config.jobs.iter().find(|(k, _)| k.starts_with("unit")).unwrap();
+            assert_eq!(evaluate(&unit.environment["X"]), text);
+            assert_eq!(evaluate(&unit.environment["Y"]), text);
+            assert_eq!(evaluate(&unit.docker[0].image), text);
+            let commands: Vec<&Run> = unit
+                .steps
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Run(run) => Some(run),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(evaluate(&commands.last().unwrap().command), text);
+            let workflow = config.workflows.values().next().unwrap();
+            let matrix_values: Vec<&String> = workflow
+                .jobs
+                .iter()
+                .filter_map(|i| match i {
+                    Invocation::Options(map) => map.values().next()?.matrix.as_ref(),
+                    Invocation::Plain(_) => None,
+                })
+                .flat_map(|m| m.parameters.values().flatten())
+                .collect();
+            if let [value] = matrix_values.as_slice() {
+                assert_eq!(evaluate(value), text);
+            } else {
+                // Not a parameter name: one job per instance, with the value in its variables.
+                assert_eq!(evaluate(&unit.environment["CDL_MATRIX_V"]), text);
+            }
+            let deploy = &config.jobs["deploy_app_production"];
+            assert_eq!(evaluate(&deploy.environment["CDL_ENV_URL"]), text);
+        }
+    }
+
     #[test]
     fn names_are_valid_circleci_names() {
         let mut taken = HashSet::new();

@@ -744,6 +744,43 @@ mod tests {
         assert_eq!(unique("build", &mut taken), "build-2");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Every place of an exported workflow, evaluated as GitHub does, gives the text.
+        #[test]
+        fn every_place_of_a_workflow_keeps_hostile_text(
+            text in crate::export::literal::hostile_text()
+        ) {
+            let Some(plan) = crate::export::literal::plan_with_text(&text) else {
+                return Ok(());
+            };
+            let workflow = Builder::new(&plan).workflow();
+            let evaluate = |written: &str| {
+                expressions::evaluate(written)
+                    .unwrap_or_else(|e| panic!("{written:?} is evaluated: {e}"))
+            };
+            assert_eq!(evaluate(&workflow.env["X"]), text);
+            let unit = &workflow.jobs["unit"];
+            assert_eq!(evaluate(&unit.env["Y"]), text);
+            assert_eq!(evaluate(unit.container.as_deref().unwrap()), text);
+            assert_eq!(evaluate(&unit.runs_on), text);
+            let matrix = &unit.strategy.as_ref().unwrap().matrix["v"];
+            assert_eq!(evaluate(&matrix[0]), text);
+            let step = unit.steps.last().unwrap();
+            let command = match step.env.get("CDL_STEP") {
+                Some(written) => evaluate(written),
+                None => step.run.clone().unwrap(),
+            };
+            assert_eq!(command, text);
+            let gate = &workflow.jobs["g"];
+            assert_eq!(evaluate(gate.name.as_deref().unwrap()), format!("g: {text}"));
+            let deploy = &workflow.jobs["deploy_app_production"];
+            let environment = deploy.environment.as_ref().unwrap();
+            assert_eq!(evaluate(environment.url.as_deref().unwrap()), text);
+        }
+    }
+
     fn export(text: &str) -> Export {
         let compilation = crate::compile::compile_text("p.cdl", None, text.into());
         let plan = crate::plan::build(&compilation).unwrap();

@@ -720,6 +720,68 @@ impl<'p> Builder<'p> {
 mod tests {
     use super::*;
 
+    /// What GitLab makes of `written` at a place that expands, with the job's `variables`.
+    fn resolve(written: &str, variables: &IndexMap<String, Value>) -> String {
+        if let Some(Value::Literal {
+            value,
+            expand: false,
+        }) = written
+            .strip_prefix('$')
+            .and_then(|name| variables.get(name))
+        {
+            return value.clone();
+        }
+        expansion::evaluate_expanded(written)
+            .unwrap_or_else(|e| panic!("{written:?} is expanded: {e}"))
+    }
+
+    fn value(value: &Value) -> String {
+        match value {
+            Value::Plain(text) => expansion::evaluate_expanded(text)
+                .unwrap_or_else(|e| panic!("{text:?} is expanded: {e}")),
+            Value::Literal { value, expand } => {
+                assert!(!expand);
+                value.clone()
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Every place of an exported pipeline, expanded as GitLab does, gives the text.
+        #[test]
+        fn every_place_of_a_pipeline_keeps_hostile_text(
+            text in crate::export::literal::hostile_text()
+        ) {
+            let Some(plan) = crate::export::literal::plan_with_text(&text) else {
+                return Ok(());
+            };
+            let mut builder = Builder::new(&plan);
+            let pipeline = builder.pipeline();
+            assert_eq!(value(&pipeline.variables["X"]), text);
+            let (_, unit) = pipeline.jobs.iter().find(|(k, _)| k.starts_with("unit")).unwrap();
+            assert_eq!(value(&unit.variables["Y"]), text);
+            assert_eq!(resolve(unit.image.as_deref().unwrap(), &unit.variables), text);
+            assert_eq!(resolve(&unit.tags[0], &unit.variables), text);
+            let matrix = &unit.parallel.as_ref().unwrap().matrix[0]["CDL_MATRIX_V"];
+            assert_eq!(resolve(&matrix[0], &unit.variables), text);
+            if let Some(Value::Plain(cdl_job)) = unit.variables.get("CDL_JOB") {
+                // Expanded once: the matrix variable must hold the text itself.
+                assert_eq!(cdl_job, "unit[v=$CDL_MATRIX_V]");
+                assert_eq!(matrix[0], text);
+            }
+            let gate = &pipeline.jobs["g"];
+            let message = gate.manual_confirmation.as_deref().unwrap();
+            assert_eq!(resolve(message, &gate.variables), text);
+            let deploy = &pipeline.jobs["deploy_app_production"];
+            let environment = deploy.environment.as_ref().unwrap();
+            if let Some(url) = &environment.url {
+                assert_eq!(resolve(url, &deploy.variables), text);
+            }
+        }
+    }
+
     fn export(text: &str) -> Export {
         let compilation = crate::compile::compile_text("p.cdl", None, text.into());
         let plan = crate::plan::build(&compilation).unwrap();

@@ -116,6 +116,52 @@ pub fn assert_place_keeps_text(places: &[Place], text: &str) {
     }
 }
 
+/// `text` as a cdl string literal.
+#[cfg(test)]
+fn cdl_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A plan with `text` in every place of a job that exporters write text to: the pipeline's
+/// and a job's `env` (`X`, `Y`), the job's command, image, runner and matrix value (axis
+/// `v`), an environment's `url`, a gate's message and approver. `None` when the checker
+/// refuses the text somewhere.
+#[cfg(test)]
+pub fn plan_with_text(text: &str) -> Option<crate::plan::Plan> {
+    let s = cdl_string(text);
+    let source = format!(
+        "pipeline p {{
+  env {{ X = {s} }}
+  environment production {{ url = {s} }}
+  stage a {{
+    artifact app {{ run = \"true\"; outputs = [\"o\"] }}
+    job unit {{ run = {s}; image = {s}; runner = {s}; env {{ Y = {s} }}; matrix {{ v = [{s}] }} }}
+  }}
+  stage b {{ gate g {{ approvers = [{s}]; message = {s} }} }}
+  stage c {{ deploy app to production {{ run = \"true\" }} }}
+}}
+"
+    );
+    let compilation = crate::compile::compile_text("p.cdl", None, source);
+    if compilation.diagnostics.iter().any(|d| d.is_error()) {
+        return None;
+    }
+    crate::plan::build(&compilation)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +172,31 @@ mod tests {
 
     fn doubles_dollars(text: &str) -> Result<String, String> {
         Ok(text.replace("$$", "$"))
+    }
+
+    #[test]
+    fn hostile_text_reaches_the_plan_unchanged() {
+        let text = "a\"b\\c\nd\t${{ x }} << y >> $$ é";
+        let plan = plan_with_text(text).expect("the checker accepts the text");
+        assert_eq!(plan.env["X"], text);
+        let unit = plan.jobs.iter().find(|j| j.id.starts_with("unit")).unwrap();
+        assert_eq!(unit.steps, vec![text.to_string()]);
+        assert_eq!(unit.image.as_deref(), Some(text));
+    }
+
+    /// The exporters' property tests skip text the checker refuses: most must get through.
+    #[test]
+    fn most_hostile_text_reaches_a_plan() {
+        use proptest::strategy::{Strategy, ValueTree};
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let strategy = hostile_text();
+        let planned = (0..200)
+            .filter(|_| {
+                let text = strategy.new_tree(&mut runner).unwrap().current();
+                plan_with_text(&text).is_some()
+            })
+            .count();
+        assert!(planned >= 190, "only {planned} of 200 texts were planned");
     }
 
     #[test]
