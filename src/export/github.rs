@@ -212,7 +212,28 @@ struct Builder<'p> {
 
 impl<'p> Builder<'p> {
     fn new(plan: &'p Plan) -> Builder<'p> {
-        let units = jobs::units(plan, MAX_MATRIX);
+        // A matrix value holding `${{` is evaluated again where `${{ matrix.AXIS }}` is read
+        // (nektos/act does; GitHub does not say): such a matrix is one job per instance,
+        // whose values are plain variables (below).
+        let units: Vec<Unit<'p>> = jobs::units(plan, MAX_MATRIX)
+            .into_iter()
+            .flat_map(|unit| {
+                let evaluated = unit
+                    .axes
+                    .iter()
+                    .any(|(_, values)| values.iter().any(|v| v.contains("${{")));
+                if !evaluated {
+                    return vec![unit];
+                }
+                unit.jobs
+                    .into_iter()
+                    .map(|job| Unit {
+                        jobs: vec![job],
+                        axes: Vec::new(),
+                    })
+                    .collect()
+            })
+            .collect();
         let mut taken: HashSet<String> = HashSet::new();
         let mut keys = HashMap::new();
         for unit in &units {
@@ -253,6 +274,7 @@ impl<'p> Builder<'p> {
             let job = self.job(unit);
             jobs.insert(key, job);
         }
+        once_evaluated(&mut env, &mut jobs);
         self.lossy
             .sort_by_key(|l| l.span.as_ref().map(|s| (s.file.clone(), s.start)));
         Workflow {
@@ -680,6 +702,45 @@ impl<'p> Builder<'p> {
     }
 }
 
+/// Moves the variables whose value holds `${{` from the workflow's and the jobs' `env:` to the
+/// `env:` of each step that runs a command. nektos/act evaluates workflow and job variables
+/// a second time (a `${{ '${{' }}` becomes an expression again), steps' variables once; a
+/// step's `env:` is the one place both evaluate once.
+fn once_evaluated(
+    workflow_env: &mut IndexMap<String, String>,
+    jobs: &mut IndexMap<String, WorkflowJob>,
+) {
+    let evaluated = |value: &String| value.contains("${{ '${{' }}");
+    let workflow_moved: IndexMap<String, String> = workflow_env
+        .iter()
+        .filter(|(_, v)| evaluated(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    workflow_env.retain(|_, v| !evaluated(v));
+    for job in jobs.values_mut() {
+        let mut moved: IndexMap<String, String> = workflow_moved
+            .iter()
+            .filter(|(k, _)| !job.env.contains_key(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        moved.extend(
+            job.env
+                .iter()
+                .filter(|(_, v)| evaluated(v))
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        job.env.retain(|_, v| !evaluated(v));
+        if moved.is_empty() {
+            continue;
+        }
+        for step in job.steps.iter_mut().filter(|s| s.run.is_some()) {
+            let mut env = moved.clone();
+            env.extend(std::mem::take(&mut step.env));
+            step.env = env;
+        }
+    }
+}
+
 /// The shell of a job on a Windows runner, where GitHub has no `sh` shell: Git Bash runs the
 /// POSIX commands (GitHub's `bash` on Windows; docs: "jobs.<job_id>.steps[*].shell").
 fn windows_shell(runs_on: &str) -> Option<&'static str> {
@@ -760,14 +821,33 @@ mod tests {
                 expressions::evaluate(written)
                     .unwrap_or_else(|e| panic!("{written:?} is evaluated: {e}"))
             };
-            assert_eq!(evaluate(&workflow.env["X"]), text);
-            let unit = &workflow.jobs["unit"];
-            assert_eq!(evaluate(&unit.env["Y"]), text);
+            let (_, unit) = workflow.jobs.iter().find(|(k, _)| k.starts_with("unit")).unwrap();
+            let step = unit.steps.last().unwrap();
+            // A variable as the step sees it: its own, else the job's, else the workflow's.
+            let variable = |name: &str| {
+                let written = step
+                    .env
+                    .get(name)
+                    .or_else(|| unit.env.get(name))
+                    .or_else(|| workflow.env.get(name))
+                    .unwrap_or_else(|| panic!("{name} is set"));
+                // Workflow and job variables must not depend on how often they are evaluated.
+                if !step.env.contains_key(name) {
+                    assert!(!written.contains("${{"), "{name}: {written:?}");
+                }
+                evaluate(written)
+            };
+            assert_eq!(variable("X"), text);
+            assert_eq!(variable("Y"), text);
             assert_eq!(evaluate(unit.container.as_deref().unwrap()), text);
             assert_eq!(evaluate(&unit.runs_on), text);
-            let matrix = &unit.strategy.as_ref().unwrap().matrix["v"];
-            assert_eq!(evaluate(&matrix[0]), text);
-            let step = unit.steps.last().unwrap();
+            match &unit.strategy {
+                Some(strategy) => {
+                    assert!(!strategy.matrix["v"][0].contains("${{"));
+                    assert_eq!(evaluate(&strategy.matrix["v"][0]), text);
+                }
+                None => assert_eq!(variable("CDL_MATRIX_V"), text),
+            }
             let command = match step.env.get("CDL_STEP") {
                 Some(written) => evaluate(written),
                 None => step.run.clone().unwrap(),
