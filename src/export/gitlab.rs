@@ -384,7 +384,6 @@ impl<'p> Builder<'p> {
         let gate = job.job_type == JobType::Gate;
         let mut pipeline_job = PipelineJob {
             stage: job.stage.clone(),
-
             rules: self.rules(job, gate),
             allow_failure: job.allow_failure,
             ..PipelineJob::default()
