@@ -471,14 +471,15 @@ impl<'a> Engine<'a> {
                 );
                 return Ok(());
             };
-            let dest = self.store.artifact_dir(&self.record.id, input);
-            if let Err(reason) = artifacts::verify(&stored, &dest) {
+            let copy = self.store.input_dir(&self.record.id, &job.id, input);
+            if let Err(error) = artifacts::fetch_for_consumer(&stored, &copy) {
+                let reason = format!("the artifact `{input}`: {error}");
                 self.set(index, JobState::Failed, Some(reason));
                 return Ok(());
             }
             env.push((
                 format!("CDL_ARTIFACT_{}", env_name(input)),
-                stored.path.display().to_string(),
+                copy.display().to_string(),
             ));
             self.record
                 .job_mut(&job.id)
@@ -600,7 +601,7 @@ impl<'a> Engine<'a> {
                 if job.job_type == JobType::Artifact
                     && let Some(name) = &job.artifact
                 {
-                    let dest = self.store.artifact_dir(&self.record.id, name);
+                    let dest = self.store.artifacts_dir(&self.record.id);
                     match artifacts::store(&self.record.workdir, &job.outputs, &dest) {
                         Ok(stored) => {
                             self.view.note(&format!(
@@ -609,13 +610,19 @@ impl<'a> Engine<'a> {
                                 &stored.digest[..16]
                             ));
                             self.record.artifacts.insert(name.clone(), stored);
+                            self.new_artifacts.push(name.clone());
                         }
-                        Err(reason) => {
-                            self.set(index, JobState::Failed, Some(reason));
+                        Err(error) => {
+                            self.set(index, JobState::Failed, Some(error.to_string()));
                             self.fail_fast();
                             return Ok(());
                         }
                     }
+                }
+                if let Some(reason) = self.deployed_copy_changed(&job) {
+                    self.set(index, JobState::Failed, Some(reason));
+                    self.fail_fast();
+                    return Ok(());
                 }
                 self.set(index, JobState::Succeeded, None);
             }
@@ -635,6 +642,21 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A deploy's copies of its artifacts, listed again after it ran: what it deployed must
+    /// be what was stored.
+    fn deployed_copy_changed(&self, job: &Job) -> Option<String> {
+        if job.job_type != JobType::Deploy {
+            return None;
+        }
+        job.inputs.iter().find_map(|input| {
+            let stored = self.record.artifacts.get(input)?;
+            let copy = self.store.input_dir(&self.record.id, &job.id, input);
+            artifacts::verify_copy(stored, &copy)
+                .err()
+                .map(|error| format!("the artifact `{input}` changed while deployed: {error}"))
+        })
     }
 
     /// With `--fail-fast`, a failure stops everything: running jobs are cancelled and the
