@@ -62,6 +62,7 @@ codes! {
     OutOfRange = "E0303", "value out of range";
     InvalidValue = "E0304", "value not allowed here";
     EmptyList = "E0305", "list must not be empty";
+    OutputOutsideWorkdir = "E0306", "artifact output outside the working folder";
     DependencyCycle = "E0400", "dependency cycle";
     EnvironmentRequired = "E0401", "test kind needs an environment";
     EnvironmentForbidden = "E0402", "test kind forbids an environment";

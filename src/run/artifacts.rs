@@ -196,14 +196,14 @@ impl Manifest {
                 Some(recorded) if recorded.kind != entry.kind => {
                     out.push(format!("changed: {}", escape(path)))
                 }
-                Some(recorded) if recorded.mode & MODE_BITS != entry.mode & MODE_BITS => out.push(
-                    format!(
+                Some(recorded) if recorded.mode & MODE_BITS != entry.mode & MODE_BITS => {
+                    out.push(format!(
                         "mode changed: {} ({:o} → {:o})",
                         escape(path),
                         recorded.mode & MODE_BITS,
                         entry.mode & MODE_BITS
-                    ),
-                ),
+                    ))
+                }
                 Some(_) => {}
             }
         }
@@ -271,13 +271,9 @@ fn relative_path(bytes: &[u8]) -> PathBuf {
     PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
 }
 
-/// Whether an `outputs` entry stays inside the working folder: relative, no `..`.
+/// Whether an `outputs` entry stays inside the working folder (E0306 at check time).
 pub fn output_inside_workdir(pattern: &str) -> bool {
-    let path = Path::new(pattern);
-    !pattern.is_empty()
-        && path
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    crate::check::outputs::inside_workdir(pattern)
 }
 
 /// The folder in `artifacts_dir` that holds the artifact with `digest`.
@@ -379,8 +375,9 @@ fn collect_outputs(
             pattern: pattern.clone(),
             reason: e.to_string(),
         };
-        let mut matches: Vec<glob::GlobResult> =
-            glob::glob(&format!("{root}/{pattern}")).map_err(bad)?.collect();
+        let mut matches: Vec<glob::GlobResult> = glob::glob(&format!("{root}/{pattern}"))
+            .map_err(bad)?
+            .collect();
         // The crate documents `**` as matching the current directory too, but its walker
         // yields only the subdirectories of `dir/**`: add `dir` itself (and so its files).
         if let Some(folder) = pattern.strip_suffix("/**") {
@@ -558,7 +555,8 @@ pub fn verify_copy(stored: &StoredArtifact, copy: &Path) -> Result<(), ArtifactE
     compare(stored, &found, "the job's copy")
 }
 
-/// Lists the stored copy itself against its manifest.
+/// Lists the stored copy itself against its manifest (for a supervisor or `cdl verify`).
+#[allow(dead_code)]
 pub fn verify_store(stored: &StoredArtifact) -> Result<(), ArtifactError> {
     let found = list(&stored.path)?;
     compare(stored, &found, "the stored copy")
@@ -673,8 +671,10 @@ fn copy_listing(
         if is_folder {
             copy_listing(source_root, dest_root, &relative, manifest)?;
         }
-        if !matches!(manifest.entries[&path_bytes(&relative)].kind, Kind::Link { .. })
-            && dest.exists()
+        if !matches!(
+            manifest.entries[&path_bytes(&relative)].kind,
+            Kind::Link { .. }
+        ) && dest.exists()
         {
             set_mode(&dest, (mode & 0o777) | 0o200)?;
         }

@@ -69,10 +69,10 @@ fn refused_after(tamper: impl Fn(&Path), difference: &str) {
 fn the_manifest_is_sorted_escaped_and_its_hash_is_the_digest() {
     let work = workdir();
     let artifact = stored(&work);
-    let text = std::fs::read_to_string(
-        work.path()
-            .join(format!(".cdl/artifacts/sha256-{}.manifest", artifact.digest)),
-    )
+    let text = std::fs::read_to_string(work.path().join(format!(
+        ".cdl/artifacts/sha256-{}.manifest",
+        artifact.digest
+    )))
     .unwrap();
     let sha = |s: &str| hex(&Sha256::digest(s.as_bytes()));
     let expected = format!(
@@ -90,7 +90,10 @@ fn the_manifest_is_sorted_escaped_and_its_hash_is_the_digest() {
     // A link's own mode is 777 on Linux; only its read and execute bits are kept.
     assert_eq!(text, expected);
     assert_eq!(artifact.digest, sha(&expected));
-    assert_eq!(artifact.path, stored_folder(&work.path().join(".cdl/artifacts"), &artifact.digest));
+    assert_eq!(
+        artifact.path,
+        stored_folder(&work.path().join(".cdl/artifacts"), &artifact.digest)
+    );
     assert_eq!(artifact.entries, 6);
     assert_eq!(artifact.size, 12);
     // Stored read-only, files and folders.
@@ -121,7 +124,9 @@ fn hostile_names_round_trip_through_the_manifest() {
     std::fs::create_dir(work.path().join("out")).unwrap();
     for name in &names {
         std::fs::write(
-            work.path().join("out").join(std::ffi::OsStr::from_bytes(name)),
+            work.path()
+                .join("out")
+                .join(std::ffi::OsStr::from_bytes(name)),
             name,
         )
         .unwrap();
@@ -131,7 +136,10 @@ fn hostile_names_round_trip_through_the_manifest() {
     let manifest = recorded_manifest(&artifact).expect("the manifest parses back");
     assert_eq!(manifest.len(), names.len() + 1);
     for line in manifest.text().lines() {
-        assert_eq!(line.split(' ').count(), if line.starts_with("cdl") { 1 } else { 5 });
+        assert_eq!(
+            line.split(' ').count(),
+            if line.starts_with("cdl") { 1 } else { 5 }
+        );
     }
     let copy = work.path().join("copy");
     fetch_for_consumer(&artifact, &copy).unwrap();
@@ -152,9 +160,20 @@ fn globs_follow_the_glob_crate() {
     let paths: Vec<String> = manifest.entries.keys().map(|k| escape(k)).collect();
     assert_eq!(
         paths,
-        ["out", "out/sub", "out/sub/two.txt", "out/sub/x", "out/sub/x/one.txt"]
+        [
+            "out",
+            "out/sub",
+            "out/sub/two.txt",
+            "out/sub/x",
+            "out/sub/x/one.txt"
+        ]
     );
-    let artifact = store(work.path(), &["out/**/*.txt".into()], &work.path().join("s")).unwrap();
+    let artifact = store(
+        work.path(),
+        &["out/**/*.txt".into()],
+        &work.path().join("s"),
+    )
+    .unwrap();
     assert_eq!(artifact.entries, 6);
     let error = store(work.path(), &["missing/*".into()], &work.path().join("s")).unwrap_err();
     assert!(matches!(error, ArtifactError::NoMatch { .. }), "{error}");
@@ -179,7 +198,10 @@ fn a_consumer_gets_a_private_writable_copy() {
     let artifact = stored(&work);
     let copy = work.path().join("inputs/deploy/app");
     fetch_for_consumer(&artifact, &copy).unwrap();
-    assert_eq!(std::fs::read_to_string(copy.join("dist/sub/b.txt")).unwrap(), "b");
+    assert_eq!(
+        std::fs::read_to_string(copy.join("dist/sub/b.txt")).unwrap(),
+        "b"
+    );
     assert_eq!(
         std::fs::read_link(copy.join("dist/latest")).unwrap(),
         Path::new("sub/b.txt")
@@ -304,15 +326,32 @@ fn what_cannot_be_sealed_is_refused() {
         let outputs: Vec<String> = outputs.iter().map(|s| s.to_string()).collect();
         store(work.path(), &outputs, &store_at).unwrap_err()
     };
-    assert!(matches!(refused(&["../a/x"]), ArtifactError::OutsideWorkdir { .. }));
-    assert!(matches!(refused(&["/etc/passwd"]), ArtifactError::OutsideWorkdir { .. }));
-    assert!(matches!(refused(&["a/../../x"]), ArtifactError::OutsideWorkdir { .. }));
+    assert!(matches!(
+        refused(&["../a/x"]),
+        ArtifactError::OutsideWorkdir { .. }
+    ));
+    assert!(matches!(
+        refused(&["/etc/passwd"]),
+        ArtifactError::OutsideWorkdir { .. }
+    ));
+    assert!(matches!(
+        refused(&["a/../../x"]),
+        ArtifactError::OutsideWorkdir { .. }
+    ));
     // A link leaving the artifact, or pointing at a file not in it.
     std::os::unix::fs::symlink("/etc/passwd", work.path().join("a/abs")).unwrap();
-    assert!(refused(&["a"]).to_string().contains("not part of the artifact"));
+    assert!(
+        refused(&["a"])
+            .to_string()
+            .contains("not part of the artifact")
+    );
     std::fs::remove_file(work.path().join("a/abs")).unwrap();
     std::os::unix::fs::symlink("../outside", work.path().join("a/rel")).unwrap();
-    assert!(refused(&["a"]).to_string().contains("not part of the artifact"));
+    assert!(
+        refused(&["a"])
+            .to_string()
+            .contains("not part of the artifact")
+    );
     std::fs::remove_file(work.path().join("a/rel")).unwrap();
     // A folder reached through a link.
     std::os::unix::fs::symlink("a", work.path().join("b")).unwrap();
@@ -335,16 +374,20 @@ fn what_cannot_be_sealed_is_refused() {
 fn a_damaged_manifest_still_gives_both_digests() {
     let work = workdir();
     let artifact = stored(&work);
-    let manifest = work
-        .path()
-        .join(format!(".cdl/artifacts/sha256-{}.manifest", artifact.digest));
+    let manifest = work.path().join(format!(
+        ".cdl/artifacts/sha256-{}.manifest",
+        artifact.digest
+    ));
     std::fs::write(&manifest, "cdl-manifest/v1\n").unwrap();
     make_writable(&artifact.path);
     std::fs::write(artifact.path.join("dist/evil.sh"), "x").unwrap();
     let text = fetch_for_consumer(&artifact, &work.path().join("c"))
         .unwrap_err()
         .to_string();
-    assert!(text.contains(&artifact.digest) && text.contains("was found"), "{text}");
+    assert!(
+        text.contains(&artifact.digest) && text.contains("was found"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! resume, and the same skip/fail semantics every export follows.
 
 mod artifacts;
+mod consistency;
 mod context;
 mod engine;
 mod guard;
@@ -179,6 +180,9 @@ pub fn start(
     options: Options,
     signal: Arc<AtomicUsize>,
 ) -> Result<Finished, String> {
+    if let Some(path) = &options.junit {
+        junit::check_path(path)?;
+    }
     for gate in &options.approve {
         let job = plan
             .jobs
@@ -283,6 +287,9 @@ pub fn resume(
     signal: Arc<AtomicUsize>,
     junit: Option<&Path>,
 ) -> Result<Finished, String> {
+    if let Some(path) = junit {
+        junit::check_path(path)?;
+    }
     let mut record = find_run(store, id)?;
     let _lock = lock::try_lock_run(&store.run_dir(&record.id).join("lock"))
         .map_err(|e| format!("cannot lock the run: {e}"))?
@@ -521,6 +528,34 @@ pub fn estimates(store: &Store) -> crate::plan::text::Estimates {
     sums.into_iter()
         .map(|(job, (sum, n))| (job, (sum / n as u64, n)))
         .collect()
+}
+
+/// What `cdl logs` says about a job without a log file: it did not run (and why), or it ran
+/// and printed nothing.
+pub fn no_log(record: &RunRecord, job: &str) -> String {
+    let r = record.job(job);
+    let reason = r
+        .reason
+        .as_ref()
+        .map(|reason| format!(": {reason}"))
+        .unwrap_or_default();
+    match r.attempts.len() {
+        0 => format!(
+            "`{job}` did not run in run {} (it is {}{reason})",
+            record.id,
+            r.state.as_str()
+        ),
+        1 => format!(
+            "`{job}` ran in run {} and printed nothing (it {}{reason})",
+            record.id,
+            r.state.as_str()
+        ),
+        n => format!(
+            "`{job}` ran {n} times in run {} and printed nothing (it {}{reason})",
+            record.id,
+            r.state.as_str()
+        ),
+    }
 }
 
 /// `cdl runs`: one line per run, newest last.

@@ -436,16 +436,33 @@ impl Store {
     }
 
     /// The record as last written: the snapshot, with the journal's changes applied in order.
+    /// The id is checked first (a name, never a path), and the record against its plan after.
     pub fn load(&self, id: &str) -> Result<RunRecord, String> {
+        super::consistency::check_run_id(id)?;
+        let dir = self.run_dir(id);
+        if !dir.join("run.json").is_file() {
+            return Err(format!(
+                "there is no run {id} in {}; `cdl runs` lists the runs",
+                self.runs_dir().display()
+            ));
+        }
         let read = |name: &str| {
-            let path = self.run_dir(id).join(name);
+            let path = dir.join(name);
             std::fs::read_to_string(&path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))
         };
-        let mut record: RunRecord = serde_json::from_str(&read("run.json")?)
-            .map_err(|e| format!("run {id}: run.json is not a cdl run record: {e}"))?;
-        record.plan = serde_json::from_str(&read("plan.json")?)
-            .map_err(|e| format!("run {id}: plan.json is not a cdl plan: {e}"))?;
+        let mut record: RunRecord = serde_json::from_str(&read("run.json")?).map_err(|e| {
+            format!(
+                "{}: not a cdl run record ({e}); was it edited by hand?",
+                dir.join("run.json").display()
+            )
+        })?;
+        record.plan = serde_json::from_str(&read("plan.json")?).map_err(|e| {
+            format!(
+                "{}: not a cdl plan ({e}); was it edited by hand?",
+                dir.join("plan.json").display()
+            )
+        })?;
         for line in read(JOURNAL).unwrap_or_default().lines() {
             // A line cut short by a crash is the last one: everything before it applies.
             let Ok(change) = serde_json::from_str::<Change>(line) else {
@@ -453,6 +470,7 @@ impl Store {
             };
             change.apply(&mut record);
         }
+        super::consistency::check(&mut record, id, &dir)?;
         Ok(record)
     }
 
