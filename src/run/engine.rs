@@ -1,7 +1,7 @@
 //! The scheduler: starts each job as soon as its needs and the earlier stages are done, up to
 //! `--jobs` at once; propagates skips and failures; opens gates; retries; records every change.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -9,9 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::artifacts;
+use super::gates;
 use super::guard;
 use super::lock;
 use super::process::{self, StepEnd, Stream};
+use super::prompt::Answer;
 use super::record::{
     Attempt, Change, Decision, JobRecord, JobState, RunRecord, RunStatus, Store, now_ms,
 };
@@ -55,6 +57,9 @@ pub struct Engine<'a> {
     pub interactive: bool,
     /// The signal that stopped the run, set by the handlers (0: none).
     pub signal: Arc<AtomicUsize>,
+    /// Who answers a gate's prompt on this terminal (`--as` of `cdl run` or `cdl resume`);
+    /// `None`: the run's identity.
+    pub answerer: Option<String>,
     view: View,
     stage_jobs: Vec<Vec<usize>>,
     index: HashMap<String, usize>,
@@ -114,6 +119,7 @@ impl<'a> Engine<'a> {
             secrets,
             interactive,
             signal,
+            answerer: None,
             view,
             stage_jobs,
             index,
@@ -364,7 +370,9 @@ impl<'a> Engine<'a> {
         if self.settle_gate(index) {
             return Ok(());
         }
-        if self.interactive && !self.check_gate_timeout(index) {
+        if self.interactive {
+            // Who answers here: `--as` of this command (a resume's, not the starter's).
+            let identity = self.answerer.clone().unwrap_or(identity);
             let question = format!(
                 "approve {}? {} (as {identity})",
                 gate.id,
@@ -372,18 +380,29 @@ impl<'a> Engine<'a> {
             );
             // Everything so far is recorded before waiting for a person.
             self.save()?;
-            let yes = self.view.ask(question.trim());
-            if gate.approvers.contains(&identity) {
+            let deadline = gates::deadline_ms(&gate, self.record.job(&gate.id));
+            let answer = self.view.ask(question.trim(), deadline, &self.signal);
+            let approved = match answer {
+                Answer::Yes => Some(true),
+                Answer::No => Some(false),
+                // The timeout settles the gate below; a signal cancels the run with no
+                // decision; a closed input leaves the gate waiting.
+                Answer::TimedOut | Answer::Cancelled | Answer::Closed => None,
+            };
+            if let Some(approved) = approved
+                && gate.approvers.contains(&identity)
+            {
                 self.touch(&gate.id).decisions.push(Decision {
                     by: identity.clone(),
-                    approved: yes,
+                    approved,
                     at_ms: now_ms(),
                     comment: Some("answered at the terminal".into()),
                 });
-                if self.settle_gate(index) {
-                    return Ok(());
-                }
-            } else {
+            }
+            if self.settle_gate(index) {
+                return Ok(());
+            }
+            if approved.is_some() && !gate.approvers.contains(&identity) {
                 self.view.note(&format!(
                     "`{identity}` is not an approver of `{}` (approvers: {}); the gate waits",
                     gate.id,
@@ -393,57 +412,30 @@ impl<'a> Engine<'a> {
         }
         if !self.state(index).is_finished() {
             self.touch(&gate.id).state = JobState::Waiting;
-            self.view.note(&format!("⏸ {} waits for approval", gate.id));
+            if self.signal.load(Ordering::SeqCst) == 0 {
+                self.view.note(&format!("⏸ {} waits for approval", gate.id));
+            }
         }
         Ok(())
     }
 
-    /// Decides a gate from its decisions; true when it is decided.
+    /// Decides a gate from its decisions and timeout ([`gates::settle`]); true when decided.
     fn settle_gate(&mut self, index: usize) -> bool {
         let gate = self.job(index).clone();
-        let record = self.record.job(&gate.id);
-        if let Some(rejection) = record.decisions.iter().find(|d| !d.approved) {
-            let reason = format!("rejected by {}", rejection.by);
-            self.set(index, JobState::Failed, Some(reason));
-            return true;
-        }
-        let approvers: HashSet<&str> = record
-            .decisions
-            .iter()
-            .filter(|d| d.approved)
-            .map(|d| d.by.as_str())
-            .collect();
         let auto = self.record.selection.auto_approve;
-        if auto || approvers.len() as u32 >= gate.required.unwrap_or(1) {
-            let who: Vec<&str> = approvers.into_iter().collect();
-            self.set(
-                index,
-                JobState::Succeeded,
-                Some(format!("approved by {}", who.join(", "))),
-            );
-            return true;
+        match gates::settle(&gate, self.record.job(&gate.id), auto, now_ms()) {
+            Some(settlement) => {
+                let (state, reason) = settlement.outcome();
+                self.set(index, state, Some(reason));
+                true
+            }
+            None => false,
         }
-        false
     }
 
-    /// Rejects a gate whose timeout passed; true when it did.
+    /// Rejects a waiting gate whose timeout passed; true when it did.
     fn check_gate_timeout(&mut self, index: usize) -> bool {
-        let gate = self.job(index).clone();
-        let (Some(timeout), Some(since)) = (
-            gate.timeout_seconds,
-            self.record.job(&gate.id).waiting_since_ms,
-        ) else {
-            return false;
-        };
-        if now_ms() < since + timeout * 1000 {
-            return false;
-        }
-        self.set(
-            index,
-            JobState::Failed,
-            Some("timed out waiting for approval: rejected".into()),
-        );
-        true
+        self.settle_gate(index)
     }
 
     // ------------------------------------------------------------------ jobs
