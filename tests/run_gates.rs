@@ -88,8 +88,14 @@ fn the_prompt_ends_at_the_gates_timeout_and_a_late_yes_does_not_approve() {
         b"y\n",
     );
     assert_eq!(status.code(), Some(1), "{screen}");
-    assert!(screen.contains("approve ship? Ship it? (as alice) [y/N]"), "{screen}");
-    assert!(screen.contains("no answer before the gate's timeout: rejected"), "{screen}");
+    assert!(
+        screen.contains("approve ship? Ship it? (as alice) [y/N]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("no answer before the gate's timeout: rejected"),
+        "{screen}"
+    );
     let record = latest(dir.path()).unwrap();
     let ship = record.job("ship");
     assert_eq!(ship.state.as_str(), "failed");
@@ -113,7 +119,10 @@ fn ctrl_c_at_the_prompt_cancels_without_enter_and_without_a_decision() {
         b"\x03",
     );
     assert_eq!(status.code(), Some(130), "{screen}");
-    assert!(screen.contains("cancelled: no decision recorded"), "{screen}");
+    assert!(
+        screen.contains("cancelled: no decision recorded"),
+        "{screen}"
+    );
     let record = latest(dir.path()).unwrap();
     assert_eq!(record.status, cdl::run::record::RunStatus::Cancelled);
     let ship = record.job("ship");
@@ -181,7 +190,10 @@ fn resume_as_someone_who_may_not_approve_leaves_the_gate_waiting() {
         b"y\n",
     );
     assert_eq!(status.code(), Some(3), "{screen}");
-    assert!(screen.contains("`mallory` is not an approver of `ship`"), "{screen}");
+    assert!(
+        screen.contains("`mallory` is not an approver of `ship`"),
+        "{screen}"
+    );
     let record = latest(dir.path()).unwrap();
     assert!(record.job("ship").decisions.is_empty());
     assert_eq!(record.job("ship").state.as_str(), "waiting");

@@ -169,7 +169,11 @@ pub fn decide(
     let required = job.required.unwrap_or(1);
     let message = match settle(&job, record.job(&job.id), auto, now) {
         Some(Settlement::Rejected(_)) => {
-            set(&mut record, &job, Settlement::Rejected(identity.to_string()));
+            set(
+                &mut record,
+                &job,
+                Settlement::Rejected(identity.to_string()),
+            );
             format!(
                 "rejected `{}` as {identity}.\nrecord the outcome with:\n    cdl resume {}",
                 job.id, record.id
@@ -251,15 +255,30 @@ mod tests {
         );
         // One person twice counts once.
         assert_eq!(
-            settle(&g2, &record(&[("a", true), ("a", true)], since), false, 1_500),
+            settle(
+                &g2,
+                &record(&[("a", true), ("a", true)], since),
+                false,
+                1_500
+            ),
             None
         );
         assert_eq!(
-            settle(&g2, &record(&[("a", true), ("b", true)], since), false, 1_500),
+            settle(
+                &g2,
+                &record(&[("a", true), ("b", true)], since),
+                false,
+                1_500
+            ),
             Some(Settlement::Approved(vec!["a".into(), "b".into()]))
         );
         assert_eq!(
-            settle(&g2, &record(&[("a", true), ("b", false)], since), false, 1_500),
+            settle(
+                &g2,
+                &record(&[("a", true), ("b", false)], since),
+                false,
+                1_500
+            ),
             Some(Settlement::Rejected("b".into()))
         );
         // At the deadline, too few approvals reject; enough approvals given before still count.
@@ -271,7 +290,13 @@ mod tests {
             settle(&g2, &record(&[], since), true, 11_000),
             Some(Settlement::Approved(vec![]))
         );
-        assert_eq!(settle(&gate(1, None), &record(&[], None), false, u64::MAX), None);
-        assert_eq!(deadline_ms(&g2, &record(&[], Some(u64::MAX))), Some(u64::MAX));
+        assert_eq!(
+            settle(&gate(1, None), &record(&[], None), false, u64::MAX),
+            None
+        );
+        assert_eq!(
+            deadline_ms(&g2, &record(&[], Some(u64::MAX))),
+            Some(u64::MAX)
+        );
     }
 }
