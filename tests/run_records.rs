@@ -1,5 +1,6 @@
-//! Hostile run ids through every command that takes one, and hand-edited run records: always
-//! a clear error and an exit code, never a panic, never a file outside the state folder.
+//! Bad input around runs: hostile run ids through every command that takes one, hand-edited
+//! run records, `cdl logs` of jobs that did not run, `--junit` paths; always a clear error and an
+//! exit code, never a panic, never a file outside the state folder.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -366,4 +367,81 @@ fn random_damage_to_a_record_never_panics() {
         }
     }
     unseal(dir.path());
+}
+
+#[test]
+fn logs_tell_did_not_run_from_ran_with_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pipeline.cdl"),
+        r#"pipeline p {
+            stage s {
+                job quiet { run = "true" }
+                job loud { run = "echo hello" }
+                job broken { run = "exit 3" }
+                job later { run = "echo never"; after = [broken] }
+            }
+        }"#,
+    )
+    .unwrap();
+    let out = cdl(dir.path(), &["run", "pipeline.cdl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let store = cdl::run::record::Store::new(dir.path().join(".cdl"));
+    let id = store.run_ids().pop().unwrap();
+    let logs = |job: &str| {
+        let out = cdl(dir.path(), &["logs", &id, job]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        (text(&out.stdout), text(&out.stderr))
+    };
+    assert!(logs("loud").0.contains("hello"));
+    let quiet = logs("quiet").1;
+    assert!(quiet.contains("`quiet` ran in run"), "{quiet}");
+    assert!(quiet.contains("printed nothing (it passed)"), "{quiet}");
+    let broken = logs("broken").1;
+    assert!(
+        broken.contains("printed nothing (it failed: exited with 3)"),
+        "{broken}"
+    );
+    let later = logs("later").1;
+    assert!(later.contains("`later` did not run"), "{later}");
+    assert!(
+        later.contains("skipped: stopped: `broken` failed"),
+        "{later}"
+    );
+}
+
+#[test]
+fn the_junit_path_is_checked_before_the_run_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pipeline.cdl"),
+        r#"pipeline p { stage s { job j { run = "touch ran" } } }"#,
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("reports")).unwrap();
+    for (path, message) in [
+        ("missing/folder/junit.xml", "does not exist"),
+        ("reports", "it is a folder"),
+    ] {
+        let out = cdl(dir.path(), &["run", "pipeline.cdl", "--junit", path]);
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(&format!("--junit {path}")), "{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+        assert!(!dir.path().join("ran").exists(), "{path}: the run started");
+        assert!(
+            !dir.path().join(".cdl/runs").exists(),
+            "{path}: a run was created"
+        );
+    }
+    let out = cdl(
+        dir.path(),
+        &["run", "pipeline.cdl", "--junit", "reports/junit.xml"],
+    );
+    assert!(out.status.success());
+    assert!(dir.path().join("reports/junit.xml").is_file());
+    // The same check before a resume.
+    let out = cdl(dir.path(), &["resume", "--junit", "missing/junit.xml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("does not exist"));
 }
