@@ -327,7 +327,7 @@ fn random_damage_to_a_record_never_panics() {
     let (dir, id) = paused_run();
     let run_json = dir.path().join(".cdl/runs").join(&id).join("run.json");
     let original = std::fs::read_to_string(&run_json).unwrap();
-    let mut seed: u64 = 0x5eed_cd1;
+    let mut seed: u64 = 0x05ee_dcd1;
     let mut next = move |n: usize| {
         seed ^= seed << 13;
         seed ^= seed >> 7;

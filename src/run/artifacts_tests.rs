@@ -278,7 +278,8 @@ fn a_symlink_swap_in_the_store_is_refused() {
 
 #[test]
 fn a_tampered_consumer_copy_is_refused_with_both_digests() {
-    let tampers: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    type Tamper = Box<dyn Fn(&Path)>;
+    let tampers: Vec<(&str, Tamper)> = vec![
         (
             "added: dist/evil.sh",
             Box::new(|c| std::fs::write(c.join("dist/evil.sh"), "x").unwrap()),
