@@ -290,12 +290,16 @@ fn manifest_file(artifacts_dir: &Path, digest: &str) -> PathBuf {
 /// Seals the outputs (paths or globs relative to `workdir`, as the `glob` crate matches them)
 /// into `artifacts_dir/sha256-<digest>/`: copied into a temporary folder while hashed, made
 /// read-only, renamed into place. Storing the same bytes twice keeps the first copy.
+/// `artifacts_dir` is `<state folder>/runs/<id>/artifacts`: nothing under the state folder is
+/// ever part of an artifact (`**/*.whl` must not pick up other artifacts' copies).
 pub fn store(
     workdir: &Path,
     outputs: &[String],
     artifacts_dir: &Path,
 ) -> Result<StoredArtifact, ArtifactError> {
-    let sources = collect_outputs(workdir, outputs)?;
+    let state = artifacts_dir.ancestors().nth(3).unwrap_or(artifacts_dir);
+    let excluded = excluded_folder(workdir, state);
+    let sources = collect_outputs(workdir, outputs, excluded.as_deref())?;
     std::fs::create_dir_all(artifacts_dir).map_err(io(artifacts_dir))?;
     let temp = tempfile::Builder::new()
         .prefix(".store-")
@@ -357,11 +361,23 @@ pub fn store(
     })
 }
 
+/// The state folder relative to the working folder, when it is inside it.
+fn excluded_folder(workdir: &Path, state: &Path) -> Option<PathBuf> {
+    let workdir = std::fs::canonicalize(workdir).ok()?;
+    let state = std::fs::canonicalize(state).ok()?;
+    state
+        .strip_prefix(&workdir)
+        .ok()
+        .filter(|r| !r.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+}
+
 /// Every entry the outputs name, with the folders leading to them; files are only looked at
 /// here (`lstat`), their bytes are hashed when copied.
 fn collect_outputs(
     workdir: &Path,
     outputs: &[String],
+    excluded: Option<&Path>,
 ) -> Result<BTreeMap<Vec<u8>, Entry>, ArtifactError> {
     let mut entries = BTreeMap::new();
     let root = glob::Pattern::escape(&workdir.to_string_lossy());
@@ -399,8 +415,11 @@ fn collect_outputs(
                     reason: "it matches the whole working folder".into(),
                 });
             }
+            if excluded.is_some_and(|x| relative.starts_with(x)) {
+                continue;
+            }
             matched = true;
-            add_with_parents(workdir, &relative, &mut entries)?;
+            add_with_parents(workdir, &relative, excluded, &mut entries)?;
         }
         if !matched {
             return Err(ArtifactError::NoMatch {
@@ -417,6 +436,7 @@ fn collect_outputs(
 fn add_with_parents(
     workdir: &Path,
     relative: &Path,
+    excluded: Option<&Path>,
     entries: &mut BTreeMap<Vec<u8>, Entry>,
 ) -> Result<(), ArtifactError> {
     let mut prefix = PathBuf::new();
@@ -436,12 +456,13 @@ fn add_with_parents(
             mode: meta.mode(),
         });
     }
-    add_tree(workdir, relative, entries)
+    add_tree(workdir, relative, excluded, entries)
 }
 
 fn add_tree(
     workdir: &Path,
     relative: &Path,
+    excluded: Option<&Path>,
     entries: &mut BTreeMap<Vec<u8>, Entry>,
 ) -> Result<(), ArtifactError> {
     let key = path_bytes(relative);
@@ -496,7 +517,9 @@ fn add_tree(
             .map_err(io(&full))?;
         children.sort();
         for child in children {
-            add_tree(workdir, &child, entries)?;
+            if !excluded.is_some_and(|x| child.starts_with(x)) {
+                add_tree(workdir, &child, excluded, entries)?;
+            }
         }
     }
     Ok(())

@@ -411,3 +411,37 @@ fn outputs_inside_the_working_folder() {
         assert!(!output_inside_workdir(bad), "{bad}");
     }
 }
+
+#[test]
+fn the_state_folder_is_never_part_of_an_artifact() {
+    let work = Scratch::new();
+    write(work.path(), "dist/app.whl", "app");
+    write(work.path(), "./other/lib.whl", "lib");
+    let artifacts = work.path().join(".cdl/runs/1/artifacts");
+    write(work.path(), ".cdl/runs/1/inputs/j/a/dist/old.whl", "old");
+    let first = store(work.path(), &["**/*.whl".into()], &artifacts).unwrap();
+    let paths: Vec<String> = list(&first.path)
+        .unwrap()
+        .entries
+        .keys()
+        .map(|k| escape(k))
+        .collect();
+    assert_eq!(paths, ["dist", "dist/app.whl", "other", "other/lib.whl"]);
+    // `**` brings every folder but the state folder; `./dist` and `dist/` are `dist`.
+    let all = store(work.path(), &["**".into()], &artifacts).unwrap();
+    assert!(
+        list(&all.path)
+            .unwrap()
+            .entries
+            .keys()
+            .all(|k| !k.starts_with(b".cdl"))
+    );
+    let dotted = store(work.path(), &["./dist".into()], &artifacts).unwrap();
+    let slashed = store(work.path(), &["dist/".into()], &artifacts).unwrap();
+    let plain = store(work.path(), &["dist".into()], &artifacts).unwrap();
+    assert_eq!(dotted.digest, plain.digest);
+    assert_eq!(slashed.digest, plain.digest);
+    // Only the state folder matching: nothing matched.
+    let error = store(work.path(), &[".cdl".into()], &artifacts).unwrap_err();
+    assert!(matches!(error, ArtifactError::NoMatch { .. }), "{error}");
+}
