@@ -445,3 +445,118 @@ fn the_state_folder_is_never_part_of_an_artifact() {
     let error = store(work.path(), &[".cdl".into()], &artifacts).unwrap_err();
     assert!(matches!(error, ArtifactError::NoMatch { .. }), "{error}");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A file name: any bytes but `/` and NUL, not `.` or `..`.
+    fn name() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(b'a'),
+                Just(b' '),
+                Just(b'%'),
+                Just(b'\n'),
+                Just(0xffu8),
+                1u8..=255
+            ],
+            1..8,
+        )
+        .prop_filter("a plain name", |n| {
+            !n.contains(&b'/') && n != b"." && n != b".."
+        })
+    }
+
+    /// A tree: files (name, bytes, executable) in `out/` and in `out/sub/`.
+    fn tree() -> impl Strategy<Value = Vec<(bool, Vec<u8>, Vec<u8>, bool)>> {
+        proptest::collection::vec(
+            (
+                any::<bool>(),
+                name(),
+                proptest::collection::vec(any::<u8>(), 0..64),
+                any::<bool>(),
+            ),
+            1..6,
+        )
+    }
+
+    #[derive(Debug, Clone)]
+    enum Tamper {
+        Add(Vec<u8>),
+        Remove(usize),
+        Change(usize, u8),
+        Chmod(usize),
+    }
+
+    fn tamper() -> impl Strategy<Value = Tamper> {
+        prop_oneof![
+            name().prop_map(Tamper::Add),
+            any::<usize>().prop_map(Tamper::Remove),
+            (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Tamper::Change(i, b)),
+            any::<usize>().prop_map(Tamper::Chmod),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Whatever the names and bytes: the copy has the manifest's digest, the manifest's
+        /// text parses back to itself, and any one tampering of the copy is noticed.
+        #[test]
+        fn copies_verify_and_every_tampering_is_noticed(files in tree(), change in tamper()) {
+            let work = Scratch::new();
+            let mut paths: Vec<PathBuf> = Vec::new();
+            for (nested, file, bytes, executable) in &files {
+                let folder = if *nested { "out/sub" } else { "out" };
+                let path = work.path().join(folder).join(std::ffi::OsStr::from_bytes(file));
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                if path.is_dir() {
+                    continue;
+                }
+                std::fs::write(&path, bytes).unwrap();
+                set_mode(&path, if *executable { 0o755 } else { 0o644 }).unwrap();
+                if !paths.contains(&path) {
+                    paths.push(path);
+                }
+            }
+            let artifact = store(work.path(), &["out".into()], &work.path().join("store")).unwrap();
+            let manifest = recorded_manifest(&artifact).unwrap();
+            prop_assert_eq!(Manifest::parse(&manifest.text()).unwrap(), manifest.clone());
+            let copy = work.path().join("copy");
+            fetch_for_consumer(&artifact, &copy).unwrap();
+            prop_assert_eq!(list(&copy).unwrap().digest(), artifact.digest.clone());
+            for path in &paths {
+                let relative = path.strip_prefix(work.path()).unwrap();
+                prop_assert_eq!(std::fs::read(copy.join(relative)).unwrap(), std::fs::read(path).unwrap());
+            }
+            let target = |i: usize| copy.join(paths[i % paths.len()].strip_prefix(work.path()).unwrap());
+            match &change {
+                Tamper::Add(file) => {
+                    let path = copy.join("out").join(std::ffi::OsStr::from_bytes(file));
+                    if path.exists() {
+                        return Ok(());
+                    }
+                    std::fs::write(path, b"x").unwrap();
+                }
+                Tamper::Remove(i) => std::fs::remove_file(target(*i)).unwrap(),
+                Tamper::Change(i, byte) => {
+                    let mut bytes = std::fs::read(target(*i)).unwrap();
+                    bytes.push(*byte);
+                    std::fs::write(target(*i), bytes).unwrap();
+                }
+                Tamper::Chmod(i) => {
+                    let mode = std::fs::metadata(target(*i)).unwrap().mode() & 0o777;
+                    set_mode(&target(*i), mode ^ 0o111).unwrap();
+                }
+            }
+            let error = verify_copy(&artifact, &copy).unwrap_err();
+            let ArtifactError::Changed { recorded, found, differences, .. } = &error else {
+                panic!("{error}");
+            };
+            prop_assert_eq!(recorded, &artifact.digest);
+            prop_assert_ne!(found, &artifact.digest);
+            prop_assert!(!differences.is_empty(), "{}", error);
+        }
+    }
+}
