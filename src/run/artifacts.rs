@@ -321,7 +321,7 @@ pub fn store(
                 }
             }
             Kind::File { .. } => {
-                let (size, sha256) = copy_hashing(&source, &target, true)?;
+                let (size, sha256) = copy_hashing(&source, &target)?;
                 Kind::File { size, sha256 }
             }
         };
@@ -338,6 +338,9 @@ pub fn store(
     let folder = stored_folder(artifacts_dir, &digest);
     let manifest_path = manifest_file(artifacts_dir, &digest);
     write_atomically(artifacts_dir, &manifest_path, manifest.text().as_bytes())?;
+    // One flush of the file system for every file stored, rather than one `fsync` each
+    // (10 ms apiece here: 2,000 files took 12 s).
+    sync_file_system(temp.path())?;
     let temp = temp.keep();
     if folder.exists() {
         make_writable(&temp);
@@ -683,7 +686,7 @@ fn copy_listing(
                 target: target.as_os_str().as_bytes().to_vec(),
             }
         } else if meta.file_type().is_file() {
-            let (size, sha256) = copy_hashing(&source, &dest, false)?;
+            let (size, sha256) = copy_hashing(&source, &dest)?;
             Kind::File { size, sha256 }
         } else {
             Kind::File {
@@ -722,9 +725,9 @@ fn sorted_children(dir: &Path) -> Result<Vec<std::ffi::OsString>, ArtifactError>
 // ------------------------------------------------------------------ files
 
 /// Copies a file (never through a link: the source is opened with `O_NOFOLLOW`), returning
-/// the size and SHA-256 of the bytes written; `durable` flushes it to disk (the store, not a
-/// consumer's copy, which is made again if lost).
-fn copy_hashing(source: &Path, dest: &Path, durable: bool) -> Result<(u64, String), ArtifactError> {
+/// the size and SHA-256 of the bytes written. Not flushed: the store is flushed once, with
+/// `syncfs`, and a consumer's copy is made again if lost.
+fn copy_hashing(source: &Path, dest: &Path) -> Result<(u64, String), ArtifactError> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut input = std::fs::OpenOptions::new()
         .read(true)
@@ -748,9 +751,6 @@ fn copy_hashing(source: &Path, dest: &Path, durable: bool) -> Result<(u64, Strin
         output.write_all(&buffer[..n]).map_err(io(dest))?;
         size += n as u64;
     }
-    if durable {
-        output.sync_data().map_err(io(dest))?;
-    }
     Ok((size, hex(&hasher.finalize())))
 }
 
@@ -773,6 +773,17 @@ fn hash_file(path: &Path) -> Result<(u64, String), ArtifactError> {
         size += n as u64;
     }
     Ok((size, hex(&hasher.finalize())))
+}
+
+/// Flushes the file system holding `path` to disk (`syncfs`).
+fn sync_file_system(path: &Path) -> Result<(), ArtifactError> {
+    use std::os::fd::AsRawFd;
+    let folder = std::fs::File::open(path).map_err(io(path))?;
+    // SAFETY: a valid, open file descriptor for the duration of the call.
+    if unsafe { libc::syncfs(folder.as_raw_fd()) } != 0 {
+        return Err(io(path)(std::io::Error::last_os_error()));
+    }
+    Ok(())
 }
 
 fn set_mode(path: &Path, mode: u32) -> Result<(), ArtifactError> {

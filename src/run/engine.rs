@@ -433,7 +433,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Rejects a waiting gate whose timeout passed; true when it did.
+    /// Settles a waiting gate: rejected once its timeout passed; true when it is decided.
     fn check_gate_timeout(&mut self, index: usize) -> bool {
         self.settle_gate(index)
     }
