@@ -242,6 +242,16 @@ fn mutations() -> Vec<Mutation> {
                 jobs[last]["inputs"] = serde_json::json!(["ghost"]);
             },
         ),
+        ("init's process group", "run.json", |r| {
+            r["groups"] = serde_json::json!({"ship": 1});
+        }),
+        (
+            "a process group of a job that is not there",
+            "run.json",
+            |r| {
+                r["groups"] = serde_json::json!({"ghost": 4242});
+            },
+        ),
         ("truncated", "run.json", |r| {
             *r = Value::from("{\"schema\": ");
         }),

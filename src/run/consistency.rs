@@ -155,6 +155,18 @@ pub fn check(record: &mut RunRecord, id: &str, dir: &Path) -> Result<(), String>
             format!("the artifact `{name}` has no valid SHA-256 digest"),
         ));
     }
+    // `cdl resume` signals these groups: never init's, nor cdl's own (a record cannot be used
+    // to stop the shell that runs the resume).
+    // SAFETY: getpgrp has no preconditions.
+    let own = unsafe { libc::getpgrp() };
+    for (job, group) in &record.groups {
+        if !ids.contains(job.as_str()) || *group <= 1 || *group == own {
+            return Err(bad(
+                &run_json,
+                format!("the process group {group} of `{job}` cannot be one of this run's"),
+            ));
+        }
+    }
     for (name, artifact) in &record.artifacts {
         let expected = dir
             .join("artifacts")
