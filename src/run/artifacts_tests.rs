@@ -560,3 +560,24 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_working_folder_with_glob_characters_in_its_name() {
+    let scratch = Scratch::new();
+    let work = scratch.path().join("we[ir]d *dir?");
+    write(&work, "dist/a.txt", "a");
+    write(&work, "dist/b.txt", "b");
+    let artifact = store(
+        &work,
+        &["dist/*.txt".into()],
+        &work.join(".cdl/runs/1/artifacts"),
+    )
+    .unwrap();
+    assert_eq!(artifact.entries, 3);
+    let copy = scratch.path().join("copy");
+    fetch_for_consumer(&artifact, &copy).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(copy.join("dist/b.txt")).unwrap(),
+        "b"
+    );
+}
