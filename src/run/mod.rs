@@ -544,7 +544,13 @@ pub fn status(record: &RunRecord) -> String {
         out.push_str(&waits);
     }
     for (name, artifact) in &record.artifacts {
-        out.push_str(&format!("  artifact {name}: sha256 {}\n", artifact.digest));
+        out.push_str(&format!(
+            "  artifact {name}: sha256 {} ({} entries, {} bytes, sealed at {})\n",
+            artifact.digest,
+            artifact.entries,
+            artifact.size,
+            artifact.path.display()
+        ));
     }
     out
 }
