@@ -63,6 +63,7 @@ codes! {
     InvalidValue = "E0304", "value not allowed here";
     EmptyList = "E0305", "list must not be empty";
     InvalidRefGlob = "E0306", "branch or tag pattern that no ref can match";
+    OutputOutsideWorkdir = "E0307", "artifact output outside the working folder";
     DependencyCycle = "E0400", "dependency cycle";
     EnvironmentRequired = "E0401", "test kind needs an environment";
     EnvironmentForbidden = "E0402", "test kind forbids an environment";

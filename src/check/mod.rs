@@ -5,6 +5,7 @@ pub mod condition;
 pub mod graph;
 pub mod implication;
 pub mod model;
+pub mod outputs;
 mod ref_glob;
 pub mod resolve;
 mod rules;

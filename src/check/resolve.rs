@@ -449,6 +449,9 @@ impl Builder<'_> {
                 _ => None,
             })
             .collect();
+        if job_type == JobType::Artifact {
+            super::outputs::check(&attributes, self.sink);
+        }
         let attrs = Attributes::read(schema, &block, attributes, self.sink);
         let skip: &[&str] = if job_type == JobType::Gate {
             &["approvers"]

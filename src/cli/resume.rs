@@ -8,7 +8,7 @@ use cdl::run::{self, record::Store};
 #[derive(clap::Args)]
 #[command(
     about = "Continue a paused or crashed run; finished jobs are not run again",
-    after_help = "Examples:\n  cdl resume                      # the latest run\n  cdl resume 20261126-101502"
+    after_help = "Examples:\n  cdl resume                      # the latest run\n  cdl resume 20261126-101502\n  cdl resume --as alice            # answer gate prompts as alice"
 )]
 pub struct Args {
     /// The run id (default: the latest).
@@ -19,6 +19,10 @@ pub struct Args {
     /// Secret values, one `NAME=value` per line (dotenv).
     #[arg(long, value_name = "FILE")]
     secrets_file: Option<PathBuf>,
+    /// Who answers a gate's prompt on this terminal (default: the user name — not whoever
+    /// started the run); must be one of the gate's approvers.
+    #[arg(long = "as", value_name = "WHO")]
+    identity: Option<String>,
     /// Write the results as JUnit XML.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
@@ -35,5 +39,6 @@ pub fn run(args: Args) -> u8 {
         interactive,
         signal,
         args.junit.as_deref(),
+        args.identity.unwrap_or_else(run::user_name),
     ))
 }

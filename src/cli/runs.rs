@@ -78,17 +78,19 @@ pub fn logs(args: LogsArgs) -> u8 {
         );
         return super::USAGE;
     }
-    match std::fs::read_to_string(store.log_path(&args.run, &args.job)) {
+    let path = store.log_path(&args.run, &args.job);
+    match std::fs::read_to_string(&path) {
         Ok(text) => {
             super::output(&text);
             super::SUCCESS
         }
-        Err(_) => {
-            eprintln!(
-                "`{}` has no output in run {} (it did not run)",
-                args.job, args.run
-            );
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("{}", run::no_log(&record, &args.job));
             super::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", path.display());
+            super::FAILURE
         }
     }
 }

@@ -160,10 +160,10 @@ fn output_pattern(output: &str) -> OutputPattern {
     OutputPattern::Approximate(output.replace("**", "*"))
 }
 
-/// Defines `cdl_locate DIR`, which prints where an artifact's stored copy is: its only file
-/// when it has one, else the folder (the rule of `cdl run`).
+/// Defines `cdl_locate DIR`, which prints where an artifact's stored copy is: always the
+/// folder holding the outputs at their relative paths (the rule of `cdl run`).
 pub const LOCATE_FUNCTION: &str = r#"cdl_locate() {
-  if [ "$(find "$1" -type f | wc -l)" -eq 1 ]; then find "$1" -type f; else printf '%s\n' "$1"; fi
+  printf '%s\n' "$1"
 }
 "#;
 
@@ -296,10 +296,9 @@ mod scripts {
             );
             (ok, path.trim_end().to_string())
         };
-        assert_eq!(
-            collect(&["one file.txt"]),
-            (true, format!("{store}/one file.txt"))
-        );
+        // Always the folder, even for one file (the rule of `cdl run`).
+        assert_eq!(collect(&["one file.txt"]), (true, store.to_string()));
+        assert!(std::path::Path::new(store).join("one file.txt").is_file());
         assert_eq!(
             collect(&["dist/*.whl", "dist/**/*.js"]),
             (true, store.to_string())

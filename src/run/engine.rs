@@ -1,7 +1,7 @@
 //! The scheduler: starts each job as soon as its needs and the earlier stages are done, up to
 //! `--jobs` at once; propagates skips and failures; opens gates; retries; records every change.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -9,9 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::artifacts;
+use super::gates;
 use super::guard;
 use super::lock;
 use super::process::{self, StepEnd, Stream};
+use super::prompt::Answer;
 use super::record::{
     Attempt, Change, Decision, JobRecord, JobState, RunRecord, RunStatus, Store, now_ms,
 };
@@ -55,6 +57,9 @@ pub struct Engine<'a> {
     pub interactive: bool,
     /// The signal that stopped the run, set by the handlers (0: none).
     pub signal: Arc<AtomicUsize>,
+    /// Who answers a gate's prompt on this terminal (`--as` of `cdl run` or `cdl resume`);
+    /// `None`: the run's identity.
+    pub answerer: Option<String>,
     view: View,
     stage_jobs: Vec<Vec<usize>>,
     index: HashMap<String, usize>,
@@ -114,6 +119,7 @@ impl<'a> Engine<'a> {
             secrets,
             interactive,
             signal,
+            answerer: None,
             view,
             stage_jobs,
             index,
@@ -364,7 +370,9 @@ impl<'a> Engine<'a> {
         if self.settle_gate(index) {
             return Ok(());
         }
-        if self.interactive && !self.check_gate_timeout(index) {
+        if self.interactive {
+            // Who answers here: `--as` of this command (a resume's, not the starter's).
+            let identity = self.answerer.clone().unwrap_or(identity);
             let question = format!(
                 "approve {}? {} (as {identity})",
                 gate.id,
@@ -372,18 +380,29 @@ impl<'a> Engine<'a> {
             );
             // Everything so far is recorded before waiting for a person.
             self.save()?;
-            let yes = self.view.ask(question.trim());
-            if gate.approvers.contains(&identity) {
+            let deadline = gates::deadline_ms(&gate, self.record.job(&gate.id));
+            let answer = self.view.ask(question.trim(), deadline, &self.signal);
+            let approved = match answer {
+                Answer::Yes => Some(true),
+                Answer::No => Some(false),
+                // The timeout settles the gate below; a signal cancels the run with no
+                // decision; a closed input leaves the gate waiting.
+                Answer::TimedOut | Answer::Cancelled | Answer::Closed => None,
+            };
+            if let Some(approved) = approved
+                && gate.approvers.contains(&identity)
+            {
                 self.touch(&gate.id).decisions.push(Decision {
                     by: identity.clone(),
-                    approved: yes,
+                    approved,
                     at_ms: now_ms(),
                     comment: Some("answered at the terminal".into()),
                 });
-                if self.settle_gate(index) {
-                    return Ok(());
-                }
-            } else {
+            }
+            if self.settle_gate(index) {
+                return Ok(());
+            }
+            if approved.is_some() && !gate.approvers.contains(&identity) {
                 self.view.note(&format!(
                     "`{identity}` is not an approver of `{}` (approvers: {}); the gate waits",
                     gate.id,
@@ -393,57 +412,30 @@ impl<'a> Engine<'a> {
         }
         if !self.state(index).is_finished() {
             self.touch(&gate.id).state = JobState::Waiting;
-            self.view.note(&format!("⏸ {} waits for approval", gate.id));
+            if self.signal.load(Ordering::SeqCst) == 0 {
+                self.view.note(&format!("⏸ {} waits for approval", gate.id));
+            }
         }
         Ok(())
     }
 
-    /// Decides a gate from its decisions; true when it is decided.
+    /// Decides a gate from its decisions and timeout ([`gates::settle`]); true when decided.
     fn settle_gate(&mut self, index: usize) -> bool {
         let gate = self.job(index).clone();
-        let record = self.record.job(&gate.id);
-        if let Some(rejection) = record.decisions.iter().find(|d| !d.approved) {
-            let reason = format!("rejected by {}", rejection.by);
-            self.set(index, JobState::Failed, Some(reason));
-            return true;
-        }
-        let approvers: HashSet<&str> = record
-            .decisions
-            .iter()
-            .filter(|d| d.approved)
-            .map(|d| d.by.as_str())
-            .collect();
         let auto = self.record.selection.auto_approve;
-        if auto || approvers.len() as u32 >= gate.required.unwrap_or(1) {
-            let who: Vec<&str> = approvers.into_iter().collect();
-            self.set(
-                index,
-                JobState::Succeeded,
-                Some(format!("approved by {}", who.join(", "))),
-            );
-            return true;
+        match gates::settle(&gate, self.record.job(&gate.id), auto, now_ms()) {
+            Some(settlement) => {
+                let (state, reason) = settlement.outcome();
+                self.set(index, state, Some(reason));
+                true
+            }
+            None => false,
         }
-        false
     }
 
-    /// Rejects a gate whose timeout passed; true when it did.
+    /// Settles a waiting gate: rejected once its timeout passed; true when it is decided.
     fn check_gate_timeout(&mut self, index: usize) -> bool {
-        let gate = self.job(index).clone();
-        let (Some(timeout), Some(since)) = (
-            gate.timeout_seconds,
-            self.record.job(&gate.id).waiting_since_ms,
-        ) else {
-            return false;
-        };
-        if now_ms() < since + timeout * 1000 {
-            return false;
-        }
-        self.set(
-            index,
-            JobState::Failed,
-            Some("timed out waiting for approval: rejected".into()),
-        );
-        true
+        self.settle_gate(index)
     }
 
     // ------------------------------------------------------------------ jobs
@@ -471,14 +463,15 @@ impl<'a> Engine<'a> {
                 );
                 return Ok(());
             };
-            let dest = self.store.artifact_dir(&self.record.id, input);
-            if let Err(reason) = artifacts::verify(&stored, &dest) {
+            let copy = self.store.input_dir(&self.record.id, &job.id, input);
+            if let Err(error) = artifacts::fetch_for_consumer(&stored, &copy) {
+                let reason = format!("the artifact `{input}`: {error}");
                 self.set(index, JobState::Failed, Some(reason));
                 return Ok(());
             }
             env.push((
                 format!("CDL_ARTIFACT_{}", env_name(input)),
-                stored.path.display().to_string(),
+                copy.display().to_string(),
             ));
             self.record
                 .job_mut(&job.id)
@@ -600,7 +593,7 @@ impl<'a> Engine<'a> {
                 if job.job_type == JobType::Artifact
                     && let Some(name) = &job.artifact
                 {
-                    let dest = self.store.artifact_dir(&self.record.id, name);
+                    let dest = self.store.artifacts_dir(&self.record.id);
                     match artifacts::store(&self.record.workdir, &job.outputs, &dest) {
                         Ok(stored) => {
                             self.view.note(&format!(
@@ -609,13 +602,19 @@ impl<'a> Engine<'a> {
                                 &stored.digest[..16]
                             ));
                             self.record.artifacts.insert(name.clone(), stored);
+                            self.new_artifacts.push(name.clone());
                         }
-                        Err(reason) => {
-                            self.set(index, JobState::Failed, Some(reason));
+                        Err(error) => {
+                            self.set(index, JobState::Failed, Some(error.to_string()));
                             self.fail_fast();
                             return Ok(());
                         }
                     }
+                }
+                if let Some(reason) = self.deployed_copy_changed(&job) {
+                    self.set(index, JobState::Failed, Some(reason));
+                    self.fail_fast();
+                    return Ok(());
                 }
                 self.set(index, JobState::Succeeded, None);
             }
@@ -635,6 +634,21 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A deploy's copies of its artifacts, listed again after it ran: what it deployed must
+    /// be what was stored.
+    fn deployed_copy_changed(&self, job: &Job) -> Option<String> {
+        if job.job_type != JobType::Deploy {
+            return None;
+        }
+        job.inputs.iter().find_map(|input| {
+            let stored = self.record.artifacts.get(input)?;
+            let copy = self.store.input_dir(&self.record.id, &job.id, input);
+            artifacts::verify_copy(stored, &copy)
+                .err()
+                .map(|error| format!("the artifact `{input}` changed while deployed: {error}"))
+        })
     }
 
     /// With `--fail-fast`, a failure stops everything: running jobs are cancelled and the

@@ -3,9 +3,38 @@
 //! Valid against Jenkins' `junit-10.xsd` (checked in `.ci/run`).
 
 use std::fmt::Write;
+use std::path::Path;
 
 use super::record::{JobState, RunRecord, Store, format_time};
 use crate::graph::svg::escape;
+
+/// Checks, before a run starts, that the JUnit file can be written: its folder exists and
+/// takes a new file, and the path is not a folder or a read-only file.
+pub fn check_path(path: &Path) -> Result<(), String> {
+    let refuse = |why: String| format!("--junit {}: {why}", path.display());
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(refuse(format!(
+            "the folder {} does not exist; create it first",
+            parent.display()
+        )));
+    }
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.is_dir() {
+            return Err(refuse("it is a folder; name a file".into()));
+        }
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| refuse(format!("cannot write it: {e}")))?;
+    }
+    tempfile::NamedTempFile::new_in(parent)
+        .map(drop)
+        .map_err(|e| refuse(format!("cannot write in {}: {e}", parent.display())))
+}
 
 pub fn render(record: &RunRecord, store: &Store) -> String {
     let mut suites = String::new();

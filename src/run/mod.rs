@@ -2,12 +2,15 @@
 //! resume, and the same skip/fail semantics every export follows.
 
 mod artifacts;
+mod consistency;
 mod context;
 mod engine;
+mod gates;
 mod guard;
 mod junit;
 mod lock;
 pub mod process;
+mod prompt;
 pub mod record;
 mod report;
 mod secrets;
@@ -26,7 +29,7 @@ use crate::check::condition::RunContext;
 use crate::check::model::JobType;
 use crate::plan::Plan;
 use engine::Engine;
-use record::{Decision, JobState, RunRecord, RunStatus, Selection, Store, format_time, now_ms};
+use record::{JobState, RunRecord, RunStatus, Selection, Store, format_time, now_ms};
 use secrets::Secrets;
 
 pub struct Options {
@@ -179,6 +182,9 @@ pub fn start(
     options: Options,
     signal: Arc<AtomicUsize>,
 ) -> Result<Finished, String> {
+    if let Some(path) = &options.junit {
+        junit::check_path(path)?;
+    }
     for gate in &options.approve {
         let job = plan
             .jobs
@@ -225,6 +231,7 @@ pub fn start(
             r.reason = Some(reason);
         }
     }
+    let answerer = Some(options.identity.clone());
     drive(
         store,
         record,
@@ -232,6 +239,7 @@ pub fn start(
         options.interactive,
         signal,
         options.junit.as_deref(),
+        answerer,
     )
 }
 
@@ -242,9 +250,11 @@ fn drive(
     interactive: bool,
     signal: Arc<AtomicUsize>,
     junit: Option<&Path>,
+    answerer: Option<String>,
 ) -> Result<Finished, String> {
     let id = record.id.clone();
     let mut engine = Engine::new(store, record, secrets, interactive, signal);
+    engine.answerer = answerer;
     let outcome = engine.drive()?;
     let report = store.run_dir(&id).join("report.html");
     std::fs::write(&report, report::render(&engine.record, store))
@@ -274,7 +284,8 @@ pub fn find_run(store: &Store, id: Option<&str>) -> Result<RunRecord, String> {
 }
 
 /// Continues a paused or crashed run: what is left of a dead run's jobs is stopped first, and
-/// only unfinished jobs run again.
+/// only unfinished jobs run again. A gate's prompt is answered as `answerer` (`--as`, default
+/// the user running the resume — never whoever started the run).
 pub fn resume(
     store: &Store,
     id: Option<&str>,
@@ -282,7 +293,11 @@ pub fn resume(
     interactive: bool,
     signal: Arc<AtomicUsize>,
     junit: Option<&Path>,
+    answerer: String,
 ) -> Result<Finished, String> {
+    if let Some(path) = junit {
+        junit::check_path(path)?;
+    }
     let mut record = find_run(store, id)?;
     let _lock = lock::try_lock_run(&store.run_dir(&record.id).join("lock"))
         .map_err(|e| format!("cannot lock the run: {e}"))?
@@ -323,136 +338,18 @@ pub fn resume(
         .collect();
     let secrets = load_secrets(&record.plan, &runs, secrets_file)?;
     record.finished_ms = None;
-    drive(store, record, secrets, interactive, signal, junit)
+    drive(
+        store,
+        record,
+        secrets,
+        interactive,
+        signal,
+        junit,
+        Some(answerer),
+    )
 }
 
-/// Records an approval or a rejection of a waiting gate; returns what to tell the user.
-pub fn decide(
-    store: &Store,
-    gate: &str,
-    run: Option<&str>,
-    identity: &str,
-    comment: Option<String>,
-    approve: bool,
-) -> Result<String, String> {
-    let mut record = match run {
-        Some(id) => store.load(id)?,
-        None => {
-            let waiting = store.run_ids().into_iter().rev().find_map(|id| {
-                let record = store.load(&id).ok()?;
-                let waits = record.plan.jobs.iter().any(|j| {
-                    (j.id == gate || j.name == gate) && record.job(&j.id).state == JobState::Waiting
-                });
-                waits.then_some(record)
-            });
-            waiting.ok_or_else(|| {
-                format!("no run is waiting on the gate `{gate}`; name one with --run")
-            })?
-        }
-    };
-    let _lock = lock::try_lock_run(&store.run_dir(&record.id).join("lock"))
-        .map_err(|e| format!("cannot lock the run: {e}"))?
-        .ok_or_else(|| {
-            format!(
-                "run {} is in progress (pid {}); answer its prompt instead",
-                record.id, record.pid
-            )
-        })?;
-    let job = record
-        .plan
-        .jobs
-        .iter()
-        .find(|j| (j.id == gate || j.name == gate) && j.job_type == JobType::Gate)
-        .cloned()
-        .ok_or_else(|| format!("run {} has no gate named `{gate}`", record.id))?;
-    let state = record.job(&job.id).state;
-    if state != JobState::Waiting {
-        return Err(format!(
-            "the gate `{}` of run {} is not waiting for a decision (it is {})",
-            job.id,
-            record.id,
-            state.as_str()
-        ));
-    }
-    if !job.approvers.iter().any(|a| a == identity) {
-        return Err(format!(
-            "`{identity}` may not decide the gate `{}`: its approvers are {}",
-            job.id,
-            job.approvers.join(", ")
-        ));
-    }
-    let since = record
-        .job(&job.id)
-        .waiting_since_ms
-        .unwrap_or(record.started_ms);
-    if let Some(timeout) = job.timeout_seconds
-        && now_ms() >= since + timeout * 1000
-    {
-        let r = record.job_mut(&job.id);
-        r.state = JobState::Failed;
-        r.reason = Some("timed out waiting for approval: rejected".into());
-        store.save(&record).map_err(|e| e.to_string())?;
-        return Err(format!(
-            "the gate `{}` timed out at {} and is rejected; `cdl resume {}` records the failure",
-            job.id,
-            format_time(since + timeout * 1000),
-            record.id
-        ));
-    }
-    if record
-        .job(&job.id)
-        .decisions
-        .iter()
-        .any(|d| d.by == identity)
-    {
-        return Err(format!(
-            "`{identity}` has already decided the gate `{}`; another approver is needed",
-            job.id
-        ));
-    }
-    record.job_mut(&job.id).decisions.push(Decision {
-        by: identity.to_string(),
-        approved: approve,
-        at_ms: now_ms(),
-        comment,
-    });
-    let approvals = record
-        .job(&job.id)
-        .decisions
-        .iter()
-        .filter(|d| d.approved)
-        .count() as u32;
-    let required = job.required.unwrap_or(1);
-    let message = if !approve {
-        let r = record.job_mut(&job.id);
-        r.state = JobState::Failed;
-        r.reason = Some(format!("rejected by {identity}"));
-        format!(
-            "rejected `{}` as {identity}.\nrecord the outcome with:\n    cdl resume {}",
-            job.id, record.id
-        )
-    } else if approvals >= required {
-        let r = record.job_mut(&job.id);
-        r.state = JobState::Pending;
-        format!(
-            "approved `{}` as {identity} ({approvals} of {required}).\ncontinue the run with:\n    cdl resume {}",
-            job.id, record.id
-        )
-    } else {
-        format!(
-            "approved `{}` as {identity} ({approvals} of {required}); {} more approval{} needed:\n    cdl approve {} --run {} --as OTHER",
-            job.id,
-            required - approvals,
-            if required - approvals == 1 { "" } else { "s" },
-            job.id,
-            record.id
-        )
-    };
-    store
-        .save(&record)
-        .map_err(|e| format!("cannot write the run record: {e}"))?;
-    Ok(message)
-}
+pub use gates::decide;
 
 /// The `cdl approve` and `cdl resume` lines for a paused run.
 pub fn paused_help(record: &RunRecord, state_dir_option: &str) -> String {
@@ -521,6 +418,34 @@ pub fn estimates(store: &Store) -> crate::plan::text::Estimates {
     sums.into_iter()
         .map(|(job, (sum, n))| (job, (sum / n as u64, n)))
         .collect()
+}
+
+/// What `cdl logs` says about a job without a log file: it did not run (and why), or it ran
+/// and printed nothing.
+pub fn no_log(record: &RunRecord, job: &str) -> String {
+    let r = record.job(job);
+    let reason = r
+        .reason
+        .as_ref()
+        .map(|reason| format!(": {reason}"))
+        .unwrap_or_default();
+    match r.attempts.len() {
+        0 => format!(
+            "`{job}` did not run in run {} (it is {}{reason})",
+            record.id,
+            r.state.as_str()
+        ),
+        1 => format!(
+            "`{job}` ran in run {} and printed nothing (it {}{reason})",
+            record.id,
+            r.state.as_str()
+        ),
+        n => format!(
+            "`{job}` ran {n} times in run {} and printed nothing (it {}{reason})",
+            record.id,
+            r.state.as_str()
+        ),
+    }
 }
 
 /// `cdl runs`: one line per run, newest last.
@@ -619,7 +544,13 @@ pub fn status(record: &RunRecord) -> String {
         out.push_str(&waits);
     }
     for (name, artifact) in &record.artifacts {
-        out.push_str(&format!("  artifact {name}: sha256 {}\n", artifact.digest));
+        out.push_str(&format!(
+            "  artifact {name}: sha256 {} ({} entries, {} bytes, sealed at {})\n",
+            artifact.digest,
+            artifact.entries,
+            artifact.size,
+            artifact.path.display()
+        ));
     }
     out
 }

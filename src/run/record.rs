@@ -201,20 +201,19 @@ impl JobRecord {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredFile {
-    /// Relative to the artifact's folder in the store.
-    pub path: String,
-    pub sha256: String,
-}
-
+/// A sealed artifact (see `artifacts.rs`): read-only at `path`, `artifacts/sha256-<digest>/`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredArtifact {
-    /// What jobs get as `CDL_ARTIFACT_<NAME>`: the file when there is one, else the folder.
+    /// The read-only stored folder; consumers get a private copy of it.
     pub path: PathBuf,
-    /// SHA-256 over the sorted file list and each file's digest.
+    /// The SHA-256 of the artifact's manifest (`cdl-manifest/v1`).
     pub digest: String,
-    pub files: Vec<StoredFile>,
+    /// How many entries (files, folders, links) the manifest lists.
+    #[serde(default)]
+    pub entries: usize,
+    /// The bytes of its files.
+    #[serde(default)]
+    pub size: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -369,8 +368,17 @@ impl Store {
             .join(format!("{}.log", file_name(job)))
     }
 
-    pub fn artifact_dir(&self, id: &str, artifact: &str) -> PathBuf {
-        self.run_dir(id).join("artifacts").join(file_name(artifact))
+    /// Where the run's sealed artifacts are stored (`sha256-<digest>/` each).
+    pub fn artifacts_dir(&self, id: &str) -> PathBuf {
+        self.run_dir(id).join("artifacts")
+    }
+
+    /// A job's private copy of an artifact it receives (`CDL_ARTIFACT_<NAME>`).
+    pub fn input_dir(&self, id: &str, job: &str, artifact: &str) -> PathBuf {
+        self.run_dir(id)
+            .join("inputs")
+            .join(file_name(job))
+            .join(file_name(artifact))
     }
 
     /// A new, unused run id: the UTC time, then a counter if needed (`20261126-101502`).
@@ -428,16 +436,33 @@ impl Store {
     }
 
     /// The record as last written: the snapshot, with the journal's changes applied in order.
+    /// The id is checked first (a name, never a path), and the record against its plan after.
     pub fn load(&self, id: &str) -> Result<RunRecord, String> {
+        super::consistency::check_run_id(id)?;
+        let dir = self.run_dir(id);
+        if !dir.join("run.json").is_file() {
+            return Err(format!(
+                "there is no run {id} in {}; `cdl runs` lists the runs",
+                self.runs_dir().display()
+            ));
+        }
         let read = |name: &str| {
-            let path = self.run_dir(id).join(name);
+            let path = dir.join(name);
             std::fs::read_to_string(&path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))
         };
-        let mut record: RunRecord = serde_json::from_str(&read("run.json")?)
-            .map_err(|e| format!("run {id}: run.json is not a cdl run record: {e}"))?;
-        record.plan = serde_json::from_str(&read("plan.json")?)
-            .map_err(|e| format!("run {id}: plan.json is not a cdl plan: {e}"))?;
+        let mut record: RunRecord = serde_json::from_str(&read("run.json")?).map_err(|e| {
+            format!(
+                "{}: not a cdl run record ({e}); was it edited by hand?",
+                dir.join("run.json").display()
+            )
+        })?;
+        record.plan = serde_json::from_str(&read("plan.json")?).map_err(|e| {
+            format!(
+                "{}: not a cdl plan ({e}); was it edited by hand?",
+                dir.join("plan.json").display()
+            )
+        })?;
         for line in read(JOURNAL).unwrap_or_default().lines() {
             // A line cut short by a crash is the last one: everything before it applies.
             let Ok(change) = serde_json::from_str::<Change>(line) else {
@@ -445,6 +470,7 @@ impl Store {
             };
             change.apply(&mut record);
         }
+        super::consistency::check(&mut record, id, &dir)?;
         Ok(record)
     }
 

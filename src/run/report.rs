@@ -138,20 +138,16 @@ pub fn render(record: &RunRecord, store: &Store) -> String {
     }
     if !record.artifacts.is_empty() {
         html.push_str(
-            "<h2>Artifacts</h2><table><tr><th>artifact</th><th>SHA-256</th><th>files</th></tr>\n",
+            "<h2>Artifacts</h2><table><tr><th>artifact</th><th>manifest SHA-256</th><th>contents</th></tr>\n",
         );
         for (name, artifact) in &record.artifacts {
-            let files: Vec<String> = artifact
-                .files
-                .iter()
-                .map(|f| format!("<code>{}</code> {}", escape(&f.path), &f.sha256[..12]))
-                .collect();
             let _ = writeln!(
                 html,
-                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{} entries, {} bytes</td></tr>",
                 escape(name),
                 artifact.digest,
-                files.join("<br>")
+                artifact.entries,
+                artifact.size
             );
         }
         html.push_str("</table>\n");

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::prompt::{self, Answer};
 use super::record::{JobState, RunRecord, format_elapsed, format_time, now_ms};
 
 pub struct View {
@@ -125,14 +126,14 @@ impl View {
     }
 
     /// Asks a yes/no question on the terminal, with the live view suspended.
-    pub fn ask(&self, question: &str) -> bool {
-        let ask = || {
-            eprint!("{question} [y/N] ");
-            let _ = std::io::stderr().flush();
-            let mut answer = String::new();
-            let _ = std::io::stdin().read_line(&mut answer);
-            matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
-        };
+    /// A gate's prompt ([`prompt::ask`]), with the live view suspended while it waits.
+    pub fn ask(
+        &self,
+        question: &str,
+        deadline_ms: Option<u64>,
+        signal: &std::sync::atomic::AtomicUsize,
+    ) -> Answer {
+        let ask = || prompt::ask(question, deadline_ms, signal);
         match &self.live {
             Some(live) => live.multi.suspend(ask),
             None => ask(),
