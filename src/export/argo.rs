@@ -9,6 +9,7 @@
 
 mod expression;
 mod model;
+mod template;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -8,6 +8,7 @@
 
 mod conditions;
 mod model;
+mod substitution;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -421,10 +422,22 @@ impl<'p> Builder<'p> {
 
     /// A gate: openshift-pipelines' ApprovalTask, which needs its controller installed.
     fn gate(&mut self, job: &'p Job) -> PipelineTask {
+        // Tekton substitutes `$(params.…)` in a custom task's params: whoever starts the run
+        // would pick the approver. Such an approver is left out (fewer may approve, never
+        // others).
+        let (substituted, approvers): (Vec<&String>, Vec<&String>) =
+            job.approvers.iter().partition(|a| substitutes(a));
+        for approver in substituted {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("the approver `{approver}` contains `$(`, which Tekton reads as a variable: whoever starts the run would choose who approves"),
+                "the approver is left out of the ApprovalTask; name approvers without `$(`",
+            ));
+        }
         let mut params = vec![
             Param {
                 name: "approvers".into(),
-                value: ParamValue::Array(job.approvers.clone()),
+                value: ParamValue::Array(approvers.into_iter().cloned().collect()),
             },
             Param::string(
                 "numberOfApprovalsRequired",
@@ -679,6 +692,33 @@ mod tests {
         assert!(!content.contains("$(context.taskRun"), "{content}");
         assert!(content.contains("cdl_decode X\n"), "{content}");
         assert!(content.contains("cdl_decode CDL_STEP_1\n"), "{content}");
+    }
+
+    /// Issue 10: `$(params.…)` in `when` values and in approvers was substituted by Tekton.
+    #[test]
+    fn tekton_when_values_and_approvers_are_not_substituted() {
+        let export = exported(
+            r#"pipeline p {
+                 stage s {
+                   job j { run = "true"; when = branch == "$(params.event)" }
+                   gate g { approvers = ["$(params.approver)", "alice"] }
+                 }
+               }"#,
+        );
+        let content = &export.files[0].content;
+        assert!(!content.contains("- $(params.event)"), "{content}");
+        assert!(!content.contains("$(params.approver)"), "{content}");
+        assert!(content.contains("- alice"), "{content}");
+        assert!(
+            messages(&export)
+                .iter()
+                .any(|m| m.contains("the approver `$(params.approver)`")),
+            "{:?}",
+            messages(&export)
+        );
+        // The value reaches the conditions task encoded.
+        let encoded = kubernetes::base64(b"$(params.event)");
+        assert!(content.contains(&encoded), "{content}");
     }
 
     #[test]

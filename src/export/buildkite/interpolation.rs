@@ -19,6 +19,7 @@
 //! anything else (`$1`, `$_`, `$ `) is an upload error ("Expected identifier to start with a
 //! letter").
 
+#[cfg(test)]
 use std::collections::HashMap;
 
 /// What the upload makes of `text`, with `env` the variables it knows (a model of
