@@ -496,6 +496,22 @@ mod tests {
         Argo.export_with(&crate::plan::build(&compilation).unwrap(), options)
     }
 
+    /// The hostile pipeline of `testdata/`: every command and variable reaches its container
+    /// exactly, through Argo's tags and the kubelet's expansion.
+    #[test]
+    fn argo_hostile_text_reaches_the_containers_exactly() {
+        let compilation = crate::compile::compile_text(
+            "hostile.cdl",
+            None,
+            include_str!("testdata/hostile.cdl").into(),
+        );
+        let plan = crate::plan::build(&compilation).unwrap();
+        let spec = Builder::new(&plan).spec();
+        let containers =
+            kubernetes::containers_see(&serde_json::to_value(&spec).unwrap(), template::substitute);
+        kubernetes::assert_jobs_see_their_text(&plan, &containers);
+    }
+
     #[test]
     fn only_an_approval_passes_the_check() {
         for (approval, passes) in [("YES", true), ("NO", false), ("", false), ("yes", false)] {

@@ -769,6 +769,75 @@ mod tests {
         assert!(seen_block);
     }
 
+    /// The hostile pipeline of `testdata/`: after the upload, every command runs as written
+    /// and every variable holds its text, checked with a real shell; nothing is expanded.
+    #[test]
+    fn buildkite_hostile_text_reaches_the_shell_exactly() {
+        let compilation = crate::compile::compile_text(
+            "hostile.cdl",
+            None,
+            include_str!("testdata/hostile.cdl").into(),
+        );
+        let plan = crate::plan::build(&compilation).unwrap();
+        let strings = uploaded(&plan).join("\n");
+        assert!(
+            !strings.contains("/root") && !strings.contains("curl"),
+            "{strings}"
+        );
+        let env: HashMap<String, String> = [("HOME", "/root")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let pipeline = spell(Builder::new(&plan).pipeline());
+        let sh = |script: &str| {
+            let output = std::process::Command::new("sh")
+                .args(["-c", script])
+                .env("HOME", "/root")
+                .output()
+                .unwrap();
+            String::from_utf8(output.stdout).unwrap()
+        };
+        let mut checked = 0;
+        for step in pipeline.steps.iter().flat_map(|g| &g.steps) {
+            let Step::Command(step) = step else { continue };
+            let lines: Vec<String> = step
+                .commands
+                .iter()
+                .map(|l| interpolation::evaluate(l, &env).unwrap())
+                .collect();
+            // What the step's script sees: the variables of the step and of the pipeline, and
+            // those its first lines export.
+            let mut seen: HashMap<String, String> = HashMap::new();
+            for (name, value) in pipeline.env.iter().chain(&step.env) {
+                seen.insert(name.clone(), interpolation::evaluate(value, &env).unwrap());
+            }
+            for line in lines.iter().filter(|l| l.starts_with("export ")) {
+                let name = &line["export ".len()..line.find('=').unwrap()];
+                seen.insert(name.into(), sh(&format!("{line}; printf %s \"${name}\"")));
+            }
+            let job = plan
+                .jobs
+                .iter()
+                .find(|j| seen.get("CDL_JOB") == Some(&j.id))
+                .unwrap();
+            for (name, value) in &job.env {
+                assert_eq!(seen.get(name), Some(value), "{} {name}", job.id);
+                checked += 1;
+            }
+            let commands: Vec<&String> = lines
+                .iter()
+                .filter(|l| l.starts_with("sh -e -c "))
+                .collect();
+            assert_eq!(commands.len(), job.steps.len());
+            for (line, text) in commands.iter().zip(&job.steps) {
+                let printed = sh(&format!("printf %s {}", &line["sh -e -c ".len()..]));
+                assert_eq!(&printed, text);
+                checked += 1;
+            }
+        }
+        assert!(checked > 20, "{checked}");
+    }
+
     #[test]
     fn every_dollar_is_escaped() {
         let plan =

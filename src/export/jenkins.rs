@@ -602,6 +602,49 @@ fn submitters(job: &Job, lossy: &mut Vec<Lossy>) -> String {
 mod tests {
     use super::*;
 
+    /// The hostile pipeline of `testdata/`: every `withEnv` list, read as Groovy reads it,
+    /// gives each job its commands and variables exactly.
+    #[test]
+    fn jenkins_hostile_text_reaches_the_steps_exactly() {
+        let compilation = crate::compile::compile_text(
+            "hostile.cdl",
+            None,
+            include_str!("testdata/hostile.cdl").into(),
+        );
+        let plan = crate::plan::build(&compilation).unwrap();
+        let content = &Jenkins.export(&plan).files[0].content;
+        use std::collections::HashMap;
+        let mut blocks: Vec<HashMap<String, String>> = Vec::new();
+        let mut current: Option<HashMap<String, String>> = None;
+        for line in content.lines().map(str::trim) {
+            if line == "withEnv([" {
+                current = Some(HashMap::new());
+            } else if line == "]) {" {
+                blocks.extend(current.take());
+            } else if let Some(block) = &mut current {
+                let pair = groovy::evaluate(line.trim_end_matches(',')).unwrap();
+                let (name, value) = pair.split_once('=').unwrap();
+                block.insert(name.to_string(), value.to_string());
+            }
+        }
+        let mut checked = 0;
+        for job in plan.jobs.iter().filter(|j| !j.steps.is_empty()) {
+            let block = blocks
+                .iter()
+                .find(|b| b.get("CDL_JOB") == Some(&job.id))
+                .unwrap_or_else(|| panic!("no withEnv for {}", job.id));
+            for (i, step) in job.steps.iter().enumerate() {
+                assert_eq!(block.get(&format!("CDL_STEP_{}", i + 1)), Some(step));
+                checked += 1;
+            }
+            for (name, value) in &job.env {
+                assert_eq!(block.get(name), Some(value), "{} {name}", job.id);
+                checked += 1;
+            }
+        }
+        assert!(checked > 20, "{checked}");
+    }
+
     /// A runner is one label, never an expression that lets other agents run the job.
     #[test]
     fn jenkins_runner_label_is_one_atom() {

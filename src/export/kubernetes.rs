@@ -543,6 +543,77 @@ pub fn through_container(
     seen.ok_or_else(|| "NAME is not set".into())
 }
 
+/// What the script of every container of `manifest` (any serialised part of an export) sees
+/// in its variables: the target's substitution and the kubelet's expansion applied to each
+/// `env[].value` in order, encoded values decoded under their own names.
+#[cfg(test)]
+pub fn containers_see(
+    manifest: &serde_json::Value,
+    substitute: fn(&str) -> Result<String, String>,
+) -> Vec<HashMap<String, String>> {
+    let mut seen = Vec::new();
+    let mut stack = vec![manifest];
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::Array(env)) = map.get("env") {
+                    let mut defined: HashMap<String, String> = HashMap::new();
+                    let mut decoded = HashMap::new();
+                    for var in env {
+                        let (Some(name), Some(text)) =
+                            (var["name"].as_str(), var["value"].as_str())
+                        else {
+                            continue;
+                        };
+                        let value = expansion::expand(&substitute(text).unwrap(), &defined);
+                        match name.strip_prefix("CDL_BASE64_") {
+                            Some(decoded_name) => {
+                                let bytes = decode_base64(&value);
+                                decoded.insert(
+                                    decoded_name.to_string(),
+                                    String::from_utf8(bytes).unwrap(),
+                                );
+                            }
+                            None => {
+                                decoded.insert(name.to_string(), value.clone());
+                            }
+                        }
+                        defined.insert(name.to_string(), value);
+                    }
+                    seen.push(decoded);
+                }
+                stack.extend(map.values());
+            }
+            serde_json::Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// Asserts that every job of `plan` that runs commands has a container whose script sees its
+/// commands and variables exactly as the pipeline file wrote them.
+#[cfg(test)]
+pub fn assert_jobs_see_their_text(plan: &Plan, containers: &[HashMap<String, String>]) {
+    for job in &plan.jobs {
+        if job.steps.is_empty() {
+            continue;
+        }
+        let container = containers
+            .iter()
+            .find(|c| c.get("CDL_JOB") == Some(&job.id))
+            .unwrap_or_else(|| panic!("no container runs {}", job.id));
+        for (i, step) in job.steps.iter().enumerate() {
+            assert_eq!(container.get(&format!("CDL_STEP_{}", i + 1)), Some(step));
+        }
+        for (name, value) in &job.env {
+            if !job.secrets.contains(name) {
+                assert_eq!(container.get(name), Some(value), "{} {name}", job.id);
+            }
+        }
+    }
+}
+
 /// `base64 -d`, for [`through_container`].
 #[cfg(test)]
 fn decode_base64(text: &str) -> Vec<u8> {

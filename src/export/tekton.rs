@@ -721,6 +721,34 @@ mod tests {
         assert!(content.contains(&encoded), "{content}");
     }
 
+    /// The hostile pipeline of `testdata/`: every command and variable reaches its container
+    /// exactly, through Tekton's substitution and the kubelet's expansion; no approver and no
+    /// `when` value is substituted.
+    #[test]
+    fn tekton_hostile_text_reaches_the_containers_exactly() {
+        let compilation = crate::compile::compile_text(
+            "hostile.cdl",
+            None,
+            include_str!("testdata/hostile.cdl").into(),
+        );
+        let plan = crate::plan::build(&compilation).unwrap();
+        let mut builder = Builder::new(&plan);
+        let tasks: Vec<TaskSpec> = kubernetes::units(&plan, DIALECT)
+            .iter()
+            .filter(|u| u.job().job_type != JobType::Gate)
+            .map(|unit| builder.task(unit))
+            .collect();
+        let containers = kubernetes::containers_see(
+            &serde_json::to_value(&tasks).unwrap(),
+            substitution::substitute,
+        );
+        kubernetes::assert_jobs_see_their_text(&plan, &containers);
+        let content = &Tekton.export(&plan).files[0].content;
+        for line in content.lines().filter(|l| l.trim_start().starts_with("- ")) {
+            assert!(!substitutes(line) || line.contains("$(tasks."), "{line}");
+        }
+    }
+
     #[test]
     fn only_tekton_variables_are_escaped() {
         assert!(substitutes("echo $(params.x)"));
