@@ -121,7 +121,7 @@ struct Builder<'p> {
 impl<'p> Builder<'p> {
     fn new(plan: &'p Plan) -> Builder<'p> {
         let mut lossy = Vec::new();
-        let working_directory = kubernetes::working_directory(plan, SOURCE, &mut lossy);
+        let working_directory = kubernetes::working_directory(plan, SOURCE, DIALECT, &mut lossy);
         lossy.extend(kubernetes::triggers(
             plan,
             "Argo Workflows",
@@ -352,7 +352,7 @@ impl<'p> Builder<'p> {
                 "the gate's message contains `{{`, which Argo reads as a variable",
                 "the message is shown with `{{` written as `{ {`",
             ));
-            description = description.replace("{{", "{ {");
+            description = kubernetes::defuse(&description, "{{");
         }
         self.lossy.push(Lossy::at(
             job,

@@ -113,8 +113,24 @@ pub fn concurrency_config_map(plan: &Plan) -> String {
 }
 
 /// Where the steps run: `root`, or the pipeline file's folder inside it.
-pub fn working_directory(plan: &Plan, root: &str, lossy: &mut Vec<Lossy>) -> String {
+/// A folder the system would read as its own variables is not used: the steps run in `root`.
+pub fn working_directory(
+    plan: &Plan,
+    root: &str,
+    dialect: Dialect,
+    lossy: &mut Vec<Lossy>,
+) -> String {
     match super::working_directory(plan) {
+        Ok(Some(folder)) if (dialect.substitutes)(&folder) => {
+            lossy.push(Lossy::pipeline(
+                format!(
+                    "the pipeline file's folder `{folder}` contains `{}`, which {} reads as a variable",
+                    dialect.opener, dialect.system
+                ),
+                format!("the steps run in `{root}`, the repository's root; rename the folder"),
+            ));
+            root.to_string()
+        }
         Ok(Some(folder)) => format!("{root}/{folder}"),
         Ok(None) => root.to_string(),
         Err(finding) => {
@@ -261,6 +277,17 @@ impl Dialect {
         }
         image
     }
+}
+
+/// Text shown to people (a gate's message) with every opener of the system's variables
+/// broken by a space (`{{` → `{ {`, `$(` → `$ (`), repeated until none is left.
+pub fn defuse(text: &str, opener: &str) -> String {
+    let mut out = text.to_string();
+    let broken = format!("{} {}", &opener[..1], &opener[1..]);
+    while out.contains(opener) {
+        out = out.replace(opener, &broken);
+    }
+    out
 }
 
 /// The parameter that carries a matrix axis's value to the definition its instances share.

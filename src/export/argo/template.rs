@@ -80,6 +80,14 @@ mod tests {
             );
         }
 
+        /// A gate's message is shown with no tag left in it.
+        #[test]
+        fn messages_hold_no_tag(text in hostile()) {
+            let shown = kubernetes::defuse(&text, "{{");
+            prop_assert_eq!(substitute(&shown), Ok(shown.clone()));
+            prop_assert_eq!(shown.replace(' ', ""), text.replace(' ', ""));
+        }
+
         /// A string of a condition stays one expr literal inside its `{{=…}}` tag.
         #[test]
         fn condition_literals_stay_inside_their_tag(text in hostile()) {

@@ -69,6 +69,14 @@ mod tests {
             );
         }
 
+        /// A gate's message is shown with nothing Tekton would substitute.
+        #[test]
+        fn messages_hold_no_reference(text in hostile()) {
+            let shown = kubernetes::defuse(&text, "$(");
+            prop_assert_eq!(substitute(&shown), Ok(shown.clone()));
+            prop_assert!(!super::super::substitutes(&shown));
+        }
+
         /// What the export writes in a `when` value or as an approver is never substituted.
         #[test]
         fn when_values_and_approvers_are_literal_or_left_out(text in hostile()) {
