@@ -512,6 +512,31 @@ mod tests {
         kubernetes::assert_jobs_see_their_text(&plan, &containers);
     }
 
+    /// Issue 10: an `image` holding a tag was passed raw: the workflow's parameters chose the
+    /// image.
+    #[test]
+    fn argo_image_with_a_tag_is_not_written() {
+        let export = exported(
+            r#"pipeline p { stage s { job j { run = "true"; image = "{{workflow.parameters.image}}" } } }"#,
+            Options::default(),
+        );
+        let content = &export.files[0].content;
+        assert!(!content.contains("workflow.parameters.image"), "{content}");
+        assert!(content.contains(kubernetes::DEFAULT_IMAGE), "{content}");
+        assert!(export.lossy.iter().any(|l| l.message.contains("the image")));
+    }
+
+    /// A gate's message with `{{{` kept a tag after one replacement.
+    #[test]
+    fn argo_gate_message_holds_no_tag() {
+        let export = exported(
+            r#"pipeline p { stage s { gate g { approvers = ["ops"]; message = "{{{workflow.name}}" } } }"#,
+            Options::default(),
+        );
+        let content = &export.files[0].content;
+        assert!(!content.contains("{{workflow.name}}"), "{content}");
+    }
+
     #[test]
     fn only_an_approval_passes_the_check() {
         for (approval, passes) in [("YES", true), ("NO", false), ("", false), ("yes", false)] {

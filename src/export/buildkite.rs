@@ -338,6 +338,7 @@ impl<'p> Builder<'p> {
         self.text_places(
             job,
             &[
+                ("label", Some(&step.label)),
                 ("image", job.image.as_ref()),
                 ("runner", job.runner.as_ref()),
             ],
@@ -836,6 +837,19 @@ mod tests {
             }
         }
         assert!(checked > 20, "{checked}");
+    }
+
+    /// Issue 10: an `image` with `$` is spelled for the upload, not passed raw.
+    #[test]
+    fn buildkite_image_with_a_dollar_is_literal() {
+        let plan = plan_of(
+            r#"pipeline p { stage s { job j { run = "true"; image = "$REGISTRY/app:${TAG}" } } }"#,
+        );
+        let strings = uploaded(&plan);
+        assert!(
+            strings.contains(&"$REGISTRY/app:${TAG}".to_string()),
+            "{strings:?}"
+        );
     }
 
     #[test]

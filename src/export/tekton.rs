@@ -749,6 +749,23 @@ mod tests {
         }
     }
 
+    /// Issue 10: an `image` holding a reference was passed raw: the run's parameters chose
+    /// the image.
+    #[test]
+    fn tekton_image_with_a_reference_is_not_written() {
+        let export = exported(
+            r#"pipeline p { stage s { job j { run = "true"; image = "$(params.image):1" } } }"#,
+        );
+        let content = &export.files[0].content;
+        assert!(!content.contains("$(params.image)"), "{content}");
+        assert!(content.contains(kubernetes::DEFAULT_IMAGE), "{content}");
+        assert!(
+            messages(&export)
+                .iter()
+                .any(|m| m.contains("the image `$(params.image):1`"))
+        );
+    }
+
     #[test]
     fn only_tekton_variables_are_escaped() {
         assert!(substitutes("echo $(params.x)"));
