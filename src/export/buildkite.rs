@@ -575,13 +575,7 @@ fn unique_key(id: &str, taken: &mut HashSet<String>) -> String {
     if key.is_empty() || looks_like_uuid(&key) {
         key.insert_str(0, "job-");
     }
-    let mut candidate = key.clone();
-    let mut n = 2;
-    while !taken.insert(candidate.clone()) {
-        candidate = format!("{key}-{n}");
-        n += 1;
-    }
-    candidate
+    jobs::claim_unique(taken, &key, |key, n| format!("{key}-{n}"))
 }
 
 /// Buildkite refuses a key that looks like a step's UUID.

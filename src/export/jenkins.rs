@@ -20,6 +20,7 @@ use groovy::Node;
 use layout::Layout;
 
 use super::condition;
+use super::jobs;
 use super::shell;
 use super::{Export, Exporter, FileRole, Lossy, OutputFile};
 use crate::check::condition::Condition;
@@ -107,13 +108,7 @@ impl<'p> Builder<'p> {
 
     /// `name`, or `name (2)`, `name (3)` … when taken.
     fn unique(&mut self, name: &str) -> String {
-        let mut candidate = name.to_string();
-        let mut n = 2;
-        while !self.names.insert(candidate.clone()) {
-            candidate = format!("{name} ({n})");
-            n += 1;
-        }
-        candidate
+        jobs::claim_unique(&mut self.names, name, |name, n| format!("{name} ({n})"))
     }
 
     fn pipeline(&mut self) -> Node {

@@ -86,18 +86,12 @@ pub struct Names {
 
 impl Names {
     pub fn claim(&mut self, text: &str) -> String {
-        let base = label(text, MAX_NAME);
-        let mut candidate = base.clone();
-        let mut n = 2;
-        while self.taken.contains(&candidate) {
+        jobs::claim_unique(&mut self.taken, &label(text, MAX_NAME), |base, n| {
             let suffix = format!("-{n}");
-            let mut stem = base.clone();
+            let mut stem = base.to_string();
             stem.truncate(MAX_NAME - suffix.len());
-            candidate = format!("{}{suffix}", stem.trim_end_matches('-'));
-            n += 1;
-        }
-        self.taken.insert(candidate.clone());
-        candidate
+            format!("{}{suffix}", stem.trim_end_matches('-'))
+        })
     }
 }
 

@@ -3,7 +3,10 @@
 //!
 //! `buildkite-agent pipeline upload` parses the YAML and then runs every string of the
 //! pipeline, keys and values alike, through `interpolate.Interpolate` (buildkite/go-pipeline,
-//! `interpolate.go`: `interpolateAny` walks every string, `interpolateMap` keys and values).
+//! `interpolate.go`: `interpolateAny` walks every string, `interpolateMap` keys and values;
+//! `step_command.go`: a command step's command, label, key, env, matrix, secrets and every other
+//! field, `if` and `agents` among them). A matrix step's `{{matrix.x}}` tokens are replaced
+//! later, at job time, in the command, the label and the env values only.
 //! The grammar is buildkite/interpolate's `parser.go`:
 //!
 //! ```text
