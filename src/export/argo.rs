@@ -9,6 +9,7 @@
 
 mod expression;
 mod model;
+mod template;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -120,7 +121,7 @@ struct Builder<'p> {
 impl<'p> Builder<'p> {
     fn new(plan: &'p Plan) -> Builder<'p> {
         let mut lossy = Vec::new();
-        let working_directory = kubernetes::working_directory(plan, SOURCE, &mut lossy);
+        let working_directory = kubernetes::working_directory(plan, SOURCE, DIALECT, &mut lossy);
         lossy.extend(kubernetes::triggers(
             plan,
             "Argo Workflows",
@@ -351,7 +352,7 @@ impl<'p> Builder<'p> {
                 "the gate's message contains `{{`, which Argo reads as a variable",
                 "the message is shown with `{{` written as `{ {`",
             ));
-            description = description.replace("{{", "{ {");
+            description = kubernetes::defuse(&description, "{{");
         }
         self.lossy.push(Lossy::at(
             job,
@@ -493,6 +494,47 @@ mod tests {
             compilation.diagnostics
         );
         Argo.export_with(&crate::plan::build(&compilation).unwrap(), options)
+    }
+
+    /// The hostile pipeline of `testdata/`: every command and variable reaches its container
+    /// exactly, through Argo's tags and the kubelet's expansion.
+    #[test]
+    fn argo_hostile_text_reaches_the_containers_exactly() {
+        let compilation = crate::compile::compile_text(
+            "hostile.cdl",
+            None,
+            include_str!("testdata/hostile.cdl").into(),
+        );
+        let plan = crate::plan::build(&compilation).unwrap();
+        let spec = Builder::new(&plan).spec();
+        let containers =
+            kubernetes::containers_see(&serde_json::to_value(&spec).unwrap(), template::substitute);
+        kubernetes::assert_jobs_see_their_text(&plan, &containers);
+    }
+
+    /// Issue 10: an `image` holding a tag was passed raw: the workflow's parameters chose the
+    /// image.
+    #[test]
+    fn argo_image_with_a_tag_is_not_written() {
+        let export = exported(
+            r#"pipeline p { stage s { job j { run = "true"; image = "{{workflow.parameters.image}}" } } }"#,
+            Options::default(),
+        );
+        let content = &export.files[0].content;
+        assert!(!content.contains("workflow.parameters.image"), "{content}");
+        assert!(content.contains(kubernetes::DEFAULT_IMAGE), "{content}");
+        assert!(export.lossy.iter().any(|l| l.message.contains("the image")));
+    }
+
+    /// A gate's message with `{{{` kept a tag after one replacement.
+    #[test]
+    fn argo_gate_message_holds_no_tag() {
+        let export = exported(
+            r#"pipeline p { stage s { gate g { approvers = ["ops"]; message = "{{{workflow.name}}" } } }"#,
+            Options::default(),
+        );
+        let content = &export.files[0].content;
+        assert!(!content.contains("{{workflow.name}}"), "{content}");
     }
 
     #[test]

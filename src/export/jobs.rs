@@ -1,6 +1,8 @@
 //! The plan's jobs grouped into what an exporter emits: one job, or the instances of a matrix
 //! job folded back into one native matrix when they differ only by their matrix values.
 
+use std::collections::HashSet;
+
 use indexmap::IndexMap;
 
 use crate::plan::{Job, Plan};
@@ -165,4 +167,19 @@ pub fn earlier_stage_jobs<'p>(plan: &'p Plan, stage: &str) -> Vec<&'p str> {
         .iter()
         .flat_map(|s| s.jobs.iter().map(String::as_str))
         .collect()
+}
+/// The first of `base`, `suffixed(base, 2)`, `suffixed(base, 3)` … that `taken` does not
+/// hold, added to it: a name unique among those an export has handed out.
+pub fn claim_unique(
+    taken: &mut HashSet<String>,
+    base: &str,
+    suffixed: impl Fn(&str, usize) -> String,
+) -> String {
+    let mut candidate = base.to_string();
+    let mut n = 2;
+    while !taken.insert(candidate.clone()) {
+        candidate = suffixed(base, n);
+        n += 1;
+    }
+    candidate
 }

@@ -5,7 +5,11 @@
 //! Both systems substitute their own variables in every string of a manifest (`{{…}}` in
 //! Argo, `$(…)` in Tekton). Text of the pipeline file that they would read that way reaches
 //! the container base64-encoded and is decoded by the script, so that commands and values
-//! arrive exactly as written. Only identifiers are ever written into a script.
+//! arrive exactly as written. Only identifiers are ever written into a script. The kubelet
+//! then expands `$(NAME)` and `$$` in every `env[].value` ([`expansion`]): every `$` of the
+//! pipeline file's text there is written `$$`.
+
+pub(super) mod expansion;
 
 use std::collections::{HashMap, HashSet};
 
@@ -82,18 +86,12 @@ pub struct Names {
 
 impl Names {
     pub fn claim(&mut self, text: &str) -> String {
-        let base = label(text, MAX_NAME);
-        let mut candidate = base.clone();
-        let mut n = 2;
-        while self.taken.contains(&candidate) {
+        jobs::claim_unique(&mut self.taken, &label(text, MAX_NAME), |base, n| {
             let suffix = format!("-{n}");
-            let mut stem = base.clone();
+            let mut stem = base.to_string();
             stem.truncate(MAX_NAME - suffix.len());
-            candidate = format!("{}{suffix}", stem.trim_end_matches('-'));
-            n += 1;
-        }
-        self.taken.insert(candidate.clone());
-        candidate
+            format!("{}{suffix}", stem.trim_end_matches('-'))
+        })
     }
 }
 
@@ -109,8 +107,24 @@ pub fn concurrency_config_map(plan: &Plan) -> String {
 }
 
 /// Where the steps run: `root`, or the pipeline file's folder inside it.
-pub fn working_directory(plan: &Plan, root: &str, lossy: &mut Vec<Lossy>) -> String {
+/// A folder the system would read as its own variables is not used: the steps run in `root`.
+pub fn working_directory(
+    plan: &Plan,
+    root: &str,
+    dialect: Dialect,
+    lossy: &mut Vec<Lossy>,
+) -> String {
     match super::working_directory(plan) {
+        Ok(Some(folder)) if (dialect.substitutes)(&folder) => {
+            lossy.push(Lossy::pipeline(
+                format!(
+                    "the pipeline file's folder `{folder}` contains `{}`, which {} reads as a variable",
+                    dialect.opener, dialect.system
+                ),
+                format!("the steps run in `{root}`, the repository's root; rename the folder"),
+            ));
+            root.to_string()
+        }
         Ok(Some(folder)) => format!("{root}/{folder}"),
         Ok(None) => root.to_string(),
         Err(finding) => {
@@ -200,15 +214,17 @@ pub fn ancestors<'p>(plan: &'p Plan, id: &str) -> HashSet<&'p str> {
 }
 
 /// The plan's jobs grouped as the exports define them: the instances of a matrix job share
-/// one definition when they differ only by their matrix values and the target would read
-/// none of those values as its own variables (they are passed as parameters).
+/// one definition when they differ only by their matrix values and neither the target nor
+/// the kubelet would read any of those values (they are passed as parameters, which reach
+/// `env[].value` as they are).
 pub fn units(plan: &Plan, dialect: Dialect) -> Vec<Unit<'_>> {
     let mut units = Vec::new();
     for unit in jobs::units(plan, usize::MAX) {
-        let escaped = unit
-            .jobs
-            .iter()
-            .any(|job| job.matrix.values().any(|v| (dialect.substitutes)(v)));
+        let escaped = unit.jobs.iter().any(|job| {
+            job.matrix
+                .values()
+                .any(|v| (dialect.substitutes)(v) || v.contains('$'))
+        });
         if unit.is_matrix() && escaped {
             units.extend(unit.jobs.into_iter().map(|job| Unit {
                 jobs: vec![job],
@@ -235,7 +251,8 @@ pub struct Dialect {
 }
 
 impl Dialect {
-    /// The job's image; a warning when the system would alter it.
+    /// The job's image; when the system would alter it, a warning and the default image,
+    /// never the text the system would substitute in.
     pub fn image<'j>(&self, job: &'j Job, lossy: &mut Vec<Lossy>) -> &'j str {
         let image = job.image.as_deref().unwrap_or(DEFAULT_IMAGE);
         if (self.substitutes)(image) {
@@ -246,13 +263,25 @@ impl Dialect {
                     self.opener, self.system
                 ),
                 format!(
-                    "{} substitutes what it can in the image name; write it without `{}`",
-                    self.system, self.opener
+                    "the job runs in the default image `{DEFAULT_IMAGE}`; write the image without `{}`",
+                    self.opener
                 ),
             ));
+            return DEFAULT_IMAGE;
         }
         image
     }
+}
+
+/// Text shown to people (a gate's message) with every opener of the system's variables
+/// broken by a space (`{{` → `{ {`, `$(` → `$ (`), repeated until none is left.
+pub fn defuse(text: &str, opener: &str) -> String {
+    let mut out = text.to_string();
+    let broken = format!("{} {}", &opener[..1], &opener[1..]);
+    while out.contains(opener) {
+        out = out.replace(opener, &broken);
+    }
+    out
 }
 
 /// The parameter that carries a matrix axis's value to the definition its instances share.
@@ -330,14 +359,14 @@ impl Script {
     /// A value from the pipeline file, which must reach the commands exactly.
     pub fn text(&mut self, name: &str, value: &str) {
         if !(self.dialect.substitutes)(value) {
-            self.env.insert(name.to_string(), value.to_string());
+            self.env.insert(name.to_string(), expansion::literal(value));
         } else if is_shell_name(name) {
             self.env
                 .insert(format!("CDL_BASE64_{name}"), base64(value.as_bytes()));
             self.decode.push(name.to_string());
         } else {
             self.altered.push(name.to_string());
-            self.env.insert(name.to_string(), value.to_string());
+            self.env.insert(name.to_string(), expansion::literal(value));
         }
     }
 
@@ -507,6 +536,125 @@ pub fn go_duration(seconds: u64) -> String {
         .map(|(n, unit)| format!("{n}{unit}"))
         .collect();
     if text.is_empty() { "0s".into() } else { text }
+}
+
+/// What a container's script sees of `text` given to [`Script::text`] as `NAME`: the target's
+/// substitution (`substitute`, the target's model) and the kubelet's expansion applied to every
+/// value, and `cdl_decode` to an encoded one. `Err` when the target would reject the manifest.
+#[cfg(test)]
+pub fn through_container(
+    dialect: Dialect,
+    substitute: fn(&str) -> Result<String, String>,
+    text: &str,
+) -> Result<String, String> {
+    let mut script = Script::new(dialect);
+    script.own("EARLIER", "earlier-value");
+    script.text("NAME", text);
+    let mut defined = HashMap::new();
+    let mut seen = None;
+    for (name, value) in &script.env {
+        let value = expansion::expand(&substitute(value)?, &defined);
+        if name == "NAME" {
+            seen = Some(value.clone());
+        } else if name == "CDL_BASE64_NAME" {
+            seen = Some(String::from_utf8(decode_base64(&value)).map_err(|e| e.to_string())?);
+        }
+        defined.insert(name.clone(), value);
+    }
+    seen.ok_or_else(|| "NAME is not set".into())
+}
+
+/// What the script of every container of `manifest` (any serialised part of an export) sees
+/// in its variables: the target's substitution and the kubelet's expansion applied to each
+/// `env[].value` in order, encoded values decoded under their own names.
+#[cfg(test)]
+pub fn containers_see(
+    manifest: &serde_json::Value,
+    substitute: fn(&str) -> Result<String, String>,
+) -> Vec<HashMap<String, String>> {
+    let mut seen = Vec::new();
+    let mut stack = vec![manifest];
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::Array(env)) = map.get("env") {
+                    let mut defined: HashMap<String, String> = HashMap::new();
+                    let mut decoded = HashMap::new();
+                    for var in env {
+                        let (Some(name), Some(text)) =
+                            (var["name"].as_str(), var["value"].as_str())
+                        else {
+                            continue;
+                        };
+                        let value = expansion::expand(&substitute(text).unwrap(), &defined);
+                        match name.strip_prefix("CDL_BASE64_") {
+                            Some(decoded_name) => {
+                                let bytes = decode_base64(&value);
+                                decoded.insert(
+                                    decoded_name.to_string(),
+                                    String::from_utf8(bytes).unwrap(),
+                                );
+                            }
+                            None => {
+                                decoded.insert(name.to_string(), value.clone());
+                            }
+                        }
+                        defined.insert(name.to_string(), value);
+                    }
+                    seen.push(decoded);
+                }
+                stack.extend(map.values());
+            }
+            serde_json::Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// Asserts that every job of `plan` that runs commands has a container whose script sees its
+/// commands and variables exactly as the pipeline file wrote them.
+#[cfg(test)]
+pub fn assert_jobs_see_their_text(plan: &Plan, containers: &[HashMap<String, String>]) {
+    for job in &plan.jobs {
+        if job.steps.is_empty() {
+            continue;
+        }
+        let container = containers
+            .iter()
+            .find(|c| c.get("CDL_JOB") == Some(&job.id))
+            .unwrap_or_else(|| panic!("no container runs {}", job.id));
+        for (i, step) in job.steps.iter().enumerate() {
+            assert_eq!(container.get(&format!("CDL_STEP_{}", i + 1)), Some(step));
+        }
+        for (name, value) in &job.env {
+            if !job.secrets.contains(name) {
+                assert_eq!(container.get(name), Some(value), "{} {name}", job.id);
+            }
+        }
+    }
+}
+
+/// `base64 -d`, for [`through_container`].
+#[cfg(test)]
+fn decode_base64(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let digits: Vec<u32> = text
+        .bytes()
+        .filter(|b| *b != b'=')
+        .map(|b| ALPHABET.iter().position(|a| *a == b).unwrap() as u32)
+        .collect();
+    let mut out = Vec::new();
+    for chunk in digits.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, d)| n | d << (18 - 6 * i));
+        for i in 0..chunk.len().saturating_sub(1) {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

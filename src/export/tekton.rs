@@ -8,6 +8,7 @@
 
 mod conditions;
 mod model;
+mod substitution;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -113,7 +114,7 @@ struct Builder<'p> {
 impl<'p> Builder<'p> {
     fn new(plan: &'p Plan) -> Builder<'p> {
         let mut lossy = Vec::new();
-        let working_directory = kubernetes::working_directory(plan, SOURCE, &mut lossy);
+        let working_directory = kubernetes::working_directory(plan, SOURCE, DIALECT, &mut lossy);
         lossy.extend(kubernetes::triggers(
             plan,
             "Tekton",
@@ -421,10 +422,22 @@ impl<'p> Builder<'p> {
 
     /// A gate: openshift-pipelines' ApprovalTask, which needs its controller installed.
     fn gate(&mut self, job: &'p Job) -> PipelineTask {
+        // Tekton substitutes `$(params.…)` in a custom task's params: whoever starts the run
+        // would pick the approver. Such an approver is left out (fewer may approve, never
+        // others).
+        let (substituted, approvers): (Vec<&String>, Vec<&String>) =
+            job.approvers.iter().partition(|a| substitutes(a));
+        for approver in substituted {
+            self.lossy.push(Lossy::at(
+                job,
+                format!("the approver `{approver}` contains `$(`, which Tekton reads as a variable: whoever starts the run would choose who approves"),
+                "the approver is left out of the ApprovalTask; name approvers without `$(`",
+            ));
+        }
         let mut params = vec![
             Param {
                 name: "approvers".into(),
-                value: ParamValue::Array(job.approvers.clone()),
+                value: ParamValue::Array(approvers.into_iter().cloned().collect()),
             },
             Param::string(
                 "numberOfApprovalsRequired",
@@ -439,7 +452,7 @@ impl<'p> Builder<'p> {
                     "the gate's message contains `$(`, which Tekton reads as a variable",
                     "the message is shown with `$(` written as `$ (`",
                 ));
-                description = description.replace("$(", "$ (");
+                description = kubernetes::defuse(&description, "$(");
             }
             params.push(Param::string("description", description));
         }
@@ -679,6 +692,78 @@ mod tests {
         assert!(!content.contains("$(context.taskRun"), "{content}");
         assert!(content.contains("cdl_decode X\n"), "{content}");
         assert!(content.contains("cdl_decode CDL_STEP_1\n"), "{content}");
+    }
+
+    /// Issue 10: `$(params.…)` in `when` values and in approvers was substituted by Tekton.
+    #[test]
+    fn tekton_when_values_and_approvers_are_not_substituted() {
+        let export = exported(
+            r#"pipeline p {
+                 stage s {
+                   job j { run = "true"; when = branch == "$(params.event)" }
+                   gate g { approvers = ["$(params.approver)", "alice"] }
+                 }
+               }"#,
+        );
+        let content = &export.files[0].content;
+        assert!(!content.contains("- $(params.event)"), "{content}");
+        assert!(!content.contains("$(params.approver)"), "{content}");
+        assert!(content.contains("- alice"), "{content}");
+        assert!(
+            messages(&export)
+                .iter()
+                .any(|m| m.contains("the approver `$(params.approver)`")),
+            "{:?}",
+            messages(&export)
+        );
+        // The value reaches the conditions task encoded.
+        let encoded = kubernetes::base64(b"$(params.event)");
+        assert!(content.contains(&encoded), "{content}");
+    }
+
+    /// The hostile pipeline of `testdata/`: every command and variable reaches its container
+    /// exactly, through Tekton's substitution and the kubelet's expansion; no approver and no
+    /// `when` value is substituted.
+    #[test]
+    fn tekton_hostile_text_reaches_the_containers_exactly() {
+        let compilation = crate::compile::compile_text(
+            "hostile.cdl",
+            None,
+            include_str!("testdata/hostile.cdl").into(),
+        );
+        let plan = crate::plan::build(&compilation).unwrap();
+        let mut builder = Builder::new(&plan);
+        let tasks: Vec<TaskSpec> = kubernetes::units(&plan, DIALECT)
+            .iter()
+            .filter(|u| u.job().job_type != JobType::Gate)
+            .map(|unit| builder.task(unit))
+            .collect();
+        let containers = kubernetes::containers_see(
+            &serde_json::to_value(&tasks).unwrap(),
+            substitution::substitute,
+        );
+        kubernetes::assert_jobs_see_their_text(&plan, &containers);
+        let content = &Tekton.export(&plan).files[0].content;
+        for line in content.lines().filter(|l| l.trim_start().starts_with("- ")) {
+            assert!(!substitutes(line) || line.contains("$(tasks."), "{line}");
+        }
+    }
+
+    /// Issue 10: an `image` holding a reference was passed raw: the run's parameters chose
+    /// the image.
+    #[test]
+    fn tekton_image_with_a_reference_is_not_written() {
+        let export = exported(
+            r#"pipeline p { stage s { job j { run = "true"; image = "$(params.image):1" } } }"#,
+        );
+        let content = &export.files[0].content;
+        assert!(!content.contains("$(params.image)"), "{content}");
+        assert!(content.contains(kubernetes::DEFAULT_IMAGE), "{content}");
+        assert!(
+            messages(&export)
+                .iter()
+                .any(|m| m.contains("the image `$(params.image):1`"))
+        );
     }
 
     #[test]

@@ -62,7 +62,7 @@ fn regex(glob: &str) -> String {
 
 /// An expr string literal: single quotes, with backslashes, quotes, braces and control
 /// characters escaped.
-fn literal(text: &str) -> String {
+pub(super) fn literal(text: &str) -> String {
     let mut out = String::from("'");
     for c in text.chars() {
         match c {

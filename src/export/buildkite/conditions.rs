@@ -286,8 +286,8 @@ fn absorb(operands: &mut Vec<Expr>, all: bool) {
 }
 
 /// The expression as Buildkite writes it; `None` for a constant. Text is written as
-/// Buildkite reads it after the pipeline upload's `$` substitution, which the exporter
-/// escapes for the whole file.
+/// Buildkite reads it after the pipeline upload's `$` substitution, for which the exporter
+/// spells every string; no `$` of the text follows a backslash.
 pub fn render(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Const(_) => None,
@@ -365,8 +365,11 @@ fn literal_regex(text: &str) -> String {
 fn regex_escape(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
-            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$'
-            | '/' | '"' | '\'' => {
+            // A `$` as `\x{24}`: the upload would read `\$` as an escaped `$` (see
+            // `interpolation`), leaving an anchor.
+            '$' => out.push_str("\\x{24}"),
+            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '/'
+            | '"' | '\'' => {
                 out.push('\\');
                 out.push(c);
             }

@@ -112,9 +112,108 @@ fn render_node(node: &Node, depth: usize, out: &mut String) {
     }
 }
 
+/// The value of one Groovy string literal, the whole of `literal`, as Groovy's lexer reads it
+/// (Groovy language documentation, "Strings": single-quoted and triple-single-quoted strings
+/// are plain `java.lang.String`s, never interpolated; escapes `\b \f \n \r \s \t \\ \' \" \$`
+/// and `\uXXXX`; in a triple-quoted string a backslash at the end of a line joins it to the
+/// next, and line breaks are kept). A double-quoted or triple-double-quoted literal is a
+/// GString whose `$` and `${…}` are evaluated: `Err`, as is an unknown escape (a compile
+/// error) or text after the closing quote.
+#[cfg(test)]
+pub fn evaluate(literal: &str) -> Result<String, String> {
+    let (triple, body) = if let Some(rest) = literal.strip_prefix("'''") {
+        (true, rest)
+    } else if let Some(rest) = literal.strip_prefix('\'') {
+        (false, rest)
+    } else {
+        return Err(format!("not a single-quoted Groovy string: {literal}"));
+    };
+    let mut out = String::new();
+    let mut chars = body.chars().peekable();
+    loop {
+        let c = chars.next().ok_or("the string is not closed")?;
+        match c {
+            '\'' if !triple => break,
+            '\'' if chars.clone().take(2).collect::<String>() == "''" => {
+                chars.next();
+                chars.next();
+                break;
+            }
+            '\n' | '\r' if !triple => return Err("a line break in a single-quoted string".into()),
+            '\\' => match chars.next().ok_or("an escape at the end")? {
+                'b' => out.push('\u{8}'),
+                'f' => out.push('\u{c}'),
+                'n' => out.push('\n'),
+                'r' => out.push('\r'),
+                's' => out.push(' '),
+                't' => out.push('\t'),
+                '\\' => out.push('\\'),
+                '\'' => out.push('\''),
+                '"' => out.push('"'),
+                '$' => out.push('$'),
+                '\n' if triple => {}
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    let unit = u16::from_str_radix(&hex, 16).map_err(|e| e.to_string())?;
+                    // A character outside the BMP is a surrogate pair: two escapes.
+                    let mut units = vec![unit];
+                    if (0xD800..0xDC00).contains(&unit) {
+                        let next: String = chars.by_ref().take(6).collect();
+                        let low = next.strip_prefix("\\u").ok_or("a lone surrogate")?;
+                        units.push(u16::from_str_radix(low, 16).map_err(|e| e.to_string())?);
+                    }
+                    out.push_str(&String::from_utf16(&units).map_err(|e| e.to_string())?);
+                }
+                other => return Err(format!("unknown escape \\{other}")),
+            },
+            c => out.push(c),
+        }
+    }
+    match chars.next() {
+        None => Ok(out),
+        Some(_) => Err("text after the string".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Random text rich in what Groovy evaluates, and in surrogate pairs and controls.
+    fn hostile() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            crate::export::kubernetes::expansion::hostile(),
+            Just("'''".to_string()),
+            Just("\"\"\"".to_string()),
+            Just("\\u0041".to_string()),
+            Just("\\\n".to_string()),
+            Just("\r\n\t\u{7}\u{2028}".to_string()),
+            Just("☃😀".to_string()),
+        ];
+        proptest::collection::vec(piece, 0..6).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn strings_come_back_exactly(text in hostile()) {
+            prop_assert_eq!(evaluate(&string(&text)), Ok(text));
+        }
+
+        #[test]
+        fn multiline_strings_come_back_exactly(text in hostile()) {
+            prop_assert_eq!(evaluate(&multiline(&text)), Ok(text));
+        }
+    }
+
+    #[test]
+    fn the_model_reads_as_groovy_does() {
+        assert_eq!(evaluate(r"'a\'b\\c\u0041'").unwrap(), "a'b\\cA");
+        assert_eq!(evaluate("'''\\\nx\\\ny\n'''").unwrap(), "xy\n");
+        assert!(evaluate("\"$HOME\"").is_err());
+        assert!(evaluate(r"'\q'").is_err());
+        assert!(evaluate("'a' + b").is_err());
+    }
 
     #[test]
     fn strings_are_never_interpolated_or_broken() {

@@ -62,6 +62,9 @@ fn tests(condition: &Condition, negate: bool) -> Option<Vec<Test>> {
                     return (!negate).then(Vec::new);
                 }
                 CompareOp::Matches if value.contains(['*', '?']) => return None,
+                // Tekton substitutes `$(params.…)` in `when` values too: such a value is
+                // compared by the conditions task, which reads it from a variable.
+                _ if super::substitutes(value) => return None,
                 _ => value.clone(),
             };
             Some(vec![Test {
@@ -201,6 +204,14 @@ mod tests {
         assert_eq!(
             rendered(&compare(Variable::Tag, CompareOp::Matches, "**")).unwrap(),
             Vec::<String>::new()
+        );
+        assert_eq!(
+            rendered(&compare(
+                Variable::Branch,
+                CompareOp::Equal,
+                "$(params.branch)"
+            )),
+            None
         );
         assert_eq!(
             rendered(&Condition::Const(false)).unwrap(),
