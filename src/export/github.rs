@@ -458,23 +458,11 @@ impl<'p> Builder<'p> {
             },
         });
         self.deployment(job, &mut workflow_job);
-        let attempts = u64::from(job.retries) + 1;
         if let Some(seconds) = job.timeout_seconds {
-            let total = seconds * attempts;
-            workflow_job.timeout_minutes = Some(total.div_ceil(60));
-            if job.retries > 0 {
-                self.lossy.push(Lossy::at(
-                    job,
-                    format!("GitHub limits the whole job, not each of its {attempts} attempts, to a timeout"),
-                    format!("the job may run for {} in all; one attempt may take longer than the job's timeout", minutes(total.div_ceil(60))),
-                ));
-            } else if seconds % 60 != 0 {
-                self.lossy.push(Lossy::at(
-                    job,
-                    "GitHub counts job timeouts in whole minutes",
-                    format!("the timeout is rounded up to {}; write it in whole minutes to keep it exact", minutes(seconds.div_ceil(60))),
-                ));
-            }
+            // Each attempt runs under `timeout` (see `steps`); `timeout-minutes`, which also
+            // counts the checkout and the artifacts, is a backstop a minute longer.
+            let attempts = u64::from(job.retries) + 1;
+            workflow_job.timeout_minutes = Some((seconds * attempts).div_ceil(60) + 1);
         }
         workflow_job.steps = self.steps(job);
         workflow_job
@@ -602,14 +590,28 @@ impl<'p> Builder<'p> {
                 ..Step::default()
             });
         }
-        if job.retries > 0 {
-            steps.push(Step {
-                name: Some(format!(
-                    "Run the steps, up to {} attempts (cdl's retries, emulated)",
+        if job.retries > 0 || job.timeout_seconds.is_some() {
+            let mut name = String::from("Run the steps");
+            if job.retries > 0 {
+                name.push_str(&format!(
+                    ", up to {} attempts (cdl's retries, emulated)",
                     job.retries + 1
-                )),
-                env: literal_map(&shell::retry_env(job)),
-                run: Some(shell::RETRY_LOOP.into()),
+                ));
+            }
+            let mut env = literal_map(&shell::retry_env(job));
+            let script = match job.timeout_seconds {
+                Some(seconds) => {
+                    let each = if job.retries > 0 { ", each" } else { "" };
+                    name.push_str(&format!("{each} within {}", super::duration_text(seconds)));
+                    env.insert("CDL_TIMEOUT".into(), seconds.to_string());
+                    shell::TIMED_RETRY_LOOP
+                }
+                None => shell::RETRY_LOOP,
+            };
+            steps.push(Step {
+                name: Some(name),
+                env,
+                run: Some(script.into()),
                 ..Step::default()
             });
         } else {
@@ -659,10 +661,6 @@ impl<'p> Builder<'p> {
 
 fn is_matrix_variable(name: &str) -> bool {
     name == "CDL_JOB" || name.starts_with("CDL_MATRIX_")
-}
-
-fn minutes(n: u64) -> String {
-    format!("{n} minute{}", if n == 1 { "" } else { "s" })
 }
 
 /// A valid GitHub job id for a unit id: `[A-Za-z0-9_-]`, starting with a letter or `_`.
