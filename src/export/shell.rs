@@ -33,6 +33,7 @@ pub const TIMED_RETRY_LOOP: &str = r#"command -v timeout >/dev/null || { echo "c
 attempt=1
 while :; do
   status=0
+  # shellcheck disable=SC2016 # the attempt's script is expanded by the shell that runs it
   timeout "$CDL_TIMEOUT" sh -c '
     step=1
     while [ "$step" -le "$CDL_STEP_COUNT" ]; do
