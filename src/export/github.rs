@@ -711,6 +711,26 @@ mod tests {
     }
 
     #[test]
+    fn every_attempt_of_a_timed_job_runs_under_timeout_exactly() {
+        let text = "pipeline p { stage s { job slow { run = \"sleep 30\"; timeout = 2s; retries = 2; allow_failure = true } } }";
+        let compilation = crate::compile::compile_text("p.cdl", None, text.into());
+        let plan = crate::plan::build(&compilation).unwrap();
+        let export = GitHub.export(&plan);
+        let warnings: Vec<&str> = export.lossy.iter().map(|l| l.message.as_str()).collect();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let workflow = &export.files[0].content;
+        // 3 attempts of 2 s, rounded up to a minute, and a minute more: only a backstop.
+        assert!(workflow.contains("timeout-minutes: 2\n"), "{workflow}");
+        assert!(workflow.contains("CDL_TIMEOUT: \"2\""), "{workflow}");
+        assert!(workflow.contains("CDL_ATTEMPTS: \"3\""), "{workflow}");
+        assert!(
+            workflow.contains("timeout \"$CDL_TIMEOUT\" sh -c"),
+            "{workflow}"
+        );
+        assert!(workflow.contains("continue-on-error: true"), "{workflow}");
+    }
+
+    #[test]
     fn expressions_in_pipeline_text_stay_literal() {
         assert_eq!(literal("echo ${{ x }}"), "echo ${{ '${{' }} x }}");
     }
