@@ -146,15 +146,16 @@ while [ $# -gt 0 ]; do
   case $1 in
     -j) parallel=${2:?}; shift 2 ;;
     --target) case ${2:-} in github|gitlab) targets+=("$2") ;; *) echo "unknown target ${2:-}" >&2; exit 2 ;; esac; shift 2 ;;
-    -*) sed -n '2,19p' "$0" >&2; exit 2 ;;
+    -*) sed -n '2,18p' "$0" >&2; exit 2 ;;
     *) break ;;
   esac
 done
-[ $# -gt 0 ] || { sed -n '2,19p' "$0" >&2; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,18p' "$0" >&2; exit 2; }
 [ ${#targets[@]} -gt 0 ] || targets=(github gitlab)
 logs=$(mktemp -d "${TMPDIR:-/tmp}/cdl-compare-logs.XXXXXX")
 trap 'rm -rf "$logs"' EXIT
 n=$#
+# shellcheck disable=SC2016 # the arguments are expanded by the shell that xargs starts
 for i in $(seq 1 $n); do
   printf '%s\0%s\0%s\0' "${targets[*]}" "${!i}" "$logs/$i"
 done | xargs -0 -n 3 -P "$parallel" sh -c '"$0" --one "$1" "$2" >"$3.log" 2>&1; echo $? >"$3.status"' "$0"
