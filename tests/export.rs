@@ -191,7 +191,7 @@ fn export_puts_the_settings_beside_the_output() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("warning[W0200]"), "{stderr}");
     assert!(
-        stderr.contains("exported to github with 4 warnings"),
+        stderr.contains("exported to github with 2 warnings"),
         "{stderr}"
     );
     let (code, _, stderr) = cdl(

@@ -500,23 +500,11 @@ impl<'p> Builder<'p> {
                 },
             });
         self.deployment(job, &mut workflow_job);
-        let attempts = u64::from(job.retries) + 1;
         if let Some(seconds) = job.timeout_seconds {
-            let total = seconds * attempts;
-            workflow_job.timeout_minutes = Some(total.div_ceil(60));
-            if job.retries > 0 {
-                self.lossy.push(Lossy::at(
-                    job,
-                    format!("GitHub limits the whole job, not each of its {attempts} attempts, to a timeout"),
-                    format!("the job may run for {} in all; one attempt may take longer than the job's timeout", minutes(total.div_ceil(60))),
-                ));
-            } else if seconds % 60 != 0 {
-                self.lossy.push(Lossy::at(
-                    job,
-                    "GitHub counts job timeouts in whole minutes",
-                    format!("the timeout is rounded up to {}; write it in whole minutes to keep it exact", minutes(seconds.div_ceil(60))),
-                ));
-            }
+            // Each attempt runs under `timeout` (see `steps`); `timeout-minutes`, which also
+            // counts the checkout and the artifacts, is a backstop a minute longer.
+            let attempts = u64::from(job.retries) + 1;
+            workflow_job.timeout_minutes = Some((seconds * attempts).div_ceil(60) + 1);
         }
         workflow_job.steps = self.steps(job);
         workflow_job
@@ -648,14 +636,28 @@ impl<'p> Builder<'p> {
                 ..Step::default()
             });
         }
-        if job.retries > 0 {
-            steps.push(Step {
-                name: Some(format!(
-                    "Run the steps, up to {} attempts (cdl's retries, emulated)",
+        if job.retries > 0 || job.timeout_seconds.is_some() {
+            let mut name = String::from("Run the steps");
+            if job.retries > 0 {
+                name.push_str(&format!(
+                    ", up to {} attempts (cdl's retries, emulated)",
                     job.retries + 1
-                )),
-                env: literal_map(&shell::retry_env(job)),
-                run: Some(shell::RETRY_LOOP.into()),
+                ));
+            }
+            let mut env = literal_map(&shell::retry_env(job));
+            let script = match job.timeout_seconds {
+                Some(seconds) => {
+                    let each = if job.retries > 0 { ", each" } else { "" };
+                    name.push_str(&format!("{each} within {}", super::duration_text(seconds)));
+                    env.insert("CDL_TIMEOUT".into(), seconds.to_string());
+                    shell::TIMED_RETRY_LOOP
+                }
+                None => shell::RETRY_LOOP,
+            };
+            steps.push(Step {
+                name: Some(name),
+                env,
+                run: Some(script.into()),
                 ..Step::default()
             });
         } else {
@@ -752,10 +754,6 @@ fn windows_shell(runs_on: &str) -> Option<&'static str> {
 
 fn is_matrix_variable(name: &str) -> bool {
     name == "CDL_JOB" || name.starts_with("CDL_MATRIX_")
-}
-
-fn minutes(n: u64) -> String {
-    format!("{n} minute{}", if n == 1 { "" } else { "s" })
 }
 
 /// A valid GitHub job id for a unit id: `[A-Za-z0-9_-]`, starting with a letter or `_`.
@@ -917,5 +915,25 @@ mod tests {
             workflow.contains("group: shop-deploy-production"),
             "{workflow}"
         );
+    }
+
+    #[test]
+    fn every_attempt_of_a_timed_job_runs_under_timeout_exactly() {
+        let text = "pipeline p { stage s { job slow { run = \"sleep 30\"; timeout = 2s; retries = 2; allow_failure = true } } }";
+        let compilation = crate::compile::compile_text("p.cdl", None, text.into());
+        let plan = crate::plan::build(&compilation).unwrap();
+        let export = GitHub.export(&plan);
+        let warnings: Vec<&str> = export.lossy.iter().map(|l| l.message.as_str()).collect();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let workflow = &export.files[0].content;
+        // 3 attempts of 2 s, rounded up to a minute, and a minute more: only a backstop.
+        assert!(workflow.contains("timeout-minutes: 2\n"), "{workflow}");
+        assert!(workflow.contains("CDL_TIMEOUT: \"2\""), "{workflow}");
+        assert!(workflow.contains("CDL_ATTEMPTS: \"3\""), "{workflow}");
+        assert!(
+            workflow.contains("timeout \"$CDL_TIMEOUT\" sh -c"),
+            "{workflow}"
+        );
+        assert!(workflow.contains("continue-on-error: true"), "{workflow}");
     }
 }

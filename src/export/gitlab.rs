@@ -672,7 +672,16 @@ impl<'p> Builder<'p> {
             pipeline_job
                 .variables
                 .extend(literal_map(&shell::retry_env(job)));
-            pipeline_job.script.push(shell::RETRY_LOOP.to_string());
+            let script = match job.timeout_seconds {
+                Some(seconds) => {
+                    pipeline_job
+                        .variables
+                        .insert("CDL_TIMEOUT".into(), Value::Plain(seconds.to_string()));
+                    shell::TIMED_RETRY_LOOP
+                }
+                None => shell::RETRY_LOOP,
+            };
+            pipeline_job.script.push(script.to_string());
         } else {
             pipeline_job.retry = (job.retries > 0).then_some(job.retries);
             pipeline_job.script = job
@@ -683,13 +692,8 @@ impl<'p> Builder<'p> {
         }
         if let Some(seconds) = job.timeout_seconds {
             if job.retries > MAX_RETRY {
-                let total = seconds * attempts;
-                pipeline_job.timeout = Some(super::duration_text(total));
-                self.lossy.push(Lossy::at(
-                    job,
-                    format!("GitLab retries a job at most {MAX_RETRY} times, so the {attempts} attempts run in one job with one timeout"),
-                    format!("the job may run for {} in all; one attempt may take longer than the job's timeout", super::duration_text(total)),
-                ));
+                // Each attempt of the loop runs under `timeout`; the job's own is a backstop.
+                pipeline_job.timeout = Some(super::duration_text(seconds * attempts + 60));
             } else {
                 pipeline_job.timeout = Some(super::duration_text(seconds));
             }

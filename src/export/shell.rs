@@ -26,6 +26,28 @@ while :; do
 done
 "#;
 
+/// [`RETRY_LOOP`] with a timeout for each attempt, as `cdl run` has: an attempt's steps run
+/// under `timeout "$CDL_TIMEOUT"` (seconds; coreutils or BusyBox, which stops the whole
+/// process group on expiry), and a timed-out attempt counts as a failed one.
+pub const TIMED_RETRY_LOOP: &str = r#"command -v timeout >/dev/null || { echo "cdl: no timeout command (coreutils or BusyBox) here, which enforces the job's timeout" >&2; exit 127; }
+attempt=1
+while :; do
+  status=0
+  # shellcheck disable=SC2016 # the attempt's script is expanded by the shell that runs it
+  timeout "$CDL_TIMEOUT" sh -c '
+    step=1
+    while [ "$step" -le "$CDL_STEP_COUNT" ]; do
+      sh -e -c "$(printenv "CDL_STEP_$step")" || exit
+      step=$((step + 1))
+    done' || status=$?
+  if [ "$status" -eq 0 ]; then break; fi
+  if [ "$status" -eq 124 ]; then echo "cdl: attempt $attempt of $CDL_ATTEMPTS timed out after ${CDL_TIMEOUT}s"; fi
+  if [ "$attempt" -ge "$CDL_ATTEMPTS" ]; then exit "$status"; fi
+  echo "cdl: attempt $attempt of $CDL_ATTEMPTS failed with exit status $status; running the steps again"
+  attempt=$((attempt + 1))
+done
+"#;
+
 /// The variables that drive [`RETRY_LOOP`] for a job's steps.
 pub fn retry_env(job: &Job) -> IndexMap<String, String> {
     let mut env = IndexMap::new();
@@ -337,6 +359,65 @@ mod scripts {
             std::fs::read_to_string(dir.join("tries")).unwrap(),
             "try\ntry\n"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_timed_loop_gives_each_attempt_the_whole_timeout() {
+        let dir = tempdir("timed");
+        // The first attempt hangs (a grandchild of the step, in the background too) and is
+        // stopped; the second one finds the mark it left and passes.
+        let env = [
+            ("CDL_TIMEOUT", "1"),
+            ("CDL_ATTEMPTS", "2"),
+            ("CDL_STEP_COUNT", "2"),
+            ("CDL_STEP_1", "echo step >> log"),
+            (
+                "CDL_STEP_2",
+                "if [ -e mark ]; then exit 0; fi; touch mark; sleep 60 & sh -c 'sleep 60'",
+            ),
+        ];
+        let (ok, out) = sh(TIMED_RETRY_LOOP, &dir, &env);
+        assert!(ok, "{out}");
+        assert!(out.contains("attempt 1 of 2 timed out after 1s"), "{out}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("log")).unwrap(),
+            "step\nstep\n"
+        );
+        // An attempt that always hangs fails the job with timeout's status, 124.
+        let hanging = [
+            ("CDL_TIMEOUT", "1"),
+            ("CDL_ATTEMPTS", "2"),
+            ("CDL_STEP_COUNT", "1"),
+            ("CDL_STEP_1", "echo try >> tries; sleep 60"),
+        ];
+        let output = std::process::Command::new("sh")
+            .args(["-e", "-c", TIMED_RETRY_LOOP])
+            .current_dir(&dir)
+            .envs(hanging.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(124));
+        assert_eq!(
+            std::fs::read_to_string(dir.join("tries")).unwrap(),
+            "try\ntry\n"
+        );
+        // A failing step still stops its attempt at once, and its status is the job's.
+        let failing = [
+            ("CDL_TIMEOUT", "30"),
+            ("CDL_ATTEMPTS", "1"),
+            ("CDL_STEP_COUNT", "2"),
+            ("CDL_STEP_1", "exit 7"),
+            ("CDL_STEP_2", "touch never"),
+        ];
+        let output = std::process::Command::new("sh")
+            .args(["-e", "-c", TIMED_RETRY_LOOP])
+            .current_dir(&dir)
+            .envs(failing.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(7));
+        assert!(!dir.join("never").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
