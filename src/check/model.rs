@@ -129,6 +129,8 @@ pub struct Job {
     pub runner: Option<String>,
     pub matrix: IndexMap<String, Vec<String>>,
     pub approvers: Vec<String>,
+    /// Where each approver was written (parallel to `approvers`; empty when unknown).
+    pub approver_spans: Vec<Span>,
     pub required: u32,
     pub message: Option<String>,
     pub header_span: Span,
@@ -157,6 +159,9 @@ pub struct Pipeline {
     pub artifacts: IndexMap<String, JobId>,
     /// Job name → job.
     pub job_names: std::collections::HashMap<String, JobId>,
+    /// Environment and artifact names written in jobs left out as duplicates, so that the
+    /// duplicate is not followed by "unused" warnings.
+    pub dropped_references: Vec<String>,
     pub span: Span,
 }
 

@@ -415,13 +415,7 @@ impl<'c, 'a> Prover<'c, 'a> {
                 .note(format!(
                     "the conditions make {comparisons} distinct comparisons; the proof enumerates at most {MAX_ATOMS}"
                 ))
-                .help(match &guard.when {
-                    Some(condition) => format!(
-                        "write the guard's condition into the deploy's, where it is discharged without enumeration: `when = {}`; or compare fewer values (a glob such as `branch matches \"release/*\"` is one comparison)",
-                        conjunction(deploy.when.as_ref(), condition)
-                    ),
-                    None => "give the deploy and its guard the same `when`, or compare fewer values (a glob such as `branch matches \"release/*\"` is one comparison)".into(),
-                }),
+                .help(unproved_help(deploy, guard)),
             Failure::Unrelated(guard, why) => self.report_unrelated(diagnostic, guard, why),
         }
     }
@@ -546,6 +540,26 @@ impl<'c, 'a> Prover<'c, 'a> {
                 stage_of(then)
             )
         }
+    }
+}
+
+/// Conjuncts the deploy shares literally with its guard are discharged before enumeration.
+fn unproved_help(deploy: &Job, guard: &Job) -> String {
+    const FEWER: &str = "or compare fewer values (one glob such as `branch matches \"release/*\"` is one comparison)";
+    let Some(condition) = &guard.when else {
+        return format!("give the deploy and its guard the same `when`, {FEWER}");
+    };
+    let narrowed = conjunction(deploy.when.as_ref(), condition).to_string();
+    if narrowed.len() <= 80 {
+        format!(
+            "write `{}`'s condition into the deploy's, where it is discharged without enumeration: `when = {narrowed}`; {FEWER}",
+            guard.name
+        )
+    } else {
+        format!(
+            "write `{}`'s condition into the deploy's, where it is discharged without enumeration: `when = <the deploy's condition> && <{}'s condition>`; {FEWER}",
+            guard.name, guard.name
+        )
     }
 }
 
