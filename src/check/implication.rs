@@ -49,7 +49,9 @@ pub enum Proof {
     Proved,
     Refuted(Counterexample),
     /// Too many comparisons to enumerate, even after discharging shared conjuncts.
-    Unproved { comparisons: usize },
+    Unproved {
+        comparisons: usize,
+    },
 }
 
 pub fn implies(premises: &[&Condition], conclusion: &Condition) -> Proof {
@@ -208,9 +210,10 @@ impl Relations {
                 .filter(|(i, _)| !decided_by_equality(*i))
                 .map(|(i, a)| (a.clone(), on(i)))
                 .collect(),
-            independent: self.unknown.iter().any(|&(a, b)| {
-                !decided_by_equality(a) && !decided_by_equality(b)
-            }),
+            independent: self
+                .unknown
+                .iter()
+                .any(|&(a, b)| !decided_by_equality(a) && !decided_by_equality(b)),
         }
     }
 }
@@ -409,7 +412,10 @@ mod tests {
             cmp(Variable::Event, CompareOp::NotEqual, "tag"),
         ]);
         assert_eq!(implies(&[&deploy], &guard), Proof::Proved);
-        let wrong = Condition::And(vec![branches(17), cmp(Variable::Event, CompareOp::Equal, "tag")]);
+        let wrong = Condition::And(vec![
+            branches(17),
+            cmp(Variable::Event, CompareOp::Equal, "tag"),
+        ]);
         assert!(matches!(implies(&[&deploy], &wrong), Proof::Refuted(_)));
     }
 
@@ -435,7 +441,10 @@ mod tests {
         assert_eq!(implies(&[&release], &not_hotfix), Proof::Proved);
         let rc = cmp(Variable::Tag, CompareOp::Matches, "*-rc");
         let rc1 = cmp(Variable::Tag, CompareOp::Matches, "*-rc1");
-        assert_eq!(implies(&[&rc1], &Condition::Not(Box::new(rc))), Proof::Proved);
+        assert_eq!(
+            implies(&[&rc1], &Condition::Not(Box::new(rc))),
+            Proof::Proved
+        );
         let exact = cmp(Variable::Tag, CompareOp::Equal, "v1.2");
         assert_eq!(implies(&[&exact], &v1), Proof::Proved);
     }
@@ -445,7 +454,10 @@ mod tests {
         // `tag matches "v*"` true and `tag == ""` true cannot both hold.
         let v = cmp(Variable::Tag, CompareOp::Matches, "v*");
         let empty = cmp(Variable::Tag, CompareOp::Equal, "");
-        let conclusion = Condition::Or(vec![empty.clone(), cmp(Variable::Branch, CompareOp::Equal, "main")]);
+        let conclusion = Condition::Or(vec![
+            empty.clone(),
+            cmp(Variable::Branch, CompareOp::Equal, "main"),
+        ]);
         let Proof::Refuted(counterexample) = implies(&[&v], &conclusion) else {
             panic!("expected a counterexample")
         };
@@ -475,14 +487,33 @@ mod tests {
     #[test]
     fn refutations_agree_with_evaluation_on_concrete_values() {
         use crate::check::condition::RunContext;
-        let values = ["", "main", "v1", "v1.2", "v2", "release/1", "x-rc", "x-rc1", "v"];
-        let atoms: Vec<Condition> = ["main", "v*", "v1.*", "release/*", "*-rc", "*rc1", "v1.2", ""]
-            .iter()
-            .flat_map(|v| {
-                [CompareOp::Equal, CompareOp::NotEqual, CompareOp::Matches]
-                    .map(|op| cmp(Variable::Branch, op, v))
-            })
-            .collect();
+        let values = [
+            "",
+            "main",
+            "v1",
+            "v1.2",
+            "v2",
+            "release/1",
+            "x-rc",
+            "x-rc1",
+            "v",
+        ];
+        let atoms: Vec<Condition> = [
+            "main",
+            "v*",
+            "v1.*",
+            "release/*",
+            "*-rc",
+            "*rc1",
+            "v1.2",
+            "",
+        ]
+        .iter()
+        .flat_map(|v| {
+            [CompareOp::Equal, CompareOp::NotEqual, CompareOp::Matches]
+                .map(|op| cmp(Variable::Branch, op, v))
+        })
+        .collect();
         for premise in &atoms {
             for conclusion in &atoms {
                 let proof = implies(&[premise], conclusion);

@@ -62,11 +62,13 @@ pub fn duplicate(what: &str, name: &Ident, first: Span) -> Diagnostic {
 /// Two different deploys whose generated names are the same (`deploy app to b_production`
 /// and `deploy app_b to production` both make `deploy_app_b_production`).
 fn generated_collision(decl: &ast::JobDecl, first: &Job, name: &str) -> Option<Diagnostic> {
-    let header = |job_type: JobType, artifact: &Option<Ident>, environment: &Option<Ident>| {
-        match (job_type, artifact, environment) {
-            (JobType::Deploy, Some(a), Some(e)) => format!("deploy {} to {}", a.name, e.name),
-            _ => format!("{} {}", job_type.as_str(), name),
-        }
+    let header = |job_type: JobType, artifact: &Option<Ident>, environment: &Option<Ident>| match (
+        job_type,
+        artifact,
+        environment,
+    ) {
+        (JobType::Deploy, Some(a), Some(e)) => format!("deploy {} to {}", a.name, e.name),
+        _ => format!("{} {}", job_type.as_str(), name),
     };
     let first_generated = first.job_type == JobType::Deploy && first.name_span == first.header_span;
     let (second, second_generated) = match &decl.form {
@@ -85,8 +87,16 @@ fn generated_collision(decl: &ast::JobDecl, first: &Job, name: &str) -> Option<D
         return None;
     }
     let (what_first, what_second) = (
-        if first_generated { "generates" } else { "is named" },
-        if second_generated { "generates" } else { "is named" },
+        if first_generated {
+            "generates"
+        } else {
+            "is named"
+        },
+        if second_generated {
+            "generates"
+        } else {
+            "is named"
+        },
     );
     Some(
         Diagnostic::new(

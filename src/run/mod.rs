@@ -193,6 +193,12 @@ pub fn start(
             ));
         }
     }
+    // i12: two jobs sharing an id would be run (and retried) as one.
+    if let Some(id) = crate::plan::build::duplicate_job_id(&plan.jobs) {
+        return Err(format!(
+            "the plan has two jobs with the id `{id}`; refusing to run it"
+        ));
+    }
     let reasons = selection(&plan, options.only.as_deref(), &options.context)?;
     let runs: Vec<bool> = reasons.iter().map(Option::is_none).collect();
     let secrets = load_secrets(&plan, &runs, options.secrets_file.as_deref())?;

@@ -438,6 +438,12 @@ impl Store {
             .map_err(|e| format!("run {id}: run.json is not a cdl run record: {e}"))?;
         record.plan = serde_json::from_str(&read("plan.json")?)
             .map_err(|e| format!("run {id}: plan.json is not a cdl plan: {e}"))?;
+        // i12: a plan with a repeated job id cannot be run or resumed safely.
+        if let Some(job) = crate::plan::build::duplicate_job_id(&record.plan.jobs) {
+            return Err(format!(
+                "run {id}: plan.json has two jobs with the id `{job}`"
+            ));
+        }
         for line in read(JOURNAL).unwrap_or_default().lines() {
             // A line cut short by a crash is the last one: everything before it applies.
             let Ok(change) = serde_json::from_str::<Change>(line) else {

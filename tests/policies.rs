@@ -1,0 +1,142 @@
+//! Policies you can trust (issue 12): matrix ids that never collide, approvals that name a
+//! real approver (or say they were automatic), teams and signed decisions, run as a real
+//! process on pipelines written to a temporary folder.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new(pipeline: &str) -> Project {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(dir.path().join("pipeline.cdl"), pipeline).unwrap();
+        Project { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn cdl(&self, args: &[&str]) -> Output {
+        Command::new(assert_cmd::cargo::cargo_bin!("cdl"))
+            .current_dir(self.path())
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("HOME", self.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("cdl runs")
+    }
+
+    fn run(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["run", "pipeline.cdl"];
+        args.extend_from_slice(extra);
+        self.cdl(&args)
+    }
+
+    fn read(&self, file: &str) -> String {
+        std::fs::read_to_string(self.path().join(file)).unwrap_or_default()
+    }
+
+    fn latest_record(&self) -> Value {
+        let store = cdl::run::record::Store::new(self.path().join(".cdl"));
+        let id = store.run_ids().pop().expect("a run");
+        serde_json::to_value(store.load(&id).expect("a readable record")).unwrap()
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn plan_ids(source: &str) -> Vec<String> {
+    let compilation = cdl::compile::compile_text("t.cdl", None, source.to_string());
+    assert!(
+        compilation.diagnostics.iter().all(|d| !d.is_error()),
+        "{:?}",
+        compilation.diagnostics
+    );
+    let plan = cdl::plan::build(&compilation).expect("a plan");
+    plan.jobs.iter().map(|j| j.id.clone()).collect()
+}
+
+// ------------------------------------------------------------------------------ matrix ids
+
+/// Values chosen so that writing `axis=value` joined by `,` without quoting collides.
+const HOSTILE_MATRIX: &str = r#"pipeline p { stage s { job x {
+    run = "echo \"$CDL_MATRIX_OS|$CDL_MATRIX_ARCH\" >> ran.txt; exit 1"
+    retries = 0
+    matrix {
+        os   = ["linux", "linux,arch=arm"]
+        arch = ["arm,arch=x86", "x86"]
+    }
+} } }"#;
+
+#[test]
+fn matrix_ids_quote_values_that_would_collide() {
+    let ids = plan_ids(HOSTILE_MATRIX);
+    assert_eq!(
+        ids,
+        [
+            r#"x[os=linux,arch="arm,arch=x86"]"#,
+            r#"x[os=linux,arch=x86]"#,
+            r#"x[os="linux,arch=arm",arch="arm,arch=x86"]"#,
+            r#"x[os="linux,arch=arm",arch=x86]"#,
+        ]
+    );
+}
+
+#[test]
+fn matrix_ids_are_unique_for_every_hostile_value() {
+    let values = [
+        "", " ", "a", "a b", "a,b", "a=b", "[", "]", "\"", "\\", "\\\"", "a\"b", "\t", "é", "a]",
+        "=a", ",", "x=\"y\"", "a\\,b",
+    ];
+    let list = |vs: &[&str]| {
+        vs.iter()
+            .map(|v| format!("{v:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let source = format!(
+        "pipeline p {{ stage s {{ job x {{ run = \"true\"; matrix {{ a = [{}]; b = [{}] }} }} }} }}",
+        list(&values),
+        list(&values[..6])
+    );
+    let ids = plan_ids(&source);
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(ids.len(), values.len() * 6);
+    assert_eq!(unique.len(), ids.len(), "{ids:#?}");
+}
+
+#[test]
+fn a_failing_matrix_instance_runs_once_with_retries_zero_and_four_workers() {
+    let project = Project::new(HOSTILE_MATRIX);
+    let out = project.run(&["--jobs", "4"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+    let mut ran: Vec<String> = project.read("ran.txt").lines().map(String::from).collect();
+    ran.sort();
+    assert_eq!(
+        ran,
+        [
+            "linux,arch=arm|arm,arch=x86",
+            "linux,arch=arm|x86",
+            "linux|arm,arch=x86",
+            "linux|x86",
+        ]
+    );
+    let record = project.latest_record();
+    for (id, job) in record["jobs"].as_object().unwrap() {
+        assert_eq!(job["attempts"].as_array().unwrap().len(), 1, "{id}");
+    }
+}
