@@ -140,3 +140,104 @@ fn a_failing_matrix_instance_runs_once_with_retries_zero_and_four_workers() {
         assert_eq!(job["attempts"].as_array().unwrap().len(), 1, "{id}");
     }
 }
+
+// ------------------------------------------------------------------------ who approves
+
+const TEAM_RELEASE: &str = r#"pipeline release {
+    team release-managers { members = ["alice", "bob", "carol"] }
+    environment prod {
+        url = "https://prod.example"
+        requires approval
+    }
+    stage build { artifact app { run = "echo v1 > app.bin"; outputs = ["app.bin"] } }
+    stage approve {
+        gate ship { approvers = ["@release-managers", "dave"]; required = 2 }
+    }
+    stage deploy { deploy app to prod { run = "cp \"$CDL_ARTIFACT_APP\" deployed.bin" } }
+}"#;
+
+#[test]
+fn team_members_approve_and_count_as_distinct_people() {
+    let project = Project::new(TEAM_RELEASE);
+    assert_eq!(project.run(&[]).status.code(), Some(3));
+    for outsider in [
+        "mallory",
+        "",
+        "release-managers",
+        "@release-managers",
+        "auto-approved",
+    ] {
+        let refused = project.cdl(&["approve", "ship", "--as", outsider]);
+        assert_eq!(refused.status.code(), Some(2), "{outsider:?} was accepted");
+        assert!(
+            text(&refused.stderr).contains("@release-managers (alice, bob, carol), dave"),
+            "{}",
+            text(&refused.stderr)
+        );
+    }
+    let first = project.cdl(&["approve", "ship", "--as", "alice"]);
+    assert!(
+        text(&first.stdout).contains("(1 of 2)"),
+        "{}",
+        text(&first.stdout)
+    );
+    let again = project.cdl(&["approve", "ship", "--as", "alice"]);
+    assert_eq!(again.status.code(), Some(2), "one person counts once");
+    let second = project.cdl(&["approve", "ship", "--as", "dave"]);
+    assert!(
+        text(&second.stdout).contains("(2 of 2)"),
+        "{}",
+        text(&second.stdout)
+    );
+    assert_eq!(project.cdl(&["resume"]).status.code(), Some(0));
+    assert_eq!(project.read("deployed.bin"), "v1\n");
+    let record = project.latest_record();
+    assert_eq!(record["jobs"]["ship"]["reason"], "approved by alice, dave");
+}
+
+#[test]
+fn auto_approve_records_no_person() {
+    let project = Project::new(TEAM_RELEASE);
+    let out = project.run(&["--auto-approve", "--as", "mallory"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let record = project.latest_record();
+    let ship = &record["jobs"]["ship"];
+    assert_eq!(ship["decisions"][0]["by"], "auto-approved");
+    // The operator is kept as who started the run, never as who approved.
+    assert!(!ship.to_string().contains("mallory"), "{ship}");
+    assert_eq!(
+        ship["reason"],
+        "auto-approved (--auto-approve): no person approved"
+    );
+}
+
+#[test]
+fn approve_ahead_by_a_non_approver_does_not_suggest_claiming_another_name() {
+    let project = Project::new(TEAM_RELEASE);
+    let out = project.run(&["--approve", "ship", "--as", "eve"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("`eve` is not an approver of `ship`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("--as"), "{stderr}");
+    assert!(!project.path().join("deployed.bin").exists());
+}
+
+#[test]
+fn auto_approve_is_refused_for_a_protected_gate_when_approvals_are_signed() {
+    let project = Project::new(&TEAM_RELEASE.replace(
+        "pipeline release {",
+        "pipeline release {\n    allowed_signers = \"allowed_signers\"",
+    ));
+    std::fs::write(project.path().join("allowed_signers"), "").unwrap();
+    let out = project.run(&["--auto-approve"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("--auto-approve may not decide `ship`: it guards `prod`"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!project.path().join("deployed.bin").exists());
+}

@@ -7,6 +7,7 @@ pub mod implication;
 pub mod model;
 pub mod resolve;
 mod rules;
+pub mod teams;
 
 use indexmap::IndexMap;
 
@@ -39,7 +40,8 @@ pub fn check(files: &[&ast::File], pipeline: Option<&ast::Pipeline>, sink: &mut 
             graph: JobGraph::default(),
         };
     };
-    let pipeline = resolve::pipeline(decl, &kinds, sink);
+    let mut pipeline = resolve::pipeline(decl, &kinds, sink);
+    pipeline.teams = teams::resolve(files.iter().copied(), decl, sink);
     let graph = JobGraph::build(&pipeline, sink);
     let context = Context {
         pipeline: &pipeline,

@@ -112,7 +112,7 @@ fn generated_collision(decl: &ast::JobDecl, first: &Job, name: &str) -> Option<D
 }
 
 /// Where each string item of a list attribute was written (one span for a single string).
-fn item_spans(attributes: &[&ast::Attribute], name: &str) -> Vec<Span> {
+pub fn item_spans(attributes: &[&ast::Attribute], name: &str) -> Vec<Span> {
     let Some(attribute) = attributes.iter().find(|a| a.name.name == name) else {
         return Vec::new();
     };
@@ -133,9 +133,11 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
             description: None,
             runner: None,
             image: None,
+            allowed_signers: None,
             triggers: Vec::new(),
             env: IndexMap::new(),
             secrets: IndexMap::new(),
+            teams: IndexMap::new(),
             environments: IndexMap::new(),
             stages: Vec::new(),
             jobs: Vec::new(),
@@ -156,6 +158,7 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
     builder.pipeline.description = attrs.string("description");
     builder.pipeline.runner = attrs.string("runner");
     builder.pipeline.image = attrs.string("image");
+    builder.pipeline.allowed_signers = attrs.string("allowed_signers");
     for item in &decl.items {
         match item {
             ast::PipelineItem::Attribute(_) => {}
@@ -181,6 +184,7 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
                     .extend(vars.into_iter().map(|(k, (v, _))| (k, v)));
             }
             ast::PipelineItem::Secret(secret) => builder.secret(secret),
+            ast::PipelineItem::Team(_) => {} // see `check::teams`
             ast::PipelineItem::Environment(environment) => builder.environment(environment),
             ast::PipelineItem::Stage(stage) => builder.stage(stage),
         }

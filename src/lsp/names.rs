@@ -134,7 +134,8 @@ impl Names {
                     ast::TopItem::Pipeline(pipeline) if *file == compilation.root => {
                         walker.pipeline(pipeline);
                     }
-                    ast::TopItem::Pipeline(_) | ast::TopItem::Import(_) => {}
+                    ast::TopItem::Pipeline(_) | ast::TopItem::Import(_) | ast::TopItem::Team(_) => {
+                    }
                 }
             }
         }
@@ -346,6 +347,7 @@ impl Walker<'_> {
                     }
                 }
                 ast::PipelineItem::Env(env) => self.env_block(env),
+                ast::PipelineItem::Team(_) => {}
                 ast::PipelineItem::Secret(secret) => self.define(
                     Definition {
                         symbol: Symbol::Secret(secret.name.name.clone()),

@@ -136,6 +136,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
             runner: pipeline.runner.clone(),
             image: pipeline.image.clone(),
             file: compilation.sources.get(compilation.root).name.clone(),
+            allowed_signers: pipeline.allowed_signers.clone(),
         },
         triggers: pipeline
             .triggers
@@ -159,6 +160,14 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
             })
             .collect(),
         secrets: pipeline.secrets.keys().cloned().collect(),
+        teams: pipeline
+            .teams
+            .values()
+            .map(|t| Team {
+                name: t.name.name.clone(),
+                members: t.members.clone(),
+            })
+            .collect(),
         kinds: checked
             .kinds
             .values()

@@ -1,13 +1,14 @@
 //! The scheduler: starts each job as soon as its needs and the earlier stages are done, up to
 //! `--jobs` at once; propagates skips and failures; opens gates; retries; records every change.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::approval;
 use super::artifacts;
 use super::guard;
 use super::lock;
@@ -348,17 +349,35 @@ impl<'a> Engine<'a> {
         if record.waiting_since_ms.is_none() {
             record.waiting_since_ms = Some(now_ms());
         }
-        if ahead && !record.decisions.iter().any(|d| d.by == identity) {
-            let comment = if self.record.selection.auto_approve {
-                "--auto-approve"
+        // i12: --auto-approve records an automatic approval, never a person's; --approve
+        // records the person it was checked for (see run::approval).
+        let automatic = self.record.selection.auto_approve
+            && approval::auto_approval_refused(&self.record.plan, &gate).is_none();
+        let by = if automatic {
+            approval::AUTO_APPROVED.to_string()
+        } else {
+            identity.clone()
+        };
+        let allowed = automatic || approval::may_decide(&self.record.plan, &gate, &identity);
+        if ahead
+            && allowed
+            && !self
+                .record
+                .job(&gate.id)
+                .decisions
+                .iter()
+                .any(|d| d.by == by)
+        {
+            let comment = if automatic {
+                "approved automatically with --auto-approve; no person approved"
             } else {
-                "--approve"
+                "approved ahead with --approve"
             };
             self.touch(&gate.id).decisions.push(Decision {
-                by: identity.clone(),
+                by,
                 approved: true,
                 at_ms: now_ms(),
-                comment: Some(format!("approved ahead with {comment}")),
+                comment: Some(comment.into()),
             });
         }
         if self.settle_gate(index) {
@@ -373,7 +392,7 @@ impl<'a> Engine<'a> {
             // Everything so far is recorded before waiting for a person.
             self.save()?;
             let yes = self.view.ask(question.trim());
-            if gate.approvers.contains(&identity) {
+            if approval::may_decide(&self.record.plan, &gate, &identity) {
                 self.touch(&gate.id).decisions.push(Decision {
                     by: identity.clone(),
                     approved: yes,
@@ -387,7 +406,7 @@ impl<'a> Engine<'a> {
                 self.view.note(&format!(
                     "`{identity}` is not an approver of `{}` (approvers: {}); the gate waits",
                     gate.id,
-                    gate.approvers.join(", ")
+                    approval::approvers_text(&self.record.plan, &gate)
                 ));
             }
         }
@@ -407,20 +426,22 @@ impl<'a> Engine<'a> {
             self.set(index, JobState::Failed, Some(reason));
             return true;
         }
-        let approvers: HashSet<&str> = record
+        // i12: only people who may decide count, each once; an automatic approval is
+        // recorded as such.
+        let who = approval::counted(&self.record.plan, &gate, &record.decisions);
+        let automatic = record
             .decisions
             .iter()
-            .filter(|d| d.approved)
-            .map(|d| d.by.as_str())
-            .collect();
-        let auto = self.record.selection.auto_approve;
-        if auto || approvers.len() as u32 >= gate.required.unwrap_or(1) {
-            let who: Vec<&str> = approvers.into_iter().collect();
-            self.set(
-                index,
-                JobState::Succeeded,
-                Some(format!("approved by {}", who.join(", "))),
-            );
+            .any(|d| d.approved && d.by == approval::AUTO_APPROVED)
+            && approval::auto_approval_refused(&self.record.plan, &gate).is_none();
+        if who.len() as u32 >= gate.required.unwrap_or(1) {
+            let reason = format!("approved by {}", who.join(", "));
+            self.set(index, JobState::Succeeded, Some(reason));
+            return true;
+        }
+        if automatic {
+            let reason = "auto-approved (--auto-approve): no person approved".to_string();
+            self.set(index, JobState::Succeeded, Some(reason));
             return true;
         }
         false

@@ -1,6 +1,7 @@
 //! The built-in interpreter: runs a plan on this machine with crash-safe state, approvals,
 //! resume, and the same skip/fail semantics every export follows.
 
+mod approval;
 mod artifacts;
 mod context;
 mod engine;
@@ -185,12 +186,22 @@ pub fn start(
             .iter()
             .find(|j| (j.id == *gate || j.name == *gate) && j.job_type == JobType::Gate)
             .ok_or_else(|| format!("--approve {gate}: the plan has no gate named `{gate}`"))?;
-        if !job.approvers.contains(&options.identity) {
+        // i12: teams count their members; a non-approver is told who may approve, not
+        // how to claim to be one.
+        if !approval::may_decide(&plan, job, &options.identity) {
             return Err(format!(
-                "--approve {gate}: `{}` is not an approver of `{gate}` (approvers: {}); use --as",
+                "--approve {gate}: `{}` is not an approver of `{gate}` (approvers: {})",
                 options.identity,
-                job.approvers.join(", ")
+                approval::approvers_text(&plan, job)
             ));
+        }
+    }
+    if options.auto_approve {
+        // i12: with signed approvals, --auto-approve cannot stand in for a person.
+        for gate in plan.jobs.iter().filter(|j| j.job_type == JobType::Gate) {
+            if let Some(refusal) = approval::auto_approval_refused(&plan, gate) {
+                return Err(refusal);
+            }
         }
     }
     // i12: two jobs sharing an id would be run (and retried) as one.
@@ -380,11 +391,12 @@ pub fn decide(
             state.as_str()
         ));
     }
-    if !job.approvers.iter().any(|a| a == identity) {
+    // i12: teams count their members; empty names never decide.
+    if !approval::may_decide(&record.plan, &job, identity) {
         return Err(format!(
             "`{identity}` may not decide the gate `{}`: its approvers are {}",
             job.id,
-            job.approvers.join(", ")
+            approval::approvers_text(&record.plan, &job)
         ));
     }
     let since = record
@@ -422,12 +434,8 @@ pub fn decide(
         at_ms: now_ms(),
         comment,
     });
-    let approvals = record
-        .job(&job.id)
-        .decisions
-        .iter()
-        .filter(|d| d.approved)
-        .count() as u32;
+    let approvals =
+        approval::counted(&record.plan, &job, &record.job(&job.id).decisions).len() as u32;
     let required = job.required.unwrap_or(1);
     let message = if !approve {
         let r = record.job_mut(&job.id);
