@@ -86,17 +86,7 @@ fn team(decl: &ast::TeamDecl, sink: &mut Sink) -> Option<Team> {
             None => members.push(member.clone()),
         }
     }
-    if written.is_empty() {
-        sink.push(
-            Diagnostic::new(
-                Code::EmptyList,
-                attrs.value_span("members").unwrap_or(decl.name.span),
-                format!("the team `{}` has no members", decl.name.name),
-            )
-            .label("empty list")
-            .help("list the people of the team: `members = [\"alice\", \"bob\"]`"),
-        );
-    }
+    // An empty list is reported when the attribute is typed (E0305).
     Some(Team {
         name: decl.name.clone(),
         doc: decl.doc.clone(),

@@ -347,12 +347,12 @@ impl<'p> Builder<'p> {
                 Node::line("ok 'Approve'"),
                 Node::line(format!(
                     "submitter {}",
-                    groovy::string(&job.approvers.join(","))
+                    groovy::string(&super::settings::approver_names(&job.approvers).join(","))
                 )),
                 Node::line(format!("submitterParameter '{APPROVER}'")),
             ],
         ));
-        let submitter = groovy::string(&job.approvers.join(","));
+        let submitter = groovy::string(&super::settings::approver_names(&job.approvers).join(","));
         let required = job.required.unwrap_or(1);
         let steps = if required == 1 {
             vec![Node::line(format!(
