@@ -241,3 +241,151 @@ fn auto_approve_is_refused_for_a_protected_gate_when_approvals_are_signed() {
     );
     assert!(!project.path().join("deployed.bin").exists());
 }
+
+// ------------------------------------------------------------------------ signed approvals
+
+/// A throw-away ed25519 key pair `NAME` (private) and `NAME.pub` in the project folder.
+fn keygen(project: &Project, name: &str) -> String {
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(project.path().join(name))
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success());
+    project.read(&format!("{name}.pub")).trim().to_string()
+}
+
+const SIGNED_RELEASE: &str = r#"pipeline release {
+    allowed_signers = "allowed_signers"
+    environment staging { url = "https://staging.example" }
+    environment prod {
+        url = "https://prod.example"
+        requires approval
+        requires promotion from staging
+    }
+    stage build { artifact app { run = "echo v1 > app.bin"; outputs = ["app.bin"] } }
+    stage staging { deploy app to staging { run = "cp \"$CDL_ARTIFACT_APP\" staging.bin" } }
+    stage approve { gate ship { approvers = ["alice", "bob"] } }
+    stage deploy { deploy app to prod { run = "cp \"$CDL_ARTIFACT_APP\" deployed.bin" } }
+}"#;
+
+fn signed_project() -> Project {
+    let project = Project::new(SIGNED_RELEASE);
+    let alice = keygen(&project, "alice");
+    keygen(&project, "mallory");
+    std::fs::write(
+        project.path().join("allowed_signers"),
+        format!("alice {alice}\n"),
+    )
+    .unwrap();
+    project
+}
+
+#[test]
+fn a_signed_approval_counts_only_for_the_principal_whose_key_signed_it() {
+    let project = signed_project();
+    let out = project.run(&[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+
+    // mallory signs as alice: refused, nothing recorded.
+    let forged = project.cdl(&["approve", "ship", "--as", "alice", "--key", "mallory"]);
+    assert_eq!(forged.status.code(), Some(2), "{}", text(&forged.stdout));
+    assert!(
+        text(&forged.stderr).contains("does not verify"),
+        "{}",
+        text(&forged.stderr)
+    );
+    // bob is an approver, but has no key in allowed_signers.
+    let unlisted = project.cdl(&["approve", "ship", "--as", "bob", "--key", "mallory"]);
+    assert_eq!(unlisted.status.code(), Some(2));
+    assert!(
+        project.latest_record()["jobs"]["ship"]["decisions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let good = project.cdl(&[
+        "approve",
+        "ship",
+        "--as",
+        "alice",
+        "--key",
+        "alice",
+        "--comment",
+        "release notes read",
+    ]);
+    assert_eq!(good.status.code(), Some(0), "{}", text(&good.stderr));
+    let resumed = project.cdl(&["resume"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    assert_eq!(project.read("deployed.bin"), "v1\n");
+    assert_eq!(project.latest_record()["identities"], "signed");
+
+    // An auditor re-checks everything; the stored message verifies with ssh-keygen by hand.
+    let verified = project.cdl(&["verify"]);
+    let trail = text(&verified.stdout);
+    assert_eq!(verified.status.code(), Some(0), "{trail}");
+    assert!(trail.contains("approved by alice at"), "{trail}");
+    assert!(trail.contains("signature good, key SHA256:"), "{trail}");
+    assert!(trail.contains("verified: no problem found"), "{trail}");
+    let id = project.latest_record()["id"].as_str().unwrap().to_string();
+    let message = project.read(&format!(".cdl/runs/{id}/approvals/ship.1.msg"));
+    assert!(message.starts_with("cdl-approval/v1\nrun "), "{message}");
+    for line in [
+        "gate ship opened ",
+        "artifact app sha256:",
+        "decision approve\n",
+        "principal alice\n",
+        "comment \"release notes read\"\n",
+    ] {
+        assert!(message.contains(line), "{line} missing from {message}");
+    }
+
+    // Tampering with the signed message, or revoking alice's key, fails verification.
+    let path = project
+        .path()
+        .join(format!(".cdl/runs/{id}/approvals/ship.1.msg"));
+    std::fs::write(&path, message.replace("release notes read", "whatever")).unwrap();
+    let tampered = project.cdl(&["verify", &id]);
+    assert_eq!(tampered.status.code(), Some(1));
+    assert!(text(&tampered.stdout).contains("does not match the record"));
+    std::fs::write(&path, &message).unwrap();
+    assert_eq!(project.cdl(&["verify", &id]).status.code(), Some(0));
+    std::fs::write(project.path().join("allowed_signers"), "").unwrap();
+    let revoked = project.cdl(&["verify", &id]);
+    assert_eq!(revoked.status.code(), Some(1), "{}", text(&revoked.stdout));
+    assert!(text(&revoked.stdout).contains("does not verify"));
+}
+
+#[test]
+fn approving_ahead_is_refused_when_approvals_are_signed() {
+    let project = signed_project();
+    let out = project.run(&["--approve", "ship", "--as", "alice"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("must be signed"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn without_allowed_signers_the_audit_says_identities_were_asserted() {
+    let project = Project::new(TEAM_RELEASE);
+    assert_eq!(project.run(&[]).status.code(), Some(3));
+    project.cdl(&["approve", "ship", "--as", "alice"]);
+    project.cdl(&["approve", "ship", "--as", "bob"]);
+    assert_eq!(project.cdl(&["resume"]).status.code(), Some(0));
+    assert_eq!(project.latest_record()["identities"], "asserted");
+    let verified = project.cdl(&["verify"]);
+    let trail = text(&verified.stdout);
+    assert_eq!(verified.status.code(), Some(0), "{trail}");
+    assert!(
+        trail.contains("identities: asserted with --as, not proved"),
+        "{trail}"
+    );
+    assert!(
+        trail.contains("approved by alice at") && trail.contains("(asserted)"),
+        "{trail}"
+    );
+}

@@ -17,6 +17,7 @@ use super::record::{
     Attempt, Change, Decision, JobRecord, JobState, RunRecord, RunStatus, Store, now_ms,
 };
 use super::secrets::Secrets;
+use super::signature;
 use super::view::View;
 use crate::check::model::JobType;
 use crate::plan::{Job, build::env_name};
@@ -383,7 +384,14 @@ impl<'a> Engine<'a> {
         if self.settle_gate(index) {
             return Ok(());
         }
-        if self.interactive && !self.check_gate_timeout(index) {
+        let signed = self.record.identities == super::record::Identities::Signed;
+        if signed && self.interactive {
+            self.view.note(&format!(
+                "approvals of this pipeline are signed: approve with `cdl approve {} --as WHO --key KEY`",
+                gate.id
+            ));
+        }
+        if self.interactive && !signed && !self.check_gate_timeout(index) {
             let question = format!(
                 "approve {}? {} (as {identity})",
                 gate.id,
@@ -428,7 +436,8 @@ impl<'a> Engine<'a> {
         }
         // i12: only people who may decide count, each once; an automatic approval is
         // recorded as such.
-        let who = approval::counted(&self.record.plan, &gate, &record.decisions);
+        let decisions = self.proved_decisions(&gate);
+        let who = approval::counted(&self.record.plan, &gate, &decisions);
         let automatic = record
             .decisions
             .iter()
@@ -445,6 +454,20 @@ impl<'a> Engine<'a> {
             return true;
         }
         false
+    }
+
+    /// i12: the decisions of a gate that count. With `allowed_signers`, only those whose
+    /// signature verifies for their principal against the trust file pinned at the start.
+    fn proved_decisions(&self, gate: &Job) -> Vec<Decision> {
+        let decisions = &self.record.job(&gate.id).decisions;
+        if self.record.identities != super::record::Identities::Signed {
+            return decisions.clone();
+        }
+        let pinned = signature::pinned_signers(self.store, &self.record);
+        (0..decisions.len())
+            .filter(|i| signature::verify(self.store, &self.record, gate, *i, &pinned).is_ok())
+            .map(|i| decisions[i].clone())
+            .collect()
     }
 
     /// Rejects a gate whose timeout passed; true when it did.

@@ -1,8 +1,9 @@
 //! The built-in interpreter: runs a plan on this machine with crash-safe state, approvals,
 //! resume, and the same skip/fail semantics every export follows.
 
-mod approval;
+pub mod approval;
 mod artifacts;
+pub mod audit;
 mod context;
 mod engine;
 mod guard;
@@ -12,6 +13,7 @@ pub mod process;
 pub mod record;
 mod report;
 mod secrets;
+pub mod signature;
 mod view;
 
 use std::collections::HashSet;
@@ -196,6 +198,14 @@ pub fn start(
             ));
         }
     }
+    if plan.pipeline.allowed_signers.is_some()
+        && let Some(gate) = options.approve.first()
+    {
+        // i12: an approval given ahead on the command line cannot be signed.
+        return Err(format!(
+            "--approve {gate}: this pipeline's approvals must be signed (allowed_signers); approve when the run waits, with `cdl approve {gate} --as WHO --key KEY`"
+        ));
+    }
     if options.auto_approve {
         // i12: with signed approvals, --auto-approve cannot stand in for a person.
         for gate in plan.jobs.iter().filter(|j| j.job_type == JobType::Gate) {
@@ -235,6 +245,7 @@ pub fn start(
         &options.context,
         selection,
     );
+    signature::pin(store, &record)?; // i12: the trust file and nonce, when approvals are signed
     for (job, reason) in record.plan.jobs.clone().iter().zip(reasons) {
         if let Some(reason) = reason {
             let r = record.job_mut(&job.id);
@@ -351,6 +362,7 @@ pub fn decide(
     identity: &str,
     comment: Option<String>,
     approve: bool,
+    key: Option<&Path>,
 ) -> Result<String, String> {
     let mut record = match run {
         Some(id) => store.load(id)?,
@@ -434,6 +446,19 @@ pub fn decide(
         at_ms: now_ms(),
         comment,
     });
+    if record.identities == record::Identities::Signed {
+        // i12: sign with the approver's key, and accept only what verifies for them.
+        let index = record.job(&job.id).decisions.len() - 1;
+        let key = key.map_or_else(signature::default_key, Path::to_path_buf);
+        signature::sign(store, &record, &job, index, &key)?;
+        let pinned = signature::pinned_signers(store, &record);
+        signature::verify(store, &record, &job, index, &pinned).map_err(|e| {
+            format!(
+                "{e}: is {} a key allowed_signers lists for `{identity}`?",
+                key.display()
+            )
+        })?;
+    }
     let approvals =
         approval::counted(&record.plan, &job, &record.job(&job.id).decisions).len() as u32;
     let required = job.required.unwrap_or(1);

@@ -254,6 +254,21 @@ pub struct RunRecord {
     /// Kept in `plan.json` beside the record, written once.
     #[serde(skip, default = "empty_plan")]
     pub plan: Plan,
+    /// How the approvers' identities are known: `asserted` (`--as`, no proof) or `signed`
+    /// (each decision signed with a key of the pipeline's `allowed_signers`).
+    #[serde(default)]
+    pub identities: Identities,
+}
+
+/// How a run knows who decided its gates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Identities {
+    /// Names given with `--as`: asserted, not proved.
+    #[default]
+    Asserted,
+    /// Decisions signed with SSH keys listed in the pipeline's `allowed_signers`.
+    Signed,
 }
 
 impl RunRecord {
@@ -287,6 +302,11 @@ impl RunRecord {
             jobs,
             artifacts: IndexMap::new(),
             groups: IndexMap::new(),
+            identities: if plan.pipeline.allowed_signers.is_some() {
+                Identities::Signed
+            } else {
+                Identities::Asserted
+            },
             plan,
         }
     }
