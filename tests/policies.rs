@@ -320,6 +320,9 @@ fn a_signed_approval_counts_only_for_the_principal_whose_key_signed_it() {
     assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
     assert_eq!(project.read("deployed.bin"), "v1\n");
     assert_eq!(project.latest_record()["identities"], "signed");
+    let id = project.latest_record()["id"].as_str().unwrap().to_string();
+    let report = project.read(&format!(".cdl/runs/{id}/report.html"));
+    assert!(report.contains("Identities are <b>signed</b>"), "{report}");
 
     // An auditor re-checks everything; the stored message verifies with ssh-keygen by hand.
     let verified = project.cdl(&["verify"]);
@@ -328,7 +331,6 @@ fn a_signed_approval_counts_only_for_the_principal_whose_key_signed_it() {
     assert!(trail.contains("approved by alice at"), "{trail}");
     assert!(trail.contains("signature good, key SHA256:"), "{trail}");
     assert!(trail.contains("verified: no problem found"), "{trail}");
-    let id = project.latest_record()["id"].as_str().unwrap().to_string();
     let message = project.read(&format!(".cdl/runs/{id}/approvals/ship.1.msg"));
     assert!(message.starts_with("cdl-approval/v1\nrun "), "{message}");
     for line in [
