@@ -76,7 +76,7 @@ pub fn check(cx: &Context, sink: &mut Sink) {
             .into_iter()
             .flatten()
         {
-            check_deploy(cx, &candidates, environment, *deploy, sink);
+            check_deploy(cx, &candidates, environment, deploy, sink);
         }
     }
 }
