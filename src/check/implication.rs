@@ -159,6 +159,8 @@ struct Relations {
     exclusions: Vec<(usize, usize)>,
     /// `(a, b)`: related in a way the checker does not model.
     unknown: Vec<(usize, usize)>,
+    /// Comparisons true on every run (`matches "*"`).
+    always: Vec<usize>,
 }
 
 impl Relations {
@@ -167,8 +169,12 @@ impl Relations {
             inclusions: Vec::new(),
             exclusions: Vec::new(),
             unknown: Vec::new(),
+            always: Vec::new(),
         };
         for (i, a) in atoms.iter().enumerate() {
+            if matches!(shape(a), Shape::Any) {
+                relations.always.push(i);
+            }
             for (j, b) in atoms.iter().enumerate().skip(i + 1) {
                 if a.variable != b.variable {
                     continue;
@@ -192,7 +198,8 @@ impl Relations {
 
     fn possible(&self, bits: u32) -> bool {
         let on = |i: usize| bits & (1 << i) != 0;
-        self.inclusions.iter().all(|&(a, b)| !on(a) || on(b))
+        self.always.iter().all(|&a| on(a))
+            && self.inclusions.iter().all(|&(a, b)| !on(a) || on(b))
             && self.exclusions.iter().all(|&(a, b)| !(on(a) && on(b)))
     }
 
@@ -530,5 +537,116 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A model check: random conditions over comparisons of `branch` and `tag`, judged
+    /// against every run of a finite universe rich enough to witness each relation. A proof
+    /// must hold on every run; a counterexample not flagged `independent` must happen on one.
+    #[test]
+    fn proofs_and_counterexamples_agree_with_a_model() {
+        use crate::check::condition::RunContext;
+        let literals = ["main", "v*", "v1.*", "release/*", "*-rc", "v1.2", "", "*"];
+        let mut universe: Vec<String> = vec!["zzz".into()];
+        for literal in literals {
+            let bare = literal.replace('*', "");
+            for v in [
+                literal.to_string(),
+                bare.clone(),
+                format!("{bare}x"),
+                format!("x{bare}"),
+                format!("{bare}-rc"),
+            ] {
+                if !universe.contains(&v) {
+                    universe.push(v);
+                }
+            }
+        }
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        fn random(
+            depth: usize,
+            next: &mut impl FnMut(usize) -> usize,
+            literals: &[&str],
+        ) -> Condition {
+            let variable = [Variable::Branch, Variable::Tag][next(2)];
+            let op = [CompareOp::Equal, CompareOp::NotEqual, CompareOp::Matches][next(3)];
+            let leaf = cmp(variable, op, literals[next(literals.len())]);
+            if depth == 0 {
+                return leaf;
+            }
+            match next(4) {
+                0 => Condition::And(vec![
+                    random(depth - 1, next, literals),
+                    random(depth - 1, next, literals),
+                ]),
+                1 => Condition::Or(vec![
+                    random(depth - 1, next, literals),
+                    random(depth - 1, next, literals),
+                ]),
+                2 => Condition::Not(Box::new(random(depth - 1, next, literals))),
+                _ => leaf,
+            }
+        }
+        let contexts: Vec<RunContext> = universe
+            .iter()
+            .flat_map(|b| {
+                universe.iter().map(move |t| RunContext {
+                    branch: Some(b.clone()),
+                    tag: Some(t.clone()),
+                    event: "push".into(),
+                })
+            })
+            .collect();
+        let (mut proved, mut refuted) = (0, 0);
+        for _ in 0..1500 {
+            let premise = random(2, &mut next, &literals);
+            let conclusion = random(2, &mut next, &literals);
+            match implies(&[&premise], &conclusion) {
+                Proof::Proved => {
+                    proved += 1;
+                    for context in &contexts {
+                        assert!(
+                            !premise.evaluate(context) || conclusion.evaluate(context),
+                            "unsound: {premise} ⇒ {conclusion} fails on {context:?}"
+                        );
+                    }
+                }
+                Proof::Refuted(counterexample) => {
+                    refuted += 1;
+                    if counterexample.independent {
+                        continue;
+                    }
+                    let witnessed = contexts.iter().any(|context| {
+                        counterexample.assignment.iter().all(|(atom, value)| {
+                            let comparison = cmp(
+                                atom.variable,
+                                if atom.matches {
+                                    CompareOp::Matches
+                                } else {
+                                    CompareOp::Equal
+                                },
+                                &atom.value,
+                            );
+                            comparison.evaluate(context) == *value
+                        })
+                    });
+                    assert!(
+                        witnessed,
+                        "{premise} ⇒ {conclusion}: no run has {:?}",
+                        counterexample.assignment
+                    );
+                }
+                Proof::Unproved { .. } => {}
+            }
+        }
+        assert!(
+            proved > 100 && refuted > 100,
+            "{proved} proved, {refuted} refuted"
+        );
     }
 }
