@@ -391,3 +391,27 @@ fn without_allowed_signers_the_audit_says_identities_were_asserted() {
         "{trail}"
     );
 }
+
+#[test]
+fn one_key_listed_for_two_principals_approves_once() {
+    let project = Project::new(&SIGNED_RELEASE.replace(
+        "approvers = [\"alice\", \"bob\"] }",
+        "approvers = [\"alice\", \"bob\"]; required = 2 }",
+    ));
+    let alice = keygen(&project, "alice");
+    std::fs::write(
+        project.path().join("allowed_signers"),
+        format!("alice,bob {alice}\n"),
+    )
+    .unwrap();
+    assert_eq!(project.run(&[]).status.code(), Some(3));
+    let first = project.cdl(&["approve", "ship", "--as", "alice", "--key", "alice"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let second = project.cdl(&["approve", "ship", "--as", "bob", "--key", "alice"]);
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second.stdout));
+    assert!(
+        text(&second.stderr).contains("one key decides once"),
+        "{}",
+        text(&second.stderr)
+    );
+}

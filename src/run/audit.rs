@@ -96,6 +96,7 @@ fn audit_gate(
         state.state.as_str()
     ));
     let mut proved = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
     for (index, decision) in state.decisions.iter().enumerate() {
         let verb = if decision.approved {
             "approved"
@@ -119,12 +120,30 @@ fn audit_gate(
                 match signature::verify(store, record, gate, index, trust) {
                     Ok(key) => {
                         line.push_str(&format!(" (signature good, key {key})"));
-                        proved.push(decision.clone());
+                        if decision.approved && keys.contains(&key) {
+                            audit.problems.push(format!(
+                                "{}: {} signed with key {key}, which already approved as someone else",
+                                gate.id, decision.by
+                            ));
+                        } else {
+                            keys.push(key);
+                            proved.push(decision.clone());
+                        }
                     }
                     Err(problem) => audit.problems.push(problem),
                 }
             }
             Some(_) => {}
+        }
+        if let (Some(timeout), Some(since)) = (gate.timeout_seconds, state.waiting_since_ms)
+            && decision.at_ms > since + timeout * 1000
+        {
+            audit.problems.push(format!(
+                "{}: {} decided at {}, after the gate's timeout",
+                gate.id,
+                decision.by,
+                format_time(decision.at_ms)
+            ));
         }
         if let Some(comment) = &decision.comment {
             line.push_str(&format!(": {comment:?}"));

@@ -464,10 +464,18 @@ impl<'a> Engine<'a> {
             return decisions.clone();
         }
         let pinned = signature::pinned_signers(self.store, &self.record);
-        (0..decisions.len())
-            .filter(|i| signature::verify(self.store, &self.record, gate, *i, &pinned).is_ok())
-            .map(|i| decisions[i].clone())
-            .collect()
+        let mut keys: Vec<String> = Vec::new();
+        let mut proved = Vec::new();
+        for (i, decision) in decisions.iter().enumerate() {
+            // One key approves once, whichever principals allowed_signers lists it for.
+            if let Ok(key) = signature::verify(self.store, &self.record, gate, i, &pinned)
+                && !keys.contains(&key)
+            {
+                keys.push(key);
+                proved.push(decision.clone());
+            }
+        }
+        proved
     }
 
     /// Rejects a gate whose timeout passed; true when it did.

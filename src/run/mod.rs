@@ -452,12 +452,23 @@ pub fn decide(
         let key = key.map_or_else(signature::default_key, Path::to_path_buf);
         signature::sign(store, &record, &job, index, &key)?;
         let pinned = signature::pinned_signers(store, &record);
-        signature::verify(store, &record, &job, index, &pinned).map_err(|e| {
+        let fingerprint = signature::verify(store, &record, &job, index, &pinned).map_err(|e| {
             format!(
                 "{e}: is {} a key allowed_signers lists for `{identity}`?",
                 key.display()
             )
         })?;
+        for earlier in 0..index {
+            if signature::verify(store, &record, &job, earlier, &pinned).as_ref()
+                == Ok(&fingerprint)
+            {
+                return Err(format!(
+                    "the key {fingerprint} already decided `{}` as `{}`; one key decides once",
+                    job.id,
+                    record.job(&job.id).decisions[earlier].by
+                ));
+            }
+        }
     }
     let approvals =
         approval::counted(&record.plan, &job, &record.job(&job.id).decisions).len() as u32;
