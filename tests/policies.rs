@@ -166,6 +166,7 @@ fn team_members_approve_and_count_as_distinct_people() {
         "release-managers",
         "@release-managers",
         "auto-approved",
+        "alice\ndecision approve",
     ] {
         let refused = project.cdl(&["approve", "ship", "--as", outsider]);
         assert_eq!(refused.status.code(), Some(2), "{outsider:?} was accepted");

@@ -12,9 +12,12 @@ use super::record::Decision;
 /// The `by` of a decision made by `--auto-approve`: never a person's name.
 pub const AUTO_APPROVED: &str = "auto-approved";
 
-/// Whether `person` may decide `gate`. Empty names and [`AUTO_APPROVED`] never may.
+/// Whether `person` may decide `gate`. Empty names, names with a control character (they
+/// could forge lines of a signed message) and [`AUTO_APPROVED`] never may.
 pub fn may_decide(plan: &Plan, gate: &Job, person: &str) -> bool {
-    person != AUTO_APPROVED && plan.may_approve(&gate.approvers, person)
+    person != AUTO_APPROVED
+        && !person.chars().any(char::is_control)
+        && plan.may_approve(&gate.approvers, person)
 }
 
 /// The gate's approvers in words, teams with their members:

@@ -54,6 +54,21 @@ fn check_gate(pipeline: &Pipeline, gate: &Job, sink: &mut Sink) {
             );
             continue;
         }
+        if approver.chars().any(char::is_control) {
+            sink.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    span_of(i),
+                    format!(
+                        "the gate `{}` lists an approver name with a control character",
+                        gate.name
+                    ),
+                )
+                .label("not a name")
+                .help("write the name on one line, as the approver types it after `--as`"),
+            );
+            continue;
+        }
         if let Some(team) = approver.strip_prefix('@')
             && !pipeline.teams.contains_key(team)
         {
