@@ -58,6 +58,14 @@ fn team(decl: &ast::TeamDecl, sink: &mut Sink) -> Option<Team> {
                 format!("the team `{}` lists an empty member name", decl.name.name),
                 "write who belongs to the team: `members = [\"alice\", \"bob\"]`".to_string(),
             ))
+        } else if member.chars().any(char::is_control) {
+            Some((
+                format!(
+                    "the team `{}` lists a member name with a control character",
+                    decl.name.name
+                ),
+                "write the name on one line, as the approver types it after `--as`".to_string(),
+            ))
         } else if let Some(inner) = member.strip_prefix('@') {
             Some((
                 format!(
