@@ -416,3 +416,22 @@ fn one_key_listed_for_two_principals_approves_once() {
         text(&second.stderr)
     );
 }
+
+#[test]
+fn a_plan_with_a_repeated_job_id_is_refused_on_resume() {
+    let project = Project::new(TEAM_RELEASE);
+    assert_eq!(project.run(&[]).status.code(), Some(3));
+    let id = project.latest_record()["id"].as_str().unwrap().to_string();
+    let path = project.path().join(format!(".cdl/runs/{id}/plan.json"));
+    let mut plan: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    plan["jobs"][1]["id"] = plan["jobs"][0]["id"].clone();
+    std::fs::write(&path, serde_json::to_string(&plan).unwrap()).unwrap();
+    let resumed = project.cdl(&["resume", &id]);
+    assert_eq!(resumed.status.code(), Some(2), "{}", text(&resumed.stdout));
+    let stderr = text(&resumed.stderr);
+    assert!(
+        stderr.contains("plan.json has two jobs with the id `app`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
