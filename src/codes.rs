@@ -56,6 +56,7 @@ codes! {
     DuplicateName = "E0205", "name defined twice";
     UnknownTrigger = "E0206", "unknown trigger";
     DuplicateAttribute = "E0207", "attribute set twice";
+    UnknownTeam = "E0208", "unknown team";
     AttributeType = "E0300", "attribute has the wrong type";
     UnknownAttribute = "E0301", "unknown attribute";
     MissingAttribute = "E0302", "missing required attribute";

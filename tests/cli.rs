@@ -130,7 +130,7 @@ fn plan_text_shows_stages_gates_environments_and_the_critical_path() {
     for expected in [
         "stage staging",
         "gate approve_release",
-        "approvers release-managers (1 of 1)",
+        "approvers @release-managers (1 of 1)",
         "production  https://webshop.example",
         "requires approval, tests [integration, ui, load], promotion from staging",
         "needs deploy_app_staging",

@@ -35,7 +35,8 @@ fn webshop_plan_orders_the_release() {
     assert_eq!(deploy.secrets, ["DEPLOY_TOKEN"]);
     let gate = plan.job("approve_release").unwrap();
     assert_eq!(gate.timeout_seconds, Some(24 * 3600));
-    assert_eq!(gate.approvers, ["release-managers"]);
+    assert_eq!(gate.approvers, ["@release-managers"]);
+    assert_eq!(plan.teams[0].members, ["alice", "bob", "carol"]);
     assert_eq!(
         plan.critical_path,
         [

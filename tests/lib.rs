@@ -9,6 +9,7 @@ mod fixtures;
 mod fmt;
 mod pictures;
 mod plan_doc;
+mod policies;
 mod properties;
 mod run;
 mod run_gates;

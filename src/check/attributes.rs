@@ -102,6 +102,11 @@ pub const PIPELINE: &[Spec] = &[
         Type::String,
         "Default container image for exports.",
     ),
+    spec(
+        "allowed_signers",
+        Type::String,
+        "OpenSSH allowed-signers file (relative to the pipeline file): approvals must be signed by a listed key.",
+    ),
 ];
 
 pub const KIND: &[Spec] = &[
@@ -213,6 +218,12 @@ pub const GATE: &[Spec] = &[
         "Jobs this gate waits for (besides earlier stages).",
     ),
 ];
+
+pub const TEAM: &[Spec] = &[required(
+    "members",
+    Type::Strings,
+    "The people of the team; a gate naming `@TEAM` may be approved by any of them.",
+)];
 
 /// A typed attribute value.
 #[derive(Debug, Clone, PartialEq)]

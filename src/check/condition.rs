@@ -138,12 +138,13 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
-        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
-            p += 1;
-            t += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
+        // `*` is tried first: a `*` in the text is matched by it, not consumed literally.
+        if p < pattern.len() && pattern[p] == '*' {
             star = Some((p, t));
             p += 1;
+        } else if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
+            p += 1;
+            t += 1;
         } else if let Some((star_p, star_t)) = star {
             p = star_p + 1;
             t = star_t + 1;
@@ -394,6 +395,10 @@ mod tests {
         assert!(!glob_matches("v*", "x1"));
         assert!(!glob_matches("main", "main2"));
         assert!(glob_matches("*-rc*", "v1-rc2"));
+        // A `*` in the text is text like any other: the pattern's `*` still matches it.
+        assert!(glob_matches("*", "*-rc"));
+        assert!(glob_matches("a*", "a*b"));
+        assert!(glob_matches("*b", "*b"));
     }
 
     #[test]

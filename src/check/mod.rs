@@ -9,6 +9,7 @@ pub mod outputs;
 mod ref_glob;
 pub mod resolve;
 mod rules;
+pub mod teams;
 
 use indexmap::IndexMap;
 
@@ -41,7 +42,8 @@ pub fn check(files: &[&ast::File], pipeline: Option<&ast::Pipeline>, sink: &mut 
             graph: JobGraph::default(),
         };
     };
-    let pipeline = resolve::pipeline(decl, &kinds, sink);
+    let mut pipeline = resolve::pipeline(decl, &kinds, sink);
+    pipeline.teams = teams::resolve(files.iter().copied(), decl, sink);
     let graph = JobGraph::build(&pipeline, sink);
     let context = Context {
         pipeline: &pipeline,

@@ -75,6 +75,16 @@ pub struct Secret {
     pub doc: Option<String>,
 }
 
+/// `team NAME { members = [...] }`: people a gate names together as `@NAME`.
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub name: Ident,
+    pub doc: Option<String>,
+    /// Distinct, non-empty member names, in written order.
+    pub members: Vec<String>,
+    pub span: Span,
+}
+
 #[derive(Debug, Clone)]
 pub struct Environment {
     pub name: Ident,
@@ -129,6 +139,8 @@ pub struct Job {
     pub runner: Option<String>,
     pub matrix: IndexMap<String, Vec<String>>,
     pub approvers: Vec<String>,
+    /// Where each approver was written (parallel to `approvers`; empty when unknown).
+    pub approver_spans: Vec<Span>,
     pub required: u32,
     pub message: Option<String>,
     pub header_span: Span,
@@ -147,9 +159,13 @@ pub struct Pipeline {
     pub description: Option<String>,
     pub runner: Option<String>,
     pub image: Option<String>,
+    /// `allowed_signers = "PATH"`: approvals must be signed by a key listed there.
+    pub allowed_signers: Option<String>,
     pub triggers: Vec<Trigger>,
     pub env: IndexMap<String, String>,
     pub secrets: IndexMap<String, Secret>,
+    /// Teams declared in the pipeline or in a file it imports.
+    pub teams: IndexMap<String, Team>,
     pub environments: IndexMap<String, Environment>,
     pub stages: Vec<Stage>,
     pub jobs: Vec<Job>,
@@ -157,11 +173,36 @@ pub struct Pipeline {
     pub artifacts: IndexMap<String, JobId>,
     /// Job name → job.
     pub job_names: std::collections::HashMap<String, JobId>,
+    /// Environment and artifact names written in jobs left out as duplicates, so that the
+    /// duplicate is not followed by "unused" warnings.
+    pub dropped_references: Vec<String>,
     pub span: Span,
 }
 
 impl Pipeline {
     pub fn job(&self, id: JobId) -> &Job {
         &self.jobs[id.0]
+    }
+
+    /// The distinct people who may approve a gate: its named approvers and the members of the
+    /// teams it names (`@NAME`); unknown teams contribute nobody.
+    pub fn people(&self, approvers: &[String]) -> Vec<String> {
+        let mut people: Vec<String> = Vec::new();
+        for approver in approvers {
+            let names: Vec<&String> = match approver.strip_prefix('@') {
+                Some(team) => self
+                    .teams
+                    .get(team)
+                    .map(|t| t.members.iter().collect())
+                    .unwrap_or_default(),
+                None => vec![approver],
+            };
+            for name in names {
+                if !name.trim().is_empty() && !people.contains(name) {
+                    people.push(name.clone());
+                }
+            }
+        }
+        people
     }
 }

@@ -59,6 +59,69 @@ pub fn duplicate(what: &str, name: &Ident, first: Span) -> Diagnostic {
     .help(format!("rename one of them; {what} names must be unique"))
 }
 
+/// Two different deploys whose generated names are the same (`deploy app to b_production`
+/// and `deploy app_b to production` both make `deploy_app_b_production`).
+fn generated_collision(decl: &ast::JobDecl, first: &Job, name: &str) -> Option<Diagnostic> {
+    let header = |job_type: JobType, artifact: &Option<Ident>, environment: &Option<Ident>| match (
+        job_type,
+        artifact,
+        environment,
+    ) {
+        (JobType::Deploy, Some(a), Some(e)) => format!("deploy {} to {}", a.name, e.name),
+        _ => format!("{} {}", job_type.as_str(), name),
+    };
+    let first_generated = first.job_type == JobType::Deploy && first.name_span == first.header_span;
+    let (second, second_generated) = match &decl.form {
+        ast::JobForm::Deploy {
+            artifact,
+            environment,
+            name: declared,
+        } => (
+            format!("deploy {} to {}", artifact.name, environment.name),
+            declared.is_none(),
+        ),
+        _ => return None,
+    };
+    let first_header = header(first.job_type, &first.artifact, &first.environment);
+    if !(first_generated || second_generated) || first_header == second {
+        return None;
+    }
+    let (what_first, what_second) = (
+        if first_generated {
+            "generates"
+        } else {
+            "is named"
+        },
+        if second_generated {
+            "generates"
+        } else {
+            "is named"
+        },
+    );
+    Some(
+        Diagnostic::new(
+            Code::DuplicateName,
+            decl.header_span,
+            format!("`{second}` and `{first_header}` both get the job name `{name}`"),
+        )
+        .label(format!("{what_second} `{name}`"))
+        .related(first.header_span, format!("`{first_header}` {what_first} the same name"))
+        .note("a deploy without `as` is named `deploy_ARTIFACT_ENVIRONMENT`, and `_` may also be part of either name")
+        .help(format!("name one of them explicitly: `{second} as NAME {{ … }}`")),
+    )
+}
+
+/// Where each string item of a list attribute was written (one span for a single string).
+pub fn item_spans(attributes: &[&ast::Attribute], name: &str) -> Vec<Span> {
+    let Some(attribute) = attributes.iter().find(|a| a.name.name == name) else {
+        return Vec::new();
+    };
+    match &attribute.value.kind {
+        ast::ExprKind::List(items) => items.iter().map(|item| item.span).collect(),
+        _ => vec![attribute.value.span],
+    }
+}
+
 /// Lowers the pipeline and resolves its names against `kinds`.
 pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut Sink) -> Pipeline {
     let mut builder = Builder {
@@ -70,14 +133,17 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
             description: None,
             runner: None,
             image: None,
+            allowed_signers: None,
             triggers: Vec::new(),
             env: IndexMap::new(),
             secrets: IndexMap::new(),
+            teams: IndexMap::new(),
             environments: IndexMap::new(),
             stages: Vec::new(),
             jobs: Vec::new(),
             artifacts: IndexMap::new(),
             job_names: HashMap::new(),
+            dropped_references: Vec::new(),
             span: decl.span,
         },
         stage_names: HashMap::new(),
@@ -92,6 +158,7 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
     builder.pipeline.description = attrs.string("description");
     builder.pipeline.runner = attrs.string("runner");
     builder.pipeline.image = attrs.string("image");
+    builder.pipeline.allowed_signers = attrs.string("allowed_signers");
     for item in &decl.items {
         match item {
             ast::PipelineItem::Attribute(_) => {}
@@ -117,6 +184,7 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
                     .extend(vars.into_iter().map(|(k, (v, _))| (k, v)));
             }
             ast::PipelineItem::Secret(secret) => builder.secret(secret),
+            ast::PipelineItem::Team(_) => {} // see `check::teams`
             ast::PipelineItem::Environment(environment) => builder.environment(environment),
             ast::PipelineItem::Stage(stage) => builder.stage(stage),
         }
@@ -452,7 +520,7 @@ impl Builder<'_> {
         if job_type == JobType::Artifact {
             super::outputs::check(&attributes, self.sink);
         }
-        let attrs = Attributes::read(schema, &block, attributes, self.sink);
+        let attrs = Attributes::read(schema, &block, attributes.iter().copied(), self.sink);
         let skip: &[&str] = if job_type == JobType::Gate {
             &["approvers"]
         } else {
@@ -558,6 +626,16 @@ impl Builder<'_> {
                 }
                 _ => "rename one of them; job, gate and artifact names share one namespace".into(),
             });
+            let first_job = self.pipeline.job(*first);
+            if let Some(collision) = generated_collision(decl, first_job, &name) {
+                diagnostic = collision;
+            }
+            self.pipeline.dropped_references.extend(
+                [&environment, &artifact]
+                    .into_iter()
+                    .flatten()
+                    .map(|i| i.name.clone()),
+            );
             self.sink.push(diagnostic);
             return None;
         }
@@ -592,6 +670,7 @@ impl Builder<'_> {
             runner: attrs.string("runner"),
             matrix,
             approvers: attrs.strings("approvers"),
+            approver_spans: item_spans(&attributes, "approvers"),
             required: attrs.integer("required").map_or(1, |n| n as u32),
             message: attrs.string("message"),
             header_span: decl.header_span,

@@ -20,6 +20,10 @@ pub struct Args {
     /// Kept in the run record with the decision.
     #[arg(long)]
     comment: Option<String>,
+    /// The SSH key that signs the decision when the pipeline sets `allowed_signers` (default:
+    /// git's `user.signingkey`, else ~/.ssh/id_ed25519; a public key works with an agent).
+    #[arg(long, value_name = "PATH")]
+    key: Option<PathBuf>,
     /// Where runs are kept (default: `.cdl` in the current folder).
     #[arg(long, default_value = ".cdl")]
     state_dir: PathBuf,
@@ -35,6 +39,7 @@ pub fn run(args: Args, approve: bool) -> u8 {
         &identity,
         args.comment,
         approve,
+        args.key.as_deref(),
     ) {
         Ok(message) => {
             super::output(&format!("{message}\n"));

@@ -15,6 +15,7 @@ mod plan;
 mod resume;
 mod run;
 mod runs;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -51,6 +52,7 @@ enum Command {
     Runs(runs::RunsArgs),
     Status(runs::StatusArgs),
     Logs(runs::LogsArgs),
+    Verify(verify::Args),
     Export(export::Args),
 }
 
@@ -84,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Runs(args) => runs::runs(args),
         Command::Status(args) => runs::status(args),
         Command::Logs(args) => runs::logs(args),
+        Command::Verify(args) => verify::run(args),
         Command::Export(args) => export::run(args),
     };
     ExitCode::from(code)

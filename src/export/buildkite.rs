@@ -413,7 +413,7 @@ impl<'p> Builder<'p> {
             depends_on: self.depends_on(job),
             condition: self.condition(job),
             prompt: job.message.clone(),
-            allowed_teams: job.approvers.clone(),
+            allowed_teams: super::settings::approver_names(&job.approvers),
         }
     }
 

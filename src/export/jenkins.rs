@@ -587,7 +587,8 @@ fn submitters(job: &Job, lossy: &mut Vec<Lossy>) -> String {
                 "the approver is left out of the `submitter` list",
             ));
         } else {
-            kept.push(approver.as_str());
+            // A team (`@NAME`) is a Jenkins group of the same name.
+            kept.push(approver.strip_prefix('@').unwrap_or(approver));
         }
     }
     kept.join(",")

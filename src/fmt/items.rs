@@ -9,6 +9,7 @@ use crate::syntax::ast::{self, BodyItem, EnvironmentItem, JobForm, PipelineItem,
 pub enum Item<'a> {
     Import(&'a ast::Import),
     Kind(&'a ast::KindDecl),
+    Team(&'a ast::TeamDecl),
     Pipeline(&'a ast::Pipeline),
     Attribute(&'a ast::Attribute),
     Trigger(&'a ast::Trigger),
@@ -38,6 +39,7 @@ impl<'a> Item<'a> {
         match item {
             ast::TopItem::Import(i) => Item::Import(i),
             ast::TopItem::Kind(k) => Item::Kind(k),
+            ast::TopItem::Team(t) => Item::Team(t),
             ast::TopItem::Pipeline(p) => Item::Pipeline(p),
         }
     }
@@ -46,6 +48,7 @@ impl<'a> Item<'a> {
         let span = match self {
             Item::Import(i) => i.span,
             Item::Kind(k) => k.span,
+            Item::Team(t) => t.span,
             Item::Pipeline(p) => p.span,
             Item::Attribute(a) => a.name.span,
             Item::Trigger(t) => t.span,
@@ -65,6 +68,7 @@ impl<'a> Item<'a> {
         let span = match self {
             Item::Import(i) => i.span,
             Item::Kind(k) => k.span,
+            Item::Team(t) => t.span,
             Item::Pipeline(p) => p.span,
             Item::Attribute(a) => a.value.span,
             Item::Trigger(t) => t.span,
@@ -85,6 +89,11 @@ impl<'a> Item<'a> {
                 format!("kind {}", k.name.name),
                 attributes(&k.attributes),
                 k.name.span.end,
+            ),
+            Item::Team(t) => (
+                format!("team {}", t.name.name),
+                attributes(&t.attributes),
+                t.name.span.end,
             ),
             Item::Pipeline(p) => (
                 format!("pipeline {}", p.name.name),
@@ -131,6 +140,7 @@ fn pipeline_item(item: &ast::PipelineItem) -> Item<'_> {
         PipelineItem::Trigger(t) => Item::Trigger(t),
         PipelineItem::Env(e) => Item::Env(e),
         PipelineItem::Secret(s) => Item::Secret(s),
+        PipelineItem::Team(t) => Item::Team(t),
         PipelineItem::Environment(e) => Item::Environment(e),
         PipelineItem::Stage(s) => Item::Stage(s),
     }

@@ -22,6 +22,8 @@ pub enum Symbol {
     Job(String),
     Secret(String),
     Stage(String),
+    /// A team, named in `approvers` as `"@NAME"`.
+    Team(String),
 }
 
 impl Symbol {
@@ -32,7 +34,8 @@ impl Symbol {
             | Symbol::Environment(n)
             | Symbol::Job(n)
             | Symbol::Secret(n)
-            | Symbol::Stage(n) => n,
+            | Symbol::Stage(n)
+            | Symbol::Team(n) => n,
         }
     }
 }
@@ -134,7 +137,8 @@ impl Names {
                     ast::TopItem::Pipeline(pipeline) if *file == compilation.root => {
                         walker.pipeline(pipeline);
                     }
-                    ast::TopItem::Pipeline(_) | ast::TopItem::Import(_) => {}
+                    ast::TopItem::Pipeline(_) | ast::TopItem::Import(_) | ast::TopItem::Team(_) => {
+                    }
                 }
             }
         }
@@ -252,6 +256,28 @@ impl Walker<'_> {
                 }
             }
         }
+        if let (Block::Job(_), "approvers", ExprKind::List(items)) =
+            (block, name, &attribute.value.kind)
+        {
+            // `"@NAME"`: the name inside the quotes refers to a team.
+            for item in items {
+                if let ExprKind::String(text) = &item.kind
+                    && let Some(team) = text.strip_prefix('@')
+                    && self.text(item.span) == format!("\"{text}\"")
+                {
+                    let span = Span {
+                        start: item.span.start + 2,
+                        end: item.span.end - 1,
+                        ..item.span
+                    };
+                    let ident = Ident {
+                        name: team.to_string(),
+                        span,
+                    };
+                    self.reference(Symbol::Team(team.to_string()), &ident);
+                }
+            }
+        }
         if matches!(block, Block::Job(_)) && name == "when" {
             self.condition(&attribute.value);
         }
@@ -285,6 +311,29 @@ impl Walker<'_> {
             }
             _ => {}
         }
+    }
+
+    fn team(&mut self, team: &ast::TeamDecl) {
+        let members: Vec<String> = team
+            .attributes
+            .iter()
+            .filter(|a| a.name.name == "members")
+            .map(|a| self.attribute_summary(a))
+            .collect();
+        self.define(
+            Definition {
+                symbol: Symbol::Team(team.name.name.clone()),
+                span: team.name.span,
+                signature: format!("team {}", team.name.name),
+                doc: team.doc.clone(),
+                facts: members
+                    .into_iter()
+                    .map(|m| format!("`{m}`; a gate naming `@{}` may be approved by any member, each counting once", team.name.name))
+                    .collect(),
+                form: None,
+            },
+            Role::Definition,
+        );
     }
 
     fn env_block(&mut self, env: &ast::EnvBlock) {
@@ -346,6 +395,7 @@ impl Walker<'_> {
                     }
                 }
                 ast::PipelineItem::Env(env) => self.env_block(env),
+                ast::PipelineItem::Team(team) => self.team(team),
                 ast::PipelineItem::Secret(secret) => self.define(
                     Definition {
                         symbol: Symbol::Secret(secret.name.name.clone()),
@@ -545,5 +595,37 @@ pub fn job_name(job: &ast::JobDecl) -> String {
             || format!("deploy_{}_{}", artifact.name, environment.name),
             |n| n.name.clone(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::compile_text;
+
+    #[test]
+    fn a_team_is_defined_once_and_referenced_from_approvers_by_its_name_inside_the_quotes() {
+        let text = r#"pipeline p {
+  team release-managers { members = ["alice", "bob"] }
+  stage s { gate g { approvers = ["@release-managers", "carol"] } }
+}"#;
+        let compilation = compile_text("t.cdl", None, text.to_string());
+        let names = Names::build(&compilation);
+        let symbol = Symbol::Team("release-managers".into());
+        let definition = names.definition(&symbol).expect("a definition");
+        assert_eq!(definition.signature, "team release-managers");
+        let spans: Vec<&str> = names
+            .occurrences_of(&symbol)
+            .map(|o| &text[o.span.start as usize..o.span.end as usize])
+            .collect();
+        assert_eq!(spans, ["release-managers", "release-managers"]);
+        let reference = names
+            .occurrences_of(&symbol)
+            .find(|o| matches!(o.what, What::Name(_, Role::Reference)))
+            .unwrap();
+        assert_eq!(
+            &text[reference.span.start as usize - 2..reference.span.start as usize],
+            "\"@"
+        );
     }
 }

@@ -136,6 +136,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
             runner: pipeline.runner.clone(),
             image: pipeline.image.clone(),
             file: compilation.sources.get(compilation.root).name.clone(),
+            allowed_signers: pipeline.allowed_signers.clone(),
         },
         triggers: pipeline
             .triggers
@@ -159,6 +160,14 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
             })
             .collect(),
         secrets: pipeline.secrets.keys().cloned().collect(),
+        teams: pipeline
+            .teams
+            .values()
+            .map(|t| Team {
+                name: t.name.name.clone(),
+                members: t.members.clone(),
+            })
+            .collect(),
         kinds: checked
             .kinds
             .values()
@@ -228,12 +237,43 @@ fn expand(job: &model::Job) -> Vec<Instance> {
             id: if matrix.is_empty() {
                 job.name.clone()
             } else {
-                let values: Vec<String> = matrix.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                format!("{}[{}]", job.name, values.join(","))
+                instance_id(&job.name, &matrix)
             },
             matrix,
         })
         .collect()
+}
+
+/// `NAME[axis=value,…]`, axes in written order. A value that is empty or holds `,` `=` `[`
+/// `]` `"` `\\`, white space or a control character is quoted with Rust's string escapes
+/// (`unit[os="linux,arch=arm"]`), so that two instances never share an id.
+pub fn instance_id(name: &str, matrix: &IndexMap<String, String>) -> String {
+    let values: Vec<String> = matrix
+        .iter()
+        .map(|(axis, value)| {
+            let plain = !value.is_empty()
+                && !value.chars().any(|c| {
+                    matches!(c, ',' | '=' | '[' | ']' | '"' | '\\')
+                        || c.is_whitespace()
+                        || c.is_control()
+                });
+            if plain {
+                format!("{axis}={value}")
+            } else {
+                format!("{axis}={value:?}")
+            }
+        })
+        .collect();
+    format!("{name}[{}]", values.join(","))
+}
+
+/// The first job id that two jobs of the plan share, if any. Plans built here never have one;
+/// a plan read back from a run folder is checked before it runs.
+pub fn duplicate_job_id(jobs: &[Job]) -> Option<&str> {
+    let mut seen = std::collections::HashSet::new();
+    jobs.iter()
+        .map(|j| j.id.as_str())
+        .find(|id| !seen.insert(*id))
 }
 
 /// The longest chain of jobs (each counting one), where a job follows its needs and every job

@@ -26,6 +26,9 @@ pub struct Plan {
     pub environments: Vec<Environment>,
     pub artifacts: Vec<Artifact>,
     pub secrets: Vec<String>,
+    /// Teams a gate may name as `@NAME` (absent when the pipeline has none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<Team>,
     pub kinds: Vec<Kind>,
     pub stages: Vec<Stage>,
     /// In a stable topological order.
@@ -43,6 +46,16 @@ pub struct PipelineInfo {
     pub image: Option<String>,
     /// The pipeline file as given on the command line.
     pub file: String,
+    /// The OpenSSH allowed-signers file that approvals must be signed against, relative to
+    /// the pipeline file (absent when approvals are asserted, not signed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_signers: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    pub name: String,
+    pub members: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,5 +182,22 @@ impl Plan {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a plan always serialises")
+    }
+}
+
+impl Plan {
+    /// Whether `person` may decide a gate with these approvers: named directly, or a member of
+    /// a team named as `@TEAM`. Empty names never match.
+    pub fn may_approve(&self, approvers: &[String], person: &str) -> bool {
+        !person.trim().is_empty()
+            && approvers
+                .iter()
+                .any(|approver| match approver.strip_prefix('@') {
+                    Some(team) => self
+                        .teams
+                        .iter()
+                        .any(|t| t.name == team && t.members.iter().any(|m| m == person)),
+                    None => approver == person,
+                })
     }
 }

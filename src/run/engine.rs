@@ -8,6 +8,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::approval;
 use super::artifacts;
 use super::gates;
 use super::guard;
@@ -354,23 +355,48 @@ impl<'a> Engine<'a> {
         if record.waiting_since_ms.is_none() {
             record.waiting_since_ms = Some(now_ms());
         }
-        if ahead && !record.decisions.iter().any(|d| d.by == identity) {
-            let comment = if self.record.selection.auto_approve {
-                "--auto-approve"
+        // i12: --auto-approve records an automatic approval, never a person's; --approve
+        // records the person it was checked for (see run::approval).
+        let automatic = self.record.selection.auto_approve
+            && approval::auto_approval_refused(&self.record.plan, &gate).is_none();
+        let by = if automatic {
+            approval::AUTO_APPROVED.to_string()
+        } else {
+            identity.clone()
+        };
+        let allowed = automatic || approval::may_decide(&self.record.plan, &gate, &identity);
+        if ahead
+            && allowed
+            && !self
+                .record
+                .job(&gate.id)
+                .decisions
+                .iter()
+                .any(|d| d.by == by)
+        {
+            let comment = if automatic {
+                "approved automatically with --auto-approve; no person approved"
             } else {
-                "--approve"
+                "approved ahead with --approve"
             };
             self.touch(&gate.id).decisions.push(Decision {
-                by: identity.clone(),
+                by,
                 approved: true,
                 at_ms: now_ms(),
-                comment: Some(format!("approved ahead with {comment}")),
+                comment: Some(comment.into()),
             });
         }
         if self.settle_gate(index) {
             return Ok(());
         }
-        if self.interactive {
+        let signed = self.record.identities == super::record::Identities::Signed;
+        if signed && self.interactive {
+            self.view.note(&format!(
+                "approvals of this pipeline are signed: approve with `cdl approve {} --as WHO --key KEY`",
+                gate.id
+            ));
+        }
+        if self.interactive && !signed {
             // Who answers here: `--as` of this command (a resume's, not the starter's).
             let identity = self.answerer.clone().unwrap_or(identity);
             let question = format!(
@@ -389,8 +415,9 @@ impl<'a> Engine<'a> {
                 // decision; a closed input leaves the gate waiting.
                 Answer::TimedOut | Answer::Cancelled | Answer::Closed => None,
             };
+            let may_decide = approval::may_decide(&self.record.plan, &gate, &identity);
             if let Some(approved) = approved
-                && gate.approvers.contains(&identity)
+                && may_decide
             {
                 self.touch(&gate.id).decisions.push(Decision {
                     by: identity.clone(),
@@ -402,11 +429,11 @@ impl<'a> Engine<'a> {
             if self.settle_gate(index) {
                 return Ok(());
             }
-            if approved.is_some() && !gate.approvers.contains(&identity) {
+            if approved.is_some() && !may_decide {
                 self.view.note(&format!(
                     "`{identity}` is not an approver of `{}` (approvers: {}); the gate waits",
                     gate.id,
-                    gate.approvers.join(", ")
+                    approval::approvers_text(&self.record.plan, &gate)
                 ));
             }
         }
@@ -422,8 +449,15 @@ impl<'a> Engine<'a> {
     /// Decides a gate from its decisions and timeout ([`gates::settle`]); true when decided.
     fn settle_gate(&mut self, index: usize) -> bool {
         let gate = self.job(index).clone();
-        let auto = self.record.selection.auto_approve;
-        match gates::settle(&gate, self.record.job(&gate.id), auto, now_ms()) {
+        let proved = gates::proved_decisions(self.store, &self.record, &gate);
+        let settlement = gates::settle(
+            &self.record.plan,
+            &gate,
+            self.record.job(&gate.id),
+            &proved,
+            now_ms(),
+        );
+        match settlement {
             Some(settlement) => {
                 let (state, reason) = settlement.outcome();
                 self.set(index, state, Some(reason));

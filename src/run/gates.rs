@@ -4,18 +4,22 @@
 //! A decision is who, when, approve or reject, and a comment ([`Decision`]); more fields (a
 //! signature, an automatic approval) can be added without changing how a gate settles.
 
-use std::collections::HashSet;
+use std::path::Path;
 
-use super::lock;
-use super::record::{Decision, JobRecord, JobState, RunRecord, Store, format_time, now_ms};
+use super::record::{
+    Decision, Identities, JobRecord, JobState, RunRecord, Store, format_time, now_ms,
+};
+use super::{approval, lock, signature};
 use crate::check::model::JobType;
-use crate::plan::Job;
+use crate::plan::{Job, Plan};
 
 /// How a gate's decisions decide it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settlement {
-    /// Enough distinct approvers (or `--auto-approve`): the names, in the order they decided.
+    /// Enough distinct approvers: the names, in the order they decided.
     Approved(Vec<String>),
+    /// `--auto-approve`, where it may decide the gate: no person approved.
+    AutoApproved,
     /// Any rejection rejects: by whom.
     Rejected(String),
     /// The timeout passed without enough approvals.
@@ -29,6 +33,10 @@ impl Settlement {
             Settlement::Approved(who) => (
                 JobState::Succeeded,
                 format!("approved by {}", who.join(", ")),
+            ),
+            Settlement::AutoApproved => (
+                JobState::Succeeded,
+                "auto-approved (--auto-approve): no person approved".to_string(),
             ),
             Settlement::Rejected(by) => (JobState::Failed, format!("rejected by {by}")),
             Settlement::TimedOut => (
@@ -47,25 +55,61 @@ pub fn deadline_ms(gate: &Job, record: &JobRecord) -> Option<u64> {
 }
 
 /// The gate's settlement at `now`, or `None` while it still waits. A rejection wins over
-/// approvals; the timeout wins over approvals that are still too few.
-pub fn settle(gate: &Job, record: &JobRecord, auto_approve: bool, now: u64) -> Option<Settlement> {
+/// approvals; the timeout wins over approvals that are still too few. Only `proved`
+/// decisions (see [`proved_decisions`]) by people who may decide count, each person once
+/// ([`approval::counted`]); an automatic approval counts only where `--auto-approve` may
+/// decide the gate.
+pub fn settle(
+    plan: &Plan,
+    gate: &Job,
+    record: &JobRecord,
+    proved: &[Decision],
+    now: u64,
+) -> Option<Settlement> {
     if let Some(rejection) = record.decisions.iter().find(|d| !d.approved) {
         return Some(Settlement::Rejected(rejection.by.clone()));
     }
-    let mut seen: HashSet<&str> = HashSet::new();
-    let approvers: Vec<String> = record
+    let approvers: Vec<String> = approval::counted(plan, gate, proved)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if approvers.len() as u32 >= gate.required.unwrap_or(1) {
+        return Some(Settlement::Approved(approvers));
+    }
+    let automatic = record
         .decisions
         .iter()
-        .filter(|d| d.approved && seen.insert(d.by.as_str()))
-        .map(|d| d.by.clone())
-        .collect();
-    if auto_approve || approvers.len() as u32 >= gate.required.unwrap_or(1) {
-        return Some(Settlement::Approved(approvers));
+        .any(|d| d.approved && d.by == approval::AUTO_APPROVED)
+        && approval::auto_approval_refused(plan, gate).is_none();
+    if automatic {
+        return Some(Settlement::AutoApproved);
     }
     if deadline_ms(gate, record).is_some_and(|deadline| now >= deadline) {
         return Some(Settlement::TimedOut);
     }
     None
+}
+
+/// The decisions of a gate that count. With `allowed_signers`, only those whose signature
+/// verifies for their principal against the trust file pinned at the start, one per key
+/// (whichever principals allowed_signers lists it for).
+pub fn proved_decisions(store: &Store, record: &RunRecord, gate: &Job) -> Vec<Decision> {
+    let decisions = &record.job(&gate.id).decisions;
+    if record.identities != Identities::Signed {
+        return decisions.clone();
+    }
+    let pinned = signature::pinned_signers(store, record);
+    let mut keys: Vec<String> = Vec::new();
+    let mut proved = Vec::new();
+    for (i, decision) in decisions.iter().enumerate() {
+        if let Ok(key) = signature::verify(store, record, gate, i, &pinned)
+            && !keys.contains(&key)
+        {
+            keys.push(key);
+            proved.push(decision.clone());
+        }
+    }
+    proved
 }
 
 /// Records an approval or a rejection of a waiting gate (`cdl approve`, `cdl reject`); returns
@@ -77,6 +121,7 @@ pub fn decide(
     identity: &str,
     comment: Option<String>,
     approve: bool,
+    key: Option<&Path>,
 ) -> Result<String, String> {
     let id = match run {
         Some(id) => {
@@ -123,16 +168,16 @@ pub fn decide(
             state.as_str()
         ));
     }
-    if !job.approvers.iter().any(|a| a == identity) {
+    // Teams count their members; empty names never decide.
+    if !approval::may_decide(&record.plan, &job, identity) {
         return Err(format!(
             "`{identity}` may not decide the gate `{}`: its approvers are {}",
             job.id,
-            job.approvers.join(", ")
+            approval::approvers_text(&record.plan, &job)
         ));
     }
     let now = now_ms();
-    let auto = record.selection.auto_approve;
-    if settle(&job, record.job(&job.id), auto, now) == Some(Settlement::TimedOut) {
+    if deadline_ms(&job, record.job(&job.id)).is_some_and(|deadline| now >= deadline) {
         let deadline = deadline_ms(&job, record.job(&job.id)).unwrap_or(now);
         set(&mut record, &job, Settlement::TimedOut);
         save(store, &record)?;
@@ -160,14 +205,34 @@ pub fn decide(
         at_ms: now,
         comment,
     });
-    let approvals = record
-        .job(&job.id)
-        .decisions
-        .iter()
-        .filter(|d| d.approved)
-        .count() as u32;
+    if record.identities == Identities::Signed {
+        // Sign with the approver's key, and accept only what verifies for them.
+        let index = record.job(&job.id).decisions.len() - 1;
+        let key = key.map_or_else(signature::default_key, Path::to_path_buf);
+        signature::sign(store, &record, &job, index, &key)?;
+        let pinned = signature::pinned_signers(store, &record);
+        let fingerprint = signature::verify(store, &record, &job, index, &pinned).map_err(|e| {
+            format!(
+                "{e}: is {} a key allowed_signers lists for `{identity}`?",
+                key.display()
+            )
+        })?;
+        for earlier in 0..index {
+            if signature::verify(store, &record, &job, earlier, &pinned).as_ref()
+                == Ok(&fingerprint)
+            {
+                return Err(format!(
+                    "the key {fingerprint} already decided `{}` as `{}`; one key decides once",
+                    job.id,
+                    record.job(&job.id).decisions[earlier].by
+                ));
+            }
+        }
+    }
+    let proved = proved_decisions(store, &record, &job);
+    let approvals = approval::counted(&record.plan, &job, &proved).len() as u32;
     let required = job.required.unwrap_or(1);
-    let message = match settle(&job, record.job(&job.id), auto, now) {
+    let message = match settle(&record.plan, &job, record.job(&job.id), &proved, now) {
         Some(Settlement::Rejected(_)) => {
             set(
                 &mut record,
@@ -217,13 +282,22 @@ fn save(store: &Store, record: &RunRecord) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn gate(required: u32, timeout: Option<u64>) -> Job {
+    fn plan() -> Plan {
         let text = "pipeline p { stage s { gate g { approvers = [\"a\", \"b\", \"c\"] } } }";
         let compilation = crate::compile::compile_text("p.cdl", None, text.into());
-        let mut job = crate::plan::build(&compilation).unwrap().jobs[0].clone();
+        crate::plan::build(&compilation).unwrap()
+    }
+
+    fn gate(required: u32, timeout: Option<u64>) -> Job {
+        let mut job = plan().jobs[0].clone();
         job.required = Some(required);
         job.timeout_seconds = timeout;
         job
+    }
+
+    /// `settle` with every recorded decision counted (approvals not signed).
+    fn settled(gate: &Job, record: &JobRecord, now: u64) -> Option<Settlement> {
+        settle(&plan(), gate, record, &record.decisions, now)
     }
 
     fn record(decisions: &[(&str, bool)], since: Option<u64>) -> JobRecord {
@@ -248,52 +322,45 @@ mod tests {
     fn settlement_follows_decisions_and_the_timeout() {
         let g2 = gate(2, Some(10));
         let since = Some(1_000);
-        assert_eq!(settle(&g2, &record(&[], since), false, 1_000), None);
-        assert_eq!(
-            settle(&g2, &record(&[("a", true)], since), false, 1_500),
-            None
-        );
+        assert_eq!(settled(&g2, &record(&[], since), 1_000), None);
+        assert_eq!(settled(&g2, &record(&[("a", true)], since), 1_500), None);
         // One person twice counts once.
         assert_eq!(
-            settle(
-                &g2,
-                &record(&[("a", true), ("a", true)], since),
-                false,
-                1_500
-            ),
+            settled(&g2, &record(&[("a", true), ("a", true)], since), 1_500),
             None
         );
         assert_eq!(
-            settle(
-                &g2,
-                &record(&[("a", true), ("b", true)], since),
-                false,
-                1_500
-            ),
+            settled(&g2, &record(&[("a", true), ("b", true)], since), 1_500),
             Some(Settlement::Approved(vec!["a".into(), "b".into()]))
         );
         assert_eq!(
-            settle(
-                &g2,
-                &record(&[("a", true), ("b", false)], since),
-                false,
-                1_500
-            ),
+            settled(&g2, &record(&[("a", true), ("b", false)], since), 1_500),
             Some(Settlement::Rejected("b".into()))
         );
         // At the deadline, too few approvals reject; enough approvals given before still count.
         assert_eq!(
-            settle(&g2, &record(&[("a", true)], since), false, 11_000),
+            settled(&g2, &record(&[("a", true)], since), 11_000),
             Some(Settlement::TimedOut)
         );
+        // An automatic approval decides the gate, and names no person.
         assert_eq!(
-            settle(&g2, &record(&[], since), true, 11_000),
-            Some(Settlement::Approved(vec![]))
+            settled(
+                &g2,
+                &record(&[(approval::AUTO_APPROVED, true)], since),
+                11_000
+            ),
+            Some(Settlement::AutoApproved)
         );
+        // A name that is not an approver does not count.
         assert_eq!(
-            settle(&gate(1, None), &record(&[], None), false, u64::MAX),
+            settled(
+                &g2,
+                &record(&[("a", true), ("mallory", true)], since),
+                1_500
+            ),
             None
         );
+        assert_eq!(settled(&gate(1, None), &record(&[], None), u64::MAX), None);
         assert_eq!(
             deadline_ms(&g2, &record(&[], Some(u64::MAX))),
             Some(u64::MAX)

@@ -1,7 +1,9 @@
 //! The built-in interpreter: runs a plan on this machine with crash-safe state, approvals,
 //! resume, and the same skip/fail semantics every export follows.
 
+pub mod approval;
 mod artifacts;
+pub mod audit;
 mod consistency;
 mod context;
 mod engine;
@@ -14,6 +16,7 @@ mod prompt;
 pub mod record;
 mod report;
 mod secrets;
+pub mod signature;
 mod view;
 
 use std::collections::HashSet;
@@ -191,13 +194,37 @@ pub fn start(
             .iter()
             .find(|j| (j.id == *gate || j.name == *gate) && j.job_type == JobType::Gate)
             .ok_or_else(|| format!("--approve {gate}: the plan has no gate named `{gate}`"))?;
-        if !job.approvers.contains(&options.identity) {
+        // i12: teams count their members; a non-approver is told who may approve, not
+        // how to claim to be one.
+        if !approval::may_decide(&plan, job, &options.identity) {
             return Err(format!(
-                "--approve {gate}: `{}` is not an approver of `{gate}` (approvers: {}); use --as",
+                "--approve {gate}: `{}` is not an approver of `{gate}` (approvers: {})",
                 options.identity,
-                job.approvers.join(", ")
+                approval::approvers_text(&plan, job)
             ));
         }
+    }
+    if plan.pipeline.allowed_signers.is_some()
+        && let Some(gate) = options.approve.first()
+    {
+        // i12: an approval given ahead on the command line cannot be signed.
+        return Err(format!(
+            "--approve {gate}: this pipeline's approvals must be signed (allowed_signers); approve when the run waits, with `cdl approve {gate} --as WHO --key KEY`"
+        ));
+    }
+    if options.auto_approve {
+        // i12: with signed approvals, --auto-approve cannot stand in for a person.
+        for gate in plan.jobs.iter().filter(|j| j.job_type == JobType::Gate) {
+            if let Some(refusal) = approval::auto_approval_refused(&plan, gate) {
+                return Err(refusal);
+            }
+        }
+    }
+    // i12: two jobs sharing an id would be run (and retried) as one.
+    if let Some(id) = crate::plan::build::duplicate_job_id(&plan.jobs) {
+        return Err(format!(
+            "the plan has two jobs with the id `{id}`; refusing to run it"
+        ));
     }
     let reasons = selection(&plan, options.only.as_deref(), &options.context)?;
     let runs: Vec<bool> = reasons.iter().map(Option::is_none).collect();
@@ -224,6 +251,7 @@ pub fn start(
         &options.context,
         selection,
     );
+    signature::pin(store, &record)?; // i12: the trust file and nonce, when approvals are signed
     for (job, reason) in record.plan.jobs.clone().iter().zip(reasons) {
         if let Some(reason) = reason {
             let r = record.job_mut(&job.id);

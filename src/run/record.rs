@@ -253,6 +253,21 @@ pub struct RunRecord {
     /// Kept in `plan.json` beside the record, written once.
     #[serde(skip, default = "empty_plan")]
     pub plan: Plan,
+    /// How the approvers' identities are known: `asserted` (`--as`, no proof) or `signed`
+    /// (each decision signed with a key of the pipeline's `allowed_signers`).
+    #[serde(default)]
+    pub identities: Identities,
+}
+
+/// How a run knows who decided its gates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Identities {
+    /// Names given with `--as`: asserted, not proved.
+    #[default]
+    Asserted,
+    /// Decisions signed with SSH keys listed in the pipeline's `allowed_signers`.
+    Signed,
 }
 
 impl RunRecord {
@@ -286,6 +301,11 @@ impl RunRecord {
             jobs,
             artifacts: IndexMap::new(),
             groups: IndexMap::new(),
+            identities: if plan.pipeline.allowed_signers.is_some() {
+                Identities::Signed
+            } else {
+                Identities::Asserted
+            },
             plan,
         }
     }
@@ -463,6 +483,13 @@ impl Store {
                 dir.join("plan.json").display()
             )
         })?;
+        // i12: a plan with a repeated job id cannot be run or resumed safely.
+        if let Some(job) = crate::plan::build::duplicate_job_id(&record.plan.jobs) {
+            return Err(format!(
+                "{}: two jobs have the id `{job}`; was it edited by hand?",
+                dir.join("plan.json").display()
+            ));
+        }
         for line in read(JOURNAL).unwrap_or_default().lines() {
             // A line cut short by a crash is the last one: everything before it applies.
             let Ok(change) = serde_json::from_str::<Change>(line) else {

@@ -100,9 +100,20 @@ pub fn render(record: &RunRecord, store: &Store) -> String {
         .filter(|j| j.job_type == crate::check::model::JobType::Gate)
         .collect();
     if !gates.is_empty() {
-        html.push_str(
-            "<h2>Gates</h2><table><tr><th>gate</th><th>approvers</th><th>decisions</th></tr>\n",
+        // i12: say how the approvers' identities are known.
+        let identities = match record.identities {
+            super::record::Identities::Asserted => {
+                "Identities were <b>asserted</b> with <code>--as</code>, not proved: the pipeline sets no <code>allowed_signers</code>."
+            }
+            super::record::Identities::Signed => {
+                "Identities are <b>signed</b>: each decision was verified against the pipeline's <code>allowed_signers</code>; <code>cdl verify</code> re-checks them."
+            }
+        };
+        let _ = writeln!(
+            html,
+            "<h2>Gates</h2><p class=\"identities\">{identities}</p>"
         );
+        html.push_str("<table><tr><th>gate</th><th>approvers</th><th>decisions</th></tr>\n");
         for gate in gates {
             let decisions: Vec<String> = record
                 .job(&gate.id)

@@ -15,6 +15,7 @@ pub struct File {
 pub enum TopItem {
     Import(Import),
     Kind(KindDecl),
+    Team(TeamDecl),
     Pipeline(Pipeline),
 }
 
@@ -28,6 +29,15 @@ pub struct Import {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct KindDecl {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub attributes: Vec<Attribute>,
+    pub span: Span,
+}
+
+/// `team NAME { members = [...] }`: people who approve together as `@NAME`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamDecl {
     pub doc: Option<String>,
     pub name: Ident,
     pub attributes: Vec<Attribute>,
@@ -48,6 +58,7 @@ pub enum PipelineItem {
     Trigger(Trigger),
     Env(EnvBlock),
     Secret(SecretDecl),
+    Team(TeamDecl),
     Environment(EnvironmentDecl),
     Stage(StageDecl),
 }

@@ -127,6 +127,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_gate | Rule::gate_job => "`gate`",
         Rule::kw_job | Rule::plain_job => "`job`",
         Rule::kw_matrix | Rule::matrix_block => "`matrix`",
+        Rule::kw_team | Rule::team_decl => "`team`",
         Rule::trigger => "`on`",
         Rule::import => "`import`",
         Rule::kind_decl => "`kind`",

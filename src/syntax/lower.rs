@@ -93,6 +93,7 @@ impl Lowerer {
             match item.as_rule() {
                 Rule::import => items.push(TopItem::Import(self.import(item))),
                 Rule::kind_decl => items.push(TopItem::Kind(self.kind(item))),
+                Rule::team_decl => items.push(TopItem::Team(self.team(item))),
                 Rule::pipeline => items.push(TopItem::Pipeline(self.pipeline(item))),
                 Rule::doc_comment => self.doc_line(item),
                 Rule::EOI => {}
@@ -134,6 +135,21 @@ impl Lowerer {
         }
     }
 
+    fn team(&mut self, pair: Pair<Rule>) -> TeamDecl {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        let doc = self.take_doc();
+        self.expect(&mut inner, Rule::kw_team);
+        let name = self.ident(self.expect(&mut inner, Rule::ident));
+        let attributes = self.attr_block(self.expect(&mut inner, Rule::attr_block));
+        TeamDecl {
+            doc,
+            name,
+            attributes,
+            span,
+        }
+    }
+
     fn attr_block(&mut self, pair: Pair<Rule>) -> Vec<Attribute> {
         assert_eq!(pair.as_rule(), Rule::attr_block);
         self.attributes(pair.into_inner())
@@ -166,6 +182,7 @@ impl Lowerer {
                 Rule::trigger => PipelineItem::Trigger(self.trigger(item)),
                 Rule::env_block => PipelineItem::Env(self.env_block(item)),
                 Rule::secret_decl => PipelineItem::Secret(self.secret(item)),
+                Rule::team_decl => PipelineItem::Team(self.team(item)),
                 Rule::environment_decl => PipelineItem::Environment(self.environment(item)),
                 Rule::stage_decl => PipelineItem::Stage(self.stage(item)),
                 Rule::doc_comment => {

@@ -28,7 +28,7 @@ pub fn check(cx: &Context, sink: &mut Sink) {
                 .help(format!(
                     "say which environment it tests: `test {} on {} {{ … }}`",
                     kind_name.name,
-                    cx.pipeline.environments.keys().next().map_or("staging", String::as_str)
+                    environment_to_test(cx)
                 )),
             ),
             (KindEnvironment::Forbidden, Some(environment)) => sink.push(
@@ -44,4 +44,29 @@ pub fn check(cx: &Context, sink: &mut Sink) {
             _ => {}
         }
     }
+}
+
+/// The environment a test should run on: where builds are proved before promotion (a
+/// promotion source), else one without requirements; never the protected one first.
+fn environment_to_test<'a>(cx: &Context<'a>) -> &'a str {
+    let environments = &cx.pipeline.environments;
+    let source = environments
+        .values()
+        .find_map(|e| e.requires_promotion.as_ref())
+        .filter(|from| environments.contains_key(&from.name))
+        .map(|from| from.name.as_str());
+    let unprotected = || {
+        environments
+            .values()
+            .find(|e| {
+                e.requires_approval.is_none()
+                    && e.requires_tests.is_empty()
+                    && e.requires_promotion.is_none()
+            })
+            .map(|e| e.name.name.as_str())
+    };
+    source
+        .or_else(unprotected)
+        .or_else(|| environments.keys().next().map(String::as_str))
+        .unwrap_or("staging")
 }

@@ -53,10 +53,18 @@ pub fn check(cx: &Context, sink: &mut Sink) {
         diagnostic = match deploys.first() {
             Some(deploy) => diagnostic
                 .related(deploy.name_span, format!("`{}` deploys to `{}` but is not ordered before the test", deploy.name, environment.name))
-                .help(format!(
-                    "move the test after the deploy: in a later stage, later in the same stage, or with `after = [{}]`",
-                    deploy.name
-                )),
+                .help(if deploy.stage > test.stage {
+                    // `after` on a job of a later stage would be a cycle (E0400).
+                    format!(
+                        "move the test to a stage after `{}` (the deploy's stage), or the deploy to an earlier one",
+                        pipeline.stages[deploy.stage].name.name
+                    )
+                } else {
+                    format!(
+                        "move the test after the deploy: in a later stage, later in the same stage, or with `after = [{}]`",
+                        deploy.name
+                    )
+                }),
             None => diagnostic.help(format!("deploy an artifact first: `deploy ARTIFACT to {} {{ run = \"…\" }}`", environment.name)),
         };
         sink.push(diagnostic);

@@ -22,6 +22,10 @@ pub fn check(cx: &Context, sink: &mut Sink) {
         artifacts.extend(job.uses.iter().map(|a| a.name.as_str()));
         secrets.extend(job.secrets.iter().map(|s| s.name.as_str()));
     }
+    for name in &pipeline.dropped_references {
+        environments.insert(name.as_str());
+        artifacts.insert(name.as_str());
+    }
     for environment in pipeline.environments.values() {
         let used = environments.contains(environment.name.name.as_str())
             || pipeline.environments.values().any(|e| {

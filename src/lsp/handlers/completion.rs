@@ -52,6 +52,17 @@ fn items(context: &Context, names: Option<&Names>) -> Vec<CompletionItem> {
             "tests" => symbols(names, CompletionItemKind::CLASS, |s| {
                 matches!(s, Symbol::Kind(_))
             }),
+            // Teams, written as the string `"@NAME"`.
+            "approvers" => symbols(names, CompletionItemKind::STRUCT, |s| {
+                matches!(s, Symbol::Team(_))
+            })
+            .into_iter()
+            .map(|item| CompletionItem {
+                insert_text: Some(format!("\"@{}\"", item.label)),
+                label: format!("@{}", item.label),
+                ..item
+            })
+            .collect(),
             _ => Vec::new(),
         };
         items.retain(|item| !written[1..].contains(&item.label.as_str()));
@@ -249,4 +260,30 @@ fn markdown(value: String) -> Documentation {
         kind: MarkupKind::Markdown,
         value,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::compile_text;
+
+    #[test]
+    fn approvers_offer_the_teams_as_strings() {
+        let text = r#"pipeline p {
+  team release-managers { members = ["alice"] }
+  stage s { gate g { approvers = [] } }
+}"#;
+        let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
+        let offset = text.find("= []").unwrap() + 3;
+        let context = context::at(text, offset);
+        let items = items(&context, Some(&names));
+        let labels: Vec<(&str, Option<&str>)> = items
+            .iter()
+            .map(|i| (i.label.as_str(), i.insert_text.as_deref()))
+            .collect();
+        assert_eq!(
+            labels,
+            [("@release-managers", Some("\"@release-managers\""))]
+        );
+    }
 }

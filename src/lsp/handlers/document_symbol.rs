@@ -33,11 +33,24 @@ pub fn document_symbol(
                 kind.name.span,
                 Vec::new(),
             )),
+            ast::TopItem::Team(team) => Some(self::team(analysis, team)),
             ast::TopItem::Pipeline(pipeline) => Some(self::pipeline(analysis, pipeline)),
             ast::TopItem::Import(_) => None,
         })
         .collect();
     Ok(Some(DocumentSymbolResponse::Nested(symbols)))
+}
+
+fn team(analysis: &Analysis, team: &ast::TeamDecl) -> DocumentSymbol {
+    symbol(
+        analysis,
+        &team.name.name,
+        Some("team"),
+        SymbolKind::STRUCT,
+        team.span,
+        team.name.span,
+        Vec::new(),
+    )
 }
 
 fn pipeline(analysis: &Analysis, pipeline: &ast::Pipeline) -> DocumentSymbol {
@@ -54,6 +67,7 @@ fn pipeline(analysis: &Analysis, pipeline: &ast::Pipeline) -> DocumentSymbol {
                 t.event.span,
                 Vec::new(),
             )),
+            ast::PipelineItem::Team(team) => Some(self::team(analysis, team)),
             ast::PipelineItem::Secret(s) => Some(symbol(
                 analysis,
                 &s.name.name,
