@@ -153,7 +153,7 @@ const TEAM_RELEASE: &str = r#"pipeline release {
     stage approve {
         gate ship { approvers = ["@release-managers", "dave"]; required = 2 }
     }
-    stage deploy { deploy app to prod { run = "cp \"$CDL_ARTIFACT_APP\" deployed.bin" } }
+    stage deploy { deploy app to prod { run = "cp \"$CDL_ARTIFACT_APP/app.bin\" deployed.bin" } }
 }"#;
 
 #[test]
@@ -265,9 +265,9 @@ const SIGNED_RELEASE: &str = r#"pipeline release {
         requires promotion from staging
     }
     stage build { artifact app { run = "echo v1 > app.bin"; outputs = ["app.bin"] } }
-    stage staging { deploy app to staging { run = "cp \"$CDL_ARTIFACT_APP\" staging.bin" } }
+    stage staging { deploy app to staging { run = "cp \"$CDL_ARTIFACT_APP/app.bin\" staging.bin" } }
     stage approve { gate ship { approvers = ["alice", "bob"] } }
-    stage deploy { deploy app to prod { run = "cp \"$CDL_ARTIFACT_APP\" deployed.bin" } }
+    stage deploy { deploy app to prod { run = "cp \"$CDL_ARTIFACT_APP/app.bin\" deployed.bin" } }
 }"#;
 
 fn signed_project() -> Project {
@@ -430,7 +430,7 @@ fn a_plan_with_a_repeated_job_id_is_refused_on_resume() {
     assert_eq!(resumed.status.code(), Some(2), "{}", text(&resumed.stdout));
     let stderr = text(&resumed.stderr);
     assert!(
-        stderr.contains("plan.json has two jobs with the id `app`"),
+        stderr.contains("plan.json: two jobs have the id `app`"),
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");

@@ -767,12 +767,23 @@ mod tests {
             assert_eq!(value(&unit.variables["Y"]), text);
             assert_eq!(resolve(unit.image.as_deref().unwrap(), &unit.variables), text);
             assert_eq!(resolve(&unit.tags[0], &unit.variables), text);
-            let matrix = &unit.parallel.as_ref().unwrap().matrix[0]["CDL_MATRIX_V"];
-            assert_eq!(resolve(&matrix[0], &unit.variables), text);
-            if let Some(Value::Plain(cdl_job)) = unit.variables.get("CDL_JOB") {
-                // Expanded once: the matrix variable must hold the text itself.
-                assert_eq!(cdl_job, "unit[v=$CDL_MATRIX_V]");
-                assert_eq!(matrix[0], text);
+            match &unit.parallel {
+                Some(parallel) => {
+                    let matrix = &parallel.matrix[0]["CDL_MATRIX_V"];
+                    assert_eq!(resolve(&matrix[0], &unit.variables), text);
+                    if let Some(Value::Plain(cdl_job)) = unit.variables.get("CDL_JOB") {
+                        // Expanded once: the matrix variable must hold the text itself.
+                        assert_eq!(cdl_job, "unit[v=$CDL_MATRIX_V]");
+                        assert_eq!(matrix[0], text);
+                    }
+                }
+                // A value the instance id quotes is not folded into `parallel:matrix`
+                // (`CDL_JOB` could not be spelled from it): the instance is a job of its own.
+                None => {
+                    assert_eq!(value(&unit.variables["CDL_MATRIX_V"]), text);
+                    let id = &plan.jobs.iter().find(|j| j.name == "unit").unwrap().id;
+                    assert_eq!(value(&unit.variables["CDL_JOB"]), *id);
+                }
             }
             let gate = &pipeline.jobs["g"];
             let message = gate.manual_confirmation.as_deref().unwrap();

@@ -108,6 +108,9 @@ fn fold(group: &[&Job], max_instances: usize) -> Option<Vec<(String, Vec<String>
 /// Whether `job` is `first` with only its matrix values (and what derives from them) changed.
 fn same_but_matrix(first: &Job, job: &Job) -> bool {
     let mut expected = first.env.clone();
+    // The id spelled from the values as they are: an instance whose id the plan quotes
+    // (a value holding `,` `=` `[` `]` `"` or a space) differs, so it stays a job of its
+    // own, with its exact `CDL_JOB`.
     apply_matrix(&mut expected, &first.name, &job.matrix);
     let instance_id = format!(
         "{}[{}]",
