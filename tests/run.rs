@@ -520,44 +520,137 @@ fn a_deploy_whose_requirements_did_not_happen_is_refused() {
 
 // ------------------------------------------------------------------------- resume, signals
 
+fn parent_of(pid: i32) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(") ")
+        .next()
+        .and_then(|rest| rest.split(' ').nth(1))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let until = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < until, "{what} never happened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
-fn resume_after_kill_9_stops_the_orphans_and_reruns_only_the_unfinished_job() {
+fn after_kill_9_the_jobs_run_on_and_resume_records_them_without_running_them_again() {
+    // Finding 1 of issue 11: `a b a b c` after a kill -9 while b ran.
     let project = Project::new(
         r#"pipeline p {
-        stage one { job first { run = "echo x >> first.count" } }
-        stage two { job long {
-            run = "echo x >> long.count; if [ ! -e second ]; then touch second; echo $$ > long.pid; touch long.started; sleep 60; fi"
-        } }
+        stage s {
+            job a { run = "echo a >> ledger" }
+            job b { run = "echo b >> ledger; touch b.started; while [ ! -e release ]; do sleep 0.05; done; echo b-done >> ledger" }
+        }
+        stage t { job c { run = "echo c >> ledger" } }
     }"#,
     );
     let mut child = project.spawn(&["run", "pipeline.cdl"]);
-    project.wait_for("long.started");
+    project.wait_for("b.started");
     signal(child.id(), libc::SIGKILL);
     child.wait().unwrap();
-    let orphan: i32 = project.read("long.pid").trim().parse().unwrap();
-    assert!(
-        process_alive(orphan),
-        "kill -9 leaves the job's process running"
+    assert_eq!(project.state("b"), "running");
+    std::fs::write(project.path().join("release"), "").unwrap();
+    // b finishes under its supervisor although nobody watches.
+    wait_until("b's end", || project.read("ledger").contains("b-done"));
+    let out = project.cdl(&["resume"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let mut ledger: Vec<String> = project.read("ledger").lines().map(String::from).collect();
+    ledger[..2].sort();
+    assert_eq!(ledger, ["a", "b", "b-done", "c"], "nothing ran twice");
+    let record = project.latest_record();
+    let attempts = record["jobs"]["b"]["attempts"].as_array().unwrap().clone();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0]["exit_code"], 0);
+    assert_eq!(attempts[0]["vanished"], false);
+}
+
+#[test]
+fn resume_waits_for_a_live_supervisor() {
+    let project = Project::new(
+        r#"pipeline p { stage s { job b { run = "echo b >> ledger; touch b.started; while [ ! -e release ]; do sleep 0.05; done" } } }"#,
     );
-    assert_eq!(project.state("long"), "running");
+    let mut child = project.spawn(&["run", "pipeline.cdl"]);
+    project.wait_for("b.started");
+    signal(child.id(), libc::SIGKILL);
+    child.wait().unwrap();
+    let resume = project.spawn(&["resume"]);
+    // The resumed run re-attaches and waits; the job is not started a second time.
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(project.path().join("release"), "").unwrap();
+    let out = resume.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(project.read("ledger"), "b\n");
+}
+
+#[test]
+fn a_vanished_supervisor_is_recorded_and_its_job_runs_again() {
+    let project = Project::new(
+        r#"pipeline p { stage s { job v {
+            run = "echo x >> v.count; if [ ! -e second ]; then touch second; echo $$ > v.pid; sleep 60 & echo $! > sleep.pid; touch v.started; wait; fi"
+        } } }"#,
+    );
+    let mut child = project.spawn(&["run", "pipeline.cdl"]);
+    project.wait_for("v.started");
+    signal(child.id(), libc::SIGKILL);
+    child.wait().unwrap();
+    let shell: i32 = project.read("v.pid").trim().parse().unwrap();
+    let sleeper: i32 = project.read("sleep.pid").trim().parse().unwrap();
+    let supervisor = parent_of(shell);
+    assert!(
+        supervisor > 1,
+        "the job's shell has its supervisor as parent"
+    );
+    signal(supervisor as u32, libc::SIGKILL);
+    wait_until("the supervisor's death", || !process_alive(supervisor));
 
     let out = project.cdl(&["resume"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(
-        !process_alive(orphan),
-        "resume stopped the dead run's process first"
+        !process_alive(sleeper),
+        "what the vanished attempt left is killed"
     );
-    assert_eq!(
-        project.read("first.count").lines().count(),
-        1,
-        "finished jobs are not run again"
-    );
-    assert_eq!(project.read("long.count").lines().count(), 2);
-    let attempts = project.latest_record()["jobs"]["long"]["attempts"]
+    assert_eq!(project.read("v.count").lines().count(), 2);
+    let attempts = project.latest_record()["jobs"]["v"]["attempts"]
         .as_array()
         .unwrap()
         .clone();
-    assert_eq!(attempts[0]["interrupted"], true);
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[0]["vanished"], true);
+    assert_eq!(attempts[1]["exit_code"], 0);
+}
+
+#[test]
+fn an_escaped_process_does_not_stop_the_timeout_and_is_killed() {
+    // Finding 6: `setsid sleep 15 &` holds stdout; the 2 s timeout must still fire.
+    let project = Project::new(
+        r#"pipeline p { stage s {
+            job e { run = "setsid sh -c 'echo $$ > escaped.pid; exec sleep 30' & sleep 0.3; echo x; sleep 30"; timeout = 1s }
+            job f { run = "setsid sh -c 'echo $$ > escaped2.pid; exec sleep 30' & sleep 0.3; echo done" }
+        } }"#,
+    );
+    let started = Instant::now();
+    let out = project.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "nothing waited for the escaped processes"
+    );
+    let record = project.latest_record();
+    assert_eq!(record["jobs"]["e"]["attempts"][0]["timed_out"], true);
+    assert_eq!(project.state("f"), "succeeded");
+    for file in ["escaped.pid", "escaped2.pid"] {
+        let pid: i32 = project.read(file).trim().parse().unwrap();
+        assert!(!process_alive(pid), "{file}: no descendant is left");
+        assert!(
+            std::fs::metadata(format!("/proc/{pid}")).is_err(),
+            "{file}: not even a zombie"
+        );
+    }
 }
 
 #[test]

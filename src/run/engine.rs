@@ -2,20 +2,22 @@
 //! `--jobs` at once; propagates skips and failures; opens gates; retries; records every change.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use super::artifacts;
+use super::error::RunError;
+use super::follow::Follow;
 use super::guard;
-use super::lock;
-use super::process::{self, StepEnd, Stream};
+use super::journal::Journal;
+use super::process;
 use super::record::{
     Attempt, Change, Decision, JobRecord, JobState, RunRecord, RunStatus, Store, now_ms,
 };
 use super::secrets::Secrets;
+use super::supervisor::{self, AttemptResult, Ending};
 use super::view::View;
 use crate::check::model::JobType;
 use crate::plan::{Job, build::env_name};
@@ -31,23 +33,6 @@ pub enum Outcome {
     Cancelled(i32),
 }
 
-enum Event {
-    Line { job: usize, text: String },
-    Done { job: usize, end: End },
-}
-
-enum End {
-    Finished(StepEnd),
-    /// The job could not start (a missing folder, a refused lock …).
-    Error(String),
-}
-
-struct Running {
-    cancel: Arc<AtomicBool>,
-    handle: std::thread::JoinHandle<()>,
-    started: Instant,
-}
-
 pub struct Engine<'a> {
     pub store: &'a Store,
     pub record: RunRecord,
@@ -59,7 +44,6 @@ pub struct Engine<'a> {
     stage_jobs: Vec<Vec<usize>>,
     index: HashMap<String, usize>,
     running: HashMap<usize, Running>,
-    events: (Sender<Event>, Receiver<Event>),
     /// The first stage that still has unfinished jobs.
     cursor: usize,
     /// A failure that stops every later stage, in words.
@@ -68,14 +52,10 @@ pub struct Engine<'a> {
     dirty: Vec<String>,
     /// Artifacts stored since the last save.
     new_artifacts: Vec<String>,
-    /// Whether `run.json` has been written by this process.
-    snapshotted: bool,
-    /// Journal entries since the last snapshot.
-    journaled: usize,
+    journal: Journal,
+    /// Why the record can no longer be written, once it cannot.
+    broken: Option<String>,
 }
-
-/// How many journal entries are written before the next full snapshot of `run.json`.
-const SNAPSHOT_EVERY: usize = 2000;
 
 impl<'a> Engine<'a> {
     pub fn new(
@@ -84,7 +64,7 @@ impl<'a> Engine<'a> {
         secrets: Secrets,
         interactive: bool,
         signal: Arc<AtomicUsize>,
-    ) -> Engine<'a> {
+    ) -> Result<Engine<'a>, RunError> {
         let plan = &record.plan;
         let stage_index: HashMap<&str, usize> = plan
             .stages
@@ -92,23 +72,39 @@ impl<'a> Engine<'a> {
             .enumerate()
             .map(|(i, s)| (s.name.as_str(), i))
             .collect();
-        let stage_of: Vec<usize> = plan
-            .jobs
-            .iter()
-            .map(|j| stage_index[j.stage.as_str()])
-            .collect();
         let mut stage_jobs = vec![Vec::new(); plan.stages.len()];
-        for (i, stage) in stage_of.iter().enumerate() {
+        for (i, job) in plan.jobs.iter().enumerate() {
+            let stage = stage_index.get(job.stage.as_str()).ok_or_else(|| {
+                RunError::Record(format!(
+                    "the job `{}` is in the stage `{}`, which the run's plan does not have",
+                    job.id, job.stage
+                ))
+            })?;
             stage_jobs[*stage].push(i);
         }
-        let index = plan
+        let index: HashMap<String, usize> = plan
             .jobs
             .iter()
             .enumerate()
             .map(|(i, j)| (j.id.clone(), i))
             .collect();
+        for job in &plan.jobs {
+            if !record.jobs.contains_key(&job.id) {
+                return Err(RunError::Record(format!(
+                    "run {}: the record has no entry for the job `{}` of its plan",
+                    record.id, job.id
+                )));
+            }
+            if let Some(need) = job.needs.iter().find(|n| !index.contains_key(*n)) {
+                return Err(RunError::Record(format!(
+                    "run {}: the job `{}` needs `{need}`, which the plan does not have",
+                    record.id, job.id
+                )));
+            }
+        }
         let view = View::new(&record);
-        Engine {
+        let journal = Journal::new(store.clone(), record.id.clone());
+        Ok(Engine {
             store,
             record,
             secrets,
@@ -118,14 +114,13 @@ impl<'a> Engine<'a> {
             stage_jobs,
             index,
             running: HashMap::new(),
-            events: channel(),
             cursor: 0,
             stopped_by: None,
             dirty: Vec::new(),
             new_artifacts: Vec::new(),
-            snapshotted: false,
-            journaled: 0,
-        }
+            journal,
+            broken: None,
+        })
     }
 
     fn job(&self, index: usize) -> &Job {
@@ -137,9 +132,8 @@ impl<'a> Engine<'a> {
         self.record.jobs[index].state
     }
 
-    /// Records every change since the last call: the changed jobs appended to the journal,
-    /// or, every [`SNAPSHOT_EVERY`] changes, a new snapshot of the whole record.
-    fn save(&mut self) -> Result<(), String> {
+    /// Journals every change since the last call (or writes a snapshot of the same state).
+    fn save(&mut self) -> Result<(), RunError> {
         let mut changes: Vec<Change> = std::mem::take(&mut self.dirty)
             .into_iter()
             .map(|id| Change::Job {
@@ -150,25 +144,19 @@ impl<'a> Engine<'a> {
         changes.extend(
             std::mem::take(&mut self.new_artifacts)
                 .into_iter()
-                .map(|name| Change::Artifact {
-                    stored: self.record.artifacts[&name].clone(),
-                    name,
+                .filter_map(|name| {
+                    let stored = self.record.artifacts.get(&name)?.clone();
+                    Some(Change::Artifact { stored, name })
                 }),
         );
-        let result = if !self.snapshotted || self.journaled + changes.len() > SNAPSHOT_EVERY {
-            self.journaled = 0;
-            self.snapshotted = true;
-            self.store.save(&self.record)
-        } else {
-            self.journaled += changes.len();
-            self.store.append(&self.record.id, &changes)
-        };
-        result.map_err(|e| format!("cannot write the run record: {e}"))
+        self.journal
+            .write(&self.record, &changes)
+            .map_err(RunError::Write)
     }
 
     /// A full snapshot now (at the start, a pause, the end).
-    fn snapshot(&mut self) -> Result<(), String> {
-        self.snapshotted = false;
+    fn snapshot(&mut self) -> Result<(), RunError> {
+        self.journal.snapshot_next();
         self.save()
     }
 
@@ -194,14 +182,16 @@ impl<'a> Engine<'a> {
     }
 
     /// Drives the run until it ends, pauses for an approval, or is cancelled.
-    pub fn drive(&mut self) -> Result<Outcome, String> {
-        process::become_subreaper();
+    pub fn drive(&mut self) -> Result<Outcome, RunError> {
         self.record.status = RunStatus::Running;
         self.record.pid = std::process::id();
         self.snapshot()?;
-        let outcome = self.schedule_loop();
+        self.reattach();
+        let outcome = match self.schedule_loop() {
+            Ok(outcome) => outcome,
+            Err(error) => return Err(self.stop_broken(error)),
+        };
         self.view.close();
-        let outcome = outcome?;
         self.record.status = match outcome {
             Outcome::Succeeded => RunStatus::Succeeded,
             Outcome::Failed => RunStatus::Failed,
@@ -215,7 +205,27 @@ impl<'a> Engine<'a> {
         Ok(outcome)
     }
 
-    fn schedule_loop(&mut self) -> Result<Outcome, String> {
+    /// The record could not be written: no new work starts; the running jobs end under their
+    /// supervisors (their results stay in the run folder for `cdl resume`).
+    fn stop_broken(&mut self, error: RunError) -> RunError {
+        self.broken = Some(error.to_string());
+        let running = self.running.len();
+        if running > 0 {
+            self.view.note(&format!(
+                "{error}: no new job starts; waiting for the {running} running"
+            ));
+            let _ = self.wait_running();
+        }
+        self.view.close();
+        RunError::Stopped(format!(
+            "{error}.\nthe run stopped: no job started after this; {running} job(s) that were running finished under their supervisors, and their results are kept in {}.\nfree space, then `cdl resume {}` records them and continues",
+            self.store.run_dir(&self.record.id).display(),
+            self.record.id
+        ))
+    }
+
+    fn schedule_loop(&mut self) -> Result<Outcome, RunError> {
+        let mut pause = Duration::from_micros(200);
         loop {
             let signal = self.signal.load(Ordering::SeqCst);
             if signal != 0 {
@@ -236,7 +246,12 @@ impl<'a> Engine<'a> {
                 return Ok(self.ending(waiting));
             }
             if !self.running.is_empty() {
-                self.receive(Duration::from_millis(50))?;
+                if self.poll()? || changed {
+                    pause = Duration::from_micros(200);
+                } else {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
             }
         }
     }
@@ -260,7 +275,7 @@ impl<'a> Engine<'a> {
     }
 
     /// Starts, skips or opens every job that can move; true when anything changed.
-    fn advance(&mut self) -> Result<bool, String> {
+    fn advance(&mut self) -> Result<bool, RunError> {
         let mut changed = false;
         while self.cursor < self.stage_jobs.len() {
             let stage = self.cursor;
@@ -334,7 +349,7 @@ impl<'a> Engine<'a> {
 
     // ------------------------------------------------------------------ gates
 
-    fn open_gate(&mut self, index: usize) -> Result<(), String> {
+    fn open_gate(&mut self, index: usize) -> Result<(), RunError> {
         let gate = self.job(index).clone();
         let identity = self.record.selection.identity.clone();
         let ahead = self.record.selection.auto_approve
@@ -448,7 +463,9 @@ impl<'a> Engine<'a> {
 
     // ------------------------------------------------------------------ jobs
 
-    fn start(&mut self, index: usize) -> Result<(), String> {
+    /// Starts an attempt of a job under a supervisor. The attempt is journaled before the
+    /// supervisor exists, so a crash in between is seen by resume as "never started".
+    fn start(&mut self, index: usize) -> Result<(), RunError> {
         let job = self.job(index).clone();
         if job.job_type == JobType::Deploy
             && let Err(reason) = guard::check(&self.record, &job)
@@ -491,6 +508,7 @@ impl<'a> Engine<'a> {
             }
         }
         let attempt_number = self.record.job(&job.id).attempts.len() as u32 + 1;
+        let cookie = supervisor::cookie(&self.record.id, &job.id, attempt_number);
         self.touch(&job.id).attempts.push(Attempt {
             number: attempt_number,
             started_ms: now_ms(),
@@ -498,11 +516,16 @@ impl<'a> Engine<'a> {
             exit_code: None,
             timed_out: false,
             interrupted: false,
+            vanished: false,
+            cookie: Some(cookie.clone()),
         });
         self.touch(&job.id).state = JobState::Running;
+        // Journaled before acting; a deploy's start is also flushed to disk.
+        self.journal.durable_next(job.job_type == JobType::Deploy);
+        self.save()?;
         self.view.started(&job.id, attempt_number);
 
-        let environment_lock = job
+        let environment = job
             .environment
             .as_ref()
             .filter(|_| job.job_type == JobType::Deploy)
@@ -513,88 +536,183 @@ impl<'a> Engine<'a> {
                     .iter()
                     .find(|e| &e.name == name)
             })
-            .and_then(|e| e.concurrency.map(|n| (e.name.clone(), n)));
-        let cancel = Arc::new(AtomicBool::new(false));
-        let work = Work {
-            index,
+            .and_then(|e| {
+                e.concurrency.map(|slots| supervisor::EnvironmentLock {
+                    dir: self.store.locks_dir(),
+                    name: e.name.clone(),
+                    slots,
+                })
+            });
+        let run_dir = self.store.run_dir(&self.record.id);
+        let key = self.store.job_key(&job.id);
+        let log = self.store.log_path(&self.record.id, &job.id);
+        let spec = supervisor::Spec {
+            run_dir: run_dir.clone(),
+            key: key.clone(),
+            attempt: attempt_number,
+            cookie,
             steps: job.steps.clone(),
             env,
             remove_env: self.record.plan.secrets.clone(),
             workdir: self.record.workdir.clone(),
-            log: self.store.log_path(&self.record.id, &job.id),
-            job_id: job.id.clone(),
-            store: self.store.clone(),
-            run_id: self.record.id.clone(),
-            attempt: attempt_number,
-            timeout: job.timeout_seconds.map(Duration::from_secs),
-            environment_lock,
-            locks_dir: self.store.locks_dir(),
-            secrets: self.secrets.clone(),
-            cancel: cancel.clone(),
-            events: self.events.0.clone(),
+            log: log.clone(),
+            timeout_ms: job.timeout_seconds.map(|s| s * 1000),
+            environment,
+            secrets: self.secrets.values(),
         };
-        let handle = std::thread::spawn(move || work.run());
-        self.running.insert(
-            index,
-            Running {
-                cancel,
-                handle,
-                started: Instant::now(),
-            },
-        );
-        Ok(())
-    }
-
-    fn receive(&mut self, timeout: Duration) -> Result<(), String> {
-        let Ok(first) = self.events.1.recv_timeout(timeout) else {
-            return Ok(());
-        };
-        let mut pending = vec![first];
-        pending.extend(self.events.1.try_iter());
-        for event in pending {
-            match event {
-                Event::Line { job, text } => self.view.output(&self.job(job).id.clone(), &text),
-                Event::Done { job, end } => self.finish(job, end)?,
+        let follow = Follow::new(log);
+        match supervisor::launch(&spec) {
+            Ok(child) => {
+                self.running.insert(
+                    index,
+                    Running {
+                        child: Some(child),
+                        paths: supervisor::paths(&run_dir, &key, attempt_number),
+                        follow,
+                        stop_sent: false,
+                    },
+                );
+            }
+            Err(e) => {
+                let result = AttemptResult {
+                    attempt: attempt_number,
+                    ending: Ending::Error {
+                        message: format!("cannot start the job's supervisor: {e}"),
+                    },
+                    started_ms: now_ms(),
+                    finished_ms: now_ms(),
+                    log_lost_bytes: 0,
+                    log_error: None,
+                    stragglers: 0,
+                };
+                self.finish(index, Some(Ok(result)))?;
             }
         }
         Ok(())
     }
 
-    fn finish(&mut self, index: usize, end: End) -> Result<(), String> {
-        let running = self
-            .running
-            .remove(&index)
-            .expect("a finished job was running");
-        let _ = running.handle.join();
-        let job = self.job(index).clone();
-        let elapsed = running.started.elapsed();
-        let attempt = {
-            let record = self.touch(&job.id);
-            let attempt = record.attempts.last_mut().expect("an attempt was started");
-            attempt.finished_ms = Some(attempt.started_ms + elapsed.as_millis() as u64);
-            match &end {
-                End::Finished(StepEnd::Exited(code)) => attempt.exit_code = Some(*code),
-                End::Finished(StepEnd::Signaled(signal)) => attempt.exit_code = Some(128 + signal),
-                End::Finished(StepEnd::TimedOut) => attempt.timed_out = true,
-                End::Finished(StepEnd::Cancelled) => attempt.interrupted = true,
-                End::Error(_) => {}
+    /// Re-attaches to the attempts a dead `cdl` left running: each is followed like one this
+    /// process started; the first look decides whether it finished, runs on, or vanished.
+    fn reattach(&mut self) {
+        let run_dir = self.store.run_dir(&self.record.id);
+        for index in 0..self.record.plan.jobs.len() {
+            if self.state(index) != JobState::Running {
+                continue;
             }
-            attempt.clone()
+            let id = self.job(index).id.clone();
+            let number = self.record.job(&id).attempts.last().map_or(0, |a| a.number);
+            let key = self.store.job_key(&id);
+            let log = self.store.log_path(&self.record.id, &id);
+            self.running.insert(
+                index,
+                Running {
+                    child: None,
+                    paths: supervisor::paths(&run_dir, &key, number),
+                    follow: Follow::new(log),
+                    stop_sent: false,
+                },
+            );
+        }
+    }
+
+    /// Looks at every running attempt once: new output is shown, ended ones are recorded (and
+    /// journaled at once). True when anything happened.
+    fn poll(&mut self) -> Result<bool, RunError> {
+        let mut ended = Vec::new();
+        let mut happened = false;
+        let indices: Vec<usize> = self.running.keys().copied().collect();
+        for index in indices {
+            let id = self.job(index).id.clone();
+            let running = self.running.get_mut(&index).expect("listed");
+            let view = &self.view;
+            happened |= running
+                .follow
+                .poll(&mut |line: &str| view.output(&id, line));
+            let gone = match &mut running.child {
+                Some(child) => !matches!(child.try_wait(), Ok(None)),
+                None => supervisor::alive(&running.paths) != Some(true),
+            };
+            if gone {
+                ended.push(index);
+            }
+        }
+        for index in ended {
+            happened = true;
+            let mut running = self.running.remove(&index).expect("listed");
+            let id = self.job(index).id.clone();
+            let view = &self.view;
+            running
+                .follow
+                .finish(&mut |line: &str| view.output(&id, line));
+            let result = supervisor::read_result(&running.paths);
+            if result.is_none() && running.stop_sent {
+                // Stopped before its job started: nothing ran, nothing to run again.
+                self.set(index, JobState::Cancelled, Some("cancelled".into()));
+                continue;
+            }
+            self.finish(index, result)?;
+        }
+        if happened {
+            self.save()?;
+        }
+        Ok(happened)
+    }
+
+    /// Records how an attempt ended; `None` when its supervisor vanished without a result.
+    fn finish(
+        &mut self,
+        index: usize,
+        result: Option<Result<AttemptResult, String>>,
+    ) -> Result<(), RunError> {
+        let job = self.job(index).clone();
+        let result = match result {
+            Some(Ok(result)) => result,
+            Some(Err(reason)) => {
+                self.set(index, JobState::Failed, Some(reason));
+                return Ok(());
+            }
+            None => return self.vanished(index),
         };
-        let failure = match &end {
-            End::Finished(StepEnd::Exited(0)) => None,
-            End::Finished(StepEnd::Exited(code)) => Some(format!("exited with {code}")),
-            End::Finished(StepEnd::Signaled(signal)) => Some(format!("killed by signal {signal}")),
-            End::Finished(StepEnd::TimedOut) => Some(format!(
+        {
+            let record = self.touch(&job.id);
+            let attempt = record.attempts.last_mut().ok_or_else(|| {
+                RunError::Record(format!("`{}` ended without a started attempt", job.id))
+            })?;
+            attempt.finished_ms = Some(result.finished_ms.max(attempt.started_ms));
+            match &result.ending {
+                Ending::Exited { code } => attempt.exit_code = Some(*code),
+                Ending::Signaled { signal } => attempt.exit_code = Some(128 + signal),
+                Ending::TimedOut => attempt.timed_out = true,
+                Ending::Cancelled => attempt.interrupted = true,
+                Ending::Error { .. } => {}
+            }
+        }
+        let failure = match &result.ending {
+            Ending::Exited { code: 0 } if result.log_lost_bytes > 0 => Some(format!(
+                "exited with 0, but {} bytes of its output could not be written to its log ({}); its log is incomplete",
+                result.log_lost_bytes,
+                result.log_error.as_deref().unwrap_or("write failed")
+            )),
+            Ending::Exited { code: 0 } => None,
+            Ending::Exited { code } => Some(format!("exited with {code}")),
+            Ending::Signaled { signal } => Some(format!("killed by signal {signal}")),
+            Ending::TimedOut => Some(format!(
                 "timed out after {}",
                 crate::syntax::literal::format_duration(job.timeout_seconds.unwrap_or(0))
             )),
-            End::Finished(StepEnd::Cancelled) => {
+            Ending::Cancelled => {
                 self.set(index, JobState::Cancelled, Some("cancelled".into()));
                 return Ok(());
             }
-            End::Error(reason) => Some(reason.clone()),
+            Ending::Error { message } => Some(message.clone()),
         };
+        let counted = self
+            .record
+            .job(&job.id)
+            .attempts
+            .iter()
+            .filter(|a| !a.vanished)
+            .count() as u32;
         match failure {
             None => {
                 if job.job_type == JobType::Artifact
@@ -606,9 +724,11 @@ impl<'a> Engine<'a> {
                             self.view.note(&format!(
                                 "  {} stored: sha256 {}",
                                 name,
-                                &stored.digest[..16]
+                                &stored.digest[..16.min(stored.digest.len())]
                             ));
                             self.record.artifacts.insert(name.clone(), stored);
+                            // Journaled in the same write as the job's success.
+                            self.new_artifacts.push(name.clone());
                         }
                         Err(reason) => {
                             self.set(index, JobState::Failed, Some(reason));
@@ -619,10 +739,10 @@ impl<'a> Engine<'a> {
                 }
                 self.set(index, JobState::Succeeded, None);
             }
-            Some(reason) if attempt.number <= job.retries => {
+            Some(reason) if counted <= job.retries && !self.stopping() => {
                 self.view.note(&format!(
                     "↻ {} {reason}; retrying ({} of {})",
-                    job.id, attempt.number, job.retries
+                    job.id, counted, job.retries
                 ));
                 self.touch(&job.id).state = JobState::Pending;
                 self.start(index)?;
@@ -637,31 +757,105 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// An attempt whose supervisor is gone without a result: what it left is killed, the
+    /// record says so, and the job runs again (this does not use up a retry), at most
+    /// [`RELAUNCHES`] times.
+    fn vanished(&mut self, index: usize) -> Result<(), RunError> {
+        let id = self.job(index).id.clone();
+        let record = self.touch(&id);
+        let Some(attempt) = record.attempts.last_mut() else {
+            record.state = JobState::Pending;
+            return Ok(());
+        };
+        attempt.vanished = true;
+        attempt.interrupted = true;
+        attempt.finished_ms.get_or_insert(now_ms());
+        if let Some(cookie) = attempt.cookie.clone() {
+            process::kill_by_cookie(&cookie);
+        }
+        let vanished = record.attempts.iter().filter(|a| a.vanished).count();
+        if vanished > RELAUNCHES {
+            self.set(
+                index,
+                JobState::Failed,
+                Some(format!(
+                    "its supervisor ended without a result {vanished} times (attempt results are written to the run folder: is the disk full?)"
+                )),
+            );
+            return Ok(());
+        }
+        self.view.note(&format!(
+            "↻ {id}: attempt {} ended without a result (its supervisor vanished); running it again",
+            record_number(&self.record.jobs[&id])
+        ));
+        self.touch(&id).state = JobState::Pending;
+        if self.stopping() {
+            return Ok(());
+        }
+        self.start(index)
+    }
+
+    /// Whether the run is being stopped (a signal, or the record can no longer be written).
+    fn stopping(&self) -> bool {
+        self.signal.load(Ordering::SeqCst) != 0 || self.broken.is_some()
+    }
+
+    /// Asks every running attempt's supervisor to stop its job.
+    fn stop_running(&mut self) {
+        for running in self.running.values_mut() {
+            if running.stop_sent {
+                continue;
+            }
+            running.stop_sent = true;
+            match &running.child {
+                Some(child) => {
+                    // SAFETY: our own unreaped child: the pid cannot have been reused.
+                    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+                }
+                None => supervisor::stop_detached(&running.paths),
+            }
+        }
+    }
+
     /// With `--fail-fast`, a failure stops everything: running jobs are cancelled and the
     /// rest is skipped.
     fn fail_fast(&mut self) {
         if !self.record.selection.fail_fast {
             return;
         }
-        for running in self.running.values() {
-            running.cancel.store(true, Ordering::SeqCst);
-        }
+        self.stop_running();
         self.stopped_by
             .get_or_insert_with(|| "--fail-fast after a failure".to_string());
         self.cursor = 0;
     }
 
-    /// Stops every running job's process group, waits for the workers, and records the run
-    /// as cancelled.
-    fn cancel_all(&mut self, signal: i32) -> Result<Outcome, String> {
+    /// Waits for every running attempt to end and records it (results are still read and
+    /// journaled while the record can be written).
+    fn wait_running(&mut self) -> Result<(), RunError> {
+        let mut pause = Duration::from_micros(200);
+        while !self.running.is_empty() {
+            if self.poll()? {
+                pause = Duration::from_micros(200);
+            } else {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops every running job under its supervisor, waits for them, and records the run as
+    /// cancelled. The recorded outcome of each job is its real ending (a job that finished
+    /// before the stop reached it keeps its result).
+    fn cancel_all(&mut self, signal: i32) -> Result<Outcome, RunError> {
+        if signal == libc::SIGHUP {
+            // The terminal is gone: nothing more is shown.
+            self.view.mute();
+        }
         self.view
             .note(&format!("stopping: received signal {signal}"));
-        for running in self.running.values() {
-            running.cancel.store(true, Ordering::SeqCst);
-        }
-        while !self.running.is_empty() {
-            self.receive(Duration::from_millis(50))?;
-        }
+        self.stop_running();
+        self.wait_running()?;
         for index in 0..self.record.plan.jobs.len() {
             if matches!(self.state(index), JobState::Pending | JobState::Waiting) {
                 let id = self.job(index).id.clone();
@@ -673,135 +867,25 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// A vanished attempt is run again at most this many times.
+const RELAUNCHES: usize = 3;
+
+fn record_number(job: &JobRecord) -> u32 {
+    job.attempts.last().map_or(0, |a| a.number)
+}
+
 enum Readiness {
     Ready,
     Blocked,
     Skip(String),
 }
 
-/// Everything a worker thread needs to run one attempt of a job.
-struct Work {
-    index: usize,
-    steps: Vec<String>,
-    env: Vec<(String, String)>,
-    remove_env: Vec<String>,
-    workdir: PathBuf,
-    log: PathBuf,
-    job_id: String,
-    store: Store,
-    run_id: String,
-    attempt: u32,
-    timeout: Option<Duration>,
-    environment_lock: Option<(String, u32)>,
-    locks_dir: PathBuf,
-    secrets: Secrets,
-    cancel: Arc<AtomicBool>,
-    events: Sender<Event>,
-}
-
-impl Work {
-    fn run(self) {
-        let end = self.steps();
-        let _ = self.events.send(Event::Done {
-            job: self.index,
-            end,
-        });
-    }
-
-    fn steps(&self) -> End {
-        if let Some(parent) = self.log.parent()
-            && let Err(e) = std::fs::create_dir_all(parent)
-        {
-            return End::Error(format!("cannot create {}: {e}", parent.display()));
-        }
-        let log = Mutex::new(Log::new(self.log.clone()));
-        let write_log = |text: &str, output: bool| {
-            if let Ok(mut log) = log.lock() {
-                log.write(text, output);
-            }
-        };
-        let say = |text: String| {
-            let text = self.secrets.mask(&text);
-            write_log(&text, true);
-            let _ = self.events.send(Event::Line {
-                job: self.index,
-                text,
-            });
-        };
-        write_log(&format!("── attempt {} ──", self.attempt), false);
-        let _environment = match &self.environment_lock {
-            Some((name, slots)) => {
-                match lock::lock_environment(&self.locks_dir, name, *slots, &self.cancel, &say) {
-                    Ok(Some(file)) => Some(file),
-                    Ok(None) => return End::Finished(StepEnd::Cancelled),
-                    Err(e) => {
-                        return End::Error(format!("cannot lock the environment `{name}`: {e}"));
-                    }
-                }
-            }
-            None => None,
-        };
-        let deadline = self.timeout.map(|t| Instant::now() + t);
-        let on_line = |_stream: Stream, line: String| say(line);
-        let note_group = |group: i32| {
-            let change = Change::Group {
-                job: self.job_id.clone(),
-                group,
-            };
-            let _ = self.store.append(&self.run_id, &[change]);
-        };
-        for command in &self.steps {
-            write_log(&format!("$ {}", self.secrets.mask(command)), false);
-            let step = process::Step {
-                command,
-                cwd: &self.workdir,
-                env: &self.env,
-                remove_env: &self.remove_env,
-                deadline,
-            };
-            let end = process::run(&step, &self.cancel, &note_group, &on_line);
-            note_group(0);
-            match end {
-                Ok(StepEnd::Exited(0)) => continue,
-                Ok(end) => return End::Finished(end),
-                Err(e) => return End::Error(format!("cannot run `sh`: {e}")),
-            }
-        }
-        End::Finished(StepEnd::Exited(0))
-    }
-}
-
-/// A job's log file, created at its first line of output: a job that prints nothing leaves
-/// none (and costs no file). Headers written before then are kept and written first.
-struct Log {
-    path: PathBuf,
-    file: Option<std::fs::File>,
-    pending: String,
-}
-
-impl Log {
-    fn new(path: PathBuf) -> Log {
-        Log {
-            path,
-            file: None,
-            pending: String::new(),
-        }
-    }
-
-    fn write(&mut self, text: &str, output: bool) {
-        use std::io::Write;
-        self.pending.push_str(text);
-        self.pending.push('\n');
-        if self.file.is_none() && output {
-            self.file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .ok();
-        }
-        if let Some(file) = &mut self.file {
-            let _ = file.write_all(self.pending.as_bytes());
-            self.pending.clear();
-        }
-    }
+/// An attempt under way.
+struct Running {
+    /// The supervisor, when this process started it; `None` when re-attached by a resume.
+    child: Option<Child>,
+    paths: supervisor::Paths,
+    follow: Follow,
+    /// Whether its supervisor was asked to stop.
+    stop_sent: bool,
 }

@@ -4,13 +4,18 @@
 mod artifacts;
 mod context;
 mod engine;
+pub mod error;
+mod follow;
 mod guard;
+mod journal;
 mod junit;
 mod lock;
+pub mod mask;
 pub mod process;
 pub mod record;
 mod report;
 mod secrets;
+pub mod supervisor;
 mod view;
 
 use std::collections::HashSet;
@@ -244,7 +249,7 @@ fn drive(
     junit: Option<&Path>,
 ) -> Result<Finished, String> {
     let id = record.id.clone();
-    let mut engine = Engine::new(store, record, secrets, interactive, signal);
+    let mut engine = Engine::new(store, record, secrets, interactive, signal)?;
     let outcome = engine.drive()?;
     let report = store.run_dir(&id).join("report.html");
     std::fs::write(&report, report::render(&engine.record, store))
@@ -283,15 +288,24 @@ pub fn resume(
     signal: Arc<AtomicUsize>,
     junit: Option<&Path>,
 ) -> Result<Finished, String> {
-    let mut record = find_run(store, id)?;
-    let _lock = lock::try_lock_run(&store.run_dir(&record.id).join("lock"))
+    // The lock first, then the record: nobody changes it between our reading and writing.
+    let id = match id {
+        Some(id) => id.to_string(),
+        None => store
+            .run_ids()
+            .pop()
+            .ok_or_else(|| format!("no runs in {}", store.runs_dir().display()))?,
+    };
+    if !store.run_dir(&id).join("run.json").is_file() {
+        return Err(format!("no run {id} in {}", store.runs_dir().display()));
+    }
+    let _lock = lock::try_lock_run(&store.run_dir(&id).join("lock"))
         .map_err(|e| format!("cannot lock the run: {e}"))?
         .ok_or_else(|| {
-            format!(
-                "run {} is still running (pid {}); wait for it or stop it first",
-                record.id, record.pid
-            )
+            let pid = store.load(&id).map(|r| r.pid).unwrap_or(0);
+            format!("run {id} is still running (pid {pid}); wait for it or stop it first")
         })?;
+    let mut record = store.load(&id)?;
     if matches!(record.status, RunStatus::Succeeded | RunStatus::Failed) {
         return Err(format!(
             "run {} is already finished ({:?}); start a new one with `cdl run`",
@@ -299,20 +313,16 @@ pub fn resume(
         )
         .to_lowercase());
     }
+    // Process groups recorded by an older `cdl` (before supervisors).
     for (_, group) in std::mem::take(&mut record.groups) {
         process::kill_group(group);
     }
     for job in record.jobs.values_mut() {
-        match job.state {
-            JobState::Running => {
-                if let Some(attempt) = job.attempts.last_mut() {
-                    attempt.interrupted = true;
-                    attempt.finished_ms.get_or_insert(now_ms());
-                }
-                job.state = JobState::Pending;
-            }
-            JobState::Waiting | JobState::Cancelled => job.state = JobState::Pending,
-            _ => {}
+        // A running job keeps its state: the engine re-attaches to its supervisor, records
+        // its result if it finished while nobody watched, and runs it again only if the
+        // supervisor vanished without one.
+        if matches!(job.state, JobState::Waiting | JobState::Cancelled) {
+            job.state = JobState::Pending;
         }
     }
     let runs: Vec<bool> = record
@@ -335,29 +345,31 @@ pub fn decide(
     comment: Option<String>,
     approve: bool,
 ) -> Result<String, String> {
-    let mut record = match run {
-        Some(id) => store.load(id)?,
+    let id = match run {
+        Some(id) => id.to_string(),
         None => {
-            let waiting = store.run_ids().into_iter().rev().find_map(|id| {
-                let record = store.load(&id).ok()?;
-                let waits = record.plan.jobs.iter().any(|j| {
+            let waiting = store.run_ids().into_iter().rev().find(|id| {
+                let Ok(record) = store.load(id) else {
+                    return false;
+                };
+                record.plan.jobs.iter().any(|j| {
                     (j.id == gate || j.name == gate) && record.job(&j.id).state == JobState::Waiting
-                });
-                waits.then_some(record)
+                })
             });
             waiting.ok_or_else(|| {
                 format!("no run is waiting on the gate `{gate}`; name one with --run")
             })?
         }
     };
-    let _lock = lock::try_lock_run(&store.run_dir(&record.id).join("lock"))
+    // The lock first, then the record (read again under the lock): a decision made by someone
+    // else in between is never lost.
+    let _lock = lock::try_lock_run(&store.run_dir(&id).join("lock"))
         .map_err(|e| format!("cannot lock the run: {e}"))?
         .ok_or_else(|| {
-            format!(
-                "run {} is in progress (pid {}); answer its prompt instead",
-                record.id, record.pid
-            )
+            let pid = store.load(&id).map(|r| r.pid).unwrap_or(0);
+            format!("run {id} is in progress (pid {pid}); answer its prompt instead")
         })?;
+    let mut record = store.load(&id)?;
     let job = record
         .plan
         .jobs
