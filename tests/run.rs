@@ -895,3 +895,79 @@ fn on_a_terminal_a_live_view_and_the_gates_prompt() {
     assert_eq!(decision["by"], "alice");
     assert_eq!(decision["comment"], "answered at the terminal");
 }
+
+#[test]
+fn a_secret_spanning_lines_or_ending_in_one_is_masked_everywhere() {
+    // Finding 5: masking was per line.
+    let project = Project::new(
+        r#"pipeline p {
+        secret TOKEN
+        stage s { job leak {
+            run = "printf 'a%sb\n' \"$TOKEN\"; printf '%s' \"$TOKEN\" | head -c 9; echo; printf '%s' \"$TOKEN\" | tail -c 12; echo; printf '%s' \"$TOKEN\"; exit 1"
+            secrets = [TOKEN]
+        } }
+    }"#,
+    );
+    let out = project
+        .command(&["run", "pipeline.cdl", "--junit", "junit.xml"])
+        .env("TOKEN", "first-half-9f3a\nsecond-half-77c1\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let mut shown = text(&out.stdout);
+    shown.push_str(&text(&out.stderr));
+    shown.push_str(&project.read("junit.xml"));
+    for entry in walk(&project.path().join(".cdl")) {
+        shown.push_str(&std::fs::read_to_string(&entry).unwrap_or_default());
+    }
+    let id = project.latest_record()["id"].as_str().unwrap().to_string();
+    shown.push_str(&text(&project.cdl(&["logs", &id, "leak"]).stdout));
+    for part in ["first-half-9f3a", "second-half-77c1"] {
+        assert!(!shown.contains(part), "{part} shown in clear:\n{shown}");
+    }
+    assert!(
+        project
+            .read(&format!(".cdl/runs/{id}/logs/leak.log"))
+            .contains("a***b")
+    );
+}
+
+#[test]
+fn a_damaged_journal_line_is_an_error_naming_file_and_line() {
+    let project = Project::new(
+        r#"pipeline p { stage s { job a { run = "true" } job b { run = "touch b.started; sleep 30" } } }"#,
+    );
+    let mut child = project.spawn(&["run", "pipeline.cdl"]);
+    project.wait_for("b.started");
+    signal(child.id(), libc::SIGKILL);
+    child.wait().unwrap();
+    let id = project.latest_record()["id"].as_str().unwrap().to_string();
+    let journal = project.path().join(format!(".cdl/runs/{id}/journal.jsonl"));
+    let mut bytes = std::fs::read(&journal).unwrap();
+    assert!(
+        bytes.iter().filter(|b| **b == b'\n').count() >= 2,
+        "entries were journaled"
+    );
+    bytes[1] = b'#';
+    std::fs::write(&journal, &bytes).unwrap();
+    let out = project.cdl(&["resume"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("journal.jsonl:1:"),
+        "{}",
+        text(&out.stderr)
+    );
+    // What the dead run left is still stopped by hand here: its supervisor lives on.
+    let record_dir = project.path().join(format!(".cdl/runs/{id}/attempts"));
+    for lock in walk(&record_dir) {
+        let pid: i32 = std::fs::read_to_string(&lock)
+            .unwrap_or_default()
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        if pid > 0 {
+            signal(pid as u32, libc::SIGTERM);
+        }
+    }
+}

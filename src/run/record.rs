@@ -592,6 +592,39 @@ pub fn default_state_dir(pipeline_file: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
+    fn entry(group: i32) -> String {
+        serde_json::to_string(&Change::Group {
+            job: "j".into(),
+            group,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ignored() {
+        let text = format!("{}\n{}\n{}", entry(1), entry(2), &entry(3)[..7]);
+        assert_eq!(read_journal(text.as_bytes()).unwrap().len(), 2);
+        // Even a complete entry without its line break is a cut-short write.
+        let text = format!("{}\n{}", entry(1), entry(2));
+        assert_eq!(read_journal(text.as_bytes()).unwrap().len(), 1);
+        assert!(read_journal(b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_middle_line_is_an_error_naming_it() {
+        let mut damaged = entry(2).into_bytes();
+        damaged[3] ^= 0x55;
+        let text = [
+            entry(1).into_bytes(),
+            damaged,
+            entry(3).into_bytes(),
+            Vec::new(),
+        ]
+        .join(&b'\n');
+        let (line, _) = read_journal(&text).unwrap_err();
+        assert_eq!(line, 2);
+    }
+
     #[test]
     fn formats_times() {
         assert_eq!(format_time(0), "1970-01-01 00:00:00Z");
