@@ -17,6 +17,7 @@ mod report;
 mod secrets;
 pub mod supervisor;
 mod view;
+mod wake;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

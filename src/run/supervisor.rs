@@ -30,6 +30,13 @@ use super::record::now_ms;
 /// The first argument that makes `cdl` a supervisor.
 pub const MODE: &str = "__supervise";
 
+/// The shell every step runs in (by path: no PATH search per step).
+const SHELL: &str = if cfg!(target_os = "android") {
+    "/system/bin/sh"
+} else {
+    "/bin/sh"
+};
+
 /// The file descriptor the attempt's lock is handed over on.
 const LOCK_FD: i32 = 3;
 
@@ -369,7 +376,7 @@ fn run_step(
     log: &mut Log,
 ) -> std::io::Result<Ending> {
     let (mut reader, writer) = std::io::pipe()?;
-    let mut command = Command::new("sh");
+    let mut command = Command::new(SHELL);
     command
         .arg("-e")
         .arg("-c")
@@ -402,6 +409,8 @@ fn run_step(
     let fd = reader.as_raw_fd();
     let mut buffer = vec![0u8; 64 * 1024];
     let mut open = true;
+    // After the pipe closed, the shell is usually about to exit: short naps first.
+    let mut nap = Duration::from_micros(50);
     let ending = loop {
         let wait_ms = deadline.map_or(50, |d| {
             d.saturating_duration_since(Instant::now())
@@ -425,7 +434,8 @@ fn run_step(
                 }
             }
         } else {
-            std::thread::sleep(Duration::from_millis(wait_ms.max(1) as u64));
+            std::thread::sleep(nap.min(Duration::from_millis(wait_ms.max(1) as u64)));
+            nap = (nap * 2).min(Duration::from_millis(50));
         }
         if let Some(status) = child.try_wait()? {
             use std::os::unix::process::ExitStatusExt;
