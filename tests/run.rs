@@ -971,3 +971,22 @@ fn a_damaged_journal_line_is_an_error_naming_file_and_line() {
         }
     }
 }
+
+#[test]
+fn a_log_cut_by_a_full_disk_fails_the_job_instead_of_passing_silently() {
+    // Finding 8: the log's writes fail with ENOSPC (the log is pointed at /dev/full).
+    let project = Project::new(
+        r#"pipeline p { stage s { job j { run = [
+            "mkdir -p .cdl/runs/$CDL_RUN_ID/logs && ln -s /dev/full .cdl/runs/$CDL_RUN_ID/logs/j.log",
+            "echo this line cannot be kept"
+        ] } } }"#,
+    );
+    let out = project.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let record = project.latest_record();
+    let reason = record["jobs"]["j"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("could not be written to its log") && reason.contains("No space left"),
+        "{reason}"
+    );
+}

@@ -29,13 +29,20 @@ impl Follow {
         let Ok(mut file) = std::fs::File::open(&self.path) else {
             return false;
         };
+        // Only a regular file, and only up to its size now: a log replaced by a device or a
+        // growing file never keeps the scheduler reading.
+        let end = match file.metadata() {
+            Ok(meta) if meta.is_file() => meta.len(),
+            _ => return false,
+        };
         let mut read_any = false;
-        loop {
+        while self.offset < end {
             if file.seek(SeekFrom::Start(self.offset)).is_err() {
                 return read_any;
             }
             let mut chunk = Vec::with_capacity(CHUNK.min(64 * 1024));
-            let Ok(n) = (&mut file).take(CHUNK as u64).read_to_end(&mut chunk) else {
+            let want = (end - self.offset).min(CHUNK as u64);
+            let Ok(n) = (&mut file).take(want).read_to_end(&mut chunk) else {
                 return read_any;
             };
             if n == 0 {
@@ -45,21 +52,19 @@ impl Follow {
             self.offset += n as u64;
             self.partial.extend_from_slice(&chunk);
             let mut start = 0;
-            while let Some(end) = self.partial[start..].iter().position(|b| *b == b'\n') {
-                let line = &self.partial[start..start + end];
+            while let Some(newline) = self.partial[start..].iter().position(|b| *b == b'\n') {
+                let line = &self.partial[start..start + newline];
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 out(&String::from_utf8_lossy(line));
-                start += end + 1;
+                start += newline + 1;
             }
             self.partial.drain(..start);
             if self.partial.len() >= CHUNK {
                 out(&String::from_utf8_lossy(&self.partial));
                 self.partial.clear();
             }
-            if n < CHUNK {
-                return read_any;
-            }
         }
+        read_any
     }
 
     /// The rest, the last line even without its line break.

@@ -134,7 +134,8 @@ class Torture:
         """Runs `cdl ARGS` in a tmux session and closes the session (SIGHUP) at a random moment."""
         session = f"cdl-torture-{os.getpid()}"
         # stdin is not the terminal: the gate prompt (another concern) stays out of the way.
-        command = "exec " + " ".join([self.cdl, *args]) + " < /dev/null"
+        # stderr goes to a file, to say why if `cdl` died of it.
+        command = "exec " + " ".join([self.cdl, *args]) + " < /dev/null 2>> hangup.err"
         subprocess.run(["tmux", "new-session", "-d", "-s", session, "-c", self.dir, "-x", "120", "-y", "40",
                         command], check=True)
         listed = subprocess.run(["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"],
@@ -158,7 +159,8 @@ class Torture:
             # kill -9 and never drove the run: the record still names the previous driver.
             record = json.load(open(os.path.join(self.dir, ".cdl", "runs", args[-1], "run.json")))
             if record.get("pid") == pid:
-                raise AssertionError(f"after SIGHUP the record says {status}, not cancelled")
+                err = open(os.path.join(self.dir, "hangup.err")).read()[-2000:]
+                raise AssertionError(f"after SIGHUP the record says {status}, not cancelled; cdl said:\n{err}")
 
     def one_run(self):
         self.rounds += 1
