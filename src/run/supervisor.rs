@@ -352,7 +352,7 @@ fn attempt(spec: &Spec, cancel: &AtomicBool, log: &mut Log) -> (Ending, Option<F
         .timeout_ms
         .map(|ms| Instant::now() + Duration::from_millis(ms));
     let masked_steps = mask::patterns(spec.secrets.iter().map(String::as_str));
-    for step in &spec.steps {
+    for (number, step) in spec.steps.iter().enumerate() {
         let shown = mask::mask_bytes(&masked_steps, step.as_bytes());
         log.header(&format!("$ {}", String::from_utf8_lossy(&shown)));
         let ending = match run_step(spec, step, deadline, cancel, log) {
@@ -363,6 +363,10 @@ fn attempt(spec: &Spec, cancel: &AtomicBool, log: &mut Log) -> (Ending, Option<F
         };
         if ending != (Ending::Exited { code: 0 }) {
             return (ending, environment);
+        }
+        if cancel.load(Ordering::SeqCst) && number + 1 < spec.steps.len() {
+            // Stopped between steps: the next one does not start.
+            return (Ending::Cancelled, environment);
         }
     }
     (Ending::Exited { code: 0 }, environment)
@@ -446,8 +450,13 @@ fn run_step(
             };
         }
         if cancel.load(Ordering::SeqCst) {
-            stop(&mut child, group, &mut reader, log)?;
-            break Ending::Cancelled;
+            // The recorded outcome is the shell's real ending: one that finished its command
+            // (exit 0, e.g. it ignored SIGTERM) succeeded.
+            let status = stop(&mut child, group, &mut reader, log)?;
+            break match status.and_then(|s| s.code()) {
+                Some(0) => Ending::Exited { code: 0 },
+                _ => Ending::Cancelled,
+            };
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             stop(&mut child, group, &mut reader, log)?;
@@ -468,15 +477,15 @@ fn stop(
     group: i32,
     reader: &mut std::io::PipeReader,
     log: &mut Log,
-) -> std::io::Result<()> {
+) -> std::io::Result<Option<std::process::ExitStatus>> {
     process::signal_group(group, libc::SIGTERM);
     process::signal_group(group, libc::SIGCONT);
     let until = Instant::now() + GRACE;
     set_nonblocking(reader);
     let mut buffer = vec![0u8; 16 * 1024];
     while Instant::now() < until {
-        if child.try_wait()?.is_some() {
-            return Ok(());
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
         }
         if let Ok(n) = reader.read(&mut buffer)
             && n > 0
@@ -487,7 +496,7 @@ fn stop(
     }
     process::signal_group(group, libc::SIGKILL);
     child.wait()?;
-    Ok(())
+    Ok(None)
 }
 
 fn set_nonblocking(reader: &std::io::PipeReader) {
