@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # cdl run of 1,000 no-op jobs against make -j2 on the same dependency graph (chains of ten).
+# Each make recipe is `true;`: the `;` makes make run it through `/bin/sh -c`, as cdl runs every
+# step (without it make execs `true` directly, skipping the shell).
 # Usage: bench/run_vs_make.sh [JOBS]   (builds the release binary first)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +17,7 @@ rules = ["all: " + " ".join(f"j{i}" for i in range(n))]
 for i in range(n):
     after = f"; after = [j{i-1}]" if i % 10 else ""
     lines.append(f'  job j{i} {{ run = "true"{after} }}')
-    rules.append(f"j{i}: {f'j{i-1}' if i % 10 else ''}\n\t@true")
+    rules.append(f"j{i}: {f'j{i-1}' if i % 10 else ''}\n\t@true;")
 lines.append("} }")
 rules.append(".PHONY: all " + " ".join(f"j{i}" for i in range(n)))
 open(f"{work}/noop.cdl", "w").write("\n".join(lines) + "\n")

@@ -612,44 +612,137 @@ fn a_deploy_whose_requirements_did_not_happen_is_refused() {
 
 // ------------------------------------------------------------------------- resume, signals
 
+fn parent_of(pid: i32) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(") ")
+        .next()
+        .and_then(|rest| rest.split(' ').nth(1))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let until = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < until, "{what} never happened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
-fn resume_after_kill_9_stops_the_orphans_and_reruns_only_the_unfinished_job() {
+fn after_kill_9_the_jobs_run_on_and_resume_records_them_without_running_them_again() {
+    // Finding 1 of issue 11: `a b a b c` after a kill -9 while b ran.
     let project = Project::new(
         r#"pipeline p {
-        stage one { job first { run = "echo x >> first.count" } }
-        stage two { job long {
-            run = "echo x >> long.count; if [ ! -e second ]; then touch second; echo $$ > long.pid; touch long.started; sleep 60; fi"
-        } }
+        stage s {
+            job a { run = "echo a >> ledger" }
+            job b { run = "echo b >> ledger; touch b.started; while [ ! -e release ]; do sleep 0.05; done; echo b-done >> ledger" }
+        }
+        stage t { job c { run = "echo c >> ledger" } }
     }"#,
     );
     let mut child = project.spawn(&["run", "pipeline.cdl"]);
-    project.wait_for("long.started");
+    project.wait_for("b.started");
     signal(child.id(), libc::SIGKILL);
     child.wait().unwrap();
-    let orphan: i32 = project.read("long.pid").trim().parse().unwrap();
-    assert!(
-        process_alive(orphan),
-        "kill -9 leaves the job's process running"
+    assert_eq!(project.state("b"), "running");
+    std::fs::write(project.path().join("release"), "").unwrap();
+    // b finishes under its supervisor although nobody watches.
+    wait_until("b's end", || project.read("ledger").contains("b-done"));
+    let out = project.cdl(&["resume"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let mut ledger: Vec<String> = project.read("ledger").lines().map(String::from).collect();
+    ledger[..2].sort();
+    assert_eq!(ledger, ["a", "b", "b-done", "c"], "nothing ran twice");
+    let record = project.latest_record();
+    let attempts = record["jobs"]["b"]["attempts"].as_array().unwrap().clone();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0]["exit_code"], 0);
+    assert_eq!(attempts[0]["vanished"], false);
+}
+
+#[test]
+fn resume_waits_for_a_live_supervisor() {
+    let project = Project::new(
+        r#"pipeline p { stage s { job b { run = "echo b >> ledger; touch b.started; while [ ! -e release ]; do sleep 0.05; done" } } }"#,
     );
-    assert_eq!(project.state("long"), "running");
+    let mut child = project.spawn(&["run", "pipeline.cdl"]);
+    project.wait_for("b.started");
+    signal(child.id(), libc::SIGKILL);
+    child.wait().unwrap();
+    let resume = project.spawn(&["resume"]);
+    // The resumed run re-attaches and waits; the job is not started a second time.
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(project.path().join("release"), "").unwrap();
+    let out = resume.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(project.read("ledger"), "b\n");
+}
+
+#[test]
+fn a_vanished_supervisor_is_recorded_and_its_job_runs_again() {
+    let project = Project::new(
+        r#"pipeline p { stage s { job v {
+            run = "echo x >> v.count; if [ ! -e second ]; then touch second; echo $$ > v.pid; sleep 60 & echo $! > sleep.pid; touch v.started; wait; fi"
+        } } }"#,
+    );
+    let mut child = project.spawn(&["run", "pipeline.cdl"]);
+    project.wait_for("v.started");
+    signal(child.id(), libc::SIGKILL);
+    child.wait().unwrap();
+    let shell: i32 = project.read("v.pid").trim().parse().unwrap();
+    let sleeper: i32 = project.read("sleep.pid").trim().parse().unwrap();
+    let supervisor = parent_of(shell);
+    assert!(
+        supervisor > 1,
+        "the job's shell has its supervisor as parent"
+    );
+    signal(supervisor as u32, libc::SIGKILL);
+    wait_until("the supervisor's death", || !process_alive(supervisor));
 
     let out = project.cdl(&["resume"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(
-        !process_alive(orphan),
-        "resume stopped the dead run's process first"
+        !process_alive(sleeper),
+        "what the vanished attempt left is killed"
     );
-    assert_eq!(
-        project.read("first.count").lines().count(),
-        1,
-        "finished jobs are not run again"
-    );
-    assert_eq!(project.read("long.count").lines().count(), 2);
-    let attempts = project.latest_record()["jobs"]["long"]["attempts"]
+    assert_eq!(project.read("v.count").lines().count(), 2);
+    let attempts = project.latest_record()["jobs"]["v"]["attempts"]
         .as_array()
         .unwrap()
         .clone();
-    assert_eq!(attempts[0]["interrupted"], true);
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[0]["vanished"], true);
+    assert_eq!(attempts[1]["exit_code"], 0);
+}
+
+#[test]
+fn an_escaped_process_does_not_stop_the_timeout_and_is_killed() {
+    // Finding 6: `setsid sleep 15 &` holds stdout; the 2 s timeout must still fire.
+    let project = Project::new(
+        r#"pipeline p { stage s {
+            job e { run = "setsid sh -c 'echo $$ > escaped.pid; exec sleep 30' & sleep 0.3; echo x; sleep 30"; timeout = 1s }
+            job f { run = "setsid sh -c 'echo $$ > escaped2.pid; exec sleep 30' & sleep 0.3; echo done" }
+        } }"#,
+    );
+    let started = Instant::now();
+    let out = project.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "nothing waited for the escaped processes"
+    );
+    let record = project.latest_record();
+    assert_eq!(record["jobs"]["e"]["attempts"][0]["timed_out"], true);
+    assert_eq!(project.state("f"), "succeeded");
+    for file in ["escaped.pid", "escaped2.pid"] {
+        let pid: i32 = project.read(file).trim().parse().unwrap();
+        assert!(!process_alive(pid), "{file}: no descendant is left");
+        assert!(
+            std::fs::metadata(format!("/proc/{pid}")).is_err(),
+            "{file}: not even a zombie"
+        );
+    }
 }
 
 #[test]
@@ -893,4 +986,99 @@ fn on_a_terminal_a_live_view_and_the_gates_prompt() {
     let decision = &project.latest_record()["jobs"]["ship"]["decisions"][0];
     assert_eq!(decision["by"], "alice");
     assert_eq!(decision["comment"], "answered at the terminal");
+}
+
+#[test]
+fn a_secret_spanning_lines_or_ending_in_one_is_masked_everywhere() {
+    // Finding 5: masking was per line.
+    let project = Project::new(
+        r#"pipeline p {
+        secret TOKEN
+        stage s { job leak {
+            run = "printf 'a%sb\n' \"$TOKEN\"; printf '%s' \"$TOKEN\" | head -c 9; echo; printf '%s' \"$TOKEN\" | tail -c 12; echo; printf '%s' \"$TOKEN\"; exit 1"
+            secrets = [TOKEN]
+        } }
+    }"#,
+    );
+    let out = project
+        .command(&["run", "pipeline.cdl", "--junit", "junit.xml"])
+        .env("TOKEN", "first-half-9f3a\nsecond-half-77c1\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let mut shown = text(&out.stdout);
+    shown.push_str(&text(&out.stderr));
+    shown.push_str(&project.read("junit.xml"));
+    for entry in walk(&project.path().join(".cdl")) {
+        shown.push_str(&std::fs::read_to_string(&entry).unwrap_or_default());
+    }
+    let id = project.latest_record()["id"].as_str().unwrap().to_string();
+    shown.push_str(&text(&project.cdl(&["logs", &id, "leak"]).stdout));
+    for part in ["first-half-9f3a", "second-half-77c1"] {
+        assert!(!shown.contains(part), "{part} shown in clear:\n{shown}");
+    }
+    assert!(
+        project
+            .read(&format!(".cdl/runs/{id}/logs/leak.log"))
+            .contains("a***b")
+    );
+}
+
+#[test]
+fn a_damaged_journal_line_is_an_error_naming_file_and_line() {
+    let project = Project::new(
+        r#"pipeline p { stage s { job a { run = "true" } job b { run = "touch b.started; sleep 30" } } }"#,
+    );
+    let mut child = project.spawn(&["run", "pipeline.cdl"]);
+    project.wait_for("b.started");
+    signal(child.id(), libc::SIGKILL);
+    child.wait().unwrap();
+    let id = project.latest_record()["id"].as_str().unwrap().to_string();
+    let journal = project.path().join(format!(".cdl/runs/{id}/journal.jsonl"));
+    let mut bytes = std::fs::read(&journal).unwrap();
+    assert!(
+        bytes.iter().filter(|b| **b == b'\n').count() >= 2,
+        "entries were journaled"
+    );
+    bytes[1] = b'#';
+    std::fs::write(&journal, &bytes).unwrap();
+    let out = project.cdl(&["resume"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("journal.jsonl:1:"),
+        "{}",
+        text(&out.stderr)
+    );
+    // What the dead run left is still stopped by hand here: its supervisor lives on.
+    let record_dir = project.path().join(format!(".cdl/runs/{id}/attempts"));
+    for lock in walk(&record_dir) {
+        let pid: i32 = std::fs::read_to_string(&lock)
+            .unwrap_or_default()
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        if pid > 0 {
+            signal(pid as u32, libc::SIGTERM);
+        }
+    }
+}
+
+#[test]
+fn a_log_cut_by_a_full_disk_fails_the_job_instead_of_passing_silently() {
+    // Finding 8: the log's writes fail with ENOSPC (the log is pointed at /dev/full).
+    let project = Project::new(
+        r#"pipeline p { stage s { job j { run = [
+            "mkdir -p .cdl/runs/$CDL_RUN_ID/logs && ln -s /dev/full .cdl/runs/$CDL_RUN_ID/logs/j.log",
+            "echo this line cannot be kept"
+        ] } } }"#,
+    );
+    let out = project.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let record = project.latest_record();
+    let reason = record["jobs"]["j"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("could not be written to its log") && reason.contains("No space left"),
+        "{reason}"
+    );
 }

@@ -92,11 +92,16 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// SIGINT and SIGTERM no longer stop `cdl` at once: they set the returned number, and the
-/// run stops its jobs' process groups and records itself as cancelled.
+/// SIGINT, SIGTERM and SIGHUP (a closed terminal) no longer stop `cdl` at once: they set the
+/// returned number, and the run has its jobs' supervisors stop them and records itself as
+/// cancelled (exit 130, 143, 129).
 pub fn signals() -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
     let signal = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    for number in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    for number in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
         let _ = signal_hook::flag::register_usize(number, signal.clone(), number as usize);
     }
     signal

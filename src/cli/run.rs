@@ -128,6 +128,12 @@ pub fn finish(result: Result<run::Finished, String>) -> u8 {
             return super::USAGE;
         }
     };
+    if let Outcome::Cancelled(signal) = finished.outcome
+        && signal == signal_hook::consts::SIGHUP
+    {
+        // The terminal is gone: the record says what happened.
+        return 128 + signal as u8;
+    }
     super::output(&run::summary(&finished.record));
     super::output(&format!("run record: {}\n", finished.record_path.display()));
     match finished.outcome {

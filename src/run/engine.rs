@@ -2,26 +2,24 @@
 //! `--jobs` at once; propagates skips and failures; opens gates; retries; records every change.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use super::approval;
-use super::artifacts;
+use super::error::RunError;
 use super::gates;
-use super::guard;
-use super::lock;
-use super::process::{self, StepEnd, Stream};
+use super::journal::Journal;
 use super::prompt::Answer;
-use super::record::{
-    Attempt, Change, Decision, JobRecord, JobState, RunRecord, RunStatus, Store, now_ms,
-};
+use super::record::{Change, Decision, JobRecord, JobState, RunRecord, RunStatus, Store, now_ms};
 use super::secrets::Secrets;
 use super::view::View;
+use super::wake::Waker;
 use crate::check::model::JobType;
-use crate::plan::{Job, build::env_name};
+use crate::plan::Job;
+
+mod attempts;
+use attempts::Running;
 
 /// How a run ended, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,23 +30,6 @@ pub enum Outcome {
     Paused,
     /// Stopped by this signal.
     Cancelled(i32),
-}
-
-enum Event {
-    Line { job: usize, text: String },
-    Done { job: usize, end: End },
-}
-
-enum End {
-    Finished(StepEnd),
-    /// The job could not start (a missing folder, a refused lock …).
-    Error(String),
-}
-
-struct Running {
-    cancel: Arc<AtomicBool>,
-    handle: std::thread::JoinHandle<()>,
-    started: Instant,
 }
 
 pub struct Engine<'a> {
@@ -65,7 +46,6 @@ pub struct Engine<'a> {
     stage_jobs: Vec<Vec<usize>>,
     index: HashMap<String, usize>,
     running: HashMap<usize, Running>,
-    events: (Sender<Event>, Receiver<Event>),
     /// The first stage that still has unfinished jobs.
     cursor: usize,
     /// A failure that stops every later stage, in words.
@@ -74,14 +54,11 @@ pub struct Engine<'a> {
     dirty: Vec<String>,
     /// Artifacts stored since the last save.
     new_artifacts: Vec<String>,
-    /// Whether `run.json` has been written by this process.
-    snapshotted: bool,
-    /// Journal entries since the last snapshot.
-    journaled: usize,
+    journal: Journal,
+    /// Why the record can no longer be written, once it cannot.
+    broken: Option<String>,
+    waker: Waker,
 }
-
-/// How many journal entries are written before the next full snapshot of `run.json`.
-const SNAPSHOT_EVERY: usize = 2000;
 
 impl<'a> Engine<'a> {
     pub fn new(
@@ -90,7 +67,7 @@ impl<'a> Engine<'a> {
         secrets: Secrets,
         interactive: bool,
         signal: Arc<AtomicUsize>,
-    ) -> Engine<'a> {
+    ) -> Result<Engine<'a>, RunError> {
         let plan = &record.plan;
         let stage_index: HashMap<&str, usize> = plan
             .stages
@@ -98,23 +75,39 @@ impl<'a> Engine<'a> {
             .enumerate()
             .map(|(i, s)| (s.name.as_str(), i))
             .collect();
-        let stage_of: Vec<usize> = plan
-            .jobs
-            .iter()
-            .map(|j| stage_index[j.stage.as_str()])
-            .collect();
         let mut stage_jobs = vec![Vec::new(); plan.stages.len()];
-        for (i, stage) in stage_of.iter().enumerate() {
+        for (i, job) in plan.jobs.iter().enumerate() {
+            let stage = stage_index.get(job.stage.as_str()).ok_or_else(|| {
+                RunError::Record(format!(
+                    "the job `{}` is in the stage `{}`, which the run's plan does not have",
+                    job.id, job.stage
+                ))
+            })?;
             stage_jobs[*stage].push(i);
         }
-        let index = plan
+        let index: HashMap<String, usize> = plan
             .jobs
             .iter()
             .enumerate()
             .map(|(i, j)| (j.id.clone(), i))
             .collect();
+        for job in &plan.jobs {
+            if !record.jobs.contains_key(&job.id) {
+                return Err(RunError::Record(format!(
+                    "run {}: the record has no entry for the job `{}` of its plan",
+                    record.id, job.id
+                )));
+            }
+            if let Some(need) = job.needs.iter().find(|n| !index.contains_key(*n)) {
+                return Err(RunError::Record(format!(
+                    "run {}: the job `{}` needs `{need}`, which the plan does not have",
+                    record.id, job.id
+                )));
+            }
+        }
         let view = View::new(&record);
-        Engine {
+        let journal = Journal::new(store.clone(), record.id.clone());
+        Ok(Engine {
             store,
             record,
             secrets,
@@ -125,14 +118,14 @@ impl<'a> Engine<'a> {
             stage_jobs,
             index,
             running: HashMap::new(),
-            events: channel(),
             cursor: 0,
             stopped_by: None,
             dirty: Vec::new(),
             new_artifacts: Vec::new(),
-            snapshotted: false,
-            journaled: 0,
-        }
+            journal,
+            broken: None,
+            waker: Waker::new(),
+        })
     }
 
     fn job(&self, index: usize) -> &Job {
@@ -144,9 +137,8 @@ impl<'a> Engine<'a> {
         self.record.jobs[index].state
     }
 
-    /// Records every change since the last call: the changed jobs appended to the journal,
-    /// or, every [`SNAPSHOT_EVERY`] changes, a new snapshot of the whole record.
-    fn save(&mut self) -> Result<(), String> {
+    /// Journals every change since the last call (or writes a snapshot of the same state).
+    fn save(&mut self) -> Result<(), RunError> {
         let mut changes: Vec<Change> = std::mem::take(&mut self.dirty)
             .into_iter()
             .map(|id| Change::Job {
@@ -157,25 +149,19 @@ impl<'a> Engine<'a> {
         changes.extend(
             std::mem::take(&mut self.new_artifacts)
                 .into_iter()
-                .map(|name| Change::Artifact {
-                    stored: self.record.artifacts[&name].clone(),
-                    name,
+                .filter_map(|name| {
+                    let stored = self.record.artifacts.get(&name)?.clone();
+                    Some(Change::Artifact { stored, name })
                 }),
         );
-        let result = if !self.snapshotted || self.journaled + changes.len() > SNAPSHOT_EVERY {
-            self.journaled = 0;
-            self.snapshotted = true;
-            self.store.save(&self.record)
-        } else {
-            self.journaled += changes.len();
-            self.store.append(&self.record.id, &changes)
-        };
-        result.map_err(|e| format!("cannot write the run record: {e}"))
+        self.journal
+            .write(&self.record, &changes)
+            .map_err(RunError::Write)
     }
 
     /// A full snapshot now (at the start, a pause, the end).
-    fn snapshot(&mut self) -> Result<(), String> {
-        self.snapshotted = false;
+    fn snapshot(&mut self) -> Result<(), RunError> {
+        self.journal.snapshot_next();
         self.save()
     }
 
@@ -201,14 +187,16 @@ impl<'a> Engine<'a> {
     }
 
     /// Drives the run until it ends, pauses for an approval, or is cancelled.
-    pub fn drive(&mut self) -> Result<Outcome, String> {
-        process::become_subreaper();
+    pub fn drive(&mut self) -> Result<Outcome, RunError> {
         self.record.status = RunStatus::Running;
         self.record.pid = std::process::id();
         self.snapshot()?;
-        let outcome = self.schedule_loop();
+        self.reattach();
+        let outcome = match self.schedule_loop() {
+            Ok(outcome) => outcome,
+            Err(error) => return Err(self.stop_broken(error)),
+        };
         self.view.close();
-        let outcome = outcome?;
         self.record.status = match outcome {
             Outcome::Succeeded => RunStatus::Succeeded,
             Outcome::Failed => RunStatus::Failed,
@@ -222,7 +210,26 @@ impl<'a> Engine<'a> {
         Ok(outcome)
     }
 
-    fn schedule_loop(&mut self) -> Result<Outcome, String> {
+    /// The record could not be written: no new work starts; the running jobs end under their
+    /// supervisors (their results stay in the run folder for `cdl resume`).
+    fn stop_broken(&mut self, error: RunError) -> RunError {
+        self.broken = Some(error.to_string());
+        let running = self.running.len();
+        if running > 0 {
+            self.view.note(&format!(
+                "{error}: no new job starts; waiting for the {running} running"
+            ));
+            let _ = self.wait_running();
+        }
+        self.view.close();
+        RunError::Stopped(format!(
+            "{error}.\nthe run stopped: no job started after this; {running} job(s) that were running finished under their supervisors, and their results are kept in {}.\nfree space, then `cdl resume {}` records them and continues",
+            self.store.run_dir(&self.record.id).display(),
+            self.record.id
+        ))
+    }
+
+    fn schedule_loop(&mut self) -> Result<Outcome, RunError> {
         loop {
             let signal = self.signal.load(Ordering::SeqCst);
             if signal != 0 {
@@ -242,8 +249,10 @@ impl<'a> Engine<'a> {
             if self.running.is_empty() && !changed {
                 return Ok(self.ending(waiting));
             }
-            if !self.running.is_empty() {
-                self.receive(Duration::from_millis(50))?;
+            if !self.running.is_empty() && !self.poll()? && !changed {
+                // Woken at once when a supervisor exits; else output and re-attached
+                // supervisors are looked at every 20 ms.
+                self.waker.wait(Duration::from_millis(20));
             }
         }
     }
@@ -267,7 +276,7 @@ impl<'a> Engine<'a> {
     }
 
     /// Starts, skips or opens every job that can move; true when anything changed.
-    fn advance(&mut self) -> Result<bool, String> {
+    fn advance(&mut self) -> Result<bool, RunError> {
         let mut changed = false;
         while self.cursor < self.stage_jobs.len() {
             let stage = self.cursor;
@@ -341,7 +350,7 @@ impl<'a> Engine<'a> {
 
     // ------------------------------------------------------------------ gates
 
-    fn open_gate(&mut self, index: usize) -> Result<(), String> {
+    fn open_gate(&mut self, index: usize) -> Result<(), RunError> {
         let gate = self.job(index).clone();
         let identity = self.record.selection.identity.clone();
         let ahead = self.record.selection.auto_approve
@@ -471,385 +480,10 @@ impl<'a> Engine<'a> {
     fn check_gate_timeout(&mut self, index: usize) -> bool {
         self.settle_gate(index)
     }
-
-    // ------------------------------------------------------------------ jobs
-
-    fn start(&mut self, index: usize) -> Result<(), String> {
-        let job = self.job(index).clone();
-        if job.job_type == JobType::Deploy
-            && let Err(reason) = guard::check(&self.record, &job)
-        {
-            self.set(index, JobState::Failed, Some(format!("refused: {reason}")));
-            return Ok(());
-        }
-        let mut env: Vec<(String, String)> = job
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        env.push(("CDL_RUN_ID".into(), self.record.id.clone()));
-        for input in &job.inputs {
-            let Some(stored) = self.record.artifacts.get(input).cloned() else {
-                self.set(
-                    index,
-                    JobState::Failed,
-                    Some(format!("the artifact `{input}` was not built in this run")),
-                );
-                return Ok(());
-            };
-            let copy = self.store.input_dir(&self.record.id, &job.id, input);
-            if let Err(error) = artifacts::fetch_for_consumer(&stored, &copy) {
-                let reason = format!("the artifact `{input}`: {error}");
-                self.set(index, JobState::Failed, Some(reason));
-                return Ok(());
-            }
-            env.push((
-                format!("CDL_ARTIFACT_{}", env_name(input)),
-                copy.display().to_string(),
-            ));
-            self.record
-                .job_mut(&job.id)
-                .artifact_digests
-                .insert(input.clone(), stored.digest.clone());
-        }
-        for secret in &job.secrets {
-            if let Some(value) = self.secrets.get(secret) {
-                env.push((secret.clone(), value.to_string()));
-            }
-        }
-        let attempt_number = self.record.job(&job.id).attempts.len() as u32 + 1;
-        self.touch(&job.id).attempts.push(Attempt {
-            number: attempt_number,
-            started_ms: now_ms(),
-            finished_ms: None,
-            exit_code: None,
-            timed_out: false,
-            interrupted: false,
-        });
-        self.touch(&job.id).state = JobState::Running;
-        self.view.started(&job.id, attempt_number);
-
-        let environment_lock = job
-            .environment
-            .as_ref()
-            .filter(|_| job.job_type == JobType::Deploy)
-            .and_then(|name| {
-                self.record
-                    .plan
-                    .environments
-                    .iter()
-                    .find(|e| &e.name == name)
-            })
-            .and_then(|e| e.concurrency.map(|n| (e.name.clone(), n)));
-        let cancel = Arc::new(AtomicBool::new(false));
-        let work = Work {
-            index,
-            steps: job.steps.clone(),
-            env,
-            remove_env: self.record.plan.secrets.clone(),
-            workdir: self.record.workdir.clone(),
-            log: self.store.log_path(&self.record.id, &job.id),
-            job_id: job.id.clone(),
-            store: self.store.clone(),
-            run_id: self.record.id.clone(),
-            attempt: attempt_number,
-            timeout: job.timeout_seconds.map(Duration::from_secs),
-            environment_lock,
-            locks_dir: self.store.locks_dir(),
-            secrets: self.secrets.clone(),
-            cancel: cancel.clone(),
-            events: self.events.0.clone(),
-        };
-        let handle = std::thread::spawn(move || work.run());
-        self.running.insert(
-            index,
-            Running {
-                cancel,
-                handle,
-                started: Instant::now(),
-            },
-        );
-        Ok(())
-    }
-
-    fn receive(&mut self, timeout: Duration) -> Result<(), String> {
-        let Ok(first) = self.events.1.recv_timeout(timeout) else {
-            return Ok(());
-        };
-        let mut pending = vec![first];
-        pending.extend(self.events.1.try_iter());
-        for event in pending {
-            match event {
-                Event::Line { job, text } => self.view.output(&self.job(job).id.clone(), &text),
-                Event::Done { job, end } => self.finish(job, end)?,
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self, index: usize, end: End) -> Result<(), String> {
-        let running = self
-            .running
-            .remove(&index)
-            .expect("a finished job was running");
-        let _ = running.handle.join();
-        let job = self.job(index).clone();
-        let elapsed = running.started.elapsed();
-        let attempt = {
-            let record = self.touch(&job.id);
-            let attempt = record.attempts.last_mut().expect("an attempt was started");
-            attempt.finished_ms = Some(attempt.started_ms + elapsed.as_millis() as u64);
-            match &end {
-                End::Finished(StepEnd::Exited(code)) => attempt.exit_code = Some(*code),
-                End::Finished(StepEnd::Signaled(signal)) => attempt.exit_code = Some(128 + signal),
-                End::Finished(StepEnd::TimedOut) => attempt.timed_out = true,
-                End::Finished(StepEnd::Cancelled) => attempt.interrupted = true,
-                End::Error(_) => {}
-            }
-            attempt.clone()
-        };
-        let failure = match &end {
-            End::Finished(StepEnd::Exited(0)) => None,
-            End::Finished(StepEnd::Exited(code)) => Some(format!("exited with {code}")),
-            End::Finished(StepEnd::Signaled(signal)) => Some(format!("killed by signal {signal}")),
-            End::Finished(StepEnd::TimedOut) => Some(format!(
-                "timed out after {}",
-                crate::syntax::literal::format_duration(job.timeout_seconds.unwrap_or(0))
-            )),
-            End::Finished(StepEnd::Cancelled) => {
-                self.set(index, JobState::Cancelled, Some("cancelled".into()));
-                return Ok(());
-            }
-            End::Error(reason) => Some(reason.clone()),
-        };
-        match failure {
-            None => {
-                if job.job_type == JobType::Artifact
-                    && let Some(name) = &job.artifact
-                {
-                    let dest = self.store.artifacts_dir(&self.record.id);
-                    match artifacts::store(&self.record.workdir, &job.outputs, &dest) {
-                        Ok(stored) => {
-                            self.view.note(&format!(
-                                "  {} stored: sha256 {}",
-                                name,
-                                &stored.digest[..16]
-                            ));
-                            self.record.artifacts.insert(name.clone(), stored);
-                            self.new_artifacts.push(name.clone());
-                        }
-                        Err(error) => {
-                            self.set(index, JobState::Failed, Some(error.to_string()));
-                            self.fail_fast();
-                            return Ok(());
-                        }
-                    }
-                }
-                if let Some(reason) = self.deployed_copy_changed(&job) {
-                    self.set(index, JobState::Failed, Some(reason));
-                    self.fail_fast();
-                    return Ok(());
-                }
-                self.set(index, JobState::Succeeded, None);
-            }
-            Some(reason) if attempt.number <= job.retries => {
-                self.view.note(&format!(
-                    "↻ {} {reason}; retrying ({} of {})",
-                    job.id, attempt.number, job.retries
-                ));
-                self.touch(&job.id).state = JobState::Pending;
-                self.start(index)?;
-            }
-            Some(reason) => {
-                self.set(index, JobState::Failed, Some(reason));
-                if !job.allow_failure {
-                    self.fail_fast();
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// A deploy's copies of its artifacts, listed again after it ran: what it deployed must
-    /// be what was stored.
-    fn deployed_copy_changed(&self, job: &Job) -> Option<String> {
-        if job.job_type != JobType::Deploy {
-            return None;
-        }
-        job.inputs.iter().find_map(|input| {
-            let stored = self.record.artifacts.get(input)?;
-            let copy = self.store.input_dir(&self.record.id, &job.id, input);
-            artifacts::verify_copy(stored, &copy)
-                .err()
-                .map(|error| format!("the artifact `{input}` changed while deployed: {error}"))
-        })
-    }
-
-    /// With `--fail-fast`, a failure stops everything: running jobs are cancelled and the
-    /// rest is skipped.
-    fn fail_fast(&mut self) {
-        if !self.record.selection.fail_fast {
-            return;
-        }
-        for running in self.running.values() {
-            running.cancel.store(true, Ordering::SeqCst);
-        }
-        self.stopped_by
-            .get_or_insert_with(|| "--fail-fast after a failure".to_string());
-        self.cursor = 0;
-    }
-
-    /// Stops every running job's process group, waits for the workers, and records the run
-    /// as cancelled.
-    fn cancel_all(&mut self, signal: i32) -> Result<Outcome, String> {
-        self.view
-            .note(&format!("stopping: received signal {signal}"));
-        for running in self.running.values() {
-            running.cancel.store(true, Ordering::SeqCst);
-        }
-        while !self.running.is_empty() {
-            self.receive(Duration::from_millis(50))?;
-        }
-        for index in 0..self.record.plan.jobs.len() {
-            if matches!(self.state(index), JobState::Pending | JobState::Waiting) {
-                let id = self.job(index).id.clone();
-                self.touch(&id).state = JobState::Cancelled;
-                self.touch(&id).reason = Some("the run was cancelled".into());
-            }
-        }
-        Ok(Outcome::Cancelled(signal))
-    }
 }
 
 enum Readiness {
     Ready,
     Blocked,
     Skip(String),
-}
-
-/// Everything a worker thread needs to run one attempt of a job.
-struct Work {
-    index: usize,
-    steps: Vec<String>,
-    env: Vec<(String, String)>,
-    remove_env: Vec<String>,
-    workdir: PathBuf,
-    log: PathBuf,
-    job_id: String,
-    store: Store,
-    run_id: String,
-    attempt: u32,
-    timeout: Option<Duration>,
-    environment_lock: Option<(String, u32)>,
-    locks_dir: PathBuf,
-    secrets: Secrets,
-    cancel: Arc<AtomicBool>,
-    events: Sender<Event>,
-}
-
-impl Work {
-    fn run(self) {
-        let end = self.steps();
-        let _ = self.events.send(Event::Done {
-            job: self.index,
-            end,
-        });
-    }
-
-    fn steps(&self) -> End {
-        if let Some(parent) = self.log.parent()
-            && let Err(e) = std::fs::create_dir_all(parent)
-        {
-            return End::Error(format!("cannot create {}: {e}", parent.display()));
-        }
-        let log = Mutex::new(Log::new(self.log.clone()));
-        let write_log = |text: &str, output: bool| {
-            if let Ok(mut log) = log.lock() {
-                log.write(text, output);
-            }
-        };
-        let say = |text: String| {
-            let text = self.secrets.mask(&text);
-            write_log(&text, true);
-            let _ = self.events.send(Event::Line {
-                job: self.index,
-                text,
-            });
-        };
-        write_log(&format!("── attempt {} ──", self.attempt), false);
-        let _environment = match &self.environment_lock {
-            Some((name, slots)) => {
-                match lock::lock_environment(&self.locks_dir, name, *slots, &self.cancel, &say) {
-                    Ok(Some(file)) => Some(file),
-                    Ok(None) => return End::Finished(StepEnd::Cancelled),
-                    Err(e) => {
-                        return End::Error(format!("cannot lock the environment `{name}`: {e}"));
-                    }
-                }
-            }
-            None => None,
-        };
-        let deadline = self.timeout.map(|t| Instant::now() + t);
-        let on_line = |_stream: Stream, line: String| say(line);
-        let note_group = |group: i32| {
-            let change = Change::Group {
-                job: self.job_id.clone(),
-                group,
-            };
-            let _ = self.store.append(&self.run_id, &[change]);
-        };
-        for command in &self.steps {
-            write_log(&format!("$ {}", self.secrets.mask(command)), false);
-            let step = process::Step {
-                command,
-                cwd: &self.workdir,
-                env: &self.env,
-                remove_env: &self.remove_env,
-                deadline,
-            };
-            let end = process::run(&step, &self.cancel, &note_group, &on_line);
-            note_group(0);
-            match end {
-                Ok(StepEnd::Exited(0)) => continue,
-                Ok(end) => return End::Finished(end),
-                Err(e) => return End::Error(format!("cannot run `sh`: {e}")),
-            }
-        }
-        End::Finished(StepEnd::Exited(0))
-    }
-}
-
-/// A job's log file, created at its first line of output: a job that prints nothing leaves
-/// none (and costs no file). Headers written before then are kept and written first.
-struct Log {
-    path: PathBuf,
-    file: Option<std::fs::File>,
-    pending: String,
-}
-
-impl Log {
-    fn new(path: PathBuf) -> Log {
-        Log {
-            path,
-            file: None,
-            pending: String::new(),
-        }
-    }
-
-    fn write(&mut self, text: &str, output: bool) {
-        use std::io::Write;
-        self.pending.push_str(text);
-        self.pending.push('\n');
-        if self.file.is_none() && output {
-            self.file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .ok();
-        }
-        if let Some(file) = &mut self.file {
-            let _ = file.write_all(self.pending.as_bytes());
-            self.pending.clear();
-        }
-    }
 }

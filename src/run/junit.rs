@@ -101,9 +101,26 @@ pub fn render(record: &RunRecord, store: &Store) -> String {
     )
 }
 
-/// The last `lines` lines of a job's log, or nothing when it printed nothing.
+/// The last `lines` lines of a job's log, or nothing when it printed nothing. Only the log's
+/// last 64 KiB are read: a job that printed 500 MB costs no more memory than one that printed
+/// a page.
 pub fn log_tail(store: &Store, run: &str, job: &str, lines: usize) -> String {
-    let text = std::fs::read_to_string(store.log_path(run, job)).unwrap_or_default();
+    use std::io::{Read, Seek, SeekFrom};
+    const TAIL: u64 = 64 * 1024;
+    let mut bytes = Vec::new();
+    if let Ok(mut file) = std::fs::File::open(store.log_path(run, job)) {
+        let len = file.metadata().map_or(0, |m| m.len());
+        let from = len.saturating_sub(TAIL);
+        if file.seek(SeekFrom::Start(from)).is_ok() {
+            let _ = file.take(TAIL).read_to_end(&mut bytes);
+        }
+        if from > 0 {
+            // The first line read is probably cut: it is dropped.
+            let start = bytes.iter().position(|b| *b == b'\n').map_or(0, |i| i + 1);
+            bytes.drain(..start);
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes);
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }

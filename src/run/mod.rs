@@ -7,17 +7,23 @@ pub mod audit;
 mod consistency;
 mod context;
 mod engine;
+pub mod error;
+mod follow;
 mod gates;
 mod guard;
+mod journal;
 mod junit;
 mod lock;
+pub mod mask;
 pub mod process;
 mod prompt;
 pub mod record;
 mod report;
 mod secrets;
 pub mod signature;
+pub mod supervisor;
 mod view;
+mod wake;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -32,7 +38,7 @@ use crate::check::condition::RunContext;
 use crate::check::model::JobType;
 use crate::plan::Plan;
 use engine::Engine;
-use record::{JobState, RunRecord, RunStatus, Selection, Store, format_time, now_ms};
+use record::{JobState, RunRecord, RunStatus, Selection, Store, format_time};
 use secrets::Secrets;
 
 pub struct Options {
@@ -281,7 +287,7 @@ fn drive(
     answerer: Option<String>,
 ) -> Result<Finished, String> {
     let id = record.id.clone();
-    let mut engine = Engine::new(store, record, secrets, interactive, signal);
+    let mut engine = Engine::new(store, record, secrets, interactive, signal)?;
     engine.answerer = answerer;
     let outcome = engine.drive()?;
     let report = store.run_dir(&id).join("report.html");
@@ -326,15 +332,27 @@ pub fn resume(
     if let Some(path) = junit {
         junit::check_path(path)?;
     }
-    let mut record = find_run(store, id)?;
-    let _lock = lock::try_lock_run(&store.run_dir(&record.id).join("lock"))
+    // The lock first, then the record: nobody changes it between our reading and writing.
+    let id = match id {
+        Some(id) => {
+            consistency::check_run_id(id)?;
+            id.to_string()
+        }
+        None => store
+            .run_ids()
+            .pop()
+            .ok_or_else(|| format!("no runs in {}", store.runs_dir().display()))?,
+    };
+    if !store.run_dir(&id).join("run.json").is_file() {
+        return Err(format!("no run {id} in {}", store.runs_dir().display()));
+    }
+    let _lock = lock::try_lock_run(&store.run_dir(&id).join("lock"))
         .map_err(|e| format!("cannot lock the run: {e}"))?
         .ok_or_else(|| {
-            format!(
-                "run {} is still running (pid {}); wait for it or stop it first",
-                record.id, record.pid
-            )
+            let pid = store.load(&id).map(|r| r.pid).unwrap_or(0);
+            format!("run {id} is still running (pid {pid}); wait for it or stop it first")
         })?;
+    let mut record = store.load(&id)?;
     if matches!(record.status, RunStatus::Succeeded | RunStatus::Failed) {
         return Err(format!(
             "run {} is already finished ({:?}); start a new one with `cdl run`",
@@ -342,20 +360,16 @@ pub fn resume(
         )
         .to_lowercase());
     }
+    // Process groups recorded by an older `cdl` (before supervisors).
     for (_, group) in std::mem::take(&mut record.groups) {
         process::kill_group(group);
     }
     for job in record.jobs.values_mut() {
-        match job.state {
-            JobState::Running => {
-                if let Some(attempt) = job.attempts.last_mut() {
-                    attempt.interrupted = true;
-                    attempt.finished_ms.get_or_insert(now_ms());
-                }
-                job.state = JobState::Pending;
-            }
-            JobState::Waiting | JobState::Cancelled => job.state = JobState::Pending,
-            _ => {}
+        // A running job keeps its state: the engine re-attaches to its supervisor, records
+        // its result if it finished while nobody watched, and runs it again only if the
+        // supervisor vanished without one.
+        if matches!(job.state, JobState::Waiting | JobState::Cancelled) {
+            job.state = JobState::Pending;
         }
     }
     let runs: Vec<bool> = record

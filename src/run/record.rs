@@ -151,8 +151,15 @@ pub struct Attempt {
     pub finished_ms: Option<u64>,
     pub exit_code: Option<i32>,
     pub timed_out: bool,
-    /// Set when the attempt was cut short: by Ctrl-C, or by the death of the `cdl` driving it.
+    /// Set when the attempt was cut short: by Ctrl-C, or by the death of its supervisor.
     pub interrupted: bool,
+    /// Set when its supervisor vanished without a result: the job ran again, and this attempt
+    /// did not use up a retry.
+    #[serde(default)]
+    pub vanished: bool,
+    /// `CDL_ATTEMPT` of the attempt's processes, to find what a vanished supervisor left.
+    #[serde(default)]
+    pub cookie: Option<String>,
 }
 
 /// An approval or rejection of a gate.
@@ -382,6 +389,11 @@ impl Store {
         self.run_dir(id).join("run.json")
     }
 
+    /// A job's id as it appears in file names of the run folder.
+    pub fn job_key(&self, job: &str) -> String {
+        file_name(job)
+    }
+
     pub fn log_path(&self, id: &str, job: &str) -> PathBuf {
         self.run_dir(id)
             .join("logs")
@@ -440,6 +452,12 @@ impl Store {
     /// Appends changes to the journal, one line each, in one write: what changed since the
     /// last snapshot survives the death of `cdl` (even `kill -9`) without rewriting the record.
     pub fn append(&self, id: &str, changes: &[Change]) -> std::io::Result<()> {
+        self.append_with(id, changes, false)
+    }
+
+    /// [`Store::append`], flushed to disk (`fdatasync`) when `sync`: then it survives a power
+    /// loss too.
+    pub fn append_with(&self, id: &str, changes: &[Change], sync: bool) -> std::io::Result<()> {
         if changes.is_empty() {
             return Ok(());
         }
@@ -452,7 +470,11 @@ impl Store {
             .create(true)
             .append(true)
             .open(self.run_dir(id).join(JOURNAL))?;
-        journal.write_all(&text)
+        journal.write_all(&text)?;
+        if sync {
+            journal.sync_data()?;
+        }
+        Ok(())
     }
 
     /// The record as last written: the snapshot, with the journal's changes applied in order.
@@ -490,11 +512,22 @@ impl Store {
                 dir.join("plan.json").display()
             ));
         }
-        for line in read(JOURNAL).unwrap_or_default().lines() {
-            // A line cut short by a crash is the last one: everything before it applies.
-            let Ok(change) = serde_json::from_str::<Change>(line) else {
-                break;
-            };
+        let journal = match std::fs::read(self.run_dir(id).join(JOURNAL)) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => {
+                return Err(format!(
+                    "cannot read {}: {e}",
+                    self.run_dir(id).join(JOURNAL).display()
+                ));
+            }
+        };
+        for change in read_journal(&journal).map_err(|(line, e)| {
+            format!(
+                "{}:{line}: a damaged journal entry ({e}); the record cannot be trusted past it",
+                self.run_dir(id).join(JOURNAL).display()
+            )
+        })? {
             change.apply(&mut record);
         }
         super::consistency::check(&mut record, id, &dir)?;
@@ -514,6 +547,26 @@ impl Store {
         ids.sort();
         ids
     }
+}
+
+/// The entries of a journal. The bytes after the last line break are a write cut short by a
+/// crash and are ignored (the next writer starts a snapshot, which drops them); any other line
+/// that does not read is an error with its line number.
+pub fn read_journal(bytes: &[u8]) -> Result<Vec<Change>, (usize, String)> {
+    let complete = match bytes.iter().rposition(|b| *b == b'\n') {
+        Some(end) => &bytes[..=end],
+        None => &bytes[..0],
+    };
+    let mut out = Vec::new();
+    for (number, line) in complete.split(|b| *b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let change =
+            serde_json::from_slice::<Change>(line).map_err(|e| (number + 1, e.to_string()))?;
+        out.push(change);
+    }
+    Ok(out)
 }
 
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -591,6 +644,39 @@ pub fn default_state_dir(pipeline_file: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry(group: i32) -> String {
+        serde_json::to_string(&Change::Group {
+            job: "j".into(),
+            group,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ignored() {
+        let text = format!("{}\n{}\n{}", entry(1), entry(2), &entry(3)[..7]);
+        assert_eq!(read_journal(text.as_bytes()).unwrap().len(), 2);
+        // Even a complete entry without its line break is a cut-short write.
+        let text = format!("{}\n{}", entry(1), entry(2));
+        assert_eq!(read_journal(text.as_bytes()).unwrap().len(), 1);
+        assert!(read_journal(b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_middle_line_is_an_error_naming_it() {
+        let mut damaged = entry(2).into_bytes();
+        damaged[3] ^= 0x55;
+        let text = [
+            entry(1).into_bytes(),
+            damaged,
+            entry(3).into_bytes(),
+            Vec::new(),
+        ]
+        .join(&b'\n');
+        let (line, _) = read_journal(&text).unwrap_err();
+        assert_eq!(line, 2);
+    }
 
     #[test]
     fn formats_times() {

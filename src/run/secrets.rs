@@ -29,23 +29,19 @@ impl Secrets {
         self.values.get(name).map(String::as_str)
     }
 
-    /// Replaces every secret value in `text` by `***`, longest first so that a value
-    /// containing another is masked whole.
+    /// Every value, for a supervisor to mask its job's output with.
+    pub fn values(&self) -> Vec<String> {
+        self.values.values().cloned().collect()
+    }
+
+    /// Replaces every secret value in `text` by `***`: the longest match wins, and values
+    /// spanning lines or ending in a line break are caught (see [`super::mask`]).
     pub fn mask(&self, text: &str) -> String {
-        let mut values: Vec<&str> = self
-            .values
-            .values()
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-            .collect();
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-        let mut out = text.to_string();
-        for value in values {
-            if out.contains(value) {
-                out = out.replace(value, "***");
-            }
+        let patterns = super::mask::patterns(self.values.values().map(String::as_str));
+        if patterns.is_empty() {
+            return text.to_string();
         }
-        out
+        String::from_utf8_lossy(&super::mask::mask_bytes(&patterns, text.as_bytes())).into_owned()
     }
 }
 

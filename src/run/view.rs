@@ -14,6 +14,8 @@ use super::record::{JobState, RunRecord, format_elapsed, format_time, now_ms};
 pub struct View {
     live: Option<Live>,
     width: usize,
+    /// Set when the terminal is gone (SIGHUP): nothing more is written.
+    muted: bool,
 }
 
 struct Live {
@@ -48,12 +50,21 @@ impl View {
                 bars: HashMap::new(),
             }
         });
-        View { live, width }
+        View {
+            live,
+            width,
+            muted: false,
+        }
     }
 
     fn line(&self, text: &str) {
+        if self.muted {
+            return;
+        }
         match &self.live {
-            Some(live) => live.multi.suspend(|| eprintln!("{text}")),
+            Some(live) => live.multi.suspend(|| {
+                let _ = writeln!(std::io::stderr(), "{text}");
+            }),
             None => {
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "{} {text}", clock());
@@ -137,6 +148,14 @@ impl View {
         match &self.live {
             Some(live) => live.multi.suspend(ask),
             None => ask(),
+        }
+    }
+
+    /// Writes nothing more: the terminal was closed.
+    pub fn mute(&mut self) {
+        self.muted = true;
+        if let Some(live) = &self.live {
+            live.multi.set_draw_target(ProgressDrawTarget::hidden());
         }
     }
 

@@ -1,0 +1,620 @@
+//! One attempt of one job under a supervisor: the `cdl` binary in a hidden mode
+//! (`cdl __supervise`), started by the run in a session of its own so that it outlives the
+//! `cdl` that started it (`kill -9`, a closed terminal). It owns the job's whole process tree
+//! (a child subreaper), enforces the timeout from the job's start whoever holds its output,
+//! writes the masked output to the job's log with bounded memory, holds the environment lock
+//! while the job runs, and writes the attempt's result atomically before it exits.
+//!
+//! Liveness is a lock, never a PID: the attempt's lock file is locked by the run *before* the
+//! supervisor exists and handed to it as file descriptor 3, so from the journal's
+//! `attempt started` on, either the run or the supervisor holds it. Whoever can take the lock
+//! knows the supervisor is gone; then a result file means finished, none means vanished.
+
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::lock;
+use super::mask::{self, Masker};
+use super::process;
+use super::record::now_ms;
+
+/// The first argument that makes `cdl` a supervisor.
+pub const MODE: &str = "__supervise";
+
+/// The shell every step runs in (by path: no PATH search per step).
+const SHELL: &str = if cfg!(target_os = "android") {
+    "/system/bin/sh"
+} else {
+    "/bin/sh"
+};
+
+/// The file descriptor the attempt's lock is handed over on.
+const LOCK_FD: i32 = 3;
+
+/// How long a stopped job gets between SIGTERM and SIGKILL.
+const GRACE: Duration = Duration::from_millis(500);
+
+/// Bytes reserved for the result file when the attempt starts, so a full disk cannot stop the
+/// supervisor from saying how the attempt ended.
+const RESERVED: usize = 4096;
+
+/// Everything a supervisor needs, sent on its stdin (secrets never go through argv or a file).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Spec {
+    pub run_dir: PathBuf,
+    /// The job's id as a file name.
+    pub key: String,
+    pub attempt: u32,
+    /// `CDL_ATTEMPT`: `<run>/<job>/<n>/<random>`, to find the attempt's processes later.
+    pub cookie: String,
+    pub steps: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// Variables of the parent's environment the job must not see (other jobs' secrets).
+    pub remove_env: Vec<String>,
+    pub workdir: PathBuf,
+    pub log: PathBuf,
+    pub timeout_ms: Option<u64>,
+    pub environment: Option<EnvironmentLock>,
+    /// Every secret value of the run, masked in the output.
+    pub secrets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnvironmentLock {
+    pub dir: PathBuf,
+    pub name: String,
+    pub slots: u32,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "end", rename_all = "snake_case")]
+pub enum Ending {
+    Exited {
+        code: i32,
+    },
+    /// Killed by a signal it did not handle.
+    Signaled {
+        signal: i32,
+    },
+    TimedOut,
+    Cancelled,
+    /// The job could not start (a missing folder, a refused lock …).
+    Error {
+        message: String,
+    },
+}
+
+/// `results/<job>.<n>.json`, written by the supervisor before it exits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptResult {
+    pub attempt: u32,
+    pub ending: Ending,
+    pub started_ms: u64,
+    pub finished_ms: u64,
+    /// Output bytes that could not be written to the log (a full disk).
+    pub log_lost_bytes: u64,
+    pub log_error: Option<String>,
+    /// Processes that survived every SIGKILL round (stuck in the kernel).
+    pub stragglers: usize,
+}
+
+/// Where an attempt's lock and result live.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub lock: PathBuf,
+    pub result: PathBuf,
+    reserve: PathBuf,
+}
+
+pub fn paths(run_dir: &Path, key: &str, attempt: u32) -> Paths {
+    Paths {
+        lock: run_dir
+            .join("attempts")
+            .join(format!("{key}.{attempt}.lock")),
+        result: run_dir
+            .join("results")
+            .join(format!("{key}.{attempt}.json")),
+        reserve: run_dir
+            .join("results")
+            .join(format!(".{key}.{attempt}.partial")),
+    }
+}
+
+/// A cookie no other attempt has.
+pub fn cookie(run: &str, job: &str, attempt: u32) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let salt = (nanos as u64) ^ (u64::from(std::process::id()) << 40);
+    format!("{run}/{job}/{attempt}/{salt:016x}")
+}
+
+// ------------------------------------------------------------------ the run's side
+
+/// Starts the supervisor of an attempt. The attempt's lock is taken here first and handed
+/// over, so there is no moment when the attempt runs unlocked.
+pub fn launch(spec: &Spec) -> std::io::Result<Child> {
+    let paths = paths(&spec.run_dir, &spec.key, spec.attempt);
+    for dir in [&paths.lock, &paths.result] {
+        if let Some(parent) = dir.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+    }
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&paths.lock)?;
+    lock.try_lock().map_err(|e| match e {
+        std::fs::TryLockError::WouldBlock => {
+            std::io::Error::other("the attempt's lock is held by another process")
+        }
+        std::fs::TryLockError::Error(e) => e,
+    })?;
+    let fd = lock.as_raw_fd();
+    let input = serde_json::to_vec(spec).map_err(std::io::Error::other)?;
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .arg(MODE)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: only async-signal-safe calls (setsid, dup2, fcntl, sigprocmask) between fork
+    // and exec.
+    unsafe {
+        command.pre_exec(move || {
+            // A stop sent before the supervisor has its handlers waits for them.
+            block_stop_signals(libc::SIG_BLOCK);
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if fd == LOCK_FD {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+            } else if libc::dup2(fd, LOCK_FD) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A supervisor that cannot read its spec exits without a result: the attempt vanished.
+        let _ = stdin.write_all(&input);
+    }
+    drop(lock);
+    Ok(child)
+}
+
+/// Blocks or unblocks SIGTERM and SIGINT for this thread.
+///
+/// # Safety
+/// Async-signal-safe (sigemptyset, sigaddset, sigprocmask): callable between fork and exec.
+unsafe fn block_stop_signals(how: i32) {
+    // SAFETY: a zeroed sigset_t is a valid argument to sigemptyset, which initialises it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigprocmask(how, &set, std::ptr::null_mut());
+    }
+}
+
+/// Whether the attempt's supervisor is alive: its lock is held. `None` when the attempt never
+/// got a lock file (it never started).
+pub fn alive(paths: &Paths) -> Option<bool> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&paths.lock)
+        .ok()?;
+    Some(matches!(
+        file.try_lock(),
+        Err(std::fs::TryLockError::WouldBlock)
+    ))
+}
+
+/// The attempt's result, if its supervisor wrote one; `Err` when the file is unreadable.
+pub fn read_result(paths: &Paths) -> Option<Result<AttemptResult, String>> {
+    let text = match std::fs::read(&paths.result) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(Err(format!("cannot read {}: {e}", paths.result.display()))),
+    };
+    Some(
+        serde_json::from_slice(&text)
+            .map_err(|e| format!("{} is not an attempt result: {e}", paths.result.display())),
+    )
+}
+
+/// Asks a live supervisor that this process did not start to stop its job: the pid written in
+/// the lock file, signalled only while the lock is held (so never a reused pid).
+pub fn stop_detached(paths: &Paths) {
+    let pid: i32 = std::fs::read_to_string(&paths.lock)
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    if pid > 0 && alive(paths) == Some(true) {
+        // SAFETY: kill only sends a signal; the lock shows the pid is still the supervisor.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+}
+
+// ------------------------------------------------------------------ the supervisor's side
+
+/// `cdl __supervise`: reads its spec on stdin and runs the attempt; the exit code is for
+/// debugging only, the result file is what counts.
+pub fn main() -> ExitCode {
+    let cancel = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        let _ = signal_hook::flag::register(signal, cancel.clone());
+    }
+    // SAFETY: setting a signal's disposition to ignored; a closed terminal must not stop us.
+    unsafe { libc::signal(libc::SIGHUP, libc::SIG_IGN) };
+    // SAFETY: unblocks what `launch` blocked, now that the handlers are in place.
+    unsafe { block_stop_signals(libc::SIG_UNBLOCK) };
+    // SAFETY: fcntl only inspects the descriptor; fd 3 is ours only if the run handed it over.
+    if unsafe { libc::fcntl(LOCK_FD, libc::F_GETFD) } < 0 {
+        return ExitCode::from(2);
+    }
+    // SAFETY: the run handed the locked attempt file over on fd 3, and nothing else owns it.
+    let mut lock = unsafe { File::from_raw_fd(LOCK_FD) };
+    // SAFETY: marks our own descriptor close-on-exec: no job process ever holds the lock.
+    unsafe { libc::fcntl(LOCK_FD, libc::F_SETFD, libc::FD_CLOEXEC) };
+    let mut input = Vec::new();
+    if std::io::stdin().read_to_end(&mut input).is_err() {
+        return ExitCode::from(2);
+    }
+    let Ok(spec) = serde_json::from_slice::<Spec>(&input) else {
+        return ExitCode::from(2);
+    };
+    drop(input);
+    if let Ok(null) = File::open("/dev/null") {
+        // SAFETY: dup2 onto our own stdin.
+        unsafe { libc::dup2(null.as_raw_fd(), 0) };
+    }
+    process::become_subreaper();
+    let _ = lock.set_len(0);
+    let _ = writeln!(lock, "{} {}", std::process::id(), spec.cookie);
+    let paths = paths(&spec.run_dir, &spec.key, spec.attempt);
+    let Ok(mut reserved) = reserve(&paths.reserve) else {
+        return ExitCode::from(3);
+    };
+    let started_ms = now_ms();
+    let mut log = Log::new(spec.log.clone(), &spec.secrets);
+    let (ending, _environment) = attempt(&spec, &cancel, &mut log);
+    let result = AttemptResult {
+        attempt: spec.attempt,
+        ending,
+        started_ms,
+        finished_ms: now_ms(),
+        log_lost_bytes: log.lost,
+        log_error: log.error.clone(),
+        stragglers: log.stragglers,
+    };
+    if write_result(&mut reserved, &paths, &result).is_err() {
+        return ExitCode::from(3);
+    }
+    // The environment lock (`_environment`) and the attempt lock go only now, after the
+    // result is in place and no process of the job is left.
+    ExitCode::SUCCESS
+}
+
+fn reserve(path: &Path) -> std::io::Result<File> {
+    let mut file = File::create(path)?;
+    file.write_all(&[b' '; RESERVED])?;
+    Ok(file)
+}
+
+fn write_result(file: &mut File, paths: &Paths, result: &AttemptResult) -> std::io::Result<()> {
+    let text = serde_json::to_vec(result).map_err(std::io::Error::other)?;
+    file.rewind()?;
+    file.write_all(&text)?;
+    file.set_len(text.len() as u64)?;
+    std::fs::rename(&paths.reserve, &paths.result)
+}
+
+/// The attempt: the environment lock, then each step; the lock is returned to be held until
+/// the result is written.
+fn attempt(spec: &Spec, cancel: &AtomicBool, log: &mut Log) -> (Ending, Option<File>) {
+    log.header(&format!("── attempt {} ──", spec.attempt));
+    let environment = match &spec.environment {
+        Some(env) => {
+            let shared = std::cell::RefCell::new(&mut *log);
+            let taken = lock::lock_environment(&env.dir, &env.name, env.slots, cancel, &|m| {
+                let mut log = shared.borrow_mut();
+                log.output(format!("{m}\n").as_bytes());
+                log.end_stream();
+            });
+            match taken {
+                Ok(Some(file)) => Some(file),
+                Ok(None) => return (Ending::Cancelled, None),
+                Err(e) => {
+                    let message = format!("cannot lock the environment `{}`: {e}", env.name);
+                    return (Ending::Error { message }, None);
+                }
+            }
+        }
+        None => None,
+    };
+    // The timeout counts from here: the job's start, once it holds its environment.
+    let deadline = spec
+        .timeout_ms
+        .map(|ms| Instant::now() + Duration::from_millis(ms));
+    let masked_steps = mask::patterns(spec.secrets.iter().map(String::as_str));
+    for (number, step) in spec.steps.iter().enumerate() {
+        let shown = mask::mask_bytes(&masked_steps, step.as_bytes());
+        log.header(&format!("$ {}", String::from_utf8_lossy(&shown)));
+        let ending = match run_step(spec, step, deadline, cancel, log) {
+            Ok(ending) => ending,
+            Err(e) => Ending::Error {
+                message: format!("cannot run `sh`: {e}"),
+            },
+        };
+        if ending != (Ending::Exited { code: 0 }) {
+            return (ending, environment);
+        }
+        if cancel.load(Ordering::SeqCst) && number + 1 < spec.steps.len() {
+            // Stopped between steps: the next one does not start.
+            return (Ending::Cancelled, environment);
+        }
+    }
+    (Ending::Exited { code: 0 }, environment)
+}
+
+fn run_step(
+    spec: &Spec,
+    step: &str,
+    deadline: Option<Instant>,
+    cancel: &AtomicBool,
+    log: &mut Log,
+) -> std::io::Result<Ending> {
+    let (mut reader, writer) = std::io::pipe()?;
+    let mut command = Command::new(SHELL);
+    command
+        .arg("-e")
+        .arg("-c")
+        .arg(step)
+        .current_dir(&spec.workdir)
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone()?)
+        .stderr(writer);
+    for name in &spec.remove_env {
+        command.env_remove(name);
+    }
+    command.envs(spec.env.iter().map(|(k, v)| (k, v)));
+    command.env("CDL_ATTEMPT", &spec.cookie);
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+            for signal in [libc::SIGHUP, libc::SIGPIPE, libc::SIGINT, libc::SIGTERM] {
+                libc::signal(signal, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
+    let spawned = command.spawn();
+    // The parent's copies of the pipe's write end go with the command.
+    drop(command);
+    let mut child = spawned?;
+    let group = child.id() as i32;
+    let fd = reader.as_raw_fd();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut open = true;
+    // After the pipe closed, the shell is usually about to exit: short naps first.
+    let mut nap = Duration::from_micros(50);
+    let ending = loop {
+        let wait_ms = deadline.map_or(50, |d| {
+            d.saturating_duration_since(Instant::now())
+                .as_millis()
+                .min(50) as i32
+        });
+        if open {
+            let mut poll = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd, for the duration of the call.
+            let ready = unsafe { libc::poll(&mut poll, 1, wait_ms) };
+            if ready > 0 {
+                match reader.read(&mut buffer) {
+                    Ok(0) => open = false,
+                    Ok(n) => log.output(&buffer[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => open = false,
+                }
+            }
+        } else {
+            std::thread::sleep(nap.min(Duration::from_millis(wait_ms.max(1) as u64)));
+            nap = (nap * 2).min(Duration::from_millis(50));
+        }
+        if let Some(status) = child.try_wait()? {
+            use std::os::unix::process::ExitStatusExt;
+            break match (status.code(), status.signal()) {
+                (Some(code), _) => Ending::Exited { code },
+                (None, Some(signal)) => Ending::Signaled { signal },
+                (None, None) => Ending::Exited { code: -1 },
+            };
+        }
+        if cancel.load(Ordering::SeqCst) {
+            // The recorded outcome is the shell's real ending: one that finished its command
+            // (exit 0, e.g. it ignored SIGTERM) succeeded.
+            let status = stop(&mut child, group, &mut reader, log)?;
+            break match status.and_then(|s| s.code()) {
+                Some(0) => Ending::Exited { code: 0 },
+                _ => Ending::Cancelled,
+            };
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            stop(&mut child, group, &mut reader, log)?;
+            break Ending::TimedOut;
+        }
+    };
+    // The step is over: whatever it left behind goes, escaped or not, then the rest of its
+    // output is read (no writer is left, so this ends).
+    log.stragglers += process::kill_descendants();
+    drain(&mut reader, &mut buffer, log);
+    log.end_stream();
+    Ok(ending)
+}
+
+/// SIGTERM and SIGCONT to the job's group, [`GRACE`] for its shell to exit, then SIGKILL.
+fn stop(
+    child: &mut Child,
+    group: i32,
+    reader: &mut std::io::PipeReader,
+    log: &mut Log,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
+    process::signal_group(group, libc::SIGTERM);
+    process::signal_group(group, libc::SIGCONT);
+    let until = Instant::now() + GRACE;
+    set_nonblocking(reader);
+    let mut buffer = vec![0u8; 16 * 1024];
+    while Instant::now() < until {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if let Ok(n) = reader.read(&mut buffer)
+            && n > 0
+        {
+            log.output(&buffer[..n]);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    process::signal_group(group, libc::SIGKILL);
+    child.wait()?;
+    Ok(None)
+}
+
+fn set_nonblocking(reader: &std::io::PipeReader) {
+    let fd = reader.as_raw_fd();
+    // SAFETY: fcntl on our own descriptor.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+}
+
+/// Reads what is left in the pipe without waiting (a process stuck in the kernel may still
+/// hold its write end).
+fn drain(reader: &mut std::io::PipeReader, buffer: &mut [u8], log: &mut Log) {
+    set_nonblocking(reader);
+    while let Ok(n) = reader.read(buffer) {
+        if n == 0 {
+            break;
+        }
+        log.output(&buffer[..n]);
+    }
+}
+
+/// A job's log: created at its first byte of output (a job that prints nothing leaves none);
+/// headers written before then are kept and written first. Output is masked on the way in; a
+/// failed write is counted, never fatal.
+struct Log {
+    path: PathBuf,
+    file: Option<File>,
+    pending: Vec<u8>,
+    masker: Masker,
+    patterns: Vec<Vec<u8>>,
+    /// Whether the last byte written ended a line.
+    at_line_start: bool,
+    lost: u64,
+    error: Option<String>,
+    stragglers: usize,
+}
+
+impl Log {
+    fn new(path: PathBuf, secrets: &[String]) -> Log {
+        let patterns = mask::patterns(secrets.iter().map(String::as_str));
+        Log {
+            path,
+            file: None,
+            pending: Vec::new(),
+            masker: Masker::new(&patterns),
+            patterns,
+            at_line_start: true,
+            lost: 0,
+            error: None,
+            stragglers: 0,
+        }
+    }
+
+    fn header(&mut self, text: &str) {
+        if !self.at_line_start {
+            self.pending.push(b'\n');
+        }
+        self.pending.extend_from_slice(text.as_bytes());
+        self.pending.push(b'\n');
+        self.at_line_start = true;
+        if self.file.is_some() {
+            self.write(&[]);
+        }
+    }
+
+    fn output(&mut self, bytes: &[u8]) {
+        let mut masker = std::mem::replace(&mut self.masker, Masker::new(&[]));
+        masker.feed(bytes, &mut |b| self.write(b));
+        self.masker = masker;
+    }
+
+    /// The end of one step's output: what the masker held back is written.
+    fn end_stream(&mut self) {
+        let mut masker = std::mem::replace(&mut self.masker, Masker::new(&[]));
+        masker.finish(&mut |b| self.write(b));
+        self.masker = Masker::new(&self.patterns);
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if self.file.is_none() {
+            if bytes.is_empty() {
+                return;
+            }
+            if let Some(parent) = self.path.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            match std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+            {
+                Ok(file) => self.file = Some(file),
+                Err(e) => {
+                    self.lost += (self.pending.len() + bytes.len()) as u64;
+                    self.pending.clear();
+                    self.error.get_or_insert_with(|| e.to_string());
+                    return;
+                }
+            }
+        }
+        let Some(file) = &mut self.file else {
+            return;
+        };
+        if !self.pending.is_empty() {
+            if let Err(e) = file.write_all(&self.pending) {
+                self.lost += self.pending.len() as u64;
+                self.error.get_or_insert_with(|| e.to_string());
+            }
+            self.pending.clear();
+        }
+        if !bytes.is_empty() {
+            if let Err(e) = file.write_all(bytes) {
+                self.lost += bytes.len() as u64;
+                self.error.get_or_insert_with(|| e.to_string());
+            }
+            self.at_line_start = bytes.last() == Some(&b'\n');
+        }
+    }
+}

@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""The torture test of durable runs (issue 11): a pipeline of 32 jobs is run, `cdl` is killed
+with SIGKILL at random moments (also while the artifact is stored, while the run waits at its
+gate and while `cdl approve` records the decision) or hung up on through a closed tmux session
+(SIGHUP), and resumed until the run ends; then again with a fresh run, until enough kills were
+made. After each run it asserts:
+
+- each job's command completed exactly once, from the attempt the record says succeeded;
+- the bytes deployed to production are the bytes the artifact job built;
+- no two deploys overlapped (each holds a test-only `flock -n`);
+- no process of the run is left (no process carries its CDL_ATTEMPT cookie), no zombie child;
+- the environments' locks are free.
+
+Usage: torture.py [--kills N] [--seed S] [--cdl PATH] [--keep]
+Prints the seed first: rerun with --seed to replay the same kill moments.
+"""
+
+import argparse
+import glob
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+JOBS = 4
+
+
+def pipeline():
+    end = "trap '' TERM; echo \"{name} $CDL_ATTEMPT\" >> ledger"
+    lines = ["pipeline torture {",
+             '  environment staging { url = "https://staging.example"; concurrency = 1 }',
+             '  environment production {',
+             '    url = "https://example.com"',
+             '    concurrency = 1',
+             '    requires approval',
+             '    requires promotion from staging',
+             '  }',
+             "  stage build {",
+             '    artifact app {',
+             '      run = ["mkdir -p out/dist/sub", '
+             '"for i in 1 2 3 4 5 6; do head -c 400000 /dev/urandom > out/dist/f$i; done; head -c 1000 /dev/urandom > out/dist/sub/g", '
+             f'"{esc(end.format(name="app"))}"]',
+             '      outputs = ["out/dist"]',
+             '    }']
+    names = ["app"]
+    for i in range(12):
+        name = f"w{i}"
+        names.append(name)
+        body = f"sleep 0.{(i * 37) % 9 + 1}"
+        extra = ""
+        if i % 4 == 1:  # fails once, then passes on a retry
+            body = f"if [ ! -e flaky.{name} ]; then touch flaky.{name}; exit 3; fi; {body}"
+            extra = "; retries = 2"
+        lines.append(f'    job {name} {{ run = ["{esc(body)}", "{esc(end.format(name=name))}"]{extra} }}')
+    lines.append("  }")
+    lines.append("  stage check {")
+    for i in range(10):
+        name = f"t{i}"
+        names.append(name)
+        body = f"sleep 0.{(i * 53) % 7 + 1}; test -d \\\"$CDL_ARTIFACT_APP\\\""
+        lines.append(f'    test unit {name} {{ uses = [app]; run = ["{body}", "{esc(end.format(name=name))}"] }}')
+    lines.append("  }")
+    deploy = ("flock -n ../deploy.flock -c 'mkdir -p deployed/{env}.tmp && cp -R \\\"$CDL_ARTIFACT_APP\\\"/. deployed/{env}.tmp/ "
+              "&& sleep 0.4 && rm -rf deployed/{env} && mv deployed/{env}.tmp deployed/{env}' || echo overlap >> overlaps")
+    lines.append("  stage staging { deploy app to staging { run = [\"" + deploy.format(env="staging")
+                 + "\", \"" + esc(end.format(name="deploy_app_staging")) + "\"] } }")
+    names.append("deploy_app_staging")
+    lines.append('  stage release { gate release { approvers = ["tester"]; message = "ship it?" } }')
+    lines.append("  stage production { deploy app to production { run = [\"" + deploy.format(env="production")
+                 + "\", \"" + esc(end.format(name="deploy_app_production")) + "\"] } }")
+    names.append("deploy_app_production")
+    lines.append("  stage after {")
+    for i in range(6):
+        name = f"p{i}"
+        names.append(name)
+        lines.append(f'    job {name} {{ run = ["sleep 0.{i + 1}", "{esc(end.format(name=name))}"] }}')
+    lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n", names
+
+
+def esc(text):
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+class Torture:
+    def __init__(self, args):
+        self.cdl = os.path.abspath(args.cdl)
+        self.rng = random.Random(args.seed)
+        self.kills = 0
+        self.hangups = 0
+        self.target = args.kills
+        self.rounds = 0
+        self.keep = args.keep
+        self.base = tempfile.mkdtemp(prefix="cdl-torture-")
+        self.dir = None
+
+    def cmd(self, *args, **kw):
+        return subprocess.run([self.cdl, *args], cwd=self.dir, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+    def run_id(self):
+        ids = sorted(os.listdir(os.path.join(self.dir, ".cdl", "runs")))
+        return ids[-1] if ids else None
+
+    def status(self):
+        rid = self.run_id()
+        if rid is None:
+            return None
+        out = self.cmd("status", rid)
+        if out.returncode != 0:
+            raise AssertionError(f"cdl status failed: {out.stderr}")
+        return out.stdout.split("\n")[0].split()[-1]
+
+    def killed_at_random(self, args, longest):
+        """Starts `cdl ARGS`, kills it with SIGKILL after a random moment; True if killed."""
+        proc = subprocess.Popen([self.cdl, *args], cwd=self.dir, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            proc.wait(timeout=self.rng.uniform(0.02, longest))
+            return False
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            self.kills += 1
+            return True
+
+    def hung_up(self, args, longest):
+        """Runs `cdl ARGS` in a tmux session and closes the session (SIGHUP) at a random moment."""
+        session = f"cdl-torture-{os.getpid()}"
+        # stdin is not the terminal: the gate prompt (another concern) stays out of the way.
+        # stderr goes to a file, to say why if `cdl` died of it.
+        command = "exec " + " ".join([self.cdl, *args]) + " < /dev/null 2>> hangup.err"
+        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-c", self.dir, "-x", "120", "-y", "40",
+                        command], check=True)
+        listed = subprocess.run(["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"],
+                                capture_output=True, text=True).stdout.split()
+        pid = int(listed[0]) if listed else 0
+        time.sleep(self.rng.uniform(0.05, longest))
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        # tmux loses the exit code: the run's lock tells when `cdl` is gone, the record how
+        # it ended.
+        lock = os.path.join(self.dir, ".cdl", "runs", args[-1], "lock")
+        until = time.time() + 30
+        while subprocess.run(["flock", "-n", lock, "true"]).returncode != 0:
+            if time.time() > until:
+                raise AssertionError("cdl did not stop within 30 s of SIGHUP")
+            time.sleep(0.02)
+        self.hangups += 1
+        self.kills += 1
+        status = self.status()
+        if status not in ("cancelled", "succeeded", "paused"):
+            # Hung up on before it installed its handlers (while starting), `cdl` dies as by
+            # kill -9 and never drove the run: the record still names the previous driver.
+            record = json.load(open(os.path.join(self.dir, ".cdl", "runs", args[-1], "run.json")))
+            if record.get("pid") == pid:
+                err = open(os.path.join(self.dir, "hangup.err")).read()[-2000:]
+                raise AssertionError(f"after SIGHUP the record says {status}, not cancelled; cdl said:\n{err}")
+
+    def one_run(self):
+        self.rounds += 1
+        self.dir = os.path.join(self.base, f"round{self.rounds}")
+        os.makedirs(self.dir)
+        text, names = pipeline()
+        with open(os.path.join(self.dir, "pipeline.cdl"), "w") as f:
+            f.write(text)
+        check = self.cmd("check", "pipeline.cdl")
+        if check.returncode != 0:
+            raise AssertionError(f"the torture pipeline does not check:\n{check.stderr}")
+        self.killed_at_random(["run", "pipeline.cdl", "--as", "tester", "--jobs", str(JOBS)], 1.5)
+        steps = 0
+        while True:
+            steps += 1
+            if steps > 400:
+                raise AssertionError("the run never ended")
+            status = self.status()
+            if status in ("succeeded", "failed"):
+                break
+            rid = self.run_id()
+            if status == "paused":
+                # Killing `cdl approve` while it records the decision, sometimes.
+                if self.rng.random() < 0.3:
+                    self.killed_at_random(["approve", "release", "--run", rid, "--as", "tester"], 0.01)
+                self.cmd("approve", "release", "--run", rid, "--as", "tester")
+            if self.rng.random() < 0.15 and shutil.which("tmux"):
+                self.hung_up(["resume", rid], 1.2)
+            else:
+                self.killed_at_random(["resume", rid], 1.2)
+        self.verify(names)
+
+    def verify(self, names):
+        rid = self.run_id()
+        status = self.status()
+        if status != "succeeded":
+            out = self.cmd("status", rid)
+            raise AssertionError(f"round {self.rounds}: the run {status}:\n{out.stdout}")
+        record = json.load(open(os.path.join(self.dir, ".cdl", "runs", rid, "run.json")))
+        ledger = open(os.path.join(self.dir, "ledger")).read().split("\n")
+        ledger = [line.split(" ", 1) for line in ledger if line]
+        seen = {}
+        for name, cookie in ledger:
+            if name in seen:
+                raise AssertionError(f"round {self.rounds}: `{name}` completed twice ({seen[name]} and {cookie})")
+            seen[name] = cookie
+        for name in names:
+            if name not in seen:
+                raise AssertionError(f"round {self.rounds}: `{name}` never completed")
+            job = record["jobs"][name]
+            ok = [a for a in job["attempts"] if a.get("exit_code") == 0]
+            if len(ok) != 1 or ok[0].get("cookie") != seen[name]:
+                raise AssertionError(f"round {self.rounds}: `{name}` completed as {seen[name]}, "
+                                     f"the record's succeeded attempts: {ok}")
+        if os.path.exists(os.path.join(self.dir, "overlaps")):
+            raise AssertionError(f"round {self.rounds}: two deploys overlapped")
+        built = tree(os.path.join(self.dir, "out", "dist"))
+        production = os.path.join(self.dir, "deployed", "production")
+        # The store keeps the outputs' paths (out/dist/...) or, sealed, the folder's content.
+        if os.path.isdir(os.path.join(production, "out", "dist")):
+            production = os.path.join(production, "out", "dist")
+        deployed = tree(production)
+        if built != deployed or not built:
+            raise AssertionError(f"round {self.rounds}: production did not get the built bytes")
+        left = processes_of(rid)
+        if left:
+            raise AssertionError(f"round {self.rounds}: processes left: {left}")
+        for lock in glob.glob(os.path.join(self.dir, ".cdl", "locks", "*.lock")):
+            free = subprocess.run(["flock", "-n", lock, "true"]).returncode == 0
+            if not free:
+                raise AssertionError(f"round {self.rounds}: {lock} is still held")
+
+
+def zombie(pid):
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1].startswith("Z")
+    except OSError:
+        return False
+
+
+def tree(root):
+    out = {}
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            out[os.path.relpath(path, root)] = open(path, "rb").read()
+    return out
+
+
+def processes_of(run_id):
+    """Processes (or zombies) whose environment holds this run's attempt cookie."""
+    needle = f"CDL_ATTEMPT={run_id}/".encode()
+    left = []
+    for environ in glob.glob("/proc/[0-9]*/environ"):
+        try:
+            if needle in open(environ, "rb").read():
+                left.append(environ.split("/")[2])
+        except OSError:
+            pass
+    # A zombie's environment cannot be read: any zombie child of ours counts too.
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            text = open(stat).read()
+        except OSError:
+            continue
+        fields = text.rsplit(") ", 1)[1].split()
+        if fields[0] == "Z" and int(fields[1]) == os.getpid():
+            left.append(stat.split("/")[2] + " (zombie)")
+    return left
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kills", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--cdl", default=os.path.join(os.path.dirname(__file__), "..", "..", "target", "release", "cdl"))
+    parser.add_argument("--keep", action="store_true", help="keep the folders of the runs")
+    args = parser.parse_args()
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(1 << 32)
+    print(f"torture: seed {args.seed} (replay with --seed {args.seed})", flush=True)
+    torture = Torture(args)
+    started = time.time()
+    try:
+        while torture.kills < torture.target:
+            torture.one_run()
+            print(f"torture: run {torture.rounds} ok; {torture.kills} kills so far "
+                  f"({torture.hangups} by SIGHUP)", flush=True)
+    except AssertionError as e:
+        print(f"torture: FAILED (seed {args.seed}, folder {torture.dir}): {e}", flush=True)
+        sys.exit(1)
+    finally:
+        if not torture.keep and sys.exc_info()[0] is None:
+            shutil.rmtree(torture.base, ignore_errors=True)
+    print(f"torture: {torture.rounds} runs, {torture.kills} kills ({torture.hangups} by SIGHUP), "
+          f"{time.time() - started:.0f} s, every job exactly once, seed {args.seed}")
+
+
+if __name__ == "__main__":
+    main()
