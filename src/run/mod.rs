@@ -344,7 +344,10 @@ pub fn resume(
             .ok_or_else(|| format!("no runs in {}", store.runs_dir().display()))?,
     };
     if !store.run_dir(&id).join("run.json").is_file() {
-        return Err(format!("no run {id} in {}", store.runs_dir().display()));
+        return Err(format!(
+            "there is no run {id} in {}; `cdl runs` lists the runs",
+            store.runs_dir().display()
+        ));
     }
     let _lock = lock::try_lock_run(&store.run_dir(&id).join("lock"))
         .map_err(|e| format!("cannot lock the run: {e}"))?
