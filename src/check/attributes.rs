@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use super::condition::{Condition, type_condition};
+use super::foreign;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Sink, did_you_mean};
 use crate::span::{Ident, Span};
@@ -247,7 +248,10 @@ impl Attributes {
         for attribute in attributes {
             let name = attribute.name.name.as_str();
             let Some(spec) = schema.iter().find(|s| s.name == name) else {
-                sink.push(unknown_attribute(&attribute.name, block, schema));
+                sink.push(
+                    foreign::attribute(attribute, place(schema))
+                        .unwrap_or_else(|| unknown_attribute(&attribute.name, block, schema)),
+                );
                 continue;
             };
             if let Some(first) = spans.get(spec.name) {
@@ -264,6 +268,10 @@ impl Attributes {
                 continue;
             }
             spans.insert(spec.name, attribute.name.span);
+            if let Some(misread) = foreign::misread_value(spec.name, &attribute.value) {
+                sink.push(misread);
+                continue;
+            }
             if let Some(value) = type_value(spec, &attribute.value, sink) {
                 values.insert(spec.name, (value, attribute.value.span));
             }
@@ -370,6 +378,20 @@ impl Attributes {
             Some((Value::Word(w), _)) => Some(w.clone()),
             _ => None,
         }
+    }
+}
+
+/// The kind of block a schema belongs to, for the table of foreign words.
+fn place(schema: &[Spec]) -> foreign::Place {
+    let has = |name: &str| schema.iter().any(|s| s.name == name);
+    if has("run") {
+        foreign::Place::Job
+    } else if has("branches") {
+        foreign::Place::BranchTrigger
+    } else if has("runner") {
+        foreign::Place::Pipeline
+    } else {
+        foreign::Place::Other
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod attributes;
 pub mod condition;
+pub mod foreign;
 pub mod graph;
 pub mod implication;
 pub mod model;

@@ -474,7 +474,7 @@ impl Lowerer {
                  an integer is digits alone",
             ),
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
-            Rule::ident => ExprKind::Ident(pair.as_str().to_string()),
+            Rule::ident | Rule::foreign_name => ExprKind::Ident(pair.as_str().to_string()),
             other => unreachable!("primary {other:?}"),
         };
         Expr { kind, span }
