@@ -223,7 +223,7 @@ pub const TABLE: &[Foreign] = &[
         &[GitLab],
         Pipeline,
         Advice(
-            "`stage` blocks",
+            "the order of the `stage` blocks",
             "declare each stage in order: `stage build { … }` then `stage test { … }`",
         ),
     ),
@@ -259,12 +259,13 @@ pub const TABLE: &[Foreign] = &[
     ),
 ];
 
-/// "GitHub's and GitLab's".
+/// "GitHub's", "GitHub's and GitLab's", "GitHub's, CircleCI's and Jenkins'".
 fn origin(from: &[System]) -> String {
-    from.iter()
-        .map(|s| s.possessive())
-        .collect::<Vec<_>>()
-        .join(" and ")
+    let names: Vec<&str> = from.iter().map(|s| s.possessive()).collect();
+    match names.as_slice() {
+        [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+        _ => names.concat(),
+    }
 }
 
 /// The diagnostic for an unknown attribute that is a foreign word, if it is one.

@@ -410,3 +410,41 @@ async def test_kinds_and_bad_names_are_not_renamed(client: LanguageClient, tmp_p
         await client.text_document_rename_async(types.RenameParams(**doc.at("lint {"), new_name="not a name"))
     with pytest.raises(Exception):
         await client.text_document_rename_async(types.RenameParams(**doc.at("lint {"), new_name="app"))
+
+
+# ------------------------------------------------------------------ quick fixes
+
+FIXABLE = [p for p in ERR_FIXTURES if any(d.get("suggestion") for d in cdl_check_json(p))]
+
+
+def test_some_fixtures_carry_an_exact_edit():
+    assert len(FIXABLE) >= 10
+
+
+@pytest.mark.parametrize("fixture", FIXABLE, ids=lambda p: p.stem)
+async def test_a_suggested_edit_is_a_quick_fix_that_removes_its_diagnostic(
+    client: LanguageClient, fixture: Path
+):
+    doc = await open_doc(client, fixture)
+    expected = [d for d in cdl_check_json(fixture) if d.get("suggestion")]
+    original = doc.text
+    for check in expected:
+        line, column = check["line"] - 1, check["column"] - 1
+        here = types.Range(start=types.Position(line, column), end=types.Position(line, column))
+        actions = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=doc.uri),
+                range=here,
+                context=types.CodeActionContext(diagnostics=list(doc.diagnostics)),
+            )
+        )
+        fixes = [a for a in actions if a.kind == types.CodeActionKind.QuickFix and a.diagnostics[0].code == check["code"]]
+        assert len(fixes) == 1, [a.title for a in actions]
+        edits = fixes[0].edit.changes[doc.uri]
+        suggestion = check["suggestion"]
+        assert [e.new_text for e in edits] == [suggestion["replacement"]]
+        assert edits[0].range.start == types.Position(suggestion["line"] - 1, suggestion["column"] - 1)
+        fixed = apply(doc.text, doc, edits)
+        after = await doc.change(fixed)
+        assert check["message"] not in [d.message.split("\nhelp: ")[0] for d in after]
+        await doc.change(original)
