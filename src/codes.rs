@@ -48,6 +48,8 @@ codes! {
     SecondPipeline = "E0105", "more than one pipeline";
     NoPipeline = "E0106", "no pipeline to plan";
     UnknownStdModule = "E0107", "unknown standard library module";
+    Misplaced = "E0108", "declaration in the wrong block";
+    InvalidName = "E0109", "name with a character names cannot hold";
     UnknownJob = "E0200", "unknown job or gate";
     UnknownEnvironment = "E0201", "unknown environment";
     UnknownArtifact = "E0202", "unknown artifact";
