@@ -82,6 +82,7 @@ codes! {
     UnusedSecret = "W0102", "unused secret";
     EmptyStage = "W0103", "empty stage";
     EnvironmentWithoutUrl = "W0104", "deploy to an environment without a url";
+    ShellStateLost = "W0105", "shell state lost between `run` entries";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

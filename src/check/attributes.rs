@@ -231,6 +231,8 @@ pub enum Value {
 /// The attributes of one block, typed against its schema.
 pub struct Attributes {
     values: HashMap<&'static str, (Value, Span)>,
+    /// The span of each item of a list value (of the value itself when it is not a list).
+    items: HashMap<&'static str, Vec<Span>>,
     spans: HashMap<&'static str, Span>,
 }
 
@@ -244,6 +246,7 @@ impl Attributes {
         sink: &mut Sink,
     ) -> Attributes {
         let mut values = HashMap::new();
+        let mut items = HashMap::new();
         let mut spans: HashMap<&'static str, Span> = HashMap::new();
         for attribute in attributes {
             let name = attribute.name.name.as_str();
@@ -274,9 +277,18 @@ impl Attributes {
             }
             if let Some(value) = type_value(spec, &attribute.value, sink) {
                 values.insert(spec.name, (value, attribute.value.span));
+                let item_spans = match &attribute.value.kind {
+                    ExprKind::List(list) => list.iter().map(|item| item.span).collect(),
+                    _ => vec![attribute.value.span],
+                };
+                items.insert(spec.name, item_spans);
             }
         }
-        Attributes { values, spans }
+        Attributes {
+            values,
+            items,
+            spans,
+        }
     }
 
     /// Reports each required attribute that is absent, at `header`.
@@ -317,6 +329,11 @@ impl Attributes {
     /// Where the attribute's name was written, whether or not its value typed.
     pub fn name_span(&self, name: &str) -> Option<Span> {
         self.spans.get(name).copied()
+    }
+
+    /// Where each item of a list value was written (the value itself when it is not a list).
+    pub fn item_spans(&self, name: &str) -> Vec<Span> {
+        self.items.get(name).cloned().unwrap_or_default()
     }
 
     pub fn value_span(&self, name: &str) -> Option<Span> {

@@ -115,6 +115,9 @@ pub struct Job {
     pub artifact: Option<Ident>,
     pub outputs: Vec<String>,
     pub run: Vec<String>,
+    /// Where each entry of `run` was written, and the whole value.
+    pub run_spans: Vec<Span>,
+    pub run_value_span: Option<Span>,
     pub env: IndexMap<String, String>,
     pub secrets: Vec<Ident>,
     pub timeout: Option<u64>,

@@ -563,6 +563,8 @@ impl Builder<'_> {
             artifact,
             outputs: attrs.strings("outputs"),
             run: attrs.strings("run"),
+            run_spans: attrs.item_spans("run"),
+            run_value_span: attrs.value_span("run"),
             env,
             secrets: attrs.names("secrets"),
             timeout: attrs.duration("timeout"),

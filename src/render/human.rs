@@ -90,7 +90,9 @@ fn suggestion_line(suggestion: &Suggestion, sources: &Sources) -> String {
         .text
         .get(suggestion.span.start as usize..suggestion.span.end as usize)
         .unwrap_or("");
-    let edit = if old.is_empty() {
+    let edit = if old.contains('\n') || suggestion.replacement.contains('\n') {
+        "a multi-line edit (the editor offers it as a quick fix)".to_string()
+    } else if old.is_empty() {
         format!("insert `{}`", suggestion.replacement)
     } else {
         format!("replace `{old}` with `{}`", suggestion.replacement)

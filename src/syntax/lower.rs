@@ -488,7 +488,7 @@ impl Lowerer {
                  an integer is digits alone",
             ),
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
-            Rule::ident | Rule::foreign_name => ExprKind::Ident(pair.as_str().to_string()),
+            Rule::name_path | Rule::foreign_name => ExprKind::Ident(pair.as_str().to_string()),
             other => unreachable!("primary {other:?}"),
         };
         Expr { kind, span }
