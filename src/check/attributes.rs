@@ -31,6 +31,8 @@ pub enum Type {
     Condition,
     /// One of a fixed set of words.
     Word(&'static [&'static str]),
+    /// A container image name, or `none` for no image.
+    Image,
 }
 
 impl Type {
@@ -45,6 +47,7 @@ impl Type {
             Type::Integer { min, max } => format!("an integer from {min} to {max}"),
             Type::Bool => "`true` or `false`".into(),
             Type::Condition => "a condition (`branch == \"main\"`)".into(),
+            Type::Image => "an image name (`\"node:20\"`) or `none`".into(),
             Type::Word(words) => format!(
                 "one of {}",
                 words
@@ -98,11 +101,7 @@ pub const PIPELINE: &[Spec] = &[
         Type::String,
         "Default machine label for exports (`ubuntu-latest`).",
     ),
-    spec(
-        "image",
-        Type::String,
-        "Default container image for exports.",
-    ),
+    spec("image", Type::Image, "Default container image for exports."),
 ];
 
 pub const KIND: &[Spec] = &[
@@ -170,7 +169,7 @@ macro_rules! runnable {
             spec("when", Type::Condition, "The job runs only when this holds; otherwise it is skipped."),
             spec("uses", Type::Names, "Artifacts this job reads, as `CDL_ARTIFACT_<NAME>`."),
             spec("allow_failure", Type::Bool, "A failure of this job does not fail the run or stop later jobs."),
-            spec("image", Type::String, "Container image for exports."),
+            spec("image", Type::Image, "Container image for exports; `none` runs the job without the pipeline's image."),
             spec("runner", Type::String, "Machine label for exports."),
         ]
     };
@@ -492,6 +491,28 @@ fn type_value(spec: &Spec, expr: &Expr, sink: &mut Sink) -> Option<Value> {
             None
         }
         (Type::String, ExprKind::String(s)) => Some(Value::String(s.clone())),
+        (Type::Image, ExprKind::String(s)) if s.trim().is_empty() => {
+            sink.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    expr.span,
+                    format!("`{} = \"\"` names no image", spec.name),
+                )
+                .label("empty image name")
+                .help("write `image = none` to run the job without the pipeline's image, or name one: `image = \"node:20\"`")
+                .suggest(expr.span, "none"),
+            );
+            None
+        }
+        (Type::Image, ExprKind::String(s)) => Some(Value::String(s.clone())),
+        (Type::Image, ExprKind::Ident(word)) if word == "none" => Some(Value::Word(word.clone())),
+        (Type::Image, ExprKind::Ident(word)) => mismatch(
+            sink,
+            Some(format!(
+                "quote the image name: `{} = \"{word}\"`, or write `none`",
+                spec.name
+            )),
+        ),
         (Type::Commands, ExprKind::String(s)) => Some(Value::Strings(vec![s.clone()])),
         (Type::Commands | Type::Strings, ExprKind::List(items)) => {
             let mut out = Vec::new();

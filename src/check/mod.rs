@@ -5,6 +5,7 @@ pub mod condition;
 pub mod foreign;
 pub mod graph;
 pub mod implication;
+pub mod inherited;
 pub mod model;
 pub mod resolve;
 mod rules;

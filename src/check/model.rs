@@ -129,6 +129,8 @@ pub struct Job {
     /// Where `allow_failure = true` was written.
     pub allow_failure: Option<Span>,
     pub image: Option<String>,
+    /// `image = none`: no container image, not even the pipeline's.
+    pub no_image: bool,
     pub runner: Option<String>,
     pub matrix: IndexMap<String, Vec<String>>,
     pub approvers: Vec<String>,

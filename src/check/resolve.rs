@@ -577,6 +577,7 @@ impl Builder<'_> {
                 .then(|| attrs.name_span("allow_failure"))
                 .flatten(),
             image: attrs.string("image"),
+            no_image: attrs.word("image").as_deref() == Some("none"),
             runner: attrs.string("runner"),
             matrix,
             approvers: attrs.strings("approvers"),

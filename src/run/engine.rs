@@ -585,10 +585,7 @@ impl<'a> Engine<'a> {
             End::Finished(StepEnd::Exited(0)) => None,
             End::Finished(StepEnd::Exited(code)) => Some(format!("exited with {code}")),
             End::Finished(StepEnd::Signaled(signal)) => Some(format!("killed by signal {signal}")),
-            End::Finished(StepEnd::TimedOut) => Some(format!(
-                "timed out after {}",
-                crate::syntax::literal::format_duration(job.timeout_seconds.unwrap_or(0))
-            )),
+            End::Finished(StepEnd::TimedOut) => Some(job.timeout_reason()),
             End::Finished(StepEnd::Cancelled) => {
                 self.set(index, JobState::Cancelled, Some("cancelled".into()));
                 return Ok(());
