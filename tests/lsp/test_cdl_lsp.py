@@ -166,6 +166,39 @@ async def test_hover_on_a_job_attribute_gives_its_expected_type(client: Language
     assert "a condition" in text
 
 
+async def test_hover_on_a_test_shows_the_defaults_of_its_kind(client: LanguageClient, tmp_path: Path):
+    doc = await shop(client, tmp_path)
+    text = hover_text(await client.text_document_hover_async(types.HoverParams(**doc.at("ui on staging"))))
+    assert "`timeout = 30m`, the default of kind `ui`" in text
+    assert "`retries = 1`, the default of kind `ui`" in text
+    text = hover_text(await client.text_document_hover_async(types.HoverParams(**doc.at("lint {"))))
+    assert "default of kind" not in text
+
+
+async def test_inlay_hints_show_what_a_test_inherits_from_its_kind(client: LanguageClient, tmp_path: Path):
+    doc = await shop(client, tmp_path)
+    hints = await client.text_document_inlay_hint_async(
+        types.InlayHintParams(
+            text_document=types.TextDocumentIdentifier(uri=doc.uri),
+            range=types.Range(start=types.Position(0, 0), end=doc.end()),
+        )
+    )
+    by_line = {h.position.line: h.label for h in hints}
+    migration = doc.position("test migration {")
+    ui = doc.position("test ui on staging")
+    assert by_line == {migration.line: "timeout = 10m", ui.line: "timeout = 30m, retries = 1"}
+    # A test that sets its own timeout shows only what it still inherits.
+    text = doc.text.replace('test ui on staging { run = "npx playwright test"', 'test ui on staging { timeout = 5m; run = "npx playwright test"')
+    await doc.change(text)
+    hints = await client.text_document_inlay_hint_async(
+        types.InlayHintParams(
+            text_document=types.TextDocumentIdentifier(uri=doc.uri),
+            range=types.Range(start=types.Position(0, 0), end=doc.end()),
+        )
+    )
+    assert [h.label for h in hints if h.position.line == ui.line] == ["retries = 1"]
+
+
 # ------------------------------------------------------------------ definition and references
 
 

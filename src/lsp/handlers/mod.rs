@@ -6,6 +6,7 @@ mod definition;
 mod document_symbol;
 mod formatting;
 mod hover;
+mod inlay_hint;
 mod references;
 mod rename;
 mod text_sync;
@@ -15,7 +16,7 @@ use std::panic::AssertUnwindSafe;
 use lsp_server::{ErrorCode, Notification, Request, Response};
 use lsp_types::request::{
     CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest,
-    PrepareRenameRequest, References, Rename, Request as _,
+    InlayHintRequest, PrepareRenameRequest, References, Rename, Request as _,
 };
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions,
@@ -48,6 +49,7 @@ pub fn capabilities() -> ServerCapabilities {
             prepare_provider: Some(true),
             work_done_progress_options: Default::default(),
         })),
+        inlay_hint_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
             code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
             ..Default::default()
@@ -70,6 +72,9 @@ pub fn request(server: &Server, request: Request) -> Response {
             run::<PrepareRenameRequest>(server, request, rename::prepare_rename)
         }
         Rename::METHOD => run::<Rename>(server, request, rename::rename),
+        InlayHintRequest::METHOD => {
+            run::<InlayHintRequest>(server, request, inlay_hint::inlay_hint)
+        }
         CodeActionRequest::METHOD => {
             run::<CodeActionRequest>(server, request, code_action::code_action)
         }
