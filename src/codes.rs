@@ -83,6 +83,7 @@ codes! {
     EmptyStage = "W0103", "empty stage";
     EnvironmentWithoutUrl = "W0104", "deploy to an environment without a url";
     ShellStateLost = "W0105", "shell state lost between `run` entries";
+    EnvNotExpanded = "W0106", "variable in an env value, which is never expanded";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

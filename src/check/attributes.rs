@@ -728,9 +728,54 @@ pub fn string_map<'a>(
                 continue;
             }
         };
+        if let ExprKind::String(_) = attribute.value.kind
+            && let Some(variable) = referenced_variable(&text)
+        {
+            sink.push(unexpanded(&name.name, &variable, attribute.value.span));
+        }
         out.insert(name.name.clone(), (text, name.span));
     }
     out
+}
+
+/// The first `$NAME` or `${NAME}` a shell would expand in `text`, if any (`$$` and a `$`
+/// before anything else are left alone).
+fn referenced_variable(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' {
+            let rest = &text[i + 1..];
+            let braced = rest.strip_prefix('{');
+            let body = braced.unwrap_or(rest);
+            let name: String = body
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+                return Some(name);
+            }
+            if rest.starts_with('$') {
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// W0106: an env value is taken as written; `$NAME` in it stays `$NAME`.
+fn unexpanded(name: &str, variable: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::EnvNotExpanded,
+        span,
+        format!("`{name}` will hold `${variable}` as written: env values are never expanded"),
+    )
+    .label(format!("`${variable}` is not replaced"))
+    .help(format!(
+        "expand it in the command that needs it: `run = \"export {name}=\\\"${variable}/…\\\"; …\"`, \
+         or write the value itself"
+    ))
 }
 
 /// Why a name cannot be an environment variable of a job, if it cannot.
@@ -865,4 +910,21 @@ pub fn matrix_axes<'a>(
         out.insert(name.name.clone(), values);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::referenced_variable;
+
+    #[test]
+    fn finds_the_variables_a_shell_would_expand() {
+        assert_eq!(referenced_variable("$HOME/x").as_deref(), Some("HOME"));
+        assert_eq!(referenced_variable("a${B_1}c").as_deref(), Some("B_1"));
+        assert_eq!(referenced_variable("$$5"), None);
+        assert_eq!(referenced_variable("costs $5"), None);
+        assert_eq!(referenced_variable("$"), None);
+        assert_eq!(referenced_variable("${"), None);
+        assert_eq!(referenced_variable("é$é$_x").as_deref(), Some("_x"));
+        assert_eq!(referenced_variable("plain"), None);
+    }
 }
