@@ -259,6 +259,33 @@ pub const TABLE: &[Foreign] = &[
     ),
 ];
 
+/// Trigger events of the other systems, and the cdl trigger for each.
+pub const TRIGGERS: &[(&str, System, &str)] = &[
+    ("workflow_dispatch", GitHub, "manual"),
+    ("repository_dispatch", GitHub, "manual"),
+    ("pull_request_target", GitHub, "pull_request"),
+    ("release", GitHub, "tag"),
+    ("merge_request", GitLab, "pull_request"),
+    ("merge_request_event", GitLab, "pull_request"),
+    ("web", GitLab, "manual"),
+    ("api", GitLab, "manual"),
+    ("schedules", GitLab, "schedule"),
+    ("tags", GitLab, "tag"),
+];
+
+/// "GitHub's `workflow_dispatch` is `on manual` in cdl", for another system's trigger.
+pub fn trigger(event: &str) -> Option<(String, &'static str)> {
+    TRIGGERS
+        .iter()
+        .find(|(word, _, _)| *word == event)
+        .map(|(word, system, cdl)| {
+            (
+                format!("{} `{word}` is `on {cdl}` in cdl", system.possessive()),
+                *cdl,
+            )
+        })
+}
+
 /// "GitHub's", "GitHub's and GitLab's", "GitHub's, CircleCI's and Jenkins'".
 fn origin(from: &[System]) -> String {
     let names: Vec<&str> = from.iter().map(|s| s.possessive()).collect();

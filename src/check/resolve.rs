@@ -149,6 +149,15 @@ impl Builder<'_> {
             "schedule" => (TriggerEvent::Schedule, schema::TRIGGER_SCHEDULE, "schedule"),
             "manual" => (TriggerEvent::Manual, schema::TRIGGER_MANUAL, "manual"),
             other => {
+                if let Some((message, cdl)) = super::foreign::trigger(other) {
+                    self.sink.push(
+                        Diagnostic::new(Code::UnknownTrigger, trigger.event.span, message)
+                            .label("not a cdl trigger")
+                            .help(format!("write `on {cdl}`"))
+                            .suggest(trigger.event.span, cdl),
+                    );
+                    return;
+                }
                 let help = did_you_mean(other, TRIGGERS).unwrap_or_else(|| {
                     format!(
                         "triggers are {}",

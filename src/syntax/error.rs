@@ -105,7 +105,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::ident | Rule::test_name | Rule::name_path => "a name",
         Rule::foreign_name | Rule::name_tail => "a name",
         // Tried after every valid item; naming it would list every keyword of the language.
-        Rule::misplaced => return None,
+        Rule::misplaced | Rule::foreign_block | Rule::foreign_block_word => return None,
         Rule::string | Rule::string_inner => "a string",
         Rule::triple_string | Rule::triple_inner => "a string",
         Rule::doc_comment | Rule::doc_text => return None,

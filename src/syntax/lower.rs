@@ -174,6 +174,10 @@ impl Lowerer {
                     self.misplaced(item, Block::Pipeline);
                     continue;
                 }
+                Rule::foreign_block => {
+                    self.foreign_block(item, Block::Pipeline);
+                    continue;
+                }
                 Rule::doc_comment => {
                     self.doc_line(item);
                     continue;
@@ -382,6 +386,7 @@ impl Lowerer {
                 Rule::doc_comment => self.doc_line(item),
                 Rule::lbrace | Rule::rbrace | Rule::semi => {}
                 Rule::misplaced => self.misplaced(item, Block::Job),
+                Rule::foreign_block => self.foreign_block(item, Block::Job),
                 other => unreachable!("job body item {other:?}"),
             }
         }

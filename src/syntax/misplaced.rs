@@ -117,6 +117,77 @@ impl Lowerer {
         );
     }
 
+    /// Reports another system's block (`variables { … }`); it is not part of the syntax tree.
+    /// Where cdl has the same block under another name, the fix renames it.
+    pub(super) fn foreign_block(&mut self, pair: Pair<Rule>, block: Block) {
+        assert_eq!(pair.as_rule(), Rule::foreign_block);
+        self.pending_doc.clear();
+        let word = pair.into_inner().next().expect("the block's word");
+        let span = Span::new(self.file, word.as_span().start(), word.as_span().end());
+        let name = word.as_str();
+        let (message, help, rename) = match (name, block) {
+            ("variables", _) => (
+                "GitLab's `variables` block is an `env` block in cdl",
+                "rename it: `env { NAME = \"value\" }` (values are never expanded)",
+                Some("env"),
+            ),
+            ("strategy", _) => (
+                "GitHub's `strategy` block is a `matrix` block in cdl",
+                "write the axes directly in the job: `matrix { node = [\"18\", \"20\"] }`",
+                None,
+            ),
+            ("artifacts", _) => (
+                "GitLab's `artifacts` block is an `artifact` job in cdl",
+                "declare what is built once: `artifact app { run = \"make\"; outputs = \
+                 [\"dist/\"] }`, and read it with `uses = [app]`",
+                None,
+            ),
+            ("rules" | "only" | "except", _) => (
+                "GitLab's job rules are a `when` condition in cdl",
+                "write the condition: `when = branch == \"main\" || event == tag`",
+                None,
+            ),
+            ("cache", _) => (
+                "GitLab's and CircleCI's `cache` has no counterpart in cdl",
+                "build once in an `artifact` job and read it with `uses`",
+                None,
+            ),
+            ("services", _) => (
+                "GitHub's and GitLab's `services` have no counterpart in cdl",
+                "start the service in `run` (`docker run -d …`), or use a runner that provides it",
+                None,
+            ),
+            ("with", _) => (
+                "GitHub's `with` gives inputs to an action; cdl runs commands, not actions",
+                "give the job values with `env { NAME = \"value\" }`",
+                None,
+            ),
+            ("steps", _) => (
+                "GitHub's `steps` are the commands of `run` in cdl",
+                "list the shell commands: `run = [\"make\", \"make test\"]`",
+                None,
+            ),
+            ("environment", _) => (
+                "an `environment` block names the environment, then its settings",
+                "declare it in the pipeline, `environment staging { url = \"…\" }`, and reach \
+                 it with `deploy ARTIFACT to staging`",
+                None,
+            ),
+            _ => (
+                "GitLab's `default`/`workflow` and GitHub's `defaults` have no block in cdl",
+                "set `image` and `runner` on the pipeline, and the triggers with `on push { … }`",
+                None,
+            ),
+        };
+        let mut diagnostic = Diagnostic::new(Code::UnknownAttribute, span, message)
+            .label(format!("not a cdl block {}", block.inside()))
+            .help(help);
+        if let Some(rename) = rename.filter(|_| matches!(block, Block::Job | Block::Pipeline)) {
+            diagnostic = diagnostic.suggest(span, rename);
+        }
+        self.diagnostics.push(diagnostic);
+    }
+
     /// A job's name, and the `:`, `/` or `.` tail another system's name may have: reported,
     /// and replaced by the same name with `-` so that the rest of the file still checks.
     pub(super) fn job_name(&mut self, inner: &mut Inner) -> Ident {
