@@ -48,6 +48,8 @@ codes! {
     SecondPipeline = "E0105", "more than one pipeline";
     NoPipeline = "E0106", "no pipeline to plan";
     UnknownStdModule = "E0107", "unknown standard library module";
+    Misplaced = "E0108", "declaration in the wrong block";
+    InvalidName = "E0109", "name with a character names cannot hold";
     UnknownJob = "E0200", "unknown job or gate";
     UnknownEnvironment = "E0201", "unknown environment";
     UnknownArtifact = "E0202", "unknown artifact";
@@ -83,6 +85,8 @@ codes! {
     UnusedSecret = "W0102", "unused secret";
     EmptyStage = "W0103", "empty stage";
     EnvironmentWithoutUrl = "W0104", "deploy to an environment without a url";
+    ShellStateLost = "W0105", "shell state lost between `run` entries";
+    EnvNotExpanded = "W0106", "variable in an env value, which is never expanded";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

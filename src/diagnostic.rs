@@ -37,6 +37,14 @@ impl Label {
     }
 }
 
+/// An exact edit that fixes a diagnostic: put `replacement` where `span` is. Only attached
+/// when applying it blindly is right (the LSP offers it as a quick fix, SARIF as a `fix`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub span: Span,
+    pub replacement: String,
+}
+
 /// One finding: a stable code, a message in the user's terms, a primary label, and help
 /// where a fix is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +58,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Longer facts printed after the source excerpt (a path that bypasses a gate, say).
     pub notes: Vec<String>,
+    /// A machine-applicable edit; `help` says the same in words.
+    pub suggestion: Option<Suggestion>,
 }
 
 impl Diagnostic {
@@ -63,6 +73,7 @@ impl Diagnostic {
             related: Vec::new(),
             help: None,
             notes: Vec::new(),
+            suggestion: None,
         }
     }
 
@@ -90,6 +101,15 @@ impl Diagnostic {
 
     pub fn note(mut self, text: impl Into<String>) -> Diagnostic {
         self.notes.push(text.into());
+        self
+    }
+
+    /// Attaches an exact edit: `replacement` in place of `span`.
+    pub fn suggest(mut self, span: Span, replacement: impl Into<String>) -> Diagnostic {
+        self.suggestion = Some(Suggestion {
+            span,
+            replacement: replacement.into(),
+        });
         self
     }
 

@@ -81,3 +81,37 @@ fn plan_json_reads_back() {
         assert_eq!(back, plan, "{}", path.display());
     }
 }
+
+/// Every word of the foreign keywords table has a fixture whose first diagnostic names it.
+#[test]
+fn every_foreign_word_has_a_fixture() {
+    use cdl::check::foreign::{Place, TABLE};
+    for entry in TABLE {
+        let place = match entry.place {
+            Place::Job => "job",
+            Place::Pipeline => "pipeline",
+            Place::BranchTrigger => "trigger",
+            Place::Other => "other",
+        };
+        let path = format!(
+            "tests/fixtures/err/E0301-foreign-{place}-{}.cdl",
+            entry.word
+        );
+        assert!(
+            support::root().join(&path).exists(),
+            "no fixture {path} for the foreign word `{}`",
+            entry.word
+        );
+        let compilation = support::compile(std::path::Path::new(&path));
+        let first = compilation
+            .diagnostics
+            .iter()
+            .find(|d| d.code == cdl::codes::Code::UnknownAttribute)
+            .unwrap_or_else(|| panic!("{path} reports no E0301"));
+        assert!(
+            first.message.contains(&format!("`{}`", entry.word)),
+            "{path}: {}",
+            first.message
+        );
+    }
+}

@@ -77,11 +77,12 @@ fn formatting_is_idempotent_and_keeps_the_meaning() {
         let formatted = match cdl::fmt::format(FileId(0), &text) {
             Ok(formatted) => formatted,
             Err(error) => {
-                assert_eq!(
-                    error.code.as_str(),
-                    "E0100",
-                    "{}: only a syntax error stops the formatter",
-                    path.display()
+                assert!(
+                    ["E0100", "E0108", "E0109", "E0301"].contains(&error.code.as_str()),
+                    "{}: only a syntax error, a misplaced declaration or a foreign name stops \
+                     the formatter, not {}",
+                    path.display(),
+                    error.code
                 );
                 continue;
             }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod codes;
+mod docs;
 mod examples;
 mod export;
 mod fixtures;

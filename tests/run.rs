@@ -361,6 +361,26 @@ fn a_timeout_kills_the_whole_process_tree() {
 }
 
 #[test]
+fn a_timeout_nobody_wrote_says_it_is_the_kinds_default() {
+    let project = Project::new(
+        r#"kind quick { timeout = 1s }
+    pipeline p { stage s {
+        test quick { run = "exec sleep 60" }
+        job own { run = "exec sleep 60"; timeout = 1s }
+    } }"#,
+    );
+    let out = project.run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let record = project.latest_record();
+    assert_eq!(
+        record["jobs"]["quick"]["reason"],
+        "timed out after 1s, the default of kind `quick`; set `timeout` on the test",
+        "{record:#}"
+    );
+    assert_eq!(record["jobs"]["own"]["reason"], "timed out after 1s");
+}
+
+#[test]
 fn retries_run_a_failed_job_again_and_keep_every_attempt() {
     let project = Project::new(
         r#"pipeline p { stage s { job flaky {

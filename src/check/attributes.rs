@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use super::condition::{Condition, type_condition};
+use super::foreign;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Sink, did_you_mean};
 use crate::span::{Ident, Span};
@@ -30,6 +31,8 @@ pub enum Type {
     Condition,
     /// One of a fixed set of words.
     Word(&'static [&'static str]),
+    /// A container image name, or `none` for no image.
+    Image,
 }
 
 impl Type {
@@ -44,6 +47,7 @@ impl Type {
             Type::Integer { min, max } => format!("an integer from {min} to {max}"),
             Type::Bool => "`true` or `false`".into(),
             Type::Condition => "a condition (`branch == \"main\"`)".into(),
+            Type::Image => "an image name (`\"node:20\"`) or `none`".into(),
             Type::Word(words) => format!(
                 "one of {}",
                 words
@@ -97,11 +101,7 @@ pub const PIPELINE: &[Spec] = &[
         Type::String,
         "Default machine label for exports (`ubuntu-latest`).",
     ),
-    spec(
-        "image",
-        Type::String,
-        "Default container image for exports.",
-    ),
+    spec("image", Type::Image, "Default container image for exports."),
     spec(
         "allowed_signers",
         Type::String,
@@ -174,7 +174,7 @@ macro_rules! runnable {
             spec("when", Type::Condition, "The job runs only when this holds; otherwise it is skipped."),
             spec("uses", Type::Names, "Artifacts this job reads, as `CDL_ARTIFACT_<NAME>`."),
             spec("allow_failure", Type::Bool, "A failure of this job does not fail the run or stop later jobs."),
-            spec("image", Type::String, "Container image for exports."),
+            spec("image", Type::Image, "Container image for exports; `none` runs the job without the pipeline's image."),
             spec("runner", Type::String, "Machine label for exports."),
         ]
     };
@@ -241,6 +241,8 @@ pub enum Value {
 /// The attributes of one block, typed against its schema.
 pub struct Attributes {
     values: HashMap<&'static str, (Value, Span)>,
+    /// The span of each item of a list value (of the value itself when it is not a list).
+    items: HashMap<&'static str, Vec<Span>>,
     spans: HashMap<&'static str, Span>,
 }
 
@@ -254,11 +256,15 @@ impl Attributes {
         sink: &mut Sink,
     ) -> Attributes {
         let mut values = HashMap::new();
+        let mut items = HashMap::new();
         let mut spans: HashMap<&'static str, Span> = HashMap::new();
         for attribute in attributes {
             let name = attribute.name.name.as_str();
             let Some(spec) = schema.iter().find(|s| s.name == name) else {
-                sink.push(unknown_attribute(&attribute.name, block, schema));
+                sink.push(
+                    foreign::attribute(attribute, place(schema))
+                        .unwrap_or_else(|| unknown_attribute(&attribute.name, block, schema)),
+                );
                 continue;
             };
             if let Some(first) = spans.get(spec.name) {
@@ -275,11 +281,24 @@ impl Attributes {
                 continue;
             }
             spans.insert(spec.name, attribute.name.span);
+            if let Some(misread) = foreign::misread_value(spec.name, &attribute.value) {
+                sink.push(misread);
+                continue;
+            }
             if let Some(value) = type_value(spec, &attribute.value, sink) {
                 values.insert(spec.name, (value, attribute.value.span));
+                let item_spans = match &attribute.value.kind {
+                    ExprKind::List(list) => list.iter().map(|item| item.span).collect(),
+                    _ => vec![attribute.value.span],
+                };
+                items.insert(spec.name, item_spans);
             }
         }
-        Attributes { values, spans }
+        Attributes {
+            values,
+            items,
+            spans,
+        }
     }
 
     /// Reports each required attribute that is absent, at `header`.
@@ -320,6 +339,11 @@ impl Attributes {
     /// Where the attribute's name was written, whether or not its value typed.
     pub fn name_span(&self, name: &str) -> Option<Span> {
         self.spans.get(name).copied()
+    }
+
+    /// Where each item of a list value was written (the value itself when it is not a list).
+    pub fn item_spans(&self, name: &str) -> Vec<Span> {
+        self.items.get(name).cloned().unwrap_or_default()
     }
 
     pub fn value_span(&self, name: &str) -> Option<Span> {
@@ -381,6 +405,20 @@ impl Attributes {
             Some((Value::Word(w), _)) => Some(w.clone()),
             _ => None,
         }
+    }
+}
+
+/// The kind of block a schema belongs to, for the table of foreign words.
+fn place(schema: &[Spec]) -> foreign::Place {
+    let has = |name: &str| schema.iter().any(|s| s.name == name);
+    if has("run") {
+        foreign::Place::Job
+    } else if has("branches") {
+        foreign::Place::BranchTrigger
+    } else if has("runner") {
+        foreign::Place::Pipeline
+    } else {
+        foreign::Place::Other
     }
 }
 
@@ -464,6 +502,28 @@ fn type_value(spec: &Spec, expr: &Expr, sink: &mut Sink) -> Option<Value> {
             None
         }
         (Type::String, ExprKind::String(s)) => Some(Value::String(s.clone())),
+        (Type::Image, ExprKind::String(s)) if s.trim().is_empty() => {
+            sink.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    expr.span,
+                    format!("`{} = \"\"` names no image", spec.name),
+                )
+                .label("empty image name")
+                .help("write `image = none` to run the job without the pipeline's image, or name one: `image = \"node:20\"`")
+                .suggest(expr.span, "none"),
+            );
+            None
+        }
+        (Type::Image, ExprKind::String(s)) => Some(Value::String(s.clone())),
+        (Type::Image, ExprKind::Ident(word)) if word == "none" => Some(Value::Word(word.clone())),
+        (Type::Image, ExprKind::Ident(word)) => mismatch(
+            sink,
+            Some(format!(
+                "quote the image name: `{} = \"{word}\"`, or write `none`",
+                spec.name
+            )),
+        ),
         (Type::Commands, ExprKind::String(s)) => Some(Value::Strings(vec![s.clone()])),
         (Type::Commands | Type::Strings, ExprKind::List(items)) => {
             let mut out = Vec::new();
@@ -679,9 +739,54 @@ pub fn string_map<'a>(
                 continue;
             }
         };
+        if let ExprKind::String(_) = attribute.value.kind
+            && let Some(variable) = referenced_variable(&text)
+        {
+            sink.push(unexpanded(&name.name, &variable, attribute.value.span));
+        }
         out.insert(name.name.clone(), (text, name.span));
     }
     out
+}
+
+/// The first `$NAME` or `${NAME}` a shell would expand in `text`, if any (`$$` and a `$`
+/// before anything else are left alone).
+fn referenced_variable(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' {
+            let rest = &text[i + 1..];
+            let braced = rest.strip_prefix('{');
+            let body = braced.unwrap_or(rest);
+            let name: String = body
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+                return Some(name);
+            }
+            if rest.starts_with('$') {
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// W0106: an env value is taken as written; `$NAME` in it stays `$NAME`.
+fn unexpanded(name: &str, variable: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::EnvNotExpanded,
+        span,
+        format!("`{name}` will hold `${variable}` as written: env values are never expanded"),
+    )
+    .label(format!("`${variable}` is not replaced"))
+    .help(format!(
+        "expand it in the command that needs it: `run = \"export {name}=\\\"${variable}/…\\\"; …\"`, \
+         or write the value itself"
+    ))
 }
 
 /// Why a name cannot be an environment variable of a job, if it cannot.
@@ -816,4 +921,21 @@ pub fn matrix_axes<'a>(
         out.insert(name.name.clone(), values);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::referenced_variable;
+
+    #[test]
+    fn finds_the_variables_a_shell_would_expand() {
+        assert_eq!(referenced_variable("$HOME/x").as_deref(), Some("HOME"));
+        assert_eq!(referenced_variable("a${B_1}c").as_deref(), Some("B_1"));
+        assert_eq!(referenced_variable("$$5"), None);
+        assert_eq!(referenced_variable("costs $5"), None);
+        assert_eq!(referenced_variable("$"), None);
+        assert_eq!(referenced_variable("${"), None);
+        assert_eq!(referenced_variable("é$é$_x").as_deref(), Some("_x"));
+        assert_eq!(referenced_variable("plain"), None);
+    }
 }

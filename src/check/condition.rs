@@ -234,6 +234,10 @@ fn variable(name: &str) -> Option<Variable> {
 }
 
 fn unknown_variable(name: &str, span: Span, sink: &mut Sink) {
+    if let Some(foreign) = super::foreign::variable(name, span) {
+        sink.push(foreign);
+        return;
+    }
     let suggestion = did_you_mean(name, Variable::ALL.iter().map(|(n, _)| *n));
     let help = suggestion
         .unwrap_or_else(|| "conditions read the variables `branch`, `tag` and `event`".to_string());
@@ -255,6 +259,10 @@ fn compare(
     span: Span,
     sink: &mut Sink,
 ) -> Option<Condition> {
+    if let Some(foreign) = super::foreign::comparison(op, left, right, span) {
+        sink.push(foreign);
+        return None;
+    }
     // The variable may stand on either side; normalise it to the left.
     let (var_expr, value_expr) = match (&left.kind, &right.kind) {
         (ExprKind::Ident(l), _) if variable(l).is_some() => (left, right),

@@ -2,8 +2,10 @@
 
 pub mod attributes;
 pub mod condition;
+pub mod foreign;
 pub mod graph;
 pub mod implication;
+pub mod inherited;
 pub mod model;
 pub mod outputs;
 mod ref_glob;

@@ -125,6 +125,9 @@ pub struct Job {
     pub artifact: Option<Ident>,
     pub outputs: Vec<String>,
     pub run: Vec<String>,
+    /// Where each entry of `run` was written, and the whole value.
+    pub run_spans: Vec<Span>,
+    pub run_value_span: Option<Span>,
     pub env: IndexMap<String, String>,
     pub secrets: Vec<Ident>,
     pub timeout: Option<u64>,
@@ -136,6 +139,8 @@ pub struct Job {
     /// Where `allow_failure = true` was written.
     pub allow_failure: Option<Span>,
     pub image: Option<String>,
+    /// `image = none`: no container image, not even the pipeline's.
+    pub no_image: bool,
     pub runner: Option<String>,
     pub matrix: IndexMap<String, Vec<String>>,
     pub approvers: Vec<String>,

@@ -217,6 +217,15 @@ impl Builder<'_> {
             "schedule" => (TriggerEvent::Schedule, schema::TRIGGER_SCHEDULE, "schedule"),
             "manual" => (TriggerEvent::Manual, schema::TRIGGER_MANUAL, "manual"),
             other => {
+                if let Some((message, cdl)) = super::foreign::trigger(other) {
+                    self.sink.push(
+                        Diagnostic::new(Code::UnknownTrigger, trigger.event.span, message)
+                            .label("not a cdl trigger")
+                            .help(format!("write `on {cdl}`"))
+                            .suggest(trigger.event.span, cdl),
+                    );
+                    return;
+                }
                 let help = did_you_mean(other, TRIGGERS).unwrap_or_else(|| {
                     format!(
                         "triggers are {}",
@@ -655,6 +664,8 @@ impl Builder<'_> {
             artifact,
             outputs: attrs.strings("outputs"),
             run: attrs.strings("run"),
+            run_spans: attrs.item_spans("run"),
+            run_value_span: attrs.value_span("run"),
             env,
             secrets: attrs.names("secrets"),
             timeout: attrs.duration("timeout"),
@@ -667,6 +678,7 @@ impl Builder<'_> {
                 .then(|| attrs.name_span("allow_failure"))
                 .flatten(),
             image: attrs.string("image"),
+            no_image: attrs.word("image").as_deref() == Some("none"),
             runner: attrs.string("runner"),
             matrix,
             approvers: attrs.strings("approvers"),

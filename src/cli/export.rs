@@ -11,7 +11,9 @@ use cdl::export::{FileRole, Target};
 Workflows, Tekton, CircleCI, Buildkite or Jenkins",
     after_help = "Anything the target cannot express exactly is a W0200 warning (an error with \
 --deny-lossy). Gates become protected environments, which a CI file cannot set up: their \
-approvers go to a settings file, NAME.environments.json beside the pipeline file.\n\n\
+approvers go to a settings file beside the CI file, named after it (.github/workflows/\
+shop.environments.json beside shop.yml, .gitlab-ci.environments.json beside .gitlab-ci.yml); \
+--settings PATH writes it elsewhere.\n\n\
 Examples:\n  cdl export --target github examples/webshop.cdl\n  \
 cdl export --target gitlab examples/hello.cdl -o - | less\n  \
 cdl export --target gitlab --deny-lossy pipeline.cdl -o ci/.gitlab-ci.yml\n  \
@@ -34,7 +36,8 @@ pub struct Args {
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
     /// Where to write the settings file (the gates' protected environments). Default: beside
-    /// the CI file, `NAME.environments.json`.
+    /// the CI file (not the pipeline file), named after it: `NAME.environments.json` for a CI
+    /// file `NAME.yml`.
     #[arg(long)]
     settings: Option<PathBuf>,
     /// Make a construct the target cannot express exactly an error (exit 2, nothing written).

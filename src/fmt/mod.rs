@@ -16,6 +16,7 @@ mod comments;
 mod expr;
 mod items;
 
+use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::span::FileId;
 use crate::syntax;
@@ -38,6 +39,17 @@ pub fn format(file: FileId, text: &str) -> Result<String, Box<Diagnostic>> {
             .expect("a failed parse reports why");
         return Err(Box::new(error));
     };
+    // A misplaced declaration or another system's block is not in the tree, and a
+    // `build:linux` name is in it respelt: printing the tree would drop or rename what the
+    // user wrote.
+    if let Some(error) = parsed.diagnostics.into_iter().find(|d| {
+        matches!(
+            d.code,
+            Code::Misplaced | Code::InvalidName | Code::UnknownAttribute
+        )
+    }) {
+        return Err(Box::new(error));
+    }
     let mut formatter = Formatter {
         text,
         comments: comments::scan(text),

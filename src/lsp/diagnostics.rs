@@ -69,6 +69,9 @@ fn diagnostic(analysis: &Analysis, d: &Diagnostic) -> lsp_types::Diagnostic {
             "label": d.primary.message,
             "help": d.help,
             "notes": d.notes,
+            "suggestion": d.suggestion.as_ref().filter(|s| s.span.file == root).map(|s| {
+                serde_json::json!({ "range": analysis.range(s.span), "newText": s.replacement })
+            }),
         })),
         ..Default::default()
     }

@@ -128,6 +128,7 @@ impl Names {
     pub fn build(compilation: &Compilation) -> Names {
         let mut walker = Walker {
             sources: &compilation.sources,
+            kinds: compilation.checked.as_ref().map(|c| &c.kinds),
             names: Names::default(),
         };
         for (file, tree) in &compilation.files {
@@ -190,6 +191,8 @@ impl Names {
 
 struct Walker<'a> {
     sources: &'a Sources,
+    /// The checked kinds, for the defaults a test inherits.
+    kinds: Option<&'a indexmap::IndexMap<String, crate::check::model::Kind>>,
     names: Names,
 }
 
@@ -492,6 +495,35 @@ impl Walker<'_> {
         }
     }
 
+    /// "`timeout = 15m`, the default of kind `unit`" for each default a test does not set.
+    fn inherited_facts(&self, job: &ast::JobDecl) -> Vec<String> {
+        let (ast::JobForm::Test { kind, .. }, Some(kinds)) = (&job.form, self.kinds) else {
+            return Vec::new();
+        };
+        let Some(kind) = kinds.get(&kind.name) else {
+            return Vec::new();
+        };
+        let set = |name: &str| {
+            job.body
+                .iter()
+                .any(|i| matches!(i, ast::BodyItem::Attribute(a) if a.name.name == name))
+        };
+        let name = &kind.name.name;
+        let mut facts = Vec::new();
+        if let (false, Some(timeout)) = (set("timeout"), kind.timeout) {
+            facts.push(format!(
+                "`timeout = {}`, the default of kind `{name}` (set `timeout` to change it)",
+                crate::syntax::literal::format_duration(timeout)
+            ));
+        }
+        if let (false, Some(retries)) = (set("retries"), kind.retries) {
+            facts.push(format!(
+                "`retries = {retries}`, the default of kind `{name}` (set `retries` to change it)"
+            ));
+        }
+        facts
+    }
+
     fn job(&mut self, job: &ast::JobDecl, stage: &str) {
         let name = job_name(job);
         let header = self.one_line(job.header_span);
@@ -506,6 +538,7 @@ impl Walker<'_> {
                 facts.push(format!("`{}`", self.attribute_summary(a)));
             }
         }
+        facts.extend(self.inherited_facts(job));
         let (span, role) = match &job.form {
             ast::JobForm::Artifact { name }
             | ast::JobForm::Gate { name }

@@ -81,6 +81,11 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 env,
                 secrets: job.secrets.iter().map(|s| s.name.clone()).collect(),
                 timeout_seconds: job.timeout.or(kind.and_then(|k| k.timeout)),
+                timeout_from: match (job.timeout, kind.and_then(|k| k.timeout)) {
+                    (Some(_), _) => Some(TimeoutFrom::Job),
+                    (None, Some(_)) => Some(TimeoutFrom::Kind),
+                    (None, None) => None,
+                },
                 retries: job.retries.or(kind.and_then(|k| k.retries)).unwrap_or(0),
                 allow_failure: job.allow_failure.is_some(),
                 condition: job.when.clone(),
@@ -93,7 +98,12 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 required: is_gate.then_some(job.required),
                 message: job.message.clone(),
                 matrix: instance.matrix.clone(),
-                image: job.image.clone().or_else(|| pipeline.image.clone()),
+                // `image = none` opts the job out of the pipeline's image.
+                image: if job.no_image {
+                    None
+                } else {
+                    job.image.clone().or_else(|| pipeline.image.clone())
+                },
                 runner: job.runner.clone().or_else(|| pipeline.runner.clone()),
                 doc: job.doc.clone(),
                 span: SourceSpan {

@@ -127,6 +127,8 @@ pub struct Job {
     pub env: IndexMap<String, String>,
     pub secrets: Vec<String>,
     pub timeout_seconds: Option<u64>,
+    /// Where `timeout_seconds` comes from: the job's own `timeout`, or its kind's default.
+    pub timeout_from: Option<TimeoutFrom>,
     pub retries: u32,
     pub allow_failure: bool,
     pub condition: Option<Condition>,
@@ -148,6 +150,47 @@ pub struct Job {
     pub runner: Option<String>,
     pub doc: Option<String>,
     pub span: SourceSpan,
+}
+
+/// Who set a job's timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeoutFrom {
+    /// The job's own `timeout`.
+    Job,
+    /// The default of the test's kind (`jobs[].kind`).
+    Kind,
+}
+
+impl Job {
+    /// Why a job that ran out of time failed, saying where a timeout nobody wrote came from:
+    ///
+    /// ```
+    /// # let mut job: cdl::plan::Job = serde_json::from_value(serde_json::json!({
+    /// #   "id": "unit", "name": "unit", "type": "test", "stage": "build", "needs": [],
+    /// #   "need_reasons": [], "steps": [], "env": {}, "secrets": [], "timeout_seconds": 900,
+    /// #   "timeout_from": "kind", "retries": 0, "allow_failure": false, "condition": null,
+    /// #   "environment": null, "artifact": null, "inputs": [], "outputs": [], "kind": "unit",
+    /// #   "approvers": [], "required": null, "message": null, "matrix": {}, "image": null,
+    /// #   "runner": null, "doc": null,
+    /// #   "span": {"file": "a.cdl", "start": 0, "end": 0, "line": 1, "column": 1}
+    /// # })).unwrap();
+    /// assert_eq!(
+    ///     job.timeout_reason(),
+    ///     "timed out after 15m, the default of kind `unit`; set `timeout` on the test"
+    /// );
+    /// job.timeout_from = Some(cdl::plan::TimeoutFrom::Job);
+    /// assert_eq!(job.timeout_reason(), "timed out after 15m");
+    /// ```
+    pub fn timeout_reason(&self) -> String {
+        let after = crate::syntax::literal::format_duration(self.timeout_seconds.unwrap_or(0));
+        match (self.timeout_from, &self.kind) {
+            (Some(TimeoutFrom::Kind), Some(kind)) => format!(
+                "timed out after {after}, the default of kind `{kind}`; set `timeout` on the test"
+            ),
+            _ => format!("timed out after {after}"),
+        }
+    }
 }
 
 /// Where a job was declared: file, byte range, and 1-based line and column.

@@ -3,7 +3,7 @@
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity, Suggestion};
 use crate::source::Sources;
 
 #[derive(Debug, Clone, Copy)]
@@ -76,7 +76,28 @@ pub fn render(diagnostic: &Diagnostic, sources: &Sources, style: Style) -> Strin
     for note in notes {
         out.push_str(&format!("  note: {note}\n"));
     }
+    if let Some(suggestion) = &diagnostic.suggestion {
+        out.push_str(&suggestion_line(suggestion, sources));
+    }
     out
+}
+
+/// `  fix: file:3:9: replace `needs` with `after``: the exact edit, where it goes.
+fn suggestion_line(suggestion: &Suggestion, sources: &Sources) -> String {
+    let file = sources.get(suggestion.span.file);
+    let at = file.line_column(suggestion.span.start as usize);
+    let old = file
+        .text
+        .get(suggestion.span.start as usize..suggestion.span.end as usize)
+        .unwrap_or("");
+    let edit = if old.contains('\n') || suggestion.replacement.contains('\n') {
+        "a multi-line edit (the editor offers it as a quick fix)".to_string()
+    } else if old.is_empty() {
+        format!("insert `{}`", suggestion.replacement)
+    } else {
+        format!("replace `{old}` with `{}`", suggestion.replacement)
+    };
+    format!("  fix: {}:{}:{}: {edit}\n", file.name, at.line, at.column)
 }
 
 /// A miette label; a zero-length span at the very end of the file moves onto the last

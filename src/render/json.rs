@@ -23,6 +23,18 @@ pub fn diagnostic(d: &Diagnostic, sources: &Sources) -> Value {
             })
         })
         .collect();
+    let suggestion = d.suggestion.as_ref().map(|s| {
+        let label = crate::diagnostic::Label::new(s.span, "");
+        let (file, line, column, end_line, end_column) = position(sources, &label);
+        json!({
+            "file": file,
+            "line": line,
+            "column": column,
+            "end_line": end_line,
+            "end_column": end_column,
+            "replacement": s.replacement,
+        })
+    });
     json!({
         "file": file,
         "line": line,
@@ -35,6 +47,7 @@ pub fn diagnostic(d: &Diagnostic, sources: &Sources) -> Value {
         "help": d.help,
         "notes": d.notes,
         "labels": labels,
+        "suggestion": suggestion,
     })
 }
 

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::position;
 use crate::codes::Code;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity, Suggestion};
 use crate::source::Sources;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -73,7 +73,7 @@ fn result(d: &Diagnostic, sources: &Sources) -> Value {
     if let Some(help) = &d.help {
         text.push_str(&format!("\nhelp: {help}"));
     }
-    json!({
+    let mut value = json!({
         "ruleId": d.code.as_str(),
         "ruleIndex": Code::ALL.iter().position(|c| *c == d.code),
         "level": level(d.severity),
@@ -84,7 +84,32 @@ fn result(d: &Diagnostic, sources: &Sources) -> Value {
             value["id"] = json!(i + 1);
             value
         }).collect::<Vec<_>>(),
-    })
+    });
+    if let Some(suggestion) = &d.suggestion {
+        value["fixes"] = fixes(d, suggestion, sources);
+    }
+    value
+}
+
+/// SARIF `fixes`: the suggested edit as one replacement in one artifact.
+fn fixes(d: &Diagnostic, suggestion: &Suggestion, sources: &Sources) -> Value {
+    let label = crate::diagnostic::Label::new(suggestion.span, "");
+    let (file, line, column, end_line, end_column) = position(sources, &label);
+    json!([{
+        "description": { "text": d.help.clone().unwrap_or_else(|| d.message.clone()) },
+        "artifactChanges": [{
+            "artifactLocation": { "uri": uri(&file) },
+            "replacements": [{
+                "deletedRegion": {
+                    "startLine": line,
+                    "startColumn": column,
+                    "endLine": end_line,
+                    "endColumn": end_column,
+                },
+                "insertedContent": { "text": suggestion.replacement },
+            }],
+        }],
+    }])
 }
 
 fn level(severity: Severity) -> &'static str {

@@ -66,13 +66,41 @@ pub struct Finished {
     pub record_path: PathBuf,
 }
 
-/// The user name approvals are made as by default.
+/// The user name approvals are made as by default: `USER`, else `LOGNAME`, else the login
+/// name of the process's user from the OS, else its numeric id (`uid 1000`) — never a
+/// placeholder that names nobody.
 pub fn user_name() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .ok()
         .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "unknown".to_string())
+        .unwrap_or_else(os_login_name)
+}
+
+/// The login name of the real user id (`getpwuid_r`), or `uid N` when it has no entry.
+fn os_login_name() -> String {
+    // SAFETY: getuid cannot fail; getpwuid_r writes only into `entry` and `buffer`, whose
+    // sizes are passed, and `name` points into `buffer` while it lives.
+    unsafe {
+        let uid = libc::getuid();
+        let mut entry: libc::passwd = std::mem::zeroed();
+        let mut buffer = vec![0 as libc::c_char; 16 * 1024];
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        let status = libc::getpwuid_r(
+            uid,
+            &mut entry,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut found,
+        );
+        if status == 0 && !found.is_null() && !entry.pw_name.is_null() {
+            let name = std::ffi::CStr::from_ptr(entry.pw_name).to_string_lossy();
+            if !name.is_empty() {
+                return name.into_owned();
+            }
+        }
+        format!("uid {uid}")
+    }
 }
 
 /// Jobs that a run in `context` runs, in plan order, with the reason for each one it skips.
@@ -598,4 +626,21 @@ pub fn status(record: &RunRecord) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod user_name_tests {
+    use super::os_login_name;
+
+    #[test]
+    fn the_os_login_name_is_the_one_id_prints() {
+        let name = os_login_name();
+        assert!(!name.is_empty() && name != "unknown");
+        match std::process::Command::new("id").arg("-un").output() {
+            Ok(out) if out.status.success() => {
+                assert_eq!(name, String::from_utf8_lossy(&out.stdout).trim());
+            }
+            _ => assert!(name.starts_with("uid "), "{name}"),
+        }
+    }
 }

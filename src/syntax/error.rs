@@ -102,7 +102,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::assign => "`=`",
         Rule::comma => "`,`",
         Rule::semi => "`;`",
-        Rule::ident | Rule::test_name => "a name",
+        Rule::ident | Rule::test_name | Rule::name_path => "a name",
+        Rule::foreign_name | Rule::name_tail => "a name",
+        // Tried after every valid item; naming it would list every keyword of the language.
+        Rule::misplaced | Rule::foreign_block | Rule::foreign_block_word => return None,
         Rule::string | Rule::string_inner => "a string",
         Rule::triple_string | Rule::triple_inner => "a string",
         Rule::doc_comment | Rule::doc_text => return None,

@@ -9,6 +9,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::ast::*;
 use super::literal;
+use super::misplaced::Block;
 use super::parser::Rule;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
@@ -21,7 +22,7 @@ pub struct Lowerer {
     pub pending_doc: Vec<String>,
 }
 
-type Inner<'a> = std::iter::Peekable<Pairs<'a, Rule>>;
+pub(super) type Inner<'a> = std::iter::Peekable<Pairs<'a, Rule>>;
 
 /// Operator precedence, lowest first: `||`, `&&`, `!`, then the comparisons.
 static PRATT: std::sync::LazyLock<PrattParser<Rule>> = std::sync::LazyLock::new(|| {
@@ -38,7 +39,7 @@ impl Lowerer {
         Span::new(self.file, s.start(), s.end())
     }
 
-    fn ident(&self, pair: Pair<Rule>) -> Ident {
+    pub(super) fn ident(&self, pair: Pair<Rule>) -> Ident {
         assert_eq!(pair.as_rule(), Rule::ident);
         Ident {
             name: pair.as_str().to_string(),
@@ -47,7 +48,7 @@ impl Lowerer {
     }
 
     /// Takes the next pair, asserting its rule.
-    fn expect<'a>(&self, inner: &mut Inner<'a>, rule: Rule) -> Pair<'a, Rule> {
+    pub(super) fn expect<'a>(&self, inner: &mut Inner<'a>, rule: Rule) -> Pair<'a, Rule> {
         let pair = inner.next().expect("grammar guarantees another pair");
         assert_eq!(
             pair.as_rule(),
@@ -95,6 +96,7 @@ impl Lowerer {
                 Rule::kind_decl => items.push(TopItem::Kind(self.kind(item))),
                 Rule::team_decl => items.push(TopItem::Team(self.team(item))),
                 Rule::pipeline => items.push(TopItem::Pipeline(self.pipeline(item))),
+                Rule::misplaced => self.misplaced(item, Block::File),
                 Rule::doc_comment => self.doc_line(item),
                 Rule::EOI => {}
                 other => unreachable!("top-level rule {other:?}"),
@@ -185,6 +187,14 @@ impl Lowerer {
                 Rule::team_decl => PipelineItem::Team(self.team(item)),
                 Rule::environment_decl => PipelineItem::Environment(self.environment(item)),
                 Rule::stage_decl => PipelineItem::Stage(self.stage(item)),
+                Rule::misplaced => {
+                    self.misplaced(item, Block::Pipeline);
+                    continue;
+                }
+                Rule::foreign_block => {
+                    self.foreign_block(item, Block::Pipeline);
+                    continue;
+                }
                 Rule::doc_comment => {
                     self.doc_line(item);
                     continue;
@@ -254,6 +264,10 @@ impl Lowerer {
                 Rule::attribute => EnvironmentItem::Attribute(self.attribute(item)),
                 Rule::env_block => EnvironmentItem::Env(self.env_block(item)),
                 Rule::requirement => EnvironmentItem::Requires(self.requirement(item)),
+                Rule::misplaced => {
+                    self.misplaced(item, Block::Environment);
+                    continue;
+                }
                 Rule::doc_comment => {
                     self.doc_line(item);
                     continue;
@@ -308,6 +322,7 @@ impl Lowerer {
             match pair.as_rule() {
                 Rule::doc_comment => self.doc_line(pair),
                 Rule::lbrace | Rule::rbrace | Rule::semi => {}
+                Rule::misplaced => self.misplaced(pair, Block::Stage),
                 _ => jobs.push(self.job(pair)),
             }
         }
@@ -330,13 +345,13 @@ impl Lowerer {
         debug_assert_ne!(keyword.as_rule(), Rule::doc_comment);
         let form = match rule {
             Rule::artifact_job => JobForm::Artifact {
-                name: self.ident(self.expect(&mut inner, Rule::ident)),
+                name: self.job_name(&mut inner),
             },
             Rule::test_job => {
                 let kind = self.ident(self.expect(&mut inner, Rule::ident));
                 let name = self
                     .next_if(&mut inner, Rule::test_name)
-                    .map(|p| self.ident(p.into_inner().next().expect("test name")));
+                    .map(|p| self.job_name(&mut p.into_inner().peekable()));
                 let environment = self
                     .next_if(&mut inner, Rule::test_target)
                     .map(|p| self.ident(p.into_inner().nth(1).expect("test target")));
@@ -350,9 +365,11 @@ impl Lowerer {
                 let artifact = self.ident(self.expect(&mut inner, Rule::ident));
                 self.expect(&mut inner, Rule::kw_to);
                 let environment = self.ident(self.expect(&mut inner, Rule::ident));
-                let name = self
-                    .next_if(&mut inner, Rule::deploy_name)
-                    .map(|p| self.ident(p.into_inner().nth(1).expect("deploy name")));
+                let name = self.next_if(&mut inner, Rule::deploy_name).map(|p| {
+                    let mut inner = p.into_inner().peekable();
+                    self.expect(&mut inner, Rule::kw_as);
+                    self.job_name(&mut inner)
+                });
                 JobForm::Deploy {
                     artifact,
                     environment,
@@ -360,10 +377,10 @@ impl Lowerer {
                 }
             }
             Rule::gate_job => JobForm::Gate {
-                name: self.ident(self.expect(&mut inner, Rule::ident)),
+                name: self.job_name(&mut inner),
             },
             Rule::plain_job => JobForm::Job {
-                name: self.ident(self.expect(&mut inner, Rule::ident)),
+                name: self.job_name(&mut inner),
             },
             other => unreachable!("job rule {other:?}"),
         };
@@ -385,6 +402,8 @@ impl Lowerer {
                 }
                 Rule::doc_comment => self.doc_line(item),
                 Rule::lbrace | Rule::rbrace | Rule::semi => {}
+                Rule::misplaced => self.misplaced(item, Block::Job),
+                Rule::foreign_block => self.foreign_block(item, Block::Job),
                 other => unreachable!("job body item {other:?}"),
             }
         }
@@ -491,7 +510,7 @@ impl Lowerer {
                  an integer is digits alone",
             ),
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
-            Rule::ident => ExprKind::Ident(pair.as_str().to_string()),
+            Rule::name_path | Rule::foreign_name => ExprKind::Ident(pair.as_str().to_string()),
             other => unreachable!("primary {other:?}"),
         };
         Expr { kind, span }

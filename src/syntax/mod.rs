@@ -5,6 +5,7 @@ mod error;
 mod limits;
 pub mod literal;
 mod lower;
+mod misplaced;
 pub mod parser;
 
 use pest::Parser as _;

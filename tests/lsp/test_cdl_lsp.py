@@ -166,6 +166,39 @@ async def test_hover_on_a_job_attribute_gives_its_expected_type(client: Language
     assert "a condition" in text
 
 
+async def test_hover_on_a_test_shows_the_defaults_of_its_kind(client: LanguageClient, tmp_path: Path):
+    doc = await shop(client, tmp_path)
+    text = hover_text(await client.text_document_hover_async(types.HoverParams(**doc.at("ui on staging"))))
+    assert "`timeout = 30m`, the default of kind `ui`" in text
+    assert "`retries = 1`, the default of kind `ui`" in text
+    text = hover_text(await client.text_document_hover_async(types.HoverParams(**doc.at("lint {"))))
+    assert "default of kind" not in text
+
+
+async def test_inlay_hints_show_what_a_test_inherits_from_its_kind(client: LanguageClient, tmp_path: Path):
+    doc = await shop(client, tmp_path)
+    hints = await client.text_document_inlay_hint_async(
+        types.InlayHintParams(
+            text_document=types.TextDocumentIdentifier(uri=doc.uri),
+            range=types.Range(start=types.Position(0, 0), end=doc.end()),
+        )
+    )
+    by_line = {h.position.line: h.label for h in hints}
+    migration = doc.position("test migration {")
+    ui = doc.position("test ui on staging")
+    assert by_line == {migration.line: "timeout = 10m", ui.line: "timeout = 30m, retries = 1"}
+    # A test that sets its own timeout shows only what it still inherits.
+    text = doc.text.replace('test ui on staging { run = "npx playwright test"', 'test ui on staging { timeout = 5m; run = "npx playwright test"')
+    await doc.change(text)
+    hints = await client.text_document_inlay_hint_async(
+        types.InlayHintParams(
+            text_document=types.TextDocumentIdentifier(uri=doc.uri),
+            range=types.Range(start=types.Position(0, 0), end=doc.end()),
+        )
+    )
+    assert [h.label for h in hints if h.position.line == ui.line] == ["retries = 1"]
+
+
 # ------------------------------------------------------------------ definition and references
 
 
@@ -410,3 +443,43 @@ async def test_kinds_and_bad_names_are_not_renamed(client: LanguageClient, tmp_p
         await client.text_document_rename_async(types.RenameParams(**doc.at("lint {"), new_name="not a name"))
     with pytest.raises(Exception):
         await client.text_document_rename_async(types.RenameParams(**doc.at("lint {"), new_name="app"))
+
+
+# ------------------------------------------------------------------ quick fixes
+
+FIXABLE = [p for p in ERR_FIXTURES if any(d.get("suggestion") for d in cdl_check_json(p))]
+
+
+def test_some_fixtures_carry_an_exact_edit():
+    assert len(FIXABLE) >= 10
+
+
+@pytest.mark.parametrize("fixture", FIXABLE, ids=lambda p: p.stem)
+async def test_a_suggested_edit_is_a_quick_fix_that_removes_its_diagnostic(
+    client: LanguageClient, fixture: Path
+):
+    doc = await open_doc(client, fixture)
+    expected = [d for d in cdl_check_json(fixture) if d.get("suggestion")]
+    original = doc.text
+    for check in expected:
+        line, column = check["line"] - 1, check["column"] - 1
+        here = types.Range(start=types.Position(line, column), end=types.Position(line, column))
+        actions = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=doc.uri),
+                range=here,
+                context=types.CodeActionContext(diagnostics=list(doc.diagnostics)),
+            )
+        )
+        fixes = [a for a in actions if a.kind == types.CodeActionKind.QuickFix and a.diagnostics[0].code == check["code"]]
+        assert len(fixes) == 1, [a.title for a in actions]
+        edits = fixes[0].edit.changes[doc.uri]
+        suggestion = check["suggestion"]
+        assert [e.new_text for e in edits] == [suggestion["replacement"]]
+        assert edits[0].range.start == types.Position(suggestion["line"] - 1, suggestion["column"] - 1)
+        before = [d.message.split("\nhelp: ")[0] for d in doc.diagnostics].count(check["message"])
+        fixed = apply(doc.text, doc, edits)
+        after = await doc.change(fixed)
+        # The fixed diagnostic is gone; another one with the same message may remain.
+        assert [d.message.split("\nhelp: ")[0] for d in after].count(check["message"]) == before - 1
+        await doc.change(original)

@@ -6,6 +6,7 @@ mod environment_url;
 mod gates;
 mod kind_environment;
 mod requirements;
+mod shell_state;
 mod test_needs_deploy;
 mod unused;
 
@@ -22,4 +23,5 @@ pub const RULES: &[Rule] = &[
     unused::check,
     empty_stage::check,
     environment_url::check,
+    shell_state::check,
 ];

@@ -1,10 +1,12 @@
 //! Every request and notification the server handles, registered here; one file per request.
 
+mod code_action;
 mod completion;
 mod definition;
 mod document_symbol;
 mod formatting;
 mod hover;
+mod inlay_hint;
 mod references;
 mod rename;
 mod text_sync;
@@ -13,13 +15,13 @@ use std::panic::AssertUnwindSafe;
 
 use lsp_server::{ErrorCode, Notification, Request, Response};
 use lsp_types::request::{
-    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest,
-    PrepareRenameRequest, References, Rename, Request as _,
+    CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest,
+    InlayHintRequest, PrepareRenameRequest, References, Rename, Request as _,
 };
 use lsp_types::{
-    CompletionOptions, HoverProviderCapability, OneOf, RenameOptions, ServerCapabilities,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions,
+    CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions,
+    HoverProviderCapability, OneOf, RenameOptions, ServerCapabilities, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions,
 };
 
 use super::Server;
@@ -47,6 +49,11 @@ pub fn capabilities() -> ServerCapabilities {
             prepare_provider: Some(true),
             work_done_progress_options: Default::default(),
         })),
+        inlay_hint_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            ..Default::default()
+        })),
         ..Default::default()
     }
 }
@@ -65,6 +72,12 @@ pub fn request(server: &Server, request: Request) -> Response {
             run::<PrepareRenameRequest>(server, request, rename::prepare_rename)
         }
         Rename::METHOD => run::<Rename>(server, request, rename::rename),
+        InlayHintRequest::METHOD => {
+            run::<InlayHintRequest>(server, request, inlay_hint::inlay_hint)
+        }
+        CodeActionRequest::METHOD => {
+            run::<CodeActionRequest>(server, request, code_action::code_action)
+        }
         _ => Response::new_err(
             request.id,
             ErrorCode::MethodNotFound as i32,

@@ -254,10 +254,7 @@ impl Engine<'_> {
             Ending::Exited { code: 0 } => None,
             Ending::Exited { code } => Some(format!("exited with {code}")),
             Ending::Signaled { signal } => Some(format!("killed by signal {signal}")),
-            Ending::TimedOut => Some(format!(
-                "timed out after {}",
-                crate::syntax::literal::format_duration(job.timeout_seconds.unwrap_or(0))
-            )),
+            Ending::TimedOut => Some(job.timeout_reason()),
             Ending::Cancelled => {
                 self.set(index, JobState::Cancelled, Some("cancelled".into()));
                 return Ok(());

@@ -1,0 +1,35 @@
+//! The cdl examples of the guides check clean: every ```cdl block of `docs/migrating.md`
+//! compiles to a plan without a single diagnostic.
+
+use crate::support;
+
+/// The bodies of the ```cdl blocks of a page.
+fn cdl_blocks(page: &str) -> Vec<&str> {
+    page.split("```cdl\n")
+        .skip(1)
+        .map(|rest| &rest[..rest.find("```").expect("a closed block")])
+        .collect()
+}
+
+#[test]
+fn migrating_examples_check_clean() {
+    let page = std::fs::read_to_string(support::root().join("docs/migrating.md")).unwrap();
+    let blocks = cdl_blocks(&page);
+    assert!(blocks.len() >= 2, "one example per system");
+    for block in blocks {
+        let dir = std::env::temp_dir().join("cdl-migrating-examples");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut compilation = cdl::compile::compile_text(
+            "migrating.cdl",
+            Some(dir.join("migrating.cdl")),
+            block.to_string(),
+        );
+        compilation.require_pipeline();
+        assert!(
+            compilation.diagnostics.is_empty(),
+            "{block}\n{}",
+            support::render(&compilation)
+        );
+        assert!(cdl::plan::build(&compilation).is_some());
+    }
+}
