@@ -7,10 +7,28 @@ use crate::support;
 fn ok_fixtures_plan_without_diagnostics() {
     insta::glob!("fixtures/ok/*.cdl", |path| {
         let compilation = support::compile(path);
+        // A fixture may expect warnings, named on a line `// expect warnings: CODE, CODE`:
+        // exactly those, and nothing else, must be reported.
+        let text = std::fs::read_to_string(path).unwrap();
+        let expected: Vec<&str> = text
+            .lines()
+            .find_map(|line| line.strip_prefix("// expect warnings:"))
+            .map(|codes| codes.split(',').map(str::trim).collect())
+            .unwrap_or_default();
+        let mut reported = support::codes(&compilation);
+        reported.sort_unstable();
+        reported.dedup();
+        let mut wanted = expected.clone();
+        wanted.sort_unstable();
         assert!(
-            compilation.diagnostics.is_empty(),
-            "{} should check clean:\n{}",
+            reported == wanted && compilation.diagnostics.iter().all(|d| !d.is_error()),
+            "{} should check clean{}:\n{}",
             path.display(),
+            if expected.is_empty() {
+                String::new()
+            } else {
+                format!(" but for {expected:?}")
+            },
             support::render(&compilation)
         );
         let plan = cdl::plan::build(&compilation).expect("a clean file has a plan");

@@ -664,8 +664,9 @@ mod tests {
 
     fn plan_of(text: &str) -> Plan {
         let compilation = crate::compile::compile_text("p.cdl", None, text.into());
+        // Warnings (a `$NAME` in an env value is W0106) do not stop an export.
         assert!(
-            compilation.diagnostics.is_empty(),
+            !compilation.diagnostics.iter().any(|d| d.is_error()),
             "{:?}",
             compilation.diagnostics
         );
