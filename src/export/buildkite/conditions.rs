@@ -6,11 +6,11 @@
 //! `build.tag` is set, else `push`. `branch` is `build.branch` except in a tag build (whose
 //! `build.branch` is the tag), where it is empty; `tag` is `build.tag`, empty when null.
 
-use crate::check::condition::{Condition, Variable};
-use crate::check::model::TriggerEvent;
 use crate::export::glob::{self as globs, Token};
+use crate::plan::CompareOp;
 use crate::plan::Plan;
-use crate::syntax::ast::CompareOp;
+use crate::plan::TriggerEvent;
+use crate::plan::{Condition, Variable};
 
 /// An expression in negation normal form.
 #[derive(Debug, Clone, PartialEq)]
@@ -384,7 +384,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::check::condition::{EVENTS, RunContext, glob_matches};
+    use crate::plan::{EVENTS, RunContext, glob_matches};
 
     fn compare(variable: Variable, op: CompareOp, value: &str) -> Condition {
         Condition::Compare {

@@ -7,9 +7,9 @@
 //! tag, `merge_request_event`, `schedule`, and `web` for `manual`).
 
 use super::expansion;
-use crate::check::condition::{Condition, Variable};
 use crate::export::glob;
-use crate::syntax::ast::CompareOp;
+use crate::plan::CompareOp;
+use crate::plan::{Condition, Variable};
 
 /// An expression in negation normal form.
 #[derive(Debug, Clone, PartialEq)]
@@ -236,7 +236,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::check::condition::{EVENTS, RunContext, glob_matches};
+    use crate::plan::{EVENTS, RunContext, glob_matches};
 
     fn compare(variable: Variable, op: CompareOp, value: &str) -> Condition {
         Condition::Compare {

@@ -10,9 +10,9 @@
 //! and the tag's name for a tag, so it is used only for the builds of a branch.
 
 use super::groovy::{self, Node};
-use crate::check::condition::{Condition, Variable};
 use crate::export::glob::{self as globs, Token};
-use crate::syntax::ast::CompareOp;
+use crate::plan::CompareOp;
+use crate::plan::{Condition, Variable};
 
 /// How a name is compared.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,7 +230,7 @@ pub fn regex(glob: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::condition::{EVENTS, RunContext, glob_matches};
+    use crate::plan::{EVENTS, RunContext, glob_matches};
 
     /// What Jenkins knows of a build, in the model of the module comment.
     struct Build {
