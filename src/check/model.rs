@@ -3,41 +3,12 @@
 use indexmap::IndexMap;
 
 use super::condition::Condition;
+pub use crate::model::{JobType, KindEnvironment, TriggerEvent};
 use crate::span::{Ident, Span};
 
 /// Index of a job in [`Pipeline::jobs`] (source order, before matrix expansion).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JobId(pub usize);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobType {
-    Artifact,
-    Test,
-    Deploy,
-    Gate,
-    Job,
-}
-
-impl JobType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobType::Artifact => "artifact",
-            JobType::Test => "test",
-            JobType::Deploy => "deploy",
-            JobType::Gate => "gate",
-            JobType::Job => "job",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KindEnvironment {
-    Forbidden,
-    Optional,
-    Required,
-}
 
 /// A test kind (`kind ui { … }`).
 #[derive(Debug, Clone)]
@@ -48,16 +19,6 @@ pub struct Kind {
     pub timeout: Option<u64>,
     pub retries: Option<u32>,
     pub span: Span,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TriggerEvent {
-    Push,
-    PullRequest,
-    Tag,
-    Schedule,
-    Manual,
 }
 
 #[derive(Debug, Clone)]

@@ -20,8 +20,8 @@ use super::condition;
 use super::jobs::{self, Unit};
 use super::kubernetes::{self, Dialect, Names, Script, matrix_parameter};
 use super::{Export, Exporter, FileRole, Lossy, Options, OutputFile};
-use crate::check::condition::Condition;
-use crate::check::model::JobType;
+use crate::plan::Condition;
+use crate::plan::JobType;
 use crate::plan::{Job, Plan};
 
 pub struct Argo;
@@ -442,10 +442,7 @@ fn run_parameters() -> Vec<Parameter> {
             name: name.to_string(),
             value: value.map(str::to_string),
             allowed: if *name == "event" {
-                crate::check::condition::EVENTS
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect()
+                crate::plan::EVENTS.iter().map(|e| e.to_string()).collect()
             } else {
                 Vec::new()
             },

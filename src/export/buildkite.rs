@@ -20,9 +20,9 @@ use super::condition;
 use super::jobs::{self, Unit};
 use super::shell;
 use super::{Export, Exporter, FileRole, Lossy, OutputFile};
-use crate::check::condition::Condition;
-use crate::check::model::{JobType, TriggerEvent};
+use crate::plan::Condition;
 use crate::plan::{Job, Plan};
+use crate::plan::{JobType, TriggerEvent};
 
 pub struct Buildkite;
 

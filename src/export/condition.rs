@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::check::condition::Condition;
+use crate::plan::Condition;
 use crate::plan::Plan;
 
 /// Each job's effective condition, by id; `Const(true)` when it always runs.
@@ -68,8 +68,8 @@ fn push_unique(operands: &mut Vec<Condition>, items: Vec<Condition>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::condition::Variable;
-    use crate::syntax::ast::CompareOp;
+    use crate::plan::CompareOp;
+    use crate::plan::Variable;
 
     fn branch(value: &str) -> Condition {
         Condition::Compare {

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::jobs::{self, Unit};
 use super::{Lossy, shell};
-use crate::check::model::TriggerEvent;
+use crate::plan::TriggerEvent;
 use crate::plan::{Job, Plan};
 
 /// The image of a job that names none, and whose pipeline names none: Debian with the usual

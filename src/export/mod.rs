@@ -14,6 +14,8 @@ mod jenkins;
 mod jobs;
 mod kubernetes;
 mod literal;
+#[cfg(test)]
+mod oracle;
 mod settings;
 mod shell;
 mod tekton;

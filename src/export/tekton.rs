@@ -20,8 +20,8 @@ use super::condition;
 use super::jobs::{self, Unit};
 use super::kubernetes::{self, Dialect, EnvVar, Names, Script, matrix_parameter};
 use super::{Export, Exporter, FileRole, Lossy, OutputFile, shell};
-use crate::check::condition::Condition;
-use crate::check::model::JobType;
+use crate::plan::Condition;
+use crate::plan::JobType;
 use crate::plan::{Job, Plan};
 
 pub struct Tekton;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::check::model::JobType;
+use crate::plan::JobType;
 use crate::plan::Plan;
 
 pub fn render(plan: &Plan) -> String {

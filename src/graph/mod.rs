@@ -12,8 +12,8 @@ pub use layout::{Layout, layout};
 pub use mermaid::render as mermaid;
 pub use svg::{Outcome, render as svg};
 
-use crate::check::model::JobType;
 use crate::plan::Job;
+use crate::plan::JobType;
 
 /// The text in a job's box: `deploy app → production`, `test ui on staging`, `gate approve`.
 pub fn label(job: &Job) -> String {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::layout::{BOX_HEIGHT, Layout, STAGE_PADDING};
-use crate::check::model::JobType;
+use crate::plan::JobType;
 use crate::plan::Plan;
 
 /// A job's result, for colouring.
@@ -133,20 +133,4 @@ pub fn render(plan: &Plan, layout: &Layout, outcomes: Option<&HashMap<String, Ou
     out
 }
 
-/// Text for XML and HTML content and attributes; characters XML 1.0 forbids (terminal
-/// escapes in a log, say) are dropped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::xml::escape;

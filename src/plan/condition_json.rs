@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::check::condition::{Condition, Variable};
-use crate::syntax::ast::CompareOp;
+use crate::plan::CompareOp;
+use crate::plan::{Condition, Variable};
 
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]

@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 
 pub use build::build;
 
-use crate::check::condition::Condition;
 use crate::check::graph::NeedReason;
-use crate::check::model::{JobType, KindEnvironment, TriggerEvent};
+pub use crate::model::{
+    CompareOp, Condition, EVENTS, JobType, KindEnvironment, RunContext, TriggerEvent, Variable,
+    glob_matches,
+};
 
 pub const SCHEMA: &str = "cdl.plan/v1";
 
@@ -210,7 +212,7 @@ impl Plan {
 
     /// The ids of the jobs a run in `context` skips: those whose condition is false, and those
     /// that name a skipped job among their needs (jobs are in topological order).
-    pub fn skipped(&self, context: &crate::check::condition::RunContext) -> Vec<&str> {
+    pub fn skipped(&self, context: &RunContext) -> Vec<&str> {
         let mut skipped: std::collections::HashSet<&str> = std::collections::HashSet::new();
         let mut order = Vec::new();
         for job in &self.jobs {

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::{Job, Plan};
-use crate::check::model::{JobType, TriggerEvent};
+use crate::plan::{JobType, TriggerEvent};
 use crate::syntax::literal::format_duration;
 
 /// Average recorded durations of jobs, in milliseconds, with how many runs they come from.

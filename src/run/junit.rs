@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::record::{JobState, RunRecord, Store, format_time};
-use crate::graph::svg::escape;
+use crate::xml::escape;
 
 /// Checks, before a run starts, that the JUnit file can be written: its folder exists and
 /// takes a new file, and the path is not a folder or a read-only file.

@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 use super::junit::log_tail;
 use super::record::{JobState, RunRecord, Store, format_elapsed, format_time};
-use crate::graph::svg::{Outcome, escape};
+use crate::graph::svg::Outcome;
+use crate::xml::escape;
 
 fn outcome(state: JobState) -> Outcome {
     match state {

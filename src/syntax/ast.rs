@@ -3,6 +3,7 @@
 //! Items keep the order they were written in (the formatter prints them back); attribute
 //! values are untyped expressions, given a type by `check::attributes`.
 
+pub use crate::model::CompareOp;
 use crate::span::{Ident, Span};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -216,23 +217,6 @@ pub enum ExprKind {
     Not(Box<Expr>),
     /// A literal that could not be read (already reported); checks skip it.
     Invalid,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CompareOp {
-    Equal,
-    NotEqual,
-    Matches,
-}
-
-impl CompareOp {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CompareOp::Equal => "==",
-            CompareOp::NotEqual => "!=",
-            CompareOp::Matches => "matches",
-        }
-    }
 }
 
 impl ExprKind {

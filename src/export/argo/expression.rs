@@ -6,9 +6,9 @@
 //! named `x"||"a"=="a` is compared, not evaluated. Strings of the pipeline file are written
 //! as expr string literals with every brace escaped, so that no `}}` ends the tag early.
 
-use crate::check::condition::Condition;
 use crate::export::glob;
-use crate::syntax::ast::CompareOp;
+use crate::plan::CompareOp;
+use crate::plan::Condition;
 
 /// The `when` of a job whose effective condition is `condition`; `None` when it always runs.
 pub fn when(condition: &Condition) -> Option<String> {
@@ -80,7 +80,7 @@ pub(super) fn literal(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::condition::Variable;
+    use crate::plan::Variable;
 
     fn compare(variable: Variable, op: CompareOp, value: &str) -> Condition {
         Condition::Compare {

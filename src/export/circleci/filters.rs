@@ -11,11 +11,11 @@
 //! What cannot be expressed is replaced by `true` wherever that makes the job run more
 //! often, never less; each replacement is reported.
 
-use crate::check::condition::{Condition, Variable};
-use crate::check::model::TriggerEvent;
 use crate::export::glob::{self as globs, Token};
+use crate::plan::CompareOp;
 use crate::plan::Plan;
-use crate::syntax::ast::CompareOp;
+use crate::plan::TriggerEvent;
+use crate::plan::{Condition, Variable};
 
 pub const BRANCH: &str = "pipeline.git.branch";
 pub const TAG: &str = "pipeline.git.tag";
@@ -336,7 +336,7 @@ fn render_at(expr: &Expr, level: u8) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::condition::{EVENTS, RunContext, glob_matches};
+    use crate::plan::{EVENTS, RunContext, glob_matches};
 
     /// CircleCI's evaluation of an expression for a run, in the model of the module comment
     /// (a pull request being a push).

@@ -8,9 +8,9 @@
 
 use indexmap::IndexMap;
 
-use crate::check::condition::{Condition, Variable};
 use crate::export::shell;
-use crate::syntax::ast::CompareOp;
+use crate::plan::CompareOp;
+use crate::plan::{Condition, Variable};
 
 /// Sets `CDL_EVENT`, `CDL_BRANCH` and `CDL_TAG` from GitHub's default variables, the way
 /// `cdl run` sees a run: a pull request's branch is its source branch; a tag has no branch.
@@ -106,7 +106,7 @@ fn value(values: &mut IndexMap<String, String>, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::condition::{EVENTS, RunContext};
+    use crate::plan::{EVENTS, RunContext};
 
     /// GitHub's default variables for a run.
     fn github_variables(run: &RunContext) -> Vec<(&'static str, String)> {

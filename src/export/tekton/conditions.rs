@@ -10,9 +10,9 @@
 use indexmap::IndexMap;
 
 use super::model::WhenExpression;
-use crate::check::condition::{Condition, Variable};
 use crate::export::shell;
-use crate::syntax::ast::CompareOp;
+use crate::plan::CompareOp;
+use crate::plan::{Condition, Variable};
 
 /// The `when` expressions that say `condition`, or `None` when they cannot.
 pub fn native(condition: &Condition) -> Option<Vec<WhenExpression>> {
@@ -154,7 +154,7 @@ fn value(values: &mut IndexMap<String, String>, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::condition::RunContext;
+    use crate::plan::RunContext;
 
     fn compare(variable: Variable, op: CompareOp, value: &str) -> Condition {
         Condition::Compare {
