@@ -7,6 +7,7 @@ use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use crate::syntax::ast::{Attribute, CompareOp, Expr, ExprKind};
+use crate::syntax::literal::quote;
 
 /// The CI systems whose words the table knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -612,25 +613,6 @@ fn cdl_comparison(meaning: Meaning, op: CompareOp, value: &str) -> Option<String
             Some(format!("event {op} {event}"))
         }
     }
-}
-
-/// A string literal in cdl syntax.
-pub fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn is_name(text: &str) -> bool {

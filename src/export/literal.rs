@@ -117,36 +117,18 @@ pub fn assert_place_keeps_text(places: &[Place], text: &str) {
     }
 }
 
-/// `text` as a cdl string literal.
-#[cfg(test)]
-fn cdl_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// A plan with `text` in every place of a job that exporters write text to: the pipeline's
 /// and a job's `env` (`X`, `Y`), the job's command, image, runner and matrix value (axis
 /// `v`), an environment's `url`, a gate's message and approver. `None` when the checker
 /// refuses the text somewhere.
 #[cfg(test)]
 pub fn plan_with_text(text: &str) -> Option<crate::plan::Plan> {
-    let s = cdl_string(text);
+    let s = crate::syntax::literal::quote(text);
     // An approver is a person's name: the checker refuses an empty one, control characters
     // (they could forge lines of a signed approval) and an unknown `@team`, so the approver
     // place gets a name made of the rest.
-    let approver = cdl_string(&format!("p{}", text.replace(char::is_control, "_")));
+    let approver =
+        crate::syntax::literal::quote(&format!("p{}", text.replace(char::is_control, "_")));
     let source = format!(
         "pipeline p {{
   env {{ X = {s} }}

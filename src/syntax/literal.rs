@@ -1,4 +1,4 @@
-//! Reading literals: string escapes, `"""` blocks, durations.
+//! Reading and writing literals: string escapes, `"""` blocks, durations.
 
 /// Unescapes the inside of a `"…"` string. On an invalid escape, returns its byte offset
 /// within `raw` and length.
@@ -39,6 +39,25 @@ pub fn unescape(raw: &str) -> Result<String, (usize, usize)> {
         }
     }
     Ok(out)
+}
+
+/// Writes `text` as a `"…"` string literal, the inverse of [`unescape`].
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Removes the indentation common to every non-blank line of a `"""` block, the line break
