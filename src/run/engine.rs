@@ -476,9 +476,14 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Settles a waiting gate: rejected once its timeout passed; true when it is decided.
+    /// Settles a waiting gate once its timeout passed; true when it is decided. Before the
+    /// deadline nothing can have changed (`cdl approve` moves a decided gate out of waiting),
+    /// so the scheduler's every pass costs no signature checks.
     fn check_gate_timeout(&mut self, index: usize) -> bool {
-        self.settle_gate(index)
+        let gate = self.job(index);
+        let passed = gates::deadline_ms(gate, self.record.job(&gate.id))
+            .is_some_and(|deadline| now_ms() >= deadline);
+        passed && self.settle_gate(index)
     }
 }
 
