@@ -294,8 +294,8 @@ impl<'p> Builder<'p> {
 
     fn condition(&self, job: &Job) -> Option<String> {
         match conditions::expression(&self.effective[job.id.as_str()]) {
-            conditions::Expr::Const(true) => None,
-            conditions::Expr::Const(false) => Some("false".into()),
+            crate::export::condition::Bool::Const(true) => None,
+            crate::export::condition::Bool::Const(false) => Some("false".into()),
             expr => conditions::render(&expr),
         }
     }

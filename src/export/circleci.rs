@@ -327,7 +327,7 @@ impl<'p> Builder<'p> {
             }
         }
         match guard {
-            filters::Expr::Const(true) => None,
+            crate::export::condition::Bool::Const(true) => None,
             // An expression holds no `<<` (filters::literal): it needs no escape.
             guard => Some(filters::render(&guard)),
         }
@@ -574,7 +574,7 @@ impl<'p> Builder<'p> {
         let expr = translation.condition(effective);
         self.parameters.extend(translation.parameters);
         let filter = match &expr {
-            filters::Expr::Const(true) => None,
+            crate::export::condition::Bool::Const(true) => None,
             expr => Some(filters::render(expr)),
         };
         for part in translation.widened {

@@ -14,6 +14,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::condition;
+use super::glob;
 use super::jobs::{self, Unit};
 use super::shell;
 use super::{Export, Exporter, FileRole, Lossy, OutputFile};
@@ -323,7 +324,7 @@ impl<'p> Builder<'p> {
             }
             let alternatives: Vec<String> = globs
                 .iter()
-                .map(|g| format!("{variable} =~ {}", expansion::rule_glob(g)))
+                .map(|g| format!("{variable} =~ {}", glob::regex(g, glob::Dialect::GitLab)))
                 .collect();
             if alternatives.len() == 1 {
                 alternatives[0].clone()

@@ -5,7 +5,7 @@
 
 use indexmap::IndexMap;
 
-use super::{Lossy, glob};
+use super::Lossy;
 use crate::plan::Job;
 
 /// Runs the commands `CDL_STEP_1` … `CDL_STEP_<CDL_STEP_COUNT>`, each with `sh -e -c`,
@@ -197,23 +197,6 @@ pub fn is_identifier(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// Builds the body of a shell `case` pattern for a glob whose literal runs are read from
-/// variables named by `literal` (so that no literal text is written into the script).
-pub fn case_pattern(pattern: &str, mut literal: impl FnMut(&str) -> String) -> String {
-    let tokens = glob::tokens(pattern);
-    if tokens.is_empty() {
-        return "\"\"".into();
-    }
-    tokens
-        .into_iter()
-        .map(|token| match token {
-            glob::Token::Star => "*".to_string(),
-            glob::Token::One => "?".to_string(),
-            glob::Token::Literal(text) => format!("\"${}\"", literal(&text)),
-        })
-        .collect()
-}
-
 /// Quotes text for a POSIX shell (single quotes).
 pub fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
@@ -247,18 +230,6 @@ mod tests {
             output_pattern("a/**/b/*.so"),
             Approximate("a/*/b/*.so".into())
         );
-    }
-
-    #[test]
-    fn case_patterns_read_literals_from_variables() {
-        let mut names = Vec::new();
-        let pattern = case_pattern("release/*", |text| {
-            names.push(text.to_string());
-            "CDL_VALUE_1".into()
-        });
-        assert_eq!(pattern, "\"$CDL_VALUE_1\"*");
-        assert_eq!(names, ["release/"]);
-        assert_eq!(case_pattern("", |_| unreachable!()), "\"\"");
     }
 
     #[test]

@@ -493,7 +493,7 @@ impl<'p> Builder<'p> {
         let mut results = Vec::new();
         for (job, condition) in &self.evaluated {
             let result = &self.tasks[job.id.as_str()];
-            let test = conditions::shell_test(condition, &mut values);
+            let test = crate::export::condition::shell::test(condition, &mut values);
             body.push_str(&format!(
                 "if {test}; then printf true; else printf false; fi > \"$(results.{result}.path)\"\n"
             ));

@@ -129,29 +129,9 @@ impl std::fmt::Display for Condition {
     }
 }
 
-/// A glob over a whole string: `*` matches any run of characters (including `/`), `?` one.
+/// Whether the glob (see [`super::glob`]) matches the whole of `text`.
 pub fn glob_matches(pattern: &str, text: &str) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let text: Vec<char> = text.chars().collect();
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        // `*` is tried first: a `*` in the text is matched by it, not consumed literally.
-        if p < pattern.len() && pattern[p] == '*' {
-            star = Some((p, t));
-            p += 1;
-        } else if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
-            p += 1;
-            t += 1;
-        } else if let Some((star_p, star_t)) = star {
-            p = star_p + 1;
-            t = star_t + 1;
-            star = Some((star_p, star_t + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|c| *c == '*')
+    super::glob::matches(pattern, text)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use crate::check::model::JobType;
+use crate::plan::JobType;
 use crate::plan::{Job, Plan};
 
 use super::record::Decision;

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use super::approval;
 use super::record::{Identities, JobState, RunRecord, Store, format_time};
 use super::signature;
-use crate::check::model::JobType;
 use crate::plan::Job;
+use crate::plan::JobType;
 
 /// What `cdl verify` found: the trail to print and every problem.
 pub struct Audit {

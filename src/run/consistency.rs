@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::record::{JobState, RunRecord};
-use crate::check::model::JobType;
+use crate::plan::JobType;
 
 /// Whether `id` can name a run: a plain name (letters, digits, `-`, `_`, `.`; not starting with
 /// `.`; at most 100 bytes), never a path.

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::check::condition::RunContext;
+use crate::plan::RunContext;
 
 pub fn detect(
     dir: &Path,

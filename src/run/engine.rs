@@ -15,8 +15,8 @@ use super::record::{Change, Decision, JobRecord, JobState, RunRecord, RunStatus,
 use super::secrets::Secrets;
 use super::view::View;
 use super::wake::Waker;
-use crate::check::model::JobType;
 use crate::plan::Job;
+use crate::plan::JobType;
 
 mod attempts;
 use attempts::Running;

@@ -10,7 +10,7 @@ use super::record::{
     Decision, Identities, JobRecord, JobState, RunRecord, Store, format_time, now_ms,
 };
 use super::{approval, lock, signature};
-use crate::check::model::JobType;
+use crate::plan::JobType;
 use crate::plan::{Job, Plan};
 
 /// How a gate's decisions decide it.

@@ -2,8 +2,8 @@
 //! against what actually happened in this run.
 
 use super::record::{JobState, RunRecord};
-use crate::check::model::JobType;
 use crate::plan::Job;
+use crate::plan::JobType;
 
 /// `Err` with the reason when the deploy must be refused.
 pub fn check(record: &RunRecord, deploy: &Job) -> Result<(), String> {

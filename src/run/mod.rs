@@ -34,9 +34,9 @@ pub use context::detect as detect_context;
 pub use engine::Outcome;
 pub use view::summary;
 
-use crate::check::condition::RunContext;
-use crate::check::model::JobType;
+use crate::plan::JobType;
 use crate::plan::Plan;
+use crate::plan::RunContext;
 use engine::Engine;
 use record::{JobState, RunRecord, RunStatus, Selection, Store, format_time};
 use secrets::Secrets;

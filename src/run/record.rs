@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::check::condition::RunContext;
 use crate::plan::Plan;
+use crate::plan::RunContext;
 
 pub const SCHEMA: &str = "cdl.run/v1";
 

@@ -98,7 +98,7 @@ pub fn render(record: &RunRecord, store: &Store) -> String {
         .plan
         .jobs
         .iter()
-        .filter(|j| j.job_type == crate::check::model::JobType::Gate)
+        .filter(|j| j.job_type == crate::plan::JobType::Gate)
         .collect();
     if !gates.is_empty() {
         // i12: say how the approvers' identities are known.

@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 use sha2::{Digest, Sha256};
 
 use super::record::{Decision, RunRecord, Store, format_time};
-use crate::check::model::JobType;
 use crate::plan::Job;
+use crate::plan::JobType;
 
 pub const NAMESPACE: &str = "cdl-approval";
 const DIRECTORY: &str = "approvals";

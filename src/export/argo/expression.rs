@@ -6,6 +6,7 @@
 //! named `x"||"a"=="a` is compared, not evaluated. Strings of the pipeline file are written
 //! as expr string literals with every brace escaped, so that no `}}` ends the tag early.
 
+use crate::export::condition::{self, Comparison, Syntax};
 use crate::export::glob;
 use crate::plan::CompareOp;
 use crate::plan::Condition;
@@ -20,44 +21,37 @@ pub fn when(condition: &Condition) -> Option<String> {
 }
 
 fn expression(condition: &Condition) -> String {
-    match condition {
-        Condition::Const(value) => value.to_string(),
-        Condition::Compare {
-            variable,
-            op,
-            value,
-        } => {
-            let variable = format!("workflow.parameters.{}", variable.as_str());
-            match op {
-                CompareOp::Equal => format!("{variable} == {}", literal(value)),
-                CompareOp::NotEqual => format!("{variable} != {}", literal(value)),
-                CompareOp::Matches => {
-                    format!("{variable} matches {}", literal(&regex(value)))
-                }
-            }
+    condition::render(&condition::lower(condition), &Expr)
+}
+
+/// expr-lang's syntax: a comparison binds looser than `!`.
+struct Expr;
+
+impl Syntax<Comparison> for Expr {
+    fn atom(&self, atom: &Comparison) -> String {
+        let variable = format!("workflow.parameters.{}", atom.variable.as_str());
+        let value = &atom.value;
+        match atom.op {
+            CompareOp::Equal => format!("{variable} == {}", literal(value)),
+            CompareOp::NotEqual => format!("{variable} != {}", literal(value)),
+            CompareOp::Matches => format!(
+                "{variable} matches {}",
+                literal(&glob::regex(value, glob::Dialect::Re2))
+            ),
         }
-        Condition::And(items) => joined(items, " && "),
-        Condition::Or(items) => joined(items, " || "),
-        Condition::Not(inner) => format!("!({})", expression(inner)),
     }
-}
-
-fn joined(items: &[Condition], op: &str) -> String {
-    items
-        .iter()
-        .map(|item| match item {
-            Condition::And(_) | Condition::Or(_) => format!("({})", expression(item)),
-            _ => expression(item),
-        })
-        .collect::<Vec<_>>()
-        .join(op)
-}
-
-/// The glob as an anchored RE2 regular expression (Go's `regexp`, which expr's `matches`
-/// uses): GitLab's translation without its `/…/` delimiters.
-fn regex(glob: &str) -> String {
-    let delimited = glob::gitlab_regex(glob);
-    delimited[1..delimited.len() - 1].to_string()
+    fn and(&self) -> &'static str {
+        " && "
+    }
+    fn or(&self) -> &'static str {
+        " || "
+    }
+    fn not(&self, operand: String) -> String {
+        format!("!{operand}")
+    }
+    fn atom_binds(&self, _atom: &Comparison) -> u8 {
+        2
+    }
 }
 
 /// An expr string literal: single quotes, with backslashes, quotes, braces and control
@@ -111,6 +105,7 @@ mod tests {
     #[test]
     fn literals_cannot_end_the_tag() {
         assert_eq!(literal("a}}b'\\"), "'a\\u007d\\u007db\\'\\\\'");
-        assert_eq!(regex("release/?.x"), "^release\\/.\\.x$");
+        let regex = glob::regex("release/?.x", glob::Dialect::Re2);
+        assert_eq!(regex, "^release\\/.\\.x$");
     }
 }

@@ -6,20 +6,15 @@
 //! `build.tag` is set, else `push`. `branch` is `build.branch` except in a tag build (whose
 //! `build.branch` is the tag), where it is empty; `tag` is `build.tag`, empty when null.
 
-use crate::export::glob::{self as globs, Token};
+use crate::export::condition::{self, Bool, Comparison, Syntax};
+use crate::export::glob as globs;
 use crate::plan::CompareOp;
 use crate::plan::Plan;
 use crate::plan::TriggerEvent;
 use crate::plan::{Condition, Variable};
 
 /// An expression in negation normal form.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
-    Const(bool),
-    Atom(Atom),
-    And(Vec<Expr>),
-    Or(Vec<Expr>),
-}
+pub type Expr = Bool<Atom>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Atom {
@@ -45,9 +40,34 @@ pub const SOURCE: &str = "build.source";
 pub const PULL_REQUEST: &str = "build.pull_request.id";
 pub const BASE_BRANCH: &str = "build.pull_request.base_branch";
 
+impl Atom {
+    fn negated(self) -> Expr {
+        Bool::Atom(match self {
+            Atom::Null { field, null } => Atom::Null { field, null: !null },
+            Atom::Equals { field, text, equal } => Atom::Equals {
+                field,
+                text,
+                equal: !equal,
+            },
+            Atom::Matches {
+                field,
+                glob,
+                matching,
+            } => Atom::Matches {
+                field,
+                glob,
+                matching: !matching,
+            },
+        })
+    }
+}
+
 /// A condition's expression, simplified: `Const` when it always or never holds.
 pub fn expression(condition: &Condition) -> Expr {
-    simplify(translate(condition, false))
+    condition::lower(condition)
+        .map(&mut comparison)
+        .nnf(&Atom::negated)
+        .simplify()
 }
 
 /// When a build of the pipeline runs at all: one of its triggers matches. A pipeline without
@@ -65,224 +85,136 @@ pub fn triggers(plan: &Plan) -> Expr {
                 trigger
                     .pattern
                     .as_ref()
-                    .map(|p| matches(TAG, p, false))
-                    .unwrap_or(Expr::Const(true)),
+                    .map(|p| matches(TAG, p))
+                    .unwrap_or(Bool::Const(true)),
             ),
-            TriggerEvent::Schedule => ("schedule", Expr::Const(true)),
-            TriggerEvent::Manual => ("manual", Expr::Const(true)),
+            TriggerEvent::Schedule => ("schedule", Bool::Const(true)),
+            TriggerEvent::Manual => ("manual", Bool::Const(true)),
         };
-        any.push(Expr::And(vec![event_is(event, false), filter]));
+        any.push(Bool::And(vec![event_is(event), filter]));
     }
     if any.is_empty() {
-        any.push(event_is("manual", false));
+        any.push(event_is("manual"));
     }
-    simplify(Expr::Or(any))
+    Bool::Or(any).simplify()
 }
 
 /// `field` matches one of the globs; any value when there is none.
 fn branch_globs(field: &'static str, globs: &[String]) -> Expr {
     if globs.is_empty() {
-        return Expr::Const(true);
+        return Bool::Const(true);
     }
-    Expr::Or(globs.iter().map(|g| matches(field, g, false)).collect())
-}
-
-/// `all` of the parts, or `any` when negated.
-fn each(parts: Vec<Expr>, negate: bool) -> Expr {
-    if negate {
-        Expr::Or(parts)
-    } else {
-        Expr::And(parts)
-    }
-}
-
-/// `any` of the parts, or `all` when negated.
-fn either(parts: Vec<Expr>, negate: bool) -> Expr {
-    if negate {
-        Expr::And(parts)
-    } else {
-        Expr::Or(parts)
-    }
+    Bool::Or(globs.iter().map(|g| matches(field, g)).collect())
 }
 
 fn null(field: &'static str, is_null: bool) -> Expr {
-    Expr::Atom(Atom::Null {
+    Bool::Atom(Atom::Null {
         field,
         null: is_null,
     })
 }
 
-fn equals(field: &'static str, text: &str, negate: bool) -> Expr {
-    Expr::Atom(Atom::Equals {
+fn equals(field: &'static str, text: &str) -> Expr {
+    Bool::Atom(Atom::Equals {
         field,
         text: text.to_string(),
-        equal: !negate,
+        equal: true,
     })
 }
 
 /// `field` (never null here) matches the glob.
-fn matches(field: &'static str, pattern: &str, negate: bool) -> Expr {
-    Expr::Atom(Atom::Matches {
+fn matches(field: &'static str, pattern: &str) -> Expr {
+    Bool::Atom(Atom::Matches {
         field,
         glob: pattern.to_string(),
-        matching: !negate,
+        matching: true,
     })
 }
 
-/// The condition, negated when `negate`.
-fn translate(condition: &Condition, negate: bool) -> Expr {
-    match condition {
-        Condition::Const(value) => Expr::Const(*value != negate),
-        Condition::Not(inner) => translate(inner, !negate),
-        Condition::And(items) => each(items.iter().map(|c| translate(c, negate)).collect(), negate),
-        Condition::Or(items) => {
-            either(items.iter().map(|c| translate(c, negate)).collect(), negate)
-        }
-        Condition::Compare {
-            variable,
-            op,
-            value,
-        } => {
-            let negate = negate != (*op == CompareOp::NotEqual);
-            match (variable, op) {
-                (Variable::Event, _) => event_is(value, negate),
-                (Variable::Branch, CompareOp::Matches) => branch_matches(value, negate),
-                (Variable::Branch, _) => branch_equals(value, negate),
-                (Variable::Tag, CompareOp::Matches) => tag_matches(value, negate),
-                (Variable::Tag, _) => tag_equals(value, negate),
-            }
-        }
+/// One comparison of the condition.
+fn comparison(comparison: Comparison) -> Expr {
+    let Comparison {
+        variable,
+        op,
+        value,
+    } = comparison;
+    let expr = match (variable, op) {
+        (Variable::Event, _) => event_is(&value),
+        (Variable::Branch, CompareOp::Matches) => branch_matches(&value),
+        (Variable::Branch, _) => branch_equals(&value),
+        (Variable::Tag, CompareOp::Matches) => tag_matches(&value),
+        (Variable::Tag, _) => tag_equals(&value),
+    };
+    if op == CompareOp::NotEqual {
+        expr.negate()
+    } else {
+        expr
     }
 }
 
 /// `branch == value`: a branch is empty exactly in a tag build.
-fn branch_equals(value: &str, negate: bool) -> Expr {
+fn branch_equals(value: &str) -> Expr {
     if value.is_empty() {
-        return null(TAG, negate);
+        return null(TAG, false);
     }
-    each(
-        vec![null(TAG, !negate), equals(BRANCH, value, negate)],
-        negate,
-    )
+    Bool::And(vec![null(TAG, true), equals(BRANCH, value)])
 }
 
-fn branch_matches(pattern: &str, negate: bool) -> Expr {
-    let in_branch_build = each(
-        vec![null(TAG, !negate), matches(BRANCH, pattern, negate)],
-        negate,
-    );
+fn branch_matches(pattern: &str) -> Expr {
+    let in_branch_build = Bool::And(vec![null(TAG, true), matches(BRANCH, pattern)]);
     if globs::matches_empty(pattern) {
         // The empty branch of a tag build matches too.
-        return either(vec![null(TAG, negate), in_branch_build], negate);
+        return Bool::Or(vec![null(TAG, false), in_branch_build]);
     }
     in_branch_build
 }
 
-fn tag_equals(value: &str, negate: bool) -> Expr {
+fn tag_equals(value: &str) -> Expr {
     if value.is_empty() {
-        return null(TAG, !negate);
+        return null(TAG, true);
     }
     // `build.tag != "v1"` holds when there is no tag as well.
-    equals(TAG, value, negate)
+    equals(TAG, value)
 }
 
-fn tag_matches(pattern: &str, negate: bool) -> Expr {
-    let tagged = each(
-        vec![null(TAG, negate), matches(TAG, pattern, negate)],
-        negate,
-    );
+fn tag_matches(pattern: &str) -> Expr {
+    let tagged = Bool::And(vec![null(TAG, false), matches(TAG, pattern)]);
     if globs::matches_empty(pattern) {
-        return either(vec![null(TAG, !negate), tagged], negate);
+        return Bool::Or(vec![null(TAG, true), tagged]);
     }
     tagged
 }
 
 /// `event == name`, following the precedence of the module comment.
-fn event_is(name: &str, negate: bool) -> Expr {
-    // Each part as it reads for `event == name`; `negate` turns the whole into its opposite.
-    let source_is = |source: &str, is: bool| equals(SOURCE, source, is == negate);
-    let is_null = |field: &'static str, is: bool| null(field, is != negate);
+fn event_is(name: &str) -> Expr {
+    let source_is = |source: &str, is: bool| {
+        let e = equals(SOURCE, source);
+        if is { e } else { e.negate() }
+    };
     let parts = match name {
         "schedule" => return source_is("schedule", true),
         "manual" => return source_is("ui", true),
         "pull_request" => vec![
             source_is("schedule", false),
             source_is("ui", false),
-            is_null(PULL_REQUEST, false),
+            null(PULL_REQUEST, false),
         ],
         "tag" => vec![
             source_is("schedule", false),
             source_is("ui", false),
-            is_null(PULL_REQUEST, true),
-            is_null(TAG, false),
+            null(PULL_REQUEST, true),
+            null(TAG, false),
         ],
         "push" => vec![
             source_is("schedule", false),
             source_is("ui", false),
-            is_null(PULL_REQUEST, true),
-            is_null(TAG, true),
+            null(PULL_REQUEST, true),
+            null(TAG, true),
         ],
         // The checker accepts only the five events.
-        _ => return Expr::Const(negate),
+        _ => return Bool::Const(false),
     };
-    each(parts, negate)
-}
-
-/// Flattens nested `and`/`or`, folds constants and drops repeated operands.
-pub fn simplify(expr: Expr) -> Expr {
-    let (items, all) = match expr {
-        Expr::And(items) => (items, true),
-        Expr::Or(items) => (items, false),
-        other => return other,
-    };
-    let mut operands: Vec<Expr> = Vec::new();
-    for item in items.into_iter().map(simplify) {
-        let flattened = match item {
-            Expr::Const(value) if value == all => continue,
-            Expr::Const(value) => return Expr::Const(value),
-            Expr::And(inner) if all => inner,
-            Expr::Or(inner) if !all => inner,
-            other => vec![other],
-        };
-        for operand in flattened {
-            if !operands.contains(&operand) {
-                operands.push(operand);
-            }
-        }
-    }
-    absorb(&mut operands, all);
-    match operands.len() {
-        0 => Expr::Const(all),
-        1 => operands.pop().expect("one operand"),
-        _ if all => Expr::And(operands),
-        _ => Expr::Or(operands),
-    }
-}
-
-/// Absorption: in `a || (a && b)` the second operand adds nothing, as does the second of
-/// `a && (a || b)`.
-fn absorb(operands: &mut Vec<Expr>, all: bool) {
-    let parts = |e: &Expr| -> Vec<Expr> {
-        match (e, all) {
-            (Expr::Or(items), true) | (Expr::And(items), false) => items.clone(),
-            (other, _) => vec![other.clone()],
-        }
-    };
-    let mut index = 0;
-    while index < operands.len() {
-        let own = parts(&operands[index]);
-        let redundant = operands.iter().enumerate().any(|(other, e)| {
-            other != index && {
-                let smaller = parts(e);
-                smaller.len() < own.len() && smaller.iter().all(|p| own.contains(p))
-            }
-        });
-        if redundant {
-            operands.remove(index);
-        } else {
-            index += 1;
-        }
-    }
+    Bool::And(parts)
 }
 
 /// The expression as Buildkite writes it; `None` for a constant. Text is written as
@@ -290,28 +222,29 @@ fn absorb(operands: &mut Vec<Expr>, all: bool) {
 /// spells every string; no `$` of the text follows a backslash.
 pub fn render(expr: &Expr) -> Option<String> {
     match expr {
-        Expr::Const(_) => None,
-        _ => Some(render_in(expr, false)),
+        Bool::Const(_) => None,
+        _ => Some(condition::render(
+            &expr.clone().nnf(&Atom::negated),
+            &Conditional,
+        )),
     }
 }
 
-fn render_in(expr: &Expr, nested: bool) -> String {
-    match expr {
-        Expr::Const(value) => value.to_string(),
-        Expr::Atom(atom) => render_atom(atom),
-        Expr::And(items) | Expr::Or(items) => {
-            let op = if matches!(expr, Expr::And(_)) {
-                " && "
-            } else {
-                " || "
-            };
-            let text = items
-                .iter()
-                .map(|e| render_in(e, true))
-                .collect::<Vec<_>>()
-                .join(op);
-            if nested { format!("({text})") } else { text }
-        }
+/// Buildkite's conditional syntax, written in negation normal form.
+struct Conditional;
+
+impl Syntax<Atom> for Conditional {
+    fn atom(&self, atom: &Atom) -> String {
+        render_atom(atom)
+    }
+    fn and(&self) -> &'static str {
+        " && "
+    }
+    fn or(&self) -> &'static str {
+        " || "
+    }
+    fn not(&self, operand: String) -> String {
+        format!("!{operand}")
     }
 }
 
@@ -325,7 +258,7 @@ fn render_atom(atom: &Atom) -> String {
             if text.contains(['"', '\\']) || text.chars().any(char::is_control) {
                 // No escapes in Buildkite's string literals: compare with a regex instead.
                 let op = if *equal { "=~" } else { "!~" };
-                return format!("{field} {op} {}", literal_regex(text));
+                return format!("{field} {op} {}", globs::literal_regex(text, DIALECT));
             }
             let op = if *equal { "==" } else { "!=" };
             format!("{field} {op} \"{text}\"")
@@ -336,48 +269,12 @@ fn render_atom(atom: &Atom) -> String {
             matching,
         } => {
             let op = if *matching { "=~" } else { "!~" };
-            format!("{field} {op} {}", regex(pattern))
+            format!("{field} {op} {}", globs::regex(pattern, DIALECT))
         }
     }
 }
 
-/// An anchored regular expression, written `/…/`, for a cdl glob.
-pub fn regex(pattern: &str) -> String {
-    let mut out = String::from("/^");
-    for token in globs::tokens(pattern) {
-        match token {
-            Token::Star => out.push_str(".*"),
-            Token::One => out.push('.'),
-            Token::Literal(text) => regex_escape(&text, &mut out),
-        }
-    }
-    out.push_str("$/");
-    out
-}
-
-fn literal_regex(text: &str) -> String {
-    let mut out = String::from("/^");
-    regex_escape(text, &mut out);
-    out.push_str("$/");
-    out
-}
-
-fn regex_escape(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            // A `$` as `\x{24}`: the upload would read `\$` as an escaped `$` (see
-            // `interpolation`), leaving an anchor.
-            '$' => out.push_str("\\x{24}"),
-            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '/'
-            | '"' | '\'' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() => out.push_str(&format!("\\x{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-}
+const DIALECT: globs::Dialect = globs::Dialect::Buildkite;
 
 #[cfg(test)]
 mod tests {
@@ -416,20 +313,15 @@ mod tests {
 
     /// Buildkite's evaluation: null equals only null and matches nothing.
     fn evaluate(expr: &Expr, fields: &HashMap<&'static str, String>) -> bool {
-        match expr {
-            Expr::Const(value) => *value,
-            Expr::And(items) => items.iter().all(|e| evaluate(e, fields)),
-            Expr::Or(items) => items.iter().any(|e| evaluate(e, fields)),
-            Expr::Atom(Atom::Null { field, null }) => fields.contains_key(field) != *null,
-            Expr::Atom(Atom::Equals { field, text, equal }) => {
-                (fields.get(field) == Some(text)) == *equal
-            }
-            Expr::Atom(Atom::Matches {
+        expr.evaluate(&|atom| match atom {
+            Atom::Null { field, null } => fields.contains_key(field) != *null,
+            Atom::Equals { field, text, equal } => (fields.get(field) == Some(text)) == *equal,
+            Atom::Matches {
                 field,
                 glob,
                 matching,
-            }) => fields.get(field).is_some_and(|v| glob_matches(glob, v)) == *matching,
-        }
+            } => fields.get(field).is_some_and(|v| glob_matches(glob, v)) == *matching,
+        })
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! What cannot be expressed is replaced by `true` wherever that makes the job run more
 //! often, never less; each replacement is reported.
 
+use crate::export::condition::{self, Bool, Syntax};
 use crate::export::glob::{self as globs, Token};
 use crate::plan::CompareOp;
 use crate::plan::Plan;
@@ -22,17 +23,19 @@ pub const TAG: &str = "pipeline.git.tag";
 pub const MANUAL: &str = "cdl_manual";
 pub const SCHEDULE: &str = "cdl_schedule";
 
-/// An expression, with what binds it: `Or` < `And` < a comparison < `not` and atoms.
+/// An expression over comparisons and parameters.
+pub type Expr = Bool<Atom>;
+
 #[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
-    Const(bool),
+pub enum Atom {
     /// A complete comparison, `pipeline.git.tag == "v1"`.
     Compare(String),
     /// A boolean pipeline parameter, by name.
     Parameter(&'static str),
-    Not(Box<Expr>),
-    And(Vec<Expr>),
-    Or(Vec<Expr>),
+}
+
+fn compare_atom(text: String) -> Expr {
+    Bool::Atom(Atom::Compare(text))
 }
 
 /// An expression and what it had to widen.
@@ -67,31 +70,31 @@ impl Translation {
             self.schedule
         };
         if !possible {
-            return Expr::Const(false);
+            return Bool::Const(false);
         }
         if !self.parameters.contains(&name) {
             self.parameters.push(name);
         }
-        Expr::Parameter(name)
+        Bool::Atom(Atom::Parameter(name))
     }
 
     /// The condition as an expression that holds whenever it does (and exactly when
     /// nothing was widened).
     pub fn condition(&mut self, condition: &Condition) -> Expr {
-        simplify(self.translate(condition, true))
+        self.translate(condition, true).simplify()
     }
 
     /// `positive`: whether the node is under an even number of negations, so that a part
     /// replaced by `true` there (by `false` under a negation) only widens the whole.
     fn translate(&mut self, condition: &Condition, positive: bool) -> Expr {
         match condition {
-            Condition::Const(value) => Expr::Const(*value),
-            Condition::Not(inner) => Expr::Not(Box::new(self.translate(inner, !positive))),
+            Condition::Const(value) => Bool::Const(*value),
+            Condition::Not(inner) => Bool::Not(Box::new(self.translate(inner, !positive))),
             Condition::And(items) => {
-                Expr::And(items.iter().map(|c| self.translate(c, positive)).collect())
+                Bool::And(items.iter().map(|c| self.translate(c, positive)).collect())
             }
             Condition::Or(items) => {
-                Expr::Or(items.iter().map(|c| self.translate(c, positive)).collect())
+                Bool::Or(items.iter().map(|c| self.translate(c, positive)).collect())
             }
             Condition::Compare {
                 variable,
@@ -105,13 +108,13 @@ impl Translation {
                 };
                 let expr = match (expr, op) {
                     (Some(expr), CompareOp::NotEqual) if *variable == Variable::Event => {
-                        Some(Expr::Not(Box::new(expr)))
+                        Some(expr.negate())
                     }
                     (expr, _) => expr,
                 };
                 expr.unwrap_or_else(|| {
                     self.widened.push(condition.to_string());
-                    Expr::Const(positive)
+                    Bool::Const(positive)
                 })
             }
         }
@@ -120,17 +123,17 @@ impl Translation {
     /// `event == name`; `None` for `pull_request`.
     fn event(&mut self, name: &str) -> Option<Expr> {
         let manual = self.parameter(MANUAL);
-        let not = |e: Expr| Expr::Not(Box::new(e));
+        let not = |e: Expr| Bool::Not(Box::new(e));
         Some(match name {
             "manual" => manual,
-            "schedule" => Expr::And(vec![not(manual), self.parameter(SCHEDULE)]),
+            "schedule" => Bool::And(vec![not(manual), self.parameter(SCHEDULE)]),
             "tag" | "push" => {
                 let schedule = self.parameter(SCHEDULE);
                 let op = if name == "tag" { "!=" } else { "==" };
-                Expr::And(vec![
+                Bool::And(vec![
                     not(manual),
                     not(schedule),
-                    Expr::Compare(format!("{TAG} {op} \"\"")),
+                    compare_atom(format!("{TAG} {op} \"\"")),
                 ])
             }
             _ => return None,
@@ -155,27 +158,27 @@ impl Translation {
                         alternatives.push(
                             compare(BRANCH, CompareOp::Matches, pattern).unwrap_or_else(|| {
                                 self.widened.push(format!("branch matches {pattern:?}"));
-                                Expr::Const(true)
+                                Bool::Const(true)
                             }),
                         );
                     }
                     if alternatives.is_empty() {
-                        alternatives.push(Expr::Const(true));
+                        alternatives.push(Bool::Const(true));
                     }
-                    Expr::And(vec![event, Expr::Or(alternatives)])
+                    Bool::And(vec![event, Bool::Or(alternatives)])
                 }
                 TriggerEvent::Tag => {
                     let event = self.event("tag").expect("tag is expressible");
                     let pattern = match &trigger.pattern {
-                        None => Expr::Const(true),
+                        None => Bool::Const(true),
                         Some(pattern) => {
                             compare(TAG, CompareOp::Matches, pattern).unwrap_or_else(|| {
                                 self.widened.push(format!("tag matches {pattern:?}"));
-                                Expr::Const(true)
+                                Bool::Const(true)
                             })
                         }
                     };
-                    Expr::And(vec![event, pattern])
+                    Bool::And(vec![event, pattern])
                 }
                 TriggerEvent::Schedule => self.event("schedule").expect("schedule is expressible"),
                 TriggerEvent::Manual => self.parameter(MANUAL),
@@ -185,22 +188,22 @@ impl Translation {
         if any.is_empty() {
             any.push(self.parameter(MANUAL));
         }
-        simplify(Expr::Or(any))
+        Bool::Or(any).simplify()
     }
 }
 
 /// `field OP value` for a branch or tag; `None` when the glob has no exact expression, or
 /// the text cannot be written in a filter (see [`literal`]).
 fn compare(field: &str, op: CompareOp, value: &str) -> Option<Expr> {
-    let text = |t: &str| Some(Expr::Compare(format!("{field} == {}", literal(t)?)));
+    let text = |t: &str| Some(compare_atom(format!("{field} == {}", literal(t)?)));
     match op {
         CompareOp::Equal => text(value),
-        CompareOp::NotEqual => Some(Expr::Compare(format!("{field} != {}", literal(value)?))),
+        CompareOp::NotEqual => Some(compare_atom(format!("{field} != {}", literal(value)?))),
         CompareOp::Matches => match globs::tokens(value).as_slice() {
             [] => text(""),
-            [Token::Star] => Some(Expr::Const(true)),
+            [Token::Star] => Some(Bool::Const(true)),
             [Token::Literal(exact)] => text(exact),
-            [Token::Literal(prefix), Token::Star] => Some(Expr::Compare(format!(
+            [Token::Literal(prefix), Token::Star] => Some(compare_atom(format!(
                 "{field} starts-with {}",
                 literal(prefix)?
             ))),
@@ -228,108 +231,36 @@ pub fn literal(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// Flattens nested `and`/`or`, folds constants and double negations, drops repeats.
-pub fn simplify(expr: Expr) -> Expr {
-    match expr {
-        Expr::Not(inner) => match simplify(*inner) {
-            Expr::Const(value) => Expr::Const(!value),
-            Expr::Not(inner) => *inner,
-            other => Expr::Not(Box::new(other)),
-        },
-        Expr::And(items) => combine(items, true),
-        Expr::Or(items) => combine(items, false),
-        other => other,
-    }
-}
-
-fn combine(items: Vec<Expr>, all: bool) -> Expr {
-    let mut operands: Vec<Expr> = Vec::new();
-    for item in items.into_iter().map(simplify) {
-        let flattened = match item {
-            Expr::Const(value) if value == all => continue,
-            Expr::Const(value) => return Expr::Const(value),
-            Expr::And(inner) if all => inner,
-            Expr::Or(inner) if !all => inner,
-            other => vec![other],
-        };
-        for operand in flattened {
-            if !operands.contains(&operand) {
-                operands.push(operand);
-            }
-        }
-    }
-    absorb(&mut operands, all);
-    match operands.len() {
-        0 => Expr::Const(all),
-        1 => operands.pop().expect("one operand"),
-        _ if all => Expr::And(operands),
-        _ => Expr::Or(operands),
-    }
-}
-
-/// Absorption: in `a or (a and b)` the second operand adds nothing, as does the second of
-/// `a and (a or b)`.
-fn absorb(operands: &mut Vec<Expr>, all: bool) {
-    let parts = |e: &Expr| -> Vec<Expr> {
-        match (e, all) {
-            (Expr::Or(items), true) | (Expr::And(items), false) => items.clone(),
-            (other, _) => vec![other.clone()],
-        }
-    };
-    let mut index = 0;
-    while index < operands.len() {
-        let own = parts(&operands[index]);
-        let redundant = operands.iter().enumerate().any(|(other, e)| {
-            other != index && {
-                let smaller = parts(e);
-                smaller.len() < own.len() && smaller.iter().all(|p| own.contains(p))
-            }
-        });
-        if redundant {
-            operands.remove(index);
-        } else {
-            index += 1;
-        }
-    }
-}
-
 /// The expression as CircleCI reads it. `not` binds tighter than a comparison, so what it
 /// negates is parenthesised unless it is a parameter.
 pub fn render(expr: &Expr) -> String {
-    render_at(expr, 0)
+    condition::render(expr, &Circle)
 }
 
-/// `level`: 0 at the top, 1 inside `or`, 2 inside `and`, 3 under `not`. An `and` inside an
-/// `or` is parenthesised too, for the reader.
-fn render_at(expr: &Expr, level: u8) -> String {
-    let wrap = |text: String, own: u8| {
-        if level > own || (own == 2 && level == 1 && matches!(expr, Expr::And(_))) {
-            format!("({text})")
-        } else {
-            text
+/// CircleCI's logic statements: `and`, `or`, `not`.
+struct Circle;
+
+impl Syntax<Atom> for Circle {
+    fn atom(&self, atom: &Atom) -> String {
+        match atom {
+            Atom::Compare(text) => text.clone(),
+            Atom::Parameter(name) => format!("pipeline.parameters.{name}"),
         }
-    };
-    match expr {
-        Expr::Const(value) => value.to_string(),
-        Expr::Parameter(name) => format!("pipeline.parameters.{name}"),
-        Expr::Compare(text) => wrap(text.clone(), 2),
-        Expr::Not(inner) => format!("not {}", render_at(inner, 3)),
-        Expr::And(items) => wrap(
-            items
-                .iter()
-                .map(|e| render_at(e, 2))
-                .collect::<Vec<_>>()
-                .join(" and "),
-            2,
-        ),
-        Expr::Or(items) => wrap(
-            items
-                .iter()
-                .map(|e| render_at(e, 1))
-                .collect::<Vec<_>>()
-                .join(" or "),
-            1,
-        ),
+    }
+    fn and(&self) -> &'static str {
+        " and "
+    }
+    fn or(&self) -> &'static str {
+        " or "
+    }
+    fn not(&self, operand: String) -> String {
+        format!("not {operand}")
+    }
+    fn atom_binds(&self, atom: &Atom) -> u8 {
+        match atom {
+            Atom::Compare(_) => 2,
+            Atom::Parameter(_) => 3,
+        }
     }
 }
 
@@ -343,16 +274,12 @@ mod tests {
     fn evaluate(expr: &Expr, run: &RunContext) -> bool {
         let branch = run.branch.as_deref().unwrap_or("");
         let tag = run.tag.as_deref().unwrap_or("");
-        match expr {
-            Expr::Const(value) => *value,
-            Expr::Parameter(name) => match *name {
+        expr.evaluate(&|atom| match atom {
+            Atom::Parameter(name) => match *name {
                 MANUAL => run.event == "manual",
                 _ => run.event == "schedule",
             },
-            Expr::Not(inner) => !evaluate(inner, run),
-            Expr::And(items) => items.iter().all(|e| evaluate(e, run)),
-            Expr::Or(items) => items.iter().any(|e| evaluate(e, run)),
-            Expr::Compare(text) => {
+            Atom::Compare(text) => {
                 let (field, rest) = text.split_once(' ').unwrap();
                 let actual = if field == BRANCH { branch } else { tag };
                 let (op, value) = rest.split_once(' ').unwrap();
@@ -364,7 +291,7 @@ mod tests {
                     other => panic!("{other}"),
                 }
             }
-        }
+        })
     }
 
     #[test]
@@ -450,10 +377,13 @@ mod tests {
         ])));
         let expr = Translation::default().condition(&condition);
         assert_eq!(
-            render(&simplify(Expr::Or(vec![
-                Expr::Compare("a".into()),
-                Expr::And(vec![Expr::Compare("a".into()), Expr::Compare("b".into())]),
-            ]))),
+            render(
+                &Bool::Or(vec![
+                    compare_atom("a".into()),
+                    Bool::And(vec![compare_atom("a".into()), compare_atom("b".into())]),
+                ])
+                .simplify()
+            ),
             "a"
         );
         assert_eq!(

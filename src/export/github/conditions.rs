@@ -5,12 +5,12 @@
 //!
 //! The script reads GitHub's default variables and, for the strings it compares with,
 //! variables of its own (`CDL_VALUE_<N>`): no text of the pipeline file is written into it.
+//! The test itself is the shared one, `export::condition::shell`.
 
 use indexmap::IndexMap;
 
-use crate::export::shell;
-use crate::plan::CompareOp;
-use crate::plan::{Condition, Variable};
+use crate::export::condition::shell;
+use crate::plan::Condition;
 
 /// Sets `CDL_EVENT`, `CDL_BRANCH` and `CDL_TAG` from GitHub's default variables, the way
 /// `cdl run` sees a run: a pull request's branch is its source branch; a tag has no branch.
@@ -37,7 +37,7 @@ pub fn script(conditions: &[(&str, &Condition)]) -> (String, IndexMap<String, St
     let mut values: IndexMap<String, String> = IndexMap::new();
     let mut tests = String::new();
     for (key, condition) in conditions {
-        let test = shell_condition(condition, &mut values);
+        let test = shell::test(condition, &mut values);
         tests.push_str(&format!(
             "  if {test}; then echo \"{key}=true\"; else echo \"{key}=false\"; fi\n"
         ));
@@ -52,61 +52,10 @@ pub fn script(conditions: &[(&str, &Condition)]) -> (String, IndexMap<String, St
     )
 }
 
-/// A condition as a shell test over `CDL_EVENT`, `CDL_BRANCH` and `CDL_TAG`.
-fn shell_condition(condition: &Condition, values: &mut IndexMap<String, String>) -> String {
-    match condition {
-        Condition::Const(true) => "true".into(),
-        Condition::Const(false) => "false".into(),
-        Condition::Compare {
-            variable,
-            op,
-            value: text,
-        } => {
-            let variable = match variable {
-                Variable::Branch => "$CDL_BRANCH",
-                Variable::Tag => "$CDL_TAG",
-                Variable::Event => "$CDL_EVENT",
-            };
-            if variable == "$CDL_EVENT" && shell::is_identifier(text) {
-                let op = if *op == CompareOp::NotEqual {
-                    "!="
-                } else {
-                    "="
-                };
-                return format!("[ \"{variable}\" {op} {text} ]");
-            }
-            match op {
-                CompareOp::Equal => format!("[ \"{variable}\" = \"${}\" ]", value(values, text)),
-                CompareOp::NotEqual => {
-                    format!("[ \"{variable}\" != \"${}\" ]", value(values, text))
-                }
-                CompareOp::Matches => format!(
-                    "{{ case \"{variable}\" in {}) true ;; *) false ;; esac; }}",
-                    shell::case_pattern(text, |t| value(values, t))
-                ),
-            }
-        }
-        Condition::And(items) => joined(items, " && ", values),
-        Condition::Or(items) => joined(items, " || ", values),
-        Condition::Not(inner) => format!("! {}", shell_condition(inner, values)),
-    }
-}
-
-fn joined(items: &[Condition], op: &str, values: &mut IndexMap<String, String>) -> String {
-    let parts: Vec<String> = items.iter().map(|c| shell_condition(c, values)).collect();
-    format!("{{ {}; }}", parts.join(op))
-}
-
-/// The variable that holds `text`, named `CDL_VALUE_<N>` in order of first use.
-fn value(values: &mut IndexMap<String, String>, text: &str) -> String {
-    let next = format!("CDL_VALUE_{}", values.len() + 1);
-    values.entry(text.to_string()).or_insert(next).clone()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{EVENTS, RunContext};
+    use crate::plan::{CompareOp, EVENTS, RunContext, Variable};
 
     /// GitHub's default variables for a run.
     fn github_variables(run: &RunContext) -> Vec<(&'static str, String)> {
@@ -195,27 +144,5 @@ mod tests {
             }
         }
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn literals_are_read_from_variables() {
-        let condition = Condition::And(vec![
-            Condition::Compare {
-                variable: Variable::Event,
-                op: CompareOp::Equal,
-                value: "tag".into(),
-            },
-            Condition::Not(Box::new(Condition::Compare {
-                variable: Variable::Tag,
-                op: CompareOp::Matches,
-                value: "v*-rc*".into(),
-            })),
-        ]);
-        let mut values = IndexMap::new();
-        assert_eq!(
-            shell_condition(&condition, &mut values),
-            "{ [ \"$CDL_EVENT\" = tag ] && ! { case \"$CDL_TAG\" in \"$CDL_VALUE_1\"*\"$CDL_VALUE_2\"*) true ;; *) false ;; esac; }; }"
-        );
-        assert_eq!(values.keys().collect::<Vec<_>>(), ["v", "-rc"]);
     }
 }

@@ -138,7 +138,7 @@ pub const FILTER: Place = Place {
     name: "on: filter",
     encode: |text| {
         let (filter, exact) = filter(text);
-        exact.then_some(filter)
+        (exact && crate::model::glob::is_literal(text)).then_some(filter)
     },
     evaluate: literal_filter,
 };

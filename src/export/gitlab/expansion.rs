@@ -48,10 +48,10 @@ pub fn rule_literal(text: &str) -> RuleOperand {
     if !text.is_empty() && text.chars().all(|c| rule_safe(c) || c == '/' || c == '.') {
         RuleOperand::String(format!("\"{text}\""))
     } else {
-        let mut pattern = String::from("/^");
-        pattern_escape(text, &mut pattern);
-        pattern.push_str("$/");
-        RuleOperand::Pattern(pattern)
+        RuleOperand::Pattern(crate::export::glob::literal_regex(
+            text,
+            crate::export::glob::Dialect::GitLab,
+        ))
     }
 }
 
@@ -60,34 +60,6 @@ pub fn rule_literal(text: &str) -> RuleOperand {
 pub enum RuleOperand {
     String(String),
     Pattern(String),
-}
-
-/// A cdl glob as an anchored RE2 pattern `/^…$/` for `=~`.
-pub fn rule_glob(glob: &str) -> String {
-    use crate::export::glob::{Token, tokens};
-    let mut pattern = String::from("/^");
-    for token in tokens(glob) {
-        match token {
-            Token::Star => pattern.push_str(".*"),
-            Token::One => pattern.push('.'),
-            Token::Literal(text) => pattern_escape(&text, &mut pattern),
-        }
-    }
-    pattern.push_str("$/");
-    pattern
-}
-
-fn pattern_escape(text: &str, out: &mut String) {
-    for c in text.chars() {
-        if rule_safe(c) {
-            out.push(c);
-        } else if c == '/' || c == '.' {
-            out.push('\\');
-            out.push(c);
-        } else {
-            out.push_str(&format!("\\x{{{:x}}}", c as u32));
-        }
-    }
 }
 
 /// How GitLab expands text at a place that expands: every reference is an error of the
@@ -176,8 +148,8 @@ pub const PLACES: &[Place] = &[
     Place {
         name: "rules:if glob pattern",
         encode: |text| {
-            let literal = !text.contains(['*', '?']);
-            literal.then(|| rule_glob(text))
+            let literal = crate::model::glob::is_literal(text);
+            literal.then(|| crate::export::glob::regex(text, crate::export::glob::Dialect::GitLab))
         },
         evaluate: evaluate_rule_operand,
     },
@@ -206,7 +178,8 @@ mod tests {
             rule_literal("$CI_JOB_NAME"),
             RuleOperand::Pattern("/^\\x{24}CI_JOB_NAME$/".into())
         );
-        assert_eq!(rule_glob("feat/$X*"), "/^feat\\/\\x{24}X.*$/");
+        let glob = crate::export::glob::regex("feat/$X*", crate::export::glob::Dialect::GitLab);
+        assert_eq!(glob, "/^feat\\/\\x{24}X.*$/");
     }
 
     proptest! {

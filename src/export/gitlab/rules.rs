@@ -7,18 +7,13 @@
 //! tag, `merge_request_event`, `schedule`, and `web` for `manual`).
 
 use super::expansion;
+use crate::export::condition::{self, Bool, Comparison, Syntax};
 use crate::export::glob;
 use crate::plan::CompareOp;
 use crate::plan::{Condition, Variable};
 
 /// An expression in negation normal form.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
-    Const(bool),
-    Atom(Atom),
-    And(Vec<Expr>),
-    Or(Vec<Expr>),
-}
+pub type Expr = Bool<Atom>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Atom {
@@ -46,9 +41,41 @@ pub const BRANCH: &str = "$CI_COMMIT_BRANCH";
 pub const MERGE_REQUEST_BRANCH: &str = "$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME";
 pub const TAG: &str = "$CI_COMMIT_TAG";
 
+impl Atom {
+    fn negated(self) -> Expr {
+        Bool::Atom(match self {
+            Atom::Defined { variable, present } => Atom::Defined {
+                variable,
+                present: !present,
+            },
+            Atom::Equals {
+                variable,
+                text,
+                equal,
+            } => Atom::Equals {
+                variable,
+                text,
+                equal: !equal,
+            },
+            Atom::Matches {
+                variable,
+                glob,
+                matching,
+            } => Atom::Matches {
+                variable,
+                glob,
+                matching: !matching,
+            },
+        })
+    }
+}
+
 /// A condition's expression, simplified: `Const` when it always or never holds.
 pub fn expression(condition: &Condition) -> Expr {
-    simplify(translate(condition, false))
+    condition::lower(condition)
+        .map(&mut comparison)
+        .nnf(&Atom::negated)
+        .simplify()
 }
 
 /// The GitLab variables that hold a cdl variable.
@@ -60,144 +87,97 @@ fn variables(variable: Variable) -> &'static [&'static str] {
     }
 }
 
-/// `all` of the parts, or `any` when negated.
-fn each(parts: Vec<Expr>, negate: bool) -> Expr {
-    if negate {
-        Expr::Or(parts)
+fn comparison(comparison: Comparison) -> Expr {
+    let Comparison {
+        variable,
+        op,
+        value,
+    } = comparison;
+    let expr = if variable == Variable::Event {
+        event(&value)
     } else {
-        Expr::And(parts)
-    }
-}
-
-/// `any` of the parts, or `all` when negated.
-fn either(parts: Vec<Expr>, negate: bool) -> Expr {
-    if negate {
-        Expr::And(parts)
+        let atoms = |atom: &dyn Fn(&'static str) -> Atom| -> Vec<Expr> {
+            variables(variable)
+                .iter()
+                .map(|n| Bool::Atom(atom(n)))
+                .collect()
+        };
+        if value.is_empty() {
+            // No branch (or tag): none of its variables is set.
+            Bool::And(atoms(&|variable| Atom::Defined {
+                variable,
+                present: false,
+            }))
+        } else if op == CompareOp::Matches && glob::matches_empty(&value) {
+            Bool::Const(true)
+        } else if op == CompareOp::Matches {
+            Bool::Or(atoms(&|variable| Atom::Matches {
+                variable,
+                glob: value.clone(),
+                matching: true,
+            }))
+        } else {
+            Bool::Or(atoms(&|variable| Atom::Equals {
+                variable,
+                text: value.clone(),
+                equal: true,
+            }))
+        }
+    };
+    if op == CompareOp::NotEqual {
+        expr.negate()
     } else {
-        Expr::Or(parts)
+        expr
     }
 }
 
-/// The condition, negated when `negate`.
-fn translate(condition: &Condition, negate: bool) -> Expr {
-    match condition {
-        Condition::Const(value) => Expr::Const(*value != negate),
-        Condition::Not(inner) => translate(inner, !negate),
-        Condition::And(items) => each(items.iter().map(|c| translate(c, negate)).collect(), negate),
-        Condition::Or(items) => {
-            either(items.iter().map(|c| translate(c, negate)).collect(), negate)
-        }
-        Condition::Compare {
-            variable,
-            op,
-            value,
-        } => {
-            let negate = negate != (*op == CompareOp::NotEqual);
-            if *variable == Variable::Event {
-                return event(value, negate);
-            }
-            let names = variables(*variable);
-            let atoms = |atom: &dyn Fn(&'static str) -> Atom| -> Vec<Expr> {
-                names.iter().map(|n| Expr::Atom(atom(n))).collect()
-            };
-            if value.is_empty() {
-                // No branch (or tag): none of its variables is set.
-                return each(
-                    atoms(&|variable| Atom::Defined {
-                        variable,
-                        present: negate,
-                    }),
-                    negate,
-                );
-            }
-            match op {
-                CompareOp::Matches if glob::matches_empty(value) => Expr::Const(!negate),
-                CompareOp::Matches => either(
-                    atoms(&|variable| Atom::Matches {
-                        variable,
-                        glob: value.clone(),
-                        matching: !negate,
-                    }),
-                    negate,
-                ),
-                _ => either(
-                    atoms(&|variable| Atom::Equals {
-                        variable,
-                        text: value.clone(),
-                        equal: !negate,
-                    }),
-                    negate,
-                ),
-            }
-        }
-    }
-}
-
-/// `event == NAME`, negated when `negate`.
-fn event(name: &str, negate: bool) -> Expr {
+/// `event == NAME`.
+fn event(name: &str) -> Expr {
     let source = |text: &str| {
-        Expr::Atom(Atom::Equals {
+        Bool::Atom(Atom::Equals {
             variable: SOURCE,
             text: text.to_string(),
-            equal: !negate,
+            equal: true,
         })
     };
     let defined = |variable| {
-        Expr::Atom(Atom::Defined {
+        Bool::Atom(Atom::Defined {
             variable,
-            present: !negate,
+            present: true,
         })
     };
     match name {
-        "push" => each(vec![source("push"), defined(BRANCH)], negate),
-        "tag" => each(vec![source("push"), defined(TAG)], negate),
+        "push" => Bool::And(vec![source("push"), defined(BRANCH)]),
+        "tag" => Bool::And(vec![source("push"), defined(TAG)]),
         "pull_request" => source("merge_request_event"),
         "manual" => source("web"),
         other => source(other),
     }
 }
 
-/// Folds constants, flattens nested operators of one kind and drops repeated operands.
-fn simplify(expression: Expr) -> Expr {
-    let (items, all) = match expression {
-        Expr::And(items) => (items, true),
-        Expr::Or(items) => (items, false),
-        other => return other,
-    };
-    let mut operands: Vec<Expr> = Vec::new();
-    for item in items.into_iter().map(simplify) {
-        let inner = match item {
-            Expr::Const(value) if value == all => continue,
-            Expr::Const(value) => return Expr::Const(value),
-            Expr::And(inner) if all => inner,
-            Expr::Or(inner) if !all => inner,
-            other => vec![other],
-        };
-        for operand in inner {
-            if !operands.contains(&operand) {
-                operands.push(operand);
-            }
-        }
-    }
-    match operands.len() {
-        0 => Expr::Const(all),
-        1 => operands.pop().expect("one operand"),
-        _ if all => Expr::And(operands),
-        _ => Expr::Or(operands),
+/// The expression as GitLab writes it; `None` for a constant (a rule without `if:`).
+pub fn render(expression: &Expr) -> Option<String> {
+    match expression {
+        Bool::Const(_) => None,
+        other => Some(condition::render(other, &Rules)),
     }
 }
 
-/// The expression as GitLab writes it; `None` for a constant (a rule without `if:`).
-pub fn render(expression: &Expr) -> Option<String> {
-    let part = |e: &Expr| match e {
-        Expr::And(_) | Expr::Or(_) => format!("({})", render(e).unwrap_or_default()),
-        _ => render(e).unwrap_or_default(),
-    };
-    match expression {
-        Expr::Const(_) => None,
-        Expr::Atom(atom) => Some(render_atom(atom)),
-        Expr::And(items) => Some(items.iter().map(part).collect::<Vec<_>>().join(" && ")),
-        Expr::Or(items) => Some(items.iter().map(part).collect::<Vec<_>>().join(" || ")),
+/// GitLab's `rules:if` syntax; it has no `!`, and the expressions are in negation normal form.
+struct Rules;
+
+impl Syntax<Atom> for Rules {
+    fn atom(&self, atom: &Atom) -> String {
+        render_atom(atom)
+    }
+    fn and(&self) -> &'static str {
+        " && "
+    }
+    fn or(&self) -> &'static str {
+        " || "
+    }
+    fn not(&self, _operand: String) -> String {
+        unreachable!("rules are in negation normal form")
     }
 }
 
@@ -226,7 +206,10 @@ fn render_atom(atom: &Atom) -> String {
             matching,
         } => {
             let op = if *matching { "=~" } else { "!~" };
-            format!("{variable} {op} {}", expansion::rule_glob(pattern))
+            format!(
+                "{variable} {op} {}",
+                glob::regex(pattern, glob::Dialect::GitLab)
+            )
         }
     }
 }
@@ -269,24 +252,19 @@ mod tests {
 
     /// GitLab's evaluation: an unset variable is null, equal to nothing and matching nothing.
     fn evaluate(expression: &Expr, vars: &HashMap<&'static str, String>) -> bool {
-        match expression {
-            Expr::Const(value) => *value,
-            Expr::And(items) => items.iter().all(|e| evaluate(e, vars)),
-            Expr::Or(items) => items.iter().any(|e| evaluate(e, vars)),
-            Expr::Atom(Atom::Defined { variable, present }) => {
-                vars.contains_key(variable) == *present
-            }
-            Expr::Atom(Atom::Equals {
+        expression.evaluate(&|atom| match atom {
+            Atom::Defined { variable, present } => vars.contains_key(variable) == *present,
+            Atom::Equals {
                 variable,
                 text,
                 equal,
-            }) => (vars.get(variable) == Some(text)) == *equal,
-            Expr::Atom(Atom::Matches {
+            } => (vars.get(variable) == Some(text)) == *equal,
+            Atom::Matches {
                 variable,
                 glob,
                 matching,
-            }) => vars.get(variable).is_some_and(|v| glob_matches(glob, v)) == *matching,
-        }
+            } => vars.get(variable).is_some_and(|v| glob_matches(glob, v)) == *matching,
+        })
     }
 
     #[test]
@@ -329,7 +307,7 @@ mod tests {
         );
         assert_eq!(
             expression(&compare(Variable::Tag, CompareOp::Matches, "*")),
-            Expr::Const(true)
+            Bool::Const(true)
         );
     }
 

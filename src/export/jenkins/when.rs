@@ -10,7 +10,8 @@
 //! and the tag's name for a tag, so it is used only for the builds of a branch.
 
 use super::groovy::{self, Node};
-use crate::export::glob::{self as globs, Token};
+use crate::export::condition::{self, Bool, Comparison};
+use crate::export::glob as globs;
 use crate::plan::CompareOp;
 use crate::plan::{Condition, Variable};
 
@@ -22,9 +23,13 @@ pub enum Matcher {
     Glob(String),
 }
 
-/// A declarative `when` condition.
+/// A declarative `when` condition: `allOf`, `anyOf`, `not` and `expression { true }` over
+/// the tests.
+pub type When = Bool<Test>;
+
+/// One of Jenkins' built-in `when` tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum When {
+pub enum Test {
     /// `branch`: `BRANCH_NAME` matches.
     Branch(Matcher),
     /// `changeRequest branch:`: a change request whose source branch matches.
@@ -35,82 +40,34 @@ pub enum When {
     BuildingTag,
     TriggeredByTimer,
     TriggeredByUser,
-    /// `expression { true }` or `expression { false }`.
-    Constant(bool),
-    Not(Box<When>),
-    AllOf(Vec<When>),
-    AnyOf(Vec<When>),
 }
 
-fn not(when: When) -> When {
-    match when {
-        When::Not(inner) => *inner,
-        When::Constant(value) => When::Constant(!value),
-        other => When::Not(Box::new(other)),
-    }
+fn test(test: Test) -> When {
+    Bool::Atom(test)
 }
 
 /// The condition as a `when` condition.
 pub fn translate(condition: &Condition) -> When {
-    flatten(translate_node(condition))
+    condition::lower(condition).map(&mut comparison).simplify()
 }
 
-fn translate_node(condition: &Condition) -> When {
-    match condition {
-        Condition::Const(value) => When::Constant(*value),
-        Condition::Not(inner) => not(translate_node(inner)),
-        Condition::And(items) => When::AllOf(items.iter().map(translate_node).collect()),
-        Condition::Or(items) => When::AnyOf(items.iter().map(translate_node).collect()),
-        Condition::Compare {
-            variable,
-            op,
-            value,
-        } => {
-            let holds = match (variable, op) {
-                (Variable::Event, _) => event(value),
-                (Variable::Branch, CompareOp::Matches) => branch(value, true),
-                (Variable::Branch, _) => branch(value, false),
-                (Variable::Tag, CompareOp::Matches) => tag(value, true),
-                (Variable::Tag, _) => tag(value, false),
-            };
-            if *op == CompareOp::NotEqual {
-                not(holds)
-            } else {
-                holds
-            }
-        }
-    }
-}
-
-/// Merges an `allOf` into the `allOf` around it (and an `anyOf` into an `anyOf`), and
-/// unwraps a list of one.
-fn flatten(when: When) -> When {
-    match when {
-        When::Not(inner) => not(flatten(*inner)),
-        When::AllOf(items) | When::AnyOf(items) if items.len() == 1 => {
-            flatten(items.into_iter().next().expect("one item"))
-        }
-        When::AllOf(items) => When::AllOf(
-            items
-                .into_iter()
-                .map(flatten)
-                .flat_map(|w| match w {
-                    When::AllOf(inner) => inner,
-                    other => vec![other],
-                })
-                .collect(),
-        ),
-        When::AnyOf(items) => When::AnyOf(
-            items
-                .into_iter()
-                .map(flatten)
-                .flat_map(|w| match w {
-                    When::AnyOf(inner) => inner,
-                    other => vec![other],
-                })
-                .collect(),
-        ),
-        other => other,
+fn comparison(comparison: Comparison) -> When {
+    let Comparison {
+        variable,
+        op,
+        value,
+    } = comparison;
+    let holds = match (variable, op) {
+        (Variable::Event, _) => event(&value),
+        (Variable::Branch, CompareOp::Matches) => branch(&value, true),
+        (Variable::Branch, _) => branch(&value, false),
+        (Variable::Tag, CompareOp::Matches) => tag(&value, true),
+        (Variable::Tag, _) => tag(&value, false),
+    };
+    if op == CompareOp::NotEqual {
+        holds.negate()
+    } else {
+        holds
     }
 }
 
@@ -131,18 +88,18 @@ fn branch(value: &str, glob: bool) -> When {
     };
     if !glob && value.is_empty() {
         // Only a tag's build has no branch.
-        return When::BuildingTag;
+        return test(Test::BuildingTag);
     }
-    let named = When::AnyOf(vec![
-        When::ChangeRequestBranch(matcher(value, glob)),
-        When::AllOf(vec![
-            not(When::ChangeRequest),
-            not(When::BuildingTag),
-            When::Branch(matcher(value, glob)),
+    let named = Bool::Or(vec![
+        test(Test::ChangeRequestBranch(matcher(value, glob))),
+        Bool::And(vec![
+            test(Test::ChangeRequest).negate(),
+            test(Test::BuildingTag).negate(),
+            test(Test::Branch(matcher(value, glob))),
         ]),
     ]);
     if empty_matches {
-        When::AnyOf(vec![When::BuildingTag, named])
+        Bool::Or(vec![test(Test::BuildingTag), named])
     } else {
         named
     }
@@ -151,11 +108,11 @@ fn branch(value: &str, glob: bool) -> When {
 /// `tag == value`, or `tag matches value` when `glob`.
 fn tag(value: &str, glob: bool) -> When {
     if !glob && value.is_empty() {
-        return not(When::BuildingTag);
+        return test(Test::BuildingTag).negate();
     }
-    let named = When::Tag(matcher(value, glob));
+    let named = test(Test::Tag(matcher(value, glob)));
     if glob && globs::matches_empty(value) {
-        When::AnyOf(vec![not(When::BuildingTag), named])
+        Bool::Or(vec![test(Test::BuildingTag).negate(), named])
     } else {
         named
     }
@@ -163,21 +120,21 @@ fn tag(value: &str, glob: bool) -> When {
 
 /// `event == name`, following the precedence of the module comment.
 fn event(name: &str) -> When {
-    let not_timer = || not(When::TriggeredByTimer);
-    let not_user = || not(When::TriggeredByUser);
+    let not_timer = || test(Test::TriggeredByTimer).negate();
+    let not_user = || test(Test::TriggeredByUser).negate();
     match name {
-        "schedule" => When::TriggeredByTimer,
-        "manual" => When::AllOf(vec![When::TriggeredByUser, not_timer()]),
-        "pull_request" => When::AllOf(vec![When::ChangeRequest, not_timer(), not_user()]),
-        "tag" => When::AllOf(vec![When::BuildingTag, not_timer(), not_user()]),
-        "push" => When::AllOf(vec![
-            not(When::ChangeRequest),
-            not(When::BuildingTag),
+        "schedule" => test(Test::TriggeredByTimer),
+        "manual" => Bool::And(vec![test(Test::TriggeredByUser), not_timer()]),
+        "pull_request" => Bool::And(vec![test(Test::ChangeRequest), not_timer(), not_user()]),
+        "tag" => Bool::And(vec![test(Test::BuildingTag), not_timer(), not_user()]),
+        "push" => Bool::And(vec![
+            test(Test::ChangeRequest).negate(),
+            test(Test::BuildingTag).negate(),
             not_timer(),
             not_user(),
         ]),
         // The checker accepts only the five events.
-        _ => When::Constant(false),
+        _ => Bool::Const(false),
     }
 }
 
@@ -192,39 +149,25 @@ fn pattern(matcher: &Matcher) -> String {
 /// The condition as the nodes of a `when` block.
 pub fn render(when: &When) -> Node {
     match when {
-        When::Branch(m) => Node::line(format!("branch pattern: {}", pattern(m))),
-        When::ChangeRequestBranch(m) => Node::line(format!("changeRequest branch: {}", pattern(m))),
-        When::Tag(m) => Node::line(format!("tag pattern: {}", pattern(m))),
-        When::ChangeRequest => Node::line("changeRequest()"),
-        When::BuildingTag => Node::line("buildingTag()"),
-        When::TriggeredByTimer => Node::line("triggeredBy 'TimerTrigger'"),
-        When::TriggeredByUser => Node::line("triggeredBy cause: 'UserIdCause'"),
-        When::Constant(value) => Node::line(format!("expression {{ {value} }}")),
-        When::Not(inner) => Node::block("not", vec![render(inner)]),
-        When::AllOf(items) => Node::block("allOf", items.iter().map(render).collect()),
-        When::AnyOf(items) => Node::block("anyOf", items.iter().map(render).collect()),
+        Bool::Atom(Test::Branch(m)) => Node::line(format!("branch pattern: {}", pattern(m))),
+        Bool::Atom(Test::ChangeRequestBranch(m)) => {
+            Node::line(format!("changeRequest branch: {}", pattern(m)))
+        }
+        Bool::Atom(Test::Tag(m)) => Node::line(format!("tag pattern: {}", pattern(m))),
+        Bool::Atom(Test::ChangeRequest) => Node::line("changeRequest()"),
+        Bool::Atom(Test::BuildingTag) => Node::line("buildingTag()"),
+        Bool::Atom(Test::TriggeredByTimer) => Node::line("triggeredBy 'TimerTrigger'"),
+        Bool::Atom(Test::TriggeredByUser) => Node::line("triggeredBy cause: 'UserIdCause'"),
+        Bool::Const(value) => Node::line(format!("expression {{ {value} }}")),
+        Bool::Not(inner) => Node::block("not", vec![render(inner)]),
+        Bool::And(items) => Node::block("allOf", items.iter().map(render).collect()),
+        Bool::Or(items) => Node::block("anyOf", items.iter().map(render).collect()),
     }
 }
 
 /// An anchored Java regular expression that matches what the glob matches.
 pub fn regex(glob: &str) -> String {
-    let mut out = String::from("^");
-    for token in globs::tokens(glob) {
-        match token {
-            Token::Star => out.push_str(".*"),
-            Token::One => out.push('.'),
-            Token::Literal(text) => {
-                for c in text.chars() {
-                    if "\\.[]{}()*+?^$|".contains(c) {
-                        out.push('\\');
-                    }
-                    out.push(c);
-                }
-            }
-        }
-    }
-    out.push('$');
-    out
+    globs::regex(glob, globs::Dialect::Java)
 }
 
 #[cfg(test)]
@@ -267,19 +210,15 @@ mod tests {
     }
 
     fn evaluate(when: &When, b: &Build) -> bool {
-        match when {
-            When::Branch(m) => compare(m, &b.branch_name),
-            When::ChangeRequestBranch(m) => b.change_branch.as_ref().is_some_and(|c| compare(m, c)),
-            When::Tag(m) => b.tag_name.as_ref().is_some_and(|t| compare(m, t)),
-            When::ChangeRequest => b.change_branch.is_some(),
-            When::BuildingTag => b.tag_name.is_some(),
-            When::TriggeredByTimer => b.timer,
-            When::TriggeredByUser => b.user,
-            When::Constant(value) => *value,
-            When::Not(inner) => !evaluate(inner, b),
-            When::AllOf(items) => items.iter().all(|w| evaluate(w, b)),
-            When::AnyOf(items) => items.iter().any(|w| evaluate(w, b)),
-        }
+        when.evaluate(&|test| match test {
+            Test::Branch(m) => compare(m, &b.branch_name),
+            Test::ChangeRequestBranch(m) => b.change_branch.as_ref().is_some_and(|c| compare(m, c)),
+            Test::Tag(m) => b.tag_name.as_ref().is_some_and(|t| compare(m, t)),
+            Test::ChangeRequest => b.change_branch.is_some(),
+            Test::BuildingTag => b.tag_name.is_some(),
+            Test::TriggeredByTimer => b.timer,
+            Test::TriggeredByUser => b.user,
+        })
     }
 
     #[test]
@@ -295,7 +234,7 @@ mod tests {
         assert_eq!(regex("release/*"), "^release/.*$");
         assert_eq!(regex("v?.*"), "^v.\\..*$");
         assert_eq!(
-            groovy::render(&[render(&When::Tag(Matcher::Glob("v1.*".into())))]),
+            groovy::render(&[render(&Bool::Atom(Test::Tag(Matcher::Glob("v1.*".into()))))]),
             "tag pattern: '^v1\\\\..*$', comparator: 'REGEXP'\n"
         );
     }

@@ -7,10 +7,7 @@
 //! which evaluates the condition in POSIX shell with cdl's semantics and writes `true` or
 //! `false`. The pipeline's parameters reach both as values, never as code.
 
-use indexmap::IndexMap;
-
 use super::model::WhenExpression;
-use crate::export::shell;
 use crate::plan::CompareOp;
 use crate::plan::{Condition, Variable};
 
@@ -108,49 +105,6 @@ fn disjunction(items: &[Condition], negate: bool) -> Option<Vec<Test>> {
     Some(merged.into_iter().collect())
 }
 
-/// A condition as a shell test over `CDL_BRANCH`, `CDL_TAG` and `CDL_EVENT`; the strings it
-/// compares with are read from variables `CDL_VALUE_<N>`, added to `values` (text → name).
-pub fn shell_test(condition: &Condition, values: &mut IndexMap<String, String>) -> String {
-    match condition {
-        Condition::Const(value) => value.to_string(),
-        Condition::Compare {
-            variable,
-            op,
-            value: text,
-        } => {
-            let variable = match variable {
-                Variable::Branch => "$CDL_BRANCH",
-                Variable::Tag => "$CDL_TAG",
-                Variable::Event => "$CDL_EVENT",
-            };
-            match op {
-                CompareOp::Equal => format!("[ \"{variable}\" = \"${}\" ]", value(values, text)),
-                CompareOp::NotEqual => {
-                    format!("[ \"{variable}\" != \"${}\" ]", value(values, text))
-                }
-                CompareOp::Matches => format!(
-                    "{{ case \"{variable}\" in {}) true ;; *) false ;; esac; }}",
-                    shell::case_pattern(text, |t| value(values, t))
-                ),
-            }
-        }
-        Condition::And(items) => joined(items, " && ", values),
-        Condition::Or(items) => joined(items, " || ", values),
-        Condition::Not(inner) => format!("! {}", shell_test(inner, values)),
-    }
-}
-
-fn joined(items: &[Condition], op: &str, values: &mut IndexMap<String, String>) -> String {
-    let parts: Vec<String> = items.iter().map(|c| shell_test(c, values)).collect();
-    format!("{{ {}; }}", parts.join(op))
-}
-
-/// The variable that holds `text`, `CDL_VALUE_<N>` in order of first use.
-fn value(values: &mut IndexMap<String, String>, text: &str) -> String {
-    let next = format!("CDL_VALUE_{}", values.len() + 1);
-    values.entry(text.to_string()).or_insert(next).clone()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,55 +171,5 @@ mod tests {
             rendered(&Condition::Const(false)).unwrap(),
             ["false in [\"true\"]"]
         );
-    }
-
-    /// The shell test agrees with cdl's own evaluation on every run.
-    #[test]
-    fn shell_tests_agree_with_cdl() {
-        let conditions = [
-            compare(Variable::Branch, CompareOp::Matches, "release/*"),
-            compare(Variable::Tag, CompareOp::Matches, "v?.*"),
-            compare(Variable::Tag, CompareOp::Matches, ""),
-            Condition::Or(vec![
-                compare(Variable::Event, CompareOp::Equal, "tag"),
-                Condition::Not(Box::new(compare(
-                    Variable::Branch,
-                    CompareOp::NotEqual,
-                    "it's \"main\"",
-                ))),
-            ]),
-        ];
-        let runs = [
-            ("push", Some("release/1.0"), None),
-            ("push", Some("main"), None),
-            ("push", Some("it's \"main\""), None),
-            ("tag", None, Some("v1.2")),
-            ("tag", None, Some("v12")),
-            ("manual", Some(""), None),
-        ];
-        for condition in &conditions {
-            let mut values = IndexMap::new();
-            let test = shell_test(condition, &mut values);
-            for (event, branch, tag) in runs {
-                let context = RunContext {
-                    branch: branch.map(str::to_string),
-                    tag: tag.map(str::to_string),
-                    event: event.into(),
-                };
-                let output = std::process::Command::new("sh")
-                    .args(["-c", &format!("if {test}; then exit 0; else exit 1; fi")])
-                    .env("CDL_EVENT", event)
-                    .env("CDL_BRANCH", branch.unwrap_or_default())
-                    .env("CDL_TAG", tag.unwrap_or_default())
-                    .envs(values.iter().map(|(text, name)| (name, text)))
-                    .output()
-                    .unwrap();
-                assert_eq!(
-                    output.status.success(),
-                    condition.evaluate(&context),
-                    "{test} on {event} {branch:?} {tag:?}"
-                );
-            }
-        }
     }
 }

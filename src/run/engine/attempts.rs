@@ -14,8 +14,8 @@ use super::super::process;
 use super::super::record::{Attempt, JobRecord, JobState, now_ms};
 use super::super::supervisor::{self, AttemptResult, Ending};
 use super::{Engine, Outcome};
-use crate::check::model::JobType;
 use crate::plan::Job;
+use crate::plan::JobType;
 use crate::plan::build::env_name;
 
 impl Engine<'_> {

@@ -1,11 +1,65 @@
+//! The condition layer every exporter shares: effective conditions, the boolean form
+//! `Bool<Atom>` a target builds its conditions in (`boolean`), and the POSIX shell test of
+//! GitHub's conditions job and Tekton's evaluation task (`shell`).
+//!
 //! Effective conditions: a job runs when its own `when` holds and none of its explicit needs
 //! was skipped, so an exporter that skips by condition gives each job the conjunction of its
 //! own condition and those of everything it reaches through explicit needs.
 
+pub mod boolean;
+pub mod shell;
+
 use std::collections::HashMap;
 
-use crate::plan::Condition;
+pub use boolean::{Bool, Syntax, render};
+
 use crate::plan::Plan;
+use crate::plan::{CompareOp, Condition, Variable};
+
+/// One comparison of a condition, the atom a target translates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub variable: Variable,
+    pub op: CompareOp,
+    pub value: String,
+}
+
+/// The condition in the shared boolean form, over its comparisons.
+pub fn lower(condition: &Condition) -> Bool<Comparison> {
+    match condition {
+        Condition::Const(value) => Bool::Const(*value),
+        Condition::Compare {
+            variable,
+            op,
+            value,
+        } => Bool::Atom(Comparison {
+            variable: *variable,
+            op: *op,
+            value: value.clone(),
+        }),
+        Condition::And(items) => Bool::And(items.iter().map(lower).collect()),
+        Condition::Or(items) => Bool::Or(items.iter().map(lower).collect()),
+        Condition::Not(inner) => Bool::Not(Box::new(lower(inner))),
+    }
+}
+
+fn raise(expr: Bool<Comparison>) -> Condition {
+    match expr {
+        Bool::Const(value) => Condition::Const(value),
+        Bool::Atom(Comparison {
+            variable,
+            op,
+            value,
+        }) => Condition::Compare {
+            variable,
+            op,
+            value,
+        },
+        Bool::And(items) => Condition::And(items.into_iter().map(raise).collect()),
+        Bool::Or(items) => Condition::Or(items.into_iter().map(raise).collect()),
+        Bool::Not(inner) => Condition::Not(Box::new(raise(*inner))),
+    }
+}
 
 /// Each job's effective condition, by id; `Const(true)` when it always runs.
 pub fn effective(plan: &Plan) -> HashMap<&str, Condition> {
@@ -23,46 +77,9 @@ pub fn effective(plan: &Plan) -> HashMap<&str, Condition> {
     result
 }
 
-/// Flattens nested `and`/`or`, folds constants and drops repeated operands.
+/// Flattens nested `and`/`or`, folds constants, drops repeated and absorbed operands.
 pub fn simplify(condition: Condition) -> Condition {
-    match condition {
-        Condition::And(items) => combine(items, true),
-        Condition::Or(items) => combine(items, false),
-        Condition::Not(inner) => match simplify(*inner) {
-            Condition::Const(value) => Condition::Const(!value),
-            Condition::Not(inner) => *inner,
-            other => Condition::Not(Box::new(other)),
-        },
-        other => other,
-    }
-}
-
-/// `and` (`all = true`) or `or` of simplified operands.
-fn combine(items: Vec<Condition>, all: bool) -> Condition {
-    let mut operands: Vec<Condition> = Vec::new();
-    for item in items.into_iter().map(simplify) {
-        match item {
-            Condition::Const(value) if value == all => {}
-            Condition::Const(value) => return Condition::Const(value),
-            Condition::And(inner) if all => push_unique(&mut operands, inner),
-            Condition::Or(inner) if !all => push_unique(&mut operands, inner),
-            other => push_unique(&mut operands, vec![other]),
-        }
-    }
-    match operands.len() {
-        0 => Condition::Const(all),
-        1 => operands.pop().expect("one operand"),
-        _ if all => Condition::And(operands),
-        _ => Condition::Or(operands),
-    }
-}
-
-fn push_unique(operands: &mut Vec<Condition>, items: Vec<Condition>) {
-    for item in items {
-        if !operands.contains(&item) {
-            operands.push(item);
-        }
-    }
+    raise(lower(&condition).simplify())
 }
 
 #[cfg(test)]
