@@ -9,6 +9,7 @@
 //! reported unproved.
 
 use super::condition::{Condition, Variable, glob_matches};
+use crate::model::glob::{self, Token};
 use crate::syntax::ast::CompareOp;
 
 pub const MAX_ATOMS: usize = 16;
@@ -239,38 +240,62 @@ fn shape(atom: &Atom) -> Shape<'_> {
     if !atom.matches {
         return Shape::Exact(value);
     }
-    let literal = |s: &str| !s.contains(['*', '?']);
-    if !value.is_empty() && value.chars().all(|c| c == '*') {
-        return Shape::Any;
-    }
-    match (value.strip_suffix('*'), value.strip_prefix('*')) {
-        (Some(prefix), _) if literal(prefix) => Shape::Prefix(prefix),
-        (_, Some(suffix)) if literal(suffix) => Shape::Suffix(suffix),
+    match glob::tokens(value).as_slice() {
+        [Token::Star] => Shape::Any,
+        [Token::Literal(_), Token::Star] => Shape::Prefix(lead(value)),
+        [Token::Star, Token::Literal(_)] => Shape::Suffix(trail(value)),
         _ => Shape::Other,
     }
 }
 
-/// Whether every value satisfying `a` satisfies `b` (only when certain).
+/// The literal text every value a glob matches starts with (empty for an exact value: the
+/// shapes handle those).
+fn lead(glob: &str) -> &str {
+    let end = glob.find(['*', '?', '[']).unwrap_or(glob.len());
+    if glob::is_literal(glob) {
+        ""
+    } else {
+        &glob[..end]
+    }
+}
+
+/// The literal text every value a glob matches ends with: the part after its last
+/// metacharacter (`*`, `?`, or a class's `]` or `]+`).
+fn trail(glob: &str) -> &str {
+    if glob::is_literal(glob) {
+        return "";
+    }
+    match glob::tokens(glob).last() {
+        Some(Token::Literal(text)) => &glob[glob.len() - text.len()..],
+        _ => "",
+    }
+}
+
+/// Whether every value satisfying `a` satisfies `b` (only when certain): prefix and suffix
+/// literal analysis, so `v1.*` and `v[0-9]+.x*` are both inside `v*`.
 fn includes(a: &Atom, b: &Atom) -> bool {
     match (shape(a), shape(b)) {
         (_, Shape::Any) => true,
         (Shape::Exact(x), Shape::Exact(y)) => x == y,
         (Shape::Exact(x), _) => glob_matches(&b.value, x),
-        (Shape::Prefix(x), Shape::Prefix(y)) => x.starts_with(y),
-        (Shape::Suffix(x), Shape::Suffix(y)) => x.ends_with(y),
+        (_, Shape::Prefix(y)) => lead(&a.value).starts_with(y),
+        (_, Shape::Suffix(y)) => trail(&a.value).ends_with(y),
         _ => a == b,
     }
 }
 
-/// Whether no value satisfies both (only when certain).
+/// Whether no value satisfies both (only when certain): an exact value outside the other, or
+/// literal prefixes (or suffixes) that disagree.
 fn disjoint(a: &Atom, b: &Atom) -> bool {
     match (shape(a), shape(b)) {
         (Shape::Exact(x), Shape::Exact(y)) => x != y,
         (Shape::Exact(x), _) => !glob_matches(&b.value, x),
         (_, Shape::Exact(y)) => !glob_matches(&a.value, y),
-        (Shape::Prefix(x), Shape::Prefix(y)) => !x.starts_with(y) && !y.starts_with(x),
-        (Shape::Suffix(x), Shape::Suffix(y)) => !x.ends_with(y) && !y.ends_with(x),
-        _ => false,
+        _ => {
+            let (x, y) = (lead(&a.value), lead(&b.value));
+            let (p, q) = (trail(&a.value), trail(&b.value));
+            (!x.starts_with(y) && !y.starts_with(x)) || (!p.ends_with(q) && !q.ends_with(p))
+        }
     }
 }
 
@@ -284,7 +309,7 @@ fn overlap_known(a: &Atom, b: &Atom) -> bool {
 }
 
 fn atom_of(variable: Variable, op: CompareOp, value: &str) -> (Atom, bool) {
-    let glob = op == CompareOp::Matches && value.contains(['*', '?']);
+    let glob = op == CompareOp::Matches && !glob::is_literal(value);
     let atom = Atom {
         variable,
         matches: glob,
@@ -457,6 +482,28 @@ mod tests {
     }
 
     #[test]
+    fn globs_with_classes_imply_by_their_literal_prefix_and_suffix() {
+        let semver = cmp(Variable::Tag, CompareOp::Matches, "v[0-9]+.[0-9]+.[0-9]+");
+        let v = cmp(Variable::Tag, CompareOp::Matches, "v*");
+        assert_eq!(implies(&[&semver], &v), Proof::Proved);
+        assert!(!matches!(implies(&[&v], &semver), Proof::Proved));
+        let release = cmp(Variable::Tag, CompareOp::Matches, "release-*");
+        assert_eq!(
+            implies(&[&semver], &Condition::Not(Box::new(release))),
+            Proof::Proved
+        );
+        let rc = cmp(Variable::Tag, CompareOp::Matches, "[0-9]*-rc");
+        let suffix = cmp(Variable::Tag, CompareOp::Matches, "*rc");
+        assert_eq!(implies(&[&rc], &suffix), Proof::Proved);
+        // A class is not a literal: `v[12]` does not imply `v1`.
+        let one_or_two = cmp(Variable::Tag, CompareOp::Matches, "v[12]");
+        let one = cmp(Variable::Tag, CompareOp::Equal, "v1");
+        assert!(!matches!(implies(&[&one_or_two], &one), Proof::Proved));
+        let exact = cmp(Variable::Tag, CompareOp::Equal, "v2");
+        assert_eq!(implies(&[&exact], &one_or_two), Proof::Proved);
+    }
+
+    #[test]
     fn counterexamples_are_consistent() {
         // `tag matches "v*"` true and `tag == ""` true cannot both hold.
         let v = cmp(Variable::Tag, CompareOp::Matches, "v*");
@@ -545,9 +592,24 @@ mod tests {
     #[test]
     fn proofs_and_counterexamples_agree_with_a_model() {
         use crate::check::condition::RunContext;
-        let literals = ["main", "v*", "v1.*", "release/*", "*-rc", "v1.2", "", "*"];
-        let mut universe: Vec<String> = vec!["zzz".into()];
-        for literal in literals {
+        let literals = [
+            "main",
+            "v*",
+            "v1.*",
+            "release/*",
+            "*-rc",
+            "v1.2",
+            "",
+            "*",
+            "v[0-9]+.*",
+            "[!v]*-rc",
+            "v1.[0-9]",
+        ];
+        let mut universe: Vec<String> = ["zzz", "v1.5", "v12.3-rc", "a-rc", "v2.x", "v1.x"]
+            .map(String::from)
+            .to_vec();
+        universe.extend(["v[0-9]+.*", "[!v]*-rc", "v1.[0-9]"].map(String::from));
+        for literal in literals.iter().filter(|l| !l.contains('[')) {
             let bare = literal.replace('*', "");
             for v in [
                 literal.to_string(),
