@@ -156,9 +156,103 @@ pub fn github_filter(glob: &str) -> (String, bool) {
     (out, exact)
 }
 
+/// Whether a translated pattern matches `text`, as an RE2-like engine (the `regex` crate)
+/// reads it: the model of every dialect's evaluation in the tests.
+#[cfg(test)]
+pub fn regex_matches(pattern: &str, text: &str) -> bool {
+    let inner = pattern
+        .strip_prefix('/')
+        .and_then(|p| p.strip_suffix('/'))
+        .unwrap_or(pattern);
+    regex::Regex::new(inner)
+        .unwrap_or_else(|e| panic!("{pattern} is not a regular expression: {e}"))
+        .is_match(text)
+}
+
+/// GitHub's filter-pattern semantics ("Filter pattern cheat sheet", docs.github.com): `*`
+/// any run without `/`, `**` any run, `?` zero or one of the preceding character, `+` one or
+/// more of it, `[…]` one character of a class or range, `\` escapes, a leading `!` negates.
+#[cfg(test)]
+pub fn github_filter_matches(filter: &str, text: &str) -> bool {
+    let (negated, filter) = match filter.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, filter),
+    };
+    let mut re = String::from("^");
+    let mut chars = filter.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' if chars.next_if_eq(&'*').is_some() => re.push_str(".*"),
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push('?'),
+            '+' => re.push('+'),
+            '[' => {
+                re.push('[');
+                for c in chars.by_ref() {
+                    re.push(c);
+                    if c == ']' {
+                        break;
+                    }
+                }
+            }
+            '\\' => {
+                let next = chars.next().expect("an escaped character");
+                re.push_str(&regex::escape(&next.to_string()));
+            }
+            c => re.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    re.push('$');
+    regex::Regex::new(&re).unwrap().is_match(text) != negated
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::model::glob::matches;
+
+    /// Globs from pieces: literal runs of ref characters (regex metacharacters among them),
+    /// `*`, `?`, and classes, negated or repeated.
+    fn globs() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            "[a-c0-2./_$(){}+|-]{1,3}",
+            Just("*".to_string()),
+            Just("?".to_string()),
+            "\\[!?[a-c0-2.-]{1,3}\\]\\+?",
+            Just("[a-c]".to_string()),
+            Just("[0-9]+".to_string()),
+        ];
+        proptest::collection::vec(piece, 0..5).prop_map(|parts| parts.concat())
+    }
+
+    fn refs() -> impl Strategy<Value = String> {
+        "[a-c0-2./_$(){}+|-]{0,8}"
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1500))]
+
+        /// cdl's matcher agrees with every dialect's translation, and GitHub's filter agrees
+        /// where it is exact and matches more where it is not.
+        #[test]
+        fn every_dialect_agrees_with_cdls_matcher(glob in globs(), text in refs()) {
+            prop_assume!(crate::model::glob::parse(&glob).is_ok());
+            let cdl = matches(&glob, &text);
+            for dialect in [Dialect::Re2, Dialect::Java, Dialect::GitLab, Dialect::Buildkite] {
+                let pattern = regex(&glob, dialect);
+                prop_assert_eq!(regex_matches(&pattern, &text), cdl, "{:?}: {}", dialect, pattern);
+            }
+            let (filter, exact) = github_filter(&glob);
+            let github = github_filter_matches(&filter, &text);
+            if exact {
+                prop_assert_eq!(github, cdl, "filter {}", filter);
+            } else {
+                prop_assert!(github || !cdl, "filter {} narrows", filter);
+            }
+        }
+    }
 
     #[test]
     fn github_filters_widen_star_and_escape_specials() {

@@ -5,7 +5,7 @@ use crate::plan::{CompareOp, Condition, EVENTS, RunContext, Variable};
 
 /// Branch and tag names the runs use: plain, slashed, version-like, Jenkins' `PR-7`, and
 /// names holding both quotes and a backslash.
-const NAMES: [&str; 9] = [
+const NAMES: [&str; 11] = [
     "main",
     "develop",
     "release/1.2",
@@ -15,10 +15,13 @@ const NAMES: [&str; 9] = [
     "PR-7",
     "a\"b'c",
     "a'b\\c",
+    "v12.3",
+    "x$y.z",
 ];
 
-/// Values the conditions compare with: empty, match-everything, exact, globbed, hostile.
-const VALUES: [&str; 9] = [
+/// Values the conditions compare with: empty, match-everything, exact, globbed (classes too),
+/// hostile.
+const VALUES: [&str; 13] = [
     "",
     "*",
     "main",
@@ -28,6 +31,10 @@ const VALUES: [&str; 9] = [
     "a\"b'c",
     "a'b\\c",
     "a\"b\\c",
+    "v[0-9]+.[0-9]*",
+    "[!mr]*",
+    "release/[0-9]",
+    "x$y.[a-z]",
 ];
 
 pub fn compare(variable: Variable, op: CompareOp, value: &str) -> Condition {

@@ -74,6 +74,7 @@ pub(super) fn literal(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::oracle;
     use crate::plan::Variable;
 
     fn compare(variable: Variable, op: CompareOp, value: &str) -> Condition {
@@ -100,6 +101,54 @@ mod tests {
         );
         assert_eq!(when(&Condition::Const(true)), None);
         assert_eq!(when(&Condition::Const(false)).unwrap(), "false");
+    }
+
+    /// expr's reading of a string literal written by [`literal`]: `\\`, `\'` and `\uXXXX`.
+    fn read_literal(text: &str) -> String {
+        let inner = &text[1..text.len() - 1];
+        let mut out = String::new();
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next().unwrap() {
+                    'u' => {
+                        let hex: String = chars.by_ref().take(4).collect();
+                        out.push(char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap());
+                    }
+                    other => out.push(other),
+                },
+                '\'' => panic!("an unescaped quote ends {text} early"),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// Argo's evaluation of each comparison as written: the workflow's parameters are the
+    /// run's branch, tag (empty when there is none) and event; `matches` is Go's `regexp`.
+    #[test]
+    fn expressions_agree_with_cdl_on_every_kind_of_run() {
+        oracle::agrees(
+            |condition, run| {
+                condition::lower(condition).evaluate(&|comparison| {
+                    let written = Expr.atom(comparison);
+                    let (variable, rest) = written.split_once(' ').unwrap();
+                    let (op, operand) = rest.split_once(' ').unwrap();
+                    let actual = match variable {
+                        "workflow.parameters.branch" => run.branch.clone().unwrap_or_default(),
+                        "workflow.parameters.tag" => run.tag.clone().unwrap_or_default(),
+                        _ => run.event.clone(),
+                    };
+                    let operand = read_literal(operand);
+                    match op {
+                        "==" => actual == operand,
+                        "!=" => actual != operand,
+                        _ => glob::regex_matches(&operand, &actual),
+                    }
+                })
+            },
+            |condition| when(condition).unwrap_or_default(),
+        );
     }
 
     #[test]

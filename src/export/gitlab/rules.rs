@@ -220,7 +220,7 @@ mod tests {
 
     use super::*;
     use crate::export::oracle::{self, compare};
-    use crate::plan::{RunContext, glob_matches};
+    use crate::plan::RunContext;
 
     fn rule(condition: &Condition) -> Option<String> {
         render(&expression(condition))
@@ -263,7 +263,12 @@ mod tests {
                 variable,
                 glob,
                 matching,
-            } => vars.get(variable).is_some_and(|v| glob_matches(glob, v)) == *matching,
+            } => {
+                let pattern = glob::regex(glob, glob::Dialect::GitLab);
+                vars.get(variable)
+                    .is_some_and(|v| glob::regex_matches(&pattern, v))
+                    == *matching
+            }
         })
     }
 

@@ -58,7 +58,7 @@ fn tests(condition: &Condition, negate: bool) -> Option<Vec<Test>> {
                 CompareOp::Matches if value.chars().all(|c| c == '*') && !value.is_empty() => {
                     return (!negate).then(Vec::new);
                 }
-                CompareOp::Matches if value.contains(['*', '?']) => return None,
+                CompareOp::Matches if !crate::model::glob::is_literal(value) => return None,
                 // Tekton substitutes `$(params.…)` in `when` values too: such a value is
                 // compared by the conditions task, which reads it from a variable.
                 _ if super::substitutes(value) => return None,
@@ -108,7 +108,7 @@ fn disjunction(items: &[Condition], negate: bool) -> Option<Vec<Test>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::RunContext;
+    use crate::export::oracle;
 
     fn compare(variable: Variable, op: CompareOp, value: &str) -> Condition {
         Condition::Compare {
@@ -124,6 +124,33 @@ mod tests {
                 .map(|w| format!("{} {} {:?}", w.input, w.operator, w.values))
                 .collect()
         })
+    }
+
+    /// Tekton's evaluation of native `when` expressions (every one must hold: the input is,
+    /// or is not, one of the values), with the pipeline's parameters set from the run; where
+    /// `native` declines, the shared shell test decides (see `condition::shell`).
+    #[test]
+    fn native_expressions_agree_with_cdl_on_every_kind_of_run() {
+        let mut native_count = 0;
+        for condition in oracle::conditions() {
+            let Some(expressions) = native(&condition) else {
+                continue;
+            };
+            native_count += 1;
+            for run in oracle::runs() {
+                let holds = expressions.iter().all(|w| {
+                    let input = match w.input.as_str() {
+                        "$(params.branch)" => run.branch.clone().unwrap_or_default(),
+                        "$(params.tag)" => run.tag.clone().unwrap_or_default(),
+                        "$(params.event)" => run.event.clone(),
+                        other => other.to_string(),
+                    };
+                    w.values.contains(&input) == (w.operator == "in")
+                });
+                assert_eq!(holds, condition.evaluate(&run), "{condition} on {run:?}");
+            }
+        }
+        assert!(native_count > 50, "{native_count}");
     }
 
     #[test]
