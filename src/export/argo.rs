@@ -184,14 +184,8 @@ impl<'p> Builder<'p> {
     }
 
     fn task(&self, job: &'p Job, unit: &Unit<'p>, template: &str) -> Task {
-        let mut dependencies: Vec<String> = Vec::new();
         let stage_jobs = jobs::previous_stage_jobs(self.plan, &job.stage);
-        for id in job.needs.iter().map(String::as_str).chain(stage_jobs) {
-            let task = &self.tasks[id];
-            if !dependencies.contains(task) {
-                dependencies.push(task.clone());
-            }
-        }
+        let dependencies = jobs::needs_then(job, stage_jobs, |id| &self.tasks[id]);
         let mut arguments = Arguments::default();
         if unit.is_matrix() {
             arguments.parameters = job

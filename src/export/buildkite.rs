@@ -281,15 +281,8 @@ impl<'p> Builder<'p> {
 
     /// Every step's dependencies: its explicit needs and every job of the earlier stages.
     fn depends_on(&self, job: &Job) -> Vec<String> {
-        let mut keys: Vec<String> = Vec::new();
         let earlier = jobs::earlier_stage_jobs(self.plan, &job.stage);
-        for id in job.needs.iter().map(String::as_str).chain(earlier) {
-            let key = &self.keys[id];
-            if !keys.contains(key) {
-                keys.push(key.clone());
-            }
-        }
-        keys
+        jobs::needs_then(job, earlier, |id| &self.keys[id])
     }
 
     fn condition(&self, job: &Job) -> Option<String> {

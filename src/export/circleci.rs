@@ -529,18 +529,7 @@ impl<'p> Builder<'p> {
     /// The job's explicit needs and every job of the earlier stages.
     fn requires(&mut self, job: &'p Job) -> Vec<String> {
         let earlier = jobs::earlier_stage_jobs(self.plan, &job.stage);
-        let mut keys: Vec<String> = Vec::new();
-        for id in job
-            .needs
-            .iter()
-            .map(String::as_str)
-            .chain(earlier.iter().copied())
-        {
-            let key = &self.keys[id];
-            if !keys.contains(key) {
-                keys.push(key.clone());
-            }
-        }
+        let keys = jobs::needs_then(job, earlier.iter().copied(), |id| &self.keys[id]);
         // CircleCI does not run a job all of whose required jobs were filtered out.
         let all_conditional = !earlier.is_empty()
             && earlier
@@ -739,27 +728,11 @@ fn is_name(text: &str) -> bool {
 
 /// A valid, unique job name for a unit id.
 fn unique_key(id: &str, taken: &mut HashSet<String>) -> String {
-    let mut key: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    key = key.trim_end_matches('_').to_string();
+    let mut key = jobs::identifier(id);
     if !is_name(&key) {
         key.insert_str(0, "job_");
     }
-    let mut candidate = key.clone();
-    let mut n = 2;
-    while !taken.insert(candidate.clone()) {
-        candidate = format!("{key}-{n}");
-        n += 1;
-    }
-    candidate
+    jobs::claim_unique(taken, &key, |key, n| format!("{key}-{n}"))
 }
 
 /// The workflow's name: lower case letters, digits, `_` and `-`, from a letter.

@@ -310,7 +310,7 @@ impl<'p> Builder<'p> {
                         ));
                     } else if !exact {
                         lossy.push(Lossy::pipeline(
-                            format!("the {what} pattern `{g}` uses `?`, which GitHub's filters cannot express"),
+                            format!("the {what} pattern `{g}` uses `?` or a class GitHub's filters cannot express (`[!…]`, or one holding `-` or punctuation)"),
                             format!("the workflow filters with `{filter}`, which also starts runs cdl would not"),
                         ));
                     }
@@ -422,14 +422,8 @@ impl<'p> Builder<'p> {
 
     fn job(&mut self, unit: &Unit<'p>) -> WorkflowJob {
         let job = unit.job();
-        let mut needs: Vec<String> = Vec::new();
         let stage_jobs = jobs::previous_stage_jobs(self.plan, &job.stage);
-        for id in job.needs.iter().map(String::as_str).chain(stage_jobs) {
-            let key = &self.keys[id];
-            if !needs.contains(key) {
-                needs.push(key.clone());
-            }
-        }
+        let mut needs = jobs::needs_then(job, stage_jobs, |id| &self.keys[id]);
         let key = &self.keys[job.id.as_str()];
         let condition = match &self.effective[job.id.as_str()] {
             Condition::Const(true) => None,
@@ -758,17 +752,7 @@ fn is_matrix_variable(name: &str) -> bool {
 
 /// A valid GitHub job id for a unit id: `[A-Za-z0-9_-]`, starting with a letter or `_`.
 fn job_key(id: &str) -> String {
-    let mut key: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    key = key.trim_end_matches('_').to_string();
+    let mut key = jobs::identifier(id);
     if !key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
         key.insert(0, '_');
     }
@@ -777,14 +761,7 @@ fn job_key(id: &str) -> String {
 
 /// `key`, or `key-2`, `key-3` … when taken (GitHub compares job ids without case).
 fn unique(key: &str, taken: &mut HashSet<String>) -> String {
-    let mut candidate = key.to_string();
-    let mut n = 2;
-    while taken.contains(&candidate.to_lowercase()) {
-        candidate = format!("{key}-{n}");
-        n += 1;
-    }
-    taken.insert(candidate.to_lowercase());
-    candidate
+    jobs::claim_unique_folded(taken, key, |key, n| format!("{key}-{n}"), str::to_lowercase)
 }
 
 #[cfg(test)]

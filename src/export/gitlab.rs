@@ -7,7 +7,7 @@
 mod expansion;
 mod rules;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
@@ -258,7 +258,7 @@ impl<'p> Builder<'p> {
 
     fn pipeline(&mut self) -> Pipeline {
         let units = jobs::units(self.plan, MAX_MATRIX);
-        let mut taken: Vec<String> = Vec::new();
+        let mut taken: HashSet<String> = HashSet::new();
         for unit in &units {
             let mut key = unit.id().to_string();
             if RESERVED.contains(&key.as_str()) {
@@ -274,10 +274,9 @@ impl<'p> Builder<'p> {
                     format!("the job is named `{key}` in .gitlab-ci.yml, and `CDL_JOB` keeps its cdl name"),
                 ));
             }
-            while taken.contains(&key) {
-                key.push('_');
-            }
-            taken.push(key.clone());
+            let key = jobs::claim_unique(&mut taken, &key, |key, n| {
+                format!("{key}{}", "_".repeat(n - 1))
+            });
             for job in &unit.jobs {
                 self.keys.insert(job.id.as_str(), key.clone());
             }
@@ -515,13 +514,7 @@ impl<'p> Builder<'p> {
             .iter()
             .any(|need| self.plan.job(need).is_some_and(|n| n.stage == job.stage));
         if !same_stage {
-            let mut dependencies: Vec<String> = Vec::new();
-            for id in &inputs {
-                let key = &self.keys[id];
-                if !dependencies.contains(key) {
-                    dependencies.push(key.clone());
-                }
-            }
+            let dependencies = jobs::dependency_keys(inputs.iter().copied(), |id| &self.keys[id]);
             pipeline_job.dependencies = Some(dependencies);
             return;
         }

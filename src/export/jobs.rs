@@ -171,6 +171,32 @@ pub fn earlier_stage_jobs<'p>(plan: &'p Plan, stage: &str) -> Vec<&'p str> {
         .flat_map(|s| s.jobs.iter().map(String::as_str))
         .collect()
 }
+
+/// The keys of what a job waits for, each once, in order: `ids` (its explicit needs and the
+/// jobs of a stage before it, as the target orders them), each through `key`.
+pub fn dependency_keys<'a>(
+    ids: impl IntoIterator<Item = &'a str>,
+    key: impl Fn(&str) -> &'a str,
+) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for id in ids {
+        let key = key(id);
+        if !keys.iter().any(|k| k == key) {
+            keys.push(key.to_string());
+        }
+    }
+    keys
+}
+
+/// What a job waits for (see [`dependency_keys`]): its explicit needs, then `stage_jobs`.
+pub fn needs_then<'a>(
+    job: &'a Job,
+    stage_jobs: impl IntoIterator<Item = &'a str>,
+    key: impl Fn(&str) -> &'a str,
+) -> Vec<String> {
+    dependency_keys(job.needs.iter().map(String::as_str).chain(stage_jobs), key)
+}
+
 /// The first of `base`, `suffixed(base, 2)`, `suffixed(base, 3)` … that `taken` does not
 /// hold, added to it: a name unique among those an export has handed out.
 pub fn claim_unique(
@@ -178,11 +204,38 @@ pub fn claim_unique(
     base: &str,
     suffixed: impl Fn(&str, usize) -> String,
 ) -> String {
+    claim_unique_folded(taken, base, suffixed, str::to_string)
+}
+
+/// [`claim_unique`] for a target that compares names after `fold` (GitHub: without case);
+/// `taken` holds folded names.
+pub fn claim_unique_folded(
+    taken: &mut HashSet<String>,
+    base: &str,
+    suffixed: impl Fn(&str, usize) -> String,
+    fold: impl Fn(&str) -> String,
+) -> String {
     let mut candidate = base.to_string();
     let mut n = 2;
-    while !taken.insert(candidate.clone()) {
+    while !taken.insert(fold(&candidate)) {
         candidate = suffixed(base, n);
         n += 1;
     }
     candidate
+}
+
+/// `id` with every character but `[A-Za-z0-9_-]` made `_`, and trailing `_` dropped: the
+/// base of a job key for targets whose keys are identifiers.
+pub fn identifier(id: &str) -> String {
+    let key: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    key.trim_end_matches('_').to_string()
 }

@@ -286,15 +286,8 @@ impl<'p> Builder<'p> {
     }
 
     fn run_after(&self, job: &Job) -> Vec<String> {
-        let mut run_after: Vec<String> = Vec::new();
         let stage_jobs = jobs::previous_stage_jobs(self.plan, &job.stage);
-        for id in job.needs.iter().map(String::as_str).chain(stage_jobs) {
-            let task = &self.tasks[id];
-            if !run_after.contains(task) {
-                run_after.push(task.clone());
-            }
-        }
-        run_after
+        jobs::needs_then(job, stage_jobs, |id| &self.tasks[id])
     }
 
     fn when(&self, job: &Job) -> Vec<WhenExpression> {

@@ -40,15 +40,6 @@ impl Syntax<Comparison> for Expr {
             ),
         }
     }
-    fn and(&self) -> &'static str {
-        " && "
-    }
-    fn or(&self) -> &'static str {
-        " || "
-    }
-    fn not(&self, operand: String) -> String {
-        format!("!{operand}")
-    }
     fn atom_binds(&self, _atom: &Comparison) -> u8 {
         2
     }

@@ -237,15 +237,6 @@ impl Syntax<Atom> for Conditional {
     fn atom(&self, atom: &Atom) -> String {
         render_atom(atom)
     }
-    fn and(&self) -> &'static str {
-        " && "
-    }
-    fn or(&self) -> &'static str {
-        " || "
-    }
-    fn not(&self, operand: String) -> String {
-        format!("!{operand}")
-    }
 }
 
 fn render_atom(atom: &Atom) -> String {

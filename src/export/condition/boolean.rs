@@ -160,12 +160,18 @@ pub trait Syntax<A> {
     fn constant(&self, value: bool) -> String {
         value.to_string()
     }
-    /// The separator of a conjunction, ` && `.
-    fn and(&self) -> &'static str;
-    /// The separator of a disjunction, ` || `.
-    fn or(&self) -> &'static str;
+    /// The separator of a conjunction.
+    fn and(&self) -> &'static str {
+        " && "
+    }
+    /// The separator of a disjunction.
+    fn or(&self) -> &'static str {
+        " || "
+    }
     /// `operand` negated; the operand is grouped already where it needs to be.
-    fn not(&self, operand: String) -> String;
+    fn not(&self, operand: String) -> String {
+        format!("!{operand}")
+    }
     /// An expression in the target's grouping, `(…)`.
     fn group(&self, text: String) -> String {
         format!("({text})")
@@ -210,15 +216,6 @@ mod tests {
     impl Syntax<&'static str> for Plain {
         fn atom(&self, atom: &&'static str) -> String {
             atom.to_string()
-        }
-        fn and(&self) -> &'static str {
-            " && "
-        }
-        fn or(&self) -> &'static str {
-            " || "
-        }
-        fn not(&self, operand: String) -> String {
-            format!("!{operand}")
         }
         fn atom_binds(&self, atom: &&'static str) -> u8 {
             if atom.contains(' ') { 2 } else { 3 }

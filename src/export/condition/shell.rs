@@ -75,12 +75,6 @@ impl Syntax<Comparison> for Shell {
             }
         }
     }
-    fn and(&self) -> &'static str {
-        " && "
-    }
-    fn or(&self) -> &'static str {
-        " || "
-    }
     fn not(&self, operand: String) -> String {
         format!("! {operand}")
     }

@@ -170,12 +170,6 @@ impl Syntax<Atom> for Rules {
     fn atom(&self, atom: &Atom) -> String {
         render_atom(atom)
     }
-    fn and(&self) -> &'static str {
-        " && "
-    }
-    fn or(&self) -> &'static str {
-        " || "
-    }
     fn not(&self, _operand: String) -> String {
         unreachable!("rules are in negation normal form")
     }
