@@ -6,7 +6,7 @@
 //! `build.tag` is set, else `push`. `branch` is `build.branch` except in a tag build (whose
 //! `build.branch` is the tag), where it is empty; `tag` is `build.tag`, empty when null.
 
-use crate::export::condition::{self, Bool, Comparison, Syntax};
+use crate::export::condition::{self, Bool, Comparison, FieldTest, Syntax};
 use crate::export::glob as globs;
 use crate::plan::CompareOp;
 use crate::plan::Plan;
@@ -16,23 +16,8 @@ use crate::plan::{Condition, Variable};
 /// An expression in negation normal form.
 pub type Expr = Bool<Atom>;
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Atom {
-    /// `FIELD == null` (`null`) or `FIELD != null`.
-    Null { field: &'static str, null: bool },
-    /// `FIELD == "text"` (`equal`) or `FIELD != "text"`.
-    Equals {
-        field: &'static str,
-        text: String,
-        equal: bool,
-    },
-    /// `FIELD =~ /glob/` (`matching`) or `FIELD !~ /glob/`, anchored.
-    Matches {
-        field: &'static str,
-        glob: String,
-        matching: bool,
-    },
-}
+/// A test of one of the build's fields: `FIELD == null`, `FIELD == "text"`, `FIELD =~ /…/`.
+pub type Atom = FieldTest;
 
 pub const BRANCH: &str = "build.branch";
 pub const TAG: &str = "build.tag";
@@ -40,33 +25,11 @@ pub const SOURCE: &str = "build.source";
 pub const PULL_REQUEST: &str = "build.pull_request.id";
 pub const BASE_BRANCH: &str = "build.pull_request.base_branch";
 
-impl Atom {
-    fn negated(self) -> Expr {
-        Bool::Atom(match self {
-            Atom::Null { field, null } => Atom::Null { field, null: !null },
-            Atom::Equals { field, text, equal } => Atom::Equals {
-                field,
-                text,
-                equal: !equal,
-            },
-            Atom::Matches {
-                field,
-                glob,
-                matching,
-            } => Atom::Matches {
-                field,
-                glob,
-                matching: !matching,
-            },
-        })
-    }
-}
-
 /// A condition's expression, simplified: `Const` when it always or never holds.
 pub fn expression(condition: &Condition) -> Expr {
     condition::lower(condition)
         .map(&mut comparison)
-        .nnf(&Atom::negated)
+        .nnf(&FieldTest::negated)
         .simplify()
 }
 
@@ -108,27 +71,16 @@ fn branch_globs(field: &'static str, globs: &[String]) -> Expr {
 }
 
 fn null(field: &'static str, is_null: bool) -> Expr {
-    Bool::Atom(Atom::Null {
-        field,
-        null: is_null,
-    })
+    FieldTest::null(field, is_null)
 }
 
 fn equals(field: &'static str, text: &str) -> Expr {
-    Bool::Atom(Atom::Equals {
-        field,
-        text: text.to_string(),
-        equal: true,
-    })
+    FieldTest::equals(field, text)
 }
 
 /// `field` (never null here) matches the glob.
 fn matches(field: &'static str, pattern: &str) -> Expr {
-    Bool::Atom(Atom::Matches {
-        field,
-        glob: pattern.to_string(),
-        matching: true,
-    })
+    FieldTest::matches(field, pattern)
 }
 
 /// One comparison of the condition.
@@ -224,7 +176,7 @@ pub fn render(expr: &Expr) -> Option<String> {
     match expr {
         Bool::Const(_) => None,
         _ => Some(condition::render(
-            &expr.clone().nnf(&Atom::negated),
+            &expr.clone().nnf(&FieldTest::negated),
             &Conditional,
         )),
     }
@@ -241,26 +193,18 @@ impl Syntax<Atom> for Conditional {
 
 fn render_atom(atom: &Atom) -> String {
     match atom {
-        Atom::Null { field, null } => {
-            let op = if *null { "==" } else { "!=" };
-            format!("{field} {op} null")
-        }
-        Atom::Equals { field, text, equal } => {
+        FieldTest::Null { field, .. } => format!("{field} {} null", atom.operator(false)),
+        FieldTest::Equals { field, text, .. } => {
             if text.contains(['"', '\\']) || text.chars().any(char::is_control) {
                 // No escapes in Buildkite's string literals: compare with a regex instead.
-                let op = if *equal { "=~" } else { "!~" };
-                return format!("{field} {op} {}", globs::literal_regex(text, DIALECT));
+                let regex = globs::literal_regex(text, DIALECT);
+                return format!("{field} {} {regex}", atom.operator(true));
             }
-            let op = if *equal { "==" } else { "!=" };
-            format!("{field} {op} \"{text}\"")
+            format!("{field} {} \"{text}\"", atom.operator(false))
         }
-        Atom::Matches {
-            field,
-            glob: pattern,
-            matching,
-        } => {
-            let op = if *matching { "=~" } else { "!~" };
-            format!("{field} {op} {}", globs::regex(pattern, DIALECT))
+        FieldTest::Matches { field, glob, .. } => {
+            let regex = globs::regex(glob, DIALECT);
+            format!("{field} {} {regex}", atom.operator(true))
         }
     }
 }
@@ -304,20 +248,11 @@ mod tests {
 
     /// Buildkite's evaluation: null equals only null and matches nothing.
     fn evaluate(expr: &Expr, fields: &HashMap<&'static str, String>) -> bool {
-        expr.evaluate(&|atom| match atom {
-            Atom::Null { field, null } => fields.contains_key(field) != *null,
-            Atom::Equals { field, text, equal } => (fields.get(field) == Some(text)) == *equal,
-            Atom::Matches {
-                field,
-                glob,
-                matching,
-            } => {
-                let pattern = globs::regex(glob, DIALECT);
-                fields
-                    .get(field)
-                    .is_some_and(|v| globs::regex_matches(&pattern, v))
-                    == *matching
-            }
+        expr.evaluate(&|atom| {
+            atom.holds(
+                |field| fields.get(field).cloned(),
+                |g, v| globs::regex_matches(&globs::regex(g, DIALECT), v),
+            )
         })
     }
 

@@ -7,11 +7,13 @@
 //! own condition and those of everything it reaches through explicit needs.
 
 pub mod boolean;
+pub mod field;
 pub mod shell;
 
 use std::collections::HashMap;
 
 pub use boolean::{Bool, Syntax, render};
+pub use field::FieldTest;
 
 use crate::plan::Plan;
 use crate::plan::{CompareOp, Condition, Variable};

@@ -7,7 +7,7 @@
 //! tag, `merge_request_event`, `schedule`, and `web` for `manual`).
 
 use super::expansion;
-use crate::export::condition::{self, Bool, Comparison, Syntax};
+use crate::export::condition::{self, Bool, Comparison, FieldTest, Syntax};
 use crate::export::glob;
 use crate::plan::CompareOp;
 use crate::plan::{Condition, Variable};
@@ -15,66 +15,19 @@ use crate::plan::{Condition, Variable};
 /// An expression in negation normal form.
 pub type Expr = Bool<Atom>;
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Atom {
-    /// `$VAR != null` (`present`) or `$VAR == null`.
-    Defined {
-        variable: &'static str,
-        present: bool,
-    },
-    /// `$VAR == "text"` (`equal`) or `$VAR != "text"`.
-    Equals {
-        variable: &'static str,
-        text: String,
-        equal: bool,
-    },
-    /// `$VAR =~ /glob/` (`matching`) or `$VAR !~ /glob/`.
-    Matches {
-        variable: &'static str,
-        glob: String,
-        matching: bool,
-    },
-}
+/// A test of one of GitLab's variables: `$VAR == null`, `$VAR == "text"`, `$VAR =~ /…/`.
+pub type Atom = FieldTest;
 
 pub const SOURCE: &str = "$CI_PIPELINE_SOURCE";
 pub const BRANCH: &str = "$CI_COMMIT_BRANCH";
 pub const MERGE_REQUEST_BRANCH: &str = "$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME";
 pub const TAG: &str = "$CI_COMMIT_TAG";
 
-impl Atom {
-    fn negated(self) -> Expr {
-        Bool::Atom(match self {
-            Atom::Defined { variable, present } => Atom::Defined {
-                variable,
-                present: !present,
-            },
-            Atom::Equals {
-                variable,
-                text,
-                equal,
-            } => Atom::Equals {
-                variable,
-                text,
-                equal: !equal,
-            },
-            Atom::Matches {
-                variable,
-                glob,
-                matching,
-            } => Atom::Matches {
-                variable,
-                glob,
-                matching: !matching,
-            },
-        })
-    }
-}
-
 /// A condition's expression, simplified: `Const` when it always or never holds.
 pub fn expression(condition: &Condition) -> Expr {
     condition::lower(condition)
         .map(&mut comparison)
-        .nnf(&Atom::negated)
+        .nnf(&FieldTest::negated)
         .simplify()
 }
 
@@ -96,32 +49,18 @@ fn comparison(comparison: Comparison) -> Expr {
     let expr = if variable == Variable::Event {
         event(&value)
     } else {
-        let atoms = |atom: &dyn Fn(&'static str) -> Atom| -> Vec<Expr> {
-            variables(variable)
-                .iter()
-                .map(|n| Bool::Atom(atom(n)))
-                .collect()
+        let atoms = |atom: &dyn Fn(&'static str) -> Expr| -> Vec<Expr> {
+            variables(variable).iter().map(|n| atom(n)).collect()
         };
         if value.is_empty() {
             // No branch (or tag): none of its variables is set.
-            Bool::And(atoms(&|variable| Atom::Defined {
-                variable,
-                present: false,
-            }))
+            Bool::And(atoms(&|variable| FieldTest::null(variable, true)))
         } else if op == CompareOp::Matches && glob::matches_empty(&value) {
             Bool::Const(true)
         } else if op == CompareOp::Matches {
-            Bool::Or(atoms(&|variable| Atom::Matches {
-                variable,
-                glob: value.clone(),
-                matching: true,
-            }))
+            Bool::Or(atoms(&|variable| FieldTest::matches(variable, &value)))
         } else {
-            Bool::Or(atoms(&|variable| Atom::Equals {
-                variable,
-                text: value.clone(),
-                equal: true,
-            }))
+            Bool::Or(atoms(&|variable| FieldTest::equals(variable, &value)))
         }
     };
     if op == CompareOp::NotEqual {
@@ -133,19 +72,8 @@ fn comparison(comparison: Comparison) -> Expr {
 
 /// `event == NAME`.
 fn event(name: &str) -> Expr {
-    let source = |text: &str| {
-        Bool::Atom(Atom::Equals {
-            variable: SOURCE,
-            text: text.to_string(),
-            equal: true,
-        })
-    };
-    let defined = |variable| {
-        Bool::Atom(Atom::Defined {
-            variable,
-            present: true,
-        })
-    };
+    let source = |text: &str| FieldTest::equals(SOURCE, text);
+    let defined = |variable| FieldTest::null(variable, false);
     match name {
         "push" => Bool::And(vec![source("push"), defined(BRANCH)]),
         "tag" => Bool::And(vec![source("push"), defined(TAG)]),
@@ -177,34 +105,20 @@ impl Syntax<Atom> for Rules {
 
 fn render_atom(atom: &Atom) -> String {
     match atom {
-        Atom::Defined { variable, present } => {
-            format!("{variable} {} null", if *present { "!=" } else { "==" })
-        }
-        Atom::Equals {
-            variable,
-            text,
-            equal,
-        } => match expansion::rule_literal(text) {
+        FieldTest::Null { field, .. } => format!("{field} {} null", atom.operator(false)),
+        FieldTest::Equals { field, text, .. } => match expansion::rule_literal(text) {
             expansion::RuleOperand::String(string) => {
-                let op = if *equal { "==" } else { "!=" };
-                format!("{variable} {op} {string}")
+                format!("{field} {} {string}", atom.operator(false))
             }
             expansion::RuleOperand::Pattern(pattern) => {
-                let op = if *equal { "=~" } else { "!~" };
-                format!("{variable} {op} {pattern}")
+                format!("{field} {} {pattern}", atom.operator(true))
             }
         },
-        Atom::Matches {
-            variable,
-            glob: pattern,
-            matching,
-        } => {
-            let op = if *matching { "=~" } else { "!~" };
-            format!(
-                "{variable} {op} {}",
-                glob::regex(pattern, glob::Dialect::GitLab)
-            )
-        }
+        FieldTest::Matches { field, glob, .. } => format!(
+            "{field} {} {}",
+            atom.operator(true),
+            glob::regex(glob, glob::Dialect::GitLab)
+        ),
     }
 }
 
@@ -246,23 +160,11 @@ mod tests {
 
     /// GitLab's evaluation: an unset variable is null, equal to nothing and matching nothing.
     fn evaluate(expression: &Expr, vars: &HashMap<&'static str, String>) -> bool {
-        expression.evaluate(&|atom| match atom {
-            Atom::Defined { variable, present } => vars.contains_key(variable) == *present,
-            Atom::Equals {
-                variable,
-                text,
-                equal,
-            } => (vars.get(variable) == Some(text)) == *equal,
-            Atom::Matches {
-                variable,
-                glob,
-                matching,
-            } => {
-                let pattern = glob::regex(glob, glob::Dialect::GitLab);
-                vars.get(variable)
-                    .is_some_and(|v| glob::regex_matches(&pattern, v))
-                    == *matching
-            }
+        expression.evaluate(&|atom| {
+            atom.holds(
+                |field| vars.get(field).cloned(),
+                |g, v| glob::regex_matches(&glob::regex(g, glob::Dialect::GitLab), v),
+            )
         })
     }
 
