@@ -737,17 +737,7 @@ fn unique_key(id: &str, taken: &mut HashSet<String>) -> String {
 
 /// The workflow's name: lower case letters, digits, `_` and `-`, from a letter.
 fn workflow_name(pipeline: &str) -> String {
-    let mut name: String = pipeline
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mut name = jobs::identifier_characters(&pipeline.to_lowercase());
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         name.insert_str(0, "cdl_");
     }

@@ -227,8 +227,12 @@ pub fn claim_unique_folded(
 /// `id` with every character but `[A-Za-z0-9_-]` made `_`, and trailing `_` dropped: the
 /// base of a job key for targets whose keys are identifiers.
 pub fn identifier(id: &str) -> String {
-    let key: String = id
-        .chars()
+    identifier_characters(id).trim_end_matches('_').to_string()
+}
+
+/// `text` with every character but `[A-Za-z0-9_-]` made `_`.
+pub fn identifier_characters(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
                 c
@@ -236,6 +240,5 @@ pub fn identifier(id: &str) -> String {
                 '_'
             }
         })
-        .collect();
-    key.trim_end_matches('_').to_string()
+        .collect()
 }

@@ -68,13 +68,7 @@ mod tests {
     use crate::export::oracle;
     use crate::plan::Variable;
 
-    fn compare(variable: Variable, op: CompareOp, value: &str) -> Condition {
-        Condition::Compare {
-            variable,
-            op,
-            value: value.into(),
-        }
-    }
+    use oracle::compare;
 
     #[test]
     fn conditions_become_expression_tags() {

@@ -27,10 +27,7 @@ pub const BASE_BRANCH: &str = "build.pull_request.base_branch";
 
 /// A condition's expression, simplified: `Const` when it always or never holds.
 pub fn expression(condition: &Condition) -> Expr {
-    condition::lower(condition)
-        .map(&mut comparison)
-        .nnf(&FieldTest::negated)
-        .simplify()
+    condition::translate(condition, &mut comparison, &FieldTest::negated)
 }
 
 /// When a build of the pipeline runs at all: one of its triggers matches. A pipeline without

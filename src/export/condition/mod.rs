@@ -45,6 +45,16 @@ pub fn lower(condition: &Condition) -> Bool<Comparison> {
     }
 }
 
+/// The condition in a target's atoms, in negation normal form and simplified: `comparison`
+/// says each comparison (un-negated), `negate_atom` each atom's negation.
+pub fn translate<A: Clone + PartialEq>(
+    condition: &Condition,
+    comparison: &mut impl FnMut(Comparison) -> Bool<A>,
+    negate_atom: &impl Fn(A) -> Bool<A>,
+) -> Bool<A> {
+    lower(condition).map(comparison).nnf(negate_atom).simplify()
+}
+
 fn raise(expr: Bool<Comparison>) -> Condition {
     match expr {
         Bool::Const(value) => Condition::Const(value),

@@ -25,10 +25,7 @@ pub const TAG: &str = "$CI_COMMIT_TAG";
 
 /// A condition's expression, simplified: `Const` when it always or never holds.
 pub fn expression(condition: &Condition) -> Expr {
-    condition::lower(condition)
-        .map(&mut comparison)
-        .nnf(&FieldTest::negated)
-        .simplify()
+    condition::translate(condition, &mut comparison, &FieldTest::negated)
 }
 
 /// The GitLab variables that hold a cdl variable.

@@ -110,13 +110,7 @@ mod tests {
     use super::*;
     use crate::export::oracle;
 
-    fn compare(variable: Variable, op: CompareOp, value: &str) -> Condition {
-        Condition::Compare {
-            variable,
-            op,
-            value: value.into(),
-        }
-    }
+    use oracle::compare;
 
     fn rendered(condition: &Condition) -> Option<Vec<String>> {
         native(condition).map(|list| {
