@@ -155,7 +155,7 @@ impl<'a> Engine<'a> {
                 }),
         );
         self.journal
-            .write(&self.record, &changes)
+            .write(&mut self.record, &changes)
             .map_err(RunError::Write)
     }
 
