@@ -468,6 +468,7 @@ impl<'a> Engine<'a> {
         );
         match settlement {
             Some(settlement) => {
+                crate::failpoint!("gate-settling");
                 let (state, reason) = settlement.outcome();
                 self.set(index, state, Some(reason));
                 true

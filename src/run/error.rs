@@ -38,7 +38,10 @@ impl RunError {
 impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RunError::Write(e) => write!(f, "cannot write the run record: {e}"),
+            RunError::Write(e) => write!(
+                f,
+                "cannot write the run record in {e}; no new job starts\nhelp: what was written before is consistent: free space (or fix the folder), then `cdl resume` continues the run"
+            ),
             RunError::Usage(message) | RunError::Record(message) | RunError::Stopped(message) => {
                 f.write_str(message)
             }

@@ -31,7 +31,7 @@ pub const FAILPOINTS: &[&str] = &[
     "attempt-started",
     "result-renamed",
     "artifact-copy",
-    "artifact-journaled",
+    "artifact-stored",
     "snapshot-renamed",
     "decision-recording",
     "gate-settling",

@@ -53,6 +53,13 @@ impl Journal {
     /// failed write and every [`SNAPSHOT_EVERY`] entries, as a new snapshot of the same
     /// `record`.
     pub fn write(&mut self, record: &mut RunRecord, changes: &[Change]) -> std::io::Result<()> {
+        self.write_unnamed(record, changes).map_err(|e| {
+            let dir = self.store.run_dir(&self.id);
+            std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()))
+        })
+    }
+
+    fn write_unnamed(&mut self, record: &mut RunRecord, changes: &[Change]) -> std::io::Result<()> {
         if !self.snapshotted || self.journaled + changes.len() > SNAPSHOT_EVERY {
             self.store.save(record)?;
             self.snapshotted = true;

@@ -11,7 +11,13 @@ made. After each run it asserts:
 - no process of the run is left (no process carries its CDL_ATTEMPT cookie), no zombie child;
 - the environments' locks are free.
 
-Usage: torture.py [--kills N] [--seed S] [--cdl PATH] [--keep]
+With --failpoints, it first runs one round per failpoint and occurrence (the points of
+`src/run/fault.rs`, armed with CDL_FAILPOINT=NAME:N and counted across processes in a file):
+`cdl` (or a supervisor, or `cdl approve`) kills itself with SIGKILL at exactly that moment, the
+run is resumed to the end, and the same invariants are checked; a point that never fired is a
+failure. `--failpoints first` runs only the first occurrence of each (CI), `all` several.
+
+Usage: torture.py [--kills N] [--seed S] [--cdl PATH] [--keep] [--failpoints first|all]
 Prints the seed first: rerun with --seed to replay the same kill moments.
 """
 
@@ -28,6 +34,18 @@ import tempfile
 import time
 
 JOBS = 4
+
+# Each failpoint of src/run/fault.rs with the occurrences to try (how often a round passes it:
+# 32 attempts, 11 artifact copies, 3-4 snapshots, one decision, one settled gate).
+FAILPOINTS = {
+    "attempt-started": [1, 9, 27],
+    "result-renamed": [1, 12, 30],
+    "artifact-copy": [1, 4, 11],
+    "artifact-stored": [1],
+    "snapshot-renamed": [1, 2, 3],
+    "decision-recording": [1],
+    "gate-settling": [1],
+}
 
 
 def pipeline():
@@ -94,6 +112,7 @@ class Torture:
         self.rng = random.Random(args.seed)
         self.kills = 0
         self.hangups = 0
+        self.failpoint_kills = 0
         self.target = args.kills
         self.rounds = 0
         self.keep = args.keep
@@ -162,7 +181,7 @@ class Torture:
                 err = open(os.path.join(self.dir, "hangup.err")).read()[-2000:]
                 raise AssertionError(f"after SIGHUP the record says {status}, not cancelled; cdl said:\n{err}")
 
-    def one_run(self):
+    def new_round(self):
         self.rounds += 1
         self.dir = os.path.join(self.base, f"round{self.rounds}")
         os.makedirs(self.dir)
@@ -172,6 +191,49 @@ class Torture:
         check = self.cmd("check", "pipeline.cdl")
         if check.returncode != 0:
             raise AssertionError(f"the torture pipeline does not check:\n{check.stderr}")
+        return names
+
+    def failpoint_run(self, point, nth):
+        """One round with the failpoint POINT armed for its NTH occurrence (counted across every
+        process of the round), resumed to the end once it fired; then the usual checks."""
+        names = self.new_round()
+        counter = os.path.join(self.dir, "failpoint.count")
+        armed = dict(os.environ, CDL_FAILPOINT=f"{point}:{nth}", CDL_FAULT_COUNTER=counter)
+
+        def passed():
+            return os.path.getsize(counter) if os.path.exists(counter) else 0
+
+        def run(*args):
+            env = armed if passed() < nth else None
+            out = subprocess.run([self.cdl, *args], cwd=self.dir, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=env, timeout=300)
+            if out.returncode == -signal.SIGKILL:
+                self.kills += 1
+                self.failpoint_kills += 1
+            elif out.returncode < 0 or "panicked" in out.stderr:
+                raise AssertionError(f"{point}:{nth}: cdl {' '.join(args)} died: {out.returncode} {out.stderr}")
+            return out
+
+        run("run", "pipeline.cdl", "--as", "tester", "--jobs", str(JOBS))
+        steps = 0
+        while True:
+            steps += 1
+            if steps > 50:
+                raise AssertionError(f"{point}:{nth}: the run never ended")
+            status = self.status()
+            if status in ("succeeded", "failed"):
+                break
+            rid = self.run_id()
+            if status == "paused":
+                run("approve", "release", "--run", rid, "--as", "tester")
+            run("resume", rid)
+        if passed() < nth:
+            raise AssertionError(f"{point}:{nth}: the failpoint was passed only {passed()} times: it never fired")
+        self.verify(names)
+
+    def one_run(self):
+        names = self.new_round()
         self.killed_at_random(["run", "pipeline.cdl", "--as", "tester", "--jobs", str(JOBS)], 1.5)
         steps = 0
         while True:
@@ -278,6 +340,8 @@ def main():
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--cdl", default=os.path.join(os.path.dirname(__file__), "..", "..", "target", "release", "cdl"))
     parser.add_argument("--keep", action="store_true", help="keep the folders of the runs")
+    parser.add_argument("--failpoints", choices=["none", "first", "all"], default="none",
+                        help="also run every failpoint: its first occurrence, or several")
     args = parser.parse_args()
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1 << 32)
@@ -285,6 +349,11 @@ def main():
     torture = Torture(args)
     started = time.time()
     try:
+        if args.failpoints != "none":
+            for point, occurrences in FAILPOINTS.items():
+                for nth in occurrences[:1] if args.failpoints == "first" else occurrences:
+                    torture.failpoint_run(point, nth)
+                    print(f"torture: failpoint {point}:{nth} ok", flush=True)
         while torture.kills < torture.target:
             torture.one_run()
             print(f"torture: run {torture.rounds} ok; {torture.kills} kills so far "
@@ -295,7 +364,8 @@ def main():
     finally:
         if not torture.keep and sys.exc_info()[0] is None:
             shutil.rmtree(torture.base, ignore_errors=True)
-    print(f"torture: {torture.rounds} runs, {torture.kills} kills ({torture.hangups} by SIGHUP), "
+    print(f"torture: {torture.rounds} runs, {torture.kills} kills ({torture.hangups} by SIGHUP, "
+          f"{torture.failpoint_kills} of cdl by failpoints), "
           f"{time.time() - started:.0f} s, every job exactly once, seed {args.seed}")
 
 

@@ -81,6 +81,7 @@ impl Engine<'_> {
         // Journaled before acting; a deploy's start is also flushed to disk.
         self.journal.durable_next(job.job_type == JobType::Deploy);
         self.save()?;
+        crate::failpoint!("attempt-started");
         self.view.started(&job.id, attempt_number);
 
         let environment = job
@@ -281,6 +282,7 @@ impl Engine<'_> {
                                 name,
                                 &stored.digest[..16.min(stored.digest.len())]
                             ));
+                            crate::failpoint!("artifact-stored");
                             self.record.artifacts.insert(name.clone(), stored);
                             // Journaled in the same write as the job's success.
                             self.new_artifacts.push(name.clone());
