@@ -423,6 +423,16 @@ impl<'a> Engine<'a> {
                 // The timeout settles the gate below; a signal cancels the run with no
                 // decision; a closed input leaves the gate waiting.
                 Answer::TimedOut | Answer::Cancelled | Answer::Closed => None,
+                // The terminal is gone: as after a hang-up, the run is cancelled.
+                Answer::Gone => {
+                    let _ = self.signal.compare_exchange(
+                        0,
+                        libc::SIGHUP as usize,
+                        Ordering::SeqCst,
+                        Ordering::SeqCst,
+                    );
+                    None
+                }
             };
             let may_decide = approval::may_decide(&self.record.plan, &gate, &identity);
             if let Some(approved) = approved

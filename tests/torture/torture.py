@@ -18,6 +18,7 @@ run is resumed to the end, and the same invariants are checked; a point that nev
 failure. `--failpoints first` runs only the first occurrence of each (CI), `all` several.
 
 Usage: torture.py [--kills N] [--seed S] [--cdl PATH] [--keep] [--failpoints first|all]
+                  [--sighup SHARE]
 Prints the seed first: rerun with --seed to replay the same kill moments.
 """
 
@@ -113,6 +114,7 @@ class Torture:
         self.kills = 0
         self.hangups = 0
         self.failpoint_kills = 0
+        self.sighup = args.sighup
         self.target = args.kills
         self.rounds = 0
         self.keep = args.keep
@@ -153,8 +155,10 @@ class Torture:
         """Runs `cdl ARGS` in a tmux session and closes the session (SIGHUP) at a random moment."""
         session = f"cdl-torture-{os.getpid()}"
         # stdin is not the terminal: the gate prompt (another concern) stays out of the way.
-        # stderr goes to a file, to say why if `cdl` died of it.
-        command = "exec " + " ".join([self.cdl, *args]) + " < /dev/null 2>> hangup.err"
+        # Half the time stderr is the terminal too (the live view draws to it, as for a person
+        # at it); else it goes to a file, to say why if `cdl` died of it.
+        live = self.rng.random() < 0.5
+        command = "exec " + " ".join([self.cdl, *args]) + " < /dev/null" + ("" if live else " 2>> hangup.err")
         subprocess.run(["tmux", "new-session", "-d", "-s", session, "-c", self.dir, "-x", "120", "-y", "40",
                         command], check=True)
         listed = subprocess.run(["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"],
@@ -178,7 +182,7 @@ class Torture:
             # kill -9 and never drove the run: the record still names the previous driver.
             record = json.load(open(os.path.join(self.dir, ".cdl", "runs", args[-1], "run.json")))
             if record.get("pid") == pid:
-                err = open(os.path.join(self.dir, "hangup.err")).read()[-2000:]
+                err = "(stderr was the terminal: the live view)" if live else open(os.path.join(self.dir, "hangup.err")).read()[-2000:]
                 raise AssertionError(f"after SIGHUP the record says {status}, not cancelled; cdl said:\n{err}")
 
     def new_round(self):
@@ -249,7 +253,7 @@ class Torture:
                 if self.rng.random() < 0.3:
                     self.killed_at_random(["approve", "release", "--run", rid, "--as", "tester"], 0.01)
                 self.cmd("approve", "release", "--run", rid, "--as", "tester")
-            if self.rng.random() < 0.15 and shutil.which("tmux"):
+            if self.rng.random() < self.sighup and shutil.which("tmux"):
                 self.hung_up(["resume", rid], 1.2)
             else:
                 self.killed_at_random(["resume", rid], 1.2)
@@ -340,6 +344,8 @@ def main():
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--cdl", default=os.path.join(os.path.dirname(__file__), "..", "..", "target", "release", "cdl"))
     parser.add_argument("--keep", action="store_true", help="keep the folders of the runs")
+    parser.add_argument("--sighup", type=float, default=0.15,
+                        help="the share of resumes hung up on through tmux (the others: SIGKILL)")
     parser.add_argument("--failpoints", choices=["none", "first", "all"], default="none",
                         help="also run every failpoint: its first occurrence, or several")
     args = parser.parse_args()
