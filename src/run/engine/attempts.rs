@@ -309,6 +309,15 @@ impl Engine<'_> {
                 self.touch(&job.id).state = JobState::Pending;
                 self.start(index)?;
             }
+            Some(reason) if counted <= job.retries => {
+                // Stopping (a signal, a record that cannot be written): the retry is left to
+                // `cdl resume`, which runs a cancelled job again; not a failure of the run.
+                self.set(
+                    index,
+                    JobState::Cancelled,
+                    Some(format!("{reason}; the run stopped before its retry")),
+                );
+            }
             Some(reason) => {
                 self.set(index, JobState::Failed, Some(reason));
                 if !job.allow_failure {
