@@ -554,15 +554,6 @@ impl Store {
             ))
         })?;
         let plan_text = read("plan.json")?;
-        if let Some(recorded) = &record.plan_digest {
-            let found = sha256_hex(&plan_text);
-            if found != *recorded {
-                return Err(RunError::Record(format!(
-                    "{}: its SHA-256 is {found}, the run record says {recorded}: the plan was changed after the run started, and run {id} cannot be used",
-                    dir.join("plan.json").display()
-                )));
-            }
-        }
         record.plan = serde_json::from_slice(&plan_text).map_err(|e| {
             RunError::Record(format!(
                 "{}: not a cdl plan ({e}); was it edited by hand?",
@@ -575,6 +566,16 @@ impl Store {
                 "{}: two jobs have the id `{job}`; was it edited by hand?",
                 dir.join("plan.json").display()
             )));
+        }
+        // After the checks of its shape, whose messages say more.
+        if let Some(recorded) = &record.plan_digest {
+            let found = sha256_hex(&plan_text);
+            if found != *recorded {
+                return Err(RunError::Record(format!(
+                    "{}: its SHA-256 is {found}, the run record says {recorded}: the plan was changed after the run started, and run {id} cannot be used",
+                    dir.join("plan.json").display()
+                )));
+            }
         }
         let path = dir.join(JOURNAL);
         let journal = match std::fs::read(&path) {
