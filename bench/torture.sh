@@ -10,4 +10,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 kills=${1:-300}
 shift || true
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-exec python3 "$root/tests/torture/torture.py" --kills "$kills" --failpoints all --cdl "$root/target/release/cdl" "$@"
+exec python3 "$root/tests/torture/torture.py" --kills "$kills" --failpoints all --full-disk --cdl "$root/target/release/cdl" "$@"

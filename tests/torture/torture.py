@@ -236,6 +236,69 @@ class Torture:
             raise AssertionError(f"{point}:{nth}: the failpoint was passed only {passed()} times: it never fired")
         self.verify(names)
 
+    def full_disk_run(self, size_kb):
+        """A real full disk: the round's folder on a tmpfs of SIZE_KB (needs root; skipped
+        otherwise). `cdl run` must stop or fail the job that hit it with a message naming the
+        full disk, never panic, leave a record that reads and no process; no job may pass with
+        bytes missing from its log. Then the tmpfs grows and, if the run was stopped rather than
+        failed, `cdl resume` must finish it with the usual checks."""
+        names = self.new_round()
+        mount = self.dir + ".mnt"
+        os.makedirs(mount)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", mount],
+                          capture_output=True).returncode != 0:
+            os.rmdir(mount)
+            print("torture: full disk: cannot mount a tmpfs here (not root?): skipped", flush=True)
+            return False
+        try:
+            shutil.copy(os.path.join(self.dir, "pipeline.cdl"), mount)
+            self.dir = mount
+            out = subprocess.run([self.cdl, "run", "pipeline.cdl", "--as", "tester", "--jobs", str(JOBS)],
+                                 cwd=self.dir, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                 timeout=300)
+            if out.returncode not in (1, 4) or "panicked" in out.stderr:
+                raise AssertionError(f"full disk ({size_kb} KiB): cdl exited {out.returncode}:\n{out.stderr[-2000:]}")
+            said = out.stdout + out.stderr
+            if "No space left on device" not in said:
+                raise AssertionError(f"full disk ({size_kb} KiB): the message does not say the disk is full:\n{said[-2000:]}")
+            rid = self.run_id()
+            status = self.status()  # the record reads
+            for result in glob.glob(os.path.join(self.dir, ".cdl", "runs", rid, "results", "*.json")):
+                ended = json.load(open(result))
+                name = os.path.basename(result).rsplit(".", 2)[0]
+                state = json.load(open(os.path.join(self.dir, ".cdl", "runs", rid, "run.json")))["jobs"].get(name, {})
+                if ended.get("log_lost_bytes") and state.get("state") == "succeeded":
+                    raise AssertionError(f"full disk: `{name}` passed with {ended['log_lost_bytes']} bytes of its log lost")
+            left = processes_of(rid)
+            if left:
+                raise AssertionError(f"full disk: processes left: {left} ({processes_named(left)}); cdl exited "
+                                     f"{out.returncode}:\n{out.stderr[-1500:]}")
+            subprocess.run(["mount", "-o", "remount,size=262144k", mount], check=True)
+            # With space again, a stopped run is resumed to its end: it succeeds (then every
+            # check holds) or fails because a job's own write hit the full disk (said in its
+            # reason); either way no job's command completed twice.
+            for _ in range(5):
+                if self.status() in ("succeeded", "failed"):
+                    break
+                if self.status() == "paused":
+                    self.cmd("approve", "release", "--run", rid, "--as", "tester")
+                self.cmd("resume", rid)
+            final = self.status()
+            if final == "succeeded":
+                self.verify(names)
+            elif final == "failed":
+                ledger = [line.split(" ", 1)[0] for line in open(os.path.join(self.dir, "ledger")).read().split("\n") if line] \
+                    if os.path.exists(os.path.join(self.dir, "ledger")) else []
+                if len(ledger) != len(set(ledger)):
+                    raise AssertionError(f"full disk: a job completed twice: {ledger}")
+            else:
+                raise AssertionError(f"full disk: after resumes the run is {final}")
+            print(f"torture: full disk ({size_kb} KiB): cdl exited {out.returncode} (the run {status}), "
+                  f"after resuming with space: {final}", flush=True)
+            return True
+        finally:
+            subprocess.run(["umount", "-l", mount], capture_output=True)
+
     def one_run(self):
         names = self.new_round()
         self.killed_at_random(["run", "pipeline.cdl", "--as", "tester", "--jobs", str(JOBS)], 1.5)
@@ -316,6 +379,16 @@ def tree(root):
     return out
 
 
+def processes_named(pids):
+    out = []
+    for pid in pids:
+        try:
+            out.append(open(f"/proc/{pid.split()[0]}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")[:120])
+        except OSError:
+            out.append("(gone)")
+    return out
+
+
 def processes_of(run_id):
     """Processes (or zombies) whose environment holds this run's attempt cookie."""
     needle = f"CDL_ATTEMPT={run_id}/".encode()
@@ -346,6 +419,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the folders of the runs")
     parser.add_argument("--sighup", type=float, default=0.15,
                         help="the share of resumes hung up on through tmux (the others: SIGKILL)")
+    parser.add_argument("--full-disk", action="store_true",
+                        help="also run rounds on a small tmpfs that fills up (root only)")
     parser.add_argument("--failpoints", choices=["none", "first", "all"], default="none",
                         help="also run every failpoint: its first occurrence, or several")
     args = parser.parse_args()
@@ -360,6 +435,9 @@ def main():
                 for nth in occurrences[:1] if args.failpoints == "first" else occurrences:
                     torture.failpoint_run(point, nth)
                     print(f"torture: failpoint {point}:{nth} ok", flush=True)
+        if args.full_disk:
+            for size_kb in (1024, 4096, 12288):
+                torture.full_disk_run(size_kb)
         while torture.kills < torture.target:
             torture.one_run()
             print(f"torture: run {torture.rounds} ok; {torture.kills} kills so far "

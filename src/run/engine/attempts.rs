@@ -211,7 +211,9 @@ impl Engine<'_> {
             }
             self.finish(index, result)?;
         }
-        if happened {
+        // Once the record cannot be written, the jobs still running are only waited for:
+        // their result files stay for `cdl resume`.
+        if happened && self.broken.is_none() {
             self.save()?;
         }
         Ok(happened)
