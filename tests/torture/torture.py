@@ -27,6 +27,7 @@ import glob
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -269,7 +270,7 @@ class Torture:
                 state = json.load(open(os.path.join(self.dir, ".cdl", "runs", rid, "run.json")))["jobs"].get(name, {})
                 if ended.get("log_lost_bytes") and state.get("state") == "succeeded":
                     raise AssertionError(f"full disk: `{name}` passed with {ended['log_lost_bytes']} bytes of its log lost")
-            left = processes_of(rid)
+            left = processes_of(os.path.join(self.dir, ".cdl", "runs", rid))
             if left:
                 raise AssertionError(f"full disk: processes left: {left} ({processes_named(left)}); cdl exited "
                                      f"{out.returncode}:\n{out.stderr[-1500:]}")
@@ -354,9 +355,9 @@ class Torture:
         deployed = tree(production)
         if built != deployed or not built:
             raise AssertionError(f"round {self.rounds}: production did not get the built bytes")
-        left = processes_of(rid)
+        left = processes_of(os.path.join(self.dir, ".cdl", "runs", rid))
         if left:
-            raise AssertionError(f"round {self.rounds}: processes left: {left}")
+            raise AssertionError(f"round {self.rounds}: processes left: {left} ({processes_named(left)})")
         for lock in glob.glob(os.path.join(self.dir, ".cdl", "locks", "*.lock")):
             free = subprocess.run(["flock", "-n", lock, "true"]).returncode == 0
             if not free:
@@ -389,16 +390,26 @@ def processes_named(pids):
     return out
 
 
-def processes_of(run_id):
-    """Processes (or zombies) whose environment holds this run's attempt cookie."""
-    needle = f"CDL_ATTEMPT={run_id}/".encode()
+def processes_of(run_dir):
+    """Processes (or zombies) whose environment holds one of this run's attempt cookies. The
+    cookies are matched whole (`<run>/<job>/<n>/<random>`), never by the run id alone: another
+    torture test on the same machine may have started a run in the same second."""
+    cookies = set()
+    for name in ("run.json", "journal.jsonl"):  # attempts since the last snapshot: journal only
+        try:
+            text = open(os.path.join(run_dir, name), "rb").read()
+        except OSError:
+            continue
+        for cookie in re.findall(rb'"cookie":\s*"([^"]+)"', text):
+            cookies.add(b"CDL_ATTEMPT=" + cookie)
     left = []
     for environ in glob.glob("/proc/[0-9]*/environ"):
         try:
-            if needle in open(environ, "rb").read():
-                left.append(environ.split("/")[2])
+            variables = set(open(environ, "rb").read().split(b"\0"))
         except OSError:
-            pass
+            continue
+        if variables & cookies:
+            left.append(environ.split("/")[2])
     # A zombie's environment cannot be read: any zombie child of ours counts too.
     for stat in glob.glob("/proc/[0-9]*/stat"):
         try:
