@@ -455,3 +455,242 @@ fn the_junit_path_is_checked_before_the_run_starts() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("does not exist"));
 }
+
+fn cdl_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(assert_cmd::cargo::cargo_bin!("cdl"))
+        .current_dir(dir)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("cdl runs")
+}
+
+/// A paused run whose journal holds `count` entries written by cdl's own writer (each sets
+/// the run's status, so the last one read is visible), plus the run folder.
+fn journaled_run(count: u64) -> (tempfile::TempDir, String, PathBuf) {
+    let (dir, id) = paused_run();
+    let store = cdl::run::record::Store::new(dir.path().join(".cdl"));
+    let record = store.load(&id).unwrap();
+    let changes: Vec<cdl::run::record::Change> = (0..count)
+        .map(|n| cdl::run::record::Change::Run {
+            status: cdl::run::record::RunStatus::Paused,
+            pid: 1000 + n as u32,
+            finished_ms: None,
+        })
+        .collect();
+    store
+        .append_with(&id, record.journal_seq + 1, &changes, false)
+        .unwrap();
+    let run_dir = dir.path().join(".cdl/runs").join(&id);
+    (dir, id, run_dir)
+}
+
+#[test]
+fn every_changed_byte_of_the_journal_is_an_error_naming_its_line() {
+    let (dir, id, run_dir) = journaled_run(3);
+    let journal = run_dir.join("journal.jsonl");
+    let whole = std::fs::read(&journal).unwrap();
+    assert_eq!(whole.iter().filter(|b| **b == b'\n').count(), 3);
+    let store = cdl::run::record::Store::new(dir.path().join(".cdl"));
+    assert_eq!(store.load(&id).unwrap().pid, 1002, "the journal is read");
+    let line_of = |at: usize| whole[..at].iter().filter(|b| **b == b'\n').count() + 1;
+    // Every byte but the last line break (without it the last line is a torn tail).
+    for at in 0..whole.len() - 1 {
+        for flip in [0x01u8, 0x20, 0x80, 0xff] {
+            let mut damaged = whole.clone();
+            damaged[at] ^= flip;
+            std::fs::write(&journal, &damaged).unwrap();
+            match store.load(&id) {
+                Err(cdl::run::error::RunError::Journal { line, .. }) => {
+                    assert_eq!(line, line_of(at), "byte {at} ^ {flip:#x}")
+                }
+                other => panic!("byte {at} ^ {flip:#x}: {other:?}"),
+            }
+        }
+    }
+    // Through the command line: the file and line, a help line, exit code 2, for each line.
+    for line in 1..=3usize {
+        let start = whole
+            .split_inclusive(|b| *b == b'\n')
+            .take(line - 1)
+            .map(<[u8]>::len)
+            .sum::<usize>();
+        let mut damaged = whole.clone();
+        damaged[start + 4] ^= 0x01;
+        std::fs::write(&journal, &damaged).unwrap();
+        for args in [vec!["status", id.as_str()], vec!["resume", id.as_str()]] {
+            let out = cdl(dir.path(), &args);
+            assert_no_panic(&out, "a damaged journal");
+            assert_eq!(out.status.code(), Some(2));
+            let stderr = text(&out.stderr);
+            assert!(
+                stderr.contains(&format!("journal.jsonl:{line}: a damaged journal entry")),
+                "{stderr}"
+            );
+            assert!(stderr.contains("help: "), "{stderr}");
+        }
+    }
+    unseal(dir.path());
+}
+
+#[test]
+fn a_torn_tail_is_ignored_and_cut_off_by_the_next_writer() {
+    let (dir, id, run_dir) = journaled_run(2);
+    let journal = run_dir.join("journal.jsonl");
+    let whole = std::fs::read(&journal).unwrap();
+    let store = cdl::run::record::Store::new(dir.path().join(".cdl"));
+    let last_line = whole[..whole.len() - 1]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .unwrap()
+        + 1;
+    // A crash at every byte of the last line's write: the line before it is what counts.
+    for cut in last_line..whole.len() {
+        std::fs::write(&journal, &whole[..cut]).unwrap();
+        assert_eq!(store.load(&id).unwrap().pid, 1000, "cut at {cut}");
+    }
+    // The next writer starts a line of its own: the fragment is cut off, not continued.
+    store.cut_torn_tail(&id).unwrap();
+    assert_eq!(std::fs::read(&journal).unwrap(), &whole[..last_line]);
+    let record = store.load(&id).unwrap();
+    store
+        .append_with(
+            &id,
+            record.journal_seq + 1,
+            &[cdl::run::record::Change::Run {
+                status: cdl::run::record::RunStatus::Paused,
+                pid: 7,
+                finished_ms: None,
+            }],
+            false,
+        )
+        .unwrap();
+    assert_eq!(store.load(&id).unwrap().pid, 7);
+    // And the run goes on to the end from there.
+    std::fs::write(&journal, &whole[..whole.len() - 3]).unwrap();
+    assert!(
+        cdl(dir.path(), &["approve", "ship", "--as", "alice"])
+            .status
+            .success()
+    );
+    let out = cdl(dir.path(), &["resume"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    unseal(dir.path());
+}
+
+#[test]
+fn a_snapshot_written_before_its_journal_was_emptied_skips_the_old_entries() {
+    let (dir, id, run_dir) = journaled_run(3);
+    let journal = run_dir.join("journal.jsonl");
+    let old = std::fs::read(&journal).unwrap();
+    let store = cdl::run::record::Store::new(dir.path().join(".cdl"));
+    let mut record = store.load(&id).unwrap();
+    let seq = record.journal_seq;
+    record.pid = 4242;
+    store.save(&record).unwrap();
+    // A crash between the rename of run.json and the emptying of the journal.
+    std::fs::write(&journal, &old).unwrap();
+    let loaded = store.load(&id).unwrap();
+    assert_eq!(
+        loaded.pid, 4242,
+        "an entry the snapshot holds was applied again"
+    );
+    assert_eq!(loaded.journal_seq, seq);
+    unseal(dir.path());
+}
+
+#[test]
+fn a_plan_changed_after_the_run_started_is_refused() {
+    let (dir, id) = paused_run();
+    let plan = dir.path().join(".cdl/runs").join(&id).join("plan.json");
+    let mut text_of_plan = std::fs::read_to_string(&plan).unwrap();
+    text_of_plan = text_of_plan.replacen("v1", "v2", 1);
+    text_of_plan.push(' ');
+    std::fs::write(&plan, text_of_plan).unwrap();
+    let out = cdl(dir.path(), &["resume", &id]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("plan.json: its SHA-256 is"), "{stderr}");
+    assert!(!dir.path().join("deployed").exists());
+    unseal(dir.path());
+}
+
+const LEDGER_PIPELINE: &str = r#"pipeline p {
+    stage build { artifact app { run = ["echo building app", "mkdir -p out && head -c 200000 /dev/urandom > out/app.bin", "echo app >> ledger"]; outputs = ["out"] } }
+    stage test { job a { run = "echo a >> ledger" } job b { run = "echo b >> ledger" } }
+    stage more { job c { uses = [app]; run = "test -s \"$CDL_ARTIFACT_APP/out/app.bin\" && echo c >> ledger" } }
+}"#;
+
+/// A full disk (`CDL_FAULT_ENOSPC=PLACE[:N]`) where the record is written: no new job starts,
+/// the message says what and where, the record reads, and a resume once there is space again
+/// finishes the run with every job's command completed once.
+#[test]
+fn a_full_disk_under_the_record_stops_new_work_and_a_resume_finishes() {
+    for fault in [
+        "journal:1",
+        "journal:2",
+        "journal:4",
+        "journal:6",
+        "record:2",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pipeline.cdl"), LEDGER_PIPELINE).unwrap();
+        let out = cdl_with(
+            dir.path(),
+            &["run", "pipeline.cdl", "--jobs", "1"],
+            &[("CDL_FAULT_ENOSPC", fault)],
+        );
+        assert_no_panic(&out, fault);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{fault}: {stderr}");
+        assert!(
+            stderr.contains("No space left on device"),
+            "{fault}: {stderr}"
+        );
+        assert!(stderr.contains("cdl resume"), "{fault}: {stderr}");
+        let store = cdl::run::record::Store::new(dir.path().join(".cdl"));
+        let id = store.run_ids().pop().unwrap();
+        store
+            .load(&id)
+            .unwrap_or_else(|e| panic!("{fault}: the record reads: {e}"));
+        let out = cdl(dir.path(), &["resume", &id]);
+        assert!(out.status.success(), "{fault}: {}", text(&out.stderr));
+        let mut ledger: Vec<String> = std::fs::read_to_string(dir.path().join("ledger"))
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        ledger.sort();
+        assert_eq!(ledger, ["a", "app", "b", "c"], "{fault}");
+        unseal(dir.path());
+    }
+}
+
+/// A full disk where a job writes (its log, the artifact store or a consumer's copy): the job
+/// fails and says so, never passes with a cut log or a partial artifact; the record reads.
+#[test]
+fn a_full_disk_under_a_log_or_an_artifact_fails_the_job_and_says_so() {
+    for (fault, job) in [("log", "app"), ("artifact:1", "app"), ("artifact:5", "c")] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pipeline.cdl"), LEDGER_PIPELINE).unwrap();
+        let out = cdl_with(
+            dir.path(),
+            &["run", "pipeline.cdl", "--jobs", "1"],
+            &[("CDL_FAULT_ENOSPC", fault)],
+        );
+        assert_no_panic(&out, fault);
+        assert_eq!(out.status.code(), Some(1), "{fault}: {}", text(&out.stderr));
+        let store = cdl::run::record::Store::new(dir.path().join(".cdl"));
+        let id = store.run_ids().pop().unwrap();
+        let record = store.load(&id).unwrap();
+        let failed = &record.jobs[job];
+        assert_eq!(failed.state, cdl::run::record::JobState::Failed, "{fault}");
+        let reason = failed.reason.clone().unwrap_or_default();
+        assert!(
+            reason.contains("No space left on device") || reason.contains("lost"),
+            "{fault}: {reason}"
+        );
+        unseal(dir.path());
+    }
+}

@@ -1,6 +1,6 @@
 //! `cdl run FILE [options]`: run the plan on this machine.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use cdl::run::record::{Store, default_state_dir};
@@ -120,12 +120,13 @@ pub fn run(args: Args) -> u8 {
 }
 
 /// Prints the end of a run (summary, record, what to do next) and gives its exit code.
-pub fn finish(result: Result<run::Finished, String>) -> u8 {
+pub fn finish(result: Result<run::Finished, run::error::RunError>) -> u8 {
     let finished = match result {
         Ok(finished) => finished,
         Err(e) => {
-            eprintln!("error: {e}");
-            return super::USAGE;
+            // Fallible: after SIGHUP the terminal is gone, and `eprintln!` would panic.
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            return e.exit_code();
         }
     };
     if let Outcome::Cancelled(signal) = finished.outcome

@@ -748,8 +748,13 @@ fn copy_hashing(source: &Path, dest: &Path) -> Result<(u64, String), ArtifactErr
             break;
         }
         hasher.update(&buffer[..n]);
-        output.write_all(&buffer[..n]).map_err(io(dest))?;
+        super::fault::write_all(super::fault::Place::Artifact, &mut output, &buffer[..n])
+            .map_err(io(dest))?;
         size += n as u64;
+        if size == n as u64 && n == buffer.len() {
+            // After the first 64 KiB of a file longer than that: mid-copy.
+            crate::failpoint!("artifact-copy");
+        }
     }
     Ok((size, hex(&hasher.finalize())))
 }

@@ -155,7 +155,7 @@ impl<'a> Engine<'a> {
                 }),
         );
         self.journal
-            .write(&self.record, &changes)
+            .write(&mut self.record, &changes)
             .map_err(RunError::Write)
     }
 
@@ -423,6 +423,16 @@ impl<'a> Engine<'a> {
                 // The timeout settles the gate below; a signal cancels the run with no
                 // decision; a closed input leaves the gate waiting.
                 Answer::TimedOut | Answer::Cancelled | Answer::Closed => None,
+                // The terminal is gone: as after a hang-up, the run is cancelled.
+                Answer::Gone => {
+                    let _ = self.signal.compare_exchange(
+                        0,
+                        libc::SIGHUP as usize,
+                        Ordering::SeqCst,
+                        Ordering::SeqCst,
+                    );
+                    None
+                }
             };
             let may_decide = approval::may_decide(&self.record.plan, &gate, &identity);
             if let Some(approved) = approved
@@ -468,6 +478,7 @@ impl<'a> Engine<'a> {
         );
         match settlement {
             Some(settlement) => {
+                crate::failpoint!("gate-settling");
                 let (state, reason) = settlement.outcome();
                 self.set(index, state, Some(reason));
                 true

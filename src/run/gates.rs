@@ -261,6 +261,7 @@ pub fn decide(
             record.id
         ),
     };
+    crate::failpoint!("decision-recording");
     save(store, &record)?;
     Ok(message)
 }

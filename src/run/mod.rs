@@ -8,6 +8,7 @@ mod consistency;
 mod context;
 mod engine;
 pub mod error;
+pub mod fault;
 mod follow;
 mod gates;
 mod guard;
@@ -38,6 +39,7 @@ use crate::plan::JobType;
 use crate::plan::Plan;
 use crate::plan::RunContext;
 use engine::Engine;
+use error::RunError;
 use record::{JobState, RunRecord, RunStatus, Selection, Store, format_time};
 use secrets::Secrets;
 
@@ -187,8 +189,9 @@ fn load_secrets(plan: &Plan, runs: &[bool], file: Option<&Path>) -> Result<Secre
 }
 
 /// What `--dry-run` prints: the jobs in order, skipped or with their commands.
-pub fn dry_run(plan: &Plan, options: &Options) -> Result<String, String> {
-    let reasons = selection(plan, options.only.as_deref(), &options.context)?;
+pub fn dry_run(plan: &Plan, options: &Options) -> Result<String, RunError> {
+    let reasons =
+        selection(plan, options.only.as_deref(), &options.context).map_err(RunError::Usage)?;
     let mut out = String::new();
     for (job, reason) in plan.jobs.iter().zip(&reasons) {
         match reason {
@@ -218,56 +221,62 @@ pub fn start(
     store: &Store,
     options: Options,
     signal: Arc<AtomicUsize>,
-) -> Result<Finished, String> {
+) -> Result<Finished, RunError> {
     if let Some(path) = &options.junit {
-        junit::check_path(path)?;
+        junit::check_path(path).map_err(RunError::Usage)?;
     }
     for gate in &options.approve {
         let job = plan
             .jobs
             .iter()
             .find(|j| (j.id == *gate || j.name == *gate) && j.job_type == JobType::Gate)
-            .ok_or_else(|| format!("--approve {gate}: the plan has no gate named `{gate}`"))?;
+            .ok_or_else(|| {
+                RunError::Usage(format!(
+                    "--approve {gate}: the plan has no gate named `{gate}`"
+                ))
+            })?;
         // i12: teams count their members; a non-approver is told who may approve, not
         // how to claim to be one.
         if !approval::may_decide(&plan, job, &options.identity) {
-            return Err(format!(
+            return Err(RunError::Usage(format!(
                 "--approve {gate}: `{}` is not an approver of `{gate}` (approvers: {})",
                 options.identity,
                 approval::approvers_text(&plan, job)
-            ));
+            )));
         }
     }
     if plan.pipeline.allowed_signers.is_some()
         && let Some(gate) = options.approve.first()
     {
         // i12: an approval given ahead on the command line cannot be signed.
-        return Err(format!(
+        return Err(RunError::Usage(format!(
             "--approve {gate}: this pipeline's approvals must be signed (allowed_signers); approve when the run waits, with `cdl approve {gate} --as WHO --key KEY`"
-        ));
+        )));
     }
     if options.auto_approve {
         // i12: with signed approvals, --auto-approve cannot stand in for a person.
         for gate in plan.jobs.iter().filter(|j| j.job_type == JobType::Gate) {
             if let Some(refusal) = approval::auto_approval_refused(&plan, gate) {
-                return Err(refusal);
+                return Err(RunError::Usage(refusal));
             }
         }
     }
     // i12: two jobs sharing an id would be run (and retried) as one.
     if let Some(id) = crate::plan::build::duplicate_job_id(&plan.jobs) {
-        return Err(format!(
+        return Err(RunError::Usage(format!(
             "the plan has two jobs with the id `{id}`; refusing to run it"
-        ));
+        )));
     }
-    let reasons = selection(&plan, options.only.as_deref(), &options.context)?;
+    let reasons =
+        selection(&plan, options.only.as_deref(), &options.context).map_err(RunError::Usage)?;
     let runs: Vec<bool> = reasons.iter().map(Option::is_none).collect();
-    let secrets = load_secrets(&plan, &runs, options.secrets_file.as_deref())?;
+    let secrets =
+        load_secrets(&plan, &runs, options.secrets_file.as_deref()).map_err(RunError::Usage)?;
     let id = store
         .new_run_id()
-        .map_err(|e| format!("cannot create the run folder: {e}"))?;
+        .map_err(|e| RunError::Usage(format!("cannot create the run folder: {e}")))?;
     let _lock = lock::try_lock_run(&store.run_dir(&id).join("lock"))
-        .map_err(|e| format!("cannot lock the run: {e}"))?;
+        .map_err(|e| RunError::Usage(format!("cannot lock the run: {e}")))?;
     let selection = Selection {
         jobs: options.jobs,
         fail_fast: options.fail_fast,
@@ -285,7 +294,7 @@ pub fn start(
         &options.context,
         selection,
     );
-    signature::pin(store, &record)?; // i12: the trust file and nonce, when approvals are signed
+    signature::pin(store, &record).map_err(RunError::Usage)?; // i12: the trust file and nonce, when approvals are signed
     for (job, reason) in record.plan.jobs.clone().iter().zip(reasons) {
         if let Some(reason) = reason {
             let r = record.job_mut(&job.id);
@@ -313,17 +322,17 @@ fn drive(
     signal: Arc<AtomicUsize>,
     junit: Option<&Path>,
     answerer: Option<String>,
-) -> Result<Finished, String> {
+) -> Result<Finished, RunError> {
     let id = record.id.clone();
     let mut engine = Engine::new(store, record, secrets, interactive, signal)?;
     engine.answerer = answerer;
     let outcome = engine.drive()?;
     let report = store.run_dir(&id).join("report.html");
     std::fs::write(&report, report::render(&engine.record, store))
-        .map_err(|e| format!("cannot write {}: {e}", report.display()))?;
+        .map_err(|e| RunError::Stopped(format!("cannot write {}: {e}", report.display())))?;
     if let Some(path) = junit {
         std::fs::write(path, junit::render(&engine.record, store))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            .map_err(|e| RunError::Stopped(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(Finished {
         outcome,
@@ -334,13 +343,13 @@ fn drive(
 }
 
 /// The run a command means: the one given, or the latest.
-pub fn find_run(store: &Store, id: Option<&str>) -> Result<RunRecord, String> {
+pub fn find_run(store: &Store, id: Option<&str>) -> Result<RunRecord, RunError> {
     let id = match id {
         Some(id) => id.to_string(),
         None => store
             .run_ids()
             .pop()
-            .ok_or_else(|| format!("no runs in {}", store.runs_dir().display()))?,
+            .ok_or_else(|| RunError::Usage(format!("no runs in {}", store.runs_dir().display())))?,
     };
     store.load(&id)
 }
@@ -356,40 +365,44 @@ pub fn resume(
     signal: Arc<AtomicUsize>,
     junit: Option<&Path>,
     answerer: String,
-) -> Result<Finished, String> {
+) -> Result<Finished, RunError> {
     if let Some(path) = junit {
-        junit::check_path(path)?;
+        junit::check_path(path).map_err(RunError::Usage)?;
     }
     // The lock first, then the record: nobody changes it between our reading and writing.
     let id = match id {
         Some(id) => {
-            consistency::check_run_id(id)?;
+            consistency::check_run_id(id).map_err(RunError::Usage)?;
             id.to_string()
         }
         None => store
             .run_ids()
             .pop()
-            .ok_or_else(|| format!("no runs in {}", store.runs_dir().display()))?,
+            .ok_or_else(|| RunError::Usage(format!("no runs in {}", store.runs_dir().display())))?,
     };
     if !store.run_dir(&id).join("run.json").is_file() {
-        return Err(format!(
+        return Err(RunError::Usage(format!(
             "there is no run {id} in {}; `cdl runs` lists the runs",
             store.runs_dir().display()
-        ));
+        )));
     }
     let _lock = lock::try_lock_run(&store.run_dir(&id).join("lock"))
-        .map_err(|e| format!("cannot lock the run: {e}"))?
+        .map_err(|e| RunError::Usage(format!("cannot lock the run: {e}")))?
         .ok_or_else(|| {
             let pid = store.load(&id).map(|r| r.pid).unwrap_or(0);
-            format!("run {id} is still running (pid {pid}); wait for it or stop it first")
+            RunError::Usage(format!(
+                "run {id} is still running (pid {pid}); wait for it or stop it first"
+            ))
         })?;
     let mut record = store.load(&id)?;
     if matches!(record.status, RunStatus::Succeeded | RunStatus::Failed) {
-        return Err(format!(
-            "run {} is already finished ({:?}); start a new one with `cdl run`",
-            record.id, record.status
-        )
-        .to_lowercase());
+        return Err(RunError::Usage(
+            format!(
+                "run {} is already finished ({:?}); start a new one with `cdl run`",
+                record.id, record.status
+            )
+            .to_lowercase(),
+        ));
     }
     // Process groups recorded by an older `cdl` (before supervisors).
     for (_, group) in std::mem::take(&mut record.groups) {
@@ -409,7 +422,7 @@ pub fn resume(
         .iter()
         .map(|j| !record.job(&j.id).state.is_finished())
         .collect();
-    let secrets = load_secrets(&record.plan, &runs, secrets_file)?;
+    let secrets = load_secrets(&record.plan, &runs, secrets_file).map_err(RunError::Usage)?;
     record.finished_ms = None;
     drive(
         store,

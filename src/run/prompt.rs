@@ -17,20 +17,39 @@ pub enum Answer {
     Cancelled,
     /// Standard input ended: nobody is there to answer.
     Closed,
+    /// The terminal is gone (the question could not be written): no decision, the run is
+    /// cancelled.
+    Gone,
 }
 
 /// Asks `question` on stderr and reads the answer from standard input, polling so that the
 /// deadline (ms since the epoch) and `signal` (set by the signal handlers) are noticed at once.
+/// Every write is fallible: a terminal that is gone (`EIO` after a hang-up, `EPIPE`) is no
+/// answer, and the run is cancelled without a decision — never a panic, as `eprint!` would.
 pub fn ask(question: &str, deadline_ms: Option<u64>, signal: &AtomicUsize) -> Answer {
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
-    let answer = read_answer(deadline_ms, signal);
-    match answer {
-        Answer::TimedOut => eprintln!("\nno answer before the gate's timeout: rejected"),
-        Answer::Cancelled => eprintln!("\ncancelled: no decision recorded"),
-        Answer::Closed => eprintln!(),
-        Answer::Yes | Answer::No => {}
+    ask_on(&mut std::io::stderr(), question, deadline_ms, signal)
+}
+
+fn ask_on(
+    terminal: &mut impl Write,
+    question: &str,
+    deadline_ms: Option<u64>,
+    signal: &AtomicUsize,
+) -> Answer {
+    if write!(terminal, "{question} [y/N] ")
+        .and_then(|()| terminal.flush())
+        .is_err()
+    {
+        return Answer::Gone;
     }
+    let answer = read_answer(deadline_ms, signal);
+    let after = match answer {
+        Answer::TimedOut => "\nno answer before the gate's timeout: rejected\n",
+        Answer::Cancelled | Answer::Gone => "\ncancelled: no decision recorded\n",
+        Answer::Closed => "\n",
+        Answer::Yes | Answer::No => "",
+    };
+    let _ = terminal.write_all(after.as_bytes());
     answer
 }
 
@@ -85,5 +104,41 @@ fn read_answer(deadline_ms: Option<u64>, signal: &AtomicUsize) -> Answer {
                 _ => Answer::No,
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A terminal that was closed: every write fails as after a hang-up.
+    struct Closed;
+
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from_raw_os_error(libc::EIO))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::Error::from_raw_os_error(libc::EIO))
+        }
+    }
+
+    #[test]
+    fn a_gone_terminal_is_no_answer_and_no_panic() {
+        let signal = AtomicUsize::new(0);
+        assert_eq!(ask_on(&mut Closed, "approve?", None, &signal), Answer::Gone);
+    }
+
+    #[test]
+    fn a_signal_cancels_without_waiting_for_enter() {
+        let signal = AtomicUsize::new(1);
+        let mut shown = Vec::new();
+        assert_eq!(
+            ask_on(&mut shown, "approve?", None, &signal),
+            Answer::Cancelled
+        );
+        let shown = String::from_utf8(shown).unwrap();
+        assert!(shown.starts_with("approve? [y/N] "), "{shown}");
+        assert!(shown.contains("no decision recorded"), "{shown}");
     }
 }

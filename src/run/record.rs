@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use super::error::RunError;
 use crate::plan::Plan;
 use crate::plan::RunContext;
 
@@ -264,6 +265,13 @@ pub struct RunRecord {
     /// (each decision signed with a key of the pipeline's `allowed_signers`).
     #[serde(default)]
     pub identities: Identities,
+    /// The sequence number of the last journal entry this record holds: loading skips entries
+    /// at or below it (a snapshot written just before a crash, its journal not yet emptied).
+    #[serde(default)]
+    pub journal_seq: u64,
+    /// The SHA-256 of `plan.json`, checked on every load (absent in records of an older cdl).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_digest: Option<String>,
 }
 
 /// How a run knows who decided its gates.
@@ -291,7 +299,10 @@ impl RunRecord {
             .iter()
             .map(|j| (j.id.clone(), JobRecord::new()))
             .collect();
+        let plan_digest = Some(sha256_hex(&plan_bytes(&plan)));
         RunRecord {
+            journal_seq: 0,
+            plan_digest,
             schema: SCHEMA.to_string(),
             id,
             pipeline: plan.pipeline.name.clone(),
@@ -332,6 +343,21 @@ impl RunRecord {
     pub fn job_mut(&mut self, id: &str) -> &mut JobRecord {
         self.jobs.get_mut(id).expect("every plan job has a record")
     }
+}
+
+/// The bytes of `plan.json`.
+fn plan_bytes(plan: &Plan) -> Vec<u8> {
+    let mut text = serde_json::to_vec_pretty(plan).unwrap_or_default();
+    text.push(b'\n');
+    text
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn empty_plan() -> Plan {
@@ -433,104 +459,148 @@ impl Store {
     }
 
     /// Writes the whole record atomically as `run.json` (a temporary file in the same folder,
-    /// flushed to disk, renamed), and empties the journal it now contains. The plan goes to
-    /// `plan.json` the first time.
+    /// flushed to disk, renamed), and empties the journal it now contains (its entries are at
+    /// or below the record's `journal_seq`, so a crash between the two loses nothing). The plan
+    /// goes to `plan.json` the first time.
     pub fn save(&self, record: &RunRecord) -> std::io::Result<()> {
         let dir = self.run_dir(&record.id);
         std::fs::create_dir_all(&dir)?;
         let plan = dir.join("plan.json");
         if !plan.exists() {
-            let text = serde_json::to_vec_pretty(&record.plan).map_err(std::io::Error::other)?;
-            write_atomically(&dir, &plan, &text)?;
+            write_atomically(&dir, &plan, &plan_bytes(&record.plan))?;
         }
-        let text = serde_json::to_vec_pretty(record).map_err(std::io::Error::other)?;
+        let mut text = serde_json::to_vec_pretty(record).map_err(std::io::Error::other)?;
+        text.push(b'\n');
+        super::fault::check(super::fault::Place::Record)?;
         write_atomically(&dir, &dir.join("run.json"), &text)?;
+        crate::failpoint!("snapshot-renamed");
         std::fs::File::create(dir.join(JOURNAL))?;
         Ok(())
     }
 
-    /// Appends changes to the journal, one line each, in one write: what changed since the
-    /// last snapshot survives the death of `cdl` (even `kill -9`) without rewriting the record.
-    pub fn append(&self, id: &str, changes: &[Change]) -> std::io::Result<()> {
-        self.append_with(id, changes, false)
-    }
-
-    /// [`Store::append`], flushed to disk (`fdatasync`) when `sync`: then it survives a power
-    /// loss too.
-    pub fn append_with(&self, id: &str, changes: &[Change], sync: bool) -> std::io::Result<()> {
+    /// Appends changes to the journal, numbered from `first_seq`, one line each, in one write:
+    /// what changed since the last snapshot survives the death of `cdl` (even `kill -9`)
+    /// without rewriting the record. Flushed to disk (`fdatasync`) when `sync`: then it
+    /// survives a power loss too. A write that fails is cut off again, so the journal never
+    /// keeps half of it.
+    pub fn append_with(
+        &self,
+        id: &str,
+        first_seq: u64,
+        changes: &[Change],
+        sync: bool,
+    ) -> std::io::Result<()> {
         if changes.is_empty() {
             return Ok(());
         }
         let mut text = Vec::new();
-        for change in changes {
-            serde_json::to_writer(&mut text, change).map_err(std::io::Error::other)?;
-            text.push(b'\n');
+        for (seq, change) in (first_seq..).zip(changes) {
+            super::journal::encode(seq, change, &mut text)?;
         }
         let mut journal = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.run_dir(id).join(JOURNAL))?;
-        journal.write_all(&text)?;
-        if sync {
-            journal.sync_data()?;
+        let before = journal.metadata()?.len();
+        let written = super::fault::write_all(super::fault::Place::Journal, &mut journal, &text)
+            .and_then(|()| if sync { journal.sync_data() } else { Ok(()) });
+        if let Err(error) = written {
+            let _ = journal.set_len(before);
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// Cuts off the bytes after the journal's last line break — a write cut short by a crash —
+    /// so that the next entry starts a line of its own (appending after the fragment would turn
+    /// it into a damaged middle line).
+    pub fn cut_torn_tail(&self, id: &str) -> std::io::Result<()> {
+        let path = self.run_dir(id).join(JOURNAL);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let keep = super::journal::complete_len(&bytes);
+        if keep < bytes.len() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)?
+                .set_len(keep as u64)?;
         }
         Ok(())
     }
 
     /// The record as last written: the snapshot, with the journal's changes applied in order.
     /// The id is checked first (a name, never a path), and the record against its plan after.
-    pub fn load(&self, id: &str) -> Result<RunRecord, String> {
-        super::consistency::check_run_id(id)?;
+    pub fn load(&self, id: &str) -> Result<RunRecord, RunError> {
+        super::consistency::check_run_id(id).map_err(RunError::Usage)?;
         let dir = self.run_dir(id);
         if !dir.join("run.json").is_file() {
-            return Err(format!(
+            return Err(RunError::Usage(format!(
                 "there is no run {id} in {}; `cdl runs` lists the runs",
                 self.runs_dir().display()
-            ));
+            )));
         }
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            std::fs::read(&path)
+                .map_err(|e| RunError::Record(format!("cannot read {}: {e}", path.display())))
         };
-        let mut record: RunRecord = serde_json::from_str(&read("run.json")?).map_err(|e| {
-            format!(
+        let mut record: RunRecord = serde_json::from_slice(&read("run.json")?).map_err(|e| {
+            RunError::Record(format!(
                 "{}: not a cdl run record ({e}); was it edited by hand?",
                 dir.join("run.json").display()
-            )
+            ))
         })?;
-        record.plan = serde_json::from_str(&read("plan.json")?).map_err(|e| {
-            format!(
+        let plan_text = read("plan.json")?;
+        record.plan = serde_json::from_slice(&plan_text).map_err(|e| {
+            RunError::Record(format!(
                 "{}: not a cdl plan ({e}); was it edited by hand?",
                 dir.join("plan.json").display()
-            )
+            ))
         })?;
         // i12: a plan with a repeated job id cannot be run or resumed safely.
         if let Some(job) = crate::plan::build::duplicate_job_id(&record.plan.jobs) {
-            return Err(format!(
+            return Err(RunError::Record(format!(
                 "{}: two jobs have the id `{job}`; was it edited by hand?",
                 dir.join("plan.json").display()
-            ));
+            )));
         }
-        let journal = match std::fs::read(self.run_dir(id).join(JOURNAL)) {
+        // After the checks of its shape, whose messages say more.
+        if let Some(recorded) = &record.plan_digest {
+            let found = sha256_hex(&plan_text);
+            if found != *recorded {
+                return Err(RunError::Record(format!(
+                    "{}: its SHA-256 is {found}, the run record says {recorded}: the plan was changed after the run started, and run {id} cannot be used",
+                    dir.join("plan.json").display()
+                )));
+            }
+        }
+        let path = dir.join(JOURNAL);
+        let journal = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => {
-                return Err(format!(
+                return Err(RunError::Record(format!(
                     "cannot read {}: {e}",
-                    self.run_dir(id).join(JOURNAL).display()
-                ));
+                    path.display()
+                )));
             }
         };
-        for change in read_journal(&journal).map_err(|(line, e)| {
-            format!(
-                "{}:{line}: a damaged journal entry ({e}); the record cannot be trusted past it",
-                self.run_dir(id).join(JOURNAL).display()
-            )
-        })? {
+        let (changes, last) =
+            super::journal::decode(&journal, record.journal_seq).map_err(|bad| {
+                RunError::Journal {
+                    path: path.clone(),
+                    line: bad.line,
+                    what: bad.what,
+                }
+            })?;
+        for change in changes {
             change.apply(&mut record);
         }
-        super::consistency::check(&mut record, id, &dir)?;
+        record.journal_seq = last;
+        super::consistency::check(&mut record, id, &dir).map_err(RunError::Record)?;
         Ok(record)
     }
 
@@ -549,30 +619,9 @@ impl Store {
     }
 }
 
-/// The entries of a journal. The bytes after the last line break are a write cut short by a
-/// crash and are ignored (the next writer starts a snapshot, which drops them); any other line
-/// that does not read is an error with its line number.
-pub fn read_journal(bytes: &[u8]) -> Result<Vec<Change>, (usize, String)> {
-    let complete = match bytes.iter().rposition(|b| *b == b'\n') {
-        Some(end) => &bytes[..=end],
-        None => &bytes[..0],
-    };
-    let mut out = Vec::new();
-    for (number, line) in complete.split(|b| *b == b'\n').enumerate() {
-        if line.is_empty() {
-            continue;
-        }
-        let change =
-            serde_json::from_slice::<Change>(line).map_err(|e| (number + 1, e.to_string()))?;
-        out.push(change);
-    }
-    Ok(out)
-}
-
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
     file.write_all(bytes)?;
-    file.write_all(b"\n")?;
     file.as_file().sync_data()?;
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -653,18 +702,20 @@ mod tests {
         .unwrap()
     }
 
+    /// Journals written before sequence numbers and CRCs (`{json}` lines) are still read.
     #[test]
-    fn a_torn_last_line_is_ignored() {
+    fn an_old_journal_without_crc_is_read_its_torn_last_line_ignored() {
+        let decode = |text: &str| super::super::journal::decode(text.as_bytes(), 0);
         let text = format!("{}\n{}\n{}", entry(1), entry(2), &entry(3)[..7]);
-        assert_eq!(read_journal(text.as_bytes()).unwrap().len(), 2);
+        assert_eq!(decode(&text).unwrap().0.len(), 2);
         // Even a complete entry without its line break is a cut-short write.
         let text = format!("{}\n{}", entry(1), entry(2));
-        assert_eq!(read_journal(text.as_bytes()).unwrap().len(), 1);
-        assert!(read_journal(b"").unwrap().is_empty());
+        assert_eq!(decode(&text).unwrap().0.len(), 1);
+        assert!(decode("").unwrap().0.is_empty());
     }
 
     #[test]
-    fn a_damaged_middle_line_is_an_error_naming_it() {
+    fn a_damaged_middle_line_of_an_old_journal_is_an_error_naming_it() {
         let mut damaged = entry(2).into_bytes();
         damaged[3] ^= 0x55;
         let text = [
@@ -674,8 +725,8 @@ mod tests {
             Vec::new(),
         ]
         .join(&b'\n');
-        let (line, _) = read_journal(&text).unwrap_err();
-        assert_eq!(line, 2);
+        let bad = super::super::journal::decode(&text, 0).unwrap_err();
+        assert_eq!(bad.line, 2);
     }
 
     #[test]

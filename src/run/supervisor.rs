@@ -305,6 +305,7 @@ pub fn main() -> ExitCode {
     if write_result(&mut reserved, &paths, &result).is_err() {
         return ExitCode::from(3);
     }
+    crate::failpoint!("result-renamed");
     // The environment lock (`_environment`) and the attempt lock go only now, after the
     // result is in place and no process of the job is left.
     ExitCode::SUCCESS
@@ -603,14 +604,14 @@ impl Log {
             return;
         };
         if !self.pending.is_empty() {
-            if let Err(e) = file.write_all(&self.pending) {
+            if let Err(e) = super::fault::write_all(super::fault::Place::Log, file, &self.pending) {
                 self.lost += self.pending.len() as u64;
                 self.error.get_or_insert_with(|| e.to_string());
             }
             self.pending.clear();
         }
         if !bytes.is_empty() {
-            if let Err(e) = file.write_all(bytes) {
+            if let Err(e) = super::fault::write_all(super::fault::Place::Log, file, bytes) {
                 self.lost += bytes.len() as u64;
                 self.error.get_or_insert_with(|| e.to_string());
             }

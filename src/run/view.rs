@@ -27,6 +27,14 @@ struct Live {
 impl View {
     /// A live view when stderr is a terminal, plain lines otherwise.
     pub fn new(record: &RunRecord) -> View {
+        let target = std::io::stderr()
+            .is_terminal()
+            .then(ProgressDrawTarget::stderr);
+        View::with_target(record, target)
+    }
+
+    /// A live view drawn to `target`, or plain lines when there is none.
+    fn with_target(record: &RunRecord, target: Option<ProgressDrawTarget>) -> View {
         let width = record
             .plan
             .jobs
@@ -35,8 +43,8 @@ impl View {
             .max()
             .unwrap_or(4)
             .min(40);
-        let live = std::io::stderr().is_terminal().then(|| {
-            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let live = target.map(|target| {
+            let multi = MultiProgress::with_draw_target(target);
             let overview = multi.add(ProgressBar::new(record.plan.jobs.len() as u64));
             overview.set_style(
                 ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
@@ -62,9 +70,11 @@ impl View {
             return;
         }
         match &self.live {
-            Some(live) => live.multi.suspend(|| {
-                let _ = writeln!(std::io::stderr(), "{text}");
-            }),
+            // Never `suspend`: it unwraps its draw, and a terminal closed under us (EIO)
+            // would panic `cdl` before it records the cancel. A failed write is ignored.
+            Some(live) => {
+                let _ = live.multi.println(text);
+            }
             None => {
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "{} {text}", clock());
@@ -146,7 +156,17 @@ impl View {
     ) -> Answer {
         let ask = || prompt::ask(question, deadline_ms, signal);
         match &self.live {
-            Some(live) => live.multi.suspend(ask),
+            // The bars are cleared and hidden while the prompt waits (not `suspend`, which
+            // panics when the terminal is gone), and drawn again after.
+            Some(live) => {
+                let _ = live.multi.clear();
+                live.multi.set_draw_target(ProgressDrawTarget::hidden());
+                let answer = ask();
+                if !self.muted && answer != Answer::Gone {
+                    live.multi.set_draw_target(ProgressDrawTarget::stderr());
+                }
+                answer
+            }
             None => ask(),
         }
     }
@@ -204,4 +224,84 @@ pub fn summary(record: &RunRecord) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indicatif::TermLike;
+
+    /// A terminal that was closed (tmux kill-session): every write fails with EIO.
+    #[derive(Debug)]
+    struct Closed;
+
+    fn eio() -> std::io::Result<()> {
+        Err(std::io::Error::from_raw_os_error(libc::EIO))
+    }
+
+    impl TermLike for Closed {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            eio()
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            eio()
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            eio()
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            eio()
+        }
+        fn write_line(&self, _: &str) -> std::io::Result<()> {
+            eio()
+        }
+        fn write_str(&self, _: &str) -> std::io::Result<()> {
+            eio()
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            eio()
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            eio()
+        }
+    }
+
+    /// The torture test's SIGHUP finding: the live view drawing to a terminal closed under it
+    /// panicked `cdl` (indicatif's `suspend` unwraps its draw) before it journaled the cancel.
+    #[test]
+    fn a_live_view_on_a_closed_terminal_never_panics() {
+        let text = "pipeline p { stage s { job a { run = \"true\" } job b { run = \"true\" } } }";
+        let compilation = crate::compile::compile_text("p.cdl", None, text.into());
+        let plan = crate::plan::build(&compilation).unwrap();
+        let record = RunRecord::new(
+            "r".into(),
+            plan,
+            "p.cdl".into(),
+            ".".into(),
+            &crate::check::condition::RunContext::default(),
+            super::super::record::Selection {
+                jobs: 1,
+                fail_fast: false,
+                only: None,
+                approve: Vec::new(),
+                auto_approve: false,
+                identity: "me".into(),
+            },
+        );
+        let target = ProgressDrawTarget::term_like(Box::new(Closed));
+        let mut view = View::with_target(&record, Some(target));
+        view.started("a", 1);
+        view.output("a", "a line of output");
+        view.note("a note");
+        view.counts(1, 0);
+        view.finished("a", JobState::Succeeded, 10, None);
+        view.started("b", 2);
+        view.finished("b", JobState::Failed, 10, Some("exited with 1"));
+        view.mute();
+        view.note("after the hang-up");
+        view.close();
+    }
 }

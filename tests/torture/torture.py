@@ -11,7 +11,14 @@ made. After each run it asserts:
 - no process of the run is left (no process carries its CDL_ATTEMPT cookie), no zombie child;
 - the environments' locks are free.
 
-Usage: torture.py [--kills N] [--seed S] [--cdl PATH] [--keep]
+With --failpoints, it first runs one round per failpoint and occurrence (the points of
+`src/run/fault.rs`, armed with CDL_FAILPOINT=NAME:N and counted across processes in a file):
+`cdl` (or a supervisor, or `cdl approve`) kills itself with SIGKILL at exactly that moment, the
+run is resumed to the end, and the same invariants are checked; a point that never fired is a
+failure. `--failpoints first` runs only the first occurrence of each (CI), `all` several.
+
+Usage: torture.py [--kills N] [--seed S] [--cdl PATH] [--keep] [--failpoints first|all]
+                  [--sighup SHARE]
 Prints the seed first: rerun with --seed to replay the same kill moments.
 """
 
@@ -20,6 +27,7 @@ import glob
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -28,6 +36,18 @@ import tempfile
 import time
 
 JOBS = 4
+
+# Each failpoint of src/run/fault.rs with the occurrences to try (how often a round passes it:
+# 32 attempts, 11 artifact copies, 3-4 snapshots, one decision, one settled gate).
+FAILPOINTS = {
+    "attempt-started": [1, 9, 27],
+    "result-renamed": [1, 12, 30],
+    "artifact-copy": [1, 4, 11],
+    "artifact-stored": [1],
+    "snapshot-renamed": [1, 2, 3],
+    "decision-recording": [1],
+    "gate-settling": [1],
+}
 
 
 def pipeline():
@@ -94,6 +114,8 @@ class Torture:
         self.rng = random.Random(args.seed)
         self.kills = 0
         self.hangups = 0
+        self.failpoint_kills = 0
+        self.sighup = args.sighup
         self.target = args.kills
         self.rounds = 0
         self.keep = args.keep
@@ -134,8 +156,10 @@ class Torture:
         """Runs `cdl ARGS` in a tmux session and closes the session (SIGHUP) at a random moment."""
         session = f"cdl-torture-{os.getpid()}"
         # stdin is not the terminal: the gate prompt (another concern) stays out of the way.
-        # stderr goes to a file, to say why if `cdl` died of it.
-        command = "exec " + " ".join([self.cdl, *args]) + " < /dev/null 2>> hangup.err"
+        # Half the time stderr is the terminal too (the live view draws to it, as for a person
+        # at it); else it goes to a file, to say why if `cdl` died of it.
+        live = self.rng.random() < 0.5
+        command = "exec " + " ".join([self.cdl, *args]) + " < /dev/null" + ("" if live else " 2>> hangup.err")
         subprocess.run(["tmux", "new-session", "-d", "-s", session, "-c", self.dir, "-x", "120", "-y", "40",
                         command], check=True)
         listed = subprocess.run(["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"],
@@ -159,10 +183,10 @@ class Torture:
             # kill -9 and never drove the run: the record still names the previous driver.
             record = json.load(open(os.path.join(self.dir, ".cdl", "runs", args[-1], "run.json")))
             if record.get("pid") == pid:
-                err = open(os.path.join(self.dir, "hangup.err")).read()[-2000:]
+                err = "(stderr was the terminal: the live view)" if live else open(os.path.join(self.dir, "hangup.err")).read()[-2000:]
                 raise AssertionError(f"after SIGHUP the record says {status}, not cancelled; cdl said:\n{err}")
 
-    def one_run(self):
+    def new_round(self):
         self.rounds += 1
         self.dir = os.path.join(self.base, f"round{self.rounds}")
         os.makedirs(self.dir)
@@ -172,6 +196,112 @@ class Torture:
         check = self.cmd("check", "pipeline.cdl")
         if check.returncode != 0:
             raise AssertionError(f"the torture pipeline does not check:\n{check.stderr}")
+        return names
+
+    def failpoint_run(self, point, nth):
+        """One round with the failpoint POINT armed for its NTH occurrence (counted across every
+        process of the round), resumed to the end once it fired; then the usual checks."""
+        names = self.new_round()
+        counter = os.path.join(self.dir, "failpoint.count")
+        armed = dict(os.environ, CDL_FAILPOINT=f"{point}:{nth}", CDL_FAULT_COUNTER=counter)
+
+        def passed():
+            return os.path.getsize(counter) if os.path.exists(counter) else 0
+
+        def run(*args):
+            env = armed if passed() < nth else None
+            out = subprocess.run([self.cdl, *args], cwd=self.dir, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=env, timeout=300)
+            if out.returncode == -signal.SIGKILL:
+                self.kills += 1
+                self.failpoint_kills += 1
+            elif out.returncode < 0 or "panicked" in out.stderr:
+                raise AssertionError(f"{point}:{nth}: cdl {' '.join(args)} died: {out.returncode} {out.stderr}")
+            return out
+
+        run("run", "pipeline.cdl", "--as", "tester", "--jobs", str(JOBS))
+        steps = 0
+        while True:
+            steps += 1
+            if steps > 50:
+                raise AssertionError(f"{point}:{nth}: the run never ended")
+            status = self.status()
+            if status in ("succeeded", "failed"):
+                break
+            rid = self.run_id()
+            if status == "paused":
+                run("approve", "release", "--run", rid, "--as", "tester")
+            run("resume", rid)
+        if passed() < nth:
+            raise AssertionError(f"{point}:{nth}: the failpoint was passed only {passed()} times: it never fired")
+        self.verify(names)
+
+    def full_disk_run(self, size_kb):
+        """A real full disk: the round's folder on a tmpfs of SIZE_KB (needs root; skipped
+        otherwise). `cdl run` must stop or fail the job that hit it with a message naming the
+        full disk, never panic, leave a record that reads and no process; no job may pass with
+        bytes missing from its log. Then the tmpfs grows and, if the run was stopped rather than
+        failed, `cdl resume` must finish it with the usual checks."""
+        names = self.new_round()
+        mount = self.dir + ".mnt"
+        os.makedirs(mount)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", mount],
+                          capture_output=True).returncode != 0:
+            os.rmdir(mount)
+            print("torture: full disk: cannot mount a tmpfs here (not root?): skipped", flush=True)
+            return False
+        try:
+            shutil.copy(os.path.join(self.dir, "pipeline.cdl"), mount)
+            self.dir = mount
+            out = subprocess.run([self.cdl, "run", "pipeline.cdl", "--as", "tester", "--jobs", str(JOBS)],
+                                 cwd=self.dir, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                 timeout=300)
+            if out.returncode not in (1, 4) or "panicked" in out.stderr:
+                raise AssertionError(f"full disk ({size_kb} KiB): cdl exited {out.returncode}:\n{out.stderr[-2000:]}")
+            said = out.stdout + out.stderr
+            if "No space left on device" not in said:
+                raise AssertionError(f"full disk ({size_kb} KiB): the message does not say the disk is full:\n{said[-2000:]}")
+            rid = self.run_id()
+            status = self.status()  # the record reads
+            for result in glob.glob(os.path.join(self.dir, ".cdl", "runs", rid, "results", "*.json")):
+                ended = json.load(open(result))
+                name = os.path.basename(result).rsplit(".", 2)[0]
+                state = json.load(open(os.path.join(self.dir, ".cdl", "runs", rid, "run.json")))["jobs"].get(name, {})
+                if ended.get("log_lost_bytes") and state.get("state") == "succeeded":
+                    raise AssertionError(f"full disk: `{name}` passed with {ended['log_lost_bytes']} bytes of its log lost")
+            left = processes_of(os.path.join(self.dir, ".cdl", "runs", rid))
+            if left:
+                raise AssertionError(f"full disk: processes left: {left} ({processes_named(left)}); cdl exited "
+                                     f"{out.returncode}:\n{out.stderr[-1500:]}")
+            subprocess.run(["mount", "-o", "remount,size=262144k", mount], check=True)
+            # With space again, a stopped run is resumed to its end: it succeeds (then every
+            # check holds) or fails because a job's own write hit the full disk (said in its
+            # reason); either way no job's command completed twice.
+            for _ in range(5):
+                if self.status() in ("succeeded", "failed"):
+                    break
+                if self.status() == "paused":
+                    self.cmd("approve", "release", "--run", rid, "--as", "tester")
+                self.cmd("resume", rid)
+            final = self.status()
+            if final == "succeeded":
+                self.verify(names)
+            elif final == "failed":
+                ledger = [line.split(" ", 1)[0] for line in open(os.path.join(self.dir, "ledger")).read().split("\n") if line] \
+                    if os.path.exists(os.path.join(self.dir, "ledger")) else []
+                if len(ledger) != len(set(ledger)):
+                    raise AssertionError(f"full disk: a job completed twice: {ledger}")
+            else:
+                raise AssertionError(f"full disk: after resumes the run is {final}")
+            print(f"torture: full disk ({size_kb} KiB): cdl exited {out.returncode} (the run {status}), "
+                  f"after resuming with space: {final}", flush=True)
+            return True
+        finally:
+            subprocess.run(["umount", "-l", mount], capture_output=True)
+
+    def one_run(self):
+        names = self.new_round()
         self.killed_at_random(["run", "pipeline.cdl", "--as", "tester", "--jobs", str(JOBS)], 1.5)
         steps = 0
         while True:
@@ -187,7 +317,7 @@ class Torture:
                 if self.rng.random() < 0.3:
                     self.killed_at_random(["approve", "release", "--run", rid, "--as", "tester"], 0.01)
                 self.cmd("approve", "release", "--run", rid, "--as", "tester")
-            if self.rng.random() < 0.15 and shutil.which("tmux"):
+            if self.rng.random() < self.sighup and shutil.which("tmux"):
                 self.hung_up(["resume", rid], 1.2)
             else:
                 self.killed_at_random(["resume", rid], 1.2)
@@ -225,9 +355,9 @@ class Torture:
         deployed = tree(production)
         if built != deployed or not built:
             raise AssertionError(f"round {self.rounds}: production did not get the built bytes")
-        left = processes_of(rid)
+        left = processes_of(os.path.join(self.dir, ".cdl", "runs", rid))
         if left:
-            raise AssertionError(f"round {self.rounds}: processes left: {left}")
+            raise AssertionError(f"round {self.rounds}: processes left: {left} ({processes_named(left)})")
         for lock in glob.glob(os.path.join(self.dir, ".cdl", "locks", "*.lock")):
             free = subprocess.run(["flock", "-n", lock, "true"]).returncode == 0
             if not free:
@@ -250,16 +380,36 @@ def tree(root):
     return out
 
 
-def processes_of(run_id):
-    """Processes (or zombies) whose environment holds this run's attempt cookie."""
-    needle = f"CDL_ATTEMPT={run_id}/".encode()
+def processes_named(pids):
+    out = []
+    for pid in pids:
+        try:
+            out.append(open(f"/proc/{pid.split()[0]}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")[:120])
+        except OSError:
+            out.append("(gone)")
+    return out
+
+
+def processes_of(run_dir):
+    """Processes (or zombies) whose environment holds one of this run's attempt cookies. The
+    cookies are matched whole (`<run>/<job>/<n>/<random>`), never by the run id alone: another
+    torture test on the same machine may have started a run in the same second."""
+    cookies = set()
+    for name in ("run.json", "journal.jsonl"):  # attempts since the last snapshot: journal only
+        try:
+            text = open(os.path.join(run_dir, name), "rb").read()
+        except OSError:
+            continue
+        for cookie in re.findall(rb'"cookie":\s*"([^"]+)"', text):
+            cookies.add(b"CDL_ATTEMPT=" + cookie)
     left = []
     for environ in glob.glob("/proc/[0-9]*/environ"):
         try:
-            if needle in open(environ, "rb").read():
-                left.append(environ.split("/")[2])
+            variables = set(open(environ, "rb").read().split(b"\0"))
         except OSError:
-            pass
+            continue
+        if variables & cookies:
+            left.append(environ.split("/")[2])
     # A zombie's environment cannot be read: any zombie child of ours counts too.
     for stat in glob.glob("/proc/[0-9]*/stat"):
         try:
@@ -278,6 +428,12 @@ def main():
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--cdl", default=os.path.join(os.path.dirname(__file__), "..", "..", "target", "release", "cdl"))
     parser.add_argument("--keep", action="store_true", help="keep the folders of the runs")
+    parser.add_argument("--sighup", type=float, default=0.15,
+                        help="the share of resumes hung up on through tmux (the others: SIGKILL)")
+    parser.add_argument("--full-disk", action="store_true",
+                        help="also run rounds on a small tmpfs that fills up (root only)")
+    parser.add_argument("--failpoints", choices=["none", "first", "all"], default="none",
+                        help="also run every failpoint: its first occurrence, or several")
     args = parser.parse_args()
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1 << 32)
@@ -285,7 +441,16 @@ def main():
     torture = Torture(args)
     started = time.time()
     try:
-        while torture.kills < torture.target:
+        if args.failpoints != "none":
+            for point, occurrences in FAILPOINTS.items():
+                for nth in occurrences[:1] if args.failpoints == "first" else occurrences:
+                    torture.failpoint_run(point, nth)
+                    print(f"torture: failpoint {point}:{nth} ok", flush=True)
+        if args.full_disk:
+            for size_kb in (1024, 4096, 12288):
+                torture.full_disk_run(size_kb)
+        # The failpoints' kills come on top: the random ones alone reach --kills.
+        while torture.kills - torture.failpoint_kills < torture.target:
             torture.one_run()
             print(f"torture: run {torture.rounds} ok; {torture.kills} kills so far "
                   f"({torture.hangups} by SIGHUP)", flush=True)
@@ -295,7 +460,8 @@ def main():
     finally:
         if not torture.keep and sys.exc_info()[0] is None:
             shutil.rmtree(torture.base, ignore_errors=True)
-    print(f"torture: {torture.rounds} runs, {torture.kills} kills ({torture.hangups} by SIGHUP), "
+    print(f"torture: {torture.rounds} runs, {torture.kills} kills ({torture.hangups} by SIGHUP, "
+          f"{torture.failpoint_kills} of cdl by failpoints), "
           f"{time.time() - started:.0f} s, every job exactly once, seed {args.seed}")
 
 

@@ -81,6 +81,7 @@ impl Engine<'_> {
         // Journaled before acting; a deploy's start is also flushed to disk.
         self.journal.durable_next(job.job_type == JobType::Deploy);
         self.save()?;
+        crate::failpoint!("attempt-started");
         self.view.started(&job.id, attempt_number);
 
         let environment = job
@@ -210,7 +211,9 @@ impl Engine<'_> {
             }
             self.finish(index, result)?;
         }
-        if happened {
+        // Once the record cannot be written, the jobs still running are only waited for:
+        // their result files stay for `cdl resume`.
+        if happened && self.broken.is_none() {
             self.save()?;
         }
         Ok(happened)
@@ -281,6 +284,7 @@ impl Engine<'_> {
                                 name,
                                 &stored.digest[..16.min(stored.digest.len())]
                             ));
+                            crate::failpoint!("artifact-stored");
                             self.record.artifacts.insert(name.clone(), stored);
                             // Journaled in the same write as the job's success.
                             self.new_artifacts.push(name.clone());
@@ -306,6 +310,15 @@ impl Engine<'_> {
                 ));
                 self.touch(&job.id).state = JobState::Pending;
                 self.start(index)?;
+            }
+            Some(reason) if counted <= job.retries => {
+                // Stopping (a signal, a record that cannot be written): the retry is left to
+                // `cdl resume`, which runs a cancelled job again; not a failure of the run.
+                self.set(
+                    index,
+                    JobState::Cancelled,
+                    Some(format!("{reason}; the run stopped before its retry")),
+                );
             }
             Some(reason) => {
                 self.set(index, JobState::Failed, Some(reason));
