@@ -58,6 +58,7 @@ pub struct Engine<'a> {
     /// Why the record can no longer be written, once it cannot.
     broken: Option<String>,
     waker: Waker,
+    launcher: attempts::Launcher,
 }
 
 impl<'a> Engine<'a> {
@@ -125,6 +126,7 @@ impl<'a> Engine<'a> {
             journal,
             broken: None,
             waker: Waker::new(),
+            launcher: attempts::Launcher::default(),
         })
     }
 
@@ -252,7 +254,7 @@ impl<'a> Engine<'a> {
             if !self.running.is_empty() && !self.poll()? && !changed {
                 // Woken at once when a supervisor exits; else output and re-attached
                 // supervisors are looked at every 20 ms.
-                self.waker.wait(Duration::from_millis(20));
+                self.wait_for_news(Duration::from_millis(20));
             }
         }
     }

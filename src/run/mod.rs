@@ -13,6 +13,7 @@ mod gates;
 mod guard;
 mod journal;
 mod junit;
+pub mod keeper;
 mod lock;
 pub mod mask;
 pub mod process;
