@@ -338,3 +338,103 @@ fn fork_supervisor(spec: Spec, lock: OwnedFd) {
     // SAFETY: as above.
     unsafe { supervisor::block_stop_signals(libc::SIG_UNBLOCK) };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locked_file(dir: &std::path::Path, name: &str) -> (std::path::PathBuf, File) {
+        let path = dir.join(name);
+        let file = File::create(&path).unwrap();
+        file.try_lock().unwrap();
+        (path, file)
+    }
+
+    fn lock_is_free(path: &std::path::Path) -> bool {
+        File::open(path).unwrap().try_lock().is_ok()
+    }
+
+    #[test]
+    fn a_lock_handed_over_stays_held_until_its_receiver_lets_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, lock) = locked_file(dir.path(), "a.lock");
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        send_with_fd(&ours, b"hello", lock.as_raw_fd()).unwrap();
+        drop(lock);
+        // In flight: nobody has received it, and the lock is still held.
+        assert!(!lock_is_free(&path));
+        let mut buffer = [0u8; 64];
+        let mut fds = VecDeque::new();
+        let n = receive(theirs.as_raw_fd(), &mut buffer, &mut fds).unwrap();
+        assert_eq!(&buffer[..n], b"hello");
+        assert_eq!(fds.len(), 1);
+        assert!(!lock_is_free(&path));
+        drop(fds);
+        assert!(lock_is_free(&path));
+    }
+
+    #[test]
+    fn a_request_lost_with_its_keeper_frees_its_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, lock) = locked_file(dir.path(), "b.lock");
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        send_with_fd(&ours, b"x", lock.as_raw_fd()).unwrap();
+        drop(lock);
+        assert!(!lock_is_free(&path));
+        // The keeper died without reading: the socket and the message in flight are gone.
+        drop(theirs);
+        drop(ours);
+        assert!(lock_is_free(&path));
+    }
+
+    #[test]
+    fn requests_sent_back_to_back_keep_their_own_locks_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        let mut paths = Vec::new();
+        for (i, size) in [10usize, 300_000, 1].into_iter().enumerate() {
+            let (path, lock) = locked_file(dir.path(), &format!("{i}.lock"));
+            let body = vec![b'a' + i as u8; size];
+            let mut frame = (body.len() as u64).to_le_bytes().to_vec();
+            frame.extend_from_slice(&body);
+            let writer = ours.try_clone().unwrap();
+            let sent = std::thread::spawn(move || {
+                send_with_fd(&writer, &frame, lock.as_raw_fd()).unwrap();
+            });
+            paths.push(path);
+            // Read while sending (a big frame does not fit in the socket's buffer).
+            let mut pending = Vec::new();
+            let mut fds = VecDeque::new();
+            let mut buffer = vec![0u8; 64 * 1024];
+            let body = loop {
+                if let Some(body) = next_frame(&mut pending) {
+                    break body;
+                }
+                let n = receive(theirs.as_raw_fd(), &mut buffer, &mut fds).unwrap();
+                assert!(n > 0);
+                pending.extend_from_slice(&buffer[..n]);
+            };
+            sent.join().unwrap();
+            assert_eq!(body.len(), size);
+            assert!(body.iter().all(|b| *b == b'a' + i as u8));
+            assert_eq!(fds.len(), 1, "one lock per request");
+            assert!(pending.is_empty());
+            let received = File::from(fds.pop_front().unwrap());
+            assert!(!lock_is_free(&paths[i]));
+            drop(received);
+            assert!(lock_is_free(&paths[i]));
+        }
+    }
+
+    #[test]
+    fn a_frame_is_complete_only_with_all_its_bytes() {
+        let mut pending = 5u64.to_le_bytes().to_vec();
+        pending.extend_from_slice(b"abc");
+        assert_eq!(next_frame(&mut pending), None);
+        pending.extend_from_slice(b"de");
+        pending.extend_from_slice(&0u64.to_le_bytes());
+        assert_eq!(next_frame(&mut pending).as_deref(), Some(&b"abcde"[..]));
+        assert_eq!(next_frame(&mut pending).as_deref(), Some(&b""[..]));
+        assert_eq!(next_frame(&mut pending), None);
+    }
+}
