@@ -78,8 +78,11 @@ impl Engine<'_> {
             cookie: Some(cookie.clone()),
         });
         self.touch(&job.id).state = JobState::Running;
-        // Journaled before acting; a deploy's start is also flushed to disk.
-        self.journal.durable_next(job.job_type == JobType::Deploy);
+        // Journaled before acting. A deploy's start, and the start of any job that receives an
+        // artifact (so the artifact's record, written before it), are also flushed to disk;
+        // other entries reach it at most a second later.
+        self.journal
+            .durable_next(job.job_type == JobType::Deploy || !job.inputs.is_empty());
         self.save()?;
         self.view.started(&job.id, attempt_number);
 
