@@ -252,8 +252,8 @@ impl<'a> Engine<'a> {
                 return Ok(self.ending(waiting));
             }
             if !self.running.is_empty() && !self.poll()? && !changed {
-                // Woken at once when a supervisor exits; else output and re-attached
-                // supervisors are looked at every 20 ms.
+                // Woken at once when a supervisor reports its end; else output is looked at
+                // every 20 ms, and the locks of attempts every 250 ms.
                 self.wait_for_news(Duration::from_millis(20));
             }
         }
