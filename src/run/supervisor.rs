@@ -357,10 +357,17 @@ fn run_step(
     }
     command.envs(spec.env.iter().map(|(k, v)| (k, v)));
     command.env("CDL_ATTEMPT", &spec.cookie);
+    let supervisor = std::process::id() as i32;
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+            // A supervisor killed before the line above leaves no death signal to come: the
+            // shell must not start (its cookie is not in its environment yet, so nothing
+            // would find it).
+            if libc::getppid() != supervisor {
+                libc::_exit(127);
+            }
             for signal in [libc::SIGHUP, libc::SIGPIPE, libc::SIGINT, libc::SIGTERM] {
                 libc::signal(signal, libc::SIG_DFL);
             }

@@ -368,13 +368,27 @@ class KeeperTorture(Torture):
             self.vanished += 1
         if os.path.exists(os.path.join(self.dir, "overlaps")):
             raise AssertionError(f"round {self.rounds}: two deploys overlapped")
-        # The run's keepers outlive it by at most a moment (they wait for their last supervisor).
+        # The run's keepers outlive it by at most a moment (they wait for their last supervisor),
+        # and so may a process of a killed supervisor's job that was between fork and exec when
+        # its cookie was looked for (it then runs its step alone; killing by cookie is best
+        # effort). Nothing may live on longer.
         until = time.time() + 5
-        while self.keepers() != ([], []) and time.time() < until:
+        while (self.keepers() != ([], []) or processes_of(rid)) and time.time() < until:
             time.sleep(0.05)
         left = processes_of(rid) + [f"{p} (keeper)" for p in sum(self.keepers(), [])]
         if left:
+            left = [describe(p) for p in left]
             raise AssertionError(f"round {self.rounds}: processes left: {left}")
+
+
+def describe(pid):
+    """A process for a message: pid, state, parent and command line, as far as still readable."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1].split()
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+        return f"{pid} [{fields[0]}, parent {fields[1]}] {cmdline.strip()}"
+    except (OSError, IndexError):
+        return str(pid)
 
 
 def zombie(pid):
