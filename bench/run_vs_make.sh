@@ -2,11 +2,12 @@
 # cdl run of 1,000 no-op jobs against make -j2 on the same dependency graph (chains of ten).
 # Each make recipe is `true;`: the `;` makes make run it through `/bin/sh -c`, as cdl runs every
 # step (without it make execs `true` directly, skipping the shell).
-# Usage: bench/run_vs_make.sh [JOBS]   (builds the release binary first)
+# Usage: bench/run_vs_make.sh [JOBS]   (builds the release binary first; CDL=PATH measures that binary instead)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${1:-1000}
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+cdl=${CDL:-$root/target/release/cdl}
+[ -n "${CDL:-}" ] || cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 - "$work" "$jobs" <<'PY'
@@ -36,6 +37,6 @@ best() { # the best of five runs, in seconds
   done
   echo "$best"
 }
-cdl_time=$(best "$root/target/release/cdl" run noop.cdl --jobs 2)
+cdl_time=$(best "$cdl" run noop.cdl --jobs 2)
 make_time=$(best make -j2)
 python3 -c "print(f'$jobs no-op jobs: cdl run {float($cdl_time):.3f}s, make -j2 {float($make_time):.3f}s, ratio {float($cdl_time)/float($make_time):.2f}x')"

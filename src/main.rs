@@ -3,9 +3,9 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
-    // A job's supervisor (started by `cdl run`, never by hand): no clap, no terminal.
-    if std::env::args_os().nth(1).as_deref() == Some(cdl::run::supervisor::MODE.as_ref()) {
-        return cdl::run::supervisor::main();
+    // A run's keeper (started by `cdl run`, never by hand): no clap, no terminal.
+    if std::env::args_os().nth(1).as_deref() == Some(cdl::run::keeper::MODE.as_ref()) {
+        return cdl::run::keeper::main();
     }
     cli::main()
 }

@@ -58,6 +58,7 @@ pub struct Engine<'a> {
     /// Why the record can no longer be written, once it cannot.
     broken: Option<String>,
     waker: Waker,
+    launcher: attempts::Launcher,
 }
 
 impl<'a> Engine<'a> {
@@ -125,6 +126,7 @@ impl<'a> Engine<'a> {
             journal,
             broken: None,
             waker: Waker::new(),
+            launcher: attempts::Launcher::default(),
         })
     }
 
@@ -250,9 +252,9 @@ impl<'a> Engine<'a> {
                 return Ok(self.ending(waiting));
             }
             if !self.running.is_empty() && !self.poll()? && !changed {
-                // Woken at once when a supervisor exits; else output and re-attached
-                // supervisors are looked at every 20 ms.
-                self.waker.wait(Duration::from_millis(20));
+                // Woken at once when a supervisor reports its end; else output is looked at
+                // every 20 ms, and the locks of attempts every 250 ms.
+                self.wait_for_news(Duration::from_millis(20));
             }
         }
     }

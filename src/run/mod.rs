@@ -14,6 +14,7 @@ mod gates;
 mod guard;
 mod journal;
 mod junit;
+pub mod keeper;
 mod lock;
 pub mod mask;
 pub mod process;

@@ -1,21 +1,22 @@
-//! One attempt of one job under a supervisor: the `cdl` binary in a hidden mode
-//! (`cdl __supervise`), started by the run in a session of its own so that it outlives the
-//! `cdl` that started it (`kill -9`, a closed terminal). It owns the job's whole process tree
-//! (a child subreaper), enforces the timeout from the job's start whoever holds its output,
-//! writes the masked output to the job's log with bounded memory, holds the environment lock
-//! while the job runs, and writes the attempt's result atomically before it exits.
+//! One attempt of one job under a supervisor: a process forked by the run's keeper (see
+//! [`super::keeper`]) in the keeper's session, so that it outlives the `cdl` that asked for it
+//! (`kill -9`, a closed terminal) and the keeper too. It owns the job's whole process tree (a
+//! child subreaper), enforces the timeout from the job's start whoever holds its output, writes
+//! the masked output to the job's log with bounded memory, holds the environment lock while the
+//! job runs, and writes the attempt's result atomically before it exits.
 //!
 //! Liveness is a lock, never a PID: the attempt's lock file is locked by the run *before* the
-//! supervisor exists and handed to it as file descriptor 3, so from the journal's
-//! `attempt started` on, either the run or the supervisor holds it. Whoever can take the lock
-//! knows the supervisor is gone; then a result file means finished, none means vanished.
+//! supervisor exists and handed over to it through the keeper, so from the journal's
+//! `attempt started` on, the run, the request in flight, the keeper or the supervisor holds it.
+//! Whoever can take the lock knows the supervisor is gone; then a result file means finished,
+//! none means vanished.
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -27,18 +28,12 @@ use super::mask::{self, Masker};
 use super::process;
 use super::record::now_ms;
 
-/// The first argument that makes `cdl` a supervisor.
-pub const MODE: &str = "__supervise";
-
 /// The shell every step runs in (by path: no PATH search per step).
 const SHELL: &str = if cfg!(target_os = "android") {
     "/system/bin/sh"
 } else {
     "/bin/sh"
 };
-
-/// The file descriptor the attempt's lock is handed over on.
-const LOCK_FD: i32 = 3;
 
 /// How long a stopped job gets between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_millis(500);
@@ -56,6 +51,9 @@ pub struct Spec {
     pub attempt: u32,
     /// `CDL_ATTEMPT`: `<run>/<job>/<n>/<random>`, to find the attempt's processes later.
     pub cookie: String,
+    /// How the run tells this attempt's end from the others' on the keeper's event pipe.
+    #[serde(default)]
+    pub ticket: u64,
     pub steps: Vec<String>,
     pub env: Vec<(String, String)>,
     /// Variables of the parent's environment the job must not see (other jobs' secrets).
@@ -108,12 +106,13 @@ pub struct AttemptResult {
     pub stragglers: usize,
 }
 
-/// Where an attempt's lock and result live.
+/// Where an attempt's lock and result live. They are one file: the lock file, with space
+/// reserved for the result, becomes the result file by a rename once the attempt is over (one
+/// file created per attempt).
 #[derive(Debug, Clone)]
 pub struct Paths {
     pub lock: PathBuf,
     pub result: PathBuf,
-    reserve: PathBuf,
 }
 
 pub fn paths(run_dir: &Path, key: &str, attempt: u32) -> Paths {
@@ -124,9 +123,6 @@ pub fn paths(run_dir: &Path, key: &str, attempt: u32) -> Paths {
         result: run_dir
             .join("results")
             .join(format!("{key}.{attempt}.json")),
-        reserve: run_dir
-            .join("results")
-            .join(format!(".{key}.{attempt}.partial")),
     }
 }
 
@@ -141,12 +137,13 @@ pub fn cookie(run: &str, job: &str, attempt: u32) -> String {
 
 // ------------------------------------------------------------------ the run's side
 
-/// Starts the supervisor of an attempt. The attempt's lock is taken here first and handed
-/// over, so there is no moment when the attempt runs unlocked.
-pub fn launch(spec: &Spec) -> std::io::Result<Child> {
-    let paths = paths(&spec.run_dir, &spec.key, spec.attempt);
-    for dir in [&paths.lock, &paths.result] {
-        if let Some(parent) = dir.parent() {
+/// Creates and locks the attempt's lock file, before its supervisor exists: the run hands the
+/// locked file over to the keeper, which hands it to the supervisor, so there is no moment when
+/// the attempt runs unlocked. Space for the result is reserved in it now, so that a full disk
+/// cannot stop the supervisor from saying how the attempt ended.
+pub fn lock_attempt(paths: &Paths) -> std::io::Result<File> {
+    for path in [&paths.lock, &paths.result] {
+        if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
     }
@@ -161,46 +158,15 @@ pub fn launch(spec: &Spec) -> std::io::Result<Child> {
         }
         std::fs::TryLockError::Error(e) => e,
     })?;
-    let fd = lock.as_raw_fd();
-    let input = serde_json::to_vec(spec).map_err(std::io::Error::other)?;
-    let mut command = Command::new(std::env::current_exe()?);
-    command
-        .arg(MODE)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    // SAFETY: only async-signal-safe calls (setsid, dup2, fcntl, sigprocmask) between fork
-    // and exec.
-    unsafe {
-        command.pre_exec(move || {
-            // A stop sent before the supervisor has its handlers waits for them.
-            block_stop_signals(libc::SIG_BLOCK);
-            if libc::setsid() < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            if fd == LOCK_FD {
-                let flags = libc::fcntl(fd, libc::F_GETFD);
-                libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
-            } else if libc::dup2(fd, LOCK_FD) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = command.spawn()?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A supervisor that cannot read its spec exits without a result: the attempt vanished.
-        let _ = stdin.write_all(&input);
-    }
-    drop(lock);
-    Ok(child)
+    reserve(&lock)?;
+    Ok(lock)
 }
 
 /// Blocks or unblocks SIGTERM and SIGINT for this thread.
 ///
 /// # Safety
 /// Async-signal-safe (sigemptyset, sigaddset, sigprocmask): callable between fork and exec.
-unsafe fn block_stop_signals(how: i32) {
+pub(super) unsafe fn block_stop_signals(how: i32) {
     // SAFETY: a zeroed sigset_t is a valid argument to sigemptyset, which initialises it.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -237,62 +203,48 @@ pub fn read_result(paths: &Paths) -> Option<Result<AttemptResult, String>> {
     )
 }
 
-/// Asks a live supervisor that this process did not start to stop its job: the pid written in
-/// the lock file, signalled only while the lock is held (so never a reused pid).
-pub fn stop_detached(paths: &Paths) {
+/// Asks a live supervisor to stop its job: the pid written in the lock file, signalled only
+/// while the lock is held (so never a reused pid). False when the supervisor holds the lock but
+/// has not written its pid yet (it is starting): ask again a moment later.
+pub fn request_stop(paths: &Paths) -> bool {
     let pid: i32 = std::fs::read_to_string(&paths.lock)
         .ok()
         .and_then(|t| t.split_whitespace().next()?.parse().ok())
         .unwrap_or(0);
-    if pid > 0 && alive(paths) == Some(true) {
-        // SAFETY: kill only sends a signal; the lock shows the pid is still the supervisor.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
+    if alive(paths) != Some(true) {
+        return true;
     }
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill only sends a signal; the lock shows the pid is still the supervisor.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    true
 }
 
 // ------------------------------------------------------------------ the supervisor's side
 
-/// `cdl __supervise`: reads its spec on stdin and runs the attempt; the exit code is for
-/// debugging only, the result file is what counts.
-pub fn main() -> ExitCode {
+/// The supervisor of one attempt, forked by the run's keeper (see [`super::keeper`]): `lock`
+/// is the attempt's lock, already locked; `events` is where `ended <ticket>` is written once
+/// the result is in place and the locks are released. Returns the process's exit code (for
+/// debugging only: the result file is what counts).
+pub fn supervise(spec: Spec, mut lock: File, events: Option<i32>) -> i32 {
     let cancel = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         let _ = signal_hook::flag::register(signal, cancel.clone());
     }
     // SAFETY: setting a signal's disposition to ignored; a closed terminal must not stop us.
     unsafe { libc::signal(libc::SIGHUP, libc::SIG_IGN) };
-    // SAFETY: unblocks what `launch` blocked, now that the handlers are in place.
+    // SAFETY: unblocks what the keeper blocked before forking, now that the handlers are in
+    // place.
     unsafe { block_stop_signals(libc::SIG_UNBLOCK) };
-    // SAFETY: fcntl only inspects the descriptor; fd 3 is ours only if the run handed it over.
-    if unsafe { libc::fcntl(LOCK_FD, libc::F_GETFD) } < 0 {
-        return ExitCode::from(2);
-    }
-    // SAFETY: the run handed the locked attempt file over on fd 3, and nothing else owns it.
-    let mut lock = unsafe { File::from_raw_fd(LOCK_FD) };
-    // SAFETY: marks our own descriptor close-on-exec: no job process ever holds the lock.
-    unsafe { libc::fcntl(LOCK_FD, libc::F_SETFD, libc::FD_CLOEXEC) };
-    let mut input = Vec::new();
-    if std::io::stdin().read_to_end(&mut input).is_err() {
-        return ExitCode::from(2);
-    }
-    let Ok(spec) = serde_json::from_slice::<Spec>(&input) else {
-        return ExitCode::from(2);
-    };
-    drop(input);
-    if let Ok(null) = File::open("/dev/null") {
-        // SAFETY: dup2 onto our own stdin.
-        unsafe { libc::dup2(null.as_raw_fd(), 0) };
-    }
     process::become_subreaper();
-    let _ = lock.set_len(0);
+    // Who holds the lock, over the first of the reserved bytes.
     let _ = writeln!(lock, "{} {}", std::process::id(), spec.cookie);
     let paths = paths(&spec.run_dir, &spec.key, spec.attempt);
-    let Ok(mut reserved) = reserve(&paths.reserve) else {
-        return ExitCode::from(3);
-    };
     let started_ms = now_ms();
     let mut log = Log::new(spec.log.clone(), &spec.secrets);
-    let (ending, _environment) = attempt(&spec, &cancel, &mut log);
+    let (ending, environment) = attempt(&spec, &cancel, &mut log);
     let result = AttemptResult {
         attempt: spec.attempt,
         ending,
@@ -302,27 +254,37 @@ pub fn main() -> ExitCode {
         log_error: log.error.clone(),
         stragglers: log.stragglers,
     };
-    if write_result(&mut reserved, &paths, &result).is_err() {
-        return ExitCode::from(3);
+    if write_result(&mut lock, &paths, &result).is_err() {
+        return 3;
     }
     crate::failpoint!("result-renamed");
-    // The environment lock (`_environment`) and the attempt lock go only now, after the
-    // result is in place and no process of the job is left.
-    ExitCode::SUCCESS
+    // The environment lock and the attempt lock go only now, after the result is in place and
+    // no process of the job is left; then the run is told.
+    drop(environment);
+    drop(lock);
+    if let Some(fd) = events {
+        let line = format!("ended {}\n", spec.ticket);
+        // SAFETY: one write of a short line (atomic on a pipe) to a descriptor we hold.
+        unsafe { libc::write(fd, line.as_ptr().cast(), line.len()) };
+    }
+    0
 }
 
-fn reserve(path: &Path) -> std::io::Result<File> {
-    let mut file = File::create(path)?;
+/// Reserves [`RESERVED`] bytes of the disk in `file` (spaces: the pid written over them is
+/// still read as its first word).
+fn reserve(mut file: &File) -> std::io::Result<()> {
     file.write_all(&[b' '; RESERVED])?;
-    Ok(file)
+    file.rewind()
 }
 
+/// Writes the result into the lock file's reserved space and renames the file into place; the
+/// lock stays held (the open file is the same) until the supervisor exits.
 fn write_result(file: &mut File, paths: &Paths, result: &AttemptResult) -> std::io::Result<()> {
     let text = serde_json::to_vec(result).map_err(std::io::Error::other)?;
     file.rewind()?;
     file.write_all(&text)?;
     file.set_len(text.len() as u64)?;
-    std::fs::rename(&paths.reserve, &paths.result)
+    std::fs::rename(&paths.lock, &paths.result)
 }
 
 /// The attempt: the environment lock, then each step; the lock is returned to be held until
@@ -396,10 +358,17 @@ fn run_step(
     }
     command.envs(spec.env.iter().map(|(k, v)| (k, v)));
     command.env("CDL_ATTEMPT", &spec.cookie);
+    let supervisor = std::process::id() as i32;
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+            // A supervisor killed before the line above leaves no death signal to come: the
+            // shell must not start (its cookie is not in its environment yet, so nothing
+            // would find it).
+            if libc::getppid() != supervisor {
+                libc::_exit(127);
+            }
             for signal in [libc::SIGHUP, libc::SIGPIPE, libc::SIGINT, libc::SIGTERM] {
                 libc::signal(signal, libc::SIG_DFL);
             }

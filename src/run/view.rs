@@ -281,7 +281,7 @@ mod tests {
             plan,
             "p.cdl".into(),
             ".".into(),
-            &crate::check::condition::RunContext::default(),
+            &crate::plan::RunContext::default(),
             super::super::record::Selection {
                 jobs: 1,
                 fail_fast: false,

@@ -17,8 +17,10 @@ With --failpoints, it first runs one round per failpoint and occurrence (the poi
 run is resumed to the end, and the same invariants are checked; a point that never fired is a
 failure. `--failpoints first` runs only the first occurrence of each (CI), `all` several.
 
+With --kill-keepers, the run's keeper and supervisors are killed instead (see KeeperTorture).
+
 Usage: torture.py [--kills N] [--seed S] [--cdl PATH] [--keep] [--failpoints first|all]
-                  [--sighup SHARE]
+                  [--sighup SHARE] [--full-disk] [--kill-keepers]
 Prints the seed first: rerun with --seed to replay the same kill moments.
 """
 
@@ -364,6 +366,161 @@ class Torture:
                 raise AssertionError(f"round {self.rounds}: {lock} is still held")
 
 
+class KeeperTorture(Torture):
+    """The keeper-kill mode (--kill-keepers): while `cdl` drives the run, the run's keeper or one
+    of its supervisors is killed with SIGKILL at random moments (and sometimes `cdl` itself, then
+    resumed). A killed supervisor's job may have completed its command without a result, so the
+    ledger may hold it twice; what must hold: at most one recorded success per job, and it is
+    in the ledger; every attempt whose supervisor was killed before its result is recorded as
+    vanished; the run ends; no process is left."""
+
+    def __init__(self, args):
+        super().__init__(args)
+        self.killed_attempts = []
+        # Runs that failed because a supervisor was killed more often than re-launches allow.
+        self.capped = 0
+        self.vanished = 0
+
+    def keepers(self):
+        """(keepers, supervisors) of the run in this folder: processes of the cdl binary in
+        keeper mode; a supervisor is a fork of a keeper (same command line, a keeper parent)."""
+        found = {}
+        for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
+            pid = int(cmdline.split("/")[2])
+            try:
+                args = open(cmdline, "rb").read().split(b"\0")
+                if len(args) < 2 or args[1] != b"__keeper" or os.readlink(f"/proc/{pid}/cwd") != self.dir:
+                    continue
+                stat = open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1].split()
+                if stat[0] != "Z":
+                    found[pid] = int(stat[1])
+            except OSError:
+                continue
+        keepers = [p for p, parent in found.items() if parent not in found]
+        supervisors = [p for p, parent in found.items() if parent in found]
+        return keepers, supervisors
+
+    def kill_supervisor(self, pid):
+        """Kills a supervisor; remembers its attempt when it had no result yet."""
+        attempt = None
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if "/attempts/" in target and target.endswith(".lock"):
+                    attempt = target
+        except OSError:
+            return
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            return
+        self.kills += 1
+        if attempt:
+            key, number = os.path.basename(attempt)[:-len(".lock")].rsplit(".", 1)
+            result = os.path.join(os.path.dirname(os.path.dirname(attempt)), "results", f"{key}.{number}.json")
+            # Killed after its result was renamed into place: it finished, nothing vanished.
+            time.sleep(0.01)
+            if not os.path.exists(result):
+                self.killed_attempts.append((key, int(number)))
+
+    def one_run(self):
+        self.rounds += 1
+        self.killed_attempts = []
+        self.dir = os.path.join(self.base, f"round{self.rounds}")
+        os.makedirs(self.dir)
+        text, names = pipeline()
+        with open(os.path.join(self.dir, "pipeline.cdl"), "w") as f:
+            f.write(text)
+        args = ["run", "pipeline.cdl", "--as", "tester", "--jobs", str(JOBS)]
+        steps = 0
+        while True:
+            steps += 1
+            if steps > 400:
+                raise AssertionError("the run never ended")
+            proc = subprocess.Popen([self.cdl, *args], cwd=self.dir, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            while proc.poll() is None:
+                time.sleep(self.rng.uniform(0.1, 1.2))
+                if proc.poll() is not None:
+                    break
+                keepers, supervisors = self.keepers()
+                roll = self.rng.random()
+                if roll < 0.4 and keepers:
+                    for pid in keepers:
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                            self.kills += 1
+                        except OSError:
+                            pass
+                elif roll < 0.85 and supervisors:
+                    self.kill_supervisor(self.rng.choice(supervisors))
+                elif roll >= 0.85:
+                    proc.send_signal(signal.SIGKILL)
+                    self.kills += 1
+            proc.wait()
+            status = self.status()
+            if status in ("succeeded", "failed"):
+                break
+            rid = self.run_id()
+            if status == "paused":
+                self.cmd("approve", "release", "--run", rid, "--as", "tester")
+            args = ["resume", rid]
+        self.verify_keeper(names)
+
+    def verify_keeper(self, names):
+        rid = self.run_id()
+        status = self.status()
+        record = json.load(open(os.path.join(self.dir, ".cdl", "runs", rid, "run.json")))
+        # A job whose supervisor was killed too often fails by design (a cap on re-launches);
+        # any other failure is a finding.
+        for name, job in record["jobs"].items():
+            if job["state"] == "failed" and "ended without a result" not in (job.get("reason") or ""):
+                out = self.cmd("status", rid)
+                raise AssertionError(f"round {self.rounds}: the run {status}:\n{out.stdout}")
+        if status == "failed":
+            self.capped += 1
+        ledger = open(os.path.join(self.dir, "ledger")).read().split("\n")
+        ledger = {tuple(line.split(" ", 1)) for line in ledger if line}
+        for name in names:
+            job = record["jobs"][name]
+            ok = [a for a in job["attempts"] if a.get("exit_code") == 0]
+            if not ok and status == "failed":
+                continue
+            if len(ok) != 1:
+                raise AssertionError(f"round {self.rounds}: `{name}` has {len(ok)} recorded successes: {ok}")
+            if (name, ok[0].get("cookie")) not in ledger:
+                raise AssertionError(f"round {self.rounds}: `{name}`'s recorded success is not in the ledger")
+        for key, number in self.killed_attempts:
+            attempts = [a for a in record["jobs"].get(key, {}).get("attempts", []) if a["number"] == number]
+            if not attempts or not attempts[0].get("vanished"):
+                raise AssertionError(f"round {self.rounds}: attempt {number} of `{key}` lost its supervisor "
+                                     f"but is not recorded as vanished: {attempts}")
+            self.vanished += 1
+        if os.path.exists(os.path.join(self.dir, "overlaps")):
+            raise AssertionError(f"round {self.rounds}: two deploys overlapped")
+        # The run's keepers outlive it by at most a moment (they wait for their last supervisor),
+        # and so may a process of a killed supervisor's job that was between fork and exec when
+        # its cookie was looked for (it then runs its step alone; killing by cookie is best
+        # effort). Nothing may live on longer.
+        until = time.time() + 5
+        while (self.keepers() != ([], []) or processes_of(rid)) and time.time() < until:
+            time.sleep(0.05)
+        left = processes_of(rid) + [f"{p} (keeper)" for p in sum(self.keepers(), [])]
+        if left:
+            left = [describe(p) for p in left]
+            raise AssertionError(f"round {self.rounds}: processes left: {left}")
+
+
+def describe(pid):
+    """A process for a message: pid, state, parent and command line, as far as still readable."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1].split()
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+        return f"{pid} [{fields[0]}, parent {fields[1]}] {cmdline.strip()}"
+    except (OSError, IndexError):
+        return str(pid)
+
+
 def zombie(pid):
     try:
         return open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1].startswith("Z")
@@ -434,11 +591,13 @@ def main():
                         help="also run rounds on a small tmpfs that fills up (root only)")
     parser.add_argument("--failpoints", choices=["none", "first", "all"], default="none",
                         help="also run every failpoint: its first occurrence, or several")
+    parser.add_argument("--kill-keepers", action="store_true",
+                        help="kill the run's keeper and supervisors instead (at most one success per job)")
     args = parser.parse_args()
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1 << 32)
     print(f"torture: seed {args.seed} (replay with --seed {args.seed})", flush=True)
-    torture = Torture(args)
+    torture = KeeperTorture(args) if args.kill_keepers else Torture(args)
     started = time.time()
     try:
         if args.failpoints != "none":
@@ -460,9 +619,13 @@ def main():
     finally:
         if not torture.keep and sys.exc_info()[0] is None:
             shutil.rmtree(torture.base, ignore_errors=True)
+    promise = "every job exactly once"
+    if args.kill_keepers:
+        promise = (f"at most one success per job, {torture.vanished} killed attempts recorded vanished, "
+                   f"{torture.capped} runs ended at the re-launch cap")
     print(f"torture: {torture.rounds} runs, {torture.kills} kills ({torture.hangups} by SIGHUP, "
           f"{torture.failpoint_kills} of cdl by failpoints), "
-          f"{time.time() - started:.0f} s, every job exactly once, seed {args.seed}")
+          f"{time.time() - started:.0f} s, {promise}, seed {args.seed}")
 
 
 if __name__ == "__main__":

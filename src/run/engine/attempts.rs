@@ -2,14 +2,14 @@
 //! followed (output, exit) until its result is recorded; re-attached after a crash; retried,
 //! re-run when its supervisor vanished, or stopped.
 
-use std::process::Child;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::super::artifacts;
 use super::super::error::RunError;
 use super::super::follow::Follow;
 use super::super::guard;
+use super::super::keeper::Keeper;
 use super::super::process;
 use super::super::record::{Attempt, JobRecord, JobState, now_ms};
 use super::super::supervisor::{self, AttemptResult, Ending};
@@ -78,8 +78,11 @@ impl Engine<'_> {
             cookie: Some(cookie.clone()),
         });
         self.touch(&job.id).state = JobState::Running;
-        // Journaled before acting; a deploy's start is also flushed to disk.
-        self.journal.durable_next(job.job_type == JobType::Deploy);
+        // Journaled before acting. A deploy's start, and the start of any job that receives an
+        // artifact (so the artifact's record, written before it), are also flushed to disk;
+        // other entries reach it at most a second later.
+        self.journal
+            .durable_next(job.job_type == JobType::Deploy || !job.inputs.is_empty());
         self.save()?;
         crate::failpoint!("attempt-started");
         self.view.started(&job.id, attempt_number);
@@ -110,6 +113,7 @@ impl Engine<'_> {
             key: key.clone(),
             attempt: attempt_number,
             cookie,
+            ticket: 0,
             steps: job.steps.clone(),
             env,
             remove_env: self.record.plan.secrets.clone(),
@@ -119,16 +123,19 @@ impl Engine<'_> {
             environment,
             secrets: self.secrets.values(),
         };
+        let paths = supervisor::paths(&run_dir, &key, attempt_number);
         let follow = Follow::new(log);
-        match supervisor::launch(&spec) {
-            Ok(child) => {
+        match self.launcher.launch(spec, &paths) {
+            Ok(ticket) => {
                 self.running.insert(
                     index,
                     Running {
-                        child: Some(child),
-                        paths: supervisor::paths(&run_dir, &key, attempt_number),
+                        ticket: Some(ticket),
+                        paths,
                         follow,
+                        look_at: Instant::now() + LOOK_EVERY,
                         stop_sent: false,
+                        stop_delivered: false,
                     },
                 );
             }
@@ -165,10 +172,12 @@ impl Engine<'_> {
             self.running.insert(
                 index,
                 Running {
-                    child: None,
+                    ticket: None,
                     paths: supervisor::paths(&run_dir, &key, number),
                     follow: Follow::new(log),
+                    look_at: Instant::now(),
                     stop_sent: false,
+                    stop_delivered: false,
                 },
             );
         }
@@ -179,6 +188,8 @@ impl Engine<'_> {
     pub(super) fn poll(&mut self) -> Result<bool, RunError> {
         let mut ended = Vec::new();
         let mut happened = false;
+        let reported = self.launcher.ended();
+        let now = Instant::now();
         let indices: Vec<usize> = self.running.keys().copied().collect();
         for index in indices {
             let id = self.job(index).id.clone();
@@ -187,9 +198,15 @@ impl Engine<'_> {
             happened |= running
                 .follow
                 .poll(&mut |line: &str| view.output(&id, line));
-            let gone = match &mut running.child {
-                Some(child) => !matches!(child.try_wait(), Ok(None)),
-                None => supervisor::alive(&running.paths) != Some(true),
+            // A supervisor reports its end on the keeper's pipe; one killed before it could is
+            // found by its lock, looked at now and then.
+            let gone = if running.ticket.is_some_and(|t| reported.contains(&t)) {
+                true
+            } else if now >= running.look_at {
+                running.look_at = now + LOOK_EVERY;
+                supervisor::alive(&running.paths) != Some(true)
+            } else {
+                false
             };
             if gone {
                 ended.push(index);
@@ -388,21 +405,22 @@ impl Engine<'_> {
         self.signal.load(Ordering::SeqCst) != 0 || self.broken.is_some()
     }
 
-    /// Asks every running attempt's supervisor to stop its job.
+    /// Asks every running attempt's supervisor to stop its job (again later for one that is
+    /// still starting).
     pub(super) fn stop_running(&mut self) {
         for running in self.running.values_mut() {
-            if running.stop_sent {
-                continue;
-            }
             running.stop_sent = true;
-            match &running.child {
-                Some(child) => {
-                    // SAFETY: our own unreaped child: the pid cannot have been reused.
-                    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-                }
-                None => supervisor::stop_detached(&running.paths),
+            if !running.stop_delivered {
+                running.stop_delivered = supervisor::request_stop(&running.paths);
             }
         }
+    }
+
+    /// Waits up to `timeout` for news: a supervisor's end on the keeper's pipe, or a child of
+    /// this process (the keeper) exiting.
+    pub(super) fn wait_for_news(&mut self, timeout: Duration) {
+        let events = self.launcher.keeper.as_ref().map(Keeper::events_fd);
+        self.waker.wait(timeout, events);
     }
 
     /// With `--fail-fast`, a failure stops everything: running jobs are cancelled and the
@@ -421,8 +439,15 @@ impl Engine<'_> {
     /// journaled while the record can be written).
     pub(super) fn wait_running(&mut self) -> Result<(), RunError> {
         while !self.running.is_empty() {
+            if self
+                .running
+                .values()
+                .any(|r| r.stop_sent && !r.stop_delivered)
+            {
+                self.stop_running();
+            }
             if !self.poll()? {
-                self.waker.wait(Duration::from_millis(20));
+                self.wait_for_news(Duration::from_millis(20));
             }
         }
         Ok(())
@@ -458,12 +483,59 @@ fn record_number(job: &JobRecord) -> u32 {
     job.attempts.last().map_or(0, |a| a.number)
 }
 
+/// How often the lock of an attempt is looked at, for a supervisor that could not report its
+/// end (killed) or that another run's keeper forked (re-attached).
+const LOOK_EVERY: Duration = Duration::from_millis(250);
+
 /// An attempt under way.
 pub(super) struct Running {
-    /// The supervisor, when this process started it; `None` when re-attached by a resume.
-    child: Option<Child>,
+    /// How its supervisor reports its end, when this process started it; `None` when
+    /// re-attached by a resume.
+    ticket: Option<u64>,
     paths: supervisor::Paths,
     follow: Follow,
+    /// When its lock is looked at next.
+    look_at: Instant,
     /// Whether its supervisor was asked to stop.
     stop_sent: bool,
+    /// Whether that request reached it (or it was gone already).
+    stop_delivered: bool,
+}
+
+/// Starts attempts through the run's keeper, started at the first attempt (and again if it
+/// died).
+#[derive(Default)]
+pub(super) struct Launcher {
+    keeper: Option<Keeper>,
+    tickets: u64,
+}
+
+impl Launcher {
+    /// Locks the attempt and hands it to the keeper; returns the attempt's ticket.
+    fn launch(
+        &mut self,
+        mut spec: supervisor::Spec,
+        paths: &supervisor::Paths,
+    ) -> std::io::Result<u64> {
+        let lock = supervisor::lock_attempt(paths)?;
+        self.tickets += 1;
+        spec.ticket = self.tickets;
+        if let Some(keeper) = &mut self.keeper
+            && keeper.launch(&spec, &lock).is_ok()
+        {
+            return Ok(spec.ticket);
+        }
+        // No keeper yet, or it died: a new one (supervisors of the old one run on, found by
+        // their locks).
+        self.keeper = None;
+        let mut keeper = Keeper::start()?;
+        keeper.launch(&spec, &lock)?;
+        self.keeper = Some(keeper);
+        Ok(spec.ticket)
+    }
+
+    /// The tickets of the attempts that reported their end since the last look.
+    fn ended(&mut self) -> Vec<u64> {
+        self.keeper.as_mut().map_or_else(Vec::new, Keeper::ended)
+    }
 }
