@@ -613,22 +613,9 @@ impl Walker<'_> {
     }
 }
 
-/// The name of a job as the checker gives it.
+/// The name of a job as the checker gives it (`check::job_name`).
 pub fn job_name(job: &ast::JobDecl) -> String {
-    match &job.form {
-        ast::JobForm::Artifact { name }
-        | ast::JobForm::Gate { name }
-        | ast::JobForm::Job { name } => name.name.clone(),
-        ast::JobForm::Test { kind, name, .. } => name.as_ref().unwrap_or(kind).name.clone(),
-        ast::JobForm::Deploy {
-            artifact,
-            environment,
-            name,
-        } => name.as_ref().map_or_else(
-            || format!("deploy_{}_{}", artifact.name, environment.name),
-            |n| n.name.clone(),
-        ),
-    }
+    crate::check::job_name::of(job)
 }
 
 #[cfg(test)]
