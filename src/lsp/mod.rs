@@ -11,6 +11,7 @@ mod documents;
 mod handlers;
 mod names;
 mod position;
+mod transport;
 
 use std::collections::HashMap;
 
@@ -24,10 +25,10 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Serves one client on standard input and output until it says `exit`.
 pub fn serve_stdio() -> Result<(), Error> {
-    let (connection, io_threads) = Connection::stdio();
+    let (connection, threads) = transport::stdio();
     serve(&connection)?;
     drop(connection);
-    io_threads.join()?;
+    threads.join()?;
     Ok(())
 }
 

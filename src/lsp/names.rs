@@ -122,6 +122,36 @@ pub struct Names {
     /// Sorted by file, then start.
     pub occurrences: Vec<Occurrence>,
     pub definitions: HashMap<Symbol, Vec<Definition>>,
+    /// The jobs of the pipeline by name: where they stand and what they wait for.
+    pub jobs: HashMap<String, JobPlace>,
+}
+
+/// A job's stage and the jobs it names as ones it waits for (`after`, `uses`, the artifact
+/// it deploys).
+#[derive(Debug, Clone, Default)]
+pub struct JobPlace {
+    pub stage: String,
+    pub waits_for: Vec<String>,
+}
+
+impl Names {
+    /// Whether `from` waits for `to` through the names written in `after`, `uses` and
+    /// `deploy` (stage order aside).
+    pub fn waits_for(&self, from: &str, to: &str) -> bool {
+        let mut seen = std::collections::HashSet::new();
+        let mut pending = vec![from];
+        while let Some(job) = pending.pop() {
+            if job == to {
+                return true;
+            }
+            if seen.insert(job)
+                && let Some(place) = self.jobs.get(job)
+            {
+                pending.extend(place.waits_for.iter().map(String::as_str));
+            }
+        }
+        false
+    }
 }
 
 impl Names {
@@ -603,6 +633,28 @@ impl Walker<'_> {
             }
             _ => {}
         }
+        let mut waits_for = Vec::new();
+        if let ast::JobForm::Deploy { artifact, .. } = &job.form {
+            waits_for.push(artifact.name.clone());
+        }
+        for item in &job.body {
+            if let ast::BodyItem::Attribute(a) = item
+                && matches!(a.name.name.as_str(), "after" | "uses")
+                && let ExprKind::List(items) = &a.value.kind
+            {
+                waits_for.extend(items.iter().filter_map(|item| match &item.kind {
+                    ExprKind::Ident(name) => Some(name.clone()),
+                    _ => None,
+                }));
+            }
+        }
+        self.names.jobs.insert(
+            job_name(job),
+            JobPlace {
+                stage: stage.to_string(),
+                waits_for,
+            },
+        );
         for item in &job.body {
             match item {
                 ast::BodyItem::Attribute(a) => self.attribute(Block::Job(specs), a),

@@ -44,7 +44,7 @@ fn items(context: &Context, names: Option<&Names>) -> Vec<CompletionItem> {
             })
             .collect();
         let mut items = match list {
-            "after" => jobs(names, context, |_| true),
+            "after" => after_candidates(names, context),
             "uses" => jobs(names, context, |form| form == Some("artifact")),
             "secrets" => symbols(names, CompletionItemKind::CONSTANT, |s| {
                 matches!(s, Symbol::Secret(_))
@@ -201,6 +201,27 @@ fn condition(context: &Context) -> Vec<CompletionItem> {
     }
 }
 
+/// The jobs `after` may name: those of the same stage (a job already waits for every job of
+/// earlier stages, and one of a later stage would close a cycle, E0400), without the job
+/// itself and without those that already wait for it.
+fn after_candidates(names: &Names, context: &Context) -> Vec<CompletionItem> {
+    let current = match &context.frame {
+        Frame::Job(_, name) => name.as_deref(),
+        _ => None,
+    };
+    let mut items = jobs(names, context, |_| true);
+    items.retain(|item| {
+        let place = names.jobs.get(&item.label);
+        let same_stage = match (&context.stage, place) {
+            (Some(stage), Some(place)) => *stage == place.stage,
+            _ => true,
+        };
+        let forms_cycle = current.is_some_and(|current| names.waits_for(&item.label, current));
+        same_stage && !forms_cycle
+    });
+    items
+}
+
 /// Jobs (of a form, by `keep`), without the job being written.
 fn jobs(
     names: &Names,
@@ -285,5 +306,42 @@ mod tests {
             labels,
             [("@release-managers", Some("\"@release-managers\""))]
         );
+    }
+
+    fn labels_at(text: &str, needle: &str) -> Vec<String> {
+        let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
+        let offset = text.find(needle).unwrap() + needle.len();
+        let context = context::at(text, offset);
+        let mut labels: Vec<String> = items(&context, Some(&names))
+            .into_iter()
+            .map(|i| i.label)
+            .collect();
+        labels.sort();
+        labels
+    }
+
+    #[test]
+    fn after_offers_only_jobs_of_the_same_stage_that_close_no_cycle() {
+        let text = r#"pipeline p {
+  environment staging {}
+  stage build {
+    artifact app { run = "make" }
+    job lint { run = "l"; after = [] }
+    job docs { run = "d"; after = [lint] }
+    job check { run = "c"; after = [] }
+  }
+  stage ship {
+    deploy app to staging { run = "d" }
+    job smoke { run = "s"; after = [] }
+  }
+}"#;
+        // Never the job itself, nor a job of stage `ship` (E0400); `docs` waits for `lint`.
+        assert_eq!(labels_at(text, "\"l\"; after = ["), ["app", "check"]);
+        assert_eq!(
+            labels_at(text, "\"d\"; after = ["),
+            ["app", "check", "lint"]
+        );
+        assert_eq!(labels_at(text, "\"c\"; after = ["), ["app", "docs", "lint"]);
+        assert_eq!(labels_at(text, "\"s\"; after = ["), ["deploy_app_staging"]);
     }
 }
