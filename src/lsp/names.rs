@@ -124,13 +124,16 @@ pub struct Names {
     pub definitions: HashMap<Symbol, Vec<Definition>>,
     /// The jobs of the pipeline by name: where they stand and what they wait for.
     pub jobs: HashMap<String, JobPlace>,
+    /// The pipeline's stages, in order.
+    pub stages: Vec<String>,
 }
 
 /// A job's stage and the jobs it names as ones it waits for (`after`, `uses`, the artifact
 /// it deploys).
 #[derive(Debug, Clone, Default)]
 pub struct JobPlace {
-    pub stage: String,
+    /// The index of its stage in `Names::stages`.
+    pub stage: usize,
     pub waits_for: Vec<String>,
 }
 
@@ -498,6 +501,7 @@ impl Walker<'_> {
     }
 
     fn stage(&mut self, stage: &ast::StageDecl) {
+        self.names.stages.push(stage.name.name.clone());
         let jobs: Vec<String> = stage.jobs.iter().map(job_name).collect();
         self.define(
             Definition {
@@ -651,7 +655,7 @@ impl Walker<'_> {
         self.names.jobs.insert(
             job_name(job),
             JobPlace {
-                stage: stage.to_string(),
+                stage: self.names.stages.len() - 1,
                 waits_for,
             },
         );

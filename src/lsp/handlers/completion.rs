@@ -201,23 +201,29 @@ fn condition(context: &Context) -> Vec<CompletionItem> {
     }
 }
 
-/// The jobs `after` may name: those of the same stage (a job already waits for every job of
-/// earlier stages, and one of a later stage would close a cycle, E0400), without the job
-/// itself and without those that already wait for it.
+/// The jobs `after` may name: those of the same stage first, then those of earlier stages (a
+/// job waits for those anyway), never one of a later stage (that closes a cycle, E0400), nor
+/// the job itself, nor one that already waits for it.
 fn after_candidates(names: &Names, context: &Context) -> Vec<CompletionItem> {
     let current = match &context.frame {
         Frame::Job(_, name) => name.as_deref(),
         _ => None,
     };
+    let here = context
+        .stage
+        .as_ref()
+        .and_then(|stage| names.stages.iter().position(|s| s == stage));
     let mut items = jobs(names, context, |_| true);
-    items.retain(|item| {
-        let place = names.jobs.get(&item.label);
-        let same_stage = match (&context.stage, place) {
-            (Some(stage), Some(place)) => *stage == place.stage,
-            _ => true,
-        };
-        let forms_cycle = current.is_some_and(|current| names.waits_for(&item.label, current));
-        same_stage && !forms_cycle
+    items.retain_mut(|item| {
+        let stage = names.jobs.get(&item.label).map(|place| place.stage);
+        if let (Some(here), Some(stage)) = (here, stage) {
+            if stage > here {
+                return false;
+            }
+            // Same stage first.
+            item.sort_text = Some(format!("{}{}", u8::from(stage < here), item.label));
+        }
+        !current.is_some_and(|current| names.waits_for(&item.label, current))
     });
     items
 }
@@ -342,6 +348,19 @@ mod tests {
             ["app", "check", "lint"]
         );
         assert_eq!(labels_at(text, "\"c\"; after = ["), ["app", "docs", "lint"]);
-        assert_eq!(labels_at(text, "\"s\"; after = ["), ["deploy_app_staging"]);
+        // Jobs of earlier stages are legal (already waited for); the same stage's come first.
+        let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
+        let needle = "\"s\"; after = [";
+        let offset = text.find(needle).unwrap() + needle.len();
+        let mut offered: Vec<(String, String)> = items(&context::at(text, offset), Some(&names))
+            .into_iter()
+            .map(|i| (i.sort_text.unwrap_or_default(), i.label))
+            .collect();
+        offered.sort();
+        let labels: Vec<&str> = offered.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["deploy_app_staging", "app", "check", "docs", "lint"]
+        );
     }
 }
