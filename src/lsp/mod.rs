@@ -8,6 +8,7 @@ mod context;
 mod diagnostics;
 mod docs;
 mod documents;
+mod fixes;
 mod handlers;
 mod names;
 mod position;
