@@ -14,11 +14,12 @@ mod names;
 mod position;
 mod transport;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use lsp_server::{Connection, Message, Notification};
 use lsp_types::notification::PublishDiagnostics;
-use lsp_types::{PublishDiagnosticsParams, Uri};
+use lsp_types::{PublishDiagnosticsParams, SemanticToken, Uri};
 
 use documents::Document;
 
@@ -40,6 +41,7 @@ pub fn serve(connection: &Connection) -> Result<(), Error> {
     let mut server = Server {
         connection,
         documents: HashMap::new(),
+        semantic_tokens: RefCell::new((0, HashMap::new())),
     };
     for message in &connection.receiver {
         match message {
@@ -65,6 +67,9 @@ pub fn serve(connection: &Connection) -> Result<(), Error> {
 pub struct Server<'a> {
     connection: &'a Connection,
     documents: HashMap<Uri, Document>,
+    /// The last semantic tokens sent for each document, with their result id, for deltas;
+    /// and the last id given.
+    semantic_tokens: RefCell<(u64, HashMap<Uri, (String, Vec<SemanticToken>)>)>,
 }
 
 impl Server<'_> {
@@ -85,6 +90,22 @@ impl Server<'_> {
             version: Some(document.version),
         };
         self.notify::<PublishDiagnostics>(params);
+    }
+
+    /// Keeps the tokens sent for a document; returns their result id.
+    fn remember_tokens(&self, uri: &Uri, tokens: Vec<SemanticToken>) -> String {
+        let mut cache = self.semantic_tokens.borrow_mut();
+        cache.0 += 1;
+        let id = cache.0.to_string();
+        cache.1.insert(uri.clone(), (id.clone(), tokens));
+        id
+    }
+
+    /// The tokens last sent for a document under `result_id`, if they are still the last.
+    fn previous_tokens(&self, uri: &Uri, result_id: &str) -> Option<Vec<SemanticToken>> {
+        let cache = self.semantic_tokens.borrow();
+        let (id, tokens) = cache.1.get(uri)?;
+        (id == result_id).then(|| tokens.clone())
     }
 
     fn notify<N: lsp_types::notification::Notification>(&self, params: N::Params) {
