@@ -206,3 +206,83 @@ def test_a_lone_surrogate_is_read_as_a_replacement_character(raw: Raw):
     (edit,) = result["result"]
     assert '"x\ufffdz"' in edit["newText"], edit
     assert raw.close() == 0
+
+
+# ------------------------------------------------------------------ quick fixes, semantic tokens, inlay hints
+
+
+async def quick_fixes(client: LanguageClient, doc, needle: str):
+    at = doc.position(needle)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=doc.id,
+            range=types.Range(start=at, end=at),
+            context=types.CodeActionContext(diagnostics=list(doc.diagnostics)),
+        )
+    )
+    return [a for a in actions or [] if a.kind == types.CodeActionKind.QuickFix]
+
+
+async def test_did_you_mean_is_a_quick_fix(client: LanguageClient, tmp_path: Path):
+    doc = await shop(client, tmp_path)
+    diagnostics = await doc.change(doc.text.replace("after = [lint]", "after = [lnt]"))
+    assert [d.code for d in diagnostics] == ["E0200"]
+    (fix,) = await quick_fixes(client, doc, "lnt")
+    (edit,) = fix.edit.changes[doc.uri]
+    assert edit.new_text == "lint" and edit.range.start == doc.position("lnt")
+    assert fix.diagnostics[0].code == "E0200"
+
+
+async def test_a_missing_attribute_is_added_with_a_placeholder(client: LanguageClient, tmp_path: Path):
+    doc = await shop(client, tmp_path)
+    diagnostics = await doc.change(doc.text.replace('job lint { run = "make lint" }', "job lint {}"))
+    assert "E0302" in [d.code for d in diagnostics]
+    (fix,) = await quick_fixes(client, doc, "job lint")
+    (edit,) = fix.edit.changes[doc.uri]
+    assert edit.new_text == ' run = "TODO" '
+
+
+async def test_semantic_tokens_full_and_delta(client: LanguageClient, tmp_path: Path):
+    doc = await shop(client, tmp_path)
+    full = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=doc.id))
+    assert full.result_id and len(full.data) % 5 == 0 and len(full.data) > 100
+    server_legend = client.initialize_result.capabilities.semantic_tokens_provider.legend
+    types_ = server_legend.token_types
+    # Decode: every token's text and type.
+    lines = doc.text.split("\n")
+    line = start = 0
+    decoded = []
+    for i in range(0, len(full.data), 5):
+        dl, ds, length, ty, mods = full.data[i : i + 5]
+        line += dl
+        start = ds if dl else start + ds
+        units = lines[line].encode("utf-16-le")
+        decoded.append((units[2 * start : 2 * (start + length)].decode("utf-16-le"), types_[ty], mods))
+    words = {(w, t) for w, t, _ in decoded}
+    for expected in [("pipeline", "keyword"), ("shop", "class"), ("staging", "enum"), ("TOKEN", "variable"),
+                     ("app", "function"), ("migration", "type"), ("branch", "variable"), ("push", "event"),
+                     ("run", "property"), ('"make"', "string"), ("/// The shop.", "comment")]:
+        assert expected in words, (expected, sorted(words))
+    # A delta after an edit changes only the middle, and applying it gives the new full result.
+    await doc.change(doc.text.replace("job lint", "job lint2").replace("after = [lint]", "after = [lint2]"))
+    delta = await client.text_document_semantic_tokens_full_delta_async(
+        types.SemanticTokensDeltaParams(text_document=doc.id, previous_result_id=full.result_id)
+    )
+    data = list(full.data)
+    for edit in sorted(delta.edits, key=lambda e: -e.start):
+        data[edit.start : edit.start + edit.delete_count] = edit.data or []
+    again = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=doc.id))
+    assert data == list(again.data)
+    assert sum(len(e.data or []) for e in delta.edits) < len(again.data)
+
+
+async def test_inlay_hints_name_deploys_and_show_inherited_conditions(client: LanguageClient, tmp_path: Path):
+    doc = await shop(client, tmp_path)
+    text = doc.text.replace('job lint { run = "make lint" }', 'job lint { run = "make lint"; when = event == push }')
+    await doc.change(text)
+    hints = await client.text_document_inlay_hint_async(
+        types.InlayHintParams(text_document=doc.id, range=types.Range(start=types.Position(0, 0), end=doc.end()))
+    )
+    labels = {(h.position.line, h.label) for h in hints}
+    assert (doc.position("deploy app to staging").line, "as deploy_app_staging") in labels
+    assert (doc.position("gate approve").line, "runs only when event == push") in labels
