@@ -56,7 +56,10 @@ pub fn fix(analysis: &Analysis, diagnostic: &Diagnostic) -> Option<Fix> {
         return None;
     }
     let text = analysis.text();
-    let help = diagnostic.help.as_deref()?;
+    let help = diagnostic
+        .help
+        .as_deref()
+        .filter(|help| names_an_edit(help))?;
     let at = span.start as usize..span.end as usize;
     let title = format!("{}: {help}", diagnostic.code);
     let edits = if let Some(meant) = quoted_after(help, "did you mean `") {
