@@ -44,8 +44,8 @@ fn items(context: &Context, names: Option<&Names>) -> Vec<CompletionItem> {
             })
             .collect();
         let mut items = match list {
-            "after" => after_candidates(names, context),
-            "uses" => jobs(names, context, |form| form == Some("artifact")),
+            "after" => waitable(names, context, |_| true),
+            "uses" => waitable(names, context, |form| form == Some("artifact")),
             "secrets" => symbols(names, CompletionItemKind::CONSTANT, |s| {
                 matches!(s, Symbol::Secret(_))
             }),
@@ -201,10 +201,14 @@ fn condition(context: &Context) -> Vec<CompletionItem> {
     }
 }
 
-/// The jobs `after` may name: those of the same stage first, then those of earlier stages (a
-/// job waits for those anyway), never one of a later stage (that closes a cycle, E0400), nor
-/// the job itself, nor one that already waits for it.
-fn after_candidates(names: &Names, context: &Context) -> Vec<CompletionItem> {
+/// The jobs `after` (or `uses`, artifacts) may name: those of the same stage first, then those
+/// of earlier stages (a job waits for those anyway), never one of a later stage (that closes a
+/// cycle, E0400), nor the job itself, nor one that already waits for it.
+fn waitable(
+    names: &Names,
+    context: &Context,
+    keep: impl Fn(Option<&str>) -> bool,
+) -> Vec<CompletionItem> {
     let current = match &context.frame {
         Frame::Job(_, name) => name.as_deref(),
         _ => None,
@@ -213,7 +217,7 @@ fn after_candidates(names: &Names, context: &Context) -> Vec<CompletionItem> {
         .stage
         .as_ref()
         .and_then(|stage| names.stages.iter().position(|s| s == stage));
-    let mut items = jobs(names, context, |_| true);
+    let mut items = jobs(names, context, keep);
     items.retain_mut(|item| {
         let stage = names.jobs.get(&item.label).map(|place| place.stage);
         if let (Some(here), Some(stage)) = (here, stage) {
