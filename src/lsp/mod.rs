@@ -69,8 +69,11 @@ pub struct Server<'a> {
     documents: HashMap<Uri, Document>,
     /// The last semantic tokens sent for each document, with their result id, for deltas;
     /// and the last id given.
-    semantic_tokens: RefCell<(u64, HashMap<Uri, (String, Vec<SemanticToken>)>)>,
+    semantic_tokens: RefCell<(u64, HashMap<Uri, SentTokens>)>,
 }
+
+/// Semantic tokens sent for a document, with their result id.
+type SentTokens = (String, Vec<SemanticToken>);
 
 impl Server<'_> {
     fn document(&self, uri: &Uri) -> Result<&Document, String> {
