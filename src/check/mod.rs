@@ -6,6 +6,7 @@ pub mod foreign;
 pub mod graph;
 pub mod implication;
 pub mod inherited;
+pub mod job_name;
 pub mod model;
 pub mod outputs;
 mod ref_glob;

@@ -494,7 +494,7 @@ impl Builder<'_> {
                 let (n, s) = name.as_ref().map_or_else(
                     || {
                         (
-                            format!("deploy_{}_{}", artifact.name, environment.name),
+                            super::job_name::deploy(&artifact.name, &environment.name),
                             decl.header_span,
                         )
                     },

@@ -1,11 +1,12 @@
 //! Finds the comments of a source text (the grammar's `COMMENT` is silent, so the AST has
 //! none) and reads the trivia between two tokens: comments, and where the blank lines are.
 //!
-//! The scan follows the grammar's lexical rules: `"…"` and `"""…"""` strings (with `\`
-//! escapes) hide what looks like a comment, `/* … */` nests, and `///` (exactly three
-//! slashes) is a doc comment.
+//! The comments are the syntax's lexer's (`syntax::lexer`): strings hide what looks like a
+//! comment, `/* … */` nests, and `///` (exactly three slashes) is a doc comment.
 
 use std::ops::Range;
+
+use crate::syntax::lexer::{self, TokenKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommentKind {
@@ -26,82 +27,21 @@ pub struct Comment {
 
 /// Every comment of `text`, in source order.
 pub fn scan(text: &str) -> Vec<Comment> {
-    let bytes = text.as_bytes();
-    let mut comments = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        match bytes[at] {
-            b'"' if text[at..].starts_with("\"\"\"") => at = skip_triple_string(bytes, at + 3),
-            b'"' => at = skip_string(bytes, at + 1),
-            b'/' if bytes.get(at + 1) == Some(&b'/') => {
-                let end = text[at..].find('\n').map_or(text.len(), |n| at + n);
-                let slashes = bytes[at..end].iter().take_while(|b| **b == b'/').count();
-                let kind = if slashes == 3 {
-                    CommentKind::Doc
-                } else {
-                    CommentKind::Line
-                };
-                comments.push(Comment {
-                    kind,
-                    span: at..end,
-                });
-                at = end;
-            }
-            b'/' if bytes.get(at + 1) == Some(&b'*') => {
-                let end = skip_block_comment(bytes, at + 2);
-                comments.push(Comment {
-                    kind: CommentKind::Block,
-                    span: at..end,
-                });
-                at = end;
-            }
-            _ => at += 1,
-        }
-    }
-    comments
-}
-
-fn skip_string(bytes: &[u8], mut at: usize) -> usize {
-    while at < bytes.len() {
-        match bytes[at] {
-            b'\\' => at += 2,
-            b'"' | b'\n' => return at + 1,
-            _ => at += 1,
-        }
-    }
-    bytes.len()
-}
-
-fn skip_triple_string(bytes: &[u8], mut at: usize) -> usize {
-    while at < bytes.len() {
-        if bytes[at] == b'\\' {
-            at += 2;
-        } else if bytes[at..].starts_with(b"\"\"\"") {
-            return at + 3;
-        } else {
-            at += 1;
-        }
-    }
-    bytes.len()
-}
-
-fn skip_block_comment(bytes: &[u8], mut at: usize) -> usize {
-    let mut depth = 1;
-    while at < bytes.len() {
-        if bytes[at..].starts_with(b"/*") {
-            depth += 1;
-            at += 2;
-        } else if bytes[at..].starts_with(b"*/") {
-            depth -= 1;
-            at += 2;
-            if depth == 0 {
-                return at;
-            }
-        } else {
-            at += 1;
-        }
-    }
-    bytes.len()
+    lexer::tokens(text)
+        .into_iter()
+        .filter_map(|token| {
+            let kind = match token.kind {
+                TokenKind::LineComment => CommentKind::Line,
+                TokenKind::DocComment => CommentKind::Doc,
+                TokenKind::BlockComment { .. } => CommentKind::Block,
+                _ => return None,
+            };
+            Some(Comment {
+                kind,
+                span: token.span,
+            })
+        })
+        .collect()
 }
 
 /// The trivia between two tokens.

@@ -1,5 +1,8 @@
-//! Where the cursor stands, read from the text before it with a small lexer (not the parser:
-//! the text being typed rarely parses). Completion decides what to offer from this.
+//! Where the cursor stands, read from the tokens of the text before it (the syntax's lexer, not
+//! the parser: the text being typed rarely parses). Completion decides what to offer from this.
+
+use crate::check::job_name;
+use crate::syntax::lexer::{self, TokenKind, is_word_char};
 
 /// The block the cursor is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +42,8 @@ pub struct Context {
     pub prefix: String,
     /// The cursor is in a string or a comment.
     pub in_literal: bool,
+    /// The stage the cursor is in, if any.
+    pub stage: Option<String>,
 }
 
 impl Context {
@@ -83,16 +88,14 @@ impl Context {
     }
 }
 
-fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '-'
-}
-
 struct FrameState {
     frame: Frame,
     seen: Vec<String>,
+    /// The stage's name, for a stage's block.
+    stage: Option<String>,
 }
 
-/// Reads `text[..cursor]`.
+/// Reads `text[..cursor]` with the syntax's lexer.
 pub fn at(text: &str, cursor: usize) -> Context {
     let mut cursor = cursor.min(text.len());
     while !text.is_char_boundary(cursor) {
@@ -111,155 +114,109 @@ pub fn at(text: &str, cursor: usize) -> Context {
     let mut stack = vec![FrameState {
         frame: Frame::File,
         seen: Vec::new(),
+        stage: None,
     }];
     let mut statement: Vec<Token> = Vec::new();
     let mut depth = 0usize;
     let mut in_literal = false;
-    let bytes = lexed.as_bytes();
-    let mut at = 0;
-    while at < bytes.len() {
-        let c = bytes[at];
-        let rest = &lexed[at..];
-        if c == b'\n' {
-            let continues = matches!(
-                statement.last(),
-                Some(Token::Operator(_) | Token::Punct('=') | Token::Punct(','))
-            );
-            if depth == 0 && !continues {
-                statement.clear();
-            }
-            at += 1;
-        } else if c.is_ascii_whitespace() {
-            at += 1;
-        } else if rest.starts_with("//") {
-            match rest.find('\n') {
-                Some(n) => at += n,
-                None => {
-                    in_literal = true;
-                    at = bytes.len();
+    for token in lexer::tokens(lexed) {
+        let source = &lexed[token.span.clone()];
+        let reaches_cursor = token.span.end == lexed.len();
+        match token.kind {
+            TokenKind::Whitespace => {
+                let continues = matches!(
+                    statement.last(),
+                    Some(Token::Operator(_) | Token::Punct('=') | Token::Punct(','))
+                );
+                if source.contains('\n') && depth == 0 && !continues {
+                    statement.clear();
                 }
             }
-        } else if rest.starts_with("/*") {
-            match rest.find("*/") {
-                Some(n) => at += n + 2,
-                None => {
-                    in_literal = true;
-                    at = bytes.len();
-                }
-            }
-        } else if let Some(inner) = rest.strip_prefix("\"\"\"") {
-            match inner.find("\"\"\"") {
-                Some(n) => at += 3 + n + 3,
-                None => {
-                    in_literal = true;
-                    at = bytes.len();
-                }
-            }
-            statement.push(Token::Literal);
-        } else if c == b'"' {
-            let mut end = at + 1;
-            let mut closed = false;
-            while end < bytes.len() {
-                match bytes[end] {
-                    b'\\' => end += 2,
-                    b'"' => {
-                        closed = true;
-                        end += 1;
-                        break;
-                    }
-                    b'\n' => break,
-                    _ => end += 1,
-                }
-            }
-            if !closed && end >= bytes.len() {
-                in_literal = true;
-            }
-            at = end.min(bytes.len());
-            statement.push(Token::Literal);
-        } else if is_word_char(c as char) {
-            let len = rest
-                .find(|ch: char| !is_word_char(ch))
-                .unwrap_or(rest.len());
-            let word = &rest[..len];
-            if word.starts_with(|ch: char| ch.is_ascii_digit()) {
+            TokenKind::LineComment | TokenKind::DocComment => in_literal = reaches_cursor,
+            TokenKind::BlockComment { closed } => in_literal = !closed,
+            TokenKind::String { closed } | TokenKind::TripleString { closed } => {
+                // An unclosed `"…` ends at its line break; the cursor is in it only before that.
+                in_literal = !closed && reaches_cursor;
                 statement.push(Token::Literal);
-            } else {
-                statement.push(Token::Word(word.to_string()));
             }
-            at += len;
-        } else {
-            let two = rest.get(..2).unwrap_or("");
-            let operator = match two {
-                "==" => Some("=="),
-                "!=" => Some("!="),
-                "&&" => Some("&&"),
-                "||" => Some("||"),
-                _ => None,
-            };
-            if let Some(op) = operator {
-                statement.push(Token::Operator(op));
-                at += 2;
-                continue;
+            TokenKind::Word if source.starts_with(|c: char| c.is_ascii_digit()) => {
+                statement.push(Token::Literal);
             }
-            at += 1;
-            match c {
-                b'{' => {
+            TokenKind::Word => statement.push(Token::Word(source.to_string())),
+            TokenKind::Operator => statement.push(Token::Operator(match source {
+                "==" => "==",
+                "!=" => "!=",
+                "&&" => "&&",
+                _ => "||",
+            })),
+            TokenKind::Punct(c) => match c {
+                '{' => {
                     let frame = classify(&statement);
+                    let stage = match frame {
+                        Frame::Stage => words(&statement).get(1).map(|name| name.to_string()),
+                        _ => stack.last().and_then(|top| top.stage.clone()),
+                    };
                     stack.push(FrameState {
                         frame,
                         seen: Vec::new(),
+                        stage,
                     });
                     statement.clear();
                     depth = 0;
                 }
-                b'}' => {
+                '}' => {
                     if stack.len() > 1 {
                         stack.pop();
                     }
                     statement.clear();
                     depth = 0;
                 }
-                b';' if depth == 0 => statement.clear(),
-                b'[' | b'(' => {
+                ';' if depth == 0 => statement.clear(),
+                '[' | '(' => {
                     depth += 1;
-                    statement.push(Token::Punct(c as char));
+                    statement.push(Token::Punct(c));
                 }
-                b']' | b')' => {
+                ']' | ')' => {
                     depth = depth.saturating_sub(1);
-                    statement.push(Token::Punct(c as char));
+                    statement.push(Token::Punct(c));
                 }
-                b'=' => {
+                '=' => {
                     if let [Token::Word(name)] = statement.as_slice() {
                         let top = stack.last_mut().expect("the file frame stays");
                         top.seen.push(name.clone());
                     }
                     statement.push(Token::Punct('='));
                 }
-                b'!' => statement.push(Token::Operator("!")),
-                other => statement.push(Token::Punct(other as char)),
-            }
+                '!' => statement.push(Token::Operator("!")),
+                other => statement.push(Token::Punct(other)),
+            },
         }
     }
     let top = stack.pop().expect("the file frame stays");
     Context {
         frame: top.frame,
         seen: top.seen,
+        stage: top.stage,
         statement,
         prefix,
         in_literal,
     }
 }
 
-/// The block a header opens: `stage build {` opens a stage.
-fn classify(header: &[Token]) -> Frame {
-    let words: Vec<&str> = header
+/// The words of a header, without its punctuation.
+fn words(header: &[Token]) -> Vec<&str> {
+    header
         .iter()
         .filter_map(|t| match t {
             Token::Word(w) => Some(w.as_str()),
             _ => None,
         })
-        .collect();
-    match words.as_slice() {
+        .collect()
+}
+
+/// The block a header opens: `stage build {` opens a stage.
+fn classify(header: &[Token]) -> Frame {
+    match words(header).as_slice() {
         ["pipeline", ..] => Frame::Pipeline,
         ["kind", ..] => Frame::Kind,
         ["on", event, ..] => Frame::Trigger((*event).to_string()),
@@ -280,7 +237,7 @@ fn classify(header: &[Token]) -> Frame {
         ["deploy", artifact, "to", environment, rest @ ..] => {
             let name = match rest {
                 ["as", name, ..] => (*name).to_string(),
-                _ => format!("deploy_{artifact}_{environment}"),
+                _ => job_name::deploy(artifact, environment),
             };
             Frame::Job("deploy".into(), Some(name))
         }
@@ -328,5 +285,30 @@ mod tests {
         assert_eq!(c.frame, Frame::Job("job".into(), Some("a".into())));
         let c = context("pipeline p { stage s { job a { run = \"ab|");
         assert!(c.in_literal);
+    }
+
+    #[test]
+    fn non_ascii_outside_strings_does_not_stop_the_reading() {
+        // Pasted smart quotes, a typo in a name, a no-break space, a byte order mark.
+        for text in [
+            "pipeline p { stage s { job a { run = \u{201c}info\u{201d}\n      ti|",
+            "pipeline p { stage s { job caf\u{e9} { run = \"x\"\n      ti|",
+            "pipeline p {\u{a0}stage s { job a {\u{a0}ti|",
+            "\u{feff}pipeline p { stage s { job a { ti|",
+            "pipeline p { stage s { job a { run = \"x\" } \u{1f680} job b { ti|",
+        ] {
+            let c = context(text);
+            assert_eq!(c.prefix, "ti", "{text:?}");
+            assert!(matches!(c.frame, Frame::Job(..)), "{text:?}: {:?}", c.frame);
+            assert_eq!(c.stage.as_deref(), Some("s"), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn reading_any_prefix_of_hostile_text_never_panics() {
+        let text = "\u{feff}pipeline p { // \u{e9}\n stage s { job caf\u{e9} { run = \u{201c}x\u{201d}; when = branch == \"\u{1f680}\\\u{e9}\" && !x /* \u{1f680} */ }\u{a0}}}";
+        for cursor in 0..=text.len() {
+            at(text, cursor);
+        }
     }
 }

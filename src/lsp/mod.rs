@@ -8,15 +8,18 @@ mod context;
 mod diagnostics;
 mod docs;
 mod documents;
+mod fixes;
 mod handlers;
 mod names;
 mod position;
+mod transport;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use lsp_server::{Connection, Message, Notification};
 use lsp_types::notification::PublishDiagnostics;
-use lsp_types::{PublishDiagnosticsParams, Uri};
+use lsp_types::{PublishDiagnosticsParams, SemanticToken, Uri};
 
 use documents::Document;
 
@@ -24,10 +27,10 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Serves one client on standard input and output until it says `exit`.
 pub fn serve_stdio() -> Result<(), Error> {
-    let (connection, io_threads) = Connection::stdio();
+    let (connection, threads) = transport::stdio();
     serve(&connection)?;
     drop(connection);
-    io_threads.join()?;
+    threads.join()?;
     Ok(())
 }
 
@@ -38,6 +41,7 @@ pub fn serve(connection: &Connection) -> Result<(), Error> {
     let mut server = Server {
         connection,
         documents: HashMap::new(),
+        semantic_tokens: RefCell::new((0, HashMap::new())),
     };
     for message in &connection.receiver {
         match message {
@@ -63,7 +67,13 @@ pub fn serve(connection: &Connection) -> Result<(), Error> {
 pub struct Server<'a> {
     connection: &'a Connection,
     documents: HashMap<Uri, Document>,
+    /// The last semantic tokens sent for each document, with their result id, for deltas;
+    /// and the last id given.
+    semantic_tokens: RefCell<(u64, HashMap<Uri, SentTokens>)>,
 }
+
+/// Semantic tokens sent for a document, with their result id.
+type SentTokens = (String, Vec<SemanticToken>);
 
 impl Server<'_> {
     fn document(&self, uri: &Uri) -> Result<&Document, String> {
@@ -83,6 +93,22 @@ impl Server<'_> {
             version: Some(document.version),
         };
         self.notify::<PublishDiagnostics>(params);
+    }
+
+    /// Keeps the tokens sent for a document; returns their result id.
+    fn remember_tokens(&self, uri: &Uri, tokens: Vec<SemanticToken>) -> String {
+        let mut cache = self.semantic_tokens.borrow_mut();
+        cache.0 += 1;
+        let id = cache.0.to_string();
+        cache.1.insert(uri.clone(), (id.clone(), tokens));
+        id
+    }
+
+    /// The tokens last sent for a document under `result_id`, if they are still the last.
+    fn previous_tokens(&self, uri: &Uri, result_id: &str) -> Option<Vec<SemanticToken>> {
+        let cache = self.semantic_tokens.borrow();
+        let (id, tokens) = cache.1.get(uri)?;
+        (id == result_id).then(|| tokens.clone())
     }
 
     fn notify<N: lsp_types::notification::Notification>(&self, params: N::Params) {

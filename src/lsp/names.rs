@@ -122,6 +122,39 @@ pub struct Names {
     /// Sorted by file, then start.
     pub occurrences: Vec<Occurrence>,
     pub definitions: HashMap<Symbol, Vec<Definition>>,
+    /// The jobs of the pipeline by name: where they stand and what they wait for.
+    pub jobs: HashMap<String, JobPlace>,
+    /// The pipeline's stages, in order.
+    pub stages: Vec<String>,
+}
+
+/// A job's stage and the jobs it names as ones it waits for (`after`, `uses`, the artifact
+/// it deploys).
+#[derive(Debug, Clone, Default)]
+pub struct JobPlace {
+    /// The index of its stage in `Names::stages`.
+    pub stage: usize,
+    pub waits_for: Vec<String>,
+}
+
+impl Names {
+    /// Whether `from` waits for `to` through the names written in `after`, `uses` and
+    /// `deploy` (stage order aside).
+    pub fn waits_for(&self, from: &str, to: &str) -> bool {
+        let mut seen = std::collections::HashSet::new();
+        let mut pending = vec![from];
+        while let Some(job) = pending.pop() {
+            if job == to {
+                return true;
+            }
+            if seen.insert(job)
+                && let Some(place) = self.jobs.get(job)
+            {
+                pending.extend(place.waits_for.iter().map(String::as_str));
+            }
+        }
+        false
+    }
 }
 
 impl Names {
@@ -468,6 +501,7 @@ impl Walker<'_> {
     }
 
     fn stage(&mut self, stage: &ast::StageDecl) {
+        self.names.stages.push(stage.name.name.clone());
         let jobs: Vec<String> = stage.jobs.iter().map(job_name).collect();
         self.define(
             Definition {
@@ -603,6 +637,28 @@ impl Walker<'_> {
             }
             _ => {}
         }
+        let mut waits_for = Vec::new();
+        if let ast::JobForm::Deploy { artifact, .. } = &job.form {
+            waits_for.push(artifact.name.clone());
+        }
+        for item in &job.body {
+            if let ast::BodyItem::Attribute(a) = item
+                && matches!(a.name.name.as_str(), "after" | "uses")
+                && let ExprKind::List(items) = &a.value.kind
+            {
+                waits_for.extend(items.iter().filter_map(|item| match &item.kind {
+                    ExprKind::Ident(name) => Some(name.clone()),
+                    _ => None,
+                }));
+            }
+        }
+        self.names.jobs.insert(
+            job_name(job),
+            JobPlace {
+                stage: self.names.stages.len() - 1,
+                waits_for,
+            },
+        );
         for item in &job.body {
             match item {
                 ast::BodyItem::Attribute(a) => self.attribute(Block::Job(specs), a),
@@ -613,22 +669,9 @@ impl Walker<'_> {
     }
 }
 
-/// The name of a job as the checker gives it.
+/// The name of a job as the checker gives it (`check::job_name`).
 pub fn job_name(job: &ast::JobDecl) -> String {
-    match &job.form {
-        ast::JobForm::Artifact { name }
-        | ast::JobForm::Gate { name }
-        | ast::JobForm::Job { name } => name.name.clone(),
-        ast::JobForm::Test { kind, name, .. } => name.as_ref().unwrap_or(kind).name.clone(),
-        ast::JobForm::Deploy {
-            artifact,
-            environment,
-            name,
-        } => name.as_ref().map_or_else(
-            || format!("deploy_{}_{}", artifact.name, environment.name),
-            |n| n.name.clone(),
-        ),
-    }
+    crate::check::job_name::of(job)
 }
 
 #[cfg(test)]

@@ -43,8 +43,8 @@ impl Lines {
         Range::new(self.position(start), self.position(end))
     }
 
-    /// The byte offset of a position; a position past the end of its line (or of the text)
-    /// is clamped to that end.
+    /// The byte offset of a position, always on a character boundary; a position past the end
+    /// of its line (or of the text) is clamped to that end, one inside a character to its start.
     pub fn offset(&self, position: Position) -> usize {
         let wide = WideLineCol {
             line: position.line,
@@ -70,7 +70,13 @@ impl Lines {
             line: line_col.line,
             col,
         });
-        offset.map_or(self.len, |o| usize::from(o).min(self.len))
+        let mut offset = offset.map_or(self.len as u32, |o| u32::from(o).min(self.len as u32));
+        // A position inside a surrogate pair (the middle of a 4-byte character) moves to the
+        // character's start, as rust-analyzer does: edits there stay on character boundaries.
+        while offset > 0 && self.index.try_line_col(TextSize::new(offset)).is_none() {
+            offset -= 1;
+        }
+        offset as usize
     }
 }
 
@@ -133,5 +139,19 @@ mod tests {
         let uri = path_to_uri(path);
         assert_eq!(uri.as_str(), "file:///tmp/a%20dir/%C3%A9.cdl");
         assert_eq!(uri_to_path(&uri).unwrap(), path);
+    }
+
+    #[test]
+    fn a_position_inside_a_surrogate_pair_moves_to_the_character_start() {
+        // `🚀` is 4 bytes and 2 UTF-16 units; column 5 is between its two units.
+        let text = "run \u{1f680}\u{1f680}x\n";
+        let lines = Lines::new(text);
+        assert_eq!(lines.offset(Position::new(0, 5)), 4);
+        assert_eq!(lines.offset(Position::new(0, 7)), 8);
+        assert_eq!(lines.offset(Position::new(0, 8)), 12);
+        for character in 0..12 {
+            let offset = lines.offset(Position::new(0, character));
+            assert!(text.is_char_boundary(offset), "column {character}");
+        }
     }
 }

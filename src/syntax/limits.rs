@@ -5,93 +5,50 @@
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::span::{FileId, Span};
+use crate::syntax::lexer::{self, TokenKind};
 
 pub const MAX_DEPTH: usize = 100;
 pub const MAX_OPERATORS: usize = 200;
 
-/// Scans the text, skipping strings and comments, for nesting beyond the limits.
+/// Reads the tokens of the text (strings and comments are single tokens) for nesting beyond
+/// the limits.
 pub fn check(file: FileId, text: &str) -> Option<Diagnostic> {
-    let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut operators = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        let rest = &bytes[i..];
-        if rest.starts_with(b"//") {
-            i += rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
-            continue;
-        }
-        if rest.starts_with(b"/*") {
-            i += skip_block_comment(rest);
-            continue;
-        }
-        if rest.starts_with(b"\"\"\"") {
-            i += 3 + find(&rest[3..], b"\"\"\"").map_or(rest.len() - 3, |end| end + 3);
-            continue;
-        }
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'(' | b'[' | b'{' => {
+    for token in lexer::tokens(text) {
+        let at = token.span.start;
+        match token.kind {
+            TokenKind::Punct('(' | '[' | '{') => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Some(too_deep(file, i, "brackets are nested", MAX_DEPTH));
+                    return Some(too_deep(file, at, "brackets are nested", MAX_DEPTH));
                 }
-                if bytes[i] == b'{' {
+                if token.kind == TokenKind::Punct('{') {
                     operators = 0;
                 }
             }
-            b')' | b']' | b'}' => {
+            TokenKind::Punct(close @ (')' | ']' | '}')) => {
                 depth = depth.saturating_sub(1);
-                if bytes[i] == b'}' {
+                if close == '}' {
                     operators = 0;
                 }
             }
-            b';' => operators = 0,
-            b'=' if rest.starts_with(b"==") => {
-                operators += 1;
-                i += 1;
-            }
-            b'=' => operators = 0,
-            b'!' | b'&' | b'|' => operators += 1,
-            b'm' if rest.starts_with(b"matches") => operators += 1,
+            TokenKind::Punct(';' | '=') => operators = 0,
+            // `&&` and `||` count twice: conditions are normalised (check/condition.rs), and
+            // their cost grows with the number of those.
+            TokenKind::Operator => match &text[token.span.clone()] {
+                "&&" | "||" => operators += 2,
+                _ => operators += 1,
+            },
+            TokenKind::Punct('!') => operators += 1,
+            TokenKind::Word if &text[token.span.clone()] == "matches" => operators += 1,
             _ => {}
         }
         if operators > MAX_OPERATORS {
-            return Some(too_deep(file, i, "one value has operators", MAX_OPERATORS));
+            return Some(too_deep(file, at, "one value has operators", MAX_OPERATORS));
         }
-        i += 1;
     }
     None
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Length of a (possibly nested) block comment at the start of `text`.
-fn skip_block_comment(text: &[u8]) -> usize {
-    let mut depth = 0;
-    let mut i = 0;
-    while i < text.len() {
-        if text[i..].starts_with(b"/*") {
-            depth += 1;
-            i += 2;
-        } else if text[i..].starts_with(b"*/") {
-            depth -= 1;
-            i += 2;
-            if depth == 0 {
-                return i;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    text.len()
 }
 
 fn too_deep(file: FileId, at: usize, what: &str, limit: usize) -> Diagnostic {
@@ -124,5 +81,11 @@ mod tests {
         assert!(check(FileId(0), &chain).is_some());
         let ands = format!("pipeline p {{ x = true{} }}", " && true".repeat(300));
         assert!(check(FileId(0), &ands).is_some());
+        let hidden = format!(
+            "pipeline p {{ x = \"{}\" /* {} */ }}",
+            "(".repeat(300),
+            "[".repeat(300)
+        );
+        assert!(check(FileId(0), &hidden).is_none());
     }
 }

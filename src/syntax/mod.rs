@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod error;
+pub mod lexer;
 mod limits;
 pub mod literal;
 mod lower;

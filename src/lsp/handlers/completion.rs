@@ -44,8 +44,8 @@ fn items(context: &Context, names: Option<&Names>) -> Vec<CompletionItem> {
             })
             .collect();
         let mut items = match list {
-            "after" => jobs(names, context, |_| true),
-            "uses" => jobs(names, context, |form| form == Some("artifact")),
+            "after" => waitable(names, context, |_| true),
+            "uses" => waitable(names, context, |form| form == Some("artifact")),
             "secrets" => symbols(names, CompletionItemKind::CONSTANT, |s| {
                 matches!(s, Symbol::Secret(_))
             }),
@@ -201,6 +201,37 @@ fn condition(context: &Context) -> Vec<CompletionItem> {
     }
 }
 
+/// The jobs `after` (or `uses`, artifacts) may name: those of the same stage first, then those
+/// of earlier stages (a job waits for those anyway), never one of a later stage (that closes a
+/// cycle, E0400), nor the job itself, nor one that already waits for it.
+fn waitable(
+    names: &Names,
+    context: &Context,
+    keep: impl Fn(Option<&str>) -> bool,
+) -> Vec<CompletionItem> {
+    let current = match &context.frame {
+        Frame::Job(_, name) => name.as_deref(),
+        _ => None,
+    };
+    let here = context
+        .stage
+        .as_ref()
+        .and_then(|stage| names.stages.iter().position(|s| s == stage));
+    let mut items = jobs(names, context, keep);
+    items.retain_mut(|item| {
+        let stage = names.jobs.get(&item.label).map(|place| place.stage);
+        if let (Some(here), Some(stage)) = (here, stage) {
+            if stage > here {
+                return false;
+            }
+            // Same stage first.
+            item.sort_text = Some(format!("{}{}", u8::from(stage < here), item.label));
+        }
+        !current.is_some_and(|current| names.waits_for(&item.label, current))
+    });
+    items
+}
+
 /// Jobs (of a form, by `keep`), without the job being written.
 fn jobs(
     names: &Names,
@@ -284,6 +315,56 @@ mod tests {
         assert_eq!(
             labels,
             [("@release-managers", Some("\"@release-managers\""))]
+        );
+    }
+
+    fn labels_at(text: &str, needle: &str) -> Vec<String> {
+        let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
+        let offset = text.find(needle).unwrap() + needle.len();
+        let context = context::at(text, offset);
+        let mut labels: Vec<String> = items(&context, Some(&names))
+            .into_iter()
+            .map(|i| i.label)
+            .collect();
+        labels.sort();
+        labels
+    }
+
+    #[test]
+    fn after_offers_only_jobs_of_the_same_stage_that_close_no_cycle() {
+        let text = r#"pipeline p {
+  environment staging {}
+  stage build {
+    artifact app { run = "make" }
+    job lint { run = "l"; after = [] }
+    job docs { run = "d"; after = [lint] }
+    job check { run = "c"; after = [] }
+  }
+  stage ship {
+    deploy app to staging { run = "d" }
+    job smoke { run = "s"; after = [] }
+  }
+}"#;
+        // Never the job itself, nor a job of stage `ship` (E0400); `docs` waits for `lint`.
+        assert_eq!(labels_at(text, "\"l\"; after = ["), ["app", "check"]);
+        assert_eq!(
+            labels_at(text, "\"d\"; after = ["),
+            ["app", "check", "lint"]
+        );
+        assert_eq!(labels_at(text, "\"c\"; after = ["), ["app", "docs", "lint"]);
+        // Jobs of earlier stages are legal (already waited for); the same stage's come first.
+        let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
+        let needle = "\"s\"; after = [";
+        let offset = text.find(needle).unwrap() + needle.len();
+        let mut offered: Vec<(String, String)> = items(&context::at(text, offset), Some(&names))
+            .into_iter()
+            .map(|i| (i.sort_text.unwrap_or_default(), i.label))
+            .collect();
+        offered.sort();
+        let labels: Vec<&str> = offered.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["deploy_app_staging", "app", "check", "docs", "lint"]
         );
     }
 }

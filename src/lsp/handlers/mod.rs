@@ -9,6 +9,7 @@ mod hover;
 mod inlay_hint;
 mod references;
 mod rename;
+mod semantic_tokens;
 mod text_sync;
 
 use std::panic::AssertUnwindSafe;
@@ -17,11 +18,13 @@ use lsp_server::{ErrorCode, Notification, Request, Response};
 use lsp_types::request::{
     CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest,
     InlayHintRequest, PrepareRenameRequest, References, Rename, Request as _,
+    SemanticTokensFullDeltaRequest, SemanticTokensFullRequest,
 };
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions,
-    HoverProviderCapability, OneOf, RenameOptions, ServerCapabilities, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions,
+    HoverProviderCapability, OneOf, RenameOptions, SemanticTokensFullOptions,
+    SemanticTokensOptions, ServerCapabilities, TextDocumentSyncCapability, TextDocumentSyncKind,
+    TextDocumentSyncOptions, TextDocumentSyncSaveOptions,
 };
 
 use super::Server;
@@ -54,6 +57,15 @@ pub fn capabilities() -> ServerCapabilities {
             code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
             ..Default::default()
         })),
+        semantic_tokens_provider: Some(
+            SemanticTokensOptions {
+                legend: semantic_tokens::legend(),
+                full: Some(SemanticTokensFullOptions::Delta { delta: Some(true) }),
+                range: None,
+                work_done_progress_options: Default::default(),
+            }
+            .into(),
+        ),
         ..Default::default()
     }
 }
@@ -77,6 +89,12 @@ pub fn request(server: &Server, request: Request) -> Response {
         }
         CodeActionRequest::METHOD => {
             run::<CodeActionRequest>(server, request, code_action::code_action)
+        }
+        SemanticTokensFullRequest::METHOD => {
+            run::<SemanticTokensFullRequest>(server, request, semantic_tokens::full)
+        }
+        SemanticTokensFullDeltaRequest::METHOD => {
+            run::<SemanticTokensFullDeltaRequest>(server, request, semantic_tokens::full_delta)
         }
         _ => Response::new_err(
             request.id,

@@ -9,6 +9,7 @@ use lsp_types::{
     PrepareRenameResponse, RenameParams, TextDocumentPositionParams, TextEdit, WorkspaceEdit,
 };
 
+use crate::check::job_name;
 use crate::lsp::Server;
 use crate::lsp::analysis::Analysis;
 use crate::lsp::names::{Implicit, Role, Symbol, What};
@@ -133,9 +134,9 @@ fn edits(analysis: &Analysis, symbol: &Symbol, new_name: &str) -> Vec<TextEdit> 
             continue;
         };
         let new_derived = match symbol {
-            Symbol::Job(name) if name == artifact => format!("deploy_{new_name}_{environment}"),
+            Symbol::Job(name) if name == artifact => job_name::deploy(new_name, environment),
             Symbol::Environment(name) if name == environment => {
-                format!("deploy_{artifact}_{new_name}")
+                job_name::deploy(artifact, new_name)
             }
             _ => continue,
         };

@@ -61,6 +61,7 @@ pub fn notification(server: &mut Server, notification: Notification) {
             if let Ok(params) = params::<DidCloseTextDocumentParams>(notification) {
                 let uri = params.text_document.uri;
                 server.documents.remove(&uri);
+                server.semantic_tokens.borrow_mut().1.remove(&uri);
                 server.notify::<PublishDiagnostics>(PublishDiagnosticsParams {
                     uri,
                     diagnostics: Vec::new(),
