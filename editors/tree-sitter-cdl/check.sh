@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Checks the tree-sitter grammar of cdl: the committed src/ is what `tree-sitter generate` makes
+# of grammar.js, `tree-sitter test` passes over test/corpus, and every example, `ok` fixture and
+# standard-library file parses without an ERROR or MISSING node.
+# Needs the `tree-sitter` CLI on PATH (cargo install tree-sitter-cli --locked --version 0.27.1
+# --root ~/.cache/cdl-tools/tree-sitter) and a C compiler. Run from anywhere.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cd "$here"
+command -v tree-sitter >/dev/null || { echo "tree-sitter is not on PATH" >&2; exit 2; }
+tree-sitter --version
+
+# 1. the generated parser is up to date
+before="$(mktemp -d)"
+trap 'rm -rf "$before"' EXIT
+cp -r src "$before/src"
+tree-sitter generate
+if ! diff -r "$before/src" src >/dev/null; then
+  diff -r "$before/src" src | head -20 >&2
+  echo "src/ is not what tree-sitter generate makes of grammar.js: run it and commit src/" >&2
+  exit 1
+fi
+
+# 2. Zed's extension carries a copy of the highlight queries (Zed reads them from languages/)
+if ! cmp -s queries/highlights.scm "$repo/editors/zed/languages/cdl/highlights.scm"; then
+  echo "editors/zed/languages/cdl/highlights.scm differs from queries/highlights.scm: copy it" >&2
+  exit 1
+fi
+
+# 3. the corpus
+tree-sitter test
+
+# 4. every cdl file of the repository parses cleanly (--quiet prints only the failing files)
+mapfile -t files < <(cd "$repo" && ls examples/*.cdl tests/fixtures/ok/*.cdl tests/fixtures/ok/*/*.cdl stdlib/*.cdl 2>/dev/null)
+(cd "$repo" && tree-sitter parse --quiet --grammar-path "$here" "${files[@]}") || {
+  echo "some files have ERROR or MISSING nodes (above)" >&2
+  exit 1
+}
+echo "tree-sitter-cdl: parser up to date, corpus passes, ${#files[@]} files parse"
