@@ -251,7 +251,18 @@ module.exports = grammar({
 
     attribute_block: $ => seq('{', repeat(choice($.doc_comment, $.attribute, ';', $.block)), '}'),
 
-    attribute: $ => seq(field('key', $.identifier), '=', field('value', $._expression)),
+    // A keyword is an attribute's name when `=` follows it (`environment = "staging"` in a job,
+    // another system's spelling reported as E0301): pest tries the declaration, then the attribute.
+    attribute: $ => seq(
+      field('key', choice($.identifier, alias($._keyword_key, $.identifier))),
+      '=',
+      field('value', $._expression),
+    ),
+    _keyword_key: _ => choice(
+      'import', 'kind', 'pipeline', 'on', 'env', 'secret', 'environment', 'requires', 'stage',
+      'artifact', 'test', 'deploy', 'gate', 'job', 'matrix', 'team',
+      'template', 'input', 'var', 'step',
+    ),
 
     // ------------------------------------------------------------------ values and conditions
     _expression: $ => choice(
