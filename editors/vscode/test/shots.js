@@ -1,4 +1,5 @@
-// A screenshot of the quick-fix menu on a "did you mean" diagnostic, in a real VS Code
+// Screenshots of a "did you mean" diagnostic's hover (vscode-hover.png) and its quick-fix menu
+// (vscode-quick-fix.png), in a real VS Code
 // (code-server) driven by headless Chromium. Run it like ../shared/tools/editors/pw/shots.js,
 // after vscode-check.sh has set up code-server, the extension and the workspace (demo.cdl holds
 // `requires promotion from stagin`), with code-server running:
@@ -20,16 +21,22 @@ async function chord(page, ...keys) {
   for (const key of keys.slice(0, -1).reverse()) await page.keyboard.up(key);
 }
 
+// Opens a file of the workspace by clicking it in the Explorer (quick open depends on the file
+// search, which is slow on a busy machine).
 async function openFile(page, name) {
-  await chord(page, "Control", "KeyP");
-  await page.waitForSelector(".quick-input-widget:not([style*='display: none']) input", { timeout: 15000 });
-  await sleep(300);
-  await page.keyboard.type(name, { delay: 20 });
-  await sleep(1200);
-  await page.keyboard.press("Enter");
+  await page.waitForFunction(
+    (n) => [...document.querySelectorAll(".explorer-folders-view .monaco-list-row")].some((r) => r.textContent.trim() === n),
+    { timeout: 30000 },
+    name
+  );
+  await page.evaluate((n) => {
+    const row = [...document.querySelectorAll(".explorer-folders-view .monaco-list-row")].find((r) => r.textContent.trim() === n);
+    row.dispatchEvent(new MouseEvent("mousedown", { bubbles: true }));
+    row.click();
+  }, name);
   await page.waitForFunction(
     (n) => document.querySelector(".tab.active") && document.querySelector(".tab.active").textContent.includes(n),
-    { timeout: 15000 },
+    { timeout: 30000 },
     name
   );
   await sleep(500);
@@ -64,6 +71,21 @@ async function openFile(page, name) {
     return null;
   });
   if (!target) throw new Error("no squiggle under `stagin`");
+  // the hover of the diagnostic: code, message and help
+  await page.mouse.move(10, 10);
+  await sleep(300);
+  await page.mouse.move(target.x, target.y);
+  await sleep(400);
+  await page.mouse.move(target.x + 1, target.y + 1);
+  const hovered = await page
+    .waitForSelector(".monaco-hover:not(.hidden) .hover-contents, .monaco-hover:not(.hidden) .hover-row", { timeout: 10000 })
+    .then(() => true)
+    .catch(() => false);
+  await sleep(1000);
+  await page.screenshot({ path: `${OUT}/vscode-hover.png` });
+  console.log(hovered ? "PASS: the diagnostic's hover shows" : "FAIL: no hover on the diagnostic");
+  await page.mouse.move(10, 10);
+  await sleep(300);
   await page.mouse.click(target.x, target.y);
   await sleep(500);
   await chord(page, "Control", "Period");
@@ -78,6 +100,7 @@ async function openFile(page, name) {
   console.log("quick-fix menu:", JSON.stringify(entries));
   await page.screenshot({ path: `${OUT}/vscode-quick-fix.png` });
   await browser.close();
+  if (!hovered) process.exit(1);
   if (!shown || !entries.some((e) => e.includes("staging"))) {
     console.error("FAILED: no quick fix offers `staging`");
     process.exit(1);
