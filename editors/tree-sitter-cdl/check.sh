@@ -16,8 +16,8 @@ before="$(mktemp -d)"
 trap 'rm -rf "$before"' EXIT
 cp -r src "$before/src"
 tree-sitter generate --js-runtime native # QuickJS, built into the CLI: no Node.js needed
-if ! diff -r "$before/src" src >/dev/null; then
-  diff -r "$before/src" src | head -20 >&2
+if ! diff -r "$before/src" src >"$before/src.diff" 2>&1; then
+  head -n 20 "$before/src.diff" >&2
   echo "src/ is not what tree-sitter generate makes of grammar.js: run it and commit src/" >&2
   exit 1
 fi
