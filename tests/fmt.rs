@@ -105,6 +105,40 @@ fn formatting_is_idempotent_and_keeps_the_meaning() {
     assert!(formatted_count > 50);
 }
 
+/// The examples and the standard library are in `cdl fmt` layout, so format-on-save never
+/// rewrites them (issue 15, bug 8): what `cdl fmt --check examples/*.cdl stdlib/*.cdl` says.
+#[test]
+fn examples_and_the_standard_library_are_in_fmt_layout() {
+    let mut files = support::cdl_files("examples");
+    files.extend(support::cdl_files("stdlib"));
+    assert!(files.len() >= 6, "found only {} files", files.len());
+    let unformatted: Vec<String> = files
+        .iter()
+        .filter(|path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            cdl::fmt::format(FileId(0), &text).expect("examples parse") != text
+        })
+        .map(|path| path.strip_prefix(root()).unwrap().display().to_string())
+        .collect();
+    assert!(
+        unformatted.is_empty(),
+        "not in `cdl fmt` layout (run `cdl fmt` on them): {unformatted:?}"
+    );
+    let names: Vec<String> = files
+        .iter()
+        .map(|path| path.strip_prefix(root()).unwrap().display().to_string())
+        .collect();
+    let mut args = vec!["fmt", "--check"];
+    args.extend(names.iter().map(String::as_str));
+    let out = cdl(&args, &root());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "cdl fmt --check: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn fmt_fixtures_snapshot_their_layout() {
     insta::glob!("fixtures/fmt/*.cdl", |path| {
