@@ -15,6 +15,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cdl="${CDL:-$root/target/release/cdl}"
 validate="${VALIDATE:-$root/../shared/tools/validate}"
+# as in .ci/run: zizmor's medium findings fail the GitHub exports too
+export ZIZMOR_FAIL_ON="${ZIZMOR_FAIL_ON:-medium}"
 
 if [ ! -x "$cdl" ]; then
   echo "check.sh: no compiler at $cdl (build it with \`cargo build --release\`, or set CDL=...)" >&2
