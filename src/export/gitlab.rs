@@ -30,6 +30,24 @@ const MAX_NEEDS: usize = 50;
 /// GitLab's `retry:` goes up to 2; more attempts are emulated by a loop in the script.
 const MAX_RETRY: u32 = 2;
 /// Artifacts outlive the longest possible wait for the gates by this much.
+/// The run context from GitLab's predefined variables, the way its rules read `event`
+/// (`gitlab/rules.rs`): a merge request pipeline's branch is its source branch.
+const CONTEXT: super::context::Sources = super::context::Sources {
+    system: "GitLab CI",
+    event: r#"case "${CI_PIPELINE_SOURCE:-}" in
+  push) if [ -n "${CI_COMMIT_TAG:-}" ]; then CDL_EVENT=tag; else CDL_EVENT=push; fi ;;
+  merge_request_event) CDL_EVENT=pull_request ;;
+  web) CDL_EVENT=manual ;;
+  *) CDL_EVENT=${CI_PIPELINE_SOURCE:-} ;;
+esac"#,
+    branch: "${CI_COMMIT_BRANCH:-${CI_MERGE_REQUEST_SOURCE_BRANCH_NAME:-}}",
+    tag: "${CI_COMMIT_TAG:-}",
+    sha: "${CI_COMMIT_SHA:-}",
+    pr_target: Some("${CI_MERGE_REQUEST_TARGET_BRANCH_NAME:-}"),
+    default_branch: Some("${CI_DEFAULT_BRANCH:-}"),
+    repository: "${CI_PROJECT_PATH:-}",
+};
+
 const ARTIFACT_MARGIN_SECONDS: u64 = 7 * 86_400;
 /// Job names GitLab reads as keywords, or as GitLab Pages' job.
 const RESERVED: &[&str] = &[
@@ -651,6 +669,9 @@ impl<'p> Builder<'p> {
                 .before_script
                 .push(format!("cd {}", shell::quote(dir)));
         }
+        pipeline_job
+            .before_script
+            .push(super::context::script(self.plan, &CONTEXT));
         if job.inputs.is_empty() {
             return;
         }
