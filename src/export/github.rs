@@ -864,6 +864,7 @@ mod tests {
             };
             assert_eq!(variable("X"), text);
             assert_eq!(variable("Y"), text);
+            assert_eq!(variable("CDL_DEFAULT_BRANCH"), text);
             assert_eq!(evaluate(unit.container.as_deref().unwrap()), text);
             assert_eq!(evaluate(&unit.runs_on), text);
             match &unit.strategy {

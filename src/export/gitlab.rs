@@ -786,6 +786,9 @@ mod tests {
             assert_eq!(value(&pipeline.variables["X"]), text);
             let (_, unit) = pipeline.jobs.iter().find(|(k, _)| k.starts_with("unit")).unwrap();
             assert_eq!(value(&unit.variables["Y"]), text);
+            // GitLab runs scripts as written: the context script (export/context.rs, whose
+            // shell quoting of a hostile `default_branch` is tested there) reaches the shell.
+            assert!(unit.before_script.contains(&crate::export::context::script(&plan, &CONTEXT)));
             assert_eq!(resolve(unit.image.as_deref().unwrap(), &unit.variables), text);
             assert_eq!(resolve(&unit.tags[0], &unit.variables), text);
             match &unit.parallel {
