@@ -156,7 +156,7 @@ fn plan_json_carries_the_schema() {
     let out = cdl(&["plan", "--format", "json", "examples/hello.cdl"]);
     assert_eq!(out.status.code(), Some(0));
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(plan["schema"], "cdl.plan/v1");
+    assert_eq!(plan["schema"], "cdl.plan/v2");
     assert_eq!(plan["jobs"][0]["id"], "greeting");
 }
 

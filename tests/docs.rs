@@ -1,4 +1,5 @@
 //! The cdl examples of the guides check clean: every ```cdl block of `docs/migrating.md`
+//! (and of the checked sections of `docs/language.md`)
 //! compiles to a plan without a single diagnostic.
 
 use crate::support;
@@ -31,5 +32,34 @@ fn migrating_examples_check_clean() {
             support::render(&compilation)
         );
         assert!(cdl::plan::build(&compilation).is_some());
+    }
+}
+
+/// The sections of `docs/language.md` whose examples must check clean (the language v2
+/// constructs; older sections hold deliberate mistakes and fragments).
+const CHECKED_LANGUAGE_SECTIONS: &[&str] = &["## The run context"];
+
+#[test]
+fn language_examples_of_checked_sections_check_clean() {
+    let page = std::fs::read_to_string(support::root().join("docs/language.md")).unwrap();
+    for heading in CHECKED_LANGUAGE_SECTIONS {
+        let start = page
+            .find(&format!("\n{heading}\n"))
+            .unwrap_or_else(|| panic!("docs/language.md has a section `{heading}`"));
+        let rest = &page[start + heading.len() + 2..];
+        let section = &rest[..rest.find("\n## ").unwrap_or(rest.len())];
+        let blocks = cdl_blocks(section);
+        assert!(!blocks.is_empty(), "`{heading}` has an example");
+        for block in blocks {
+            let mut compilation =
+                cdl::compile::compile_text("language.cdl", None, block.to_string());
+            compilation.require_pipeline();
+            assert!(
+                compilation.diagnostics.is_empty(),
+                "{block}\n{}",
+                support::render(&compilation)
+            );
+            assert!(cdl::plan::build(&compilation).is_some());
+        }
     }
 }

@@ -107,6 +107,11 @@ pub const PIPELINE: &[Spec] = &[
         Type::String,
         "OpenSSH allowed-signers file (relative to the pipeline file): approvals must be signed by a listed key.",
     ),
+    spec(
+        "default_branch",
+        Type::String,
+        "The repository's default branch, as `CDL_DEFAULT_BRANCH` (default: git's `origin/HEAD`, else `main`).",
+    ),
 ];
 
 pub const KIND: &[Spec] = &[

@@ -127,6 +127,8 @@ pub struct Pipeline {
     pub image: Option<String>,
     /// `allowed_signers = "PATH"`: approvals must be signed by a key listed there.
     pub allowed_signers: Option<String>,
+    /// `default_branch = "main"`: the repository's default branch, when the file fixes it.
+    pub default_branch: Option<String>,
     pub triggers: Vec<Trigger>,
     pub env: IndexMap<String, String>,
     pub secrets: IndexMap<String, Secret>,

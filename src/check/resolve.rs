@@ -134,6 +134,7 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
             runner: None,
             image: None,
             allowed_signers: None,
+            default_branch: None,
             triggers: Vec::new(),
             env: IndexMap::new(),
             secrets: IndexMap::new(),
@@ -159,6 +160,7 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
     builder.pipeline.runner = attrs.string("runner");
     builder.pipeline.image = attrs.string("image");
     builder.pipeline.allowed_signers = attrs.string("allowed_signers");
+    builder.pipeline.default_branch = attrs.string("default_branch");
     for item in &decl.items {
         match item {
             ast::PipelineItem::Attribute(_) => {}

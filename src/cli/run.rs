@@ -47,6 +47,12 @@ pub struct Args {
     /// The event conditions see: push, pull_request, tag, schedule, manual (default: push).
     #[arg(long)]
     event: Option<String>,
+    /// The commit id jobs see as `CDL_SHA` (default: git's `HEAD`).
+    #[arg(long)]
+    sha: Option<String>,
+    /// The target branch of the pull request, as `CDL_PR_TARGET` (default: empty).
+    #[arg(long, value_name = "BRANCH")]
+    pr_target: Option<String>,
     /// Run only this job and the jobs it needs.
     #[arg(long, value_name = "JOB")]
     only: Option<String>,
@@ -78,6 +84,20 @@ pub fn run(args: Args) -> u8 {
         .map_or_else(|| PathBuf::from("."), PathBuf::from);
     let workdir = args.workdir.clone().unwrap_or_else(|| folder.clone());
     let workdir = workdir.canonicalize().unwrap_or(workdir);
+    let detected = run::detect_context(
+        &folder,
+        run::Given {
+            branch: args.branch.clone(),
+            tag: args.tag.clone(),
+            event: args.event.clone(),
+            sha: args.sha.clone(),
+            pr_target: args.pr_target.clone(),
+        },
+        plan.pipeline.default_branch.as_deref(),
+    );
+    if let Some(notice) = &detected.notice {
+        eprintln!("{notice}");
+    }
     let options = Options {
         jobs: args
             .jobs
@@ -89,12 +109,8 @@ pub fn run(args: Args) -> u8 {
         identity: args.identity.clone().unwrap_or_else(run::user_name),
         secrets_file: args.secrets_file.clone(),
         workdir,
-        context: run::detect_context(
-            &folder,
-            args.branch.clone(),
-            args.tag.clone(),
-            args.event.clone(),
-        ),
+        context: detected.context,
+        facts: detected.facts,
         interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         junit: args.junit.clone(),
     };

@@ -230,6 +230,11 @@ impl<'p> Builder<'p> {
         let mut script = Script::new(DIALECT);
         script.job_variables(unit);
         script.own("CDL_RUN_ID", "{{workflow.name}}");
+        script.context(self.plan, &CONTEXT, |p| {
+            format!("{{{{workflow.parameters.{p}}}}}")
+        });
+        self.lossy
+            .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         script.steps(job);
         let mut inputs = Inputs {
             parameters: unit
@@ -472,6 +477,9 @@ fn approval_check() -> Template {
         ..Template::default()
     }
 }
+
+/// The run context from the run's parameters (`kubernetes::context_sources`).
+const CONTEXT: super::context::Sources = kubernetes::context_sources("Argo Workflows");
 
 #[cfg(test)]
 mod tests {

@@ -431,6 +431,8 @@ impl<'p> Builder<'p> {
     /// The run's id, the artifacts received, the pipeline file's folder, the steps (each
     /// with `sh -e -c`), and an artifact's collection; one script, stopping at a failure.
     fn commands(&mut self, job: &'p Job, step: &mut CommandStep) {
+        self.lossy
+            .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         let commands = &mut step.commands;
         commands.push("export CDL_RUN_ID=\"$BUILDKITE_BUILD_ID\"".into());
         let inputs: Vec<&String> = job
@@ -475,6 +477,7 @@ impl<'p> Builder<'p> {
         if let Some(dir) = &self.working_directory {
             commands.push(format!("cd {}", shell::quote(dir)));
         }
+        commands.push(super::context::script(self.plan, &CONTEXT));
         for command in &job.steps {
             commands.push(format!("sh -e -c {}", shell::quote(command)));
         }
@@ -487,6 +490,24 @@ impl<'p> Builder<'p> {
         }
     }
 }
+
+/// The run context from Buildkite's variables, the way its conditions read `event`
+/// (`buildkite/conditions.rs`); a tag build's `BUILDKITE_BRANCH` is the tag, so a tag has no
+/// branch; the commit is the one checked out (`BUILDKITE_COMMIT` may be `HEAD`).
+const CONTEXT: super::context::Sources = super::context::Sources {
+    system: "Buildkite",
+    event: r#"if [ "${BUILDKITE_SOURCE:-}" = schedule ]; then CDL_EVENT=schedule
+elif [ "${BUILDKITE_SOURCE:-}" = ui ]; then CDL_EVENT=manual
+elif [ "${BUILDKITE_PULL_REQUEST:-false}" != false ]; then CDL_EVENT=pull_request
+elif [ -n "${BUILDKITE_TAG:-}" ]; then CDL_EVENT=tag
+else CDL_EVENT=push; fi"#,
+    branch: r#"$(if [ -z "${BUILDKITE_TAG:-}" ]; then printf %s "${BUILDKITE_BRANCH:-}"; fi)"#,
+    tag: "${BUILDKITE_TAG:-}",
+    sha: r#"$(git rev-parse HEAD 2>/dev/null || printf %s "${BUILDKITE_COMMIT:-}")"#,
+    pr_target: Some("${BUILDKITE_PULL_REQUEST_BASE_BRANCH:-}"),
+    default_branch: Some("${BUILDKITE_PIPELINE_DEFAULT_BRANCH:-}"),
+    repository: r#"$(printf %s "${BUILDKITE_REPO:-}" | sed -e 's#\.git$##' -e 's#^.*[:/]\([^/:]*/[^/:]*\)$#\1#')"#,
+};
 
 /// The steps with every block step moved after the last command step that has no
 /// `depends_on`: Buildkite makes such a step wait for every block step before it, though it

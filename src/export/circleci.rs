@@ -36,6 +36,25 @@ const WORKSPACE_RETENTION_SECONDS: u64 = 15 * 86_400;
 /// `no_output_timeout` of a command without a timeout: longer than CircleCI lets a job run,
 /// so that its default of 10 minutes without output does not stop it.
 const NO_TIMEOUT: &str = "24h";
+
+/// The run context from CircleCI's variables, before each command (its steps share no
+/// shell); `CDL_TRIGGER_SOURCE` is the job's variable for `pipeline.trigger_source`. A run started through the API (the app's "Trigger pipeline", as a manual run is)
+/// is `manual`, a scheduled pipeline `schedule`; CircleCI does not tell a pull request's build
+/// from its branch's, and has no variable for the target branch or the default branch.
+const CONTEXT: super::context::Sources = super::context::Sources {
+    system: "CircleCI",
+    event: r#"case "${CDL_TRIGGER_SOURCE:-}" in
+  scheduled_pipeline) CDL_EVENT=schedule ;;
+  api) CDL_EVENT=manual ;;
+  *) if [ -n "${CIRCLE_TAG:-}" ]; then CDL_EVENT=tag; else CDL_EVENT=push; fi ;;
+esac"#,
+    branch: r#"$(if [ -z "${CIRCLE_TAG:-}" ]; then printf %s "${CIRCLE_BRANCH:-}"; fi)"#,
+    tag: "${CIRCLE_TAG:-}",
+    sha: "${CIRCLE_SHA1:-}",
+    pr_target: None,
+    default_branch: None,
+    repository: r#"${CIRCLE_PROJECT_USERNAME:-}${CIRCLE_PROJECT_USERNAME:+/}${CIRCLE_PROJECT_REPONAME:-}"#,
+};
 /// Refuses to run a job with a timeout in an image without `timeout`, which enforces it.
 const TIMEOUT_CHECK: &str = "command -v timeout >/dev/null || { echo \"cdl: the image has no timeout command (coreutils or BusyBox), which enforces the job's timeout\" >&2; exit 127; }\n";
 /// The resource classes of the Docker executor.
@@ -348,6 +367,10 @@ impl<'p> Builder<'p> {
             })
             .collect();
         environment.insert("CDL_RUN_ID".into(), "<< pipeline.id >>".into());
+        environment.insert(
+            "CDL_TRIGGER_SOURCE".into(),
+            "<< pipeline.trigger_source >>".into(),
+        );
         JobDefinition {
             parameters: unit
                 .axes
@@ -400,11 +423,15 @@ impl<'p> Builder<'p> {
             ));
         }
         let no_output_timeout = limit.map_or_else(|| NO_TIMEOUT.to_string(), |s| duration(s + 60));
+        self.lossy
+            .extend(super::context::missing_in(self.plan, job, &CONTEXT));
+        // CircleCI reads `<< … >>` in commands: the file's `default_branch` is literal text.
+        let context = literal(&super::context::script(self.plan, &CONTEXT));
         let run =
             |name: Option<String>, command: String, environment, no_output_timeout: String| {
                 Step::Run(Run {
                     name,
-                    command,
+                    command: format!("{context}\n{command}"),
                     shell: SHELL,
                     working_directory: self.working_directory.as_deref().map(literal),
                     environment,
@@ -859,7 +886,8 @@ mod tests {
                     _ => None,
                 })
                 .collect();
-            assert_eq!(evaluate(&commands.last().unwrap().command), text);
+            let context = super::super::context::script(&plan, &CONTEXT);
+            assert_eq!(evaluate(&commands.last().unwrap().command), format!("{context}\n{text}"));
             let workflow = config.workflows.values().next().unwrap();
             let matrix_values: Vec<&String> = workflow
                 .jobs

@@ -263,6 +263,7 @@ impl<'p> Builder<'p> {
     fn workflow(&mut self) -> Workflow {
         let mut env = literal_map(&self.plan.env);
         env.insert("CDL_RUN_ID".into(), "${{ github.run_id }}".into());
+        self.context(&mut env);
         let on = self.triggers();
         let mut jobs = IndexMap::new();
         if let Some(job) = self.conditions_job() {
@@ -289,6 +290,27 @@ impl<'p> Builder<'p> {
                 },
             },
             jobs,
+        }
+    }
+
+    /// The run context as expressions over the `github` context, the way the conditions
+    /// job reads it (`github/conditions.rs`); `CDL_WORKSPACE` is set by a step of each job,
+    /// since `github.workspace` names the runner's folder, not a container job's.
+    fn context(&mut self, env: &mut IndexMap<String, String>) {
+        let default_branch = match &self.plan.pipeline.default_branch {
+            Some(branch) => literal(branch),
+            None => "${{ github.event.repository.default_branch }}".into(),
+        };
+        for (name, value) in [
+            ("CDL_EVENT", "${{ github.event_name == 'workflow_dispatch' && 'manual' || github.event_name == 'push' && github.ref_type == 'tag' && 'tag' || github.event_name }}".to_string()),
+            ("CDL_BRANCH", "${{ github.head_ref || github.ref_type == 'branch' && github.ref_name || '' }}".into()),
+            ("CDL_TAG", "${{ !github.head_ref && github.ref_type == 'tag' && github.ref_name || '' }}".into()),
+            ("CDL_SHA", "${{ github.event.pull_request.head.sha || github.sha }}".into()),
+            ("CDL_PR_TARGET", "${{ github.base_ref }}".into()),
+            ("CDL_DEFAULT_BRANCH", default_branch),
+            ("CDL_REPOSITORY", "${{ github.repository }}".into()),
+        ] {
+            env.insert(name.into(), value);
         }
     }
 
@@ -605,6 +627,11 @@ impl<'p> Builder<'p> {
             with: IndexMap::from([("persist-credentials".into(), Input::Flag(false))]),
             ..Step::default()
         }];
+        steps.push(Step {
+            name: Some("cdl context".into()),
+            run: Some("echo \"CDL_WORKSPACE=$PWD\" >> \"$GITHUB_ENV\"\n".into()),
+            ..Step::default()
+        });
         for input in &job.inputs {
             steps.push(Step {
                 name: Some(format!("Download the artifact {input}")),
@@ -814,6 +841,7 @@ mod tests {
             };
             assert_eq!(variable("X"), text);
             assert_eq!(variable("Y"), text);
+            assert_eq!(variable("CDL_DEFAULT_BRANCH"), text);
             assert_eq!(evaluate(unit.container.as_deref().unwrap()), text);
             assert_eq!(evaluate(&unit.runs_on), text);
             match &unit.strategy {

@@ -31,6 +31,24 @@ const MAX_NEEDS: usize = 50;
 /// GitLab's `retry:` goes up to 2; more attempts are emulated by a loop in the script.
 const MAX_RETRY: u32 = 2;
 /// Artifacts outlive the longest possible wait for the gates by this much.
+/// The run context from GitLab's predefined variables, the way its rules read `event`
+/// (`gitlab/rules.rs`): a merge request pipeline's branch is its source branch.
+const CONTEXT: super::context::Sources = super::context::Sources {
+    system: "GitLab CI",
+    event: r#"case "${CI_PIPELINE_SOURCE:-}" in
+  push) if [ -n "${CI_COMMIT_TAG:-}" ]; then CDL_EVENT=tag; else CDL_EVENT=push; fi ;;
+  merge_request_event) CDL_EVENT=pull_request ;;
+  web) CDL_EVENT=manual ;;
+  *) CDL_EVENT=${CI_PIPELINE_SOURCE:-} ;;
+esac"#,
+    branch: "${CI_COMMIT_BRANCH:-${CI_MERGE_REQUEST_SOURCE_BRANCH_NAME:-}}",
+    tag: "${CI_COMMIT_TAG:-}",
+    sha: "${CI_COMMIT_SHA:-}",
+    pr_target: Some("${CI_MERGE_REQUEST_TARGET_BRANCH_NAME:-}"),
+    default_branch: Some("${CI_DEFAULT_BRANCH:-}"),
+    repository: "${CI_PROJECT_PATH:-}",
+};
+
 const ARTIFACT_MARGIN_SECONDS: u64 = 7 * 86_400;
 /// Job names GitLab reads as keywords, or as GitLab Pages' job.
 const RESERVED: &[&str] = &[
@@ -645,6 +663,9 @@ impl<'p> Builder<'p> {
                 .before_script
                 .push(format!("cd {}", shell::quote(dir)));
         }
+        pipeline_job
+            .before_script
+            .push(super::context::script(self.plan, &CONTEXT));
         if job.inputs.is_empty() {
             return;
         }
@@ -759,6 +780,9 @@ mod tests {
             assert_eq!(value(&pipeline.variables["X"]), text);
             let (_, unit) = pipeline.jobs.iter().find(|(k, _)| k.starts_with("unit")).unwrap();
             assert_eq!(value(&unit.variables["Y"]), text);
+            // GitLab runs scripts as written: the context script (export/context.rs, whose
+            // shell quoting of a hostile `default_branch` is tested there) reaches the shell.
+            assert!(unit.before_script.contains(&crate::export::context::script(&plan, &CONTEXT)));
             assert_eq!(resolve(unit.image.as_deref().unwrap(), &unit.variables), text);
             assert_eq!(resolve(&unit.tags[0], &unit.variables), text);
             match &unit.parallel {

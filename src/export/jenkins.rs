@@ -32,6 +32,23 @@ pub struct Jenkins;
 /// The variable `submitterParameter` sets to the approver's user id.
 const APPROVER: &str = "CDL_APPROVER";
 
+/// The run context from the variables of a multibranch pipeline: a change request's branch
+/// is `CHANGE_BRANCH` (its `BRANCH_NAME` is `PR-N`), a tag build's `BRANCH_NAME` is the tag.
+/// Jenkins has no variable for what started a build: a scheduled or manual build reads as
+/// `push` (or `tag`, `pull_request`) in `CDL_EVENT`, while `when` conditions tell them apart.
+const CONTEXT: super::context::Sources = super::context::Sources {
+    system: "Jenkins",
+    event: r#"if [ -n "${TAG_NAME:-}" ]; then CDL_EVENT=tag
+elif [ -n "${CHANGE_ID:-}" ]; then CDL_EVENT=pull_request
+else CDL_EVENT=push; fi"#,
+    branch: r#"$(if [ -n "${CHANGE_BRANCH:-}" ]; then printf %s "$CHANGE_BRANCH"; elif [ -z "${TAG_NAME:-}" ]; then printf %s "${BRANCH_NAME:-}"; fi)"#,
+    tag: "${TAG_NAME:-}",
+    sha: "${GIT_COMMIT:-}",
+    pr_target: Some("${CHANGE_TARGET:-}"),
+    default_branch: None,
+    repository: r#"$(printf %s "${GIT_URL:-}" | sed -e 's#\.git$##' -e 's#^.*[:/]\([^/:]*/[^/:]*\)$#\1#')"#,
+};
+
 impl Exporter for Jenkins {
     fn name(&self) -> &'static str {
         "jenkins"
@@ -389,6 +406,8 @@ impl<'p> Builder<'p> {
     /// The commands, in the pipeline file's folder, with the job's variables and secrets,
     /// its timeout, retries and `allow_failure`, and its artifacts stashed and unstashed.
     fn steps(&mut self, job: &'p Job) -> Vec<Node> {
+        self.lossy
+            .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         let mut inner = Vec::new();
         let inputs: Vec<&String> = job
             .inputs
@@ -405,7 +424,8 @@ impl<'p> Builder<'p> {
                 groovy::string(&stash_name(input))
             )));
         }
-        let mut locate = String::new();
+        let mut locate = super::context::script(self.plan, &CONTEXT);
+        locate.push('\n');
         if !inputs.is_empty() {
             locate.push_str(shell::LOCATE_FUNCTION);
             for input in &inputs {

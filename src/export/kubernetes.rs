@@ -323,6 +323,21 @@ pub struct KeyRef {
     pub key: String,
 }
 
+/// The run context from the run's parameters (`RUN_PARAMETERS`), which the script's own
+/// variables `CDL_RUN_*` hold; the commit is the one checked out, when the image has git.
+pub const fn context_sources(system: &'static str) -> super::context::Sources {
+    super::context::Sources {
+        system,
+        event: "CDL_EVENT=${CDL_RUN_EVENT:-}",
+        branch: "${CDL_RUN_BRANCH:-}",
+        tag: "${CDL_RUN_TAG:-}",
+        sha: "$(git rev-parse HEAD 2>/dev/null || true)",
+        pr_target: None,
+        default_branch: None,
+        repository: r#"$(printf %s "${CDL_RUN_REPO:-}" | sed -e 's#\.git$##' -e 's#^.*[:/]\([^/:]*/[^/:]*\)$#\1#')"#,
+    }
+}
+
 /// The variables of a job's container and the script it runs.
 ///
 /// Values are written as they are unless the dialect would read them as its own variables;
@@ -449,6 +464,28 @@ impl Script {
                 super::artifact_variable(input)
             ));
         }
+    }
+
+    /// The run context (`export/context.rs`) from the run's parameters, which `parameter`
+    /// references in the target's syntax (`repo`, `branch`, `tag`, `event`).
+    pub fn context(
+        &mut self,
+        plan: &crate::plan::Plan,
+        sources: &super::context::Sources,
+        parameter: impl Fn(&str) -> String,
+    ) {
+        for name in ["repo", "branch", "tag", "event"] {
+            self.own(&format!("CDL_RUN_{}", name.to_uppercase()), parameter(name));
+        }
+        // The file's text reaches the script through a variable, encoded where the target
+        // would substitute it.
+        let fixed = plan.pipeline.default_branch.as_deref().map(|branch| {
+            self.text("CDL_FILE_DEFAULT_BRANCH", branch);
+            "\"$CDL_FILE_DEFAULT_BRANCH\"".to_string()
+        });
+        self.setup
+            .push_str(&super::context::script_with(sources, fixed));
+        self.setup.push('\n');
     }
 
     /// The start of the script: decodes the encoded variables (`cdl_decode NAME` sets and

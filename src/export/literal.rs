@@ -131,6 +131,7 @@ pub fn plan_with_text(text: &str) -> Option<crate::plan::Plan> {
         crate::syntax::literal::quote(&format!("p{}", text.replace(char::is_control, "_")));
     let source = format!(
         "pipeline p {{
+  default_branch = {s}
   env {{ X = {s} }}
   environment production {{ url = {s} }}
   stage a {{

@@ -7,6 +7,7 @@ mod argo;
 mod buildkite;
 mod circleci;
 mod condition;
+mod context;
 mod github;
 mod gitlab;
 mod glob;

@@ -228,7 +228,8 @@ impl<'p> Builder<'p> {
     /// `repo`, `revision`, and those of `branch`, `tag` and `event` that a condition reads
     /// (a run may pass the others; Tekton ignores them).
     fn used_parameters(&self) -> HashSet<&'static str> {
-        let mut used = HashSet::from(["repo", "revision"]);
+        // Every job's task reads `branch`, `tag` and `event` for its run context.
+        let mut used = HashSet::from(["repo", "revision", "branch", "tag", "event"]);
         for job in &self.plan.jobs {
             match &self.guards[job.id.as_str()] {
                 Guard::Always => {}
@@ -253,6 +254,9 @@ impl<'p> Builder<'p> {
             Param::string("repo", "$(params.repo)"),
             Param::string("revision", "$(params.revision)"),
             Param::string("run-id", "$(context.pipelineRun.name)"),
+            Param::string("branch", "$(params.branch)"),
+            Param::string("tag", "$(params.tag)"),
+            Param::string("event", "$(params.event)"),
         ];
         if unit.is_matrix() {
             params.extend(
@@ -309,6 +313,9 @@ impl<'p> Builder<'p> {
             ParamSpec::string("repo", None),
             ParamSpec::string("revision", None),
             ParamSpec::string("run-id", None),
+            ParamSpec::string("branch", None),
+            ParamSpec::string("tag", None),
+            ParamSpec::string("event", None),
         ];
         params.extend(
             unit.axes
@@ -341,6 +348,9 @@ impl<'p> Builder<'p> {
         let mut script = Script::new(DIALECT);
         script.job_variables(unit);
         script.own("CDL_RUN_ID", "$(params.run-id)");
+        script.context(self.plan, &CONTEXT, |p| format!("$(params.{p})"));
+        self.lossy
+            .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         script.steps(job);
         if !job.inputs.is_empty() {
             script.own("CDL_ARTIFACTS_DIR", artifacts.clone());
@@ -604,6 +614,9 @@ impl<'p> Builder<'p> {
 fn uses_workspace(job: &Job) -> bool {
     job.job_type == JobType::Artifact || !job.inputs.is_empty()
 }
+
+/// The run context from the run's parameters (`kubernetes::context_sources`).
+const CONTEXT: super::context::Sources = kubernetes::context_sources("Tekton");
 
 #[cfg(test)]
 mod tests {

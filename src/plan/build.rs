@@ -147,6 +147,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
             image: pipeline.image.clone(),
             file: compilation.sources.get(compilation.root).name.clone(),
             allowed_signers: pipeline.allowed_signers.clone(),
+            default_branch: pipeline.default_branch.clone(),
         },
         triggers: pipeline
             .triggers

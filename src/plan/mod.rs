@@ -1,4 +1,4 @@
-//! The execution plan, schema `cdl.plan/v1`: what every consumer (interpreter, exporters,
+//! The execution plan, schema `cdl.plan/v2`: what every consumer (interpreter, exporters,
 //! graph, language server) reads. Field names are a contract documented in `docs/plan.md`.
 
 pub mod build;
@@ -16,7 +16,7 @@ pub use crate::model::{
     glob_matches,
 };
 
-pub const SCHEMA: &str = "cdl.plan/v1";
+pub const SCHEMA: &str = "cdl.plan/v2";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -52,6 +52,10 @@ pub struct PipelineInfo {
     /// the pipeline file (absent when approvals are asserted, not signed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_signers: Option<String>,
+    /// The repository's default branch when the file fixes it (`default_branch`); absent:
+    /// `cdl run` asks git and exports read the CI system's own value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_branch: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 
-pub use context::detect as detect_context;
+pub use context::{Detected, Facts, Given, detect as detect_context};
 pub use engine::Outcome;
 pub use view::summary;
 
@@ -54,6 +54,8 @@ pub struct Options {
     pub secrets_file: Option<PathBuf>,
     pub workdir: PathBuf,
     pub context: RunContext,
+    /// The rest of the run context (`CDL_SHA`, `CDL_REPOSITORY` …).
+    pub facts: Facts,
     /// Whether gates may ask at the terminal.
     pub interactive: bool,
     /// Where to write the run's JUnit XML, if anywhere.
@@ -295,6 +297,7 @@ pub fn start(
         &options.context,
         selection,
     );
+    record.facts = options.facts.clone();
     signature::pin(store, &record).map_err(RunError::Usage)?; // i12: the trust file and nonce, when approvals are signed
     for (job, reason) in record.plan.jobs.clone().iter().zip(reasons) {
         if let Some(reason) = reason {

@@ -247,6 +247,9 @@ pub struct RunRecord {
     pub branch: Option<String>,
     pub tag: Option<String>,
     pub event: String,
+    /// The rest of the run context; absent in records of older versions (empty values).
+    #[serde(default)]
+    pub facts: super::context::Facts,
     pub selection: Selection,
     pub started_ms: u64,
     pub finished_ms: Option<u64>,
@@ -312,6 +315,7 @@ impl RunRecord {
             branch: context.branch.clone(),
             tag: context.tag.clone(),
             event: context.event.clone(),
+            facts: super::context::Facts::default(),
             selection,
             started_ms: now_ms(),
             finished_ms: None,

@@ -35,6 +35,11 @@ impl Engine<'_> {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         env.push(("CDL_RUN_ID".into(), self.record.id.clone()));
+        env.extend(super::super::context::variables(
+            &self.record.context(),
+            &self.record.facts,
+            &self.record.workdir,
+        ));
         for input in &job.inputs {
             let Some(stored) = self.record.artifacts.get(input).cloned() else {
                 self.set(
