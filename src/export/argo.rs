@@ -19,7 +19,7 @@ use model::*;
 use super::condition;
 use super::jobs::{self, Unit};
 use super::kubernetes::{self, Dialect, Names, Script, matrix_parameter};
-use super::{Export, Exporter, FileRole, Lossy, Options, OutputFile};
+use super::{Export, Exporter, Lossy, Options};
 use crate::plan::Condition;
 use crate::plan::JobType;
 use crate::plan::{Job, Plan};
@@ -87,16 +87,12 @@ impl Exporter for Argo {
             metadata,
             spec,
         };
-        let mut lossy = builder.lossy;
-        lossy.sort_by_key(|l| l.span.as_ref().map(|s| (s.file.clone(), s.start)));
-        Export {
-            files: vec![OutputFile {
-                role: FileRole::Pipeline,
-                path: self.default_path(plan),
-                content: super::to_yaml(&document),
-            }],
-            lossy,
-        }
+        Export::assemble(
+            self.default_path(plan),
+            super::to_yaml(&document),
+            None,
+            builder.lossy,
+        )
     }
 }
 

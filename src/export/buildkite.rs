@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::condition;
 use super::jobs::{self, Unit};
 use super::shell;
-use super::{Export, Exporter, FileRole, Lossy, OutputFile};
+use super::{Export, Exporter, Lossy};
 use crate::plan::Condition;
 use crate::plan::{Job, Plan};
 use crate::plan::{JobType, TriggerEvent};
@@ -46,17 +46,12 @@ impl Exporter for Buildkite {
     fn export(&self, plan: &Plan) -> Export {
         let mut builder = Builder::new(plan);
         let pipeline = builder.pipeline();
-        builder
-            .lossy
-            .sort_by_key(|l| l.span.as_ref().map(|s| (s.file.clone(), s.start)));
-        Export {
-            files: vec![OutputFile {
-                role: FileRole::Pipeline,
-                path: self.default_path(plan),
-                content: super::to_yaml(&spell(pipeline)),
-            }],
-            lossy: builder.lossy,
-        }
+        Export::assemble(
+            self.default_path(plan),
+            super::to_yaml(&spell(pipeline)),
+            None,
+            builder.lossy,
+        )
     }
 }
 

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::condition;
 use super::jobs::{self, Unit};
 use super::shell;
-use super::{Export, Exporter, FileRole, Lossy, OutputFile};
+use super::{Export, Exporter, Lossy};
 use crate::plan::Condition;
 use crate::plan::{Job, Plan};
 use crate::plan::{JobType, TriggerEvent};
@@ -74,26 +74,13 @@ impl Exporter for CircleCi {
     fn export(&self, plan: &Plan) -> Export {
         let mut builder = Builder::new(plan);
         let config = builder.config();
-        let path = self.default_path(plan);
-        let mut files = vec![OutputFile {
-            role: FileRole::Pipeline,
-            path: path.clone(),
-            content: super::to_yaml(&config),
-        }];
-        if let Some(content) = super::settings::render("circleci", plan, &builder.gates, None) {
-            files.push(OutputFile {
-                role: FileRole::Settings,
-                path: super::settings_path(&path),
-                content,
-            });
-        }
-        builder
-            .lossy
-            .sort_by_key(|l| l.span.as_ref().map(|s| (s.file.clone(), s.start)));
-        Export {
-            files,
-            lossy: builder.lossy,
-        }
+        let settings = super::settings::render("circleci", plan, &builder.gates, None);
+        Export::assemble(
+            self.default_path(plan),
+            super::to_yaml(&config),
+            settings,
+            builder.lossy,
+        )
     }
 }
 

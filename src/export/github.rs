@@ -16,7 +16,7 @@ mod expressions;
 use super::condition;
 use super::jobs::{self, Unit};
 use super::shell;
-use super::{Export, Exporter, FileRole, Lossy, OutputFile};
+use super::{Export, Exporter, Lossy};
 use crate::plan::Condition;
 use crate::plan::{Job, Plan};
 use crate::plan::{JobType, TriggerEvent};
@@ -45,23 +45,13 @@ impl Exporter for GitHub {
     fn export(&self, plan: &Plan) -> Export {
         let mut builder = Builder::new(plan);
         let workflow = builder.workflow();
-        let path = self.default_path(plan);
-        let mut files = vec![OutputFile {
-            role: FileRole::Pipeline,
-            path: path.clone(),
-            content: super::to_yaml(&workflow),
-        }];
-        if let Some(content) = super::settings::render("github", plan, &builder.gates, Some(0)) {
-            files.push(OutputFile {
-                role: FileRole::Settings,
-                path: super::settings_path(&path),
-                content,
-            });
-        }
-        Export {
-            files,
-            lossy: builder.lossy,
-        }
+        let settings = super::settings::render("github", plan, &builder.gates, Some(0));
+        Export::assemble(
+            self.default_path(plan),
+            super::to_yaml(&workflow),
+            settings,
+            builder.lossy,
+        )
     }
 }
 
@@ -276,8 +266,6 @@ impl<'p> Builder<'p> {
             jobs.insert(key, job);
         }
         once_evaluated(&mut env, &mut jobs);
-        self.lossy
-            .sort_by_key(|l| l.span.as_ref().map(|s| (s.file.clone(), s.start)));
         Workflow {
             name: literal(&self.plan.pipeline.name),
             on,

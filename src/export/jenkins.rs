@@ -22,7 +22,7 @@ use layout::Layout;
 use super::condition;
 use super::jobs;
 use super::shell;
-use super::{Export, Exporter, FileRole, Lossy, OutputFile};
+use super::{Export, Exporter, Lossy};
 use crate::plan::Condition;
 use crate::plan::{Job, Plan};
 use crate::plan::{JobType, TriggerEvent};
@@ -61,17 +61,12 @@ impl Exporter for Jenkins {
     fn export(&self, plan: &Plan) -> Export {
         let mut builder = Builder::new(plan);
         let tree = builder.pipeline();
-        builder
-            .lossy
-            .sort_by_key(|l| l.span.as_ref().map(|s| (s.file.clone(), s.start)));
-        Export {
-            files: vec![OutputFile {
-                role: FileRole::Pipeline,
-                path: self.default_path(plan),
-                content: groovy::render(&[tree]),
-            }],
-            lossy: builder.lossy,
-        }
+        Export::assemble(
+            self.default_path(plan),
+            groovy::render(&[tree]),
+            None,
+            builder.lossy,
+        )
     }
 }
 

@@ -103,6 +103,36 @@ pub struct Export {
     pub lossy: Vec<Lossy>,
 }
 
+impl Export {
+    /// The pipeline file at `path`, the settings file beside it when the target has one for
+    /// this plan ([`settings::render`]), and the losses in source order.
+    pub fn assemble(
+        path: PathBuf,
+        content: String,
+        settings: Option<String>,
+        mut lossy: Vec<Lossy>,
+    ) -> Export {
+        let mut files = Vec::with_capacity(2);
+        if let Some(content) = settings {
+            files.push(OutputFile {
+                role: FileRole::Settings,
+                path: settings_path(&path),
+                content,
+            });
+        }
+        files.insert(
+            0,
+            OutputFile {
+                role: FileRole::Pipeline,
+                path,
+                content,
+            },
+        );
+        lossy.sort_by_key(|l| l.span.as_ref().map(|s| (s.file.clone(), s.start)));
+        Export { files, lossy }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileRole {
     /// The CI configuration itself.

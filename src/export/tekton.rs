@@ -19,7 +19,7 @@ use model::*;
 use super::condition;
 use super::jobs::{self, Unit};
 use super::kubernetes::{self, Dialect, EnvVar, Names, Script, matrix_parameter};
-use super::{Export, Exporter, FileRole, Lossy, OutputFile, shell};
+use super::{Export, Exporter, Lossy, shell};
 use crate::plan::Condition;
 use crate::plan::JobType;
 use crate::plan::{Job, Plan};
@@ -58,16 +58,7 @@ impl Exporter for Tekton {
     fn export(&self, plan: &Plan) -> Export {
         let mut builder = Builder::new(plan);
         let content = builder.documents();
-        let mut lossy = builder.lossy;
-        lossy.sort_by_key(|l| l.span.as_ref().map(|s| (s.file.clone(), s.start)));
-        Export {
-            files: vec![OutputFile {
-                role: FileRole::Pipeline,
-                path: self.default_path(plan),
-                content,
-            }],
-            lossy,
-        }
+        Export::assemble(self.default_path(plan), content, None, builder.lossy)
     }
 }
 
