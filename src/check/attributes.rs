@@ -107,6 +107,7 @@ pub const PIPELINE: &[Spec] = &[
         Type::String,
         "OpenSSH allowed-signers file (relative to the pipeline file): approvals must be signed by a listed key.",
     ),
+    spec("shell", Type::String, super::steps::SHELL_DOC),
 ];
 
 pub const KIND: &[Spec] = &[
@@ -176,6 +177,8 @@ macro_rules! runnable {
             spec("allow_failure", Type::Bool, "A failure of this job does not fail the run or stop later jobs."),
             spec("image", Type::Image, "Container image for exports; `none` runs the job without the pipeline's image."),
             spec("runner", Type::String, "Machine label for exports."),
+            spec("name", Type::String, "The job's display name (exports that show one)."),
+            spec("shell", Type::String, super::steps::SHELL_DOC),
         ]
     };
 }

@@ -3,6 +3,7 @@
 //! `graph` reach them through `crate::plan`.
 
 pub mod condition;
+pub mod steps;
 
 pub use condition::{Condition, EVENTS, RunContext, Variable, glob_matches};
 

@@ -117,6 +117,7 @@ impl Engine<'_> {
             timeout_ms: job.timeout_seconds.map(|s| s * 1000),
             environment,
             secrets: self.secrets.values(),
+            step_specs: crate::run::steps::specs(&job),
         };
         let follow = Follow::new(log);
         match supervisor::launch(&spec) {
