@@ -236,7 +236,9 @@ impl<'p> Builder<'p> {
         let mut script = Script::new(DIALECT);
         script.job_variables(unit);
         script.own("CDL_RUN_ID", "{{workflow.name}}");
-        script.steps(job);
+        self.lossy.extend(script.steps(job));
+        self.lossy
+            .extend(super::steps::display_name_lost(job, "Argo Workflows"));
         let mut inputs = Inputs {
             parameters: unit
                 .axes

@@ -192,11 +192,14 @@ impl Job {
         step.shell.or(self.shell).unwrap_or(Shell::Sh)
     }
 
-    /// The shell a step runs in on the job's runner in an export (never `sh` on Windows).
+    /// The shell a step runs in on the job's runner in an export: never `sh` on a Windows
+    /// runner, which has none (`bash` there, Git Bash on GitHub's Windows images).
     pub fn export_shell(&self, step: &Step) -> Shell {
-        step.shell
-            .or(self.shell)
-            .unwrap_or_else(|| Shell::default_for(self.runner.as_deref()))
+        let windows = Shell::default_for(self.runner.as_deref());
+        match step.shell.or(self.shell) {
+            Some(Shell::Sh) | None => windows,
+            Some(shell) => shell,
+        }
     }
 
     /// Whether the job uses v2 steps or shells, which exports run with the step runner.

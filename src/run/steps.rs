@@ -160,6 +160,8 @@ pub fn run_all<L: Sink>(
     run: &mut dyn FnMut(&StepSpec, Option<Instant>, &mut L) -> Ending,
 ) -> Ending {
     let mut failure: Option<Ending> = None;
+    // A job of `run` entries only keeps its log as before steps existed: no step headers.
+    let named = steps.iter().any(|s| s.name != "run");
     for (number, step) in steps.iter().enumerate() {
         if number > 0 && cancelled() {
             // Stopped between steps: no later step starts, whatever its rule.
@@ -169,7 +171,7 @@ pub fn run_all<L: Sink>(
             return Ending::TimedOut;
         }
         if !step.runs.runs(failure.is_some()) {
-            if steps.len() > 1 {
+            if named {
                 log.header(&format!(
                     "── step {}: skipped ({}) ──",
                     step.title,
@@ -182,7 +184,7 @@ pub fn run_all<L: Sink>(
             }
             continue;
         }
-        if steps.len() > 1 || step.name != "run" {
+        if named {
             log.header(&format!("── step {} ──", step.title));
         }
         let own = step
@@ -216,7 +218,7 @@ pub fn run_all<L: Sink>(
                 step.title
             ));
         } else {
-            if steps.len() > 1 {
+            if named {
                 log.header(&format!("── step {} failed ──", step.title));
             }
             failure.get_or_insert(ending);
