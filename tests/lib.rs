@@ -15,4 +15,5 @@ mod properties;
 mod run;
 mod run_gates;
 mod run_records;
+mod run_steps;
 mod support;

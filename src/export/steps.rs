@@ -174,3 +174,144 @@ pub fn display_name_lost(job: &Job, target: &str) -> Option<Lossy> {
         format!("the job is shown as `{}`", job.id),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::steps::{Runs, Step};
+    use crate::run::supervisor::Ending;
+
+    fn job(steps: Vec<Step>) -> Job {
+        let mut job: Job = serde_json::from_value(serde_json::json!({
+            "id": "j", "name": "j", "type": "job", "stage": "s", "needs": [],
+            "need_reasons": [], "steps": [], "env": {}, "secrets": [], "timeout_seconds": null,
+            "timeout_from": null, "retries": 0, "allow_failure": false, "condition": null,
+            "environment": null, "artifact": null, "inputs": [], "outputs": [], "kind": null,
+            "approvers": [], "required": null, "message": null, "matrix": {}, "image": null,
+            "runner": null, "doc": null,
+            "span": {"file": "a.cdl", "start": 0, "end": 0, "line": 1, "column": 1}
+        }))
+        .unwrap();
+        job.step_blocks = steps;
+        job
+    }
+
+    fn step(name: &str, run: &str) -> Step {
+        Step {
+            name: name.into(),
+            display_name: None,
+            run: run.into(),
+            shell: None,
+            env: IndexMap::new(),
+            secrets: Vec::new(),
+            timeout_seconds: None,
+            allow_failure: false,
+            runs: Runs::OnSuccess,
+        }
+    }
+
+    /// Runs the step runner with `sh` in a fresh folder; returns its exit status and the
+    /// folder.
+    fn run_runner(job: &Job, extra: &[(&str, &str)]) -> (i32, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let (env, lossy) = runner_env(job);
+        assert!(lossy.is_empty());
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(STEP_RUNNER)
+            .current_dir(dir.path())
+            .envs(env)
+            .envs(extra.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        (status.code().unwrap_or(-1), dir)
+    }
+
+    /// The export's step runner and `cdl run`'s step loop agree on which steps run and how
+    /// the job ends, over a spread of rules, allowed failures and outcomes.
+    #[test]
+    fn the_step_runner_follows_cdl_runs_rules() {
+        let rules = [Runs::OnSuccess, Runs::OnFailure, Runs::Always];
+        for code in (0..12u32.pow(3)).step_by(41) {
+            let mut steps = Vec::new();
+            let mut fails = Vec::new();
+            let mut rest = code;
+            for i in 0..3 {
+                let n = rest % 12;
+                rest /= 12;
+                let exit = if n / 6 == 1 { 3 + i } else { 0 };
+                let mut s = step(
+                    &format!("s{i}"),
+                    &format!("echo s{i} >> ran.txt; exit {exit}"),
+                );
+                s.runs = rules[(n % 3) as usize];
+                s.allow_failure = n / 3 % 2 == 1;
+                steps.push(s);
+                fails.push(exit);
+            }
+            let job = job(steps);
+            let (status, dir) = run_runner(&job, &[]);
+            let ran = std::fs::read_to_string(dir.path().join("ran.txt")).unwrap_or_default();
+
+            let specs = crate::run::steps::specs(&job);
+            let mut expected = String::new();
+            struct Quiet;
+            impl crate::run::steps::Sink for Quiet {
+                fn header(&mut self, _: &str) {}
+            }
+            let ending =
+                crate::run::steps::run_all(&specs, None, &|| false, &mut Quiet, &mut |s, _, _| {
+                    let i: usize = s.name[1..].parse().unwrap();
+                    expected.push_str(&format!("{}\n", s.name));
+                    Ending::Exited {
+                        code: fails[i] as i32,
+                    }
+                });
+            assert_eq!(ran, expected, "{:?}", job.step_blocks);
+            let expected_status = match ending {
+                Ending::Exited { code } => code,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(status, expected_status, "{:?}", job.step_blocks);
+        }
+    }
+
+    #[test]
+    fn the_step_runner_passes_values_and_keeps_each_steps_env_and_secrets() {
+        let mut first = step(
+            "first",
+            "mkdir bin && printf '#!/bin/sh\\necho tool\\n' > bin/tool && chmod +x bin/tool && echo \"$PWD/bin\" >> \"$CDL_PATH\" && echo 'PASSED=a b=c' >> \"$CDL_ENV\" && echo 'WHO=file' >> \"$CDL_ENV\"",
+        );
+        first.env.insert("UNUSED".into(), "x".into());
+        let second = step(
+            "second",
+            "tool > seen.txt; echo \"$PASSED|$WHO|${TOKEN:-none}\" >> seen.txt",
+        );
+        let mut third = step("third", "echo \"$WHO|$TOKEN|$QUOTED\" >> seen.txt");
+        third.env.insert("WHO".into(), "step".into());
+        third
+            .env
+            .insert("QUOTED".into(), "it's \"$HOME\" `x` \\ $(y)\n".into());
+        third.secrets = vec!["TOKEN".into()];
+        let job = job(vec![first, second, third]);
+        let (status, dir) = run_runner(&job, &[("TOKEN", "tok"), ("WHO", "job")]);
+        assert_eq!(status, 0);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("seen.txt")).unwrap(),
+            "tool\na b=c|file|none\nstep|tok|it's \"$HOME\" `x` \\ $(y)\n\n"
+        );
+    }
+
+    #[test]
+    fn a_steps_timeout_is_a_failure_after_which_always_steps_run() {
+        let mut slow = step("slow", "sleep 20");
+        slow.timeout_seconds = Some(1);
+        let mut cleanup = step("cleanup", "touch cleaned");
+        cleanup.runs = Runs::Always;
+        let job = job(vec![slow, cleanup]);
+        let (status, dir) = run_runner(&job, &[]);
+        assert_eq!(status, 124);
+        assert!(dir.path().join("cleaned").exists());
+    }
+}
