@@ -264,9 +264,7 @@ mod tests {
                 crate::run::steps::run_all(&specs, None, &|| false, &mut Quiet, &mut |s, _, _| {
                     let i: usize = s.name[1..].parse().unwrap();
                     expected.push_str(&format!("{}\n", s.name));
-                    Ending::Exited {
-                        code: fails[i] as i32,
-                    }
+                    Ending::Exited { code: fails[i] }
                 });
             assert_eq!(ran, expected, "{:?}", job.step_blocks);
             let expected_status = match ending {

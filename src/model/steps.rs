@@ -155,10 +155,13 @@ pub struct Step {
 pub const ENV_FILE_VARIABLE: &str = "CDL_ENV";
 pub const PATH_FILE_VARIABLE: &str = "CDL_PATH";
 
+/// The variables read from `$CDL_ENV`, and its bad lines (1-based number, text).
+pub type EnvFile = (Vec<(String, String)>, Vec<(usize, String)>);
+
 /// Reads the `NAME=VALUE` lines a step wrote to `$CDL_ENV`, in order (a later line wins).
 /// Lines without `=`, or whose name is not an environment variable name, are returned as
 /// errors with their 1-based line number.
-pub fn parse_env_file(text: &str) -> (Vec<(String, String)>, Vec<(usize, String)>) {
+pub fn parse_env_file(text: &str) -> EnvFile {
     let mut values = Vec::new();
     let mut errors = Vec::new();
     for (number, line) in text.lines().enumerate() {
