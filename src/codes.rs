@@ -59,6 +59,7 @@ codes! {
     UnknownTrigger = "E0206", "unknown trigger";
     DuplicateAttribute = "E0207", "attribute set twice";
     UnknownTeam = "E0208", "unknown team";
+    StepSecretNotListed = "E0220", "step secret the job does not list";
     AttributeType = "E0300", "attribute has the wrong type";
     UnknownAttribute = "E0301", "unknown attribute";
     MissingAttribute = "E0302", "missing required attribute";

@@ -63,3 +63,22 @@ fn language_examples_of_checked_sections_check_clean() {
         }
     }
 }
+
+/// The example of "Steps and shells" in `docs/language.md` (written as in a stage) checks
+/// clean inside a pipeline that declares its secret.
+#[test]
+fn language_steps_example_checks_clean() {
+    let page = std::fs::read_to_string(support::root().join("docs/language.md")).unwrap();
+    let section = &page[page.find("## Steps and shells").expect("the section")..];
+    let block = cdl_blocks(section)[0];
+    let text = format!("pipeline p {{\n  secret UPLOAD_TOKEN\n  stage s {{\n{block}  }}\n}}\n");
+    let mut compilation = cdl::compile::compile_text("steps.cdl", None, text.clone());
+    compilation.require_pipeline();
+    assert!(
+        compilation.diagnostics.is_empty(),
+        "{text}\n{}",
+        support::render(&compilation)
+    );
+    let plan = cdl::plan::build(&compilation).unwrap();
+    assert_eq!(plan.jobs[0].step_blocks.len(), 3);
+}

@@ -16,4 +16,5 @@ mod run;
 mod run_context;
 mod run_gates;
 mod run_records;
+mod run_steps;
 mod support;

@@ -14,6 +14,7 @@ const LEAVES: &[&str] = &[
     "jobs[].env",
     "jobs[].matrix",
     "jobs[].condition",
+    "jobs[].step_blocks[].env",
 ];
 
 fn collect(value: &Value, path: String, out: &mut BTreeSet<String>) {

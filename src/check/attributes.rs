@@ -112,6 +112,7 @@ pub const PIPELINE: &[Spec] = &[
         Type::String,
         "The repository's default branch, as `CDL_DEFAULT_BRANCH` (default: git's `origin/HEAD`, else `main`).",
     ),
+    spec("shell", Type::String, super::steps::SHELL_DOC),
 ];
 
 pub const KIND: &[Spec] = &[
@@ -181,6 +182,8 @@ macro_rules! runnable {
             spec("allow_failure", Type::Bool, "A failure of this job does not fail the run or stop later jobs."),
             spec("image", Type::Image, "Container image for exports; `none` runs the job without the pipeline's image."),
             spec("runner", Type::String, "Machine label for exports."),
+            spec("name", Type::String, "The job's display name (exports that show one)."),
+            spec("shell", Type::String, super::steps::SHELL_DOC),
         ]
     };
 }

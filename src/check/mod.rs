@@ -12,6 +12,7 @@ pub mod outputs;
 mod ref_glob;
 pub mod resolve;
 mod rules;
+pub mod steps;
 pub mod teams;
 
 use indexmap::IndexMap;

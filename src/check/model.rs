@@ -115,6 +115,13 @@ pub struct Job {
     pub after_jobs: Vec<JobId>,
     pub uses_jobs: Vec<JobId>,
     pub artifact_job: Option<JobId>,
+    // ---- v2 steps and shells (i13b)
+    /// `name = "…"`: the display name.
+    pub display_name: Option<String>,
+    /// `shell = "…"` of the job (the pipeline's applies when absent).
+    pub shell: Option<crate::model::steps::Shell>,
+    /// `step NAME { … }` blocks, in order; `run` runs after them as the step named `run`.
+    pub steps: Vec<crate::model::steps::Step>,
 }
 
 /// One pipeline, checked.
@@ -129,6 +136,8 @@ pub struct Pipeline {
     pub allowed_signers: Option<String>,
     /// `default_branch = "main"`: the repository's default branch, when the file fixes it.
     pub default_branch: Option<String>,
+    /// `shell = "…"`: the shell of every job's steps unless the job or step says otherwise.
+    pub shell: Option<crate::model::steps::Shell>,
     pub triggers: Vec<Trigger>,
     pub env: IndexMap<String, String>,
     pub secrets: IndexMap<String, Secret>,

@@ -135,6 +135,7 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
             image: None,
             allowed_signers: None,
             default_branch: None,
+            shell: None,
             triggers: Vec::new(),
             env: IndexMap::new(),
             secrets: IndexMap::new(),
@@ -161,6 +162,7 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
     builder.pipeline.image = attrs.string("image");
     builder.pipeline.allowed_signers = attrs.string("allowed_signers");
     builder.pipeline.default_branch = attrs.string("default_branch");
+    builder.pipeline.shell = super::steps::shell(&attrs, builder.sink);
     for item in &decl.items {
         match item {
             ast::PipelineItem::Attribute(_) => {}
@@ -532,8 +534,15 @@ impl Builder<'_> {
             super::outputs::check(&attributes, self.sink);
         }
         let attrs = Attributes::read(schema, &block, attributes.iter().copied(), self.sink);
+        let has_steps = decl
+            .body
+            .iter()
+            .any(|i| matches!(i, ast::BodyItem::Step(_)));
         let skip: &[&str] = if job_type == JobType::Gate {
             &["approvers"]
+        } else if has_steps {
+            // A job of steps needs no `run` of its own (v2 §4).
+            &["run"]
         } else {
             &[]
         };
@@ -545,6 +554,7 @@ impl Builder<'_> {
         for item in &decl.body {
             match item {
                 ast::BodyItem::Attribute(_) => {}
+                ast::BodyItem::Step(_) if job_type != JobType::Gate => {}
                 ast::BodyItem::Env(block_env) if job_type != JobType::Gate => {
                     if let Some(first) = env_block.replace(block_env.span) {
                         self.sink.push(twice(
@@ -583,6 +593,7 @@ impl Builder<'_> {
                     let (what, span) = match other {
                         ast::BodyItem::Env(b) => ("env", b.span),
                         ast::BodyItem::Matrix(m) => ("matrix", m.span),
+                        ast::BodyItem::Step(s) => ("step", s.span),
                         ast::BodyItem::Attribute(a) => ("attribute", a.span),
                     };
                     self.sink.push(
@@ -612,6 +623,15 @@ impl Builder<'_> {
             } => (None, Some(environment.clone()), Some(artifact.clone())),
             _ => (None, None, None),
         };
+        // v2 steps and shells (i13b)
+        let steps = super::steps::read(
+            &decl.body,
+            &name,
+            &attrs.names("secrets"),
+            attrs.is_set("run"),
+            self.sink,
+        );
+        let shell = super::steps::shell(&attrs, self.sink);
         let id = JobId(self.pipeline.jobs.len());
         if let Some(first) = self.pipeline.job_names.get(&name) {
             let first_span = self.pipeline.job(*first).name_span;
@@ -692,6 +712,9 @@ impl Builder<'_> {
             after_jobs: Vec::new(),
             uses_jobs: Vec::new(),
             artifact_job: None,
+            display_name: attrs.string("name"),
+            shell,
+            steps,
         });
         Some(id)
     }

@@ -231,7 +231,9 @@ impl<'p> Builder<'p> {
         });
         self.lossy
             .extend(super::context::missing_in(self.plan, job, &CONTEXT));
-        script.steps(job);
+        self.lossy.extend(script.steps(job));
+        self.lossy
+            .extend(super::steps::display_name_lost(job, "Argo Workflows"));
         let mut inputs = Inputs {
             parameters: unit
                 .axes

@@ -295,7 +295,7 @@ impl<'p> Builder<'p> {
         }
         let key = self.keys[job.id.as_str()].clone();
         let mut step = CommandStep {
-            label: label(unit),
+            label: job.display_name.clone().unwrap_or_else(|| label(unit)),
             key,
             depends_on: self.depends_on(job),
             condition: self.condition(job),
@@ -321,6 +321,23 @@ impl<'p> Builder<'p> {
                     "the value is written without the backslash before `$`; rename the variable with letters, digits and `_` only",
                 ));
                 step.env.insert(name, value);
+            }
+        }
+        if job.has_step_blocks() {
+            // v2 steps (i13b): the step runner keeps cdl's step rules (export/steps.rs);
+            // Buildkite retries the job itself.
+            let (mut env, lossy) = super::steps::runner_env(job);
+            self.lossy.extend(lossy);
+            env.insert("CDL_ATTEMPTS".into(), "1".into());
+            if let Some(seconds) = job.timeout_seconds {
+                env.insert("CDL_TIMEOUT".into(), seconds.to_string());
+            }
+            for (name, value) in env {
+                if interpolation::escaped_dollar(&value) {
+                    exported.push(format!("export {name}={}", shell::quote(&value)));
+                } else {
+                    step.env.insert(name, value);
+                }
             }
         }
         self.text_places(
@@ -473,8 +490,12 @@ impl<'p> Builder<'p> {
             commands.push(format!("cd {}", shell::quote(dir)));
         }
         commands.push(super::context::script(self.plan, &CONTEXT));
-        for command in &job.steps {
-            commands.push(format!("sh -e -c {}", shell::quote(command)));
+        if job.has_step_blocks() {
+            commands.push(super::steps::STEP_RUNNER.to_string());
+        } else {
+            for command in &job.steps {
+                commands.push(format!("sh -e -c {}", shell::quote(command)));
+            }
         }
         if let Some(artifact) = artifact {
             let (outputs, lossy) = shell::collect_env(job);

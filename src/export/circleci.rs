@@ -402,7 +402,10 @@ impl<'p> Builder<'p> {
         // CircleCI's `no_output_timeout` stops a silent command a minute after that.
         let attempts = u64::from(job.retries) + 1;
         let limit = job.timeout_seconds.map(|seconds| seconds * attempts);
-        if let (Some(seconds), true) = (job.timeout_seconds, job.retries > 0) {
+        let runner = job.has_step_blocks();
+        self.lossy
+            .extend(super::steps::display_name_lost(job, "CircleCI"));
+        if let (Some(seconds), true, false) = (job.timeout_seconds, job.retries > 0, runner) {
             self.lossy.push(Lossy::at(
                 job,
                 format!("CircleCI runs the {attempts} attempts in one step, with one timeout for all of them"),
@@ -425,7 +428,7 @@ impl<'p> Builder<'p> {
                     no_output_timeout,
                 })
             };
-        if job.retries > 0 || !inputs.is_empty() || job.allow_failure || limit.is_some() {
+        if job.retries > 0 || !inputs.is_empty() || job.allow_failure || limit.is_some() || runner {
             // One command runs every step, after locating the artifacts received.
             let mut command = String::new();
             if !inputs.is_empty() {
@@ -439,6 +442,17 @@ impl<'p> Builder<'p> {
             }
             let mut environment = literal_map(&shell::retry_env(job));
             let body = match limit {
+                // v2 steps (i13b): the step runner keeps cdl's step rules, retries and the
+                // timeout of each attempt (export/steps.rs).
+                _ if runner => {
+                    let (env, lossy) = super::steps::runner_env(job);
+                    self.lossy.extend(lossy);
+                    environment = literal_map(&env);
+                    if let Some(seconds) = job.timeout_seconds {
+                        environment.insert("CDL_TIMEOUT".into(), seconds.to_string());
+                    }
+                    super::steps::STEP_RUNNER.to_string()
+                }
                 Some(seconds) => {
                     environment.insert("CDL_TIMEOUT".into(), seconds.to_string());
                     environment.insert("CDL_RUN".into(), shell::RETRY_LOOP.into());

@@ -453,6 +453,7 @@ impl<'p> Builder<'p> {
             (false, Some(c)) => Some(format!("${{{{ !cancelled() && !failure() && {c} }}}}")),
         };
         let mut workflow_job = WorkflowJob {
+            name: job.display_name.as_deref().map(literal),
             needs,
             condition,
             runs_on: literal(job.runner.as_deref().unwrap_or(DEFAULT_RUNNER)),
@@ -645,7 +646,20 @@ impl<'p> Builder<'p> {
                 ..Step::default()
             });
         }
-        if job.retries > 0 || job.timeout_seconds.is_some() {
+        if job.has_step_blocks() {
+            // v2 steps (i13b): cdl's step rules in one step, exactly (export/steps.rs).
+            let (mut env, lossy) = super::steps::runner_env(job);
+            self.lossy.extend(lossy);
+            if let Some(seconds) = job.timeout_seconds {
+                env.insert("CDL_TIMEOUT".into(), seconds.to_string());
+            }
+            steps.push(Step {
+                name: Some("Run the steps by cdl's step rules".into()),
+                env: literal_map(&env),
+                run: Some(super::steps::STEP_RUNNER.into()),
+                ..Step::default()
+            });
+        } else if job.retries > 0 || job.timeout_seconds.is_some() {
             let mut name = String::from("Run the steps");
             if job.retries > 0 {
                 name.push_str(&format!(

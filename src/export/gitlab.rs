@@ -670,7 +670,24 @@ impl<'p> Builder<'p> {
 
     fn script(&mut self, job: &'p Job, pipeline_job: &mut PipelineJob) {
         let attempts = u64::from(job.retries) + 1;
-        if job.retries > MAX_RETRY {
+        // v2 steps (i13b): cdl's step rules in `script:` itself (not `after_script:`, which
+        // runs in another shell, has its own timeout and cannot fail the job).
+        let runner = job.has_step_blocks();
+        self.lossy
+            .extend(super::steps::display_name_lost(job, "GitLab"));
+        if runner {
+            let (env, lossy) = super::steps::runner_env(job);
+            self.lossy.extend(lossy);
+            pipeline_job.variables.extend(literal_map(&env));
+            if let Some(seconds) = job.timeout_seconds {
+                pipeline_job
+                    .variables
+                    .insert("CDL_TIMEOUT".into(), Value::Plain(seconds.to_string()));
+            }
+            pipeline_job
+                .script
+                .push(super::steps::STEP_RUNNER.to_string());
+        } else if job.retries > MAX_RETRY {
             pipeline_job
                 .variables
                 .extend(literal_map(&shell::retry_env(job)));
@@ -693,7 +710,7 @@ impl<'p> Builder<'p> {
                 .collect();
         }
         if let Some(seconds) = job.timeout_seconds {
-            if job.retries > MAX_RETRY {
+            if job.retries > MAX_RETRY || runner {
                 // Each attempt of the loop runs under `timeout`; the job's own is a backstop.
                 pipeline_job.timeout = Some(super::duration_text(seconds * attempts + 60));
             } else {

@@ -432,7 +432,27 @@ impl<'p> Builder<'p> {
             }
         }
         let mut env = job.env.clone();
-        for (i, command) in job.steps.iter().enumerate() {
+        self.lossy
+            .extend(super::steps::display_name_lost(job, "Jenkins"));
+        if job.has_step_blocks() {
+            // v2 steps (i13b): the step runner keeps cdl's step rules (export/steps.rs);
+            // Jenkins's `retry` and `timeout` wrap it for each attempt.
+            let (mut runner, lossy) = super::steps::runner_env(job);
+            self.lossy.extend(lossy);
+            runner.insert("CDL_ATTEMPTS".into(), "1".into());
+            env.extend(runner);
+            inner.push(Node::line(format!(
+                "sh(label: {}, script: {})",
+                groovy::string("cdl: run the steps"),
+                script_literal(&format!("{locate}{}", super::steps::STEP_RUNNER))
+            )));
+        }
+        let legacy = if job.has_step_blocks() {
+            &[][..]
+        } else {
+            &job.steps[..]
+        };
+        for (i, command) in legacy.iter().enumerate() {
             let variable = format!("CDL_STEP_{}", i + 1);
             env.insert(variable.clone(), command.clone());
             let script = format!("{locate}sh -e -c \"${variable}\"\n");

@@ -385,11 +385,25 @@ impl Script {
         }
     }
 
-    /// The steps as `CDL_STEP_<N>`.
-    pub fn steps(&mut self, job: &Job) {
+    /// The steps as `CDL_STEP_<N>`; for a job with `step` blocks or a `shell`, the
+    /// variables of the step runner (v2, export/steps.rs), which runs one attempt (the
+    /// target retries the job).
+    pub fn steps(&mut self, job: &Job) -> Vec<Lossy> {
+        if job.has_step_blocks() {
+            let (env, lossy) = super::steps::runner_env(job);
+            for (name, value) in &env {
+                self.text(name, value);
+            }
+            self.own("CDL_ATTEMPTS", "1");
+            if let Some(seconds) = job.timeout_seconds {
+                self.own("CDL_TIMEOUT", seconds.to_string());
+            }
+            return lossy;
+        }
         for (i, step) in job.steps.iter().enumerate() {
             self.text(&format!("CDL_STEP_{}", i + 1), step);
         }
+        Vec::new()
     }
 
     /// The variables of `jobs[].env` but the secrets the job receives; for a folded matrix,
@@ -505,6 +519,9 @@ impl Script {
     /// Lines that run `CDL_STEP_1` … in order with `sh -e -c`, stopping at the first failure
     /// with its exit status.
     pub fn commands(job: &Job) -> String {
+        if job.has_step_blocks() {
+            return super::steps::STEP_RUNNER.to_string();
+        }
         (1..=job.steps.len())
             .map(|i| format!("sh -e -c \"$CDL_STEP_{i}\" || exit\n"))
             .collect()
@@ -513,7 +530,9 @@ impl Script {
     /// The variables of [`shell::RETRY_LOOP`], which runs the steps up to `retries + 1` times.
     pub fn retry(&mut self, job: &Job) {
         self.own("CDL_ATTEMPTS", (job.retries + 1).to_string());
-        self.own("CDL_STEP_COUNT", job.steps.len().to_string());
+        if !job.has_step_blocks() {
+            self.own("CDL_STEP_COUNT", job.steps.len().to_string());
+        }
     }
 
     /// The variables of [`shell::COLLECT_ARTIFACT`] but `CDL_ARTIFACT_STORE` (the caller's),

@@ -19,6 +19,7 @@ mod literal;
 mod oracle;
 mod settings;
 mod shell;
+mod steps;
 mod tekton;
 
 use std::path::{Path, PathBuf};

@@ -342,7 +342,9 @@ impl<'p> Builder<'p> {
         script.context(self.plan, &CONTEXT, |p| format!("$(params.{p})"));
         self.lossy
             .extend(super::context::missing_in(self.plan, job, &CONTEXT));
-        script.steps(job);
+        self.lossy.extend(script.steps(job));
+        self.lossy
+            .extend(super::steps::display_name_lost(job, "Tekton"));
         if !job.inputs.is_empty() {
             script.own("CDL_ARTIFACTS_DIR", artifacts.clone());
             script.locate_inputs(job);
@@ -410,6 +412,10 @@ impl<'p> Builder<'p> {
                     timeout.as_deref().unwrap_or_default()
                 ),
             ));
+        }
+        if job.has_step_blocks() {
+            // The step runner retries within its one step (CDL_ATTEMPTS above).
+            return (super::steps::STEP_RUNNER.to_string(), timeout);
         }
         (shell::RETRY_LOOP.to_string(), timeout)
     }

@@ -20,6 +20,8 @@ pub enum Item<'a> {
     Stage(&'a ast::StageDecl),
     Job(&'a ast::JobDecl),
     Matrix(&'a ast::MatrixBlock),
+    /// v2 (i13b)
+    Step(&'a ast::StepBlock),
 }
 
 /// A block item's header (`stage build`), its items, and where the header ends (the `{`
@@ -59,6 +61,7 @@ impl<'a> Item<'a> {
             Item::Stage(s) => s.span,
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
+            Item::Step(s) => s.span,
         };
         span.start as usize
     }
@@ -79,6 +82,7 @@ impl<'a> Item<'a> {
             Item::Stage(s) => s.span,
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
+            Item::Step(s) => s.span,
         };
         span.end as usize
     }
@@ -122,6 +126,11 @@ impl<'a> Item<'a> {
                 j.header_span.end,
             ),
             Item::Matrix(m) => ("matrix".into(), attributes(&m.axes), m.span.start + 6),
+            Item::Step(s) => (
+                format!("step {}", s.name.name),
+                s.items.iter().map(step_item).collect(),
+                s.name.span.end,
+            ),
             Item::Import(_) | Item::Attribute(_) | Item::Secret(_) | Item::Requirement(_) => {
                 return None;
             }
@@ -159,6 +168,14 @@ fn body_item(item: &ast::BodyItem) -> Item<'_> {
         BodyItem::Attribute(a) => Item::Attribute(a),
         BodyItem::Env(e) => Item::Env(e),
         BodyItem::Matrix(m) => Item::Matrix(m),
+        BodyItem::Step(s) => Item::Step(s),
+    }
+}
+
+fn step_item(item: &ast::StepItem) -> Item<'_> {
+    match item {
+        ast::StepItem::Attribute(a) => Item::Attribute(a),
+        ast::StepItem::Env(e) => Item::Env(e),
     }
 }
 

@@ -664,6 +664,8 @@ impl Walker<'_> {
                 ast::BodyItem::Attribute(a) => self.attribute(Block::Job(specs), a),
                 ast::BodyItem::Env(e) => self.env_block(e),
                 ast::BodyItem::Matrix(m) => self.attributes(Block::Matrix, &m.axes),
+                // v2 steps (i13b): no completion inside them yet.
+                ast::BodyItem::Step(_) => {}
             }
         }
     }

@@ -113,6 +113,9 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                     line: position.line,
                     column: position.column,
                 },
+                display_name: job.display_name.clone(),
+                shell: job.shell.or(pipeline.shell),
+                step_blocks: job.steps.clone(),
             });
         }
     }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 pub use build::build;
 
 use crate::check::graph::NeedReason;
+pub use crate::model::steps::{Runs, Shell, Step};
 pub use crate::model::{
     CompareOp, Condition, EVENTS, JobType, KindEnvironment, RunContext, TriggerEvent, Variable,
     glob_matches,
@@ -156,6 +157,59 @@ pub struct Job {
     pub runner: Option<String>,
     pub doc: Option<String>,
     pub span: SourceSpan,
+    // ---- v2 steps and shells (i13b)
+    /// `name = "…"`: the job's display name (absent: none written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The shell of the job's steps: the job's `shell`, else the pipeline's (absent: `sh`,
+    /// and `bash` on a Windows runner in exports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell: Option<Shell>,
+    /// `step NAME { … }` blocks, in order; the job's `run` (`steps`) runs after them, each
+    /// entry a step named `run` (absent: none written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub step_blocks: Vec<Step>,
+}
+
+impl Job {
+    /// Every step of the job in the order they run: its step blocks, then each entry of its
+    /// `run` as a step named `run`.
+    pub fn all_steps(&self) -> Vec<Step> {
+        let mut steps = self.step_blocks.clone();
+        steps.extend(self.steps.iter().map(|command| Step {
+            name: "run".into(),
+            display_name: None,
+            run: command.clone(),
+            shell: None,
+            env: IndexMap::new(),
+            secrets: Vec::new(),
+            timeout_seconds: None,
+            allow_failure: false,
+            runs: Runs::OnSuccess,
+        }));
+        steps
+    }
+
+    /// The shell a step runs in where the runner does not matter (`cdl run`): its own, the
+    /// job's, else `sh`.
+    pub fn step_shell(&self, step: &Step) -> Shell {
+        step.shell.or(self.shell).unwrap_or(Shell::Sh)
+    }
+
+    /// The shell a step runs in on the job's runner in an export: never `sh` on a Windows
+    /// runner, which has none (`bash` there, Git Bash on GitHub's Windows images).
+    pub fn export_shell(&self, step: &Step) -> Shell {
+        let windows = Shell::default_for(self.runner.as_deref());
+        match step.shell.or(self.shell) {
+            Some(Shell::Sh) | None => windows,
+            Some(shell) => shell,
+        }
+    }
+
+    /// Whether the job uses v2 steps or shells, which exports run with the step runner.
+    pub fn has_step_blocks(&self) -> bool {
+        !self.step_blocks.is_empty() || self.shell.is_some()
+    }
 }
 
 /// Who set a job's timeout.

@@ -23,6 +23,7 @@ pub mod record;
 mod report;
 mod secrets;
 pub mod signature;
+pub mod steps;
 pub mod supervisor;
 mod view;
 mod wake;

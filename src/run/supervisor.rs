@@ -64,6 +64,9 @@ pub struct Spec {
     pub environment: Option<EnvironmentLock>,
     /// Every secret value of the run, masked in the output.
     pub secrets: Vec<String>,
+    /// The job's steps with their rules (v2 §4); empty: each of `steps` with `sh`.
+    #[serde(default)]
+    pub step_specs: Vec<super::steps::StepSpec>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -314,40 +317,85 @@ fn attempt(spec: &Spec, cancel: &AtomicBool, log: &mut Log) -> (Ending, Option<F
     let deadline = spec
         .timeout_ms
         .map(|ms| Instant::now() + Duration::from_millis(ms));
-    let masked_steps = mask::patterns(spec.secrets.iter().map(String::as_str));
-    for (number, step) in spec.steps.iter().enumerate() {
-        let shown = mask::mask_bytes(&masked_steps, step.as_bytes());
-        log.header(&format!("$ {}", String::from_utf8_lossy(&shown)));
-        let ending = match run_step(spec, step, deadline, cancel, log) {
-            Ok(ending) => ending,
-            Err(e) => Ending::Error {
-                message: format!("cannot run `sh`: {e}"),
-            },
-        };
-        if ending != (Ending::Exited { code: 0 }) {
-            return (ending, environment);
+    (run_steps(spec, deadline, cancel, log), environment)
+}
+
+/// The job's steps, by the rules of `steps::run_all`, each with what earlier steps wrote to
+/// `$CDL_ENV` and `$CDL_PATH`.
+fn run_steps(spec: &Spec, deadline: Option<Instant>, cancel: &AtomicBool, log: &mut Log) -> Ending {
+    let legacy: Vec<super::steps::StepSpec>;
+    let specs = if spec.step_specs.is_empty() {
+        legacy = spec
+            .steps
+            .iter()
+            .map(|s| super::steps::StepSpec::sh(s))
+            .collect();
+        &legacy
+    } else {
+        &spec.step_specs
+    };
+    let files_dir = spec
+        .run_dir
+        .join("steps")
+        .join(format!("{}.{}", spec.key, spec.attempt));
+    let files = match super::steps::Files::create(&files_dir) {
+        Ok(files) => files,
+        Err(e) => {
+            return Ending::Error {
+                message: format!("cannot create the files of $CDL_ENV and $CDL_PATH: {e}"),
+            };
         }
-        if cancel.load(Ordering::SeqCst) && number + 1 < spec.steps.len() {
-            // Stopped between steps: the next one does not start.
-            return (Ending::Cancelled, environment);
-        }
-    }
-    (Ending::Exited { code: 0 }, environment)
+    };
+    let base_path = spec
+        .env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var("PATH").ok())
+        .unwrap_or_default();
+    let masked = mask::patterns(spec.secrets.iter().map(String::as_str));
+    super::steps::run_all(
+        specs,
+        deadline,
+        &|| cancel.load(Ordering::SeqCst),
+        log,
+        &mut |step, deadline, log| {
+            let shown = mask::mask_bytes(&masked, step.script.as_bytes());
+            log.header(&format!("$ {}", String::from_utf8_lossy(&shown)));
+            let (passed, problems) = files.read(&base_path);
+            for problem in problems {
+                log.header(&problem);
+            }
+            match run_step(spec, step, &passed, deadline, cancel, log) {
+                Ok(ending) => ending,
+                Err(e) => Ending::Error {
+                    message: format!(
+                        "cannot run `{}`: {e}",
+                        step.argv.first().map_or("sh", |a| a.as_str())
+                    ),
+                },
+            }
+        },
+    )
 }
 
 fn run_step(
     spec: &Spec,
-    step: &str,
+    step: &super::steps::StepSpec,
+    passed: &[(String, String)],
     deadline: Option<Instant>,
     cancel: &AtomicBool,
     log: &mut Log,
 ) -> std::io::Result<Ending> {
     let (mut reader, writer) = std::io::pipe()?;
-    let mut command = Command::new(SHELL);
+    let program = match step.argv.first().map(String::as_str) {
+        Some("sh") | None => SHELL,
+        Some(other) => other,
+    };
+    let mut command = Command::new(program);
     command
-        .arg("-e")
-        .arg("-c")
-        .arg(step)
+        .args(step.argv.iter().skip(1))
         .current_dir(&spec.workdir)
         .process_group(0)
         .stdin(Stdio::null())
@@ -357,6 +405,11 @@ fn run_step(
         command.env_remove(name);
     }
     command.envs(spec.env.iter().map(|(k, v)| (k, v)));
+    for name in &step.remove_env {
+        command.env_remove(name);
+    }
+    command.envs(passed.iter().map(|(k, v)| (k, v)));
+    command.envs(step.env.iter().map(|(k, v)| (k, v)));
     command.env("CDL_ATTEMPT", &spec.cookie);
     let supervisor = std::process::id() as i32;
     // SAFETY: only async-signal-safe calls between fork and exec.
@@ -487,6 +540,12 @@ fn drain(reader: &mut std::io::PipeReader, buffer: &mut [u8], log: &mut Log) {
             break;
         }
         log.output(&buffer[..n]);
+    }
+}
+
+impl super::steps::Sink for Log {
+    fn header(&mut self, text: &str) {
+        Log::header(self, text);
     }
 }
 

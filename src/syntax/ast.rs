@@ -174,6 +174,22 @@ pub enum BodyItem {
     Attribute(Attribute),
     Env(EnvBlock),
     Matrix(MatrixBlock),
+    Step(StepBlock),
+}
+
+/// `step NAME { run = "…"  env { … } … }`: one step of a job (v2, i13b).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepBlock {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub items: Vec<StepItem>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepItem {
+    Attribute(Attribute),
+    Env(EnvBlock),
 }
 
 /// `matrix { NAME = [values] … }`

@@ -131,6 +131,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_job | Rule::plain_job => "`job`",
         Rule::kw_matrix | Rule::matrix_block => "`matrix`",
         Rule::kw_team | Rule::team_decl => "`team`",
+        Rule::kw_step | Rule::step_block => "`step`",
         Rule::trigger => "`on`",
         Rule::import => "`import`",
         Rule::kind_decl => "`kind`",

@@ -400,6 +400,7 @@ impl Lowerer {
                         span,
                     }));
                 }
+                Rule::step_block => body.push(BodyItem::Step(self.step_block(item))),
                 Rule::doc_comment => self.doc_line(item),
                 Rule::lbrace | Rule::rbrace | Rule::semi => {}
                 Rule::misplaced => self.misplaced(item, Block::Job),
@@ -413,6 +414,33 @@ impl Lowerer {
             form,
             body,
             header_span,
+            span,
+        }
+    }
+
+    /// `step NAME { … }` (v2, i13b).
+    fn step_block(&mut self, pair: Pair<Rule>) -> StepBlock {
+        assert_eq!(pair.as_rule(), Rule::step_block);
+        let doc = self.take_doc();
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        self.expect(&mut inner, Rule::kw_step);
+        let name = self.ident(self.expect(&mut inner, Rule::ident));
+        let mut items = Vec::new();
+        for item in inner {
+            match item.as_rule() {
+                Rule::attribute => items.push(StepItem::Attribute(self.attribute(item))),
+                Rule::env_block => items.push(StepItem::Env(self.env_block(item))),
+                Rule::doc_comment => self.doc_line(item),
+                Rule::lbrace | Rule::rbrace | Rule::semi => {}
+                other => unreachable!("step item {other:?}"),
+            }
+        }
+        self.end_block();
+        StepBlock {
+            doc,
+            name,
+            items,
             span,
         }
     }

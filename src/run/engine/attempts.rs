@@ -127,6 +127,7 @@ impl Engine<'_> {
             timeout_ms: job.timeout_seconds.map(|s| s * 1000),
             environment,
             secrets: self.secrets.values(),
+            step_specs: crate::run::steps::specs(&job),
         };
         let paths = supervisor::paths(&run_dir, &key, attempt_number);
         let follow = Follow::new(log);

@@ -1,0 +1,315 @@
+//! The step runner an export puts in place of a job's commands when the job has `step`
+//! blocks or a `shell` (language v2 §4): one POSIX script that keeps cdl's step rules in
+//! one shell session of the target — steps in order, `runs = always|on_failure` after a
+//! failure, `allow_failure`, step timeouts, each step's shell, variables and secrets, and the
+//! values steps pass on through `$CDL_ENV` and `$CDL_PATH` — with retries and the job's
+//! timeout as `cdl run` has them. Like `shell.rs`, the script is fixed text: the steps reach
+//! it through environment variables, and only identifiers are ever written into it.
+
+use indexmap::IndexMap;
+
+use super::Lossy;
+use crate::model::steps::is_variable_name;
+use crate::plan::Job;
+
+/// Runs the steps `CDL_STEP_1` … `CDL_STEP_<CDL_STEP_COUNT>` by their rules, up to
+/// `CDL_ATTEMPTS` times, each attempt within `CDL_TIMEOUT` seconds when it is set.
+pub const STEP_RUNNER: &str = r#"cdl_files=$(mktemp -d)
+attempt=1
+while :; do
+  status=0
+  : > "$cdl_files/env"
+  : > "$cdl_files/path"
+  deadline=
+  if [ -n "${CDL_TIMEOUT:-}" ]; then deadline=$(( $(date +%s) + CDL_TIMEOUT )); fi
+  step=1
+  while [ "$step" -le "$CDL_STEP_COUNT" ]; do
+    name=$(printenv "CDL_STEP_${step}_NAME" || true)
+    runs=$(printenv "CDL_STEP_${step}_RUNS" || true)
+    case "${runs:-on_success}:$status" in
+      always:*|on_success:0|on_failure:[1-9]*) ;;
+      *)
+        echo "cdl: step $name: skipped"
+        step=$((step + 1))
+        continue ;;
+    esac
+    limit=$(printenv "CDL_STEP_${step}_TIMEOUT" || true)
+    bound=
+    if [ -n "$deadline" ]; then
+      left=$((deadline - $(date +%s)))
+      if [ "$left" -le 0 ]; then status=124; echo "cdl: the job timed out after ${CDL_TIMEOUT}s"; break; fi
+      if [ -z "$limit" ] || [ "$left" -lt "$limit" ]; then limit=$left; bound=job; fi
+    fi
+    if [ -n "$limit" ] && ! command -v timeout >/dev/null; then
+      echo "cdl: no timeout command (coreutils or BusyBox) here, which enforces the step's timeout" >&2
+      exit 127
+    fi
+    echo "cdl: step $name"
+    code=0
+    (
+      while IFS= read -r line || [ -n "$line" ]; do
+        case $line in
+          '') ;;
+          [A-Za-z_]*=*)
+            key=${line%%=*}
+            case $key in
+              *[!A-Za-z0-9_]*) echo "cdl: a line of \$CDL_ENV is not NAME=VALUE and was ignored" >&2 ;;
+              *) export "$key=${line#*=}" ;;
+            esac ;;
+          *) echo "cdl: a line of \$CDL_ENV is not NAME=VALUE and was ignored" >&2 ;;
+        esac
+      done < "$cdl_files/env"
+      while IFS= read -r folder || [ -n "$folder" ]; do
+        if [ -n "$folder" ]; then PATH="$folder:$PATH"; fi
+      done < "$cdl_files/path"
+      export PATH
+      for key in $(printenv "CDL_STEP_${step}_UNSET" || true); do unset "$key"; done
+      for key in $(printenv "CDL_STEP_${step}_ENV" || true); do
+        eval "export $key=\"\$CDL_STEP_${step}_ENV_$key\""
+      done
+      export CDL_ENV="$cdl_files/env" CDL_PATH="$cdl_files/path"
+      script=$(printenv "CDL_STEP_$step")
+      case $(printenv "CDL_STEP_${step}_SHELL" || true) in
+        bash) set -- bash --noprofile --norc -eo pipefail -c "$script" ;;
+        pwsh) set -- pwsh -NoProfile -Command "\$ErrorActionPreference = 'Stop'
+$script" ;;
+        *) set -- sh -e -c "$script" ;;
+      esac
+      if [ -n "$limit" ]; then exec timeout "$limit" "$@"; fi
+      exec "$@"
+    ) || code=$?
+    if [ "$code" -ne 0 ]; then
+      if [ "$code" -eq 124 ] && [ "$bound" = job ]; then
+        status=124
+        echo "cdl: the job timed out after ${CDL_TIMEOUT}s"
+        break
+      fi
+      if [ "$code" -eq 124 ] && [ -n "$limit" ]; then echo "cdl: the step $name timed out after ${limit}s"; fi
+      if [ "$(printenv "CDL_STEP_${step}_ALLOW" || true)" = true ]; then
+        echo "cdl: step $name failed with exit status $code; its failure is allowed"
+      else
+        echo "cdl: step $name failed with exit status $code"
+        if [ "$status" -eq 0 ]; then status=$code; fi
+      fi
+    fi
+    step=$((step + 1))
+  done
+  if [ "$status" -eq 0 ]; then break; fi
+  if [ "$attempt" -ge "${CDL_ATTEMPTS:-1}" ]; then rm -rf "$cdl_files"; exit "$status"; fi
+  echo "cdl: attempt $attempt of $CDL_ATTEMPTS failed with exit status $status; running the steps again"
+  attempt=$((attempt + 1))
+done
+rm -rf "$cdl_files"
+"#;
+
+/// The variables that drive [`STEP_RUNNER`] for `job` (without `CDL_TIMEOUT`, which the
+/// exporter sets when it lets the runner enforce the job's timeout), and what the export
+/// cannot keep.
+pub fn runner_env(job: &Job) -> (IndexMap<String, String>, Vec<Lossy>) {
+    let mut env = IndexMap::new();
+    let mut lossy = Vec::new();
+    let steps = job.all_steps();
+    env.insert("CDL_ATTEMPTS".into(), (job.retries + 1).to_string());
+    env.insert("CDL_STEP_COUNT".into(), steps.len().to_string());
+    let taken: Vec<&String> = steps.iter().flat_map(|s| &s.secrets).collect();
+    for (i, step) in steps.iter().enumerate() {
+        let key = format!("CDL_STEP_{}", i + 1);
+        env.insert(key.clone(), step.run.clone());
+        env.insert(
+            format!("{key}_NAME"),
+            step.display_name
+                .clone()
+                .unwrap_or_else(|| step.name.clone()),
+        );
+        let shell = job.export_shell(step);
+        if shell != crate::plan::Shell::Sh {
+            env.insert(format!("{key}_SHELL"), shell.as_str().into());
+        }
+        if !step.runs.is_default() {
+            env.insert(format!("{key}_RUNS"), step.runs.as_str().into());
+        }
+        if step.allow_failure {
+            env.insert(format!("{key}_ALLOW"), "true".into());
+        }
+        if let Some(seconds) = step.timeout_seconds {
+            env.insert(format!("{key}_TIMEOUT"), seconds.to_string());
+        }
+        let unset: Vec<&str> = taken
+            .iter()
+            .filter(|s| !step.secrets.contains(s) && is_variable_name(s))
+            .map(|s| s.as_str())
+            .collect();
+        if !unset.is_empty() {
+            env.insert(format!("{key}_UNSET"), unset.join(" "));
+        }
+        let mut names = Vec::new();
+        for (name, value) in &step.env {
+            if is_variable_name(name) {
+                env.insert(format!("{key}_ENV_{name}"), value.clone());
+                names.push(name.as_str());
+            } else {
+                lossy.push(Lossy::at(
+                    job,
+                    format!(
+                        "the variable `{name}` of the step `{}` is not a name a shell can export",
+                        step.name
+                    ),
+                    "the step runs without it",
+                ));
+            }
+        }
+        if !names.is_empty() {
+            env.insert(format!("{key}_ENV"), names.join(" "));
+        }
+    }
+    (env, lossy)
+}
+
+/// The W0200 of a job's display name on a target that names jobs by their key only.
+pub fn display_name_lost(job: &Job, target: &str) -> Option<Lossy> {
+    let name = job.display_name.as_ref()?;
+    Some(Lossy::at(
+        job,
+        format!("{target} names a job by its key: the display name \"{name}\" is not shown"),
+        format!("the job is shown as `{}`", job.id),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::steps::{Runs, Step};
+    use crate::run::supervisor::Ending;
+
+    fn job(steps: Vec<Step>) -> Job {
+        let mut job: Job = serde_json::from_value(serde_json::json!({
+            "id": "j", "name": "j", "type": "job", "stage": "s", "needs": [],
+            "need_reasons": [], "steps": [], "env": {}, "secrets": [], "timeout_seconds": null,
+            "timeout_from": null, "retries": 0, "allow_failure": false, "condition": null,
+            "environment": null, "artifact": null, "inputs": [], "outputs": [], "kind": null,
+            "approvers": [], "required": null, "message": null, "matrix": {}, "image": null,
+            "runner": null, "doc": null,
+            "span": {"file": "a.cdl", "start": 0, "end": 0, "line": 1, "column": 1}
+        }))
+        .unwrap();
+        job.step_blocks = steps;
+        job
+    }
+
+    fn step(name: &str, run: &str) -> Step {
+        Step {
+            name: name.into(),
+            display_name: None,
+            run: run.into(),
+            shell: None,
+            env: IndexMap::new(),
+            secrets: Vec::new(),
+            timeout_seconds: None,
+            allow_failure: false,
+            runs: Runs::OnSuccess,
+        }
+    }
+
+    /// Runs the step runner with `sh` in a fresh folder; returns its exit status and the
+    /// folder.
+    fn run_runner(job: &Job, extra: &[(&str, &str)]) -> (i32, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let (env, lossy) = runner_env(job);
+        assert!(lossy.is_empty());
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(STEP_RUNNER)
+            .current_dir(dir.path())
+            .envs(env)
+            .envs(extra.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        (status.code().unwrap_or(-1), dir)
+    }
+
+    /// The export's step runner and `cdl run`'s step loop agree on which steps run and how
+    /// the job ends, over a spread of rules, allowed failures and outcomes.
+    #[test]
+    fn the_step_runner_follows_cdl_runs_rules() {
+        let rules = [Runs::OnSuccess, Runs::OnFailure, Runs::Always];
+        for code in (0..12u32.pow(3)).step_by(41) {
+            let mut steps = Vec::new();
+            let mut fails = Vec::new();
+            let mut rest = code;
+            for i in 0..3 {
+                let n = rest % 12;
+                rest /= 12;
+                let exit = if n / 6 == 1 { 3 + i } else { 0 };
+                let mut s = step(
+                    &format!("s{i}"),
+                    &format!("echo s{i} >> ran.txt; exit {exit}"),
+                );
+                s.runs = rules[(n % 3) as usize];
+                s.allow_failure = n / 3 % 2 == 1;
+                steps.push(s);
+                fails.push(exit);
+            }
+            let job = job(steps);
+            let (status, dir) = run_runner(&job, &[]);
+            let ran = std::fs::read_to_string(dir.path().join("ran.txt")).unwrap_or_default();
+
+            let specs = crate::run::steps::specs(&job);
+            let mut expected = String::new();
+            struct Quiet;
+            impl crate::run::steps::Sink for Quiet {
+                fn header(&mut self, _: &str) {}
+            }
+            let ending =
+                crate::run::steps::run_all(&specs, None, &|| false, &mut Quiet, &mut |s, _, _| {
+                    let i: usize = s.name[1..].parse().unwrap();
+                    expected.push_str(&format!("{}\n", s.name));
+                    Ending::Exited { code: fails[i] }
+                });
+            assert_eq!(ran, expected, "{:?}", job.step_blocks);
+            let expected_status = match ending {
+                Ending::Exited { code } => code,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(status, expected_status, "{:?}", job.step_blocks);
+        }
+    }
+
+    #[test]
+    fn the_step_runner_passes_values_and_keeps_each_steps_env_and_secrets() {
+        let mut first = step(
+            "first",
+            "mkdir bin && printf '#!/bin/sh\\necho tool\\n' > bin/tool && chmod +x bin/tool && echo \"$PWD/bin\" >> \"$CDL_PATH\" && echo 'PASSED=a b=c' >> \"$CDL_ENV\" && echo 'WHO=file' >> \"$CDL_ENV\"",
+        );
+        first.env.insert("UNUSED".into(), "x".into());
+        let second = step(
+            "second",
+            "tool > seen.txt; echo \"$PASSED|$WHO|${TOKEN:-none}\" >> seen.txt",
+        );
+        let mut third = step("third", "echo \"$WHO|$TOKEN|$QUOTED\" >> seen.txt");
+        third.env.insert("WHO".into(), "step".into());
+        third
+            .env
+            .insert("QUOTED".into(), "it's \"$HOME\" `x` \\ $(y)\n".into());
+        third.secrets = vec!["TOKEN".into()];
+        let job = job(vec![first, second, third]);
+        let (status, dir) = run_runner(&job, &[("TOKEN", "tok"), ("WHO", "job")]);
+        assert_eq!(status, 0);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("seen.txt")).unwrap(),
+            "tool\na b=c|file|none\nstep|tok|it's \"$HOME\" `x` \\ $(y)\n\n"
+        );
+    }
+
+    #[test]
+    fn a_steps_timeout_is_a_failure_after_which_always_steps_run() {
+        let mut slow = step("slow", "sleep 20");
+        slow.timeout_seconds = Some(1);
+        let mut cleanup = step("cleanup", "touch cleaned");
+        cleanup.runs = Runs::Always;
+        let job = job(vec![slow, cleanup]);
+        let (status, dir) = run_runner(&job, &[]);
+        assert_eq!(status, 124);
+        assert!(dir.path().join("cleaned").exists());
+    }
+}

@@ -1,0 +1,366 @@
+//! A job's steps under its supervisor (language v2 §4): which step runs after which ending,
+//! and the values steps pass on through `$CDL_ENV` and `$CDL_PATH`. Kept apart from how a
+//! supervisor is started so that the loop is one small function.
+//!
+//! Rules: steps run in order; once one failed (a non-zero exit, a signal, its own timeout, a
+//! command that could not start), only `runs = always` and `runs = on_failure` steps run,
+//! and the first failure is the job's. A step with `allow_failure` never counts as failed.
+//! A person's cancel stops every step; the job's own timeout ends the job.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::supervisor::Ending;
+use crate::model::steps::{self, Runs, Shell};
+use crate::plan::Job;
+
+/// One step as a supervisor runs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepSpec {
+    pub name: String,
+    /// The display name, or the name.
+    pub title: String,
+    /// The script as written (shown in the log, masked).
+    pub script: String,
+    /// The whole command line: shell, arguments, script.
+    pub argv: Vec<String>,
+    /// The step's own variables, over the job's.
+    pub env: Vec<(String, String)>,
+    /// The job's variables this step must not see (secrets other steps took for themselves).
+    pub remove_env: Vec<String>,
+    pub timeout_ms: Option<u64>,
+    pub allow_failure: bool,
+    pub runs: Runs,
+}
+
+impl StepSpec {
+    /// A `run` entry of a plan without step specs: `sh -e -c SCRIPT`.
+    pub fn sh(script: &str) -> StepSpec {
+        StepSpec {
+            name: "run".into(),
+            title: "run".into(),
+            script: script.into(),
+            argv: Shell::Sh.argv(script),
+            env: Vec::new(),
+            remove_env: Vec::new(),
+            timeout_ms: None,
+            allow_failure: false,
+            runs: Runs::OnSuccess,
+        }
+    }
+}
+
+/// The steps of `job` for its supervisor.
+pub fn specs(job: &Job) -> Vec<StepSpec> {
+    let all = job.all_steps();
+    let taken: Vec<&String> = all.iter().flat_map(|s| &s.secrets).collect();
+    all.iter()
+        .map(|step| {
+            let shell: Shell = job.step_shell(step);
+            StepSpec {
+                name: step.name.clone(),
+                title: step
+                    .display_name
+                    .clone()
+                    .unwrap_or_else(|| step.name.clone()),
+                script: step.run.clone(),
+                argv: shell.argv(&step.run),
+                env: step
+                    .env
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                remove_env: taken
+                    .iter()
+                    .filter(|s| !step.secrets.contains(s))
+                    .map(|s| s.to_string())
+                    .collect(),
+                timeout_ms: step.timeout_seconds.map(|s| s * 1000),
+                allow_failure: step.allow_failure,
+                runs: step.runs,
+            }
+        })
+        .collect()
+}
+
+/// The files steps write values to: `$CDL_ENV` and `$CDL_PATH`, one pair per attempt.
+#[derive(Debug, Clone)]
+pub struct Files {
+    pub env: PathBuf,
+    pub path: PathBuf,
+}
+
+impl Files {
+    /// Creates the attempt's (empty) files under `dir`.
+    pub fn create(dir: &Path) -> std::io::Result<Files> {
+        std::fs::create_dir_all(dir)?;
+        let files = Files {
+            env: dir.join("env"),
+            path: dir.join("path"),
+        };
+        std::fs::write(&files.env, "")?;
+        std::fs::write(&files.path, "")?;
+        Ok(files)
+    }
+
+    /// The variables the next step gets from what earlier steps wrote: `CDL_ENV`/`CDL_PATH`
+    /// themselves, the `NAME=VALUE` lines, and `PATH` with the written folders first. `path`
+    /// is the `PATH` the job would otherwise have. Bad lines are returned as messages.
+    pub fn read(&self, path: &str) -> (Vec<(String, String)>, Vec<String>) {
+        let mut env = vec![
+            (
+                steps::ENV_FILE_VARIABLE.to_string(),
+                self.env.display().to_string(),
+            ),
+            (
+                steps::PATH_FILE_VARIABLE.to_string(),
+                self.path.display().to_string(),
+            ),
+        ];
+        let text = std::fs::read_to_string(&self.env).unwrap_or_default();
+        let (values, errors) = steps::parse_env_file(&text);
+        let messages = errors
+            .into_iter()
+            .map(|(line, text)| {
+                format!(
+                    "cdl: line {line} of $CDL_ENV is not NAME=VALUE and was ignored: {}",
+                    text.chars().take(80).collect::<String>()
+                )
+            })
+            .collect();
+        env.extend(values);
+        let folders =
+            steps::parse_path_file(&std::fs::read_to_string(&self.path).unwrap_or_default());
+        if !folders.is_empty() {
+            let mut joined = folders.join(":");
+            if !path.is_empty() {
+                joined.push(':');
+                joined.push_str(path);
+            }
+            env.push(("PATH".into(), joined));
+        }
+        (env, messages)
+    }
+}
+
+/// What the loop tells the log.
+pub trait Sink {
+    fn header(&mut self, text: &str);
+}
+
+/// Runs `steps` in order by their rules; `run` runs one step until `deadline` and says how it
+/// ended. Returns the job's ending.
+pub fn run_all<L: Sink>(
+    steps: &[StepSpec],
+    deadline: Option<Instant>,
+    cancelled: &dyn Fn() -> bool,
+    log: &mut L,
+    run: &mut dyn FnMut(&StepSpec, Option<Instant>, &mut L) -> Ending,
+) -> Ending {
+    let mut failure: Option<Ending> = None;
+    // A job of `run` entries only keeps its log as before steps existed: no step headers.
+    let named = steps.iter().any(|s| s.name != "run");
+    for (number, step) in steps.iter().enumerate() {
+        if number > 0 && cancelled() {
+            // Stopped between steps: no later step starts, whatever its rule.
+            return Ending::Cancelled;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ending::TimedOut;
+        }
+        if !step.runs.runs(failure.is_some()) {
+            if named {
+                log.header(&format!(
+                    "── step {}: skipped ({}) ──",
+                    step.title,
+                    if failure.is_some() {
+                        "an earlier step failed"
+                    } else {
+                        "it runs only after a failure"
+                    }
+                ));
+            }
+            continue;
+        }
+        if named {
+            log.header(&format!("── step {} ──", step.title));
+        }
+        let own = step
+            .timeout_ms
+            .map(|ms| Instant::now() + Duration::from_millis(ms));
+        let step_deadline = match (own, deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let ending = run(step, step_deadline, log);
+        let ending = match ending {
+            Ending::Exited { code: 0 } => continue,
+            Ending::Cancelled => return Ending::Cancelled,
+            Ending::TimedOut if deadline.is_some_and(|d| Instant::now() >= d) => {
+                return Ending::TimedOut;
+            }
+            Ending::TimedOut => Ending::Error {
+                message: format!(
+                    "the step `{}` timed out after {}",
+                    step.name,
+                    crate::syntax::literal::format_duration(
+                        step.timeout_ms.unwrap_or(0).div_ceil(1000)
+                    )
+                ),
+            },
+            other => other,
+        };
+        if step.allow_failure {
+            log.header(&format!(
+                "── step {} failed; its failure is allowed ──",
+                step.title
+            ));
+        } else {
+            if named {
+                log.header(&format!("── step {} failed ──", step.title));
+            }
+            failure.get_or_insert(ending);
+        }
+    }
+    failure.unwrap_or(Ending::Exited { code: 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Lines(Vec<String>);
+    impl Sink for Lines {
+        fn header(&mut self, text: &str) {
+            self.0.push(text.to_string());
+        }
+    }
+
+    fn step(name: &str, runs: Runs, allow_failure: bool) -> StepSpec {
+        StepSpec {
+            name: name.into(),
+            title: name.into(),
+            script: name.into(),
+            argv: vec![],
+            env: vec![],
+            remove_env: vec![],
+            timeout_ms: None,
+            allow_failure,
+            runs,
+        }
+    }
+
+    /// Runs the loop with each step ending as `outcome` says; returns the job's ending and
+    /// the steps that ran.
+    fn simulate(steps: &[StepSpec], outcome: &dyn Fn(&str) -> Ending) -> (Ending, Vec<String>) {
+        let mut ran = Vec::new();
+        let mut log = Lines(Vec::new());
+        let ending = run_all(steps, None, &|| false, &mut log, &mut |s, _, _| {
+            ran.push(s.name.clone());
+            outcome(&s.name)
+        });
+        (ending, ran)
+    }
+
+    /// A model of the rules, written differently: the job's ending is the first failure
+    /// among steps that run; a step runs when its rule accepts "some earlier counted step
+    /// failed".
+    fn model(steps: &[StepSpec], fails: &[bool]) -> (bool, Vec<String>) {
+        let mut ran = Vec::new();
+        let mut failed = false;
+        for (s, f) in steps.iter().zip(fails) {
+            let go = match s.runs {
+                Runs::OnSuccess => !failed,
+                Runs::OnFailure => failed,
+                Runs::Always => true,
+            };
+            if go {
+                ran.push(s.name.clone());
+                if *f && !s.allow_failure {
+                    failed = true;
+                }
+            }
+        }
+        (failed, ran)
+    }
+
+    #[test]
+    fn every_combination_of_three_steps_follows_the_model() {
+        let rules = [Runs::OnSuccess, Runs::OnFailure, Runs::Always];
+        // 3 rules × 2 allow × 2 outcomes per step, three steps.
+        for code in 0..(12u32.pow(3)) {
+            let mut steps = Vec::new();
+            let mut fails = Vec::new();
+            let mut rest = code;
+            for i in 0..3 {
+                let n = rest % 12;
+                rest /= 12;
+                steps.push(step(
+                    &format!("s{i}"),
+                    rules[(n % 3) as usize],
+                    n / 3 % 2 == 1,
+                ));
+                fails.push(n / 6 == 1);
+            }
+            let outcome = |name: &str| {
+                let i: usize = name[1..].parse().unwrap();
+                if fails[i] {
+                    Ending::Exited { code: 7 }
+                } else {
+                    Ending::Exited { code: 0 }
+                }
+            };
+            let (ending, ran) = simulate(&steps, &outcome);
+            let (failed, expected) = model(&steps, &fails);
+            assert_eq!(ran, expected, "{steps:?} {fails:?}");
+            assert_eq!(
+                ending != Ending::Exited { code: 0 },
+                failed,
+                "{steps:?} {fails:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cancel_stops_every_later_step_even_always_ones() {
+        let steps = [
+            step("a", Runs::OnSuccess, false),
+            step("b", Runs::Always, false),
+        ];
+        let (ending, ran) = simulate(&steps, &|_| Ending::Cancelled);
+        assert_eq!((ending, ran), (Ending::Cancelled, vec!["a".to_string()]));
+    }
+
+    #[test]
+    fn a_steps_timeout_is_a_failure_after_which_cleanup_runs() {
+        let mut first = step("slow", Runs::OnSuccess, false);
+        first.timeout_ms = Some(1000);
+        let steps = [first, step("cleanup", Runs::Always, false)];
+        let (ending, ran) = simulate(&steps, &|name| match name {
+            "slow" => Ending::TimedOut,
+            _ => Ending::Exited { code: 0 },
+        });
+        assert_eq!(ran, ["slow", "cleanup"]);
+        assert_eq!(
+            ending,
+            Ending::Error {
+                message: "the step `slow` timed out after 1s".into()
+            }
+        );
+    }
+
+    #[test]
+    fn the_first_failure_is_the_jobs() {
+        let steps = [
+            step("a", Runs::OnSuccess, false),
+            step("b", Runs::Always, false),
+        ];
+        let (ending, _) = simulate(&steps, &|name| match name {
+            "a" => Ending::Exited { code: 3 },
+            _ => Ending::Exited { code: 5 },
+        });
+        assert_eq!(ending, Ending::Exited { code: 3 });
+    }
+}
