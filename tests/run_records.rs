@@ -750,7 +750,10 @@ fn a_gate_decision_shown_by_the_scheduler_is_in_the_record_when_it_dies_right_af
     );
     killed_by_its_failpoint(&out, "gate-reported");
     let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(shown.contains("ship") && shown.contains("approved by alice"), "{shown}");
+    assert!(
+        shown.contains("ship") && shown.contains("approved by alice"),
+        "{shown}"
+    );
     let store = cdl::run::record::Store::new(dir.path().join(".cdl"));
     let record = store.load(&id).unwrap();
     let gate = record.job("ship");
