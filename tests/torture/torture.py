@@ -133,7 +133,10 @@ class Torture:
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
     def run_id(self):
-        ids = sorted(os.listdir(os.path.join(self.dir, ".cdl", "runs")))
+        """The latest run with a record (a `cdl run` killed before its first snapshot leaves
+        a folder without one, and no job ran in it)."""
+        runs = os.path.join(self.dir, ".cdl", "runs")
+        ids = sorted(i for i in os.listdir(runs) if os.path.exists(os.path.join(runs, i, "run.json")))
         return ids[-1] if ids else None
 
     def status(self):
@@ -319,9 +322,22 @@ class Torture:
         finally:
             subprocess.run(["umount", "-l", mount], capture_output=True)
 
+    def has_record(self):
+        runs = os.path.join(self.dir, ".cdl", "runs")
+        return os.path.isdir(runs) and any(
+            os.path.exists(os.path.join(runs, rid, "run.json")) for rid in os.listdir(runs))
+
     def one_run(self):
         names = self.new_round()
-        self.killed_at_random(["run", "pipeline.cdl", "--as", "tester", "--jobs", str(JOBS)], 1.5)
+        while True:
+            self.killed_at_random(["run", "pipeline.cdl", "--as", "tester", "--jobs", str(JOBS)], 1.5)
+            if self.has_record():
+                break
+            # Killed before it wrote its first record (a loaded machine starts slowly): no job
+            # may have run; start the run again.
+            ledger = os.path.join(self.dir, "ledger")
+            if os.path.exists(ledger) and open(ledger).read():
+                raise AssertionError(f"round {self.rounds}: jobs ran before the run had a record")
         steps = 0
         while True:
             steps += 1
