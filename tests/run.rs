@@ -796,6 +796,10 @@ fn cancelled_by(signal_number: i32, code: i32) {
     assert_eq!(status.code(), Some(code));
     assert_eq!(project.latest_record()["status"], "cancelled");
     assert_eq!(project.state("long"), "cancelled");
+    assert!(
+        project.latest_record()["jobs"]["long"]["attempts"][0]["stop_requested_ms"].is_u64(),
+        "the stop request is in the record"
+    );
     let inner: i32 = project.read("inner.pid").trim().parse().unwrap();
     assert!(!process_alive(inner), "no process of the job remains");
 }

@@ -694,3 +694,129 @@ fn a_full_disk_under_a_log_or_an_artifact_fails_the_job_and_says_so() {
         unseal(dir.path());
     }
 }
+
+// ------------------------------------------------------------------------- durable before shown
+
+fn killed_by_its_failpoint(out: &Output, point: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGKILL),
+        "the failpoint {point} did not fire: {:?}\n{}{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_decision_cdl_approve_reported_is_in_the_record_when_it_dies_right_after() {
+    let (dir, id) = paused_run();
+    let out = cdl_with(
+        dir.path(),
+        &["approve", "ship", "--run", &id, "--as", "alice"],
+        &[("CDL_FAILPOINT", "decision-reported")],
+    );
+    killed_by_its_failpoint(&out, "decision-reported");
+    assert!(
+        text(&out.stdout).contains("approved `ship` as alice"),
+        "reported first: {}",
+        text(&out.stdout)
+    );
+    let store = cdl::run::record::Store::new(dir.path().join(".cdl"));
+    let record = store.load(&id).unwrap();
+    let decisions = &record.job("ship").decisions;
+    assert_eq!(decisions.len(), 1, "{decisions:?}");
+    assert!(decisions[0].approved && decisions[0].by == "alice");
+    let out = cdl(dir.path(), &["resume", &id]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let deployed = std::fs::read_to_string(dir.path().join("deployed")).unwrap();
+    assert_eq!(deployed, "v1\n");
+    unseal(dir.path());
+}
+
+#[test]
+fn a_gate_decision_shown_by_the_scheduler_is_in_the_record_when_it_dies_right_after() {
+    let (dir, id) = paused_run();
+    let out = cdl(
+        dir.path(),
+        &["approve", "ship", "--run", &id, "--as", "alice"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = cdl_with(
+        dir.path(),
+        &["resume", &id],
+        &[("CDL_FAILPOINT", "gate-reported")],
+    );
+    killed_by_its_failpoint(&out, "gate-reported");
+    let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        shown.contains("ship") && shown.contains("approved by alice"),
+        "{shown}"
+    );
+    let store = cdl::run::record::Store::new(dir.path().join(".cdl"));
+    let record = store.load(&id).unwrap();
+    let gate = record.job("ship");
+    assert_eq!(gate.state, cdl::run::record::JobState::Succeeded);
+    assert_eq!(gate.reason.as_deref(), Some("approved by alice"));
+    assert!(
+        !dir.path().join("deployed").exists(),
+        "killed before the deploy"
+    );
+    let out = cdl(dir.path(), &["resume", &id]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let deployed = std::fs::read_to_string(dir.path().join("deployed")).unwrap();
+    assert_eq!(deployed, "v1\n", "deployed once");
+    unseal(dir.path());
+}
+
+#[test]
+fn a_cancel_is_journaled_before_any_supervisor_is_asked_to_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pipeline.cdl"),
+        r#"pipeline p { stage s {
+            job long { run = "touch started; while [ ! -e release ]; do sleep 0.02; done; echo done >> ledger" }
+        } }"#,
+    )
+    .unwrap();
+    let child = Command::new(assert_cmd::cargo::cargo_bin!("cdl"))
+        .current_dir(dir.path())
+        .args(["run", "pipeline.cdl"])
+        .env("CDL_FAILPOINT", "cancel-journaled")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !dir.path().join("started").exists() {
+        assert!(std::time::Instant::now() < until, "the job never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    killed_by_its_failpoint(&out, "cancel-journaled");
+    // Killed between the two: the stop is in the record, the supervisor never got it.
+    let store = cdl::run::record::Store::new(dir.path().join(".cdl"));
+    let id = store.run_ids().pop().unwrap();
+    let record = store.load(&id).unwrap();
+    let job = record.job("long");
+    assert_eq!(job.state, cdl::run::record::JobState::Running);
+    assert_eq!(job.attempts.len(), 1);
+    assert!(job.attempts[0].stop_requested_ms.is_some(), "{job:?}");
+    // The job runs on under its supervisor and finishes by itself; a resume records that
+    // ending and does not run it again.
+    std::fs::write(dir.path().join("release"), "").unwrap();
+    let out = cdl(dir.path(), &["resume", &id]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let record = store.load(&id).unwrap();
+    let job = record.job("long");
+    assert_eq!(job.state, cdl::run::record::JobState::Succeeded);
+    assert_eq!(job.attempts.len(), 1, "{job:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("ledger")).unwrap(),
+        "done\n"
+    );
+}

@@ -42,7 +42,10 @@ pub fn run(args: Args, approve: bool) -> u8 {
         args.key.as_deref(),
     ) {
         Ok(message) => {
+            // The decision is on disk (run.json written, flushed and renamed, its folder
+            // flushed) before this reports it.
             super::output(&format!("{message}\n"));
+            cdl::failpoint!("decision-reported");
             super::SUCCESS
         }
         Err(e) => {

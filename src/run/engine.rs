@@ -284,7 +284,7 @@ impl<'a> Engine<'a> {
             let stage = self.cursor;
             for index in self.stage_jobs[stage].clone() {
                 if self.state(index) == JobState::Waiting {
-                    changed |= self.check_gate_timeout(index);
+                    changed |= self.check_gate_timeout(index)?;
                 }
                 if self.state(index) != JobState::Pending {
                     continue;
@@ -397,7 +397,7 @@ impl<'a> Engine<'a> {
                 comment: Some(comment.into()),
             });
         }
-        if self.settle_gate(index) {
+        if self.settle_gate(index)? {
             return Ok(());
         }
         let signed = self.record.identities == super::record::Identities::Signed;
@@ -447,7 +447,7 @@ impl<'a> Engine<'a> {
                     comment: Some("answered at the terminal".into()),
                 });
             }
-            if self.settle_gate(index) {
+            if self.settle_gate(index)? {
                 return Ok(());
             }
             if approved.is_some() && !may_decide {
@@ -468,7 +468,9 @@ impl<'a> Engine<'a> {
     }
 
     /// Decides a gate from its decisions and timeout ([`gates::settle`]); true when decided.
-    fn settle_gate(&mut self, index: usize) -> bool {
+    /// The decision is journaled and flushed to disk before it is shown: a decision anyone
+    /// has seen survives `kill -9` and a power loss.
+    fn settle_gate(&mut self, index: usize) -> Result<bool, RunError> {
         let gate = self.job(index).clone();
         let proved = gates::proved_decisions(self.store, &self.record, &gate);
         let settlement = gates::settle(
@@ -482,21 +484,29 @@ impl<'a> Engine<'a> {
             Some(settlement) => {
                 crate::failpoint!("gate-settling");
                 let (state, reason) = settlement.outcome();
-                self.set(index, state, Some(reason));
-                true
+                let elapsed = self.record.job(&gate.id).duration_ms();
+                let reason = self.secrets.mask(&reason);
+                let record = self.touch(&gate.id);
+                record.state = state;
+                record.reason = Some(reason.clone());
+                self.journal.durable_next(true);
+                self.save()?;
+                self.view.finished(&gate.id, state, elapsed, Some(&reason));
+                crate::failpoint!("gate-reported");
+                Ok(true)
             }
-            None => false,
+            None => Ok(false),
         }
     }
 
     /// Settles a waiting gate once its timeout passed; true when it is decided. Before the
     /// deadline nothing can have changed (`cdl approve` moves a decided gate out of waiting),
     /// so the scheduler's every pass costs no signature checks.
-    fn check_gate_timeout(&mut self, index: usize) -> bool {
+    fn check_gate_timeout(&mut self, index: usize) -> Result<bool, RunError> {
         let gate = self.job(index);
         let passed = gates::deadline_ms(gate, self.record.job(&gate.id))
             .is_some_and(|deadline| now_ms() >= deadline);
-        passed && self.settle_gate(index)
+        Ok(passed && self.settle_gate(index)?)
     }
 }
 

@@ -35,6 +35,9 @@ pub const FAILPOINTS: &[&str] = &[
     "snapshot-renamed",
     "decision-recording",
     "gate-settling",
+    "gate-reported",
+    "decision-reported",
+    "cancel-journaled",
 ];
 
 /// Where a write can be made to fail as on a full disk.

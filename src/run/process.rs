@@ -86,8 +86,26 @@ pub fn kill_group(group: i32) {
 
 /// Kills every process whose environment holds `CDL_ATTEMPT=<cookie>`: what a vanished
 /// supervisor left behind (best effort: a process that cleared its environment escapes this).
-/// Returns how many were signalled.
+/// `/proc` is looked through again until a pass finds none (bounded): a process the job forked
+/// while a pass went by, after its place in the listing, is found by the next. Returns how many
+/// signals were sent.
 pub fn kill_by_cookie(cookie: &str) -> usize {
+    let mut killed = 0;
+    for round in 0..COOKIE_ROUNDS {
+        let found = kill_by_cookie_once(cookie);
+        if found == 0 {
+            break;
+        }
+        killed += found;
+        std::thread::sleep(Duration::from_millis(if round < 10 { 1 } else { 10 }));
+    }
+    killed
+}
+
+/// How many passes over `/proc` [`kill_by_cookie`] makes at most.
+const COOKIE_ROUNDS: usize = 100;
+
+fn kill_by_cookie_once(cookie: &str) -> usize {
     let needle = format!("CDL_ATTEMPT={cookie}\0").into_bytes();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return 0;

@@ -161,6 +161,12 @@ pub struct Attempt {
     /// `CDL_ATTEMPT` of the attempt's processes, to find what a vanished supervisor left.
     #[serde(default)]
     pub cookie: Option<String>,
+    /// When `cdl` asked the attempt's supervisor to stop its job (a cancel, `--fail-fast`):
+    /// journaled, and flushed, *before* the request is sent. A request that never went out
+    /// (`cdl` killed in between) leaves a live supervisor, which a resume waits for and whose
+    /// real ending it records; the job's outcome is always its result, never this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_requested_ms: Option<u64>,
 }
 
 /// An approval or rejection of a gate.
@@ -628,7 +634,14 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()
     file.write_all(bytes)?;
     file.as_file().sync_data()?;
     file.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    // The rename itself survives a power loss only once its folder is flushed: `cdl approve`
+    // reports a decision after this returns.
+    sync_dir(dir)
+}
+
+/// Flushes a folder's entries (a rename, a new file) to disk.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// A job id as a file name: `unit[os=linux]` → `unit[os=linux]`, with `/` replaced.

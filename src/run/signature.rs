@@ -198,6 +198,16 @@ pub fn sign(
             String::from_utf8_lossy(&output.stderr).trim()
         ));
     }
+    // The message and its signature reach the disk before the decision that names them is
+    // recorded (and reported): a power loss cannot leave a decision without its proof.
+    for file in [&path, &signature] {
+        std::fs::File::open(file)
+            .and_then(|f| f.sync_data())
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
+    if let Some(dir) = path.parent() {
+        super::record::sync_dir(dir).map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
+    }
     Ok(())
 }
 

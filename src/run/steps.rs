@@ -86,23 +86,68 @@ pub fn specs(job: &Job) -> Vec<StepSpec> {
 }
 
 /// The files steps write values to: `$CDL_ENV` and `$CDL_PATH`, one pair per attempt.
+///
+/// Where the system has them they are in memory (`memfd_create`), held open by the attempt's
+/// supervisor and named `/proc/<supervisor>/fd/<N>` for its steps: nothing is created on disk
+/// per attempt (creating files was the largest cost of 1,000 no-op jobs, see docs/run.md
+/// "Benchmarks"), and what steps write there — values, perhaps secrets — never reaches the
+/// disk and goes with the supervisor. Else they are files under the run folder.
 #[derive(Debug, Clone)]
 pub struct Files {
     pub env: PathBuf,
     pub path: PathBuf,
+    /// The in-memory files, open for as long as the attempt runs.
+    _held: std::sync::Arc<Vec<std::os::fd::OwnedFd>>,
 }
 
 impl Files {
-    /// Creates the attempt's (empty) files under `dir`.
+    /// The attempt's (empty) files: in memory, else created under `dir`.
     pub fn create(dir: &Path) -> std::io::Result<Files> {
+        if let Some(files) = Files::in_memory() {
+            return Ok(files);
+        }
         std::fs::create_dir_all(dir)?;
         let files = Files {
             env: dir.join("env"),
             path: dir.join("path"),
+            _held: Default::default(),
         };
         std::fs::write(&files.env, "")?;
         std::fs::write(&files.path, "")?;
         Ok(files)
+    }
+
+    /// Two in-memory files, if this system has them and its `/proc` lets them be opened by
+    /// name (a `/proc` mounted with `hidepid`, or none, does not).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn in_memory() -> Option<Files> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        let create = |name: &std::ffi::CStr| {
+            // SAFETY: a valid C string; the descriptor returned is ours alone (close-on-exec:
+            // the steps open it by name, so no job process inherits it by accident).
+            let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+            // SAFETY: a new descriptor, owned from here on.
+            (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+        };
+        let env = create(c"cdl-env")?;
+        let path = create(c"cdl-path")?;
+        let pid = std::process::id();
+        let name = |fd: &OwnedFd| PathBuf::from(format!("/proc/{pid}/fd/{}", fd.as_raw_fd()));
+        let files = Files {
+            env: name(&env),
+            path: name(&path),
+            _held: std::sync::Arc::new(vec![env, path]),
+        };
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&files.env)
+            .ok()?;
+        Some(files)
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn in_memory() -> Option<Files> {
+        None
     }
 
     /// The variables the next step gets from what earlier steps wrote: `CDL_ENV`/`CDL_PATH`

@@ -49,6 +49,10 @@ FAILPOINTS = {
     "snapshot-renamed": [1, 2, 3],
     "decision-recording": [1],
     "gate-settling": [1],
+    "gate-reported": [1],
+    "decision-reported": [1],
+    # Passed only when a run is cancelled while jobs run: its rounds send SIGTERM (see run()).
+    "cancel-journaled": [1, 2],
 }
 
 
@@ -129,7 +133,10 @@ class Torture:
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
     def run_id(self):
-        ids = sorted(os.listdir(os.path.join(self.dir, ".cdl", "runs")))
+        """The latest run with a record (a `cdl run` killed before its first snapshot leaves
+        a folder without one, and no job ran in it)."""
+        runs = os.path.join(self.dir, ".cdl", "runs")
+        ids = sorted(i for i in os.listdir(runs) if os.path.exists(os.path.join(runs, i, "run.json")))
         return ids[-1] if ids else None
 
     def status(self):
@@ -212,9 +219,22 @@ class Torture:
 
         def run(*args):
             env = armed if passed() < nth else None
-            out = subprocess.run([self.cdl, *args], cwd=self.dir, stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 env=env, timeout=300)
+            if point == "cancel-journaled" and env is not None:
+                # Cancelled (SIGTERM) at a random moment, so that the point is passed.
+                proc = subprocess.Popen([self.cdl, *args], cwd=self.dir, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        env=env)
+                time.sleep(self.rng.uniform(0.3, 1.2))
+                proc.send_signal(signal.SIGTERM)
+                stdout, stderr = proc.communicate(timeout=300)
+                out = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+                if out.returncode == -signal.SIGTERM:
+                    # Before its handlers were in place: as a kill (the record says so).
+                    return out
+            else:
+                out = subprocess.run([self.cdl, *args], cwd=self.dir, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=env, timeout=300)
             if out.returncode == -signal.SIGKILL:
                 self.kills += 1
                 self.failpoint_kills += 1
@@ -302,9 +322,22 @@ class Torture:
         finally:
             subprocess.run(["umount", "-l", mount], capture_output=True)
 
+    def has_record(self):
+        runs = os.path.join(self.dir, ".cdl", "runs")
+        return os.path.isdir(runs) and any(
+            os.path.exists(os.path.join(runs, rid, "run.json")) for rid in os.listdir(runs))
+
     def one_run(self):
         names = self.new_round()
-        self.killed_at_random(["run", "pipeline.cdl", "--as", "tester", "--jobs", str(JOBS)], 1.5)
+        while True:
+            self.killed_at_random(["run", "pipeline.cdl", "--as", "tester", "--jobs", str(JOBS)], 1.5)
+            if self.has_record():
+                break
+            # Killed before it wrote its first record (a loaded machine starts slowly): no job
+            # may have run; start the run again.
+            ledger = os.path.join(self.dir, "ledger")
+            if os.path.exists(ledger) and open(ledger).read():
+                raise AssertionError(f"round {self.rounds}: jobs ran before the run had a record")
         steps = 0
         while True:
             steps += 1
@@ -498,17 +531,16 @@ class KeeperTorture(Torture):
             self.vanished += 1
         if os.path.exists(os.path.join(self.dir, "overlaps")):
             raise AssertionError(f"round {self.rounds}: two deploys overlapped")
-        # The run's keepers outlive it by at most a moment (they wait for their last supervisor),
-        # and so may a process of a killed supervisor's job that was between fork and exec when
-        # its cookie was looked for (it then runs its step alone; killing by cookie is best
-        # effort). Nothing may live on longer.
-        until = time.time() + 5
+        # The run has ended (`cdl` exited): no keeper, supervisor or job process may be left.
+        # The only wait allowed is for the kernel to finish the exits already under way (a
+        # keeper reaping its last supervisor), bounded to 1 s.
+        until = time.time() + 1
         while (self.keepers() != ([], []) or processes_of(rid)) and time.time() < until:
-            time.sleep(0.05)
+            time.sleep(0.01)
         left = processes_of(rid) + [f"{p} (keeper)" for p in sum(self.keepers(), [])]
         if left:
             left = [describe(p) for p in left]
-            raise AssertionError(f"round {self.rounds}: processes left: {left}")
+            raise AssertionError(f"round {self.rounds}: processes left 1 s after the run ended: {left}")
 
 
 def describe(pid):

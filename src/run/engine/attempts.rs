@@ -81,6 +81,7 @@ impl Engine<'_> {
             interrupted: false,
             vanished: false,
             cookie: Some(cookie.clone()),
+            stop_requested_ms: None,
         });
         self.touch(&job.id).state = JobState::Running;
         // Journaled before acting. A deploy's start, and the start of any job that receives an
@@ -412,8 +413,32 @@ impl Engine<'_> {
     }
 
     /// Asks every running attempt's supervisor to stop its job (again later for one that is
-    /// still starting).
+    /// still starting). The request is journaled, and flushed, before the first signal goes
+    /// out (design note 3 of runs-v2): a record never lacks a stop that a supervisor acted on;
+    /// a stop recorded but never sent (`cdl` killed in between) leaves a live supervisor,
+    /// which a resume waits for.
     pub(super) fn stop_running(&mut self) {
+        let asked: Vec<usize> = self
+            .running
+            .iter()
+            .filter(|(_, r)| !r.stop_sent)
+            .map(|(index, _)| *index)
+            .collect();
+        if !asked.is_empty() && self.broken.is_none() {
+            let now = now_ms();
+            for index in asked {
+                let id = self.job(index).id.clone();
+                if let Some(attempt) = self.touch(&id).attempts.last_mut() {
+                    attempt.stop_requested_ms.get_or_insert(now);
+                }
+            }
+            self.journal.durable_next(true);
+            if let Err(error) = self.save() {
+                // The stop goes out all the same (a person asked for it); nothing new starts.
+                self.broken = Some(error.to_string());
+            }
+            crate::failpoint!("cancel-journaled");
+        }
         for running in self.running.values_mut() {
             running.stop_sent = true;
             if !running.stop_delivered {
