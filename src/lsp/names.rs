@@ -24,6 +24,8 @@ pub enum Symbol {
     Stage(String),
     /// A team, named in `approvers` as `"@NAME"`.
     Team(String),
+    /// v2 i13e: a template, named after `from`.
+    Template(String),
 }
 
 impl Symbol {
@@ -35,7 +37,8 @@ impl Symbol {
             | Symbol::Job(n)
             | Symbol::Secret(n)
             | Symbol::Stage(n)
-            | Symbol::Team(n) => n,
+            | Symbol::Team(n)
+            | Symbol::Template(n) => n,
         }
     }
 }
@@ -168,6 +171,7 @@ impl Names {
             for item in &tree.items {
                 match item {
                     ast::TopItem::Kind(kind) => walker.kind(kind),
+                    ast::TopItem::Template(template) => walker.template(template),
                     ast::TopItem::Pipeline(pipeline) if *file == compilation.root => {
                         walker.pipeline(pipeline);
                     }
@@ -637,6 +641,7 @@ impl Walker<'_> {
             }
             _ => {}
         }
+        self.from_clause(job.from.as_ref()); // v2 i13e
         let mut waits_for = Vec::new();
         if let ast::JobForm::Deploy { artifact, .. } = &job.form {
             waits_for.push(artifact.name.clone());
@@ -667,6 +672,60 @@ impl Walker<'_> {
                 // v2 steps (i13b): no completion inside them yet.
                 ast::BodyItem::Step(_) => {}
             }
+        }
+    }
+}
+
+// v2 i13e: templates
+impl Walker<'_> {
+    /// `template NAME [from A, B] { … }`: its definition, the templates it names, and its
+    /// attributes (completed and hovered as a job's).
+    fn template(&mut self, template: &ast::TemplateDecl) {
+        let summary: Vec<String> = template
+            .body
+            .iter()
+            .filter_map(|i| match i {
+                ast::BodyItem::Attribute(a) => Some(self.attribute_summary(a)),
+                ast::BodyItem::Env(e) => Some(self.one_line(e.span)),
+                ast::BodyItem::Step(s) => Some(format!("step {} {{ … }}", s.name.name)),
+                ast::BodyItem::Matrix(_) => Some("matrix { … }".to_string()),
+            })
+            .collect();
+        let head = self.one_line(template.header_span);
+        let signature = if summary.is_empty() {
+            head
+        } else {
+            format!("{head} {{\n  {}\n}}", summary.join("\n  "))
+        };
+        let file = &self.sources.get(template.span.file).name;
+        self.define(
+            Definition {
+                symbol: Symbol::Template(template.name.name.clone()),
+                span: template.name.span,
+                signature,
+                doc: template.doc.clone(),
+                facts: vec![
+                    format!("declared in `{file}`"),
+                    "a job ending its head with `from NAME` takes these attributes and blocks; the job's own win".into(),
+                ],
+                form: None,
+            },
+            Role::Definition,
+        );
+        self.from_clause(template.from.as_ref());
+        for item in &template.body {
+            match item {
+                ast::BodyItem::Attribute(a) => self.attribute(Block::Job(schema::JOB), a),
+                ast::BodyItem::Env(e) => self.env_block(e),
+                ast::BodyItem::Matrix(m) => self.attributes(Block::Matrix, &m.axes),
+                ast::BodyItem::Step(_) => {}
+            }
+        }
+    }
+
+    fn from_clause(&mut self, from: Option<&ast::FromClause>) {
+        for name in from.into_iter().flat_map(|f| &f.templates) {
+            self.reference(Symbol::Template(name.name.clone()), name);
         }
     }
 }
