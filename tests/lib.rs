@@ -1,6 +1,7 @@
 //! The integration tests, built as one binary: fixtures and their snapshots, the CLI run as a
 //! real process, the `cdl explain` pages, the plan's documented schema, and property tests.
 
+mod bench_pipelines;
 mod cli;
 mod codes;
 mod docs;

@@ -68,6 +68,11 @@ static ANY_JOB: LazyLock<Vec<Spec>> = LazyLock::new(|| {
     specs
 });
 
+/// Every attribute some job form takes: what a template may set (completion reads it too).
+pub fn any_job() -> &'static [Spec] {
+    &ANY_JOB
+}
+
 /// The merge rule of an attribute, from the schema of the job forms.
 fn attribute_merge(name: &str) -> Merge {
     ANY_JOB

@@ -166,6 +166,7 @@ impl Names {
             sources: &compilation.sources,
             kinds: compilation.checked.as_ref().map(|c| &c.kinds),
             names: Names::default(),
+            templates: compilation.checked.as_ref().map(|c| &c.templates),
         };
         for (file, tree) in &compilation.files {
             for item in &tree.items {
@@ -231,6 +232,8 @@ struct Walker<'a> {
     /// The checked kinds, for the defaults a test inherits.
     kinds: Option<&'a indexmap::IndexMap<String, crate::check::model::Kind>>,
     names: Names,
+    /// v2 i13e: what each job took from templates, for hover.
+    templates: Option<&'a crate::check::templates::Templates>,
 }
 
 impl Walker<'_> {
@@ -545,6 +548,7 @@ impl Walker<'_> {
             job.body
                 .iter()
                 .any(|i| matches!(i, ast::BodyItem::Attribute(a) if a.name.name == name))
+                || !self.inherited(job, name).is_empty()
         };
         let name = &kind.name.name;
         let mut facts = Vec::new();
@@ -577,6 +581,7 @@ impl Walker<'_> {
             }
         }
         facts.extend(self.inherited_facts(job));
+        facts.extend(self.template_facts(job));
         let (span, role) = match &job.form {
             ast::JobForm::Artifact { name }
             | ast::JobForm::Gate { name }
@@ -721,6 +726,39 @@ impl Walker<'_> {
                 ast::BodyItem::Step(_) => {}
             }
         }
+    }
+
+    /// Where each item `job` took from a template came from (none without `from`).
+    fn inherited(&self, job: &ast::JobDecl, item: &str) -> Vec<&crate::check::templates::Origin> {
+        match (self.templates, &job.from) {
+            (Some(templates), Some(_)) => templates.origin(&job_name(job), item),
+            _ => Vec::new(),
+        }
+    }
+
+    /// "`timeout = 1h` from template `rust_release` (`shared.cdl`)" for each item a job took
+    /// from a template.
+    fn template_facts(&self, job: &ast::JobDecl) -> Vec<String> {
+        let (Some(templates), Some(_)) = (self.templates, &job.from) else {
+            return Vec::new();
+        };
+        let Some(origins) = templates.origins.get(&job_name(job)) else {
+            return Vec::new();
+        };
+        origins
+            .iter()
+            .map(|origin| {
+                let written = if origin.item.starts_with("step ") || origin.item == "matrix" {
+                    format!("{} {{ … }}", origin.item)
+                } else if origin.item.starts_with("env ") {
+                    format!("env {{ {} }}", self.one_line(origin.span))
+                } else {
+                    self.one_line(origin.span)
+                };
+                let file = &self.sources.get(origin.span.file).name;
+                format!("`{written}` from template `{}` (`{file}`)", origin.template)
+            })
+            .collect()
     }
 
     fn from_clause(&mut self, from: Option<&ast::FromClause>) {

@@ -70,6 +70,7 @@ const KEYWORDS: &[&str] = &[
     "job",
     "matrix",
     "team",
+    "template",
     "matches",
     "true",
     "false",
