@@ -35,13 +35,13 @@ const SECRETS: &str = "secret A\n  secret B\n  secret C\n  secret D\n";
 
 #[test]
 fn later_templates_win_and_the_job_wins_over_all() {
-    let c = compile(&format!(
-        r#"template a {{ timeout = 10m  runner = "a"  image = "a" }}
-template b {{ timeout = 20m  runner = "b" }}
-pipeline p {{
-  stage s {{ job j from a, b {{ runner = "j"  run = "x" }} }}
-}}"#
-    ));
+    let c = compile(
+        r#"template a { timeout = 10m  runner = "a"  image = "a" }
+template b { timeout = 20m  runner = "b" }
+pipeline p {
+  stage s { job j from a, b { runner = "j"  run = "x" } }
+}"#,
+    );
     assert!(codes(&c).is_empty(), "{:?}", c.diagnostics);
     let j = job(&c, "j");
     assert_eq!(j.timeout, Some(1200));

@@ -646,7 +646,7 @@ impl Walker<'_> {
             }
             _ => {}
         }
-        self.from_clause(job.from.as_ref()); // v2 i13e
+        self.templates_named(job.from.as_ref()); // v2 i13e
         let mut waits_for = Vec::new();
         if let ast::JobForm::Deploy { artifact, .. } = &job.form {
             waits_for.push(artifact.name.clone());
@@ -689,11 +689,11 @@ impl Walker<'_> {
         let summary: Vec<String> = template
             .body
             .iter()
-            .filter_map(|i| match i {
-                ast::BodyItem::Attribute(a) => Some(self.attribute_summary(a)),
-                ast::BodyItem::Env(e) => Some(self.one_line(e.span)),
-                ast::BodyItem::Step(s) => Some(format!("step {} {{ … }}", s.name.name)),
-                ast::BodyItem::Matrix(_) => Some("matrix { … }".to_string()),
+            .map(|i| match i {
+                ast::BodyItem::Attribute(a) => self.attribute_summary(a),
+                ast::BodyItem::Env(e) => self.one_line(e.span),
+                ast::BodyItem::Step(s) => format!("step {} {{ … }}", s.name.name),
+                ast::BodyItem::Matrix(_) => "matrix { … }".to_string(),
             })
             .collect();
         let head = self.one_line(template.header_span);
@@ -717,7 +717,7 @@ impl Walker<'_> {
             },
             Role::Definition,
         );
-        self.from_clause(template.from.as_ref());
+        self.templates_named(template.from.as_ref());
         for item in &template.body {
             match item {
                 ast::BodyItem::Attribute(a) => self.attribute(Block::Job(schema::JOB), a),
@@ -761,7 +761,7 @@ impl Walker<'_> {
             .collect()
     }
 
-    fn from_clause(&mut self, from: Option<&ast::FromClause>) {
+    fn templates_named(&mut self, from: Option<&ast::FromClause>) {
         for name in from.into_iter().flat_map(|f| &f.templates) {
             self.reference(Symbol::Template(name.name.clone()), name);
         }

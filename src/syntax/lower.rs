@@ -391,7 +391,7 @@ impl Lowerer {
         };
         let from = self
             .next_if(&mut inner, Rule::job_from)
-            .map(|p| self.from_clause(p));
+            .map(|p| self.templates_named(p));
         let body_pair = self.expect(&mut inner, Rule::job_body);
         let header_span =
             Span::new(self.file, header_start, body_pair.as_span().start()).trimmed_end(&body_pair);
@@ -445,7 +445,7 @@ impl Lowerer {
     }
 
     /// `from A, B` (v2 §3, i13e).
-    fn from_clause(&mut self, pair: Pair<Rule>) -> FromClause {
+    fn templates_named(&mut self, pair: Pair<Rule>) -> FromClause {
         assert_eq!(pair.as_rule(), Rule::job_from);
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
