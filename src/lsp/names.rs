@@ -803,4 +803,26 @@ mod tests {
             "\"@"
         );
     }
+
+    /// v2 i13e: half-typed templates never panic the checker, the names or the completion context.
+    #[test]
+    fn every_prefix_of_a_templated_file_checks_formats_and_serves_the_editor_without_a_panic() {
+        let text = r#"/// doc
+    template base { timeout = 1m  env { A = "1" }  step s { run = "x" } }
+    template top from base, other { secrets = [T]  after = [a] }
+    pipeline p { secret T stage s {
+      job a from top { run = "a" }
+      test unit u on e from base, top { run = "u" }
+      deploy x to e as d from top { run = "d" }
+      gate g from base { approvers = ["al"] }
+    } }
+    "#;
+        for end in (0..=text.len()).filter(|i| text.is_char_boundary(*i)) {
+            let prefix = &text[..end];
+            let c = compile_text("t.cdl", None, prefix.to_string());
+            let _ = Names::build(&c);
+            let _ = crate::lsp::context::at(prefix, prefix.len());
+            let _ = crate::fmt::format(crate::span::FileId(0), prefix);
+        }
+    }
 }
