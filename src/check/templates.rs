@@ -102,7 +102,8 @@ fn key(item: &BodyItem) -> Key<'_> {
 #[derive(Debug, Clone)]
 struct Piece {
     item: BodyItem,
-    templates: Vec<String>,
+    /// Each template that set it (several for a list), with the span of what it wrote.
+    templates: Vec<(String, Span)>,
     /// For an `env` block: the template of each variable (none: the job's own).
     variables: Vec<Option<String>>,
 }
@@ -113,11 +114,25 @@ impl Piece {
             BodyItem::Env(e) => vec![template.map(str::to_string); e.variables.len()],
             _ => Vec::new(),
         };
+        let templates = template
+            .map(|t| (t.to_string(), item_span(&item)))
+            .into_iter()
+            .collect();
         Piece {
             item,
-            templates: template.map(str::to_string).into_iter().collect(),
+            templates,
             variables,
         }
+    }
+}
+
+/// Where an item was written (an attribute from its name to its value).
+fn item_span(item: &BodyItem) -> Span {
+    match item {
+        BodyItem::Attribute(a) => a.span,
+        BodyItem::Env(e) => e.span,
+        BodyItem::Matrix(m) => m.span,
+        BodyItem::Step(s) => s.span,
     }
 }
 
@@ -146,7 +161,7 @@ fn merge(merged: &mut Vec<Piece>, incoming: impl IntoIterator<Item = Piece>) {
                         old.span = new.span;
                         old.doc = new.doc.or(old.doc.take());
                         for template in piece.templates {
-                            if !earlier.templates.contains(&template) {
+                            if !earlier.templates.iter().any(|(t, _)| *t == template.0) {
                                 earlier.templates.push(template);
                             }
                         }
@@ -426,7 +441,7 @@ fn keep_allowed(
             }
             _ => return true,
         };
-        let template = piece.templates.first().map_or("", String::as_str);
+        let template = piece.templates.first().map_or("", |(t, _)| t.as_str());
         sink.push(
             Diagnostic::new(
                 Code::TemplateAttributeNotAllowed,
@@ -458,17 +473,17 @@ fn origins(merged: &[Piece]) -> Vec<Origin> {
                 }
             }
             item => {
-                let (name, span) = match item {
-                    BodyItem::Attribute(a) => (a.name.name.clone(), a.span),
-                    BodyItem::Step(s) => (format!("step {}", s.name.name), s.span),
-                    BodyItem::Matrix(m) => ("matrix".to_string(), m.span),
-                    BodyItem::Env(e) => ("env".to_string(), e.span),
+                let name = match item {
+                    BodyItem::Attribute(a) => a.name.name.clone(),
+                    BodyItem::Step(s) => format!("step {}", s.name.name),
+                    BodyItem::Matrix(_) => "matrix".to_string(),
+                    BodyItem::Env(_) => "env".to_string(),
                 };
-                for template in &piece.templates {
+                for (template, span) in &piece.templates {
                     out.push(Origin {
                         item: name.clone(),
                         template: template.clone(),
-                        span,
+                        span: *span,
                     });
                 }
             }

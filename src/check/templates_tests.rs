@@ -212,6 +212,16 @@ pipeline p { stage s { job j from top { run = "x"  timeout = 2m } } }"#,
     assert_eq!(from("env B"), ["top"]);
     assert_eq!(from("step s"), ["top"]);
     assert!(from("timeout").is_empty(), "the job's own timeout wins");
+    // A list both set: each template's part, at what that template wrote.
+    let c = compile(
+        r#"template a { secrets = [T] }
+pipeline p { secret T secret U stage s { job j from a { run = "x"  secrets = [U] } } }"#,
+    );
+    let templates = &c.checked.as_ref().unwrap().templates;
+    let origins = templates.origin("j", "secrets");
+    assert_eq!(origins.len(), 1);
+    let written = c.sources.get(origins[0].span.file).slice(origins[0].span);
+    assert_eq!(written.trim_end(), "secrets = [T]");
 }
 
 // ---- the rules against a model, on random chains of templates
