@@ -58,3 +58,64 @@ pub fn pipeline(jobs: usize) -> String {
     out.push_str("}\n");
     out
 }
+
+/// The same shape as [`pipeline`], every job taking from templates (v2 §3): chains, `from A,
+/// B`, env merged by key, steps, list attributes, and a matrix from a template on every tenth
+/// job (two instances each), so that about `jobs` jobs are declared and 10 % more planned.
+pub fn templated(jobs: usize) -> String {
+    let header = "/// Generated for benchmarks: templates.
+template base {
+  image = \"rust:1.89\"
+  env { CARGO_TERM_COLOR = \"always\"; RUST_BACKTRACE = \"1\" }
+  step setup { run = \"rustc --version\" }
+}
+template slow from base { timeout = 30m; retries = 1; env { RUST_BACKTRACE = \"full\" } }
+template linux { runner = \"ubuntu-24.04\"; env { OS = \"linux\" }; step setup { run = \"uname -a\" } }
+template with_token { secrets = [TOKEN] }
+template matrixed from slow { matrix { rust = [\"stable\", \"beta\"] } }
+";
+    let plain = pipeline(jobs);
+    let mut out = String::from(header);
+    for line in plain.lines() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let Some(open) = trimmed.find(" {") else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        let (head, body) = trimmed.split_at(open);
+        let from = if head.starts_with("test unit ") {
+            Some("base")
+        } else if head.starts_with("deploy ") {
+            Some("with_token, linux")
+        } else if head.starts_with("artifact ") {
+            Some("slow, linux")
+        } else if let Some(name) = head.strip_prefix("job ") {
+            // `job jS_I`: every tenth a matrix, the others a chain and a second template.
+            let index: usize = name
+                .rsplit('_')
+                .next()
+                .and_then(|i| i.parse().ok())
+                .unwrap_or(0);
+            Some(if index % 10 == 2 {
+                "matrixed"
+            } else {
+                "slow, linux"
+            })
+        } else {
+            None
+        };
+        match from {
+            Some(from) => {
+                let body = body.replacen("; retries = 1", "", 1);
+                let _ = writeln!(out, "{indent}{head} from {from}{body}");
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}

@@ -1,8 +1,10 @@
 //! Check + plan time of generated pipelines of 1k, 10k and 100k jobs.
 //!
 //! `cargo bench --bench check_plan` prints the median of several runs per size and the time
-//! per job, which stays flat when the work grows linearly. `-- --emit N` prints a generated
-//! pipeline instead.
+//! per job, which stays flat when the work grows linearly; the last row is the 10k pipeline
+//! with every job taking from templates and a tenth of them matrices (v2 §3). `-- --emit N
+//! [--templated]` prints a generated pipeline instead; `-- --phases N [--templated]` times
+//! each phase.
 
 #[path = "../bench/generate.rs"]
 mod generate;
@@ -21,7 +23,11 @@ fn main() {
             .get(at + 1)
             .and_then(|n| n.parse().ok())
             .unwrap_or(1000);
-        print!("{}", generate::pipeline(jobs));
+        if args.iter().any(|a| a == "--templated") {
+            print!("{}", generate::templated(jobs));
+        } else {
+            print!("{}", generate::pipeline(jobs));
+        }
         return;
     }
     if args.iter().any(|a| a == "--phases") {
@@ -31,7 +37,11 @@ fn main() {
             .and_then(|i| args.get(i + 1))
             .and_then(|n| n.parse().ok())
             .unwrap_or(10_000);
-        let text = generate::pipeline(jobs);
+        let text = if args.iter().any(|a| a == "--templated") {
+            generate::templated(jobs)
+        } else {
+            generate::pipeline(jobs)
+        };
         let start = Instant::now();
         {
             use pest::Parser;
@@ -57,11 +67,22 @@ fn main() {
         return;
     }
     println!(
-        "{:>8}  {:>10}  {:>12}  {:>12}",
+        "{:>8}  {:>10}  {:>12}  {:>12}  pipeline",
         "jobs", "lines", "check+plan", "per job"
     );
-    for (jobs, runs) in [(1_000, 21), (10_000, 11), (100_000, 5)] {
-        let text = generate::pipeline(jobs);
+    // v2 i13e: the 10k pipeline again, every job taking from templates, some with matrices.
+    let sizes = [
+        (1_000, 21, false),
+        (10_000, 11, false),
+        (100_000, 5, false),
+        (10_000, 11, true),
+    ];
+    for (jobs, runs, templated) in sizes {
+        let text = if templated {
+            generate::templated(jobs)
+        } else {
+            generate::pipeline(jobs)
+        };
         let mut samples = Vec::new();
         let mut planned = 0;
         for _ in 0..runs {
@@ -73,10 +94,15 @@ fn main() {
         }
         let time = median(samples);
         println!(
-            "{planned:>8}  {:>10}  {:>10.1}ms  {:>10.2}µs",
+            "{planned:>8}  {:>10}  {:>10.1}ms  {:>10.2}µs  {}",
             text.lines().count(),
             time.as_secs_f64() * 1e3,
-            time.as_secs_f64() * 1e6 / planned as f64
+            time.as_secs_f64() * 1e6 / planned as f64,
+            if templated {
+                "templates, matrices"
+            } else {
+                "plain"
+            }
         );
     }
 }

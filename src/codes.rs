@@ -60,6 +60,10 @@ codes! {
     DuplicateAttribute = "E0207", "attribute set twice";
     UnknownTeam = "E0208", "unknown team";
     StepSecretNotListed = "E0220", "step secret the job does not list";
+    // v2 i13e: templates
+    UnknownTemplate = "E0214", "unknown template";
+    TemplateCycle = "E0215", "template cycle";
+    DuplicateTemplate = "E0216", "template declared twice";
     AttributeType = "E0300", "attribute has the wrong type";
     UnknownAttribute = "E0301", "unknown attribute";
     MissingAttribute = "E0302", "missing required attribute";
@@ -68,6 +72,8 @@ codes! {
     EmptyList = "E0305", "list must not be empty";
     InvalidRefGlob = "E0306", "branch or tag pattern that no ref can match";
     OutputOutsideWorkdir = "E0307", "artifact output outside the working folder";
+    // v2 i13e: templates
+    TemplateAttributeNotAllowed = "E0314", "template sets what the job cannot have";
     DependencyCycle = "E0400", "dependency cycle";
     EnvironmentRequired = "E0401", "test kind needs an environment";
     EnvironmentForbidden = "E0402", "test kind forbids an environment";
@@ -88,6 +94,8 @@ codes! {
     EnvironmentWithoutUrl = "W0104", "deploy to an environment without a url";
     ShellStateLost = "W0105", "shell state lost between `run` entries";
     EnvNotExpanded = "W0106", "variable in an env value, which is never expanded";
+    // v2 i13e: templates
+    UnusedTemplate = "W0112", "unused template";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

@@ -137,6 +137,14 @@ impl Sink {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
+    /// Drops each diagnostic identical to an earlier one (code, place and message): an item
+    /// a template gives many jobs is reported once (v2 i13e).
+    pub fn dedup(&mut self) {
+        let mut seen = std::collections::HashSet::new();
+        self.diagnostics
+            .retain(|d| seen.insert((d.code, d.primary.span, d.message.clone())));
+    }
+
     pub fn error_count(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
     }

@@ -1,6 +1,7 @@
 //! The integration tests, built as one binary: fixtures and their snapshots, the CLI run as a
 //! real process, the `cdl explain` pages, the plan's documented schema, and property tests.
 
+mod bench_pipelines;
 mod cli;
 mod codes;
 mod docs;
@@ -17,4 +18,5 @@ mod run_context;
 mod run_gates;
 mod run_records;
 mod run_steps;
+mod run_templates;
 mod support;

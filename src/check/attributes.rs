@@ -947,3 +947,28 @@ mod tests {
         assert_eq!(referenced_variable("plain"), None);
     }
 }
+
+// v2 i13e: templates
+
+/// How a template's value of an attribute and a job's (or a later template's) combine
+/// (language v2 §3). Read from the attribute's type, so that every attribute added to a
+/// schema gets a rule without an edit here: lists of names (`secrets`, `after`, `uses`)
+/// concatenate without duplicates; every other value is a scalar, and the later one wins.
+/// Blocks merge by their own rule (`check::templates`): `env` by key, `step` by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Merge {
+    /// The later value replaces the earlier one.
+    Scalar,
+    /// The values concatenate, the earlier first, without duplicates.
+    List,
+}
+
+impl Type {
+    /// The merge rule of an attribute of this type.
+    pub const fn merge(self) -> Merge {
+        match self {
+            Type::Names => Merge::List,
+            _ => Merge::Scalar,
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub mod resolve;
 mod rules;
 pub mod steps;
 pub mod teams;
+pub mod templates;
 
 use indexmap::IndexMap;
 
@@ -34,18 +35,25 @@ pub struct Checked {
     pub kinds: IndexMap<String, Kind>,
     pub pipeline: Option<Pipeline>,
     pub graph: JobGraph,
+    // v2 i13e: templates
+    /// The templates, and what each job took from them (for the language server).
+    pub templates: templates::Templates,
 }
 
 /// Checks the root file's pipeline against the kinds of all files (the prelude first).
 pub fn check(files: &[&ast::File], pipeline: Option<&ast::Pipeline>, sink: &mut Sink) -> Checked {
     let kinds = resolve::kinds(files.iter().copied(), sink);
-    let Some(decl) = pipeline else {
+    // v2 i13e: jobs that say `from` are merged with their templates before resolving.
+    let (expanded, templates) = templates::expand(files, pipeline, sink);
+    let Some(decl) = expanded else {
         return Checked {
             kinds,
             pipeline: None,
             graph: JobGraph::default(),
+            templates,
         };
     };
+    let decl: &ast::Pipeline = &decl;
     let mut pipeline = resolve::pipeline(decl, &kinds, sink);
     pipeline.teams = teams::resolve(files.iter().copied(), decl, sink);
     let graph = JobGraph::build(&pipeline, sink);
@@ -57,9 +65,14 @@ pub fn check(files: &[&ast::File], pipeline: Option<&ast::Pipeline>, sink: &mut 
     for rule in rules::RULES {
         rule(&context, sink);
     }
+    if !templates.origins.is_empty() {
+        // A template's item is checked once per job that merges it: report it once.
+        sink.dedup();
+    }
     Checked {
         kinds,
         pipeline: Some(pipeline),
         graph,
+        templates,
     }
 }

@@ -22,6 +22,8 @@ pub enum Item<'a> {
     Matrix(&'a ast::MatrixBlock),
     /// v2 (i13b)
     Step(&'a ast::StepBlock),
+    /// v2 i13e: templates
+    Template(&'a ast::TemplateDecl),
 }
 
 /// A block item's header (`stage build`), its items, and where the header ends (the `{`
@@ -43,6 +45,7 @@ impl<'a> Item<'a> {
             ast::TopItem::Kind(k) => Item::Kind(k),
             ast::TopItem::Team(t) => Item::Team(t),
             ast::TopItem::Pipeline(p) => Item::Pipeline(p),
+            ast::TopItem::Template(t) => Item::Template(t),
         }
     }
 
@@ -62,6 +65,7 @@ impl<'a> Item<'a> {
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
+            Item::Template(t) => t.span,
         };
         span.start as usize
     }
@@ -83,6 +87,7 @@ impl<'a> Item<'a> {
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
+            Item::Template(t) => t.span,
         };
         span.end as usize
     }
@@ -121,7 +126,7 @@ impl<'a> Item<'a> {
                 s.name.span.end,
             ),
             Item::Job(j) => (
-                job_header(&j.form),
+                job_header(&j.form) + &from_suffix(j.from.as_ref()),
                 j.body.iter().map(body_item).collect(),
                 j.header_span.end,
             ),
@@ -130,6 +135,11 @@ impl<'a> Item<'a> {
                 format!("step {}", s.name.name),
                 s.items.iter().map(step_item).collect(),
                 s.name.span.end,
+            ),
+            Item::Template(t) => (
+                format!("template {}", t.name.name) + &from_suffix(t.from.as_ref()),
+                t.body.iter().map(body_item).collect(),
+                t.header_span.end,
             ),
             Item::Import(_) | Item::Attribute(_) | Item::Secret(_) | Item::Requirement(_) => {
                 return None;
@@ -214,6 +224,15 @@ pub fn job_header(form: &JobForm) -> String {
         JobForm::Gate { name } => format!("gate {}", name.name),
         JobForm::Job { name } => format!("job {}", name.name),
     }
+}
+
+/// ` from A, B` after a job's or template's head; empty without `from` (v2 i13e).
+pub fn from_suffix(from: Option<&ast::FromClause>) -> String {
+    let Some(from) = from else {
+        return String::new();
+    };
+    let names: Vec<&str> = from.templates.iter().map(|t| t.name.as_str()).collect();
+    format!(" from {}", names.join(", "))
 }
 
 fn requirement(requirement: &ast::Requirement) -> String {

@@ -229,7 +229,7 @@ fn classify(header: &[Token]) -> Frame {
         }
         ["test", kind, rest @ ..] => {
             let name = match rest {
-                [name, ..] if *name != "on" => name,
+                [name, ..] if *name != "on" && *name != "from" => name,
                 _ => kind,
             };
             Frame::Job("test".into(), Some((*name).to_string()))
@@ -241,6 +241,8 @@ fn classify(header: &[Token]) -> Frame {
             };
             Frame::Job("deploy".into(), Some(name))
         }
+        // v2 i13e: a template's body takes what a job's does.
+        ["template", name, ..] => Frame::Job("template".into(), Some((*name).to_string())),
         [form @ ("artifact" | "test" | "deploy" | "gate" | "job"), ..] => {
             Frame::Job((*form).to_string(), None)
         }

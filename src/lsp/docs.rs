@@ -49,7 +49,7 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ),
     (
         "from",
-        "`requires promotion from ENV` names the environment the artifact is promoted from.",
+        "`requires promotion from ENV` names the environment the artifact is promoted from; `job NAME from T, U { … }` (and every job head, and a template's) names the templates merged into it, left to right, the job's own attributes last.",
     ),
     (
         "stage",
@@ -86,6 +86,11 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     (
         "matrix",
         "`matrix { AXIS = [values] … }` runs the job once per combination of values.",
+    ),
+    // v2 i13e: templates
+    (
+        "template",
+        "`template NAME [from A, B] { … }` — attributes and blocks that jobs take with `from NAME`: later templates win, the job's own win over all; `env` merges by key, `secrets`/`after`/`uses` concatenate, steps come first.",
     ),
     (
         "matches",

@@ -24,6 +24,8 @@ pub enum Symbol {
     Stage(String),
     /// A team, named in `approvers` as `"@NAME"`.
     Team(String),
+    /// v2 i13e: a template, named after `from`.
+    Template(String),
 }
 
 impl Symbol {
@@ -35,7 +37,8 @@ impl Symbol {
             | Symbol::Job(n)
             | Symbol::Secret(n)
             | Symbol::Stage(n)
-            | Symbol::Team(n) => n,
+            | Symbol::Team(n)
+            | Symbol::Template(n) => n,
         }
     }
 }
@@ -163,11 +166,13 @@ impl Names {
             sources: &compilation.sources,
             kinds: compilation.checked.as_ref().map(|c| &c.kinds),
             names: Names::default(),
+            templates: compilation.checked.as_ref().map(|c| &c.templates),
         };
         for (file, tree) in &compilation.files {
             for item in &tree.items {
                 match item {
                     ast::TopItem::Kind(kind) => walker.kind(kind),
+                    ast::TopItem::Template(template) => walker.template(template),
                     ast::TopItem::Pipeline(pipeline) if *file == compilation.root => {
                         walker.pipeline(pipeline);
                     }
@@ -227,6 +232,8 @@ struct Walker<'a> {
     /// The checked kinds, for the defaults a test inherits.
     kinds: Option<&'a indexmap::IndexMap<String, crate::check::model::Kind>>,
     names: Names,
+    /// v2 i13e: what each job took from templates, for hover.
+    templates: Option<&'a crate::check::templates::Templates>,
 }
 
 impl Walker<'_> {
@@ -541,6 +548,7 @@ impl Walker<'_> {
             job.body
                 .iter()
                 .any(|i| matches!(i, ast::BodyItem::Attribute(a) if a.name.name == name))
+                || !self.inherited(job, name).is_empty()
         };
         let name = &kind.name.name;
         let mut facts = Vec::new();
@@ -573,6 +581,7 @@ impl Walker<'_> {
             }
         }
         facts.extend(self.inherited_facts(job));
+        facts.extend(self.template_facts(job));
         let (span, role) = match &job.form {
             ast::JobForm::Artifact { name }
             | ast::JobForm::Gate { name }
@@ -637,6 +646,7 @@ impl Walker<'_> {
             }
             _ => {}
         }
+        self.templates_named(job.from.as_ref()); // v2 i13e
         let mut waits_for = Vec::new();
         if let ast::JobForm::Deploy { artifact, .. } = &job.form {
             waits_for.push(artifact.name.clone());
@@ -667,6 +677,93 @@ impl Walker<'_> {
                 // v2 steps (i13b): no completion inside them yet.
                 ast::BodyItem::Step(_) => {}
             }
+        }
+    }
+}
+
+// v2 i13e: templates
+impl Walker<'_> {
+    /// `template NAME [from A, B] { … }`: its definition, the templates it names, and its
+    /// attributes (completed and hovered as a job's).
+    fn template(&mut self, template: &ast::TemplateDecl) {
+        let summary: Vec<String> = template
+            .body
+            .iter()
+            .map(|i| match i {
+                ast::BodyItem::Attribute(a) => self.attribute_summary(a),
+                ast::BodyItem::Env(e) => self.one_line(e.span),
+                ast::BodyItem::Step(s) => format!("step {} {{ … }}", s.name.name),
+                ast::BodyItem::Matrix(_) => "matrix { … }".to_string(),
+            })
+            .collect();
+        let head = self.one_line(template.header_span);
+        let signature = if summary.is_empty() {
+            head
+        } else {
+            format!("{head} {{\n  {}\n}}", summary.join("\n  "))
+        };
+        let file = &self.sources.get(template.span.file).name;
+        self.define(
+            Definition {
+                symbol: Symbol::Template(template.name.name.clone()),
+                span: template.name.span,
+                signature,
+                doc: template.doc.clone(),
+                facts: vec![
+                    format!("declared in `{file}`"),
+                    "a job ending its head with `from NAME` takes these attributes and blocks; the job's own win".into(),
+                ],
+                form: None,
+            },
+            Role::Definition,
+        );
+        self.templates_named(template.from.as_ref());
+        for item in &template.body {
+            match item {
+                ast::BodyItem::Attribute(a) => self.attribute(Block::Job(schema::JOB), a),
+                ast::BodyItem::Env(e) => self.env_block(e),
+                ast::BodyItem::Matrix(m) => self.attributes(Block::Matrix, &m.axes),
+                ast::BodyItem::Step(_) => {}
+            }
+        }
+    }
+
+    /// Where each item `job` took from a template came from (none without `from`).
+    fn inherited(&self, job: &ast::JobDecl, item: &str) -> Vec<&crate::check::templates::Origin> {
+        match (self.templates, &job.from) {
+            (Some(templates), Some(_)) => templates.origin(&job_name(job), item),
+            _ => Vec::new(),
+        }
+    }
+
+    /// "`timeout = 1h` from template `rust_release` (`shared.cdl`)" for each item a job took
+    /// from a template.
+    fn template_facts(&self, job: &ast::JobDecl) -> Vec<String> {
+        let (Some(templates), Some(_)) = (self.templates, &job.from) else {
+            return Vec::new();
+        };
+        let Some(origins) = templates.origins.get(&job_name(job)) else {
+            return Vec::new();
+        };
+        origins
+            .iter()
+            .map(|origin| {
+                let written = if origin.item.starts_with("step ") || origin.item == "matrix" {
+                    format!("{} {{ … }}", origin.item)
+                } else if origin.item.starts_with("env ") {
+                    format!("env {{ {} }}", self.one_line(origin.span))
+                } else {
+                    self.one_line(origin.span)
+                };
+                let file = &self.sources.get(origin.span.file).name;
+                format!("`{written}` from template `{}` (`{file}`)", origin.template)
+            })
+            .collect()
+    }
+
+    fn templates_named(&mut self, from: Option<&ast::FromClause>) {
+        for name in from.into_iter().flat_map(|f| &f.templates) {
+            self.reference(Symbol::Template(name.name.clone()), name);
         }
     }
 }
@@ -705,5 +802,27 @@ mod tests {
             &text[reference.span.start as usize - 2..reference.span.start as usize],
             "\"@"
         );
+    }
+
+    /// v2 i13e: half-typed templates never panic the checker, the names or the completion context.
+    #[test]
+    fn every_prefix_of_a_templated_file_checks_formats_and_serves_the_editor_without_a_panic() {
+        let text = r#"/// doc
+    template base { timeout = 1m  env { A = "1" }  step s { run = "x" } }
+    template top from base, other { secrets = [T]  after = [a] }
+    pipeline p { secret T stage s {
+      job a from top { run = "a" }
+      test unit u on e from base, top { run = "u" }
+      deploy x to e as d from top { run = "d" }
+      gate g from base { approvers = ["al"] }
+    } }
+    "#;
+        for end in (0..=text.len()).filter(|i| text.is_char_boundary(*i)) {
+            let prefix = &text[..end];
+            let c = compile_text("t.cdl", None, prefix.to_string());
+            let _ = Names::build(&c);
+            let _ = crate::lsp::context::at(prefix, prefix.len());
+            let _ = crate::fmt::format(crate::span::FileId(0), prefix);
+        }
     }
 }

@@ -18,6 +18,8 @@ pub enum TopItem {
     Kind(KindDecl),
     Team(TeamDecl),
     Pipeline(Pipeline),
+    // v2 i13e: templates
+    Template(TemplateDecl),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +133,9 @@ pub struct JobDecl {
     /// From the keyword to the end of the header (before `{`).
     pub header_span: Span,
     pub span: Span,
+    // v2 i13e: templates
+    /// `from A, B` ending the head: the templates this job merges, left to right.
+    pub from: Option<FromClause>,
 }
 
 /// The five job forms.
@@ -251,4 +256,26 @@ impl ExprKind {
             ExprKind::Invalid => "an invalid value",
         }
     }
+}
+
+/// `template NAME [from A, B] { … }` at the top of a file: attributes and blocks that jobs
+/// merge with `from NAME` (v2 §3, i13e).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateDecl {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub from: Option<FromClause>,
+    pub body: Vec<BodyItem>,
+    /// From `template` to the end of the head (before `{`).
+    pub header_span: Span,
+    pub span: Span,
+}
+
+/// `from A, B`: the templates a job or template merges, left to right (later wins).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FromClause {
+    /// The `from` keyword.
+    pub keyword: Span,
+    pub templates: Vec<Ident>,
+    pub span: Span,
 }

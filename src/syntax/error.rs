@@ -132,6 +132,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_matrix | Rule::matrix_block => "`matrix`",
         Rule::kw_team | Rule::team_decl => "`team`",
         Rule::kw_step | Rule::step_block => "`step`",
+        Rule::kw_template | Rule::template_decl => "`template`", // v2 i13e
+        Rule::job_from => "`from`",
         Rule::trigger => "`on`",
         Rule::import => "`import`",
         Rule::kind_decl => "`kind`",

@@ -96,6 +96,7 @@ impl Lowerer {
                 Rule::kind_decl => items.push(TopItem::Kind(self.kind(item))),
                 Rule::team_decl => items.push(TopItem::Team(self.team(item))),
                 Rule::pipeline => items.push(TopItem::Pipeline(self.pipeline(item))),
+                Rule::template_decl => items.push(TopItem::Template(self.template(item))),
                 Rule::misplaced => self.misplaced(item, Block::File),
                 Rule::doc_comment => self.doc_line(item),
                 Rule::EOI => {}
@@ -382,8 +383,15 @@ impl Lowerer {
             Rule::plain_job => JobForm::Job {
                 name: self.job_name(&mut inner),
             },
+            // v2 i13e: a template is lowered as a job, then taken apart by `template`.
+            Rule::template_decl => JobForm::Job {
+                name: self.ident(self.expect(&mut inner, Rule::ident)),
+            },
             other => unreachable!("job rule {other:?}"),
         };
+        let from = self
+            .next_if(&mut inner, Rule::job_from)
+            .map(|p| self.templates_named(p));
         let body_pair = self.expect(&mut inner, Rule::job_body);
         let header_span =
             Span::new(self.file, header_start, body_pair.as_span().start()).trimmed_end(&body_pair);
@@ -414,6 +422,41 @@ impl Lowerer {
             form,
             body,
             header_span,
+            span,
+            from,
+        }
+    }
+
+    /// `template NAME [from A, B] { … }` (v2 §3, i13e).
+    fn template(&mut self, pair: Pair<Rule>) -> TemplateDecl {
+        assert_eq!(pair.as_rule(), Rule::template_decl);
+        let job = self.job(pair);
+        let JobForm::Job { name } = job.form else {
+            unreachable!("a template is lowered as a plain job")
+        };
+        TemplateDecl {
+            doc: job.doc,
+            name,
+            from: job.from,
+            body: job.body,
+            header_span: job.header_span,
+            span: job.span,
+        }
+    }
+
+    /// `from A, B` (v2 §3, i13e).
+    fn templates_named(&mut self, pair: Pair<Rule>) -> FromClause {
+        assert_eq!(pair.as_rule(), Rule::job_from);
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let keyword = self.span(&inner.next().expect("`from`"));
+        let templates = inner
+            .filter(|p| p.as_rule() == Rule::ident)
+            .map(|p| self.ident(p))
+            .collect();
+        FromClause {
+            keyword,
+            templates,
             span,
         }
     }

@@ -57,6 +57,13 @@ impl Lowerer {
                 "at the top of a file",
                 "move `kind NAME { … }` out of the pipeline, before `pipeline`".to_string(),
             ),
+            // v2 i13e: templates
+            Rule::template_decl => (
+                "a `template`".to_string(),
+                "at the top of a file",
+                "move `template NAME { … }` out of the pipeline, before `pipeline`, like a `kind`"
+                    .to_string(),
+            ),
             Rule::stage_decl if block == Block::Stage => (
                 "a `stage`".to_string(),
                 "in the pipeline (stages do not nest)",

@@ -82,6 +82,14 @@ fn items(context: &Context, names: Option<&Names>) -> Vec<CompletionItem> {
             _ => Vec::new(),
         };
     }
+    if let Some(written) = after_from(context) {
+        // v2 i13e: templates after `from` in a head.
+        let mut items = symbols(names, CompletionItemKind::CLASS, |s| {
+            matches!(s, Symbol::Template(_))
+        });
+        items.retain(|item| !written.contains(&item.label.as_str()));
+        return items;
+    }
     let Some(words) = context.words() else {
         return Vec::new();
     };
@@ -99,7 +107,7 @@ fn items(context: &Context, names: Option<&Names>) -> Vec<CompletionItem> {
         (Frame::Stage, ["test"]) => symbols(names, CompletionItemKind::CLASS, |s| {
             matches!(s, Symbol::Kind(_))
         }),
-        (Frame::Stage, ["test", _]) => vec![keyword("on")],
+        (Frame::Stage, ["test", _]) => vec![keyword("on"), keyword("from")],
         (Frame::Stage, ["test", _, "on"] | ["test", _, _, "on"]) => environments(),
         (Frame::Stage, ["deploy"]) => jobs(names, context, |form| form == Some("artifact")),
         (Frame::Stage, ["deploy", _]) => vec![keyword("to")],
@@ -126,7 +134,7 @@ fn items(context: &Context, names: Option<&Names>) -> Vec<CompletionItem> {
 /// Keywords and attribute names that may begin an item of the block.
 fn start_of_item(context: &Context) -> Vec<CompletionItem> {
     let (keywords, specs): (&[&str], &[Spec]) = match &context.frame {
-        Frame::File => (&["import", "kind", "pipeline"], &[]),
+        Frame::File => (&["import", "kind", "template", "pipeline"], &[]),
         Frame::Pipeline => (
             &["on", "env", "secret", "environment", "stage"],
             schema::PIPELINE,
@@ -147,6 +155,7 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
         Frame::Job(form, _) => match form.as_str() {
             "artifact" => (&["env"], schema::ARTIFACT),
             "gate" => (&[], schema::GATE),
+            "template" => (&["env", "matrix"], crate::check::templates::any_job()),
             _ => (&["env", "matrix"], schema::JOB),
         },
         Frame::Env | Frame::Matrix | Frame::Other => (&[], &[]),
@@ -170,6 +179,38 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
             }),
     );
     items
+}
+
+/// The templates already written after `from` in a job's or template's head, when the cursor
+/// is where a template's name goes (v2 i13e).
+fn after_from(context: &Context) -> Option<Vec<&str>> {
+    if !matches!(context.frame, Frame::Stage | Frame::File) {
+        return None;
+    }
+    let statement = &context.statement;
+    match statement.first() {
+        Some(Token::Word(head))
+            if ["artifact", "test", "deploy", "gate", "job", "template"]
+                .contains(&head.as_str()) => {}
+        _ => return None,
+    }
+    let from = statement
+        .iter()
+        .position(|t| *t == Token::Word("from".into()))?;
+    let after = &statement[from + 1..];
+    let well_formed = after
+        .iter()
+        .all(|t| matches!(t, Token::Word(_) | Token::Punct(',')));
+    let expects_name = matches!(after.last(), None | Some(Token::Punct(',')));
+    (well_formed && expects_name).then(|| {
+        after
+            .iter()
+            .filter_map(|t| match t {
+                Token::Word(w) => Some(w.as_str()),
+                _ => None,
+            })
+            .collect()
+    })
 }
 
 /// Variables after `=`, `(`, `!`, `&&`, `||`; events after `event ==` or `event !=`.

@@ -36,6 +36,16 @@ pub fn document_symbol(
             ast::TopItem::Team(team) => Some(self::team(analysis, team)),
             ast::TopItem::Pipeline(pipeline) => Some(self::pipeline(analysis, pipeline)),
             ast::TopItem::Import(_) => None,
+            // v2 i13e: templates
+            ast::TopItem::Template(template) => Some(symbol(
+                analysis,
+                &template.name.name,
+                Some("template"),
+                SymbolKind::CLASS,
+                template.span,
+                template.name.span,
+                Vec::new(),
+            )),
         })
         .collect();
     Ok(Some(DocumentSymbolResponse::Nested(symbols)))

@@ -41,7 +41,7 @@ pub fn references(
         // Another document shares the name only when it declares it in the same file
         // (a kind); jobs and environments belong to one pipeline.
         let shared = index == 0
-            || matches!(symbol, Symbol::Kind(_))
+            || matches!(symbol, Symbol::Kind(_) | Symbol::Template(_))
                 && other
                     .names
                     .definitions

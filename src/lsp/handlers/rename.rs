@@ -36,7 +36,10 @@ pub fn rename(server: &Server, params: RenameParams) -> Result<Option<WorkspaceE
     let analysis = current(&document.current)?;
     let offset = analysis.offset(position.position);
     let Some((symbol, _)) = renameable_at(analysis, offset) else {
-        return Err("only jobs, gates, artifacts and environments can be renamed".into());
+        return Err(
+            "only jobs, gates, artifacts, environments and this file's templates can be renamed"
+                .into(),
+        );
     };
     let new_name = params.new_name;
     if !is_identifier(&new_name) {
@@ -46,6 +49,7 @@ pub fn rename(server: &Server, params: RenameParams) -> Result<Option<WorkspaceE
     }
     let renamed = match &symbol {
         Symbol::Job(_) => Symbol::Job(new_name.clone()),
+        Symbol::Template(_) => Symbol::Template(new_name.clone()), // v2 i13e
         _ => Symbol::Environment(new_name.clone()),
     };
     if renamed != symbol && analysis.names.definitions.contains_key(&renamed) {
@@ -88,6 +92,15 @@ fn renameable_at(analysis: &Analysis, offset: usize) -> Option<(Symbol, Span)> {
         .find_map(|o| match &o.what {
             What::Name(symbol @ (Symbol::Job(_) | Symbol::Environment(_)), _)
                 if analysis.names.definitions.contains_key(symbol) =>
+            {
+                Some((symbol.clone(), o.span))
+            }
+            // v2 i13e: a template declared in this file (an imported one is another file's).
+            What::Name(symbol @ Symbol::Template(_), _)
+                if analysis
+                    .names
+                    .definition(symbol)
+                    .is_some_and(|d| d.span.file == analysis.root()) =>
             {
                 Some((symbol.clone(), o.span))
             }

@@ -70,6 +70,7 @@ const KEYWORDS: &[&str] = &[
     "job",
     "matrix",
     "team",
+    "template",
     "matches",
     "true",
     "false",
@@ -235,6 +236,7 @@ fn name_type(what: &What) -> Option<(u32, u32)> {
                 Symbol::Job(_) => SemanticTokenType::FUNCTION,
                 Symbol::Secret(_) => SemanticTokenType::VARIABLE,
                 Symbol::Team(_) => SemanticTokenType::STRUCT,
+                Symbol::Template(_) => SemanticTokenType::CLASS,
             };
             let readonly = if matches!(symbol, Symbol::Secret(_)) {
                 READONLY
