@@ -60,6 +60,9 @@ codes! {
     DuplicateAttribute = "E0207", "attribute set twice";
     UnknownTeam = "E0208", "unknown team";
     StepSecretNotListed = "E0220", "step secret the job does not list";
+    ValueName = "E0221", "value name a `NAME=VALUE` line cannot hold";
+    ValueVariableTwice = "E0222", "two values read through one variable";
+    ValuesOnMatrix = "E0223", "values declared on a matrix job";
     AttributeType = "E0300", "attribute has the wrong type";
     UnknownAttribute = "E0301", "unknown attribute";
     MissingAttribute = "E0302", "missing required attribute";

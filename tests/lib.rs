@@ -17,4 +17,5 @@ mod run_context;
 mod run_gates;
 mod run_records;
 mod run_steps;
+mod run_values;
 mod support;

@@ -14,6 +14,7 @@ pub mod resolve;
 mod rules;
 pub mod steps;
 pub mod teams;
+pub mod values;
 
 use indexmap::IndexMap;
 

@@ -85,11 +85,14 @@ pub fn specs(job: &Job) -> Vec<StepSpec> {
         .collect()
 }
 
-/// The files steps write values to: `$CDL_ENV` and `$CDL_PATH`, one pair per attempt.
+/// The files steps write values to: `$CDL_ENV`, `$CDL_PATH` and `$CDL_VALUES`, one set per
+/// attempt.
 #[derive(Debug, Clone)]
 pub struct Files {
     pub env: PathBuf,
     pub path: PathBuf,
+    /// `$CDL_VALUES`: the job's values for later jobs, read by the run once the job succeeded.
+    pub values: PathBuf,
 }
 
 impl Files {
@@ -99,9 +102,11 @@ impl Files {
         let files = Files {
             env: dir.join("env"),
             path: dir.join("path"),
+            values: values_file(dir),
         };
         std::fs::write(&files.env, "")?;
         std::fs::write(&files.path, "")?;
+        std::fs::write(&files.values, "")?;
         Ok(files)
     }
 
@@ -117,6 +122,10 @@ impl Files {
             (
                 steps::PATH_FILE_VARIABLE.to_string(),
                 self.path.display().to_string(),
+            ),
+            (
+                crate::model::values::VALUES_FILE_VARIABLE.to_string(),
+                self.values.display().to_string(),
             ),
         ];
         let text = std::fs::read_to_string(&self.env).unwrap_or_default();
@@ -143,6 +152,16 @@ impl Files {
         }
         (env, messages)
     }
+}
+
+/// `$CDL_VALUES` of the attempt whose files are in `dir`.
+pub fn values_file(dir: &Path) -> PathBuf {
+    dir.join("values")
+}
+
+/// The folder of an attempt's files: `<run>/steps/<job key>.<attempt>`.
+pub fn files_dir(run_dir: &Path, key: &str, attempt: u32) -> PathBuf {
+    run_dir.join("steps").join(format!("{key}.{attempt}"))
 }
 
 /// What the loop tells the log.

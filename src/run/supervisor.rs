@@ -334,15 +334,14 @@ fn run_steps(spec: &Spec, deadline: Option<Instant>, cancel: &AtomicBool, log: &
     } else {
         &spec.step_specs
     };
-    let files_dir = spec
-        .run_dir
-        .join("steps")
-        .join(format!("{}.{}", spec.key, spec.attempt));
+    let files_dir = super::steps::files_dir(&spec.run_dir, &spec.key, spec.attempt);
     let files = match super::steps::Files::create(&files_dir) {
         Ok(files) => files,
         Err(e) => {
             return Ending::Error {
-                message: format!("cannot create the files of $CDL_ENV and $CDL_PATH: {e}"),
+                message: format!(
+                    "cannot create the files of $CDL_ENV, $CDL_PATH and $CDL_VALUES: {e}"
+                ),
             };
         }
     };

@@ -24,4 +24,5 @@ pub const RULES: &[Rule] = &[
     empty_stage::check,
     environment_url::check,
     shell_state::check,
+    super::values::check,
 ];
