@@ -447,6 +447,9 @@ impl<'p> Builder<'p> {
                 _ if runner => {
                     let (env, lossy) = super::steps::runner_env(job);
                     self.lossy.extend(lossy);
+                    // v2 i13i: values are not passed on (export/values.rs).
+                    self.lossy
+                        .extend(super::values::not_passed(job, "CircleCI"));
                     environment = literal_map(&env);
                     if let Some(seconds) = job.timeout_seconds {
                         environment.insert("CDL_TIMEOUT".into(), seconds.to_string());
