@@ -91,6 +91,7 @@ codes! {
     EnvironmentWithoutUrl = "W0104", "deploy to an environment without a url";
     ShellStateLost = "W0105", "shell state lost between `run` entries";
     EnvNotExpanded = "W0106", "variable in an env value, which is never expanded";
+    ValueNotReceived = "W0116", "command reads a value the job does not receive";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

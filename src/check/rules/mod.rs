@@ -25,4 +25,5 @@ pub const RULES: &[Rule] = &[
     environment_url::check,
     shell_state::check,
     super::values::check,
+    super::values::check_reads,
 ];
