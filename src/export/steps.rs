@@ -48,6 +48,9 @@ pub const STEP_RUNNER: &str = r#"cdl_pass_values() {
         fi ;;
       buildkite)
         buildkite-agent meta-data set "$CDL_OUT_PREFIX$name" "v$value" ;;
+      files)
+        mkdir -p "$CDL_OUT_FILE"
+        printf '%s' "$value" > "$CDL_OUT_FILE/$name" ;;
     esac
   done
 }

@@ -14,7 +14,9 @@
 //! - Buildkite: `buildkite-agent meta-data set`, read back with `meta-data get` before the
 //!   commands of the jobs that wait for it (each value stored behind a `v`, as meta-data
 //!   cannot be empty).
-//! - CircleCI, Jenkins, Argo Workflows, Tekton: not passed (W0200 on the writing job).
+//! - CircleCI: one file per value in the workflow's workspace (`cdl-values/<job>/<name>`),
+//!   persisted by the writer and read by the jobs that wait for it, which attach it.
+//! - Jenkins, Argo Workflows, Tekton: not passed (W0200 on the writing job).
 //!
 //! Every name this file hands out takes `CDL_OUT_`, never `CDL_VALUE_`.
 
@@ -149,6 +151,36 @@ pub fn buildkite_reads(plan: &Plan, job: &Job) -> Vec<String> {
             let variable = read.variable;
             format!(
                 "{variable}=$(buildkite-agent meta-data get 'cdl-value-{}-{}' --default v); {variable}=${{{variable}#v}}; export {variable}",
+                read.job.name, read.name
+            )
+        })
+        .collect()
+}
+
+/// A folder of one file per value (CircleCI's workspace): the runner's variables of a job
+/// that writes values into `root/cdl-values/<job>`, and that folder relative to `root`.
+pub fn files_outputs(job: &Job, root: &str) -> (IndexMap<String, String>, String) {
+    let folder = format!("cdl-values/{}", job.name);
+    (
+        out_env(
+            job,
+            "files",
+            String::new(),
+            Some(&format!("{root}/{folder}")),
+        ),
+        folder,
+    )
+}
+
+/// A folder of one file per value: the lines, before a job's commands, that read the values
+/// it waits for from `root` (a value whose file is missing is empty).
+pub fn files_reads(plan: &Plan, job: &Job, root: &str) -> Vec<String> {
+    plan.values_read(job)
+        .into_iter()
+        .map(|read| {
+            let variable = read.variable;
+            format!(
+                "{variable}=$(cat '{root}/cdl-values/{}/{}' 2>/dev/null || true); export {variable}",
                 read.job.name, read.name
             )
         })
@@ -410,6 +442,21 @@ mod tests {
             got,
             format!("{}|{}|", expected["text"], expected["empty"]),
             "Buildkite"
+        );
+
+        // CircleCI: a workspace folder of one file per value.
+        let workspace = dir.path().join("workspace");
+        let root = workspace.display().to_string();
+        let (env, _) = files_outputs(source, &root);
+        let env: Vec<(&str, String)> = env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        assert!(run_runner(dir.path(), value, &env));
+        let mut script = files_reads(&plan, sink, &root).join("\n");
+        script.push_str("\nprintf '%s|' \"$CDL_VALUE_SOURCE_TEXT\" \"$CDL_VALUE_SOURCE_EMPTY\"");
+        let got = shell_output(&script, &[], None);
+        assert_eq!(
+            got,
+            format!("{}|{}|", expected["text"], expected["empty"]),
+            "CircleCI"
         );
     }
 
