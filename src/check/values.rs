@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::Context;
 use crate::codes::Code;
-use crate::diagnostic::{Diagnostic, Sink, did_you_mean};
+use crate::diagnostic::{Diagnostic, Sink};
 use crate::model::steps::is_variable_name;
 use crate::model::values::value_variable;
 use crate::span::Ident;
@@ -147,9 +147,11 @@ pub fn check_reads(cx: &Context, sink: &mut Sink) {
                     )
                     .label("always empty")
                     .maybe_help(
-                        did_you_mean(&variable, sorted(&writers)).or_else(|| {
-                            Some("declare it in the writing job: `values = [NAME]`".into())
-                        }),
+                        crate::diagnostic::closest(&variable, sorted(&writers))
+                            .map(|near| format!("the declared value nearest to it is `${near}`"))
+                            .or_else(|| {
+                                Some("declare it in the writing job: `values = [NAME]`".into())
+                            }),
                     ),
                     Some((writer, _)) if *writer == index => Diagnostic::new(
                         Code::ValueNotReceived,
@@ -166,7 +168,7 @@ pub fn check_reads(cx: &Context, sink: &mut Sink) {
                             format!("`{}` reads `${variable}` (the value `{name}` of `{writer}`), but does not wait for `{writer}`", job.name),
                         )
                         .label("empty: it may run before or beside the writer")
-                        .help(format!("add `after = [{writer}]`, or move the job to a later stage"))
+                        .help(format!("make it wait for `{writer}` (`after = [{writer}]`), or move it to a later stage"))
                     }
                     Some(_) => continue,
                 };
