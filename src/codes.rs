@@ -64,6 +64,9 @@ codes! {
     UnknownTemplate = "E0214", "unknown template";
     TemplateCycle = "E0215", "template cycle";
     DuplicateTemplate = "E0216", "template declared twice";
+    ValueName = "E0221", "value name a `NAME=VALUE` line cannot hold";
+    ValueVariableTwice = "E0222", "two values read through one variable";
+    ValuesOnMatrix = "E0223", "values declared on a matrix job";
     AttributeType = "E0300", "attribute has the wrong type";
     UnknownAttribute = "E0301", "unknown attribute";
     MissingAttribute = "E0302", "missing required attribute";
@@ -96,6 +99,7 @@ codes! {
     EnvNotExpanded = "W0106", "variable in an env value, which is never expanded";
     // v2 i13e: templates
     UnusedTemplate = "W0112", "unused template";
+    ValueNotReceived = "W0116", "command reads a value the job does not receive";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

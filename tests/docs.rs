@@ -39,7 +39,8 @@ fn migrating_examples_check_clean() {
 /// constructs; older sections hold deliberate mistakes and fragments).
 const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
     "## The run context",
-    "## Templates", // v2 i13e
+    "## Templates",                   // v2 i13e
+    "## Passing values between jobs", // v2 i13i
 ];
 
 #[test]

@@ -19,4 +19,5 @@ mod run_gates;
 mod run_records;
 mod run_steps;
 mod run_templates;
+mod run_values;
 mod support;

@@ -184,6 +184,7 @@ macro_rules! runnable {
             spec("runner", Type::String, "Machine label for exports."),
             spec("name", Type::String, "The job's display name (exports that show one)."),
             spec("shell", Type::String, super::steps::SHELL_DOC),
+            spec("values", Type::Names, super::values::VALUES_DOC),
         ]
     };
 }

@@ -15,6 +15,7 @@ mod rules;
 pub mod steps;
 pub mod teams;
 pub mod templates;
+pub mod values;
 
 use indexmap::IndexMap;
 

@@ -122,6 +122,9 @@ pub struct Job {
     pub shell: Option<crate::model::steps::Shell>,
     /// `step NAME { … }` blocks, in order; `run` runs after them as the step named `run`.
     pub steps: Vec<crate::model::steps::Step>,
+    // v2 i13i: values passed to later jobs
+    /// `values = [NAME, …]`: the names the job may write to `$CDL_VALUES`, where written.
+    pub values: Vec<Ident>,
 }
 
 /// One pipeline, checked.

@@ -715,6 +715,7 @@ impl Builder<'_> {
             display_name: attrs.string("name"),
             shell,
             steps,
+            values: super::values::declared(&attributes),
         });
         Some(id)
     }

@@ -232,6 +232,9 @@ impl<'p> Builder<'p> {
         self.lossy
             .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         self.lossy.extend(script.steps(job));
+        // v2 i13i: values are not passed on (export/values.rs).
+        self.lossy
+            .extend(super::values::not_passed(job, "Argo Workflows"));
         self.lossy
             .extend(super::steps::display_name_lost(job, "Argo Workflows"));
         let mut inputs = Inputs {

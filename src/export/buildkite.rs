@@ -329,6 +329,8 @@ impl<'p> Builder<'p> {
             let (mut env, lossy) = super::steps::runner_env(job);
             self.lossy.extend(lossy);
             env.insert("CDL_ATTEMPTS".into(), "1".into());
+            // v2 i13i: the job's values, as build meta-data (export/values.rs).
+            env.extend(super::values::buildkite_outputs(job));
             if let Some(seconds) = job.timeout_seconds {
                 env.insert("CDL_TIMEOUT".into(), seconds.to_string());
             }
@@ -490,6 +492,8 @@ impl<'p> Builder<'p> {
             commands.push(format!("cd {}", shell::quote(dir)));
         }
         commands.push(super::context::script(self.plan, &CONTEXT));
+        // v2 i13i: the values of the jobs it waits for (export/values.rs).
+        commands.extend(super::values::buildkite_reads(self.plan, job));
         if job.has_step_blocks() {
             commands.push(super::steps::STEP_RUNNER.to_string());
         } else {

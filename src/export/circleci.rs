@@ -395,7 +395,9 @@ impl<'p> Builder<'p> {
             .iter()
             .filter(|i| shell::is_identifier(i))
             .collect();
-        if !inputs.is_empty() {
+        // v2 i13i: values of the jobs it waits for come from the workspace too.
+        let value_reads = super::values::files_reads(self.plan, job, WORKSPACE);
+        if !inputs.is_empty() || !value_reads.is_empty() {
             steps.push(Step::AttachWorkspace { at: WORKSPACE });
         }
         // The job's timeout, for all of its attempts: the commands run under `timeout`, and
@@ -416,7 +418,12 @@ impl<'p> Builder<'p> {
         self.lossy
             .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         // CircleCI reads `<< … >>` in commands: the file's `default_branch` is literal text.
-        let context = literal(&super::context::script(self.plan, &CONTEXT));
+        let mut context = super::context::script(self.plan, &CONTEXT);
+        for line in &value_reads {
+            context.push('\n');
+            context.push_str(line);
+        }
+        let context = literal(&context);
         let run =
             |name: Option<String>, command: String, environment, no_output_timeout: String| {
                 Step::Run(Run {
@@ -448,6 +455,13 @@ impl<'p> Builder<'p> {
                     let (env, lossy) = super::steps::runner_env(job);
                     self.lossy.extend(lossy);
                     environment = literal_map(&env);
+                    // v2 i13i: the job's values, one file each in the workspace (the folder
+                    // exists even when the job fails, for `persist_to_workspace`).
+                    let (values_env, folder) = super::values::files_outputs(job, WORKSPACE);
+                    if !job.values.is_empty() {
+                        command.push_str(&format!("mkdir -p '{WORKSPACE}/{folder}'\n"));
+                    }
+                    environment.extend(literal_map(&values_env));
                     if let Some(seconds) = job.timeout_seconds {
                         environment.insert("CDL_TIMEOUT".into(), seconds.to_string());
                     }
@@ -505,6 +519,12 @@ impl<'p> Builder<'p> {
             steps.push(Step::PersistToWorkspace {
                 root: WORKSPACE,
                 paths: vec![artifact.clone()],
+            });
+        }
+        if !job.values.is_empty() {
+            steps.push(Step::PersistToWorkspace {
+                root: WORKSPACE,
+                paths: vec![super::values::files_outputs(job, WORKSPACE).1],
             });
         }
         steps

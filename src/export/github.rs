@@ -483,6 +483,18 @@ impl<'p> Builder<'p> {
         for secret in &job.secrets {
             env.insert(secret.clone(), format!("${{{{ secrets.{secret} }}}}"));
         }
+        // v2 i13i: values of the jobs it waits for, through `needs` (export/values.rs).
+        let (read, writers) =
+            super::values::github_reads(self.plan, job, &|id| self.keys[id].clone());
+        env.extend(read);
+        for writer in writers {
+            if !workflow_job.needs.contains(&writer) {
+                workflow_job.needs.push(writer);
+            }
+        }
+        workflow_job
+            .outputs
+            .extend(super::values::github_outputs(job).1);
         workflow_job.env = env;
         if unit.is_matrix() {
             workflow_job.strategy = Some(Strategy {
@@ -653,7 +665,10 @@ impl<'p> Builder<'p> {
             if let Some(seconds) = job.timeout_seconds {
                 env.insert("CDL_TIMEOUT".into(), seconds.to_string());
             }
+            // v2 i13i: the job's values become the step's outputs (export/values.rs).
+            env.extend(super::values::github_outputs(job).0);
             steps.push(Step {
+                id: (!job.values.is_empty()).then(|| super::values::GITHUB_STEP_ID.to_string()),
                 name: Some("Run the steps by cdl's step rules".into()),
                 env: literal_map(&env),
                 run: Some(super::steps::STEP_RUNNER.into()),

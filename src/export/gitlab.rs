@@ -200,8 +200,18 @@ struct Environment {
 
 #[derive(Serialize)]
 struct Artifacts {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     paths: Vec<String>,
     expire_in: String,
+    // v2 i13i: values passed to later jobs
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reports: Option<DotenvReport>,
+}
+
+/// `artifacts:reports:dotenv` of a job that passes values on (export/values.rs).
+#[derive(Serialize)]
+struct DotenvReport {
+    dotenv: String,
 }
 
 /// Where an artifact's stored copy lives, relative to the project folder.
@@ -509,11 +519,17 @@ impl<'p> Builder<'p> {
     /// Stage order is GitLab's own; a job that must wait for one of its own stage gets
     /// `needs:`, which then lists every job of the earlier stages as well.
     fn ordering(&mut self, job: &'p Job, pipeline_job: &mut PipelineJob) {
-        let inputs: Vec<&str> = job
+        let mut inputs: Vec<&str> = job
             .inputs
             .iter()
             .filter_map(|a| self.artifact_jobs.get(a.as_str()).copied())
             .collect();
+        // v2 i13i: a dotenv report reaches only the jobs that take the writer's artifacts.
+        for read in self.plan.values_read(job) {
+            if !inputs.contains(&read.job.id.as_str()) {
+                inputs.push(read.job.id.as_str());
+            }
+        }
         let same_stage = job
             .needs
             .iter()
@@ -653,6 +669,10 @@ impl<'p> Builder<'p> {
         pipeline_job
             .before_script
             .push(super::context::script(self.plan, &CONTEXT));
+        // v2 i13i: the values of the jobs it waits for, decoded (export/values.rs).
+        pipeline_job
+            .before_script
+            .extend(super::values::gitlab_reads(self.plan, job));
         if job.inputs.is_empty() {
             return;
         }
@@ -677,6 +697,10 @@ impl<'p> Builder<'p> {
             .extend(super::steps::display_name_lost(job, "GitLab"));
         if runner {
             let (env, lossy) = super::steps::runner_env(job);
+            self.lossy.extend(lossy);
+            pipeline_job.variables.extend(literal_map(&env));
+            // v2 i13i: the job's values, through a dotenv report (export/values.rs).
+            let (env, lossy) = super::values::gitlab_outputs(job);
             self.lossy.extend(lossy);
             pipeline_job.variables.extend(literal_map(&env));
             if let Some(seconds) = job.timeout_seconds {
@@ -733,6 +757,19 @@ impl<'p> Builder<'p> {
             pipeline_job.artifacts = Some(Artifacts {
                 paths: vec![store(artifact)],
                 expire_in: self.expire_in.clone(),
+                reports: None,
+            });
+        }
+        if !job.values.is_empty() {
+            pipeline_job
+                .artifacts
+                .get_or_insert_with(|| Artifacts {
+                    paths: Vec::new(),
+                    expire_in: self.expire_in.clone(),
+                    reports: None,
+                })
+                .reports = Some(DotenvReport {
+                dotenv: super::values::GITLAB_DOTENV.into(),
             });
         }
     }

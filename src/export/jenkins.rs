@@ -439,6 +439,8 @@ impl<'p> Builder<'p> {
             // Jenkins's `retry` and `timeout` wrap it for each attempt.
             let (mut runner, lossy) = super::steps::runner_env(job);
             self.lossy.extend(lossy);
+            // v2 i13i: values are not passed on (export/values.rs).
+            self.lossy.extend(super::values::not_passed(job, "Jenkins"));
             runner.insert("CDL_ATTEMPTS".into(), "1".into());
             env.extend(runner);
             inner.push(Node::line(format!(

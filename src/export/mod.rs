@@ -21,6 +21,7 @@ mod settings;
 mod shell;
 mod steps;
 mod tekton;
+mod values;
 
 use std::path::{Path, PathBuf};
 

@@ -14,12 +14,53 @@ use crate::plan::Job;
 
 /// Runs the steps `CDL_STEP_1` … `CDL_STEP_<CDL_STEP_COUNT>` by their rules, up to
 /// `CDL_ATTEMPTS` times, each attempt within `CDL_TIMEOUT` seconds when it is set.
-pub const STEP_RUNNER: &str = r#"cdl_files=$(mktemp -d)
+pub const STEP_RUNNER: &str = r#"cdl_pass_values() {
+  cr=$(printf '\r')
+  while IFS= read -r line || [ -n "$line" ]; do
+    line=${line%"$cr"}
+    if [ -z "$line" ]; then continue; fi
+    key=${line%%=*}
+    case $line in
+      *=*) ;;
+      *) echo "cdl: a line of \$CDL_VALUES is not NAME=VALUE" >&2; return 1 ;;
+    esac
+    case $key in
+      ''|[0-9]*|*[!A-Za-z0-9_]*) echo "cdl: a line of \$CDL_VALUES is not NAME=VALUE" >&2; return 1 ;;
+    esac
+    case " ${CDL_OUT_NAMES:-} " in
+      *" $key "*) ;;
+      *) echo "cdl: the job wrote the value \`$key\` to \$CDL_VALUES, which it does not declare (its values: ${CDL_OUT_NAMES:-none})" >&2; return 1 ;;
+    esac
+  done < "$1"
+  if [ "${CDL_OUT_TARGET:-}" = gitlab ]; then : > "$CDL_OUT_FILE"; fi
+  for name in ${CDL_OUT_NAMES:-}; do
+    value=$(sed -n "s/^$name=//p" "$1" | tail -n 1)
+    value=${value%"$cr"}
+    case ${CDL_OUT_TARGET:-} in
+      github)
+        delimiter="cdl_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+        printf '%s<<%s\n%s\n%s\n' "$name" "$delimiter" "$value" "$delimiter" >> "$GITHUB_OUTPUT" ;;
+      gitlab)
+        printf '%s%s=o%s\n' "$CDL_OUT_PREFIX" "$(printf '%s' "$name" | tr 'a-z' 'A-Z')" "$(printf '%s' "$value" | od -An -v -to1 | tr -d ' \n')" >> "$CDL_OUT_FILE"
+        if [ "$(wc -c < "$CDL_OUT_FILE")" -ge 5120 ]; then
+          echo "cdl: the job's values take more than GitLab's limit of 5 KB in its dotenv report (each byte is written as 3 digits)" >&2
+          return 1
+        fi ;;
+      buildkite)
+        buildkite-agent meta-data set "$CDL_OUT_PREFIX$name" "v$value" ;;
+      files)
+        mkdir -p "$CDL_OUT_FILE"
+        printf '%s' "$value" > "$CDL_OUT_FILE/$name" ;;
+    esac
+  done
+}
+cdl_files=$(mktemp -d)
 attempt=1
 while :; do
   status=0
   : > "$cdl_files/env"
   : > "$cdl_files/path"
+  : > "$cdl_files/values"
   deadline=
   if [ -n "${CDL_TIMEOUT:-}" ]; then deadline=$(( $(date +%s) + CDL_TIMEOUT )); fi
   step=1
@@ -67,7 +108,7 @@ while :; do
       for key in $(printenv "CDL_STEP_${step}_ENV" || true); do
         eval "export $key=\"\$CDL_STEP_${step}_ENV_$key\""
       done
-      export CDL_ENV="$cdl_files/env" CDL_PATH="$cdl_files/path"
+      export CDL_ENV="$cdl_files/env" CDL_PATH="$cdl_files/path" CDL_VALUES="$cdl_files/values"
       script=$(printenv "CDL_STEP_$step")
       case $(printenv "CDL_STEP_${step}_SHELL" || true) in
         bash) set -- bash --noprofile --norc -eo pipefail -c "$script" ;;
@@ -94,7 +135,11 @@ $script" ;;
     fi
     step=$((step + 1))
   done
-  if [ "$status" -eq 0 ]; then break; fi
+  if [ "$status" -eq 0 ]; then
+    if cdl_pass_values "$cdl_files/values"; then break; fi
+    rm -rf "$cdl_files"
+    exit 1
+  fi
   if [ "$attempt" -ge "${CDL_ATTEMPTS:-1}" ]; then rm -rf "$cdl_files"; exit "$status"; fi
   echo "cdl: attempt $attempt of $CDL_ATTEMPTS failed with exit status $status; running the steps again"
   attempt=$((attempt + 1))
@@ -111,6 +156,10 @@ pub fn runner_env(job: &Job) -> (IndexMap<String, String>, Vec<Lossy>) {
     let steps = job.all_steps();
     env.insert("CDL_ATTEMPTS".into(), (job.retries + 1).to_string());
     env.insert("CDL_STEP_COUNT".into(), steps.len().to_string());
+    if !job.values.is_empty() {
+        // v2 i13i: the names the job may write to `$CDL_VALUES` (see export/values.rs).
+        env.insert("CDL_OUT_NAMES".into(), job.values.join(" "));
+    }
     let taken: Vec<&String> = steps.iter().flat_map(|s| &s.secrets).collect();
     for (i, step) in steps.iter().enumerate() {
         let key = format!("CDL_STEP_{}", i + 1);

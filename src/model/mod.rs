@@ -5,6 +5,7 @@
 pub mod condition;
 pub mod glob;
 pub mod steps;
+pub mod values;
 
 pub use condition::{Condition, EVENTS, RunContext, Variable, glob_matches};
 

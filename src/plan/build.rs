@@ -116,6 +116,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 display_name: job.display_name.clone(),
                 shell: job.shell.or(pipeline.shell),
                 step_blocks: job.steps.clone(),
+                values: job.values.iter().map(|v| v.name.clone()).collect(),
             });
         }
     }

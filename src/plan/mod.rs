@@ -4,6 +4,7 @@
 pub mod build;
 mod condition_json;
 pub mod text;
+pub mod values;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -169,6 +170,10 @@ pub struct Job {
     /// entry a step named `run` (absent: none written).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub step_blocks: Vec<Step>,
+    // v2 i13i: values passed to later jobs
+    /// `values = [NAME, …]`: what the job may append to `$CDL_VALUES` (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
 }
 
 impl Job {
@@ -208,7 +213,7 @@ impl Job {
 
     /// Whether the job uses v2 steps or shells, which exports run with the step runner.
     pub fn has_step_blocks(&self) -> bool {
-        !self.step_blocks.is_empty() || self.shell.is_some()
+        !self.step_blocks.is_empty() || self.shell.is_some() || !self.values.is_empty()
     }
 }
 

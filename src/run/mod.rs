@@ -25,6 +25,7 @@ mod secrets;
 pub mod signature;
 pub mod steps;
 pub mod supervisor;
+pub mod values;
 mod view;
 mod wake;
 

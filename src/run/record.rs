@@ -189,6 +189,11 @@ pub struct JobRecord {
     pub waiting_since_ms: Option<u64>,
     /// The artifact digest a deploy or `uses` job was given.
     pub artifact_digests: IndexMap<String, String>,
+    // v2 i13i: values passed to later jobs
+    /// What the job's successful attempt wrote to `$CDL_VALUES`: every declared value, the
+    /// empty string for one never written (absent: none declared, or not succeeded).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub values: IndexMap<String, String>,
 }
 
 impl JobRecord {
@@ -200,6 +205,7 @@ impl JobRecord {
             decisions: Vec::new(),
             waiting_since_ms: None,
             artifact_digests: IndexMap::new(),
+            values: IndexMap::new(),
         }
     }
 

@@ -85,25 +85,33 @@ pub fn specs(job: &Job) -> Vec<StepSpec> {
         .collect()
 }
 
-/// The files steps write values to: `$CDL_ENV` and `$CDL_PATH`, one pair per attempt.
+/// The files steps write values to: `$CDL_ENV`, `$CDL_PATH` and `$CDL_VALUES`, one set per
+/// attempt.
 ///
-/// Where the system has them they are in memory (`memfd_create`), held open by the attempt's
-/// supervisor and named `/proc/<supervisor>/fd/<N>` for its steps: nothing is created on disk
-/// per attempt (creating files was the largest cost of 1,000 no-op jobs, see docs/run.md
-/// "Benchmarks"), and what steps write there — values, perhaps secrets — never reaches the
-/// disk and goes with the supervisor. Else they are files under the run folder.
+/// Where the system has them `$CDL_ENV` and `$CDL_PATH` are in memory (`memfd_create`), held
+/// open by the attempt's supervisor and named `/proc/<supervisor>/fd/<N>` for its steps: nothing
+/// is created on disk per attempt for them (creating files was the largest cost of 1,000 no-op
+/// jobs, see docs/run.md "Benchmarks"), and what steps write there — perhaps secrets — never
+/// reaches the disk and goes with the supervisor. Else they are files under the run folder.
+/// `$CDL_VALUES` is in memory too, and copied to a file under the run folder when the steps
+/// wrote to it, before the attempt's result (the run reads it after the job, even when the
+/// supervisor finished while `cdl` was away).
 #[derive(Debug, Clone)]
 pub struct Files {
     pub env: PathBuf,
     pub path: PathBuf,
     /// The in-memory files, open for as long as the attempt runs.
     _held: std::sync::Arc<Vec<std::os::fd::OwnedFd>>,
+    /// `$CDL_VALUES`: the job's values for later jobs, read by the run once the job succeeded.
+    pub values: PathBuf,
+    /// Where the run reads `$CDL_VALUES` (the same file unless `values` is in memory).
+    values_on_disk: PathBuf,
 }
 
 impl Files {
     /// The attempt's (empty) files: in memory, else created under `dir`.
     pub fn create(dir: &Path) -> std::io::Result<Files> {
-        if let Some(files) = Files::in_memory() {
+        if let Some(files) = Files::in_memory(dir) {
             return Ok(files);
         }
         std::fs::create_dir_all(dir)?;
@@ -111,16 +119,38 @@ impl Files {
             env: dir.join("env"),
             path: dir.join("path"),
             _held: Default::default(),
+            values: values_file(dir),
+            values_on_disk: values_file(dir),
         };
         std::fs::write(&files.env, "")?;
         std::fs::write(&files.path, "")?;
+        std::fs::write(&files.values, "")?;
         Ok(files)
     }
 
-    /// Two in-memory files, if this system has them and its `/proc` lets them be opened by
+    /// Makes what the steps wrote to `$CDL_VALUES` readable by the run under `dir` (see
+    /// [`values_file`]) before the attempt's result is written: an in-memory file is copied
+    /// there (flushed) when the steps wrote anything, else nothing is created.
+    pub fn persist_values(&self) -> std::io::Result<()> {
+        if self.values == self.values_on_disk {
+            return Ok(());
+        }
+        let bytes = std::fs::read(&self.values)?;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if let Some(dir) = self.values_on_disk.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = std::fs::File::create(&self.values_on_disk)?;
+        std::io::Write::write_all(&mut file, &bytes)?;
+        file.sync_data()
+    }
+
+    /// The in-memory files, if this system has them and its `/proc` lets them be opened by
     /// name (a `/proc` mounted with `hidepid`, or none, does not).
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn in_memory() -> Option<Files> {
+    fn in_memory(dir: &Path) -> Option<Files> {
         use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
         let create = |name: &std::ffi::CStr| {
             // SAFETY: a valid C string; the descriptor returned is ours alone (close-on-exec:
@@ -131,12 +161,15 @@ impl Files {
         };
         let env = create(c"cdl-env")?;
         let path = create(c"cdl-path")?;
+        let values = create(c"cdl-values")?;
         let pid = std::process::id();
         let name = |fd: &OwnedFd| PathBuf::from(format!("/proc/{pid}/fd/{}", fd.as_raw_fd()));
         let files = Files {
             env: name(&env),
             path: name(&path),
-            _held: std::sync::Arc::new(vec![env, path]),
+            values: name(&values),
+            values_on_disk: values_file(dir),
+            _held: std::sync::Arc::new(vec![env, path, values]),
         };
         std::fs::OpenOptions::new()
             .append(true)
@@ -146,7 +179,7 @@ impl Files {
     }
 
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fn in_memory() -> Option<Files> {
+    fn in_memory(_dir: &Path) -> Option<Files> {
         None
     }
 
@@ -162,6 +195,10 @@ impl Files {
             (
                 steps::PATH_FILE_VARIABLE.to_string(),
                 self.path.display().to_string(),
+            ),
+            (
+                crate::model::values::VALUES_FILE_VARIABLE.to_string(),
+                self.values.display().to_string(),
             ),
         ];
         let text = std::fs::read_to_string(&self.env).unwrap_or_default();
@@ -188,6 +225,16 @@ impl Files {
         }
         (env, messages)
     }
+}
+
+/// `$CDL_VALUES` of the attempt whose files are in `dir`.
+pub fn values_file(dir: &Path) -> PathBuf {
+    dir.join("values")
+}
+
+/// The folder of an attempt's files: `<run>/steps/<job key>.<attempt>`.
+pub fn files_dir(run_dir: &Path, key: &str, attempt: u32) -> PathBuf {
+    run_dir.join("steps").join(format!("{key}.{attempt}"))
 }
 
 /// What the loop tells the log.

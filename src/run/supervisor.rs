@@ -334,15 +334,14 @@ fn run_steps(spec: &Spec, deadline: Option<Instant>, cancel: &AtomicBool, log: &
     } else {
         &spec.step_specs
     };
-    let files_dir = spec
-        .run_dir
-        .join("steps")
-        .join(format!("{}.{}", spec.key, spec.attempt));
+    let files_dir = super::steps::files_dir(&spec.run_dir, &spec.key, spec.attempt);
     let files = match super::steps::Files::create(&files_dir) {
         Ok(files) => files,
         Err(e) => {
             return Ending::Error {
-                message: format!("cannot create the files of $CDL_ENV and $CDL_PATH: {e}"),
+                message: format!(
+                    "cannot create the files of $CDL_ENV, $CDL_PATH and $CDL_VALUES: {e}"
+                ),
             };
         }
     };
@@ -355,7 +354,7 @@ fn run_steps(spec: &Spec, deadline: Option<Instant>, cancel: &AtomicBool, log: &
         .or_else(|| std::env::var("PATH").ok())
         .unwrap_or_default();
     let masked = mask::patterns(spec.secrets.iter().map(String::as_str));
-    super::steps::run_all(
+    let ending = super::steps::run_all(
         specs,
         deadline,
         &|| cancel.load(Ordering::SeqCst),
@@ -377,7 +376,13 @@ fn run_steps(spec: &Spec, deadline: Option<Instant>, cancel: &AtomicBool, log: &
                 },
             }
         },
-    )
+    );
+    if let Err(e) = files.persist_values() {
+        return Ending::Error {
+            message: format!("cannot keep what the steps wrote to $CDL_VALUES: {e}"),
+        };
+    }
+    ending
 }
 
 fn run_step(

@@ -24,4 +24,6 @@ pub const RULES: &[Rule] = &[
     empty_stage::check,
     environment_url::check,
     shell_state::check,
+    super::values::check,
+    super::values::check_reads,
 ];

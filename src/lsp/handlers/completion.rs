@@ -408,4 +408,18 @@ mod tests {
             ["deploy_app_staging", "app", "check", "docs", "lint"]
         );
     }
+
+    // v2 i13i: values passed to later jobs.
+    #[test]
+    fn a_job_offers_values_and_half_typed_values_never_panic() {
+        let text = "pipeline p { stage s { job meta { run = \"x\"\n    \n } } }";
+        assert!(labels_at(text, "run = \"x\"\n    ").contains(&"values".to_string()));
+        let fixture = include_str!("../../../tests/fixtures/ok/values.cdl");
+        for end in (0..=fixture.len()).filter(|&i| fixture.is_char_boundary(i)) {
+            let prefix = &fixture[..end];
+            let names = Names::build(&compile_text("t.cdl", None, prefix.to_string()));
+            let context = context::at(prefix, prefix.len());
+            let _ = items(&context, Some(&names));
+        }
+    }
 }

@@ -65,6 +65,8 @@ impl Engine<'_> {
                 .artifact_digests
                 .insert(input.clone(), stored.digest.clone());
         }
+        // v2 i13i: the values of the jobs it waits for (empty when not written or not run).
+        env.extend(super::super::values::variables(&self.record, &job));
         for secret in &job.secrets {
             if let Some(value) = self.secrets.get(secret) {
                 env.push((secret.clone(), value.to_string()));
@@ -297,6 +299,29 @@ impl Engine<'_> {
             .count() as u32;
         match failure {
             None => {
+                // v2 i13i: what the job wrote to `$CDL_VALUES`, kept in the same write as its
+                // success; an undeclared name fails it.
+                let attempt = self
+                    .record
+                    .job(&job.id)
+                    .attempts
+                    .last()
+                    .map_or(0, |a| a.number);
+                let dir = super::super::steps::files_dir(
+                    &self.store.run_dir(&self.record.id),
+                    &self.store.job_key(&job.id),
+                    attempt,
+                );
+                match super::super::values::read(&dir, &job) {
+                    Ok(values) => self.touch(&job.id).values = values,
+                    Err(reason) => {
+                        self.set(index, JobState::Failed, Some(reason));
+                        if !job.allow_failure {
+                            self.fail_fast();
+                        }
+                        return Ok(());
+                    }
+                }
                 if job.job_type == JobType::Artifact
                     && let Some(name) = &job.artifact
                 {
