@@ -25,7 +25,7 @@ pub struct Atom {
 
 impl std::fmt::Display for Atom {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.variable, self.matches) {
+        match (&self.variable, self.matches) {
             (Variable::Event, _) => write!(f, "event == {}", self.value),
             (v, true) => write!(f, "{} matches {:?}", v.as_str(), self.value),
             (v, false) => write!(f, "{} == {:?}", v.as_str(), self.value),
@@ -326,7 +326,7 @@ fn collect(condition: &Condition, atoms: &mut Vec<Atom>) {
             op,
             value,
         } => {
-            let (atom, _) = atom_of(*variable, *op, value);
+            let (atom, _) = atom_of(variable.clone(), *op, value);
             if !atoms.contains(&atom) {
                 atoms.push(atom);
             }
@@ -350,7 +350,7 @@ fn eval(condition: &Condition, value: &impl Fn(&Atom) -> bool) -> bool {
             op,
             value: v,
         } => {
-            let (atom, negated) = atom_of(*variable, *op, v);
+            let (atom, negated) = atom_of(variable.clone(), *op, v);
             value(&atom) != negated
         }
         Condition::And(items) => items.iter().all(|c| eval(c, value)),

@@ -22,6 +22,8 @@ pub enum Item<'a> {
     Matrix(&'a ast::MatrixBlock),
     /// v2 (i13b)
     Step(&'a ast::StepBlock),
+    /// v2 (i13d): `input NAME { … }`, `var NAME { … }`
+    Parameter(&'a ast::ParameterDecl),
 }
 
 /// A block item's header (`stage build`), its items, and where the header ends (the `{`
@@ -62,6 +64,7 @@ impl<'a> Item<'a> {
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
+            Item::Parameter(p) => p.span,
         };
         span.start as usize
     }
@@ -83,6 +86,7 @@ impl<'a> Item<'a> {
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
+            Item::Parameter(p) => p.span,
         };
         span.end as usize
     }
@@ -98,6 +102,11 @@ impl<'a> Item<'a> {
                 format!("team {}", t.name.name),
                 attributes(&t.attributes),
                 t.name.span.end,
+            ),
+            Item::Parameter(p) => (
+                format!("{} {}", p.keyword.as_str(), p.name.name),
+                attributes(&p.attributes),
+                p.name.span.end,
             ),
             Item::Pipeline(p) => (
                 format!("pipeline {}", p.name.name),
@@ -152,6 +161,7 @@ fn pipeline_item(item: &ast::PipelineItem) -> Item<'_> {
         PipelineItem::Team(t) => Item::Team(t),
         PipelineItem::Environment(e) => Item::Environment(e),
         PipelineItem::Stage(s) => Item::Stage(s),
+        PipelineItem::Parameter(p) => Item::Parameter(p),
     }
 }
 

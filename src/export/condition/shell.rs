@@ -43,11 +43,25 @@ impl Shell {
 
 impl Syntax<Comparison> for Shell {
     fn atom(&self, atom: &Comparison) -> String {
-        let variable = match atom.variable {
-            Variable::Branch => "$CDL_BRANCH",
-            Variable::Tag => "$CDL_TAG",
-            Variable::Event => "$CDL_EVENT",
+        let variable = match &atom.variable {
+            Variable::Branch => "$CDL_BRANCH".to_string(),
+            Variable::Tag => "$CDL_TAG".to_string(),
+            Variable::Event => "$CDL_EVENT".to_string(),
+            Variable::Repository => "$CDL_REPOSITORY".to_string(),
+            Variable::OnDefaultBranch => {
+                let test = "[ \"$CDL_BRANCH\" = \"${CDL_DEFAULT_BRANCH:-main}\" ]";
+                return match super::boolean_cases(atom.op, &atom.value) {
+                    (true, true) => "true".into(),
+                    (false, false) => "false".into(),
+                    (true, false) => test.into(),
+                    (false, true) => format!("! {test}"),
+                };
+            }
+            Variable::Input(name) => format!("${}", crate::model::inputs::input_variable(name)),
+            Variable::Var(name) => format!("${name}"),
+            Variable::Secret(name) => format!("${}", defined_secret_variable(name)),
         };
+        let variable = variable.as_str();
         let text = &atom.value;
         let equal = |op: &str| {
             if atom.variable == Variable::Event && is_identifier(text) {
@@ -81,6 +95,15 @@ impl Syntax<Comparison> for Shell {
     fn group(&self, text: String) -> String {
         format!("{{ {text}; }}")
     }
+}
+
+/// The variable the conditions script reads for `defined(secret.NAME)`: `set` when the
+/// secret is set and not empty, else empty (never the secret's value).
+pub fn defined_secret_variable(name: &str) -> String {
+    format!(
+        "CDL_DEFINED_SECRET_{}",
+        name.to_uppercase().replace('-', "_")
+    )
 }
 
 impl Shell {

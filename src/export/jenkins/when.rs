@@ -40,6 +40,9 @@ pub enum Test {
     BuildingTag,
     TriggeredByTimer,
     TriggeredByUser,
+    /// v2 i13d: `expression { return TEXT }`, a Groovy test of a value of the build
+    /// (`params.X`, `env.X`); TEXT is built from escaped literals only.
+    Groovy(String),
 }
 
 fn test(test: Test) -> When {
@@ -58,6 +61,35 @@ fn comparison(comparison: Comparison) -> When {
         value,
     } = comparison;
     let holds = match (variable, op) {
+        (Variable::Input(name), _) => text(
+            &format!("(params.{name} == null ? '' : String.valueOf(params.{name}))"),
+            op,
+            &value,
+        ),
+        (Variable::Var(name) | Variable::Secret(name), _) => {
+            text(&format!("(env.{name} ?: '')"), op, &value)
+        }
+        (Variable::Repository, _) => {
+            // The repository's URL, as the checkout sets it; the checker allows only the
+            // characters of repository names in an `==` value.
+            let glob = if op == CompareOp::Matches {
+                value.clone()
+            } else {
+                value.replace('.', "?")
+            };
+            let regex = regex(&format!("*[:/]{glob}"));
+            let suffixed = format!("{}(\\.git)?$", regex.trim_end_matches('$'));
+            test(Test::Groovy(format!(
+                "(env.GIT_URL ?: '') ==~ {}",
+                groovy::string(&suffixed)
+            )))
+        }
+        // Jenkins has no default branch: `main` (the pipeline's own, when it sets one, is
+        // substituted in the plan); the exporter reports it.
+        (Variable::OnDefaultBranch, _) => {
+            let cases = condition::boolean_cases(op, &value);
+            return condition::from_cases(cases, branch("main", false));
+        }
         (Variable::Event, _) => event(&value),
         (Variable::Branch, CompareOp::Matches) => branch(&value, true),
         (Variable::Branch, _) => branch(&value, false),
@@ -69,6 +101,14 @@ fn comparison(comparison: Comparison) -> When {
     } else {
         holds
     }
+}
+
+/// A Groovy string expression compared with `value`.
+fn text(expression: &str, op: CompareOp, value: &str) -> When {
+    test(Test::Groovy(match op {
+        CompareOp::Matches => format!("{expression} ==~ {}", groovy::string(&regex(value))),
+        _ => format!("{expression} == {}", groovy::string(value)),
+    }))
 }
 
 fn matcher(value: &str, glob: bool) -> Matcher {
@@ -158,6 +198,7 @@ pub fn render(when: &When) -> Node {
         Bool::Atom(Test::BuildingTag) => Node::line("buildingTag()"),
         Bool::Atom(Test::TriggeredByTimer) => Node::line("triggeredBy 'TimerTrigger'"),
         Bool::Atom(Test::TriggeredByUser) => Node::line("triggeredBy cause: 'UserIdCause'"),
+        Bool::Atom(Test::Groovy(text)) => Node::line(format!("expression {{ return {text} }}")),
         Bool::Const(value) => Node::line(format!("expression {{ {value} }}")),
         Bool::Not(inner) => Node::block("not", vec![render(inner)]),
         Bool::And(items) => Node::block("allOf", items.iter().map(render).collect()),

@@ -65,7 +65,7 @@ fn tests(condition: &Condition, negate: bool) -> Option<Vec<Test>> {
                 _ => value.clone(),
             };
             Some(vec![Test {
-                variable: *variable,
+                variable: variable.clone(),
                 include: (*op != CompareOp::NotEqual) != negate,
                 values: vec![literal],
             }])

@@ -235,6 +235,7 @@ fn name_type(what: &What) -> Option<(u32, u32)> {
                 Symbol::Job(_) => SemanticTokenType::FUNCTION,
                 Symbol::Secret(_) => SemanticTokenType::VARIABLE,
                 Symbol::Team(_) => SemanticTokenType::STRUCT,
+                Symbol::Input(_) | Symbol::Var(_) => SemanticTokenType::PARAMETER,
             };
             let readonly = if matches!(symbol, Symbol::Secret(_)) {
                 READONLY
