@@ -576,6 +576,7 @@ mod tests {
                         branch: Some(v.to_string()),
                         tag: None,
                         event: "push".into(),
+                        ..RunContext::default()
                     };
                     !premise.evaluate(&context) || conclusion.evaluate(&context)
                 });
@@ -635,7 +636,7 @@ mod tests {
             next: &mut impl FnMut(usize) -> usize,
             literals: &[&str],
         ) -> Condition {
-            let variable = [Variable::Branch, Variable::Tag][next(2)];
+            let variable = [Variable::Branch, Variable::Tag][next(2)].clone();
             let op = [CompareOp::Equal, CompareOp::NotEqual, CompareOp::Matches][next(3)];
             let leaf = cmp(variable, op, literals[next(literals.len())]);
             if depth == 0 {
@@ -661,6 +662,7 @@ mod tests {
                     branch: Some(b.clone()),
                     tag: Some(t.clone()),
                     event: "push".into(),
+                    ..RunContext::default()
                 })
             })
             .collect();
@@ -686,7 +688,7 @@ mod tests {
                     let witnessed = contexts.iter().any(|context| {
                         counterexample.assignment.iter().all(|(atom, value)| {
                             let comparison = cmp(
-                                atom.variable,
+                                atom.variable.clone(),
                                 if atom.matches {
                                     CompareOp::Matches
                                 } else {

@@ -135,7 +135,6 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_input => "`input`",
         Rule::kw_var => "`var`",
         Rule::parameter_decl => "`input` or `var`",
-        Rule::kw_defined | Rule::defined_call => "`defined(…)`",
         Rule::trigger => "`on`",
         Rule::import => "`import`",
         Rule::kind_decl => "`kind`",
@@ -147,6 +146,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::paren
         | Rule::infix_op
         | Rule::list
+        | Rule::kw_defined
+        | Rule::defined_call
         | Rule::boolean
         | Rule::duration
         | Rule::integer

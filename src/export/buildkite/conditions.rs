@@ -254,33 +254,51 @@ mod tests {
 
     /// A Buildkite build's fields for a run, in the model of the module comment; a missing
     /// field is null.
-    fn fields(run: &RunContext) -> HashMap<&'static str, String> {
-        let mut fields = HashMap::new();
+    fn fields(run: &RunContext) -> HashMap<String, String> {
+        let mut fields: HashMap<String, String> = HashMap::new();
+        // v2 i13d: the repository's URL, the default branch, and the build's environment.
+        fields.insert(
+            "pipeline.repository".into(),
+            format!("git@github.com:{}.git", run.repository),
+        );
+        fields.insert("pipeline.default_branch".into(), run.default_branch.clone());
+        for (name, value) in &run.inputs {
+            let variable = crate::model::inputs::input_variable(name);
+            fields.insert(format!("build.env(\"{variable}\")"), value.clone());
+        }
+        for (name, value) in &run.vars {
+            fields.insert(format!("build.env(\"{name}\")"), value.clone());
+        }
+        for name in &run.secrets {
+            fields.insert(format!("build.env(\"{name}\")"), "secret value".into());
+        }
+        let mut fields = fields;
+        let mut insert = |k: &str, v: String| fields.insert(k.to_string(), v);
         let source = match run.event.as_str() {
             "schedule" => "schedule",
             "manual" => "ui",
             _ => "webhook",
         };
-        fields.insert(SOURCE, source.to_string());
+        insert(SOURCE, source.to_string());
         match (&run.tag, &run.branch) {
             (Some(tag), _) if !tag.is_empty() => {
-                fields.insert(TAG, tag.clone());
-                fields.insert(BRANCH, tag.clone());
+                insert(TAG, tag.clone());
+                insert(BRANCH, tag.clone());
             }
             (_, Some(branch)) => {
-                fields.insert(BRANCH, branch.clone());
+                insert(BRANCH, branch.clone());
             }
             _ => {}
         }
         if run.event == "pull_request" {
-            fields.insert(PULL_REQUEST, "7".into());
-            fields.insert(BASE_BRANCH, "main".into());
+            insert(PULL_REQUEST, "7".into());
+            insert(BASE_BRANCH, "main".into());
         }
         fields
     }
 
     /// Buildkite's evaluation: null equals only null and matches nothing.
-    fn evaluate(expr: &Expr, fields: &HashMap<&'static str, String>) -> bool {
+    fn evaluate(expr: &Expr, fields: &HashMap<String, String>) -> bool {
         expr.evaluate(&|atom| {
             atom.holds(
                 |field| fields.get(field).cloned(),

@@ -313,6 +313,16 @@ mod tests {
                 value,
                 ..
             } => value != "pull_request",
+            // v2 i13d: widened (CircleCI's expressions cannot read them).
+            Condition::Compare {
+                variable:
+                    Variable::Repository
+                    | Variable::OnDefaultBranch
+                    | Variable::Input(_)
+                    | Variable::Var(_)
+                    | Variable::Secret(_),
+                ..
+            } => false,
             Condition::Compare {
                 op: CompareOp::Matches,
                 value,

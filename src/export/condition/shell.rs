@@ -54,7 +54,7 @@ impl Syntax<Comparison> for Shell {
                     (true, true) => "true".into(),
                     (false, false) => "false".into(),
                     (true, false) => test.into(),
-                    (false, true) => format!("! {test}"),
+                    (false, true) => format!("{{ ! {test}; }}"),
                 };
             }
             Variable::Input(name) => format!("${}", crate::model::inputs::input_variable(name)),
@@ -210,6 +210,9 @@ mod tests {
             .env("CDL_EVENT", &run.event)
             .env("CDL_BRANCH", run.branch.as_deref().unwrap_or_default())
             .env("CDL_TAG", run.tag.as_deref().unwrap_or_default())
+            .envs(context_variables(run))
+            .env_remove("FLAG")
+            .envs(run.vars.iter())
             .envs(values.iter().map(|(text, name)| (name, text)))
             .output()
             .unwrap();
@@ -223,6 +226,20 @@ mod tests {
             .lines()
             .map(|l| l == "1")
             .collect()
+    }
+
+    /// v2 i13d: the variables a job (and the conditions script) sees for the new atoms.
+    pub fn context_variables(run: &RunContext) -> Vec<(String, String)> {
+        let mut variables = vec![
+            ("CDL_REPOSITORY".to_string(), run.repository.clone()),
+            ("CDL_DEFAULT_BRANCH".to_string(), run.default_branch.clone()),
+        ];
+        for (name, value) in &run.inputs {
+            variables.push((crate::model::inputs::input_variable(name), value.clone()));
+        }
+        let set = if run.secrets.contains("TOKEN") { "set" } else { "" };
+        variables.push((defined_secret_variable("TOKEN"), set.to_string()));
+        variables
     }
 
     #[test]

@@ -122,6 +122,7 @@ mod tests {
                     branch,
                     tag,
                     event: event.to_string(),
+                    ..RunContext::default()
                 };
                 std::fs::write(&output, "").unwrap();
                 let status = std::process::Command::new("sh")

@@ -165,8 +165,22 @@ mod tests {
     }
 
     /// The predefined variables GitLab sets for a run, in the model of the module comment.
-    fn gitlab_variables(context: &RunContext) -> HashMap<&'static str, String> {
-        let mut vars = HashMap::new();
+    fn gitlab_variables(context: &RunContext) -> HashMap<String, String> {
+        let mut vars: HashMap<String, String> = HashMap::new();
+        // v2 i13d: the project's path, the default branch, inputs, vars and secrets.
+        vars.insert("$CI_PROJECT_PATH".into(), context.repository.clone());
+        vars.insert("$CI_DEFAULT_BRANCH".into(), context.default_branch.clone());
+        for (name, value) in &context.inputs {
+            vars.insert(format!("${}", crate::model::inputs::input_variable(name)), value.clone());
+        }
+        for (name, value) in &context.vars {
+            vars.insert(format!("${name}"), value.clone());
+        }
+        for name in &context.secrets {
+            vars.insert(format!("${name}"), "secret value".into());
+        }
+        let mut vars = vars;
+        let mut insert = |k: &str, v: String| vars.insert(k.to_string(), v);
         let branch = context.branch.clone().filter(|b| !b.is_empty());
         let source = match context.event.as_str() {
             "push" | "tag" => "push",
@@ -174,22 +188,22 @@ mod tests {
             "manual" => "web",
             other => other,
         };
-        vars.insert(SOURCE, source.to_string());
+        insert(SOURCE, source.to_string());
         if let Some(tag) = context.tag.clone().filter(|t| !t.is_empty()) {
-            vars.insert(TAG, tag);
+            insert(TAG, tag);
         } else if let Some(branch) = branch {
             let name = if context.event == "pull_request" {
                 MERGE_REQUEST_BRANCH
             } else {
                 BRANCH
             };
-            vars.insert(name, branch);
+            insert(name, branch);
         }
         vars
     }
 
     /// GitLab's evaluation: an unset variable is null, equal to nothing and matching nothing.
-    fn evaluate(expression: &Expr, vars: &HashMap<&'static str, String>) -> bool {
+    fn evaluate(expression: &Expr, vars: &HashMap<String, String>) -> bool {
         expression.evaluate(&|atom| {
             atom.holds(
                 |field| vars.get(field).cloned(),
