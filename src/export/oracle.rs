@@ -76,7 +76,10 @@ pub fn runs() -> Vec<RunContext> {
                 repository: REPOSITORIES[i % REPOSITORIES.len()].to_string(),
                 default_branch: DEFAULT_BRANCHES[(i / 2) % DEFAULT_BRANCHES.len()].to_string(),
                 inputs: [
-                    ("target".to_string(), TARGETS[(i / 3) % TARGETS.len()].to_string()),
+                    (
+                        "target".to_string(),
+                        TARGETS[(i / 3) % TARGETS.len()].to_string(),
+                    ),
                     ("dry_run".to_string(), (i % 2 == 0).to_string()),
                 ]
                 .into(),
@@ -223,7 +226,11 @@ mod tests {
             compare(Variable::Secret("TOKEN".into()), CompareOp::NotEqual, ""),
             compare(Variable::Var("FLAG".into()), CompareOp::NotEqual, ""),
             compare(Variable::Var("FLAG".into()), CompareOp::Equal, "1"),
-            compare(Variable::Input("target".into()), CompareOp::Equal, "production"),
+            compare(
+                Variable::Input("target".into()),
+                CompareOp::Equal,
+                "production",
+            ),
             compare(Variable::Input("dry_run".into()), CompareOp::Equal, "true"),
             compare(Variable::Repository, CompareOp::Matches, "acme-*/release"),
         ] {

@@ -228,7 +228,9 @@ mod tests {
             branch == "main"
         } else {
             inner.split(" || ").any(|part| {
-                let regex = part.strip_prefix("workflow.parameters.repo matches ").unwrap();
+                let regex = part
+                    .strip_prefix("workflow.parameters.repo matches ")
+                    .unwrap();
                 glob::regex_matches(&read_literal(regex), &url)
             })
         };

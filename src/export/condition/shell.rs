@@ -237,7 +237,11 @@ mod tests {
         for (name, value) in &run.inputs {
             variables.push((crate::model::inputs::input_variable(name), value.clone()));
         }
-        let set = if run.secrets.contains("TOKEN") { "set" } else { "" };
+        let set = if run.secrets.contains("TOKEN") {
+            "set"
+        } else {
+            ""
+        };
         variables.push((defined_secret_variable("TOKEN"), set.to_string()));
         variables
     }

@@ -171,7 +171,10 @@ mod tests {
         vars.insert("$CI_PROJECT_PATH".into(), context.repository.clone());
         vars.insert("$CI_DEFAULT_BRANCH".into(), context.default_branch.clone());
         for (name, value) in &context.inputs {
-            vars.insert(format!("${}", crate::model::inputs::input_variable(name)), value.clone());
+            vars.insert(
+                format!("${}", crate::model::inputs::input_variable(name)),
+                value.clone(),
+            );
         }
         for (name, value) in &context.vars {
             vars.insert(format!("${name}"), value.clone());

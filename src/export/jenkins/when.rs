@@ -94,8 +94,14 @@ fn comparison(comparison: Comparison) -> When {
                 Bool::Const(false)
             } else {
                 Bool::Or(vec![
-                    test(Test::Value(Source::RepositoryUrl, Matcher::Glob(format!("*[:/]{value}")))),
-                    test(Test::Value(Source::RepositoryUrl, Matcher::Glob(format!("*[:/]{value}.git")))),
+                    test(Test::Value(
+                        Source::RepositoryUrl,
+                        Matcher::Glob(format!("*[:/]{value}")),
+                    )),
+                    test(Test::Value(
+                        Source::RepositoryUrl,
+                        Matcher::Glob(format!("*[:/]{value}.git")),
+                    )),
                 ])
             }
         }
@@ -120,7 +126,10 @@ fn comparison(comparison: Comparison) -> When {
 
 /// A value of the build compared with `value` (`!=` is negated by the caller).
 fn value_test(source: Source, op: CompareOp, value: &str) -> When {
-    test(Test::Value(source, matcher(value, op == CompareOp::Matches)))
+    test(Test::Value(
+        source,
+        matcher(value, op == CompareOp::Matches),
+    ))
 }
 
 fn matcher(value: &str, glob: bool) -> Matcher {
