@@ -265,7 +265,7 @@ impl<'p> Builder<'p> {
             && !self.plan.inputs.is_empty()
         {
             *dispatch = Event::Dispatch {
-                inputs: inputs::dispatch_inputs(self.plan),
+                inputs: inputs::dispatch_inputs(self.plan, &mut self.lossy),
             };
         }
         let mut jobs = IndexMap::new();

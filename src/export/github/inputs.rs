@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::conditions::defined_secret_variable;
+use crate::export::Lossy;
 use crate::model::inputs::{InputType, input_variable};
 use crate::plan::{Condition, Plan, Variable};
 
@@ -32,14 +33,33 @@ pub enum DefaultValue {
     Text(String),
 }
 
-/// `on.workflow_dispatch.inputs`, by name.
-pub fn dispatch_inputs(plan: &Plan) -> IndexMap<String, DispatchInput> {
+/// Text for `on:`, where GitHub allows no `${{ … }}` at all (not even a literal one): the `$`
+/// of each `${{` is written as the look-alike `＄` (U+FF04).
+fn no_expression(text: &str) -> String {
+    text.replace("${{", "\u{ff04}{{")
+}
+
+/// `on.workflow_dispatch.inputs`, by name. A default or a choice holding `${{` cannot be
+/// written there: it is written with `＄` and reported, since a run given it sees that text.
+pub fn dispatch_inputs(plan: &Plan, lossy: &mut Vec<Lossy>) -> IndexMap<String, DispatchInput> {
+    for input in &plan.inputs {
+        let values = input.default.iter().chain(&input.choices);
+        if values.clone().any(|v| v.contains("${{")) {
+            lossy.push(Lossy::pipeline(
+                format!(
+                    "a value of the input `{}` holds `${{{{`, which GitHub's `on:` rejects",
+                    input.name
+                ),
+                "the form shows it with `＄` (U+FF04) for `$`, and a run started with it sees that text",
+            ));
+        }
+    }
     plan.inputs
         .iter()
         .map(|input| {
             let default = input.default.as_ref().map(|d| match input.input_type {
                 InputType::Bool => DefaultValue::Bool(d == "true"),
-                _ => DefaultValue::Text(d.clone()),
+                _ => DefaultValue::Text(no_expression(d)),
             });
             let description = input.description.as_deref().map(no_expression);
             (
@@ -53,18 +73,11 @@ pub fn dispatch_inputs(plan: &Plan) -> IndexMap<String, DispatchInput> {
                         InputType::Choice => "choice",
                     },
                     default,
-                    options: input.choices.clone(),
+                    options: input.choices.iter().map(|c| no_expression(c)).collect(),
                 },
             )
         })
         .collect()
-}
-
-/// Text for `on:`, where GitHub allows no `${{ … }}`: the `$` of each `${{` is written as
-/// the look-alike `＄` (U+FF04), so the form shows the text and the parser sees no
-/// expression. Descriptions are shown to people only.
-fn no_expression(text: &str) -> String {
-    text.replace("${{", "\u{ff04}{{")
 }
 
 /// A GitHub expression string literal: in `'…'`, a quote is `''`.
