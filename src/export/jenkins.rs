@@ -66,7 +66,7 @@ impl Exporter for Jenkins {
             super::inputs::Fixed {
                 inputs: true,
                 vars: false,
-                secrets: false,
+                secrets: true,
                 default_branch: true,
             },
         );
