@@ -828,7 +828,7 @@ mod tests {
         match value {
             Value::Plain(text) => expansion::evaluate_expanded(text)
                 .unwrap_or_else(|e| panic!("{text:?} is expanded: {e}")),
-            Value::Literal { value, expand } => {
+            Value::Literal { value, expand } | Value::Described { value, expand, .. } => {
                 assert!(!expand);
                 value.clone()
             }

@@ -134,7 +134,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_step | Rule::step_block => "`step`",
         Rule::kw_input => "`input`",
         Rule::kw_var => "`var`",
-        Rule::parameter_decl => "`input` or `var`",
+        Rule::parameter_decl => "`input`, `var`",
         Rule::trigger => "`on`",
         Rule::import => "`import`",
         Rule::kind_decl => "`kind`",
