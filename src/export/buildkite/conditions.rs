@@ -272,7 +272,6 @@ mod tests {
         for name in &run.secrets {
             fields.insert(format!("build.env(\"{name}\")"), "secret value".into());
         }
-        let mut fields = fields;
         let mut insert = |k: &str, v: String| fields.insert(k.to_string(), v);
         let source = match run.event.as_str() {
             "schedule" => "schedule",

@@ -138,11 +138,7 @@ fn collect_secrets(condition: &Condition, names: &mut Vec<String>) {
         Condition::Compare {
             variable: Variable::Secret(name),
             ..
-        } => {
-            if !names.contains(name) {
-                names.push(name.clone());
-            }
-        }
+        } if !names.contains(name) => names.push(name.clone()),
         Condition::And(items) | Condition::Or(items) => {
             items.iter().for_each(|c| collect_secrets(c, names));
         }

@@ -182,7 +182,6 @@ mod tests {
         for name in &context.secrets {
             vars.insert(format!("${name}"), "secret value".into());
         }
-        let mut vars = vars;
         let mut insert = |k: &str, v: String| vars.insert(k.to_string(), v);
         let branch = context.branch.clone().filter(|b| !b.is_empty());
         let source = match context.event.as_str() {
