@@ -59,6 +59,8 @@ codes! {
     UnknownTrigger = "E0206", "unknown trigger";
     DuplicateAttribute = "E0207", "attribute set twice";
     UnknownTeam = "E0208", "unknown team";
+    UnknownInput = "E0210", "unknown input or var";
+    VarNamedLikeSecret = "E0211", "a var and a secret of the same name";
     StepSecretNotListed = "E0220", "step secret the job does not list";
     // v2 i13e: templates
     UnknownTemplate = "E0214", "unknown template";
@@ -77,6 +79,8 @@ codes! {
     OutputOutsideWorkdir = "E0307", "artifact output outside the working folder";
     // v2 i13e: templates
     TemplateAttributeNotAllowed = "E0314", "template sets what the job cannot have";
+    InputComparedWrongly = "E0310", "input compared with a value of another type";
+    InvalidInput = "E0311", "input declaration that cannot be given a value";
     DependencyCycle = "E0400", "dependency cycle";
     EnvironmentRequired = "E0401", "test kind needs an environment";
     EnvironmentForbidden = "E0402", "test kind forbids an environment";

@@ -41,6 +41,7 @@ const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
     "## The run context",
     "## Templates",                   // v2 i13e
     "## Passing values between jobs", // v2 i13i
+    "## Inputs and variables",        // v2 i13d
 ];
 
 #[test]

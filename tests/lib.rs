@@ -16,6 +16,7 @@ mod properties;
 mod run;
 mod run_context;
 mod run_gates;
+mod run_inputs;
 mod run_records;
 mod run_steps;
 mod run_templates;

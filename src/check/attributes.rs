@@ -234,6 +234,40 @@ pub const TEAM: &[Spec] = &[required(
     "The people of the team; a gate naming `@TEAM` may be approved by any of them.",
 )];
 
+// v2 i13d: `input NAME { … }` and `var NAME { … }` (`default` is typed by `check::inputs`:
+// a string, or `true`/`false` for a bool input).
+pub const INPUT: &[Spec] = &[
+    spec(
+        "type",
+        Type::Word(&["string", "bool", "choice"]),
+        "`string` (the default), `bool` or `choice` (one of `choices`).",
+    ),
+    spec(
+        "default",
+        Type::String,
+        "The value when the run does not give one (`true`/`false` for a bool).",
+    ),
+    spec(
+        "choices",
+        Type::Strings,
+        "The values a `choice` input may take.",
+    ),
+    spec(
+        "description",
+        Type::String,
+        "What the input is for, shown where a run is started.",
+    ),
+];
+
+pub const VAR: &[Spec] = &[
+    spec(
+        "default",
+        Type::String,
+        "The value when neither `--var`, the environment nor the CI system's settings give one.",
+    ),
+    spec("description", Type::String, "What the variable is for."),
+];
+
 /// A typed attribute value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {

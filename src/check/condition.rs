@@ -22,6 +22,20 @@ pub fn type_condition(expr: &Expr, sink: &mut Sink) -> Option<Condition> {
         ExprKind::Not(inner) => Some(Condition::Not(Box::new(type_condition(inner, sink)?))),
         ExprKind::Compare { op, left, right } => compare(*op, left, right, expr.span, sink),
         ExprKind::Invalid => None,
+        // v2 i13d: `defined(secret.NAME)` / `defined(var.NAME)`.
+        ExprKind::Defined(name) => super::inputs::defined(name, expr.span, sink),
+        ExprKind::Ident(name) if super::inputs::is_new_variable(name) => {
+            sink.push(
+                Diagnostic::new(
+                    Code::ConditionType,
+                    expr.span,
+                    format!("`{name}` is a value, not a condition"),
+                )
+                .label("expected a condition")
+                .help(super::inputs::compare_help(name)),
+            );
+            None
+        }
         ExprKind::Ident(name) if variable(name).is_some() => {
             sink.push(
                 Diagnostic::new(
@@ -81,7 +95,7 @@ fn variable(name: &str) -> Option<Variable> {
     Variable::ALL
         .iter()
         .find(|(n, _)| *n == name)
-        .map(|(_, v)| *v)
+        .map(|(_, v)| v.clone())
 }
 
 fn unknown_variable(name: &str, span: Span, sink: &mut Sink) {
@@ -114,6 +128,9 @@ fn compare(
         sink.push(foreign);
         return None;
     }
+    if let Some(result) = super::inputs::compare(op, left, right, span, sink) {
+        return result;
+    }
     // The variable may stand on either side; normalise it to the left.
     let (var_expr, value_expr) = match (&left.kind, &right.kind) {
         (ExprKind::Ident(l), _) if variable(l).is_some() => (left, right),
@@ -144,7 +161,7 @@ fn compare(
         unreachable!("matched an identifier above")
     };
     let var = variable(var_name).expect("checked above");
-    let value = match (var, &value_expr.kind) {
+    let value = match (var.clone(), &value_expr.kind) {
         (_, ExprKind::Invalid) => return None,
         (Variable::Event, _) if op == CompareOp::Matches => {
             sink.push(

@@ -25,7 +25,7 @@ pub struct Atom {
 
 impl std::fmt::Display for Atom {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.variable, self.matches) {
+        match (&self.variable, self.matches) {
             (Variable::Event, _) => write!(f, "event == {}", self.value),
             (v, true) => write!(f, "{} matches {:?}", v.as_str(), self.value),
             (v, false) => write!(f, "{} == {:?}", v.as_str(), self.value),
@@ -326,7 +326,7 @@ fn collect(condition: &Condition, atoms: &mut Vec<Atom>) {
             op,
             value,
         } => {
-            let (atom, _) = atom_of(*variable, *op, value);
+            let (atom, _) = atom_of(variable.clone(), *op, value);
             if !atoms.contains(&atom) {
                 atoms.push(atom);
             }
@@ -350,7 +350,7 @@ fn eval(condition: &Condition, value: &impl Fn(&Atom) -> bool) -> bool {
             op,
             value: v,
         } => {
-            let (atom, negated) = atom_of(*variable, *op, v);
+            let (atom, negated) = atom_of(variable.clone(), *op, v);
             value(&atom) != negated
         }
         Condition::And(items) => items.iter().all(|c| eval(c, value)),
@@ -576,6 +576,7 @@ mod tests {
                         branch: Some(v.to_string()),
                         tag: None,
                         event: "push".into(),
+                        ..RunContext::default()
                     };
                     !premise.evaluate(&context) || conclusion.evaluate(&context)
                 });
@@ -635,7 +636,7 @@ mod tests {
             next: &mut impl FnMut(usize) -> usize,
             literals: &[&str],
         ) -> Condition {
-            let variable = [Variable::Branch, Variable::Tag][next(2)];
+            let variable = [Variable::Branch, Variable::Tag][next(2)].clone();
             let op = [CompareOp::Equal, CompareOp::NotEqual, CompareOp::Matches][next(3)];
             let leaf = cmp(variable, op, literals[next(literals.len())]);
             if depth == 0 {
@@ -661,6 +662,7 @@ mod tests {
                     branch: Some(b.clone()),
                     tag: Some(t.clone()),
                     event: "push".into(),
+                    ..RunContext::default()
                 })
             })
             .collect();
@@ -686,7 +688,7 @@ mod tests {
                     let witnessed = contexts.iter().any(|context| {
                         counterexample.assignment.iter().all(|(atom, value)| {
                             let comparison = cmp(
-                                atom.variable,
+                                atom.variable.clone(),
                                 if atom.matches {
                                     CompareOp::Matches
                                 } else {

@@ -6,6 +6,7 @@ pub mod foreign;
 pub mod graph;
 pub mod implication;
 pub mod inherited;
+pub mod inputs;
 pub mod job_name;
 pub mod model;
 pub mod outputs;
@@ -57,6 +58,7 @@ pub fn check(files: &[&ast::File], pipeline: Option<&ast::Pipeline>, sink: &mut 
     let decl: &ast::Pipeline = &decl;
     let mut pipeline = resolve::pipeline(decl, &kinds, sink);
     pipeline.teams = teams::resolve(files.iter().copied(), decl, sink);
+    inputs::resolve(decl, &mut pipeline, sink);
     let graph = JobGraph::build(&pipeline, sink);
     let context = Context {
         pipeline: &pipeline,

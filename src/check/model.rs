@@ -157,6 +157,9 @@ pub struct Pipeline {
     /// duplicate is not followed by "unused" warnings.
     pub dropped_references: Vec<String>,
     pub span: Span,
+    // v2 i13d: `input NAME { … }` and `var NAME { … }`, by name, in written order.
+    pub inputs: IndexMap<String, crate::model::inputs::Input>,
+    pub vars: IndexMap<String, crate::model::inputs::Var>,
 }
 
 impl Pipeline {

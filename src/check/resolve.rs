@@ -147,6 +147,8 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
             job_names: HashMap::new(),
             dropped_references: Vec::new(),
             span: decl.span,
+            inputs: IndexMap::new(),
+            vars: IndexMap::new(),
         },
         stage_names: HashMap::new(),
         trigger_spans: HashMap::new(),
@@ -189,6 +191,7 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
             }
             ast::PipelineItem::Secret(secret) => builder.secret(secret),
             ast::PipelineItem::Team(_) => {} // see `check::teams`
+            ast::PipelineItem::Parameter(_) => {} // see `check::inputs`
             ast::PipelineItem::Environment(environment) => builder.environment(environment),
             ast::PipelineItem::Stage(stage) => builder.stage(stage),
         }

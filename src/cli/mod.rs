@@ -43,7 +43,7 @@ enum Command {
     Init(init::Args),
     Completions(completions::Args),
     Manpage(completions::ManArgs),
-    Run(run::Args),
+    Run(Box<run::Args>),
     /// Approve a gate a run waits on.
     Approve(approve::Args),
     /// Reject a gate a run waits on.
@@ -79,7 +79,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Manpage(args) => completions::manpage(args),
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Approve(args) => approve::run(args, true),
         Command::Reject(args) => approve::run(args, false),
         Command::Resume(args) => resume::run(args),

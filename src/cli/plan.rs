@@ -62,6 +62,7 @@ pub fn run(args: Args) -> u8 {
                     branch: args.branch.clone(),
                     tag: args.tag.clone(),
                     event: args.event.clone().unwrap_or_else(|| "push".into()),
+                    ..RunContext::default()
                 };
                 let skipped = plan.skipped(&context);
                 if skipped.is_empty() {

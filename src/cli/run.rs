@@ -53,6 +53,14 @@ pub struct Args {
     /// The target branch of the pull request, as `CDL_PR_TARGET` (default: empty).
     #[arg(long, value_name = "BRANCH")]
     pr_target: Option<String>,
+    /// A value of one of the pipeline's inputs, `NAME=VALUE` (repeatable); checked against
+    /// its type and choices. Jobs get it as `CDL_INPUT_<NAME>`.
+    #[arg(long = "input", value_name = "NAME=VALUE")]
+    inputs: Vec<String>,
+    /// A value of one of the pipeline's vars, `NAME=VALUE` (repeatable); without it a var is
+    /// read from the environment, else its default.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
     /// Run only this job and the jobs it needs.
     #[arg(long, value_name = "JOB")]
     only: Option<String>,
@@ -97,6 +105,21 @@ pub fn run(args: Args) -> u8 {
     );
     if let Some(notice) = &detected.notice {
         eprintln!("{notice}");
+    }
+    let mut detected = detected;
+    let given = run::inputs::inputs(&plan, &args.inputs).and_then(|inputs| {
+        let vars = run::inputs::vars(&plan, &args.vars, |name| std::env::var(name).ok())?;
+        Ok((inputs, vars))
+    });
+    match given {
+        Ok((inputs, vars)) => {
+            detected.context.inputs = inputs;
+            detected.context.vars = vars;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return super::USAGE;
+        }
     }
     let options = Options {
         jobs: args

@@ -61,7 +61,20 @@ impl Exporter for Argo {
     }
 
     fn export_with(&self, plan: &Plan, options: Options) -> Export {
+        // v2 i13d: inputs and vars fixed to their defaults (W0200).
+        let (plan, fixed) = super::inputs::fixed(
+            plan,
+            "Argo Workflows",
+            super::inputs::Fixed {
+                inputs: true,
+                vars: true,
+                secrets: true,
+                default_branch: true,
+            },
+        );
+        let plan = plan.as_ref();
         let mut builder = Builder::new(plan);
+        builder.lossy.extend(fixed);
         let spec = builder.spec();
         let name = kubernetes::label(&plan.pipeline.name, 50);
         let (kind, metadata) = if options.template {

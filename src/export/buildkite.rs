@@ -44,7 +44,20 @@ impl Exporter for Buildkite {
     }
 
     fn export(&self, plan: &Plan) -> Export {
+        // v2 i13d: inputs fixed to their defaults (W0200).
+        let (plan, fixed) = super::inputs::fixed(
+            plan,
+            "Buildkite",
+            super::inputs::Fixed {
+                inputs: true,
+                vars: false,
+                secrets: true,
+                default_branch: false,
+            },
+        );
+        let plan = plan.as_ref();
         let mut builder = Builder::new(plan);
+        builder.lossy.extend(fixed);
         let pipeline = builder.pipeline();
         Export::assemble(
             self.default_path(plan),

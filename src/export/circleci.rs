@@ -72,7 +72,20 @@ impl Exporter for CircleCi {
     }
 
     fn export(&self, plan: &Plan) -> Export {
+        // v2 i13d: inputs fixed to their defaults (W0200).
+        let (plan, fixed) = super::inputs::fixed(
+            plan,
+            "CircleCI",
+            super::inputs::Fixed {
+                inputs: true,
+                vars: false,
+                secrets: false,
+                default_branch: false,
+            },
+        );
+        let plan = plan.as_ref();
         let mut builder = Builder::new(plan);
+        builder.lossy.extend(fixed);
         let config = builder.config();
         let settings = super::settings::render("circleci", plan, &builder.gates, None);
         Export::assemble(

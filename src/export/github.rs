@@ -12,6 +12,7 @@ use serde::Serialize;
 
 mod conditions;
 mod expressions;
+mod inputs;
 
 use super::condition;
 use super::jobs::{self, Unit};
@@ -71,6 +72,10 @@ struct Workflow {
 enum Event {
     Filters(Filters),
     Schedule(Vec<Schedule>),
+    /// v2 i13d: `workflow_dispatch` with inputs.
+    Dispatch {
+        inputs: IndexMap<String, inputs::DispatchInput>,
+    },
 }
 
 #[derive(Serialize, Default)]
@@ -254,7 +259,15 @@ impl<'p> Builder<'p> {
         let mut env = literal_map(&self.plan.env);
         env.insert("CDL_RUN_ID".into(), "${{ github.run_id }}".into());
         self.context(&mut env);
-        let on = self.triggers();
+        env.extend(inputs::env(self.plan));
+        let mut on = self.triggers();
+        if let Some(dispatch) = on.get_mut("workflow_dispatch")
+            && !self.plan.inputs.is_empty()
+        {
+            *dispatch = Event::Dispatch {
+                inputs: inputs::dispatch_inputs(self.plan, &mut self.lossy),
+            };
+        }
         let mut jobs = IndexMap::new();
         if let Some(job) = self.conditions_job() {
             jobs.insert(self.conditions_key.clone(), job);
@@ -401,6 +414,8 @@ impl<'p> Builder<'p> {
             return None;
         }
         let (script, values) = conditions::script(&conditions);
+        let mut step_env = literal_map(&values);
+        step_env.extend(inputs::defined_secrets(&conditions));
         let runs_on = literal(
             self.plan
                 .pipeline
@@ -422,7 +437,7 @@ impl<'p> Builder<'p> {
             steps: vec![Step {
                 name: Some("Evaluate the jobs' conditions".into()),
                 id: Some("evaluate".into()),
-                env: literal_map(&values),
+                env: step_env,
                 run: Some(script),
                 ..Step::default()
             }],

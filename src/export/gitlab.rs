@@ -5,6 +5,7 @@
 //! its effective condition, so that a job is left out whenever one of its explicit needs is.
 
 mod expansion;
+mod inputs;
 mod rules;
 
 use std::collections::{HashMap, HashSet};
@@ -106,7 +107,19 @@ struct Pipeline {
 #[serde(untagged)]
 enum Value {
     Plain(String),
-    Literal { value: String, expand: bool },
+    Literal {
+        value: String,
+        expand: bool,
+    },
+    /// v2 i13d: a variable shown in the form of a pipeline run by hand (inputs, vars).
+    Described {
+        value: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        options: Vec<String>,
+        expand: bool,
+    },
 }
 
 impl Value {
@@ -299,6 +312,7 @@ impl<'p> Builder<'p> {
         self.secrets();
         let mut variables = literal_map(&self.plan.env);
         variables.insert("CDL_RUN_ID".into(), Value::Plain("$CI_PIPELINE_ID".into()));
+        self.inputs_and_vars(&mut variables);
         let mut jobs = IndexMap::new();
         for unit in &units {
             let key = self.keys[unit.job().id.as_str()].clone();
@@ -312,6 +326,59 @@ impl<'p> Builder<'p> {
                 rules: self.triggers(),
             },
             jobs,
+        }
+    }
+
+    /// v2 i13d: each input as the variable `CDL_INPUT_<NAME>` (its default as the value, its
+    /// choices as `options`, shown in the form of a pipeline run by hand), each var with a
+    /// default as a variable of its name — except one named like a predefined variable, which
+    /// a YAML value would shadow (W0200).
+    fn inputs_and_vars(&mut self, variables: &mut IndexMap<String, Value>) {
+        for input in &self.plan.inputs {
+            let value = input.default.clone().unwrap_or_default();
+            let options = match input.input_type {
+                crate::model::inputs::InputType::Bool => vec!["true".into(), "false".into()],
+                _ => input.choices.clone(),
+            };
+            // `options` must hold `value`: a choice without a default lists none.
+            let options = if options.contains(&value) {
+                options
+            } else {
+                Vec::new()
+            };
+            variables.insert(
+                crate::model::inputs::input_variable(&input.name),
+                Value::Described {
+                    value,
+                    description: input.description.clone(),
+                    options,
+                    expand: false,
+                },
+            );
+        }
+        for var in &self.plan.vars {
+            let Some(default) = &var.default else {
+                continue;
+            };
+            if inputs::predefined(&var.name) {
+                self.lossy.push(Lossy::pipeline(
+                    format!(
+                        "the var `{}` is named like a GitLab predefined variable, which a value in the file would shadow",
+                        var.name
+                    ),
+                    format!("its default {default:?} is not written: GitLab's own value (or the project's setting) is used"),
+                ));
+                continue;
+            }
+            variables.insert(
+                var.name.clone(),
+                Value::Described {
+                    value: default.clone(),
+                    description: var.description.clone(),
+                    options: Vec::new(),
+                    expand: false,
+                },
+            );
         }
     }
 
@@ -798,7 +865,7 @@ mod tests {
         match value {
             Value::Plain(text) => expansion::evaluate_expanded(text)
                 .unwrap_or_else(|e| panic!("{text:?} is expanded: {e}")),
-            Value::Literal { value, expand } => {
+            Value::Literal { value, expand } | Value::Described { value, expand, .. } => {
                 assert!(!expand);
                 value.clone()
             }

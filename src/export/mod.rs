@@ -11,6 +11,7 @@ mod context;
 mod github;
 mod gitlab;
 mod glob;
+mod inputs;
 mod jenkins;
 mod jobs;
 mod kubernetes;

@@ -37,6 +37,14 @@ const VALUES: [&str; 13] = [
     "x$y.[a-z]",
 ];
 
+/// v2 i13d: what the runs vary for the new atoms, each run taking the next of each list.
+pub const REPOSITORIES: [&str; 3] = ["acme/release", "acme-x/release", "other/app"];
+pub const DEFAULT_BRANCHES: [&str; 3] = ["main", "develop", "release/1.2"];
+/// The choice input `target`, the bool input `dry_run`, the var `FLAG` (`None`: unset) and
+/// the secret `TOKEN` (set or not).
+pub const TARGETS: [&str; 4] = ["staging", "production", "", "a\"b'c"];
+pub const FLAGS: [Option<&str>; 4] = [None, Some(""), Some("1"), Some("x$y.z")];
+
 pub fn compare(variable: Variable, op: CompareOp, value: &str) -> Condition {
     Condition::Compare {
         variable,
@@ -56,10 +64,31 @@ pub fn runs() -> Vec<RunContext> {
             } else {
                 (Some(name.to_string()), None)
             };
+            let i = runs.len();
+            let mut vars = std::collections::BTreeMap::new();
+            if let Some(flag) = FLAGS[i % FLAGS.len()] {
+                vars.insert("FLAG".to_string(), flag.to_string());
+            }
             runs.push(RunContext {
                 branch,
                 tag,
                 event: event.to_string(),
+                repository: REPOSITORIES[i % REPOSITORIES.len()].to_string(),
+                default_branch: DEFAULT_BRANCHES[(i / 2) % DEFAULT_BRANCHES.len()].to_string(),
+                inputs: [
+                    (
+                        "target".to_string(),
+                        TARGETS[(i / 3) % TARGETS.len()].to_string(),
+                    ),
+                    ("dry_run".to_string(), (i % 2 == 0).to_string()),
+                ]
+                .into(),
+                vars,
+                secrets: if (i / 5) % 2 == 0 {
+                    ["TOKEN".to_string()].into()
+                } else {
+                    Default::default()
+                },
             });
         }
     }
@@ -84,7 +113,7 @@ pub fn conditions() -> Vec<Condition> {
     for variable in [Variable::Branch, Variable::Tag] {
         for value in VALUES {
             for op in [CompareOp::Equal, CompareOp::NotEqual, CompareOp::Matches] {
-                push(compare(variable, op, value));
+                push(compare(variable.clone(), op, value));
             }
         }
     }
@@ -93,6 +122,42 @@ pub fn conditions() -> Vec<Condition> {
             push(compare(Variable::Event, op, event));
         }
     }
+    // v2 i13d: the new atoms.
+    let all = [CompareOp::Equal, CompareOp::NotEqual, CompareOp::Matches];
+    // (`==` takes a repository's characters only: the checker refuses a glob there.)
+    for value in ["acme/release", "other/app", "acme/", "acme-x/release"] {
+        for op in all {
+            push(compare(Variable::Repository, op, value));
+        }
+    }
+    for value in ["acme-*/release", "*", "acme/*", "[a-z]*/rel?ase"] {
+        push(compare(Variable::Repository, CompareOp::Matches, value));
+    }
+    for op in [CompareOp::Equal, CompareOp::NotEqual] {
+        push(compare(Variable::OnDefaultBranch, op, "true"));
+        push(compare(Variable::Secret("TOKEN".into()), op, ""));
+    }
+    let target = Variable::Input("target".into());
+    let dry_run = Variable::Input("dry_run".into());
+    let flag = Variable::Var("FLAG".into());
+    for op in all {
+        for value in ["staging", "production", "", "a\"b'c", "prod*", "*"] {
+            push(compare(target.clone(), op, value));
+        }
+        for value in ["", "1", "x$y.z", "x$*", "*"] {
+            push(compare(flag.clone(), op, value));
+        }
+    }
+    for op in [CompareOp::Equal, CompareOp::NotEqual] {
+        push(compare(dry_run.clone(), op, "true"));
+        push(compare(dry_run.clone(), op, "false"));
+    }
+    push(Condition::And(vec![
+        compare(target, CompareOp::Equal, "production"),
+        compare(dry_run, CompareOp::Equal, "false"),
+        compare(Variable::OnDefaultBranch, CompareOp::Equal, "true"),
+        compare(flag, CompareOp::NotEqual, ""),
+    ]));
     conditions
 }
 
@@ -104,6 +169,32 @@ pub fn agrees(
 ) {
     for condition in &conditions() {
         for run in &runs() {
+            assert_eq!(
+                holds(condition, run),
+                condition.evaluate(run),
+                "{condition} on {run:?}: {}",
+                shown(condition)
+            );
+        }
+    }
+}
+
+/// [`agrees`], on the oracle's runs as `adjust` changes them: for a target that cannot see a
+/// value (Jenkins' and Argo's default branch is `main`), its documented stand-in.
+pub fn agrees_with(
+    adjust: impl Fn(&mut RunContext),
+    holds: impl Fn(&Condition, &RunContext) -> bool,
+    shown: impl Fn(&Condition) -> String,
+) {
+    let runs: Vec<RunContext> = runs()
+        .into_iter()
+        .map(|mut run| {
+            adjust(&mut run);
+            run
+        })
+        .collect();
+    for condition in &conditions() {
+        for run in &runs {
             assert_eq!(
                 holds(condition, run),
                 condition.evaluate(run),
@@ -129,5 +220,22 @@ mod tests {
         let main = compare(Variable::Branch, CompareOp::Equal, "main");
         assert!(runs.iter().any(|r| main.evaluate(r)));
         assert!(runs.iter().any(|r| !main.evaluate(r)));
+        // v2 i13d: each new atom holds on some run and fails on another.
+        for atom in [
+            compare(Variable::OnDefaultBranch, CompareOp::Equal, "true"),
+            compare(Variable::Secret("TOKEN".into()), CompareOp::NotEqual, ""),
+            compare(Variable::Var("FLAG".into()), CompareOp::NotEqual, ""),
+            compare(Variable::Var("FLAG".into()), CompareOp::Equal, "1"),
+            compare(
+                Variable::Input("target".into()),
+                CompareOp::Equal,
+                "production",
+            ),
+            compare(Variable::Input("dry_run".into()), CompareOp::Equal, "true"),
+            compare(Variable::Repository, CompareOp::Matches, "acme-*/release"),
+        ] {
+            assert!(runs.iter().any(|r| atom.evaluate(r)), "{atom}");
+            assert!(runs.iter().any(|r| !atom.evaluate(r)), "{atom}");
+        }
     }
 }

@@ -56,7 +56,20 @@ impl Exporter for Tekton {
     }
 
     fn export(&self, plan: &Plan) -> Export {
+        // v2 i13d: inputs and vars fixed to their defaults (W0200).
+        let (plan, fixed) = super::inputs::fixed(
+            plan,
+            "Tekton",
+            super::inputs::Fixed {
+                inputs: true,
+                vars: true,
+                secrets: true,
+                default_branch: true,
+            },
+        );
+        let plan = plan.as_ref();
         let mut builder = Builder::new(plan);
+        builder.lossy.extend(fixed);
         let content = builder.documents();
         Export::assemble(self.default_path(plan), content, None, builder.lossy)
     }
@@ -512,6 +525,18 @@ impl<'p> Builder<'p> {
                 format!("$(params.{variable})"),
             );
         }
+        // v2 i13d: `repository` is read from the run's `repo` URL, as jobs read it.
+        let reads_repository = self
+            .evaluated
+            .iter()
+            .any(|(_, c)| super::inputs::reads(c, &|v| *v == crate::plan::Variable::Repository));
+        let parameters: &[&str] = if reads_repository {
+            script.own("CDL_RUN_REPO", "$(params.repo)".to_string());
+            body.insert_str(0, &format!("CDL_REPOSITORY={}\n", CONTEXT.repository));
+            &["branch", "tag", "event", "repo"]
+        } else {
+            &["branch", "tag", "event"]
+        };
         for (text, name) in &values {
             script.text(name, text);
         }
@@ -521,7 +546,7 @@ impl<'p> Builder<'p> {
             kind: "Task",
             metadata: Metadata { name: name.clone() },
             spec: TaskSpec {
-                params: ["branch", "tag", "event"]
+                params: parameters
                     .iter()
                     .map(|p| ParamSpec::string(*p, None))
                     .collect(),
@@ -544,7 +569,7 @@ impl<'p> Builder<'p> {
                 name: Some(name),
                 ..TaskRef::default()
             },
-            params: ["branch", "tag", "event"]
+            params: parameters
                 .iter()
                 .map(|p| Param::string(*p, format!("$(params.{p})")))
                 .collect(),

@@ -43,6 +43,7 @@ impl Formatter<'_> {
                 format!("{} || {}", self.expr_flat(left), self.expr_flat(right))
             }
             ExprKind::Not(operand) => format!("!{}", self.expr_flat(operand)),
+            ExprKind::Defined(name) => format!("defined({name})"),
             ExprKind::String(_)
             | ExprKind::Integer(_)
             | ExprKind::Duration(_)

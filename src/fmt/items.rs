@@ -24,6 +24,8 @@ pub enum Item<'a> {
     Step(&'a ast::StepBlock),
     /// v2 i13e: templates
     Template(&'a ast::TemplateDecl),
+    /// v2 (i13d): `input NAME { … }`, `var NAME { … }`
+    Parameter(&'a ast::ParameterDecl),
 }
 
 /// A block item's header (`stage build`), its items, and where the header ends (the `{`
@@ -66,6 +68,7 @@ impl<'a> Item<'a> {
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
             Item::Template(t) => t.span,
+            Item::Parameter(p) => p.span,
         };
         span.start as usize
     }
@@ -88,6 +91,7 @@ impl<'a> Item<'a> {
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
             Item::Template(t) => t.span,
+            Item::Parameter(p) => p.span,
         };
         span.end as usize
     }
@@ -103,6 +107,11 @@ impl<'a> Item<'a> {
                 format!("team {}", t.name.name),
                 attributes(&t.attributes),
                 t.name.span.end,
+            ),
+            Item::Parameter(p) => (
+                format!("{} {}", p.keyword.as_str(), p.name.name),
+                attributes(&p.attributes),
+                p.name.span.end,
             ),
             Item::Pipeline(p) => (
                 format!("pipeline {}", p.name.name),
@@ -162,6 +171,7 @@ fn pipeline_item(item: &ast::PipelineItem) -> Item<'_> {
         PipelineItem::Team(t) => Item::Team(t),
         PipelineItem::Environment(e) => Item::Environment(e),
         PipelineItem::Stage(s) => Item::Stage(s),
+        PipelineItem::Parameter(p) => Item::Parameter(p),
     }
 }
 

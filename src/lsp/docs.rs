@@ -118,6 +118,27 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "event",
         "What started the run: `push`, `pull_request`, `tag`, `schedule` or `manual`. Compare with `==` or `!=`.",
     ),
+    // v2 i13d
+    (
+        "repository",
+        "The repository, `owner/name`. Compare with `==`, `!=` or `matches \"GLOB\"`.",
+    ),
+    (
+        "default_branch",
+        "The repository's default branch: `branch == default_branch` (or `!=`).",
+    ),
+    (
+        "input",
+        "`input.NAME`: a value the run was started with (an `input` declaration of the pipeline).",
+    ),
+    (
+        "var",
+        "`var.NAME`: a value of the CI system's settings (a `var` declaration of the pipeline).",
+    ),
+    (
+        "defined",
+        "`defined(secret.NAME)` or `defined(var.NAME)`: set and not empty.",
+    ),
 ];
 
 pub fn variable(name: &str) -> Option<&'static str> {

@@ -26,6 +26,9 @@ pub enum Symbol {
     Team(String),
     /// v2 i13e: a template, named after `from`.
     Template(String),
+    // v2 i13d: `input NAME { … }` and `var NAME { … }`, read as `input.NAME` / `var.NAME`.
+    Input(String),
+    Var(String),
 }
 
 impl Symbol {
@@ -38,7 +41,9 @@ impl Symbol {
             | Symbol::Secret(n)
             | Symbol::Stage(n)
             | Symbol::Team(n)
-            | Symbol::Template(n) => n,
+            | Symbol::Template(n)
+            | Symbol::Input(n)
+            | Symbol::Var(n) => n,
         }
     }
 }
@@ -329,6 +334,11 @@ impl Walker<'_> {
     fn condition(&mut self, expr: &ast::Expr) {
         match &expr.kind {
             ExprKind::Compare { left, right, .. } => {
+                for side in [left, right] {
+                    if let ExprKind::Ident(name) = &side.kind {
+                        self.parameter_reference(name, side.span);
+                    }
+                }
                 let is_event =
                     |e: &ast::Expr| matches!(&e.kind, ExprKind::Ident(n) if n == "event");
                 for (side, other) in [(left, right), (right, left)] {
@@ -349,6 +359,7 @@ impl Walker<'_> {
                 self.condition(right);
             }
             ExprKind::Not(operand) => self.condition(operand),
+            ExprKind::Defined(name) => self.parameter_reference(name, expr.span),
             ExprKind::Ident(name) if ["branch", "tag", "event"].contains(&name.as_str()) => {
                 self.occurrence(expr.span, What::Variable(name.clone()));
             }
@@ -455,8 +466,59 @@ impl Walker<'_> {
                 ),
                 ast::PipelineItem::Environment(environment) => self.environment(environment),
                 ast::PipelineItem::Stage(stage) => self.stage(stage),
+                ast::PipelineItem::Parameter(parameter) => self.parameter(parameter),
             }
         }
+    }
+
+    /// v2 i13d: an `input` or `var` declaration; its attributes summarised for hover.
+    fn parameter(&mut self, parameter: &ast::ParameterDecl) {
+        let name = parameter.name.name.clone();
+        let facts: Vec<String> = parameter
+            .attributes
+            .iter()
+            .map(|a| self.attribute_summary(a))
+            .collect();
+        let symbol = match parameter.keyword {
+            ast::ParameterKeyword::Input => Symbol::Input(name.clone()),
+            ast::ParameterKeyword::Var => Symbol::Var(name.clone()),
+        };
+        self.define(
+            Definition {
+                symbol,
+                span: parameter.name.span,
+                signature: format!("{} {name}", parameter.keyword.as_str()),
+                doc: parameter.doc.clone(),
+                facts,
+                form: None,
+            },
+            Role::Definition,
+        );
+    }
+
+    /// v2 i13d: `input.NAME` / `var.NAME` (also in `defined(var.NAME)`), a reference to the
+    /// declaration; the span is the NAME part.
+    fn parameter_reference(&mut self, text: &str, span: Span) {
+        let (prefix, name) = match text.split_once('.') {
+            Some(parts) => parts,
+            None => return,
+        };
+        let symbol = match prefix {
+            "input" => Symbol::Input(name.to_string()),
+            "var" => Symbol::Var(name.to_string()),
+            "secret" => Symbol::Secret(name.to_string()),
+            _ => return,
+        };
+        let Some(offset) = self.text(span).find(text) else {
+            return;
+        };
+        let start = span.start + (offset + prefix.len() + 1) as u32;
+        let name_span = Span {
+            start,
+            end: start + name.len() as u32,
+            ..span
+        };
+        self.occurrence(name_span, What::Name(symbol, Role::Reference));
     }
 
     fn environment(&mut self, environment: &ast::EnvironmentDecl) {

@@ -6,12 +6,23 @@ use serde::{Deserialize, Serialize};
 use super::CompareOp;
 
 /// The variables a condition may read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Variable {
     Branch,
     Tag,
     Event,
+    // v2 i13d: the new atoms.
+    /// `repository`: `owner/name`.
+    Repository,
+    /// `branch == default_branch`: the text `"true"` when the run's branch is the default
+    /// branch, else `"false"` (the checker compares it with `"true"` only).
+    OnDefaultBranch,
+    /// `input.NAME`: the value the run was started with (`"true"`/`"false"` for a bool).
+    Input(String),
+    /// `var.NAME`: the CI system's setting (empty when unset).
+    Var(String),
+    /// `secret.NAME`, only in `defined(secret.NAME)` (`!= ""`): its value is never compared.
+    Secret(String),
 }
 
 impl Variable {
@@ -21,12 +32,64 @@ impl Variable {
         ("event", Variable::Event),
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             Variable::Branch => "branch",
             Variable::Tag => "tag",
             Variable::Event => "event",
+            Variable::Repository => "repository",
+            Variable::OnDefaultBranch => "on_default_branch",
+            Variable::Input(_) => "input",
+            Variable::Var(_) => "var",
+            Variable::Secret(_) => "secret",
         }
+    }
+
+    /// The name as the plan and the language write it: `branch`, `input.target`, `var.X`.
+    pub fn name(&self) -> String {
+        match self {
+            Variable::Input(name) | Variable::Var(name) | Variable::Secret(name) => {
+                format!("{}.{name}", self.as_str())
+            }
+            other => other.as_str().to_string(),
+        }
+    }
+
+    /// The variable of a name written by [`Variable::name`].
+    pub fn from_name(text: &str) -> Option<Variable> {
+        match text {
+            "branch" => return Some(Variable::Branch),
+            "tag" => return Some(Variable::Tag),
+            "event" => return Some(Variable::Event),
+            "repository" => return Some(Variable::Repository),
+            "on_default_branch" => return Some(Variable::OnDefaultBranch),
+            _ => {}
+        }
+        let (prefix, name) = text.split_once('.')?;
+        if name.is_empty() {
+            return None;
+        }
+        let name = name.to_string();
+        match prefix {
+            "input" => Some(Variable::Input(name)),
+            "var" => Some(Variable::Var(name)),
+            "secret" => Some(Variable::Secret(name)),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Variable {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Variable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Variable, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Variable::from_name(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown variable `{text}`")))
     }
 }
 
@@ -53,6 +116,44 @@ pub struct RunContext {
     pub branch: Option<String>,
     pub tag: Option<String>,
     pub event: String,
+    // v2 i13d: the values of the new atoms.
+    pub repository: String,
+    /// Empty is taken as `main`.
+    pub default_branch: String,
+    /// The run's inputs, each given or defaulted (a bool as `true`/`false`).
+    pub inputs: std::collections::BTreeMap<String, String>,
+    /// The vars' values (given, from the environment, or defaulted); absent means unset.
+    pub vars: std::collections::BTreeMap<String, String>,
+    /// The secrets that are set and not empty.
+    pub secrets: std::collections::BTreeSet<String>,
+}
+
+impl RunContext {
+    /// The text a variable holds in this run.
+    pub fn value(&self, variable: &Variable) -> String {
+        match variable {
+            Variable::Branch => self.branch.clone().unwrap_or_default(),
+            Variable::Tag => self.tag.clone().unwrap_or_default(),
+            Variable::Event => self.event.clone(),
+            Variable::Repository => self.repository.clone(),
+            Variable::OnDefaultBranch => {
+                let default = match self.default_branch.as_str() {
+                    "" => "main",
+                    other => other,
+                };
+                (self.branch.as_deref() == Some(default)).to_string()
+            }
+            Variable::Input(name) => self.inputs.get(name).cloned().unwrap_or_default(),
+            Variable::Var(name) => self.vars.get(name).cloned().unwrap_or_default(),
+            Variable::Secret(name) => {
+                if self.secrets.contains(name) {
+                    "set".to_string()
+                } else {
+                    String::new()
+                }
+            }
+        }
+    }
 }
 
 impl Condition {
@@ -64,15 +165,11 @@ impl Condition {
                 op,
                 value,
             } => {
-                let actual = match variable {
-                    Variable::Branch => context.branch.as_deref().unwrap_or(""),
-                    Variable::Tag => context.tag.as_deref().unwrap_or(""),
-                    Variable::Event => context.event.as_str(),
-                };
+                let actual = context.value(variable);
                 match op {
-                    CompareOp::Equal => actual == value,
-                    CompareOp::NotEqual => actual != value,
-                    CompareOp::Matches => glob_matches(value, actual),
+                    CompareOp::Equal => actual == *value,
+                    CompareOp::NotEqual => actual != *value,
+                    CompareOp::Matches => glob_matches(value, &actual),
                 }
             }
             Condition::And(all) => all.iter().all(|c| c.evaluate(context)),
@@ -112,10 +209,27 @@ impl std::fmt::Display for Condition {
                 value,
             } if *op != CompareOp::Matches => write!(f, "event {} {value}", op.as_str()),
             Condition::Compare {
+                variable: Variable::OnDefaultBranch,
+                op,
+                value,
+            } => {
+                let equal = (*op == CompareOp::Equal) == (value == "true");
+                let op = if equal { "==" } else { "!=" };
+                write!(f, "branch {op} default_branch")
+            }
+            Condition::Compare {
+                variable: Variable::Secret(name),
+                op,
+                value,
+            } if value.is_empty() && *op != CompareOp::Matches => {
+                let bang = if *op == CompareOp::Equal { "!" } else { "" };
+                write!(f, "{bang}defined(secret.{name})")
+            }
+            Condition::Compare {
                 variable,
                 op,
                 value,
-            } => write!(f, "{} {} {value:?}", variable.as_str(), op.as_str()),
+            } => write!(f, "{} {} {value:?}", variable.name(), op.as_str()),
             Condition::And(items) => joined(items, "&&", f),
             Condition::Or(items) => joined(items, "||", f),
             Condition::Not(inner) => {
@@ -127,6 +241,17 @@ impl std::fmt::Display for Condition {
             }
         }
     }
+}
+
+/// How a comparison of a variable that holds `"true"` or `"false"` (`on_default_branch`)
+/// holds: (when it holds `"true"`, when it holds `"false"`).
+pub fn boolean_cases(op: CompareOp, value: &str) -> (bool, bool) {
+    let holds = |actual: &str| match op {
+        CompareOp::Equal => actual == value,
+        CompareOp::NotEqual => actual != value,
+        CompareOp::Matches => glob_matches(value, actual),
+    };
+    (holds("true"), holds("false"))
 }
 
 /// Whether the glob (see [`super::glob`]) matches the whole of `text`.
@@ -159,6 +284,7 @@ mod tests {
             branch: Some("main".into()),
             tag: None,
             event: "push".into(),
+            ..RunContext::default()
         };
         let main = Condition::Compare {
             variable: Variable::Branch,

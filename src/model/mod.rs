@@ -4,6 +4,7 @@
 
 pub mod condition;
 pub mod glob;
+pub mod inputs;
 pub mod steps;
 pub mod values;
 

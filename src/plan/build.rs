@@ -88,7 +88,10 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 },
                 retries: job.retries.or(kind.and_then(|k| k.retries)).unwrap_or(0),
                 allow_failure: job.allow_failure.is_some(),
-                condition: job.when.clone(),
+                condition: job
+                    .when
+                    .clone()
+                    .map(|c| fix_default_branch(c, pipeline.default_branch.as_deref())),
                 environment: job.environment.as_ref().map(|e| e.name.clone()),
                 artifact: job.artifact.as_ref().map(|a| a.name.clone()),
                 inputs: inputs.clone(),
@@ -197,7 +200,42 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
         stages,
         jobs,
         critical_path,
+        inputs: pipeline.inputs.values().cloned().collect(),
+        vars: pipeline.vars.values().cloned().collect(),
     })
+}
+
+/// v2 i13d: where the file fixes `default_branch`, `branch == default_branch` is
+/// `branch == "<it>"` for every target (and `cdl run`, whose default branch is the same).
+fn fix_default_branch(condition: Condition, fixed: Option<&str>) -> Condition {
+    let Some(fixed) = fixed else {
+        return condition;
+    };
+    let fix = |c: Condition| fix_default_branch(c, Some(fixed));
+    match condition {
+        Condition::Compare {
+            variable: crate::model::Variable::OnDefaultBranch,
+            op,
+            value,
+        } => {
+            let (when_true, when_false) = crate::model::condition::boolean_cases(op, &value);
+            let on_default = Condition::Compare {
+                variable: crate::model::Variable::Branch,
+                op: crate::model::CompareOp::Equal,
+                value: fixed.to_string(),
+            };
+            match (when_true, when_false) {
+                (true, true) => Condition::Const(true),
+                (false, false) => Condition::Const(false),
+                (true, false) => on_default,
+                (false, true) => Condition::Not(Box::new(on_default)),
+            }
+        }
+        Condition::And(items) => Condition::And(items.into_iter().map(fix).collect()),
+        Condition::Or(items) => Condition::Or(items.into_iter().map(fix).collect()),
+        Condition::Not(inner) => Condition::Not(Box::new(fix(*inner))),
+        other => other,
+    }
 }
 
 fn environment(environment: &model::Environment) -> Environment {

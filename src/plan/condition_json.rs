@@ -50,7 +50,7 @@ impl From<&Condition> for Node {
                 op,
                 value,
             } => Node::Compare {
-                variable: *variable,
+                variable: variable.clone(),
                 op: match op {
                     CompareOp::Equal => Op::Equal,
                     CompareOp::NotEqual => Op::NotEqual,

@@ -39,6 +39,11 @@ pub struct Plan {
     pub jobs: Vec<Job>,
     /// The longest chain of jobs, counting stage order and needs.
     pub critical_path: Vec<String>,
+    // v2 i13d: `input` and `var` declarations (absent when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<crate::model::inputs::Input>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vars: Vec<crate::model::inputs::Var>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -84,6 +84,9 @@ pub fn detect(dir: &Path, given: Given, default_branch: Option<&str>) -> Detecte
             branch,
             tag,
             event: given.event.unwrap_or_else(|| "push".to_string()),
+            repository: repository.clone(),
+            default_branch: default_branch.clone(),
+            ..RunContext::default()
         },
         facts: Facts {
             sha: sha.unwrap_or_default(),

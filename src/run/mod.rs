@@ -12,6 +12,7 @@ pub mod fault;
 mod follow;
 mod gates;
 mod guard;
+pub mod inputs;
 mod journal;
 mod junit;
 pub mod keeper;
@@ -164,6 +165,26 @@ fn selection(
     Ok(reasons)
 }
 
+/// v2 i13d: the names of the plan's secrets that are set and not empty, for
+/// `defined(secret.X)`.
+fn defined_secrets(
+    plan: &Plan,
+    file: Option<&Path>,
+) -> Result<std::collections::BTreeSet<String>, RunError> {
+    if plan.secrets.is_empty() {
+        return Ok(Default::default());
+    }
+    let dotenv = match file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| RunError::Usage(format!("cannot read {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    let secrets = Secrets::load(&plan.secrets, dotenv.as_deref());
+    Ok(inputs::defined_secrets(plan, &secrets))
+}
+
 /// The secrets the jobs that will run need; an error naming every one nobody provided.
 fn load_secrets(plan: &Plan, runs: &[bool], file: Option<&Path>) -> Result<Secrets, String> {
     let dotenv = match file {
@@ -195,8 +216,9 @@ fn load_secrets(plan: &Plan, runs: &[bool], file: Option<&Path>) -> Result<Secre
 
 /// What `--dry-run` prints: the jobs in order, skipped or with their commands.
 pub fn dry_run(plan: &Plan, options: &Options) -> Result<String, RunError> {
-    let reasons =
-        selection(plan, options.only.as_deref(), &options.context).map_err(RunError::Usage)?;
+    let mut context = options.context.clone();
+    context.secrets = defined_secrets(plan, options.secrets_file.as_deref())?;
+    let reasons = selection(plan, options.only.as_deref(), &context).map_err(RunError::Usage)?;
     let mut out = String::new();
     for (job, reason) in plan.jobs.iter().zip(&reasons) {
         match reason {
@@ -272,6 +294,8 @@ pub fn start(
             "the plan has two jobs with the id `{id}`; refusing to run it"
         )));
     }
+    let mut options = options;
+    options.context.secrets = defined_secrets(&plan, options.secrets_file.as_deref())?;
     let reasons =
         selection(&plan, options.only.as_deref(), &options.context).map_err(RunError::Usage)?;
     let runs: Vec<bool> = reasons.iter().map(Option::is_none).collect();

@@ -287,6 +287,14 @@ pub struct RunRecord {
     /// The SHA-256 of `plan.json`, checked on every load (absent in records of an older cdl).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_digest: Option<String>,
+    // v2 i13d: the run's inputs (given or defaulted), vars, and the names of the secrets that
+    // were set (for `defined(secret.X)`; never their values), so a resume sees the same.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub inputs: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub vars: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub defined_secrets: std::collections::BTreeSet<String>,
 }
 
 /// How a run knows who decided its gates.
@@ -341,6 +349,9 @@ impl RunRecord {
                 Identities::Asserted
             },
             plan,
+            inputs: context.inputs.clone(),
+            vars: context.vars.clone(),
+            defined_secrets: context.secrets.clone(),
         }
     }
 
@@ -349,6 +360,11 @@ impl RunRecord {
             branch: self.branch.clone(),
             tag: self.tag.clone(),
             event: self.event.clone(),
+            repository: self.facts.repository.clone(),
+            default_branch: self.facts.default_branch.clone(),
+            inputs: self.inputs.clone(),
+            vars: self.vars.clone(),
+            secrets: self.defined_secrets.clone(),
         }
     }
 

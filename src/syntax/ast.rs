@@ -64,6 +64,33 @@ pub enum PipelineItem {
     Team(TeamDecl),
     Environment(EnvironmentDecl),
     Stage(StageDecl),
+    // v2 i13d: `input NAME { … }` and `var NAME { … }`.
+    Parameter(ParameterDecl),
+}
+
+/// `input NAME { … }` or `var NAME { … }` (v2 i13d).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParameterDecl {
+    pub doc: Option<String>,
+    pub keyword: ParameterKeyword,
+    pub name: Ident,
+    pub attributes: Vec<Attribute>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParameterKeyword {
+    Input,
+    Var,
+}
+
+impl ParameterKeyword {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParameterKeyword::Input => "input",
+            ParameterKeyword::Var => "var",
+        }
+    }
 }
 
 /// `on EVENT { … }`; `attributes` is `None` when no block was written.
@@ -238,6 +265,9 @@ pub enum ExprKind {
     Not(Box<Expr>),
     /// A literal that could not be read (already reported); checks skip it.
     Invalid,
+    // v2 i13d
+    /// `defined(secret.NAME)`, `defined(var.NAME)`: the name as written.
+    Defined(String),
 }
 
 impl ExprKind {
@@ -250,9 +280,11 @@ impl ExprKind {
             ExprKind::Bool(_) => "a boolean",
             ExprKind::Ident(_) => "a name",
             ExprKind::List(_) => "a list",
-            ExprKind::Compare { .. } | ExprKind::And(..) | ExprKind::Or(..) | ExprKind::Not(_) => {
-                "a condition"
-            }
+            ExprKind::Compare { .. }
+            | ExprKind::And(..)
+            | ExprKind::Or(..)
+            | ExprKind::Not(_)
+            | ExprKind::Defined(_) => "a condition",
             ExprKind::Invalid => "an invalid value",
         }
     }

@@ -134,6 +134,9 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_step | Rule::step_block => "`step`",
         Rule::kw_template | Rule::template_decl => "`template`", // v2 i13e
         Rule::job_from => "`from`",
+        Rule::kw_input => "`input`",
+        Rule::kw_var => "`var`",
+        Rule::parameter_decl => "`input`, `var`",
         Rule::trigger => "`on`",
         Rule::import => "`import`",
         Rule::kind_decl => "`kind`",
@@ -145,6 +148,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::paren
         | Rule::infix_op
         | Rule::list
+        | Rule::kw_defined
+        | Rule::defined_call
         | Rule::boolean
         | Rule::duration
         | Rule::integer

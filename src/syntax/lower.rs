@@ -188,6 +188,7 @@ impl Lowerer {
                 Rule::team_decl => PipelineItem::Team(self.team(item)),
                 Rule::environment_decl => PipelineItem::Environment(self.environment(item)),
                 Rule::stage_decl => PipelineItem::Stage(self.stage(item)),
+                Rule::parameter_decl => PipelineItem::Parameter(self.parameter(item)),
                 Rule::misplaced => {
                     self.misplaced(item, Block::Pipeline);
                     continue;
@@ -240,6 +241,28 @@ impl Lowerer {
         let span = self.span(&pair);
         EnvBlock {
             variables: self.attributes(pair.into_inner()),
+            span,
+        }
+    }
+
+    /// `input NAME { … }` / `var NAME { … }` (v2 i13d).
+    fn parameter(&mut self, pair: Pair<Rule>) -> crate::syntax::ast::ParameterDecl {
+        use crate::syntax::ast::{ParameterDecl, ParameterKeyword};
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        let doc = self.take_doc();
+        let keyword = match inner.next().map(|p| p.as_rule()) {
+            Some(Rule::kw_input) => ParameterKeyword::Input,
+            Some(Rule::kw_var) => ParameterKeyword::Var,
+            other => unreachable!("parameter keyword {other:?}"),
+        };
+        let name = self.ident(self.expect(&mut inner, Rule::ident));
+        let attributes = self.attr_block(self.expect(&mut inner, Rule::attr_block));
+        ParameterDecl {
+            doc,
+            keyword,
+            name,
+            attributes,
             span,
         }
     }
@@ -581,6 +604,13 @@ impl Lowerer {
                  an integer is digits alone",
             ),
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
+            Rule::defined_call => {
+                let name = pair
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::name_path)
+                    .expect("defined(name)");
+                ExprKind::Defined(name.as_str().to_string())
+            }
             Rule::name_path | Rule::foreign_name => ExprKind::Ident(pair.as_str().to_string()),
             other => unreachable!("primary {other:?}"),
         };

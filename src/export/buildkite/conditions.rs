@@ -67,16 +67,16 @@ fn branch_globs(field: &'static str, globs: &[String]) -> Expr {
     Bool::Or(globs.iter().map(|g| matches(field, g)).collect())
 }
 
-fn null(field: &'static str, is_null: bool) -> Expr {
+fn null(field: &str, is_null: bool) -> Expr {
     FieldTest::null(field, is_null)
 }
 
-fn equals(field: &'static str, text: &str) -> Expr {
+fn equals(field: &str, text: &str) -> Expr {
     FieldTest::equals(field, text)
 }
 
 /// `field` (never null here) matches the glob.
-fn matches(field: &'static str, pattern: &str) -> Expr {
+fn matches(field: &str, pattern: &str) -> Expr {
     FieldTest::matches(field, pattern)
 }
 
@@ -88,6 +88,25 @@ fn comparison(comparison: Comparison) -> Expr {
         value,
     } = comparison;
     let expr = match (variable, op) {
+        // v2 i13d: the build's environment holds inputs (`CDL_INPUT_<X>`), vars and secrets.
+        (Variable::Input(name), _) => {
+            let field = format!(
+                "build.env(\"{}\")",
+                crate::model::inputs::input_variable(&name)
+            );
+            return condition::text_field(&field, op, &value);
+        }
+        (Variable::Var(name) | Variable::Secret(name), _) => {
+            return condition::text_field(&format!("build.env(\"{name}\")"), op, &value);
+        }
+        (Variable::Repository, _) => repository(op, &value),
+        (Variable::OnDefaultBranch, _) => {
+            let on_default = Bool::And(vec![
+                null(TAG, true),
+                FieldTest::same(BRANCH, "pipeline.default_branch"),
+            ]);
+            return condition::from_cases(condition::boolean_cases(op, &value), on_default);
+        }
         (Variable::Event, _) => event_is(&value),
         (Variable::Branch, CompareOp::Matches) => branch_matches(&value),
         (Variable::Branch, _) => branch_equals(&value),
@@ -99,6 +118,20 @@ fn comparison(comparison: Comparison) -> Expr {
     } else {
         expr
     }
+}
+
+/// `repository == "owner/name"` (or `matches`): the end of the pipeline's repository URL
+/// (`git@host:owner/name.git`, `https://host/owner/name`). The checker allows only the
+/// characters of repository names in an `==` value, so it is a glob without metacharacters.
+fn repository(op: CompareOp, value: &str) -> Expr {
+    let url = "pipeline.repository";
+    if op != CompareOp::Matches && value.is_empty() {
+        return Bool::Const(false);
+    }
+    Bool::Or(vec![
+        matches(url, &format!("*[:/]{value}")),
+        matches(url, &format!("*[:/]{value}.git")),
+    ])
 }
 
 /// `branch == value`: a branch is empty exactly in a tag build.
@@ -203,6 +236,9 @@ fn render_atom(atom: &Atom) -> String {
             let regex = globs::regex(glob, DIALECT);
             format!("{field} {} {regex}", atom.operator(true))
         }
+        FieldTest::Same { field, other, .. } => {
+            format!("{field} {} {other}", atom.operator(false))
+        }
     }
 }
 
@@ -218,33 +254,50 @@ mod tests {
 
     /// A Buildkite build's fields for a run, in the model of the module comment; a missing
     /// field is null.
-    fn fields(run: &RunContext) -> HashMap<&'static str, String> {
-        let mut fields = HashMap::new();
+    fn fields(run: &RunContext) -> HashMap<String, String> {
+        let mut fields: HashMap<String, String> = HashMap::new();
+        // v2 i13d: the repository's URL, the default branch, and the build's environment.
+        fields.insert(
+            "pipeline.repository".into(),
+            format!("git@github.com:{}.git", run.repository),
+        );
+        fields.insert("pipeline.default_branch".into(), run.default_branch.clone());
+        for (name, value) in &run.inputs {
+            let variable = crate::model::inputs::input_variable(name);
+            fields.insert(format!("build.env(\"{variable}\")"), value.clone());
+        }
+        for (name, value) in &run.vars {
+            fields.insert(format!("build.env(\"{name}\")"), value.clone());
+        }
+        for name in &run.secrets {
+            fields.insert(format!("build.env(\"{name}\")"), "secret value".into());
+        }
+        let mut insert = |k: &str, v: String| fields.insert(k.to_string(), v);
         let source = match run.event.as_str() {
             "schedule" => "schedule",
             "manual" => "ui",
             _ => "webhook",
         };
-        fields.insert(SOURCE, source.to_string());
+        insert(SOURCE, source.to_string());
         match (&run.tag, &run.branch) {
             (Some(tag), _) if !tag.is_empty() => {
-                fields.insert(TAG, tag.clone());
-                fields.insert(BRANCH, tag.clone());
+                insert(TAG, tag.clone());
+                insert(BRANCH, tag.clone());
             }
             (_, Some(branch)) => {
-                fields.insert(BRANCH, branch.clone());
+                insert(BRANCH, branch.clone());
             }
             _ => {}
         }
         if run.event == "pull_request" {
-            fields.insert(PULL_REQUEST, "7".into());
-            fields.insert(BASE_BRANCH, "main".into());
+            insert(PULL_REQUEST, "7".into());
+            insert(BASE_BRANCH, "main".into());
         }
         fields
     }
 
     /// Buildkite's evaluation: null equals only null and matches nothing.
-    fn evaluate(expr: &Expr, fields: &HashMap<&'static str, String>) -> bool {
+    fn evaluate(expr: &Expr, fields: &HashMap<String, String>) -> bool {
         expr.evaluate(&|atom| {
             atom.holds(
                 |field| fields.get(field).cloned(),

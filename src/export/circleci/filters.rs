@@ -105,6 +105,12 @@ impl Translation {
                     Variable::Event => self.event(value),
                     Variable::Branch => compare(BRANCH, *op, value),
                     Variable::Tag => compare(TAG, *op, value),
+                    // v2 i13d: CircleCI's expressions cannot read these; widened (reported).
+                    Variable::Repository
+                    | Variable::OnDefaultBranch
+                    | Variable::Input(_)
+                    | Variable::Var(_)
+                    | Variable::Secret(_) => None,
                 };
                 let expr = match (expr, op) {
                     (Some(expr), CompareOp::NotEqual) if *variable == Variable::Event => {
@@ -307,6 +313,16 @@ mod tests {
                 value,
                 ..
             } => value != "pull_request",
+            // v2 i13d: widened (CircleCI's expressions cannot read them).
+            Condition::Compare {
+                variable:
+                    Variable::Repository
+                    | Variable::OnDefaultBranch
+                    | Variable::Input(_)
+                    | Variable::Var(_)
+                    | Variable::Secret(_),
+                ..
+            } => false,
             Condition::Compare {
                 op: CompareOp::Matches,
                 value,

@@ -7,39 +7,57 @@ use super::boolean::Bool;
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldTest {
     /// `FIELD == null` (`null`) or `FIELD != null`.
-    Null { field: &'static str, null: bool },
+    Null { field: String, null: bool },
     /// `FIELD == "text"` (`equal`) or `FIELD != "text"`.
     Equals {
-        field: &'static str,
+        field: String,
         text: String,
         equal: bool,
     },
     /// `FIELD =~ /glob/` (`matching`) or `FIELD !~ /glob/`, anchored.
     Matches {
-        field: &'static str,
+        field: String,
         glob: String,
         matching: bool,
+    },
+    /// `FIELD == OTHER` (`equal`) or `FIELD != OTHER`: two fields of the run (v2 i13d: the
+    /// branch and the default branch). An unset field equals no other.
+    Same {
+        field: String,
+        other: String,
+        equal: bool,
     },
 }
 
 impl FieldTest {
-    pub fn null(field: &'static str, null: bool) -> Bool<FieldTest> {
-        Bool::Atom(FieldTest::Null { field, null })
+    pub fn null(field: &str, null: bool) -> Bool<FieldTest> {
+        Bool::Atom(FieldTest::Null {
+            field: field.to_string(),
+            null,
+        })
     }
 
-    pub fn equals(field: &'static str, text: &str) -> Bool<FieldTest> {
+    pub fn equals(field: &str, text: &str) -> Bool<FieldTest> {
         Bool::Atom(FieldTest::Equals {
-            field,
+            field: field.to_string(),
             text: text.to_string(),
             equal: true,
         })
     }
 
-    pub fn matches(field: &'static str, glob: &str) -> Bool<FieldTest> {
+    pub fn matches(field: &str, glob: &str) -> Bool<FieldTest> {
         Bool::Atom(FieldTest::Matches {
-            field,
+            field: field.to_string(),
             glob: glob.to_string(),
             matching: true,
+        })
+    }
+
+    pub fn same(field: &str, other: &str) -> Bool<FieldTest> {
+        Bool::Atom(FieldTest::Same {
+            field: field.to_string(),
+            other: other.to_string(),
+            equal: true,
         })
     }
 
@@ -61,6 +79,15 @@ impl FieldTest {
                 glob,
                 matching: !matching,
             },
+            FieldTest::Same {
+                field,
+                other,
+                equal,
+            } => FieldTest::Same {
+                field,
+                other,
+                equal: !equal,
+            },
         })
     }
 
@@ -70,6 +97,7 @@ impl FieldTest {
             FieldTest::Null { null, .. } => *null,
             FieldTest::Equals { equal, .. } => *equal,
             FieldTest::Matches { matching, .. } => *matching,
+            FieldTest::Same { equal, .. } => *equal,
         };
         match (pattern, positive) {
             (false, true) => "==",
@@ -97,6 +125,14 @@ impl FieldTest {
                 glob,
                 matching,
             } => value(field).is_some_and(|v| pattern(glob, &v)) == *matching,
+            FieldTest::Same {
+                field,
+                other,
+                equal,
+            } => {
+                let (a, b) = (value(field), value(other));
+                (a.is_some() && a == b) == *equal
+            }
         }
     }
 }

@@ -26,6 +26,37 @@ pub struct Comparison {
     pub value: String,
 }
 
+pub use crate::model::condition::boolean_cases;
+
+/// The comparison of a true/false variable as `test` (which holds when it is `"true"`).
+pub fn from_cases<A: Clone + PartialEq>(cases: (bool, bool), test: Bool<A>) -> Bool<A> {
+    match cases {
+        (true, true) => Bool::Const(true),
+        (false, false) => Bool::Const(false),
+        (true, false) => test,
+        (false, true) => Bool::Not(Box::new(test)),
+    }
+}
+
+/// A comparison of a text field that may be unset (an unset field reads as empty, as
+/// `cdl run` reads an unset var), in field tests: `!=` negates `==`.
+pub fn text_field(field: &str, op: CompareOp, value: &str) -> Bool<FieldTest> {
+    let unset = || FieldTest::null(field, true);
+    let positive = match op {
+        CompareOp::Matches if crate::export::glob::matches_empty(value) => {
+            Bool::Or(vec![unset(), FieldTest::matches(field, value)])
+        }
+        CompareOp::Matches => FieldTest::matches(field, value),
+        _ if value.is_empty() => Bool::Or(vec![unset(), FieldTest::equals(field, "")]),
+        _ => FieldTest::equals(field, value),
+    };
+    if op == CompareOp::NotEqual {
+        positive.negate()
+    } else {
+        positive
+    }
+}
+
 /// The condition in the shared boolean form, over its comparisons.
 pub fn lower(condition: &Condition) -> Bool<Comparison> {
     match condition {
@@ -35,7 +66,7 @@ pub fn lower(condition: &Condition) -> Bool<Comparison> {
             op,
             value,
         } => Bool::Atom(Comparison {
-            variable: *variable,
+            variable: variable.clone(),
             op: *op,
             value: value.clone(),
         }),

@@ -43,11 +43,25 @@ impl Shell {
 
 impl Syntax<Comparison> for Shell {
     fn atom(&self, atom: &Comparison) -> String {
-        let variable = match atom.variable {
-            Variable::Branch => "$CDL_BRANCH",
-            Variable::Tag => "$CDL_TAG",
-            Variable::Event => "$CDL_EVENT",
+        let variable = match &atom.variable {
+            Variable::Branch => "$CDL_BRANCH".to_string(),
+            Variable::Tag => "$CDL_TAG".to_string(),
+            Variable::Event => "$CDL_EVENT".to_string(),
+            Variable::Repository => "$CDL_REPOSITORY".to_string(),
+            Variable::OnDefaultBranch => {
+                let test = "[ \"$CDL_BRANCH\" = \"${CDL_DEFAULT_BRANCH:-main}\" ]";
+                return match super::boolean_cases(atom.op, &atom.value) {
+                    (true, true) => "true".into(),
+                    (false, false) => "false".into(),
+                    (true, false) => test.into(),
+                    (false, true) => format!("{{ ! {test}; }}"),
+                };
+            }
+            Variable::Input(name) => format!("${}", crate::model::inputs::input_variable(name)),
+            Variable::Var(name) => format!("${name}"),
+            Variable::Secret(name) => format!("${}", defined_secret_variable(name)),
         };
+        let variable = variable.as_str();
         let text = &atom.value;
         let equal = |op: &str| {
             if atom.variable == Variable::Event && is_identifier(text) {
@@ -81,6 +95,15 @@ impl Syntax<Comparison> for Shell {
     fn group(&self, text: String) -> String {
         format!("{{ {text}; }}")
     }
+}
+
+/// The variable the conditions script reads for `defined(secret.NAME)`: `set` when the
+/// secret is set and not empty, else empty (never the secret's value).
+pub fn defined_secret_variable(name: &str) -> String {
+    format!(
+        "CDL_DEFINED_SECRET_{}",
+        name.to_uppercase().replace('-', "_")
+    )
 }
 
 impl Shell {
@@ -187,6 +210,9 @@ mod tests {
             .env("CDL_EVENT", &run.event)
             .env("CDL_BRANCH", run.branch.as_deref().unwrap_or_default())
             .env("CDL_TAG", run.tag.as_deref().unwrap_or_default())
+            .envs(context_variables(run))
+            .env_remove("FLAG")
+            .envs(run.vars.iter())
             .envs(values.iter().map(|(text, name)| (name, text)))
             .output()
             .unwrap();
@@ -200,6 +226,24 @@ mod tests {
             .lines()
             .map(|l| l == "1")
             .collect()
+    }
+
+    /// v2 i13d: the variables a job (and the conditions script) sees for the new atoms.
+    pub fn context_variables(run: &RunContext) -> Vec<(String, String)> {
+        let mut variables = vec![
+            ("CDL_REPOSITORY".to_string(), run.repository.clone()),
+            ("CDL_DEFAULT_BRANCH".to_string(), run.default_branch.clone()),
+        ];
+        for (name, value) in &run.inputs {
+            variables.push((crate::model::inputs::input_variable(name), value.clone()));
+        }
+        let set = if run.secrets.contains("TOKEN") {
+            "set"
+        } else {
+            ""
+        };
+        variables.push((defined_secret_variable("TOKEN"), set.to_string()));
+        variables
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use indexmap::IndexMap;
 
 use crate::export::condition::shell;
+pub use crate::export::condition::shell::defined_secret_variable;
 use crate::plan::Condition;
 
 /// Sets `CDL_EVENT`, `CDL_BRANCH` and `CDL_TAG` from GitHub's default variables, the way
@@ -122,6 +123,7 @@ mod tests {
                     branch,
                     tag,
                     event: event.to_string(),
+                    ..RunContext::default()
                 };
                 std::fs::write(&output, "").unwrap();
                 let status = std::process::Command::new("sh")

@@ -34,7 +34,31 @@ fn variables(variable: Variable) -> &'static [&'static str] {
         Variable::Branch => &[BRANCH, MERGE_REQUEST_BRANCH],
         Variable::Tag => &[TAG],
         Variable::Event => &[SOURCE],
+        _ => &[],
     }
+}
+
+/// v2 i13d: `repository`, `branch == default_branch`, `input.X`, `var.X`, `defined(secret.X)`
+/// (an input is the variable `CDL_INPUT_<X>` the export declares; a var or a secret is the
+/// CI/CD variable of its name).
+fn other_comparison(variable: &Variable, op: CompareOp, value: &str) -> Option<Expr> {
+    let field = match variable {
+        Variable::Repository => "$CI_PROJECT_PATH".to_string(),
+        Variable::OnDefaultBranch => {
+            let on_default = Bool::Or(vec![
+                FieldTest::same(BRANCH, "$CI_DEFAULT_BRANCH"),
+                FieldTest::same(MERGE_REQUEST_BRANCH, "$CI_DEFAULT_BRANCH"),
+            ]);
+            return Some(condition::from_cases(
+                condition::boolean_cases(op, value),
+                on_default,
+            ));
+        }
+        Variable::Input(name) => format!("${}", crate::model::inputs::input_variable(name)),
+        Variable::Var(name) | Variable::Secret(name) => format!("${name}"),
+        Variable::Branch | Variable::Tag | Variable::Event => return None,
+    };
+    Some(condition::text_field(&field, op, value))
 }
 
 fn comparison(comparison: Comparison) -> Expr {
@@ -43,11 +67,17 @@ fn comparison(comparison: Comparison) -> Expr {
         op,
         value,
     } = comparison;
+    if let Some(expr) = other_comparison(&variable, op, &value) {
+        return expr;
+    }
     let expr = if variable == Variable::Event {
         event(&value)
     } else {
         let atoms = |atom: &dyn Fn(&'static str) -> Expr| -> Vec<Expr> {
-            variables(variable).iter().map(|n| atom(n)).collect()
+            variables(variable.clone())
+                .iter()
+                .map(|n| atom(n))
+                .collect()
         };
         if value.is_empty() {
             // No branch (or tag): none of its variables is set.
@@ -116,6 +146,9 @@ fn render_atom(atom: &Atom) -> String {
             atom.operator(true),
             glob::regex(glob, glob::Dialect::GitLab)
         ),
+        FieldTest::Same { field, other, .. } => {
+            format!("{field} {} {other}", atom.operator(false))
+        }
     }
 }
 
@@ -132,8 +165,24 @@ mod tests {
     }
 
     /// The predefined variables GitLab sets for a run, in the model of the module comment.
-    fn gitlab_variables(context: &RunContext) -> HashMap<&'static str, String> {
-        let mut vars = HashMap::new();
+    fn gitlab_variables(context: &RunContext) -> HashMap<String, String> {
+        let mut vars: HashMap<String, String> = HashMap::new();
+        // v2 i13d: the project's path, the default branch, inputs, vars and secrets.
+        vars.insert("$CI_PROJECT_PATH".into(), context.repository.clone());
+        vars.insert("$CI_DEFAULT_BRANCH".into(), context.default_branch.clone());
+        for (name, value) in &context.inputs {
+            vars.insert(
+                format!("${}", crate::model::inputs::input_variable(name)),
+                value.clone(),
+            );
+        }
+        for (name, value) in &context.vars {
+            vars.insert(format!("${name}"), value.clone());
+        }
+        for name in &context.secrets {
+            vars.insert(format!("${name}"), "secret value".into());
+        }
+        let mut insert = |k: &str, v: String| vars.insert(k.to_string(), v);
         let branch = context.branch.clone().filter(|b| !b.is_empty());
         let source = match context.event.as_str() {
             "push" | "tag" => "push",
@@ -141,22 +190,22 @@ mod tests {
             "manual" => "web",
             other => other,
         };
-        vars.insert(SOURCE, source.to_string());
+        insert(SOURCE, source.to_string());
         if let Some(tag) = context.tag.clone().filter(|t| !t.is_empty()) {
-            vars.insert(TAG, tag);
+            insert(TAG, tag);
         } else if let Some(branch) = branch {
             let name = if context.event == "pull_request" {
                 MERGE_REQUEST_BRANCH
             } else {
                 BRANCH
             };
-            vars.insert(name, branch);
+            insert(name, branch);
         }
         vars
     }
 
     /// GitLab's evaluation: an unset variable is null, equal to nothing and matching nothing.
-    fn evaluate(expression: &Expr, vars: &HashMap<&'static str, String>) -> bool {
+    fn evaluate(expression: &Expr, vars: &HashMap<String, String>) -> bool {
         expression.evaluate(&|atom| {
             atom.holds(
                 |field| vars.get(field).cloned(),

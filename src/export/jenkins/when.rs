@@ -40,6 +40,31 @@ pub enum Test {
     BuildingTag,
     TriggeredByTimer,
     TriggeredByUser,
+    /// v2 i13d: `expression { return VALUE == 'text' }` (or `==~` a regex): a value of the
+    /// build, an unset one read as empty.
+    Value(Source, Matcher),
+}
+
+/// Where a [`Test::Value`] reads: a parameter (`params.NAME`), an environment variable
+/// (`env.NAME`), or the repository's URL (`env.GIT_URL`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Param(String),
+    Env(String),
+    RepositoryUrl,
+}
+
+impl Source {
+    fn groovy(&self) -> String {
+        match self {
+            Source::Param(name) => {
+                let key = groovy::string(name);
+                format!("(params[{key}] == null ? '' : String.valueOf(params[{key}]))")
+            }
+            Source::Env(name) => format!("(env[{}] ?: '')", groovy::string(name)),
+            Source::RepositoryUrl => "(env.GIT_URL ?: '')".to_string(),
+        }
+    }
 }
 
 fn test(test: Test) -> When {
@@ -58,6 +83,34 @@ fn comparison(comparison: Comparison) -> When {
         value,
     } = comparison;
     let holds = match (variable, op) {
+        (Variable::Input(name), _) => value_test(Source::Param(name), op, &value),
+        (Variable::Var(name) | Variable::Secret(name), _) => {
+            value_test(Source::Env(name), op, &value)
+        }
+        (Variable::Repository, _) => {
+            // The end of the repository's URL as the checkout sets it (`GIT_URL`); the
+            // checker allows only the characters of repository names in an `==` value.
+            if op != CompareOp::Matches && value.is_empty() {
+                Bool::Const(false)
+            } else {
+                Bool::Or(vec![
+                    test(Test::Value(
+                        Source::RepositoryUrl,
+                        Matcher::Glob(format!("*[:/]{value}")),
+                    )),
+                    test(Test::Value(
+                        Source::RepositoryUrl,
+                        Matcher::Glob(format!("*[:/]{value}.git")),
+                    )),
+                ])
+            }
+        }
+        // Jenkins has no default branch: `main` (the pipeline's own, when it sets one, is
+        // substituted in the plan); the exporter reports it.
+        (Variable::OnDefaultBranch, _) => {
+            let cases = condition::boolean_cases(op, &value);
+            return condition::from_cases(cases, branch("main", false));
+        }
         (Variable::Event, _) => event(&value),
         (Variable::Branch, CompareOp::Matches) => branch(&value, true),
         (Variable::Branch, _) => branch(&value, false),
@@ -69,6 +122,14 @@ fn comparison(comparison: Comparison) -> When {
     } else {
         holds
     }
+}
+
+/// A value of the build compared with `value` (`!=` is negated by the caller).
+fn value_test(source: Source, op: CompareOp, value: &str) -> When {
+    test(Test::Value(
+        source,
+        matcher(value, op == CompareOp::Matches),
+    ))
 }
 
 fn matcher(value: &str, glob: bool) -> Matcher {
@@ -158,6 +219,16 @@ pub fn render(when: &When) -> Node {
         Bool::Atom(Test::BuildingTag) => Node::line("buildingTag()"),
         Bool::Atom(Test::TriggeredByTimer) => Node::line("triggeredBy 'TimerTrigger'"),
         Bool::Atom(Test::TriggeredByUser) => Node::line("triggeredBy cause: 'UserIdCause'"),
+        Bool::Atom(Test::Value(source, Matcher::Equals(text))) => Node::line(format!(
+            "expression {{ return {} == {} }}",
+            source.groovy(),
+            groovy::string(text)
+        )),
+        Bool::Atom(Test::Value(source, Matcher::Glob(glob))) => Node::line(format!(
+            "expression {{ return {} ==~ {} }}",
+            source.groovy(),
+            groovy::string(&regex(glob))
+        )),
         Bool::Const(value) => Node::line(format!("expression {{ {value} }}")),
         Bool::Not(inner) => Node::block("not", vec![render(inner)]),
         Bool::And(items) => Node::block("allOf", items.iter().map(render).collect()),
@@ -178,6 +249,8 @@ mod tests {
 
     /// What Jenkins knows of a build, in the model of the module comment.
     struct Build {
+        /// v2 i13d: the run, for parameters, the environment and `GIT_URL`.
+        run: RunContext,
         branch_name: String,
         change_branch: Option<String>,
         tag_name: Option<String>,
@@ -190,6 +263,7 @@ mod tests {
         let tag = run.tag.clone().filter(|t| !t.is_empty());
         let change = run.event == "pull_request";
         Build {
+            run: run.clone(),
             branch_name: match (&tag, change) {
                 (Some(tag), _) => tag.clone(),
                 (None, true) => "PR-7".into(),
@@ -199,6 +273,18 @@ mod tests {
             tag_name: tag,
             timer: run.event == "schedule",
             user: run.event == "manual",
+        }
+    }
+
+    impl Build {
+        /// An unset value reads as empty (`?:` and the `null` test of [`Source::groovy`]).
+        fn value(&self, source: &Source) -> String {
+            match source {
+                Source::Param(name) => self.run.inputs.get(name).cloned().unwrap_or_default(),
+                Source::Env(name) if self.run.secrets.contains(name) => "secret value".into(),
+                Source::Env(name) => self.run.vars.get(name).cloned().unwrap_or_default(),
+                Source::RepositoryUrl => format!("https://github.com/{}.git", self.run.repository),
+            }
         }
     }
 
@@ -218,12 +304,15 @@ mod tests {
             Test::BuildingTag => b.tag_name.is_some(),
             Test::TriggeredByTimer => b.timer,
             Test::TriggeredByUser => b.user,
+            Test::Value(source, m) => compare(m, &b.value(source)),
         })
     }
 
     #[test]
     fn when_conditions_agree_with_cdl_on_every_kind_of_build() {
-        oracle::agrees(
+        // Jenkins has no default branch: `main` stands in for it.
+        oracle::agrees_with(
+            |run| run.default_branch = "main".into(),
             |condition, run| evaluate(&translate(condition), &build(run)),
             |condition| format!("{:?}", translate(condition)),
         );

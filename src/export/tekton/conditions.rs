@@ -49,6 +49,17 @@ fn tests(condition: &Condition, negate: bool) -> Option<Vec<Test>> {
         Condition::And(items) if !negate => conjunction(items, negate),
         Condition::Or(items) if negate => conjunction(items, negate),
         Condition::And(items) | Condition::Or(items) => disjunction(items, negate),
+        // v2 i13d: the new atoms are not parameters of the pipeline run: the conditions
+        // task evaluates them.
+        Condition::Compare {
+            variable:
+                Variable::Repository
+                | Variable::OnDefaultBranch
+                | Variable::Input(_)
+                | Variable::Var(_)
+                | Variable::Secret(_),
+            ..
+        } => None,
         Condition::Compare {
             variable,
             op,
@@ -65,7 +76,7 @@ fn tests(condition: &Condition, negate: bool) -> Option<Vec<Test>> {
                 _ => value.clone(),
             };
             Some(vec![Test {
-                variable: *variable,
+                variable: variable.clone(),
                 include: (*op != CompareOp::NotEqual) != negate,
                 values: vec![literal],
             }])

@@ -70,7 +70,7 @@ fn items(context: &Context, names: Option<&Names>) -> Vec<CompletionItem> {
     }
     if let Some(attribute) = context.value_of() {
         return match (attribute, &context.frame) {
-            ("when", _) => condition(context),
+            ("when", _) => condition(context, names),
             ("environment", Frame::Kind) => KIND_ENVIRONMENT_WORDS
                 .iter()
                 .map(|w| word(w, CompletionItemKind::ENUM_MEMBER, None))
@@ -214,9 +214,22 @@ fn after_from(context: &Context) -> Option<Vec<&str>> {
 }
 
 /// Variables after `=`, `(`, `!`, `&&`, `||`; events after `event ==` or `event !=`.
-fn condition(context: &Context) -> Vec<CompletionItem> {
+fn condition(context: &Context, names: &Names) -> Vec<CompletionItem> {
     let tokens = &context.statement;
     match tokens.as_slice() {
+        // v2 i13d: `input.`, `var.`, `secret.` (in `defined(…)`): the declared names.
+        [.., Token::Word(prefix), Token::Punct('.')] => match prefix.as_str() {
+            "input" => symbols(names, CompletionItemKind::VARIABLE, |s| {
+                matches!(s, Symbol::Input(_))
+            }),
+            "var" => symbols(names, CompletionItemKind::VARIABLE, |s| {
+                matches!(s, Symbol::Var(_))
+            }),
+            "secret" => symbols(names, CompletionItemKind::CONSTANT, |s| {
+                matches!(s, Symbol::Secret(_))
+            }),
+            _ => Vec::new(),
+        },
         [.., Token::Word(variable), Token::Operator("==" | "!=")] if variable == "event" => {
             docs::EVENTS
                 .iter()
@@ -338,6 +351,51 @@ fn markdown(value: String) -> Documentation {
 mod tests {
     use super::*;
     use crate::compile::compile_text;
+
+    /// v2 i13d: `input.`, `var.` and `secret.` in a condition offer the declared names; the
+    /// hover of a reference shows the declaration; half-typed versions never panic.
+    #[test]
+    fn conditions_offer_inputs_vars_and_secrets() {
+        let text = r#"pipeline p {
+  secret TOKEN
+  input target { type = choice  choices = ["a", "b"]  default = "a"  description = "Where" }
+  var FLAG { default = "1" }
+  stage s { job j { run = "x"; when = input.target == "a" } }
+}"#;
+        let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
+        let labels = |prefix: &str| -> Vec<String> {
+            let typed = text.replace("input.target == \"a\"", prefix);
+            let offset = typed.find(prefix).unwrap() + prefix.len();
+            let context = context::at(&typed, offset);
+            items(&context, Some(&names))
+                .into_iter()
+                .map(|i| i.label)
+                .collect()
+        };
+        assert_eq!(labels("input."), ["target"]);
+        assert_eq!(labels("var."), ["FLAG"]);
+        assert_eq!(labels("defined(secret."), ["TOKEN"]);
+        let symbol = Symbol::Input("target".into());
+        let references = names.occurrences_of(&symbol).count();
+        assert_eq!(references, 2, "the declaration and `input.target`");
+        for cut in [
+            "input",
+            "input t",
+            "input t {",
+            "input t { type =",
+            "var",
+            "var V { default",
+            "when = defined(",
+            "when = defined(var.",
+            "when = input.",
+            "when = branch == default_",
+        ] {
+            let half = format!("pipeline p {{ {cut}");
+            let compilation = compile_text("h.cdl", None, half.clone());
+            let names = Names::build(&compilation);
+            let _ = items(&context::at(&half, half.len()), Some(&names));
+        }
+    }
 
     #[test]
     fn approvers_offer_the_teams_as_strings() {

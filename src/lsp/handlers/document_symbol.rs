@@ -78,6 +78,15 @@ fn pipeline(analysis: &Analysis, pipeline: &ast::Pipeline) -> DocumentSymbol {
                 Vec::new(),
             )),
             ast::PipelineItem::Team(team) => Some(self::team(analysis, team)),
+            ast::PipelineItem::Parameter(p) => Some(symbol(
+                analysis,
+                &p.name.name,
+                Some(p.keyword.as_str()),
+                SymbolKind::VARIABLE,
+                p.span,
+                p.name.span,
+                Vec::new(),
+            )),
             ast::PipelineItem::Secret(s) => Some(symbol(
                 analysis,
                 &s.name.name,

@@ -237,6 +237,7 @@ fn name_type(what: &What) -> Option<(u32, u32)> {
                 Symbol::Secret(_) => SemanticTokenType::VARIABLE,
                 Symbol::Team(_) => SemanticTokenType::STRUCT,
                 Symbol::Template(_) => SemanticTokenType::CLASS,
+                Symbol::Input(_) | Symbol::Var(_) => SemanticTokenType::PARAMETER,
             };
             let readonly = if matches!(symbol, Symbol::Secret(_)) {
                 READONLY

@@ -40,6 +40,11 @@ impl Engine<'_> {
             &self.record.facts,
             &self.record.workdir,
         ));
+        // v2 i13d: `CDL_INPUT_<NAME>` and the vars.
+        env.extend(crate::run::inputs::variables(
+            &self.record.plan,
+            &self.record.context(),
+        ));
         for input in &job.inputs {
             let Some(stored) = self.record.artifacts.get(input).cloned() else {
                 self.set(
