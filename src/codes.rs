@@ -50,6 +50,7 @@ codes! {
     UnknownStdModule = "E0107", "unknown standard library module";
     Misplaced = "E0108", "declaration in the wrong block";
     InvalidName = "E0109", "name with a character names cannot hold";
+    UnknownReportKind = "E0114", "unknown report kind";
     UnknownJob = "E0200", "unknown job or gate";
     UnknownEnvironment = "E0201", "unknown environment";
     UnknownArtifact = "E0202", "unknown artifact";
@@ -68,6 +69,10 @@ codes! {
     EmptyList = "E0305", "list must not be empty";
     InvalidRefGlob = "E0306", "branch or tag pattern that no ref can match";
     OutputOutsideWorkdir = "E0307", "artifact output outside the working folder";
+    KeptOutsideWorkdir = "E0325", "report or kept file outside the working folder";
+    InvalidCoverageRegex = "E0326", "invalid coverage regex";
+    RetentionOutOfRange = "E0327", "retention out of range";
+    RetentionWithoutFiles = "E0328", "retention without files to keep";
     DependencyCycle = "E0400", "dependency cycle";
     EnvironmentRequired = "E0401", "test kind needs an environment";
     EnvironmentForbidden = "E0402", "test kind forbids an environment";
@@ -88,6 +93,7 @@ codes! {
     EnvironmentWithoutUrl = "W0104", "deploy to an environment without a url";
     ShellStateLost = "W0105", "shell state lost between `run` entries";
     EnvNotExpanded = "W0106", "variable in an env value, which is never expanded";
+    CoverageRegexSlashes = "W0115", "coverage regex between GitLab's slashes";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

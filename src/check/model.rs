@@ -122,6 +122,13 @@ pub struct Job {
     pub shell: Option<crate::model::steps::Shell>,
     /// `step NAME { … }` blocks, in order; `run` runs after them as the step named `run`.
     pub steps: Vec<crate::model::steps::Step>,
+    // ---- v2 reports and kept files (i13h)
+    /// `reports { … }`: the job's test reports.
+    pub reports: crate::model::reports::Reports,
+    /// `keep = [...]`: paths or globs kept with the run.
+    pub keep: Vec<String>,
+    /// `retention = 14d`, in days.
+    pub retention_days: Option<u32>,
 }
 
 /// One pipeline, checked.

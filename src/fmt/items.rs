@@ -22,6 +22,8 @@ pub enum Item<'a> {
     Matrix(&'a ast::MatrixBlock),
     /// v2 (i13b)
     Step(&'a ast::StepBlock),
+    /// v2 (i13h)
+    Reports(&'a ast::ReportsBlock),
 }
 
 /// A block item's header (`stage build`), its items, and where the header ends (the `{`
@@ -62,6 +64,7 @@ impl<'a> Item<'a> {
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
+            Item::Reports(r) => r.span,
         };
         span.start as usize
     }
@@ -83,6 +86,7 @@ impl<'a> Item<'a> {
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
+            Item::Reports(r) => r.span,
         };
         span.end as usize
     }
@@ -131,6 +135,7 @@ impl<'a> Item<'a> {
                 s.items.iter().map(step_item).collect(),
                 s.name.span.end,
             ),
+            Item::Reports(r) => ("reports".into(), attributes(&r.kinds), r.span.start + 7),
             Item::Import(_) | Item::Attribute(_) | Item::Secret(_) | Item::Requirement(_) => {
                 return None;
             }
@@ -169,6 +174,7 @@ fn body_item(item: &ast::BodyItem) -> Item<'_> {
         BodyItem::Env(e) => Item::Env(e),
         BodyItem::Matrix(m) => Item::Matrix(m),
         BodyItem::Step(s) => Item::Step(s),
+        BodyItem::Reports(r) => Item::Reports(r),
     }
 }
 

@@ -71,6 +71,8 @@ pub enum Block {
     Job(&'static [Spec]),
     Env,
     Matrix,
+    /// v2 (i13h): `reports { … }` of a job.
+    Reports,
 }
 
 impl Block {
@@ -81,6 +83,7 @@ impl Block {
             Block::Environment => schema::ENVIRONMENT,
             Block::Trigger(specs) | Block::Job(specs) => specs,
             Block::Env | Block::Matrix => &[],
+            Block::Reports => schema::REPORTS,
         }
     }
 }
@@ -666,6 +669,7 @@ impl Walker<'_> {
                 ast::BodyItem::Matrix(m) => self.attributes(Block::Matrix, &m.axes),
                 // v2 steps (i13b): no completion inside them yet.
                 ast::BodyItem::Step(_) => {}
+                ast::BodyItem::Reports(r) => self.attributes(Block::Reports, &r.kinds),
             }
         }
     }

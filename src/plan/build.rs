@@ -116,6 +116,9 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 display_name: job.display_name.clone(),
                 shell: job.shell.or(pipeline.shell),
                 step_blocks: job.steps.clone(),
+                reports: job.reports.clone(),
+                keep: job.keep.clone(),
+                retention_days: job.retention_days,
             });
         }
     }
