@@ -16,5 +16,6 @@ mod run;
 mod run_context;
 mod run_gates;
 mod run_records;
+mod run_reports;
 mod run_steps;
 mod support;

@@ -35,6 +35,7 @@ pub const FAILPOINTS: &[&str] = &[
     "snapshot-renamed",
     "decision-recording",
     "gate-settling",
+    "report-copying",
 ];
 
 /// Where a write can be made to fail as on a full disk.
