@@ -552,7 +552,8 @@ impl<'p> Builder<'p> {
             patterns
                 .iter()
                 .filter(|p| {
-                    let fits = !p.contains(',');
+                    // `,` separates Ant patterns; the archivers expand `$NAME` (`env.expand`).
+                    let fits = !p.contains([',', '$']);
                     if !fits {
                         commas.push(p.to_string());
                     }
@@ -570,14 +571,14 @@ impl<'p> Builder<'p> {
             self.lossy.push(Lossy::at(
                 job,
                 format!(
-                    "Jenkins separates file patterns with `,`: {} not kept",
+                    "Jenkins separates file patterns with `,` and expands `$NAME` in them: {} not kept",
                     commas
                         .iter()
                         .map(|p| format!("`{p}`"))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-                "rename the files so that their paths hold no `,`",
+                "rename the files so that their paths hold no `,` or `$`",
             ));
         }
         self.lossy
