@@ -554,7 +554,7 @@ impl<'p> Builder<'p> {
                 .filter(|p| {
                     // `,` separates Ant patterns; the archivers expand `$NAME` (`env.expand`).
                     let fits = !p.contains([',', '$']);
-                    if !fits {
+                    if !fits && !commas.iter().any(|c| c == *p) {
                         commas.push(p.to_string());
                     }
                     fits
@@ -566,7 +566,6 @@ impl<'p> Builder<'p> {
         let junit: Vec<&str> = job.reports.junit.iter().map(String::as_str).collect();
         let junit = ant(&junit);
         let all = ant(&super::reports::kept(job));
-        commas.dedup();
         if !commas.is_empty() {
             self.lossy.push(Lossy::at(
                 job,
