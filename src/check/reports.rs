@@ -215,10 +215,10 @@ fn regex_problems(pattern: &str, span: Span, sink: &mut Sink) {
 fn retention(seconds: u64, span: Span, sink: &mut Sink) -> Option<u32> {
     const DAY: u64 = 86_400;
     let days = seconds / DAY;
-    if seconds % DAY == 0 && (1..=MAX_RETENTION_DAYS).contains(&days) {
+    if seconds.is_multiple_of(DAY) && (1..=MAX_RETENTION_DAYS).contains(&days) {
         return Some(days as u32);
     }
-    let label = if seconds % DAY != 0 {
+    let label = if !seconds.is_multiple_of(DAY) {
         "not a whole number of days"
     } else if days == 0 {
         "nothing would be kept"
