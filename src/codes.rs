@@ -50,6 +50,7 @@ codes! {
     UnknownStdModule = "E0107", "unknown standard library module";
     Misplaced = "E0108", "declaration in the wrong block";
     InvalidName = "E0109", "name with a character names cannot hold";
+    UnknownReportKind = "E0114", "unknown report kind";
     UnknownJob = "E0200", "unknown job or gate";
     UnknownEnvironment = "E0201", "unknown environment";
     UnknownArtifact = "E0202", "unknown artifact";
@@ -81,6 +82,10 @@ codes! {
     TemplateAttributeNotAllowed = "E0314", "template sets what the job cannot have";
     InputComparedWrongly = "E0310", "input compared with a value of another type";
     InvalidInput = "E0311", "input declaration that cannot be given a value";
+    KeptOutsideWorkdir = "E0325", "report or kept file outside the working folder";
+    InvalidCoverageRegex = "E0326", "invalid coverage regex";
+    RetentionOutOfRange = "E0327", "retention out of range";
+    RetentionWithoutFiles = "E0328", "retention without files to keep";
     DependencyCycle = "E0400", "dependency cycle";
     EnvironmentRequired = "E0401", "test kind needs an environment";
     EnvironmentForbidden = "E0402", "test kind forbids an environment";
@@ -104,6 +109,7 @@ codes! {
     // v2 i13e: templates
     UnusedTemplate = "W0112", "unused template";
     ValueNotReceived = "W0116", "command reads a value the job does not receive";
+    CoverageRegexSlashes = "W0115", "coverage regex between GitLab's slashes";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

@@ -42,6 +42,7 @@ const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
     "## Templates",                   // v2 i13e
     "## Passing values between jobs", // v2 i13i
     "## Inputs and variables",        // v2 i13d
+    "## Reports and kept files",      // v2 i13h
 ];
 
 #[test]

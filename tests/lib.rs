@@ -18,6 +18,7 @@ mod run_context;
 mod run_gates;
 mod run_inputs;
 mod run_records;
+mod run_reports;
 mod run_steps;
 mod run_templates;
 mod run_values;

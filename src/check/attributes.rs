@@ -185,6 +185,8 @@ macro_rules! runnable {
             spec("name", Type::String, "The job's display name (exports that show one)."),
             spec("shell", Type::String, super::steps::SHELL_DOC),
             spec("values", Type::Names, super::values::VALUES_DOC),
+            spec("keep", Type::Strings, super::reports::KEEP_DOC),
+            spec("retention", Type::Duration, super::reports::RETENTION_DOC),
         ]
     };
 }
@@ -266,6 +268,30 @@ pub const VAR: &[Spec] = &[
         "The value when neither `--var`, the environment nor the CI system's settings give one.",
     ),
     spec("description", Type::String, "What the variable is for."),
+];
+
+/// `reports { … }` of a job (v2 §8, i13h): the report kinds.
+pub const REPORTS: &[Spec] = &[
+    spec(
+        "junit",
+        Type::Strings,
+        "Paths or globs of JUnit XML files; their test cases are counted and shown.",
+    ),
+    spec(
+        "coverage",
+        Type::String,
+        "A Cobertura XML file; its `line-rate` is the job's coverage.",
+    ),
+    spec(
+        "codequality",
+        Type::String,
+        "A Code Climate JSON file (GitLab's code quality report).",
+    ),
+    spec(
+        "coverage_regex",
+        Type::String,
+        "A regex over the job's log; its last match gives the coverage (GitLab's `coverage:`).",
+    ),
 ];
 
 /// A typed attribute value.

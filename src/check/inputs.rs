@@ -531,7 +531,9 @@ impl<'a> References<'a, '_> {
                                     }
                                 }
                             }
-                            ast::BodyItem::Env(_) | ast::BodyItem::Matrix(_) => {}
+                            ast::BodyItem::Env(_)
+                            | ast::BodyItem::Matrix(_)
+                            | ast::BodyItem::Reports(_) => {}
                         }
                     }
                 }

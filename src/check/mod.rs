@@ -11,6 +11,7 @@ pub mod job_name;
 pub mod model;
 pub mod outputs;
 mod ref_glob;
+pub mod reports;
 pub mod resolve;
 mod rules;
 pub mod steps;

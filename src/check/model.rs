@@ -125,6 +125,13 @@ pub struct Job {
     // v2 i13i: values passed to later jobs
     /// `values = [NAME, …]`: the names the job may write to `$CDL_VALUES`, where written.
     pub values: Vec<Ident>,
+    // ---- v2 reports and kept files (i13h)
+    /// `reports { … }`: the job's test reports.
+    pub reports: crate::model::reports::Reports,
+    /// `keep = [...]`: paths or globs kept with the run.
+    pub keep: Vec<String>,
+    /// `retention = 14d`, in days.
+    pub retention_days: Option<u32>,
 }
 
 /// One pipeline, checked.

@@ -558,6 +558,7 @@ impl Builder<'_> {
             match item {
                 ast::BodyItem::Attribute(_) => {}
                 ast::BodyItem::Step(_) if job_type != JobType::Gate => {}
+                ast::BodyItem::Reports(_) if job_type != JobType::Gate => {}
                 ast::BodyItem::Env(block_env) if job_type != JobType::Gate => {
                     if let Some(first) = env_block.replace(block_env.span) {
                         self.sink.push(twice(
@@ -597,6 +598,7 @@ impl Builder<'_> {
                         ast::BodyItem::Env(b) => ("env", b.span),
                         ast::BodyItem::Matrix(m) => ("matrix", m.span),
                         ast::BodyItem::Step(s) => ("step", s.span),
+                        ast::BodyItem::Reports(r) => ("reports", r.span),
                         ast::BodyItem::Attribute(a) => ("attribute", a.span),
                     };
                     self.sink.push(
@@ -635,6 +637,8 @@ impl Builder<'_> {
             self.sink,
         );
         let shell = super::steps::shell(&attrs, self.sink);
+        // v2 reports and kept files (i13h)
+        let kept = super::reports::read(&decl.body, &attributes, &attrs, &name, self.sink);
         let id = JobId(self.pipeline.jobs.len());
         if let Some(first) = self.pipeline.job_names.get(&name) {
             let first_span = self.pipeline.job(*first).name_span;
@@ -719,6 +723,9 @@ impl Builder<'_> {
             shell,
             steps,
             values: super::values::declared(&attributes),
+            reports: kept.reports,
+            keep: kept.keep,
+            retention_days: kept.retention_days,
         });
         Some(id)
     }

@@ -95,6 +95,7 @@ fn key(item: &BodyItem) -> Key<'_> {
         BodyItem::Env(_) => Key::Block("env", None),
         BodyItem::Matrix(_) => Key::Block("matrix", None),
         BodyItem::Step(s) => Key::Block("step", Some(&s.name.name)),
+        BodyItem::Reports(_) => Key::Block("reports", None),
     }
 }
 
@@ -133,6 +134,7 @@ fn item_span(item: &BodyItem) -> Span {
         BodyItem::Env(e) => e.span,
         BodyItem::Matrix(m) => m.span,
         BodyItem::Step(s) => s.span,
+        BodyItem::Reports(r) => r.span,
     }
 }
 
@@ -370,7 +372,9 @@ fn checked_items(decl: &ast::TemplateDecl, sink: &mut Sink) -> Vec<BodyItem> {
                 env.variables.retain(|v| valid.contains_key(&v.name.name));
                 kept.push(BodyItem::Env(env));
             }
-            BodyItem::Matrix(_) | BodyItem::Step(_) => kept.push(item.clone()),
+            BodyItem::Matrix(_) | BodyItem::Step(_) | BodyItem::Reports(_) => {
+                kept.push(item.clone())
+            }
         }
     }
     kept
@@ -419,7 +423,9 @@ fn keep_allowed(
                     a.name.name,
                 ),
             ),
-            BodyItem::Env(_) | BodyItem::Step(_) | BodyItem::Matrix(_) if is_gate => {
+            BodyItem::Env(_) | BodyItem::Step(_) | BodyItem::Matrix(_) | BodyItem::Reports(_)
+                if is_gate =>
+            {
                 let word = match key(&piece.item) {
                     Key::Block(word, _) => word,
                     Key::Attribute(_) => unreachable!("a block"),
@@ -428,6 +434,7 @@ fn keep_allowed(
                     BodyItem::Env(e) => e.span,
                     BodyItem::Step(s) => s.span,
                     BodyItem::Matrix(m) => m.span,
+                    BodyItem::Reports(r) => r.span,
                     BodyItem::Attribute(a) => a.span,
                 };
                 (
@@ -478,6 +485,7 @@ fn origins(merged: &[Piece]) -> Vec<Origin> {
                     BodyItem::Step(s) => format!("step {}", s.name.name),
                     BodyItem::Matrix(_) => "matrix".to_string(),
                     BodyItem::Env(_) => "env".to_string(),
+                    BodyItem::Reports(_) => "reports".to_string(),
                 };
                 for (template, span) in &piece.templates {
                     out.push(Origin {

@@ -175,6 +175,7 @@ pub fn finish(result: Result<run::Finished, run::error::RunError>) -> u8 {
         return 128 + signal as u8;
     }
     super::output(&run::summary(&finished.record));
+    super::output(&run::reports_summary(&finished));
     super::output(&format!("run record: {}\n", finished.record_path.display()));
     match finished.outcome {
         Outcome::Succeeded => super::SUCCESS,

@@ -82,6 +82,8 @@ pub fn logs(args: LogsArgs) -> u8 {
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             super::output(&text);
+            // v2 reports (i13h): what the job kept, after its log.
+            super::output(&run::reports::logs_footer(&store, &args.run, &args.job));
             super::SUCCESS
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -250,6 +250,9 @@ impl<'p> Builder<'p> {
             .extend(super::values::not_passed(job, "Argo Workflows"));
         self.lossy
             .extend(super::steps::display_name_lost(job, "Argo Workflows"));
+        // v2 reports and kept files (i13h): no place for them in a workflow's files.
+        self.lossy
+            .extend(super::reports::not_kept(job, "Argo Workflows"));
         let mut inputs = Inputs {
             parameters: unit
                 .axes

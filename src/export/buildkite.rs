@@ -521,6 +521,45 @@ impl<'p> Builder<'p> {
             step.commands.push(shell::COLLECT_ARTIFACT.to_string());
             step.artifact_paths = Some(format!("{}/**", store(artifact)));
         }
+        // v2 reports and kept files (i13h)
+        self.kept(job, step);
+    }
+
+    /// The job's reports and kept files in `artifact_paths`, which Buildkite uploads after the
+    /// command whether it passed or failed.
+    fn kept(&mut self, job: &Job, step: &mut CommandStep) {
+        let folder = self.working_directory.as_deref();
+        let (paths, separators): (Vec<String>, Vec<String>) = super::reports::kept(job)
+            .into_iter()
+            .map(|p| super::reports::in_folder(folder, p))
+            .partition(|p| !p.contains(';'));
+        if !separators.is_empty() {
+            self.lossy.push(Lossy::at(
+                job,
+                format!(
+                    "Buildkite separates `artifact_paths` with `;`: {} not kept",
+                    separators
+                        .iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "rename the files so that their paths hold no `;`",
+            ));
+        }
+        self.lossy
+            .extend(super::reports::kinds_unread(job, "Buildkite", &[]));
+        self.lossy.extend(super::reports::retention_elsewhere(
+            job,
+            "Buildkite",
+            "for the whole organization",
+        ));
+        if paths.is_empty() {
+            return;
+        }
+        let mut all: Vec<String> = step.artifact_paths.take().into_iter().collect();
+        all.extend(paths);
+        step.artifact_paths = Some(all.join(";"));
     }
 }
 

@@ -154,6 +154,15 @@ enum Step {
         root: &'static str,
         paths: Vec<String>,
     },
+    // v2 reports and kept files (i13h), each `when: always`.
+    StoreTestResults {
+        path: String,
+        when: &'static str,
+    },
+    StoreArtifacts {
+        path: String,
+        when: &'static str,
+    },
 }
 
 #[derive(Serialize)]
@@ -540,6 +549,67 @@ impl<'p> Builder<'p> {
                 paths: vec![super::values::files_outputs(job, WORKSPACE).1],
             });
         }
+        // v2 reports and kept files (i13h)
+        steps.extend(self.kept(job));
+        steps
+    }
+
+    /// `store_test_results` for the JUnit files' folders and `store_artifacts` for everything
+    /// kept, `when: always`. CircleCI stores folders and files, not globs: a glob is stored as
+    /// the folder its matches are in (W0200).
+    fn kept(&mut self, job: &Job) -> Vec<Step> {
+        let folder = self.working_directory.as_deref();
+        let mut steps = Vec::new();
+        let mut widened = Vec::new();
+        let store = |pattern: &str, widened: &mut Vec<String>| -> Option<String> {
+            let stored = super::reports::folder_of(pattern);
+            if stored.as_deref() != Some(pattern) {
+                widened.push(pattern.to_string());
+            }
+            stored.map(|p| literal(&super::reports::in_folder(folder, &p)))
+        };
+        let mut seen = Vec::new();
+        for pattern in &job.reports.junit {
+            if let Some(path) = store(pattern, &mut widened)
+                && !seen.contains(&path)
+            {
+                seen.push(path.clone());
+                steps.push(Step::StoreTestResults {
+                    path,
+                    when: "always",
+                });
+            }
+        }
+        let mut seen = Vec::new();
+        for pattern in super::reports::kept(job) {
+            if let Some(path) = store(pattern, &mut widened)
+                && !seen.contains(&path)
+            {
+                seen.push(path.clone());
+                steps.push(Step::StoreArtifacts {
+                    path,
+                    when: "always",
+                });
+            }
+        }
+        widened.dedup();
+        if !widened.is_empty() {
+            self.lossy.push(Lossy::at(
+                job,
+                format!(
+                    "CircleCI stores folders and files, not globs: {} stored as the folders their matches are in",
+                    widened.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                ),
+                "more files may be stored than the globs match (a glob at the top of the working folder is not stored); name files or folders to store exactly",
+            ));
+        }
+        self.lossy
+            .extend(super::reports::kinds_unread(job, "CircleCI", &["junit"]));
+        self.lossy.extend(super::reports::retention_elsewhere(
+            job,
+            "CircleCI",
+            "in the plan's usage controls",
+        ));
         steps
     }
 

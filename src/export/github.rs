@@ -171,6 +171,9 @@ struct Step {
     env: IndexMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     run: Option<String>,
+    // v2 reports and kept files (i13h)
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    condition: Option<String>,
 }
 
 /// An action's input.
@@ -539,7 +542,53 @@ impl<'p> Builder<'p> {
             workflow_job.timeout_minutes = Some((seconds * attempts).div_ceil(60) + 1);
         }
         workflow_job.steps = self.steps(job);
+        // v2 reports and kept files (i13h): uploaded whether the steps passed or failed.
+        if let Some(step) = self.kept_step(job, unit.is_matrix()) {
+            workflow_job.steps.push(step);
+        }
         workflow_job
+    }
+
+    /// `actions/upload-artifact` with `if: always()` for the job's reports and kept files.
+    fn kept_step(&mut self, job: &'p Job, matrix: bool) -> Option<Step> {
+        let paths = super::reports::kept(job);
+        if paths.is_empty() {
+            self.lossy.extend(super::reports::retention_elsewhere(
+                job,
+                "GitHub",
+                "only for uploaded files",
+            ));
+            return None;
+        }
+        self.lossy
+            .extend(super::reports::kinds_unread(job, "GitHub", &[]));
+        let mut name = format!("{}-kept", job.name);
+        if matrix {
+            name.push_str("-${{ strategy.job-index }}");
+        }
+        let folder = self.working_directory.as_deref();
+        let path: Vec<String> = paths
+            .iter()
+            .map(|p| super::reports::github_glob(&super::reports::in_folder(folder, p)))
+            .collect();
+        let mut with = IndexMap::from([
+            ("name".into(), Input::Text(name)),
+            (
+                "path".into(),
+                Input::Text(literal(&(path.join("\n") + "\n"))),
+            ),
+            ("if-no-files-found".into(), Input::Text("warn".into())),
+        ]);
+        if let Some(days) = job.retention_days {
+            with.insert("retention-days".into(), Input::Text(days.to_string()));
+        }
+        Some(Step {
+            name: Some("Keep the reports and files (cdl `reports`, `keep`)".into()),
+            uses: Some(UPLOAD.into()),
+            with,
+            condition: Some("${{ always() }}".into()),
+            ..Step::default()
+        })
     }
 
     fn gate(&mut self, job: &'p Job, workflow_job: &mut WorkflowJob) {

@@ -189,6 +189,9 @@ struct PipelineJob {
     script: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     artifacts: Option<Artifacts>,
+    // v2 reports (i13h): GitLab's `coverage:` regex over the log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coverage: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -216,15 +219,31 @@ struct Artifacts {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     paths: Vec<String>,
     expire_in: String,
-    // v2 i13i: values passed to later jobs
+    // v2 reports and kept files (i13h)
     #[serde(skip_serializing_if = "Option::is_none")]
-    reports: Option<DotenvReport>,
+    when: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reports: Option<KeptReports>,
 }
 
-/// `artifacts:reports:dotenv` of a job that passes values on (export/values.rs).
+/// `artifacts:reports` (v2 reports, i13h).
+#[derive(Serialize, Default)]
+struct KeptReports {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    junit: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coverage_report: Option<CoverageReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    codequality: Option<String>,
+    /// v2 i13i: `dotenv` of a job that passes values on (export/values.rs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dotenv: Option<String>,
+}
+
 #[derive(Serialize)]
-struct DotenvReport {
-    dotenv: String,
+struct CoverageReport {
+    coverage_format: &'static str,
+    path: String,
 }
 
 /// Where an artifact's stored copy lives, relative to the project folder.
@@ -824,20 +843,98 @@ impl<'p> Builder<'p> {
             pipeline_job.artifacts = Some(Artifacts {
                 paths: vec![store(artifact)],
                 expire_in: self.expire_in.clone(),
+                when: None,
                 reports: None,
             });
         }
+        // v2 reports and kept files (i13h)
+        self.kept(job, pipeline_job);
+        // v2 i13i: values passed to later jobs, as a dotenv report
         if !job.values.is_empty() {
             pipeline_job
                 .artifacts
                 .get_or_insert_with(|| Artifacts {
                     paths: Vec::new(),
                     expire_in: self.expire_in.clone(),
+                    when: None,
                     reports: None,
                 })
-                .reports = Some(DotenvReport {
-                dotenv: super::values::GITLAB_DOTENV.into(),
-            });
+                .reports
+                .get_or_insert_with(KeptReports::default)
+                .dotenv = Some(super::values::GITLAB_DOTENV.into());
+        }
+    }
+
+    /// `artifacts:reports`, `artifacts:paths` with `when: always`, and `coverage:`.
+    fn kept(&mut self, job: &Job, pipeline_job: &mut PipelineJob) {
+        let reports = &job.reports;
+        if let Some(regex) = &reports.coverage_regex {
+            pipeline_job.coverage = Some(super::reports::gitlab_coverage(regex));
+        }
+        let folder = self.working_directory.as_deref();
+        let mut dropped = Vec::new();
+        let mut path = |p: &str| -> Option<String> {
+            let written = super::reports::in_folder(folder, p);
+            if expansion::expands(&written) {
+                dropped.push(p.to_string());
+                None
+            } else {
+                Some(written)
+            }
+        };
+        let kept_reports = KeptReports {
+            junit: reports.junit.iter().filter_map(|p| path(p)).collect(),
+            coverage_report: reports.coverage.as_deref().and_then(&mut path).map(|path| {
+                CoverageReport {
+                    coverage_format: "cobertura",
+                    path,
+                }
+            }),
+            codequality: reports.codequality.as_deref().and_then(&mut path),
+            dotenv: None,
+        };
+        let paths: Vec<String> = job.keep.iter().filter_map(|p| path(p)).collect();
+        if !dropped.is_empty() {
+            let list: Vec<String> = dropped.iter().map(|p| format!("`{p}`")).collect();
+            self.lossy.push(Lossy::at(
+                job,
+                format!("GitLab expands variables in artifact paths: {} not kept", list.join(", ")),
+                "a path with `$` or `%NAME%` would name other files on GitLab; rename the files so that their paths hold neither",
+            ));
+        }
+        let any_report = !kept_reports.junit.is_empty()
+            || kept_reports.coverage_report.is_some()
+            || kept_reports.codequality.is_some();
+        if paths.is_empty() && !any_report {
+            if job.retention_days.is_some() && pipeline_job.artifacts.is_none() {
+                self.lossy.push(Lossy::at(
+                    job,
+                    "GitLab keeps no file of the job: its `retention` applies to nothing",
+                    "name files that GitLab can keep",
+                ));
+            }
+            return;
+        }
+        let expire_in = match job.retention_days {
+            Some(1) => "1 day".to_string(),
+            Some(days) => format!("{days} days"),
+            None => "30 days".to_string(),
+        };
+        match pipeline_job.artifacts.as_mut() {
+            Some(artifacts) => {
+                // An artifact job keeps its `expire_in`, which outlives the gates after it.
+                artifacts.paths.extend(paths);
+                artifacts.when = Some("always");
+                artifacts.reports = any_report.then_some(kept_reports);
+            }
+            None => {
+                pipeline_job.artifacts = Some(Artifacts {
+                    paths,
+                    expire_in,
+                    when: Some("always"),
+                    reports: any_report.then_some(kept_reports),
+                });
+            }
         }
     }
 }

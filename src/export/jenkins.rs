@@ -297,6 +297,8 @@ impl<'p> Builder<'p> {
                 body.push(Node::block("options", vec![lock]));
             }
             body.push(Node::block("steps", self.steps(job)));
+            // v2 reports and kept files (i13h)
+            body.extend(self.kept(job));
         }
         Node::block(format!("stage({})", groovy::string(&name)), body)
     }
@@ -552,6 +554,68 @@ impl<'p> Builder<'p> {
             )];
         }
         steps
+    }
+}
+
+impl<'p> Builder<'p> {
+    /// `post { always { junit …; archiveArtifacts … } }`: the job's reports and kept files,
+    /// whether its steps passed or failed. Ant patterns are separated by `,`.
+    fn kept(&mut self, job: &Job) -> Option<Node> {
+        let folder = self.working_directory.as_deref();
+        let mut commas = Vec::new();
+        let mut ant = |patterns: &[&str]| -> String {
+            patterns
+                .iter()
+                .filter(|p| {
+                    // `,` separates Ant patterns; the archivers expand `$NAME` (`env.expand`).
+                    let fits = !p.contains([',', '$']);
+                    if !fits && !commas.iter().any(|c| c == *p) {
+                        commas.push(p.to_string());
+                    }
+                    fits
+                })
+                .map(|p| super::reports::in_folder(folder, p))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let junit: Vec<&str> = job.reports.junit.iter().map(String::as_str).collect();
+        let junit = ant(&junit);
+        let all = ant(&super::reports::kept(job));
+        if !commas.is_empty() {
+            self.lossy.push(Lossy::at(
+                job,
+                format!(
+                    "Jenkins separates file patterns with `,` and expands `$NAME` in them: {} not kept",
+                    commas
+                        .iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "rename the files so that their paths hold no `,` or `$`",
+            ));
+        }
+        self.lossy
+            .extend(super::reports::kinds_unread(job, "Jenkins", &["junit"]));
+        self.lossy.extend(super::reports::retention_elsewhere(
+            job,
+            "Jenkins",
+            "for a whole pipeline (`buildDiscarder`)",
+        ));
+        let mut always = Vec::new();
+        if !junit.is_empty() {
+            always.push(Node::line(format!(
+                "junit(testResults: {}, allowEmptyResults: true)",
+                groovy::string(&junit)
+            )));
+        }
+        if !all.is_empty() {
+            always.push(Node::line(format!(
+                "archiveArtifacts(artifacts: {}, allowEmptyArchive: true, defaultExcludes: false)",
+                groovy::string(&all)
+            )));
+        }
+        (!always.is_empty()).then(|| Node::block("post", vec![Node::block("always", always)]))
     }
 }
 

@@ -360,6 +360,8 @@ impl<'p> Builder<'p> {
         self.lossy.extend(super::values::not_passed(job, "Tekton"));
         self.lossy
             .extend(super::steps::display_name_lost(job, "Tekton"));
+        // v2 reports and kept files (i13h): no place for them in a workflow's files.
+        self.lossy.extend(super::reports::not_kept(job, "Tekton"));
         if !job.inputs.is_empty() {
             script.own("CDL_ARTIFACTS_DIR", artifacts.clone());
             script.locate_inputs(job);

@@ -26,6 +26,8 @@ pub enum Item<'a> {
     Template(&'a ast::TemplateDecl),
     /// v2 (i13d): `input NAME { … }`, `var NAME { … }`
     Parameter(&'a ast::ParameterDecl),
+    /// v2 (i13h)
+    Reports(&'a ast::ReportsBlock),
 }
 
 /// A block item's header (`stage build`), its items, and where the header ends (the `{`
@@ -69,6 +71,7 @@ impl<'a> Item<'a> {
             Item::Step(s) => s.span,
             Item::Template(t) => t.span,
             Item::Parameter(p) => p.span,
+            Item::Reports(r) => r.span,
         };
         span.start as usize
     }
@@ -92,6 +95,7 @@ impl<'a> Item<'a> {
             Item::Step(s) => s.span,
             Item::Template(t) => t.span,
             Item::Parameter(p) => p.span,
+            Item::Reports(r) => r.span,
         };
         span.end as usize
     }
@@ -150,6 +154,7 @@ impl<'a> Item<'a> {
                 t.body.iter().map(body_item).collect(),
                 t.header_span.end,
             ),
+            Item::Reports(r) => ("reports".into(), attributes(&r.kinds), r.span.start + 7),
             Item::Import(_) | Item::Attribute(_) | Item::Secret(_) | Item::Requirement(_) => {
                 return None;
             }
@@ -189,6 +194,7 @@ fn body_item(item: &ast::BodyItem) -> Item<'_> {
         BodyItem::Env(e) => Item::Env(e),
         BodyItem::Matrix(m) => Item::Matrix(m),
         BodyItem::Step(s) => Item::Step(s),
+        BodyItem::Reports(r) => Item::Reports(r),
     }
 }
 

@@ -17,6 +17,8 @@ pub enum Frame {
     /// A job of the form (`artifact`, `test`, `deploy`, `gate`, `job`), with its name.
     Job(String, Option<String>),
     Matrix,
+    /// `reports { … }` in a job (v2, i13h).
+    Reports,
     /// A block the lexer could not place.
     Other,
 }
@@ -224,6 +226,7 @@ fn classify(header: &[Token]) -> Frame {
         ["environment", ..] => Frame::Environment,
         ["stage", ..] => Frame::Stage,
         ["matrix"] => Frame::Matrix,
+        ["reports"] => Frame::Reports,
         [form @ ("artifact" | "gate" | "job"), name, ..] => {
             Frame::Job((*form).to_string(), Some((*name).to_string()))
         }
@@ -303,6 +306,18 @@ mod tests {
             assert_eq!(c.prefix, "ti", "{text:?}");
             assert!(matches!(c.frame, Frame::Job(..)), "{text:?}: {:?}", c.frame);
             assert_eq!(c.stage.as_deref(), Some("s"), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn reports_blocks_are_their_own_frame_and_half_typed_ones_never_panic() {
+        let c = context("pipeline p { stage s { test unit { reports { junit = [\"a.xml\"]\n co|");
+        assert_eq!(c.frame, Frame::Reports);
+        assert_eq!(c.seen, ["junit"]);
+        assert_eq!(c.prefix, "co");
+        let text = "pipeline p { stage s { test unit { reports { junit = [\"a\", \"b/*.xml\"] coverage_regex = \"^T.*\\\\s(\\\\d+)%$ /\" } keep = [\"x/**\"] retention = 14d } } }";
+        for cursor in 0..=text.len() {
+            at(text, cursor);
         }
     }
 

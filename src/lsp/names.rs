@@ -79,6 +79,8 @@ pub enum Block {
     Job(&'static [Spec]),
     Env,
     Matrix,
+    /// v2 (i13h): `reports { … }` of a job.
+    Reports,
 }
 
 impl Block {
@@ -89,6 +91,7 @@ impl Block {
             Block::Environment => schema::ENVIRONMENT,
             Block::Trigger(specs) | Block::Job(specs) => specs,
             Block::Env | Block::Matrix => &[],
+            Block::Reports => schema::REPORTS,
         }
     }
 }
@@ -738,6 +741,7 @@ impl Walker<'_> {
                 ast::BodyItem::Matrix(m) => self.attributes(Block::Matrix, &m.axes),
                 // v2 steps (i13b): no completion inside them yet.
                 ast::BodyItem::Step(_) => {}
+                ast::BodyItem::Reports(r) => self.attributes(Block::Reports, &r.kinds),
             }
         }
     }
@@ -756,6 +760,7 @@ impl Walker<'_> {
                 ast::BodyItem::Env(e) => self.one_line(e.span),
                 ast::BodyItem::Step(s) => format!("step {} {{ … }}", s.name.name),
                 ast::BodyItem::Matrix(_) => "matrix { … }".to_string(),
+                ast::BodyItem::Reports(_) => "reports { … }".to_string(),
             })
             .collect();
         let head = self.one_line(template.header_span);
@@ -785,6 +790,7 @@ impl Walker<'_> {
                 ast::BodyItem::Attribute(a) => self.attribute(Block::Job(schema::JOB), a),
                 ast::BodyItem::Env(e) => self.env_block(e),
                 ast::BodyItem::Matrix(m) => self.attributes(Block::Matrix, &m.axes),
+                ast::BodyItem::Reports(r) => self.attributes(Block::Reports, &r.kinds),
                 ast::BodyItem::Step(_) => {}
             }
         }

@@ -120,6 +120,9 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 shell: job.shell.or(pipeline.shell),
                 step_blocks: job.steps.clone(),
                 values: job.values.iter().map(|v| v.name.clone()).collect(),
+                reports: job.reports.clone(),
+                keep: job.keep.clone(),
+                retention_days: job.retention_days,
             });
         }
     }

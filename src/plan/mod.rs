@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 pub use build::build;
 
 use crate::check::graph::NeedReason;
+pub use crate::model::reports::Reports;
 pub use crate::model::steps::{Runs, Shell, Step};
 pub use crate::model::{
     CompareOp, Condition, EVENTS, JobType, KindEnvironment, RunContext, TriggerEvent, Variable,
@@ -179,6 +180,18 @@ pub struct Job {
     /// `values = [NAME, …]`: what the job may append to `$CDL_VALUES` (absent: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
+    // ---- v2 reports and kept files (i13h)
+    /// `reports { … }`: JUnit files, Cobertura coverage, Code Climate code quality and the
+    /// coverage regex over the log (absent: none written).
+    #[serde(default, skip_serializing_if = "Reports::is_empty")]
+    pub reports: Reports,
+    /// `keep = [...]`: paths or globs kept with the run when the job ends (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep: Vec<String>,
+    /// `retention = 14d`: how many days exports keep the reports and kept files (absent:
+    /// the target's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
 }
 
 impl Job {

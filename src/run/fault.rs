@@ -38,6 +38,7 @@ pub const FAILPOINTS: &[&str] = &[
     "gate-reported",
     "decision-reported",
     "cancel-journaled",
+    "report-copying",
 ];
 
 /// Where a write can be made to fail as on a full disk.

@@ -42,6 +42,11 @@ pub fn render(record: &RunRecord, store: &Store) -> String {
     for stage in &record.plan.stages {
         let (mut stage_failures, mut stage_skipped, mut stage_time) = (0, 0, 0.0);
         let mut cases = String::new();
+        let (mut nested, mut nested_tests, mut nested_failures) = (String::new(), 0, 0);
+        let timestamp = format_time(record.started_ms)
+            .replace(' ', "T")
+            .trim_end_matches('Z')
+            .to_string();
         for id in &stage.jobs {
             let job = record.job(id);
             let seconds = job.duration_ms() as f64 / 1000.0;
@@ -81,7 +86,15 @@ pub fn render(record: &RunRecord, store: &Store) -> String {
                 }
             }
             cases.push_str("</testcase>\n");
+            // v2 reports (i13h): the job's own test cases, in a suite nested in its stage's.
+            if let Some((suite, count, failed)) =
+                super::reports::junit_suite(store, record, id, &timestamp)
+            {
+                nested.push_str(&suite);
+                (nested_tests, nested_failures) = (nested_tests + count, nested_failures + failed);
+            }
         }
+        cases.push_str(&nested);
         let _ = write!(
             suites,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{stage_failures}\" errors=\"0\" skipped=\"{stage_skipped}\" time=\"{stage_time:.3}\" timestamp=\"{}\">\n{cases}  </testsuite>\n",
@@ -91,8 +104,8 @@ pub fn render(record: &RunRecord, store: &Store) -> String {
                 .replace(' ', "T")
                 .trim_end_matches('Z'),
         );
-        tests += stage.jobs.len();
-        failures += stage_failures;
+        tests += stage.jobs.len() + nested_tests;
+        failures += stage_failures + nested_failures;
         time += stage_time;
     }
     format!(

@@ -22,6 +22,8 @@ pub mod process;
 mod prompt;
 pub mod record;
 mod report;
+mod report_files;
+pub mod reports;
 mod secrets;
 pub mod signature;
 pub mod steps;
@@ -370,6 +372,15 @@ fn drive(
         record: engine.record,
         record_path: store.record_path(&id),
     })
+}
+
+/// The tests, coverage and kept files of a finished run's jobs (v2 reports, i13h): a table
+/// printed after the summary, empty when no job keeps anything.
+pub fn reports_summary(finished: &Finished) -> String {
+    match finished.record_path.ancestors().nth(3) {
+        Some(root) => reports::summary(&Store::new(root.to_path_buf()), &finished.record),
+        None => String::new(),
+    }
 }
 
 /// The run a command means: the one given, or the latest.

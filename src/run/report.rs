@@ -94,6 +94,7 @@ pub fn render(record: &RunRecord, store: &Store) -> String {
         );
     }
     html.push_str("</table>\n");
+    html.push_str(&super::reports::html(store, record));
     let gates: Vec<_> = record
         .plan
         .jobs

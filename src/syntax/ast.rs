@@ -207,6 +207,14 @@ pub enum BodyItem {
     Env(EnvBlock),
     Matrix(MatrixBlock),
     Step(StepBlock),
+    Reports(ReportsBlock),
+}
+
+/// `reports { junit = [...]  coverage = "..." }`: a job's test reports (v2 §8, i13h).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportsBlock {
+    pub kinds: Vec<Attribute>,
+    pub span: Span,
 }
 
 /// `step NAME { run = "…"  env { … } … }`: one step of a job (v2, i13b).

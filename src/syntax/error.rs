@@ -137,6 +137,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_input => "`input`",
         Rule::kw_var => "`var`",
         Rule::parameter_decl => "`input`, `var`",
+        Rule::kw_reports | Rule::reports_block => "`reports`",
         Rule::trigger => "`on`",
         Rule::import => "`import`",
         Rule::kind_decl => "`kind`",

@@ -432,6 +432,7 @@ impl Lowerer {
                     }));
                 }
                 Rule::step_block => body.push(BodyItem::Step(self.step_block(item))),
+                Rule::reports_block => body.push(BodyItem::Reports(self.reports_block(item))),
                 Rule::doc_comment => self.doc_line(item),
                 Rule::lbrace | Rule::rbrace | Rule::semi => {}
                 Rule::misplaced => self.misplaced(item, Block::Job),
@@ -509,6 +510,17 @@ impl Lowerer {
             items,
             span,
         }
+    }
+
+    /// `reports { … }` (v2, i13h).
+    fn reports_block(&mut self, pair: Pair<Rule>) -> ReportsBlock {
+        assert_eq!(pair.as_rule(), Rule::reports_block);
+        self.take_doc();
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        self.expect(&mut inner, Rule::kw_reports);
+        let kinds = self.attr_block(self.expect(&mut inner, Rule::attr_block));
+        ReportsBlock { kinds, span }
     }
 
     fn attribute(&mut self, pair: Pair<Rule>) -> Attribute {

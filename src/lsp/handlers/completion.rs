@@ -153,11 +153,15 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
         Frame::Environment => (&["requires", "env"], schema::ENVIRONMENT),
         Frame::Stage => (&["artifact", "test", "deploy", "gate", "job"], &[]),
         Frame::Job(form, _) => match form.as_str() {
-            "artifact" => (&["env"], schema::ARTIFACT),
+            "artifact" => (&["env", "reports"], schema::ARTIFACT),
             "gate" => (&[], schema::GATE),
-            "template" => (&["env", "matrix"], crate::check::templates::any_job()),
-            _ => (&["env", "matrix"], schema::JOB),
+            "template" => (
+                &["env", "matrix", "reports"],
+                crate::check::templates::any_job(),
+            ),
+            _ => (&["env", "matrix", "reports"], schema::JOB),
         },
+        Frame::Reports => (&[], schema::REPORTS),
         Frame::Env | Frame::Matrix | Frame::Other => (&[], &[]),
     };
     let mut items: Vec<CompletionItem> = keywords.iter().map(|k| keyword(k)).collect();
@@ -427,6 +431,20 @@ mod tests {
             .collect();
         labels.sort();
         labels
+    }
+
+    #[test]
+    fn reports_complete_the_report_kinds_and_jobs_offer_reports_keep_and_retention() {
+        let text = "pipeline p { stage s { test unit { run = \"x\"\n reports { junit = [\"a.xml\"]\n  } \n  } } }";
+        let labels = labels_at(text, "[\"a.xml\"]\n ");
+        assert_eq!(labels, ["codequality", "coverage", "coverage_regex"]);
+        let labels = labels_at(text, "run = \"x\"\n");
+        for expected in ["reports", "keep", "retention"] {
+            assert!(
+                labels.iter().any(|l| l == expected),
+                "{expected}: {labels:?}"
+            );
+        }
     }
 
     #[test]

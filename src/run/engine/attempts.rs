@@ -279,6 +279,13 @@ impl Engine<'_> {
                 Ending::Error { .. } => {}
             }
         }
+        // v2 reports and kept files (i13h): kept passed or failed, not when cancelled.
+        if !matches!(result.ending, Ending::Cancelled) {
+            let attempt = record_number(self.record.job(&job.id));
+            for line in super::super::reports::collect(self.store, &self.record, &job, attempt) {
+                self.view.note(&line);
+            }
+        }
         let failure = match &result.ending {
             Ending::Exited { code: 0 } if result.log_lost_bytes > 0 => Some(format!(
                 "exited with 0, but {} bytes of its output could not be written to its log ({}); its log is incomplete",
