@@ -60,6 +60,9 @@ codes! {
     DuplicateAttribute = "E0207", "attribute set twice";
     UnknownTeam = "E0208", "unknown team";
     StepSecretNotListed = "E0220", "step secret the job does not list";
+    UnknownScope = "E0226", "unknown permission scope";
+    SettingMisplaced = "E0227", "platform setting in a block that cannot hold it";
+    OidcWithoutIdToken = "E0228", "OIDC token in a job whose permissions deny `id_token`";
     AttributeType = "E0300", "attribute has the wrong type";
     UnknownAttribute = "E0301", "unknown attribute";
     MissingAttribute = "E0302", "missing required attribute";
@@ -88,6 +91,7 @@ codes! {
     EnvironmentWithoutUrl = "W0104", "deploy to an environment without a url";
     ShellStateLost = "W0105", "shell state lost between `run` entries";
     EnvNotExpanded = "W0106", "variable in an env value, which is never expanded";
+    ConcurrencyWithoutCancel = "W0117", "concurrency block that cancels nothing";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

@@ -113,6 +113,13 @@ pub const PIPELINE: &[Spec] = &[
         "The repository's default branch, as `CDL_DEFAULT_BRANCH` (default: git's `origin/HEAD`, else `main`).",
     ),
     spec("shell", Type::String, super::steps::SHELL_DOC),
+    // v2 i14a: platform settings
+    spec(
+        "permissions",
+        Type::Word(super::platform::ALL_WORDS),
+        super::platform::PERMISSIONS_DOC,
+    ),
+    spec("checkout", Type::Bool, super::platform::CHECKOUT_DOC),
 ];
 
 pub const KIND: &[Spec] = &[
@@ -184,6 +191,9 @@ macro_rules! runnable {
             spec("runner", Type::String, "Machine label for exports."),
             spec("name", Type::String, "The job's display name (exports that show one)."),
             spec("shell", Type::String, super::steps::SHELL_DOC),
+            // v2 i14a: platform settings
+            spec("permissions", Type::Word(super::platform::ALL_WORDS), super::platform::PERMISSIONS_DOC),
+            spec("checkout", Type::Bool, super::platform::CHECKOUT_DOC),
         ]
     };
 }

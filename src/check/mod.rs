@@ -9,6 +9,7 @@ pub mod inherited;
 pub mod job_name;
 pub mod model;
 pub mod outputs;
+pub mod platform;
 mod ref_glob;
 pub mod resolve;
 mod rules;

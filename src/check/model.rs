@@ -122,6 +122,9 @@ pub struct Job {
     pub shell: Option<crate::model::steps::Shell>,
     /// `step NAME { … }` blocks, in order; `run` runs after them as the step named `run`.
     pub steps: Vec<crate::model::steps::Step>,
+    // v2 i14a: platform settings
+    /// `permissions`, `oidc`, `checkout` as written on the job.
+    pub settings: super::platform::JobSettings,
 }
 
 /// One pipeline, checked.
@@ -154,6 +157,9 @@ pub struct Pipeline {
     /// duplicate is not followed by "unused" warnings.
     pub dropped_references: Vec<String>,
     pub span: Span,
+    // v2 i14a: platform settings
+    /// `permissions`, `concurrency`, `checkout` of the pipeline.
+    pub settings: super::platform::PipelineSettings,
 }
 
 impl Pipeline {

@@ -147,6 +147,7 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
             job_names: HashMap::new(),
             dropped_references: Vec::new(),
             span: decl.span,
+            settings: Default::default(),
         },
         stage_names: HashMap::new(),
         trigger_spans: HashMap::new(),
@@ -163,9 +164,11 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
     builder.pipeline.allowed_signers = attrs.string("allowed_signers");
     builder.pipeline.default_branch = attrs.string("default_branch");
     builder.pipeline.shell = super::steps::shell(&attrs, builder.sink);
+    builder.pipeline.settings = super::platform::pipeline(&decl.items, &attrs, builder.sink);
     for item in &decl.items {
         match item {
             ast::PipelineItem::Attribute(_) => {}
+            ast::PipelineItem::Setting(_) => {} // see `check::platform`
             ast::PipelineItem::Trigger(trigger) => builder.trigger(trigger),
             ast::PipelineItem::Env(env) => {
                 if let Some(first) = builder.env_span {
@@ -554,6 +557,7 @@ impl Builder<'_> {
         for item in &decl.body {
             match item {
                 ast::BodyItem::Attribute(_) => {}
+                ast::BodyItem::Setting(_) => {} // see `check::platform`
                 ast::BodyItem::Step(_) if job_type != JobType::Gate => {}
                 ast::BodyItem::Env(block_env) if job_type != JobType::Gate => {
                     if let Some(first) = env_block.replace(block_env.span) {
@@ -595,6 +599,7 @@ impl Builder<'_> {
                         ast::BodyItem::Matrix(m) => ("matrix", m.span),
                         ast::BodyItem::Step(s) => ("step", s.span),
                         ast::BodyItem::Attribute(a) => ("attribute", a.span),
+                        ast::BodyItem::Setting(s) => ("setting", s.span),
                     };
                     self.sink.push(
                         Diagnostic::new(
@@ -632,6 +637,8 @@ impl Builder<'_> {
             self.sink,
         );
         let shell = super::steps::shell(&attrs, self.sink);
+        let settings =
+            super::platform::job(&decl.body, &attrs, job_type == JobType::Gate, self.sink);
         let id = JobId(self.pipeline.jobs.len());
         if let Some(first) = self.pipeline.job_names.get(&name) {
             let first_span = self.pipeline.job(*first).name_span;
@@ -715,6 +722,7 @@ impl Builder<'_> {
             display_name: attrs.string("name"),
             shell,
             steps,
+            settings,
         });
         Some(id)
     }

@@ -22,6 +22,8 @@ pub enum Item<'a> {
     Matrix(&'a ast::MatrixBlock),
     /// v2 (i13b)
     Step(&'a ast::StepBlock),
+    /// v2 i14a: `permissions { … }` and the other platform settings.
+    Setting(&'a ast::SettingBlock),
 }
 
 /// A block item's header (`stage build`), its items, and where the header ends (the `{`
@@ -62,6 +64,7 @@ impl<'a> Item<'a> {
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
+            Item::Setting(s) => s.span,
         };
         span.start as usize
     }
@@ -83,6 +86,7 @@ impl<'a> Item<'a> {
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
+            Item::Setting(s) => s.span,
         };
         span.end as usize
     }
@@ -131,6 +135,11 @@ impl<'a> Item<'a> {
                 s.items.iter().map(step_item).collect(),
                 s.name.span.end,
             ),
+            Item::Setting(s) => (
+                s.word.name.clone(),
+                attributes(&s.attributes),
+                s.word.span.end,
+            ),
             Item::Import(_) | Item::Attribute(_) | Item::Secret(_) | Item::Requirement(_) => {
                 return None;
             }
@@ -152,6 +161,7 @@ fn pipeline_item(item: &ast::PipelineItem) -> Item<'_> {
         PipelineItem::Team(t) => Item::Team(t),
         PipelineItem::Environment(e) => Item::Environment(e),
         PipelineItem::Stage(s) => Item::Stage(s),
+        PipelineItem::Setting(s) => Item::Setting(s),
     }
 }
 
@@ -169,6 +179,7 @@ fn body_item(item: &ast::BodyItem) -> Item<'_> {
         BodyItem::Env(e) => Item::Env(e),
         BodyItem::Matrix(m) => Item::Matrix(m),
         BodyItem::Step(s) => Item::Step(s),
+        BodyItem::Setting(s) => Item::Setting(s),
     }
 }
 

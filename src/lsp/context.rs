@@ -17,6 +17,8 @@ pub enum Frame {
     /// A job of the form (`artifact`, `test`, `deploy`, `gate`, `job`), with its name.
     Job(String, Option<String>),
     Matrix,
+    /// v2 i14a: `permissions { … }`, `oidc { … }`, `concurrency { … }`, `checkout { … }`.
+    Setting(String),
     /// A block the lexer could not place.
     Other,
 }
@@ -224,6 +226,9 @@ fn classify(header: &[Token]) -> Frame {
         ["environment", ..] => Frame::Environment,
         ["stage", ..] => Frame::Stage,
         ["matrix"] => Frame::Matrix,
+        [word @ ("permissions" | "oidc" | "concurrency" | "checkout")] => {
+            Frame::Setting((*word).to_string())
+        }
         [form @ ("artifact" | "gate" | "job"), name, ..] => {
             Frame::Job((*form).to_string(), Some((*name).to_string()))
         }

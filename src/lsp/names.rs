@@ -71,6 +71,8 @@ pub enum Block {
     Job(&'static [Spec]),
     Env,
     Matrix,
+    /// v2 i14a: a platform setting's block.
+    Setting(&'static [Spec]),
 }
 
 impl Block {
@@ -79,7 +81,7 @@ impl Block {
             Block::Pipeline => schema::PIPELINE,
             Block::Kind => schema::KIND,
             Block::Environment => schema::ENVIRONMENT,
-            Block::Trigger(specs) | Block::Job(specs) => specs,
+            Block::Trigger(specs) | Block::Job(specs) | Block::Setting(specs) => specs,
             Block::Env | Block::Matrix => &[],
         }
     }
@@ -448,8 +450,15 @@ impl Walker<'_> {
                 ),
                 ast::PipelineItem::Environment(environment) => self.environment(environment),
                 ast::PipelineItem::Stage(stage) => self.stage(stage),
+                ast::PipelineItem::Setting(block) => self.setting(block),
             }
         }
+    }
+
+    /// `permissions { … }` and the other platform settings (v2 i14a): hover on their names.
+    fn setting(&mut self, block: &ast::SettingBlock) {
+        let specs = crate::check::platform::schema(&block.word.name);
+        self.attributes(Block::Setting(specs), &block.attributes);
     }
 
     fn environment(&mut self, environment: &ast::EnvironmentDecl) {
@@ -666,6 +675,7 @@ impl Walker<'_> {
                 ast::BodyItem::Matrix(m) => self.attributes(Block::Matrix, &m.axes),
                 // v2 steps (i13b): no completion inside them yet.
                 ast::BodyItem::Step(_) => {}
+                ast::BodyItem::Setting(block) => self.setting(block),
             }
         }
     }

@@ -116,6 +116,20 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 display_name: job.display_name.clone(),
                 shell: job.shell.or(pipeline.shell),
                 step_blocks: job.steps.clone(),
+                permissions: (!is_gate)
+                    .then(|| {
+                        crate::check::platform::effective_permissions(
+                            &job.settings,
+                            &pipeline.settings,
+                        )
+                    })
+                    .flatten(),
+                oidc: job.settings.oidc.clone().filter(|_| !is_gate),
+                checkout: job
+                    .settings
+                    .checkout
+                    .or(pipeline.settings.checkout)
+                    .filter(|_| !is_gate),
             });
         }
     }
@@ -151,6 +165,8 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
             file: compilation.sources.get(compilation.root).name.clone(),
             allowed_signers: pipeline.allowed_signers.clone(),
             default_branch: pipeline.default_branch.clone(),
+            permissions: pipeline.settings.permissions.clone(),
+            concurrency: pipeline.settings.concurrency,
         },
         triggers: pipeline
             .triggers

@@ -62,6 +62,8 @@ pub enum PipelineItem {
     Team(TeamDecl),
     Environment(EnvironmentDecl),
     Stage(StageDecl),
+    /// v2 i14a: `permissions { … }`, `concurrency { … }`, `checkout { … }`.
+    Setting(SettingBlock),
 }
 
 /// `on EVENT { … }`; `attributes` is `None` when no block was written.
@@ -175,6 +177,8 @@ pub enum BodyItem {
     Env(EnvBlock),
     Matrix(MatrixBlock),
     Step(StepBlock),
+    /// v2 i14a: `permissions { … }`, `oidc { … }`, `checkout { … }`.
+    Setting(SettingBlock),
 }
 
 /// `step NAME { run = "…"  env { … } … }`: one step of a job (v2, i13b).
@@ -251,4 +255,15 @@ impl ExprKind {
             ExprKind::Invalid => "an invalid value",
         }
     }
+}
+
+/// `permissions { … }`, `oidc { … }`, `concurrency { … }` or `checkout { … }`: a platform
+/// setting of the pipeline or a job (v2 §9, i14a).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingBlock {
+    pub doc: Option<String>,
+    /// The block's word (`permissions`).
+    pub word: Ident,
+    pub attributes: Vec<Attribute>,
+    pub span: Span,
 }

@@ -187,6 +187,7 @@ impl Lowerer {
                 Rule::team_decl => PipelineItem::Team(self.team(item)),
                 Rule::environment_decl => PipelineItem::Environment(self.environment(item)),
                 Rule::stage_decl => PipelineItem::Stage(self.stage(item)),
+                Rule::setting_block => PipelineItem::Setting(self.setting_block(item)),
                 Rule::misplaced => {
                     self.misplaced(item, Block::Pipeline);
                     continue;
@@ -401,6 +402,7 @@ impl Lowerer {
                     }));
                 }
                 Rule::step_block => body.push(BodyItem::Step(self.step_block(item))),
+                Rule::setting_block => body.push(BodyItem::Setting(self.setting_block(item))),
                 Rule::doc_comment => self.doc_line(item),
                 Rule::lbrace | Rule::rbrace | Rule::semi => {}
                 Rule::misplaced => self.misplaced(item, Block::Job),
@@ -414,6 +416,27 @@ impl Lowerer {
             form,
             body,
             header_span,
+            span,
+        }
+    }
+
+    /// `permissions { … }` and the other platform settings (v2 §9, i14a).
+    fn setting_block(&mut self, pair: Pair<Rule>) -> SettingBlock {
+        assert_eq!(pair.as_rule(), Rule::setting_block);
+        let doc = self.take_doc();
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        let word_pair = self.expect(&mut inner, Rule::kw_setting);
+        let word = Ident {
+            name: word_pair.as_str().to_string(),
+            span: self.span(&word_pair),
+        };
+        let block = self.expect(&mut inner, Rule::attr_block);
+        let attributes = self.attr_block(block);
+        SettingBlock {
+            doc,
+            word,
+            attributes,
             span,
         }
     }

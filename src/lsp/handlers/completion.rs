@@ -79,7 +79,8 @@ fn items(context: &Context, names: Option<&Names>) -> Vec<CompletionItem> {
                 .iter()
                 .map(|w| word(w, CompletionItemKind::KEYWORD, None))
                 .collect(),
-            _ => Vec::new(),
+            // v2 i14a: the words a setting takes.
+            (name, frame) => setting_values(name, frame),
         };
     }
     let Some(words) = context.words() else {
@@ -128,7 +129,7 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
     let (keywords, specs): (&[&str], &[Spec]) = match &context.frame {
         Frame::File => (&["import", "kind", "pipeline"], &[]),
         Frame::Pipeline => (
-            &["on", "env", "secret", "environment", "stage"],
+            &["on", "env", "secret", "environment", "stage", "concurrency"],
             schema::PIPELINE,
         ),
         Frame::Kind => (&[], schema::KIND),
@@ -147,8 +148,9 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
         Frame::Job(form, _) => match form.as_str() {
             "artifact" => (&["env"], schema::ARTIFACT),
             "gate" => (&[], schema::GATE),
-            _ => (&["env", "matrix"], schema::JOB),
+            _ => (&["env", "matrix", "oidc"], schema::JOB),
         },
+        Frame::Setting(word) => (&[], crate::check::platform::schema(word)),
         Frame::Env | Frame::Matrix | Frame::Other => (&[], &[]),
     };
     let mut items: Vec<CompletionItem> = keywords.iter().map(|k| keyword(k)).collect();
@@ -170,6 +172,26 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
             }),
     );
     items
+}
+
+/// The words of a platform setting's value: `read | write | none` for a scope, `read_all |
+/// write_all` for `permissions =`, `ref | pipeline`, `true | false` (v2 i14a).
+fn setting_values(name: &str, frame: &Frame) -> Vec<CompletionItem> {
+    let specs: &[Spec] = match frame {
+        Frame::Setting(word) => crate::check::platform::schema(word),
+        Frame::Pipeline => schema::PIPELINE,
+        Frame::Job(..) => schema::JOB,
+        _ => &[],
+    };
+    let words: &[&str] = match specs.iter().find(|s| s.name == name).map(|s| s.ty) {
+        Some(schema::Type::Word(words)) => words,
+        Some(schema::Type::Bool) => &["true", "false"],
+        _ => &[],
+    };
+    words
+        .iter()
+        .map(|w| word(w, CompletionItemKind::ENUM_MEMBER, None))
+        .collect()
 }
 
 /// Variables after `=`, `(`, `!`, `&&`, `||`; events after `event ==` or `event !=`.
