@@ -17,6 +17,8 @@ use super::condition;
 use super::jobs::{self, Unit};
 use super::shell;
 use super::{Export, Exporter, Lossy};
+use crate::model::platform::github_scope;
+use crate::plan::Access;
 use crate::plan::Condition;
 use crate::plan::{Job, Plan};
 use crate::plan::{JobType, TriggerEvent};
@@ -61,6 +63,9 @@ struct Workflow {
     #[serde(rename = "on")]
     on: IndexMap<&'static str, Event>,
     permissions: IndexMap<&'static str, &'static str>,
+    /// v2 i14a: the pipeline's `concurrency`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concurrency: Option<Concurrency>,
     env: IndexMap<String, String>,
     defaults: Defaults,
     jobs: IndexMap<String, WorkflowJob>,
@@ -129,6 +134,9 @@ struct WorkflowJob {
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     env: IndexMap<String, String>,
     steps: Vec<Step>,
+    // v2 i14a: the job's token permissions (absent: the workflow's `contents: read`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    permissions: Option<IndexMap<String, &'static str>>,
 }
 
 #[derive(Serialize)]
@@ -270,6 +278,10 @@ impl<'p> Builder<'p> {
             name: literal(&self.plan.pipeline.name),
             on,
             permissions: IndexMap::from([("contents", "read")]),
+            concurrency: self.plan.pipeline.concurrency.map(|c| Concurrency {
+                group: super::platform::github_concurrency_group(c.per).into(),
+                cancel_in_progress: c.cancel_in_progress,
+            }),
             env,
             defaults: Defaults {
                 run: RunDefaults {
@@ -512,6 +524,27 @@ impl<'p> Builder<'p> {
             workflow_job.timeout_minutes = Some((seconds * attempts).div_ceil(60) + 1);
         }
         workflow_job.steps = self.steps(job);
+        // v2 i14a: write scopes only on the jobs that need them (never the workflow's).
+        workflow_job.permissions = job.permissions.as_ref().map(|p| {
+            p.expanded()
+                .into_iter()
+                .filter(|(scope, access)| *scope != "id_token" || *access == Access::Write)
+                .map(|(scope, access)| (github_scope(scope), access.as_str()))
+                .collect()
+        });
+        if job.checkout.is_some_and(|c| c.skip) {
+            // No repository, so no folder of the pipeline file to run in.
+            if let Some(defaults) = &mut workflow_job.defaults {
+                defaults.run.working_directory = None;
+            }
+            if workflow_job
+                .defaults
+                .as_ref()
+                .is_some_and(|d| d.run.shell.is_none())
+            {
+                workflow_job.defaults = None;
+            }
+        }
         workflow_job
     }
 
@@ -611,16 +644,41 @@ impl<'p> Builder<'p> {
     }
 
     fn steps(&mut self, job: &'p Job) -> Vec<Step> {
-        let mut steps = vec![Step {
-            uses: Some(CHECKOUT.into()),
-            with: IndexMap::from([("persist-credentials".into(), Input::Flag(false))]),
-            ..Step::default()
-        }];
+        let mut steps = Vec::new();
+        if !job.checkout.is_some_and(|c| c.skip) {
+            let mut with = IndexMap::from([("persist-credentials".into(), Input::Flag(false))]);
+            // v2 i14a: `checkout { depth  submodules  lfs }` as actions/checkout's inputs.
+            if let Some(checkout) = job.checkout {
+                if let Some(depth) = checkout.depth {
+                    with.insert("fetch-depth".into(), Input::Text(depth.to_string()));
+                }
+                if checkout.submodules {
+                    with.insert("submodules".into(), Input::Text("recursive".into()));
+                }
+                if checkout.lfs {
+                    with.insert("lfs".into(), Input::Flag(true));
+                }
+            }
+            steps.push(Step {
+                uses: Some(CHECKOUT.into()),
+                with,
+                ..Step::default()
+            });
+        }
         steps.push(Step {
             name: Some("cdl context".into()),
             run: Some("echo \"CDL_WORKSPACE=$PWD\" >> \"$GITHUB_ENV\"\n".into()),
             ..Step::default()
         });
+        if let Some(oidc) = &job.oidc {
+            // v2 i14a: the token for the audience, masked, in `CDL_OIDC_TOKEN`.
+            steps.push(Step {
+                name: Some("Request the OIDC token".into()),
+                env: IndexMap::from([("CDL_OIDC_AUDIENCE".into(), literal(&oidc.audience))]),
+                run: Some(super::platform::GITHUB_OIDC_SCRIPT.into()),
+                ..Step::default()
+            });
+        }
         for input in &job.inputs {
             steps.push(Step {
                 name: Some(format!("Download the artifact {input}")),

@@ -5,6 +5,7 @@
 //! its effective condition, so that a job is left out whenever one of its explicit needs is.
 
 mod expansion;
+mod platform;
 mod rules;
 
 use std::collections::{HashMap, HashSet};
@@ -131,6 +132,9 @@ fn literal_map(map: &IndexMap<String, String>) -> IndexMap<String, Value> {
 #[derive(Serialize)]
 struct Workflow {
     rules: Vec<Rule>,
+    /// v2 i14a: the pipeline's `concurrency`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto_cancel: Option<platform::AutoCancel>,
 }
 
 #[derive(Serialize, Default)]
@@ -176,6 +180,11 @@ struct PipelineJob {
     script: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     artifacts: Option<Artifacts>,
+    // v2 i14a: platform settings
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    interruptible: bool,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    id_tokens: IndexMap<String, platform::IdToken>,
 }
 
 #[derive(Serialize)]
@@ -300,6 +309,7 @@ impl<'p> Builder<'p> {
             variables,
             workflow: Workflow {
                 rules: self.triggers(),
+                auto_cancel: self.platform_workflow(),
             },
             jobs,
         }
@@ -464,6 +474,7 @@ impl<'p> Builder<'p> {
             return pipeline_job;
         }
         self.deployment(job, &mut pipeline_job);
+        self.platform_job(job, &mut pipeline_job);
         self.before_script(job, &mut pipeline_job);
         match cdl_job {
             // An identifier with `[`, `=`, `,`, `]` and `$CDL_MATRIX_<AXIS>` references.
@@ -645,7 +656,10 @@ impl<'p> Builder<'p> {
                 .before_script
                 .push(format!("unset {}", names.join(" ")));
         }
-        if let Some(dir) = &self.working_directory {
+        // v2 i14a: without a checkout there is no folder of the pipeline file to go to.
+        if let Some(dir) = &self.working_directory
+            && !job.checkout.is_some_and(|c| c.skip)
+        {
             pipeline_job
                 .before_script
                 .push(format!("cd {}", shell::quote(dir)));

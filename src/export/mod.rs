@@ -17,6 +17,7 @@ mod kubernetes;
 mod literal;
 #[cfg(test)]
 mod oracle;
+mod platform;
 mod settings;
 mod shell;
 mod steps;

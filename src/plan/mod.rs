@@ -12,7 +12,7 @@ pub use build::build;
 
 use crate::check::graph::NeedReason;
 pub use crate::model::platform::{
-    Access, AllAccess, Checkout, Concurrency, ConcurrencyPer, Oidc, Permissions,
+    Access, AllAccess, Checkout, Concurrency, ConcurrencyPer, OIDC_VARIABLE, Oidc, Permissions,
 };
 pub use crate::model::steps::{Runs, Shell, Step};
 pub use crate::model::{
