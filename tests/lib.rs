@@ -15,6 +15,7 @@ mod properties;
 mod run;
 mod run_context;
 mod run_gates;
+mod run_platform;
 mod run_records;
 mod run_steps;
 mod support;
