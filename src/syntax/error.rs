@@ -132,7 +132,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_matrix | Rule::matrix_block => "`matrix`",
         Rule::kw_team | Rule::team_decl => "`team`",
         Rule::kw_step | Rule::step_block => "`step`",
-        Rule::kw_setting | Rule::setting_block => "a setting block",
+        // An attribute-like word: "a name" already says what may stand there.
+        Rule::kw_setting | Rule::setting_block => return None,
         Rule::trigger => "`on`",
         Rule::import => "`import`",
         Rule::kind_decl => "`kind`",

@@ -389,4 +389,63 @@ mod tests {
             ["deploy_app_staging", "app", "check", "docs", "lint"]
         );
     }
+
+    // ---- v2 i14a: platform settings
+
+    const PLATFORM: &str = r#"pipeline p {
+  permissions { contents = read; pull_requests = write }
+  concurrency { per = ref; cancel_in_progress = true }
+  stage s {
+    job a {
+      run = "x"
+      oidc { audience = "sts.amazonaws.com" }
+      checkout { depth = 0; lfs = true }
+      permissions = read_all
+    }
+  }
+}"#;
+
+    #[test]
+    fn setting_blocks_complete_their_keys_and_values() {
+        let text = "pipeline p {\n  permissions {\n    pu";
+        let labels = labels_at(text, "pu");
+        assert!(labels.contains(&"pull_requests".to_string()), "{labels:?}");
+        assert!(labels.contains(&"id_token".to_string()), "{labels:?}");
+        assert_eq!(labels.len(), crate::model::platform::SCOPES.len());
+        let text = "pipeline p {\n  permissions { contents = ";
+        assert_eq!(labels_at(text, "contents = "), ["none", "read", "write"]);
+        let text = "pipeline p {\n  permissions = ";
+        assert_eq!(labels_at(text, "permissions = "), ["read_all", "write_all"]);
+        let text = "pipeline p {\n  concurrency { per = ";
+        assert_eq!(labels_at(text, "per = "), ["pipeline", "ref"]);
+        let text = "pipeline p {\n  concurrency { cancel_in_progress = ";
+        assert_eq!(labels_at(text, "cancel_in_progress = "), ["false", "true"]);
+        let text = "pipeline p { stage s { job a {\n  checkout {\n ";
+        assert_eq!(labels_at(text, "{\n "), ["depth", "lfs", "submodules"]);
+        let text = "pipeline p { stage s { job a {\n  oidc {\n ";
+        assert_eq!(labels_at(text, "{\n "), ["audience"]);
+        let text = "pipeline p { stage s { job a {\n  ";
+        let labels = labels_at(text, "{\n  ");
+        for word in ["oidc", "permissions", "checkout"] {
+            assert!(labels.contains(&word.to_string()), "{word}: {labels:?}");
+        }
+        let text = "pipeline p {\n  ";
+        let labels = labels_at(text, "{\n  ");
+        for word in ["concurrency", "permissions", "checkout"] {
+            assert!(labels.contains(&word.to_string()), "{word}: {labels:?}");
+        }
+    }
+
+    #[test]
+    fn half_typed_settings_never_panic() {
+        for end in 0..=PLATFORM.len() {
+            if !PLATFORM.is_char_boundary(end) {
+                continue;
+            }
+            let text = &PLATFORM[..end];
+            let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
+            let context = context::at(text, text.len());
+            let _ = items(&context, Some(&names));
+        }
+    }
 }
