@@ -63,6 +63,7 @@ codes! {
     UnknownScope = "E0226", "unknown permission scope";
     SettingMisplaced = "E0227", "platform setting in a block that cannot hold it";
     OidcWithoutIdToken = "E0228", "OIDC token in a job whose permissions deny `id_token`";
+    InvalidPathGlob = "E0229", "path filter that matches no path";
     AttributeType = "E0300", "attribute has the wrong type";
     UnknownAttribute = "E0301", "unknown attribute";
     MissingAttribute = "E0302", "missing required attribute";

@@ -153,16 +153,34 @@ pub const ENVIRONMENT: &[Spec] = &[
     ),
 ];
 
-pub const TRIGGER_PUSH: &[Spec] = &[spec(
-    "branches",
-    Type::Strings,
-    "Branch globs that start a run (all when absent).",
-)];
-pub const TRIGGER_PULL_REQUEST: &[Spec] = &[spec(
-    "branches",
-    Type::Strings,
-    "Target branch globs of the pull requests that start a run.",
-)];
+pub const TRIGGER_PUSH: &[Spec] = &[
+    spec(
+        "branches",
+        Type::Strings,
+        "Branch globs that start a run (all when absent).",
+    ),
+    // v2 i14a: path filters
+    spec("paths", Type::Strings, super::platform::PATHS_DOC),
+    spec(
+        "paths_ignore",
+        Type::Strings,
+        super::platform::PATHS_IGNORE_DOC,
+    ),
+];
+pub const TRIGGER_PULL_REQUEST: &[Spec] = &[
+    spec(
+        "branches",
+        Type::Strings,
+        "Target branch globs of the pull requests that start a run.",
+    ),
+    // v2 i14a: path filters
+    spec("paths", Type::Strings, super::platform::PATHS_DOC),
+    spec(
+        "paths_ignore",
+        Type::Strings,
+        super::platform::PATHS_IGNORE_DOC,
+    ),
+];
 pub const TRIGGER_TAG: &[Spec] = &[spec(
     "pattern",
     Type::String,

@@ -28,6 +28,11 @@ pub struct Trigger {
     pub pattern: Option<String>,
     pub cron: Option<String>,
     pub span: Span,
+    // v2 i14a: path filters
+    /// `paths`: path globs; a run starts only when a changed file matches one.
+    pub paths: Vec<String>,
+    /// `paths_ignore`: a run does not start when every changed file matches one.
+    pub paths_ignore: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -18,6 +18,69 @@ pub const ALL_WORDS: &[&str] = &["read_all", "write_all"];
 pub const PERMISSIONS_DOC: &str = "The CI token's permissions: `read_all`, `write_all`, or a `permissions { SCOPE = read | write | none }` block (default: `contents = read`).";
 pub const CHECKOUT_DOC: &str = "`false`: the job gets no copy of the repository; a `checkout { depth  submodules  lfs }` block sets how it is fetched.";
 
+pub const PATHS_DOC: &str = "Path globs (`*` stops at `/`, `**` crosses it): the event starts a run only when a changed file matches one (and no `paths_ignore`).";
+pub const PATHS_IGNORE_DOC: &str = "Path globs: changed files matching one do not start a run; a change of only such files starts none.";
+
+/// A trigger's `paths` and `paths_ignore`: globs relative to the repository root, each a
+/// pattern a file path can match (E0229 otherwise).
+pub fn path_filters(attrs: &Attributes, sink: &mut Sink) -> (Vec<String>, Vec<String>) {
+    let mut read = |name: &str| -> Vec<String> {
+        let globs = attrs.strings(name);
+        let spans = attrs.item_spans(name);
+        let mut kept = Vec::new();
+        for (i, glob) in globs.into_iter().enumerate() {
+            let span = spans.get(i).copied().or(attrs.value_span(name));
+            match path_glob_problem(&glob) {
+                Some((problem, help)) => {
+                    if let Some(span) = span {
+                        sink.push(
+                            Diagnostic::new(
+                                Code::InvalidPathGlob,
+                                span,
+                                format!("`{glob}` {problem}"),
+                            )
+                            .label("not a path glob")
+                            .help(help),
+                        );
+                    }
+                }
+                None => kept.push(glob),
+            }
+        }
+        kept
+    };
+    (read("paths"), read("paths_ignore"))
+}
+
+/// Why `glob` can match no path of a repository, with the fix.
+fn path_glob_problem(glob: &str) -> Option<(&'static str, String)> {
+    if glob.trim().is_empty() {
+        return Some((
+            "matches no file",
+            "write a path or a glob: `\"src/**\"`".into(),
+        ));
+    }
+    if let Some(rest) = glob.strip_prefix("./").or_else(|| glob.strip_prefix('/')) {
+        return Some((
+            "is not relative to the repository root the way path filters are",
+            format!("write `\"{rest}\"`"),
+        ));
+    }
+    if glob.starts_with('!') {
+        return Some((
+            "is a negation, which path filters do not have",
+            format!("list `\"{}\"` in `paths_ignore` instead", &glob[1..]),
+        ));
+    }
+    if glob.contains('\\') || glob.chars().any(char::is_control) {
+        return Some((
+            "holds a backslash or a control character, which no path filter of a CI system reads the same way",
+            "write paths with `/`".into(),
+        ));
+    }
+    None
+}
+
 /// The scopes of a `permissions { … }` block: completion and hover read this table.
 pub const PERMISSION_SCOPES: &[Spec] = &{
     let mut specs = [Spec {
@@ -436,5 +499,48 @@ pub fn effective_permissions(
                 .with_write("id_token"),
         ),
         (None, base) => base,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_replaces_the_pipelines_permissions_and_oidc_adds_id_token() {
+        let pipeline = PipelineSettings {
+            permissions: Some(Permissions::All(AllAccess::WriteAll)),
+            ..PipelineSettings::default()
+        };
+        let job = JobSettings::default();
+        assert_eq!(
+            effective_permissions(&job, &pipeline),
+            Some(Permissions::All(AllAccess::WriteAll))
+        );
+        let own = JobSettings {
+            permissions: Some(Permissions::default_scopes()),
+            oidc: Some(Oidc {
+                audience: "aud".into(),
+            }),
+            checkout: None,
+        };
+        let effective = effective_permissions(&own, &pipeline).unwrap();
+        assert_eq!(effective.access("contents"), Access::Read);
+        assert_eq!(effective.access("id_token"), Access::Write);
+        assert_eq!(effective.access("packages"), Access::None);
+        assert_eq!(
+            effective_permissions(&JobSettings::default(), &PipelineSettings::default()),
+            None
+        );
+    }
+
+    #[test]
+    fn path_globs_that_match_no_path_are_refused() {
+        for bad in ["", " ", "./src", "/src", "!docs/**", "a\\b", "a\nb"] {
+            assert!(path_glob_problem(bad).is_some(), "{bad:?}");
+        }
+        for good in ["src/**", "*.md", "a b/c", "Cargo.*", "**/x/*"] {
+            assert!(path_glob_problem(good).is_none(), "{good:?}");
+        }
     }
 }

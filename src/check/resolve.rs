@@ -294,12 +294,15 @@ impl Builder<'_> {
                 super::ref_glob::check(glob, what, span, self.sink);
             }
         }
+        let (paths, paths_ignore) = super::platform::path_filters(&attrs, self.sink);
         self.pipeline.triggers.push(Trigger {
             event,
             branches,
             pattern,
             cron,
             span: trigger.span,
+            paths,
+            paths_ignore,
         });
     }
 

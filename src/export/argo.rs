@@ -94,6 +94,7 @@ impl Exporter for Argo {
                 },
                 oidc: false,
                 concurrency: false,
+                paths: false,
                 permissions_instead: "Argo Workflows has no repository token per step; give the steps that need one a credential as a secret",
                 concurrency_instead: "use a synchronization semaphore or mutex, or cancel the older Workflow (`argo stop`)",
             },

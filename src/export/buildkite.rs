@@ -57,6 +57,7 @@ impl Exporter for Buildkite {
                 },
                 oidc: true,
                 concurrency: false,
+                paths: false,
                 permissions_instead: "Buildkite has no repository token per job; give the jobs that need one a token as a secret",
                 concurrency_instead: "turn on the pipeline's Settings → Builds → Cancel intermediate builds",
             },

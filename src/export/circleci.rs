@@ -79,6 +79,9 @@ impl Exporter for CircleCi {
             "CircleCI",
             "CircleCI jobs have no repository token; give the jobs that need one a token as a secret (a context)",
         ));
+        builder
+            .lossy
+            .extend(super::platform::paths_lossy(plan, "CircleCI"));
         builder.lossy.extend(super::platform::concurrency_lossy(
             plan,
             "CircleCI",

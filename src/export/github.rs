@@ -84,6 +84,11 @@ struct Filters {
     branches: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<Vec<String>>,
+    // v2 i14a: path filters
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    paths: Vec<String>,
+    #[serde(rename = "paths-ignore", skip_serializing_if = "Vec::is_empty")]
+    paths_ignore: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -344,6 +349,8 @@ impl<'p> Builder<'p> {
             match trigger.event {
                 TriggerEvent::Push => {
                     push.branches = Some(filters(&trigger.branches, "branch", &mut self.lossy));
+                    (push.paths, push.paths_ignore) =
+                        super::platform::github_paths(trigger, &mut self.lossy);
                 }
                 TriggerEvent::Tag => {
                     let pattern: Vec<String> = trigger.pattern.iter().cloned().collect();
@@ -352,11 +359,15 @@ impl<'p> Builder<'p> {
                 TriggerEvent::PullRequest => {
                     let branches = (!trigger.branches.is_empty())
                         .then(|| filters(&trigger.branches, "branch", &mut self.lossy));
+                    let (paths, paths_ignore) =
+                        super::platform::github_paths(trigger, &mut self.lossy);
                     on.insert(
                         "pull_request",
                         Event::Filters(Filters {
                             branches,
                             tags: None,
+                            paths,
+                            paths_ignore,
                         }),
                     );
                 }

@@ -145,6 +145,9 @@ struct Rule {
     when: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     allow_failure: Option<bool>,
+    // v2 i14a: a trigger's `paths`
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    changes: Vec<String>,
 }
 
 #[derive(Serialize, Default)]
@@ -381,6 +384,7 @@ impl<'p> Builder<'p> {
             };
             rules.push(Rule {
                 condition: Some(condition),
+                changes: self.changes(trigger),
                 ..Rule::default()
             });
         }
@@ -513,6 +517,7 @@ impl<'p> Builder<'p> {
                 condition,
                 when,
                 allow_failure,
+                ..Rule::default()
             }],
         }
     }

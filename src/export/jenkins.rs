@@ -72,6 +72,7 @@ impl Exporter for Jenkins {
                 },
                 oidc: false,
                 concurrency: true,
+                paths: false,
                 permissions_instead: "Jenkins has no repository token per job; give the jobs that need one a credential as a secret",
                 concurrency_instead: "",
             },

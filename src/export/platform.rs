@@ -129,6 +129,61 @@ pub fn checkout_lossy(job: &Job, system: &str, support: CheckoutSupport) -> Opti
     ))
 }
 
+/// `paths` / `paths_ignore` of the triggers on a target without path filters: one finding
+/// for each trigger that has them.
+pub fn paths_lossy(plan: &Plan, system: &str) -> Vec<Lossy> {
+    plan.triggers
+        .iter()
+        .filter(|t| !t.paths.is_empty() || !t.paths_ignore.is_empty())
+        .map(|t| {
+            Lossy::pipeline(
+                format!(
+                    "{system} has no path filters: `on {}` starts a run whatever files changed (`paths`, `paths_ignore`)",
+                    match t.event {
+                        crate::plan::TriggerEvent::PullRequest => "pull_request",
+                        _ => "push",
+                    }
+                ),
+                "every change starts a run; the jobs themselves may check what changed",
+            )
+        })
+        .collect()
+}
+
+/// GitHub's `paths` and `paths-ignore` of a trigger. GitHub refuses both on one event, so
+/// with both, the ignored globs follow the paths as `!` patterns, which is cdl's meaning (a
+/// changed file counts when it matches a path and no ignored glob). A glob holding `${{` (no
+/// expression is allowed in `on:`) or starting with `!` is left out, with a finding.
+pub fn github_paths(
+    trigger: &crate::plan::Trigger,
+    lossy: &mut Vec<Lossy>,
+) -> (Vec<String>, Vec<String>) {
+    let mut keep = |globs: &[String]| -> Vec<String> {
+        globs
+            .iter()
+            .filter(|g| {
+                let ok = !g.contains("${{");
+                if !ok {
+                    lossy.push(Lossy::pipeline(
+                        format!("the path glob `{g}` holds `${{{{`, which GitHub's `on:` filters reject as an expression"),
+                        "the glob is left out of the workflow's path filters",
+                    ));
+                }
+                ok
+            })
+            .cloned()
+            .collect()
+    };
+    let paths = keep(&trigger.paths);
+    let ignore = keep(&trigger.paths_ignore);
+    if paths.is_empty() || ignore.is_empty() {
+        return (paths, ignore);
+    }
+    let mut combined = paths;
+    combined.extend(ignore.iter().map(|g| format!("!{g}")));
+    (combined, Vec::new())
+}
+
 /// What a target does natively of the settings; the rest is reported by [`lossy`].
 pub struct Coverage {
     pub system: &'static str,
@@ -137,6 +192,8 @@ pub struct Coverage {
     pub oidc: bool,
     /// The target cancels older runs itself (`concurrency`).
     pub concurrency: bool,
+    /// The target filters the triggers by path itself.
+    pub paths: bool,
     /// What to do instead of the pipeline file, for `permissions`.
     pub permissions_instead: &'static str,
     /// What to do instead of the pipeline file, for `concurrency`.
@@ -146,6 +203,9 @@ pub struct Coverage {
 /// Every finding of a target's coverage of the settings, in plan order.
 pub fn lossy(plan: &Plan, coverage: &Coverage) -> Vec<Lossy> {
     let mut lossy = permissions_lossy(plan, coverage.system, coverage.permissions_instead);
+    if !coverage.paths {
+        lossy.extend(paths_lossy(plan, coverage.system));
+    }
     if !coverage.concurrency {
         lossy.extend(concurrency_lossy(
             plan,

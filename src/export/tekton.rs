@@ -69,6 +69,7 @@ impl Exporter for Tekton {
                 },
                 oidc: false,
                 concurrency: false,
+                paths: false,
                 permissions_instead: "Tekton has no repository token per task; give the tasks that need one a credential as a secret",
                 concurrency_instead: "cancel the older PipelineRun of the group yourself (`tkn pipelinerun cancel`), or let the trigger do it",
             },

@@ -176,6 +176,8 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 branches: t.branches.clone(),
                 pattern: t.pattern.clone(),
                 cron: t.cron.clone(),
+                paths: t.paths.clone(),
+                paths_ignore: t.paths_ignore.clone(),
             })
             .collect(),
         env: pipeline.env.clone(),

@@ -82,6 +82,14 @@ pub struct Trigger {
     pub branches: Vec<String>,
     pub pattern: Option<String>,
     pub cron: Option<String>,
+    // v2 i14a: path filters
+    /// `paths`: path globs (`*` stops at `/`, `**` crosses it); the event starts a run only
+    /// when a changed file matches one and no `paths_ignore` glob (absent: any file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// `paths_ignore`: changed files matching one count for nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths_ignore: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -23,6 +23,32 @@ pub(super) struct AutoCancel {
 }
 
 impl Builder<'_> {
+    /// A trigger's `paths` as `rules:changes` (GitLab compares a push with the commit before
+    /// it and a merge request with its target branch, as cdl does); `paths_ignore` has no
+    /// GitLab form (W0200), nor a glob GitLab would expand.
+    pub(super) fn changes(&mut self, trigger: &crate::plan::Trigger) -> Vec<String> {
+        if !trigger.paths_ignore.is_empty() {
+            self.lossy.push(Lossy::pipeline(
+                "GitLab's `rules:changes` cannot leave files out (`paths_ignore`)",
+                "a change of only ignored files starts a pipeline too",
+            ));
+        }
+        let mut changes = Vec::new();
+        for glob in &trigger.paths {
+            match expansion::plain(glob) {
+                Some(glob) => changes.push(glob),
+                None => {
+                    self.lossy.push(Lossy::pipeline(
+                        format!("GitLab expands variables in `rules:changes`, so the path glob `{glob}` cannot be written as it is"),
+                        "the pipeline starts whatever files changed",
+                    ));
+                    return Vec::new();
+                }
+            }
+        }
+        changes
+    }
+
     /// What the pipeline's settings add to the workflow, and the findings of the pipeline.
     pub(super) fn platform_workflow(&mut self) -> Option<AutoCancel> {
         self.lossy.extend(platform::permissions_lossy(
