@@ -66,10 +66,10 @@ fn path_glob_problem(glob: &str) -> Option<(&'static str, String)> {
             format!("write `\"{rest}\"`"),
         ));
     }
-    if glob.starts_with('!') {
+    if let Some(rest) = glob.strip_prefix('!') {
         return Some((
             "is a negation, which path filters do not have",
-            format!("list `\"{}\"` in `paths_ignore` instead", &glob[1..]),
+            format!("list `\"{rest}\"` in `paths_ignore` instead"),
         ));
     }
     if glob.contains('\\') || glob.chars().any(char::is_control) {
