@@ -421,9 +421,12 @@ mod tests {
         let text = "pipeline p {\n  concurrency { cancel_in_progress = ";
         assert_eq!(labels_at(text, "cancel_in_progress = "), ["false", "true"]);
         let text = "pipeline p { stage s { job a {\n  checkout {\n ";
-        assert_eq!(labels_at(text, "{\n "), ["depth", "lfs", "submodules"]);
+        assert_eq!(
+            labels_at(text, "checkout {\n "),
+            ["depth", "lfs", "submodules"]
+        );
         let text = "pipeline p { stage s { job a {\n  oidc {\n ";
-        assert_eq!(labels_at(text, "{\n "), ["audience"]);
+        assert_eq!(labels_at(text, "oidc {\n "), ["audience"]);
         let text = "pipeline p { stage s { job a {\n  ";
         let labels = labels_at(text, "{\n  ");
         for word in ["oidc", "permissions", "checkout"] {
