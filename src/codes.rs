@@ -70,6 +70,10 @@ codes! {
     ValueName = "E0221", "value name a `NAME=VALUE` line cannot hold";
     ValueVariableTwice = "E0222", "two values read through one variable";
     ValuesOnMatrix = "E0223", "values declared on a matrix job";
+    UnknownScope = "E0226", "unknown permission scope";
+    SettingMisplaced = "E0227", "platform setting in a block that cannot hold it";
+    OidcWithoutIdToken = "E0228", "OIDC token in a job whose permissions deny `id_token`";
+    InvalidPathGlob = "E0229", "path filter that matches no path";
     AttributeType = "E0300", "attribute has the wrong type";
     UnknownAttribute = "E0301", "unknown attribute";
     MissingAttribute = "E0302", "missing required attribute";
@@ -110,6 +114,7 @@ codes! {
     UnusedTemplate = "W0112", "unused template";
     ValueNotReceived = "W0116", "command reads a value the job does not receive";
     CoverageRegexSlashes = "W0115", "coverage regex between GitLab's slashes";
+    ConcurrencyWithoutCancel = "W0117", "concurrency block that cancels nothing";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

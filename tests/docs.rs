@@ -43,6 +43,7 @@ const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
     "## Passing values between jobs", // v2 i13i
     "## Inputs and variables",        // v2 i13d
     "## Reports and kept files",      // v2 i13h
+    "## Platform settings",           // v2 i14a
 ];
 
 #[test]

@@ -17,6 +17,7 @@ mod run;
 mod run_context;
 mod run_gates;
 mod run_inputs;
+mod run_platform;
 mod run_records;
 mod run_reports;
 mod run_steps;

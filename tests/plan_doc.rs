@@ -15,6 +15,9 @@ const LEAVES: &[&str] = &[
     "jobs[].matrix",
     "jobs[].condition",
     "jobs[].step_blocks[].env",
+    // v2 i14a: a map of scope to access, or a word
+    "pipeline.permissions",
+    "jobs[].permissions",
 ];
 
 fn collect(value: &Value, path: String, out: &mut BTreeSet<String>) {

@@ -113,6 +113,13 @@ pub const PIPELINE: &[Spec] = &[
         "The repository's default branch, as `CDL_DEFAULT_BRANCH` (default: git's `origin/HEAD`, else `main`).",
     ),
     spec("shell", Type::String, super::steps::SHELL_DOC),
+    // v2 i14a: platform settings
+    spec(
+        "permissions",
+        Type::Word(super::platform::ALL_WORDS),
+        super::platform::PERMISSIONS_DOC,
+    ),
+    spec("checkout", Type::Bool, super::platform::CHECKOUT_DOC),
 ];
 
 pub const KIND: &[Spec] = &[
@@ -146,16 +153,34 @@ pub const ENVIRONMENT: &[Spec] = &[
     ),
 ];
 
-pub const TRIGGER_PUSH: &[Spec] = &[spec(
-    "branches",
-    Type::Strings,
-    "Branch globs that start a run (all when absent).",
-)];
-pub const TRIGGER_PULL_REQUEST: &[Spec] = &[spec(
-    "branches",
-    Type::Strings,
-    "Target branch globs of the pull requests that start a run.",
-)];
+pub const TRIGGER_PUSH: &[Spec] = &[
+    spec(
+        "branches",
+        Type::Strings,
+        "Branch globs that start a run (all when absent).",
+    ),
+    // v2 i14a: path filters
+    spec("paths", Type::Strings, super::platform::PATHS_DOC),
+    spec(
+        "paths_ignore",
+        Type::Strings,
+        super::platform::PATHS_IGNORE_DOC,
+    ),
+];
+pub const TRIGGER_PULL_REQUEST: &[Spec] = &[
+    spec(
+        "branches",
+        Type::Strings,
+        "Target branch globs of the pull requests that start a run.",
+    ),
+    // v2 i14a: path filters
+    spec("paths", Type::Strings, super::platform::PATHS_DOC),
+    spec(
+        "paths_ignore",
+        Type::Strings,
+        super::platform::PATHS_IGNORE_DOC,
+    ),
+];
 pub const TRIGGER_TAG: &[Spec] = &[spec(
     "pattern",
     Type::String,
@@ -187,6 +212,9 @@ macro_rules! runnable {
             spec("values", Type::Names, super::values::VALUES_DOC),
             spec("keep", Type::Strings, super::reports::KEEP_DOC),
             spec("retention", Type::Duration, super::reports::RETENTION_DOC),
+            // v2 i14a: platform settings
+            spec("permissions", Type::Word(super::platform::ALL_WORDS), super::platform::PERMISSIONS_DOC),
+            spec("checkout", Type::Bool, super::platform::CHECKOUT_DOC),
         ]
     };
 }

@@ -249,14 +249,12 @@ pub const TABLE: &[Foreign] = &[
              `when = branch != \"…\"`",
         ),
     ),
+    // v2 i14a: `paths` is cdl's own now; GitHub's `paths-ignore` is `paths_ignore`.
     row(
-        "paths",
-        &[GitHub, GitLab],
+        "paths-ignore",
+        &[GitHub],
         BranchTrigger,
-        Advice(
-            "nothing",
-            "every push to a listed branch starts a run, whatever files it changed",
-        ),
+        Rename("paths_ignore"),
     ),
 ];
 

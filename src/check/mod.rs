@@ -10,6 +10,7 @@ pub mod inputs;
 pub mod job_name;
 pub mod model;
 pub mod outputs;
+pub mod platform;
 mod ref_glob;
 pub mod reports;
 pub mod resolve;

@@ -28,6 +28,11 @@ pub struct Trigger {
     pub pattern: Option<String>,
     pub cron: Option<String>,
     pub span: Span,
+    // v2 i14a: path filters
+    /// `paths`: path globs; a run starts only when a changed file matches one.
+    pub paths: Vec<String>,
+    /// `paths_ignore`: a run does not start when every changed file matches one.
+    pub paths_ignore: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +137,9 @@ pub struct Job {
     pub keep: Vec<String>,
     /// `retention = 14d`, in days.
     pub retention_days: Option<u32>,
+    // v2 i14a: platform settings
+    /// `permissions`, `oidc`, `checkout` as written on the job.
+    pub settings: super::platform::JobSettings,
 }
 
 /// One pipeline, checked.
@@ -167,6 +175,9 @@ pub struct Pipeline {
     // v2 i13d: `input NAME { … }` and `var NAME { … }`, by name, in written order.
     pub inputs: IndexMap<String, crate::model::inputs::Input>,
     pub vars: IndexMap<String, crate::model::inputs::Var>,
+    // v2 i14a: platform settings
+    /// `permissions`, `concurrency`, `checkout` of the pipeline.
+    pub settings: super::platform::PipelineSettings,
 }
 
 impl Pipeline {

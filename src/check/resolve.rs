@@ -149,6 +149,7 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
             span: decl.span,
             inputs: IndexMap::new(),
             vars: IndexMap::new(),
+            settings: Default::default(),
         },
         stage_names: HashMap::new(),
         trigger_spans: HashMap::new(),
@@ -165,9 +166,11 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
     builder.pipeline.allowed_signers = attrs.string("allowed_signers");
     builder.pipeline.default_branch = attrs.string("default_branch");
     builder.pipeline.shell = super::steps::shell(&attrs, builder.sink);
+    builder.pipeline.settings = super::platform::pipeline(&decl.items, &attrs, builder.sink);
     for item in &decl.items {
         match item {
             ast::PipelineItem::Attribute(_) => {}
+            ast::PipelineItem::Setting(_) => {} // see `check::platform`
             ast::PipelineItem::Trigger(trigger) => builder.trigger(trigger),
             ast::PipelineItem::Env(env) => {
                 if let Some(first) = builder.env_span {
@@ -294,12 +297,15 @@ impl Builder<'_> {
                 super::ref_glob::check(glob, what, span, self.sink);
             }
         }
+        let (paths, paths_ignore) = super::platform::path_filters(&attrs, self.sink);
         self.pipeline.triggers.push(Trigger {
             event,
             branches,
             pattern,
             cron,
             span: trigger.span,
+            paths,
+            paths_ignore,
         });
     }
 
@@ -557,6 +563,7 @@ impl Builder<'_> {
         for item in &decl.body {
             match item {
                 ast::BodyItem::Attribute(_) => {}
+                ast::BodyItem::Setting(_) => {} // see `check::platform`
                 ast::BodyItem::Step(_) if job_type != JobType::Gate => {}
                 ast::BodyItem::Reports(_) if job_type != JobType::Gate => {}
                 ast::BodyItem::Env(block_env) if job_type != JobType::Gate => {
@@ -600,6 +607,7 @@ impl Builder<'_> {
                         ast::BodyItem::Step(s) => ("step", s.span),
                         ast::BodyItem::Reports(r) => ("reports", r.span),
                         ast::BodyItem::Attribute(a) => ("attribute", a.span),
+                        ast::BodyItem::Setting(s) => ("setting", s.span),
                     };
                     self.sink.push(
                         Diagnostic::new(
@@ -639,6 +647,8 @@ impl Builder<'_> {
         let shell = super::steps::shell(&attrs, self.sink);
         // v2 reports and kept files (i13h)
         let kept = super::reports::read(&decl.body, &attributes, &attrs, &name, self.sink);
+        let settings =
+            super::platform::job(&decl.body, &attrs, job_type == JobType::Gate, self.sink);
         let id = JobId(self.pipeline.jobs.len());
         if let Some(first) = self.pipeline.job_names.get(&name) {
             let first_span = self.pipeline.job(*first).name_span;
@@ -726,6 +736,7 @@ impl Builder<'_> {
             reports: kept.reports,
             keep: kept.keep,
             retention_days: kept.retention_days,
+            settings,
         });
         Some(id)
     }

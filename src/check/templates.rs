@@ -96,6 +96,8 @@ fn key(item: &BodyItem) -> Key<'_> {
         BodyItem::Matrix(_) => Key::Block("matrix", None),
         BodyItem::Step(s) => Key::Block("step", Some(&s.name.name)),
         BodyItem::Reports(_) => Key::Block("reports", None),
+        // A platform setting block (`permissions { … }`) replaces a same-named one whole.
+        BodyItem::Setting(s) => Key::Attribute(&s.word.name),
     }
 }
 
@@ -135,6 +137,7 @@ fn item_span(item: &BodyItem) -> Span {
         BodyItem::Matrix(m) => m.span,
         BodyItem::Step(s) => s.span,
         BodyItem::Reports(r) => r.span,
+        BodyItem::Setting(s) => s.span,
     }
 }
 
@@ -372,9 +375,10 @@ fn checked_items(decl: &ast::TemplateDecl, sink: &mut Sink) -> Vec<BodyItem> {
                 env.variables.retain(|v| valid.contains_key(&v.name.name));
                 kept.push(BodyItem::Env(env));
             }
-            BodyItem::Matrix(_) | BodyItem::Step(_) | BodyItem::Reports(_) => {
-                kept.push(item.clone())
-            }
+            BodyItem::Matrix(_)
+            | BodyItem::Step(_)
+            | BodyItem::Reports(_)
+            | BodyItem::Setting(_) => kept.push(item.clone()),
         }
     }
     kept
@@ -423,7 +427,11 @@ fn keep_allowed(
                     a.name.name,
                 ),
             ),
-            BodyItem::Env(_) | BodyItem::Step(_) | BodyItem::Matrix(_) | BodyItem::Reports(_)
+            BodyItem::Env(_)
+            | BodyItem::Step(_)
+            | BodyItem::Matrix(_)
+            | BodyItem::Reports(_)
+            | BodyItem::Setting(_)
                 if is_gate =>
             {
                 let word = match key(&piece.item) {
@@ -435,6 +443,7 @@ fn keep_allowed(
                     BodyItem::Step(s) => s.span,
                     BodyItem::Matrix(m) => m.span,
                     BodyItem::Reports(r) => r.span,
+                    BodyItem::Setting(s) => s.span,
                     BodyItem::Attribute(a) => a.span,
                 };
                 (
@@ -486,6 +495,7 @@ fn origins(merged: &[Piece]) -> Vec<Origin> {
                     BodyItem::Matrix(_) => "matrix".to_string(),
                     BodyItem::Env(_) => "env".to_string(),
                     BodyItem::Reports(_) => "reports".to_string(),
+                    BodyItem::Setting(s) => s.word.name.clone(),
                 };
                 for (template, span) in &piece.templates {
                     out.push(Origin {

@@ -33,6 +33,8 @@ pub struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once per process: the size of `cdl run`'s many flags costs nothing (v2 i14a).
+#[allow(clippy::large_enum_variant)]
 enum Command {
     Check(check::Args),
     Plan(plan::Args),

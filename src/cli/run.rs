@@ -70,6 +70,9 @@ pub struct Args {
     /// Write the results as JUnit XML (one testcase per job, grouped by stage).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// The OIDC token the jobs with `oidc` get as `CDL_OIDC_TOKEN` (masked like a secret).
+    #[arg(long, value_name = "FILE")]
+    oidc_token_file: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -136,6 +139,7 @@ pub fn run(args: Args) -> u8 {
         facts: detected.facts,
         interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         junit: args.junit.clone(),
+        oidc_token_file: args.oidc_token_file.clone(),
     };
     if args.dry_run {
         return match run::dry_run(&plan, &options) {

@@ -94,6 +94,24 @@ impl Exporter for Argo {
                 },
             )
         };
+        // v2 i14a: the git artifact fetches submodules and takes a depth.
+        builder.lossy.extend(super::platform::lossy(
+            plan,
+            &super::platform::Coverage {
+                system: "Argo Workflows",
+                checkout: super::platform::CheckoutSupport {
+                    depth: true,
+                    full_history: true,
+                    submodules: true,
+                    ..Default::default()
+                },
+                oidc: false,
+                concurrency: false,
+                paths: false,
+                permissions_instead: "Argo Workflows has no repository token per step; give the steps that need one a credential as a secret",
+                concurrency_instead: "use a synchronization semaphore or mutex, or cancel the older Workflow (`argo stop`)",
+            },
+        ));
         let document = Document {
             api_version: API_VERSION,
             kind,
@@ -268,6 +286,7 @@ impl<'p> Builder<'p> {
                 git: Some(GitArtifact {
                     repo: "{{workflow.parameters.repo}}".into(),
                     revision: "{{workflow.parameters.revision}}".into(),
+                    depth: job.checkout.and_then(|c| c.depth).filter(|d| *d > 0),
                 }),
                 ..Artifact::default()
             }],

@@ -59,6 +59,22 @@ impl Exporter for Buildkite {
         let mut builder = Builder::new(plan);
         builder.lossy.extend(fixed);
         let pipeline = builder.pipeline();
+        // v2 i14a: the agent checks submodules out itself; `oidc` in `commands`.
+        builder.lossy.extend(super::platform::lossy(
+            plan,
+            &super::platform::Coverage {
+                system: "Buildkite",
+                checkout: super::platform::CheckoutSupport {
+                    submodules: true,
+                    ..Default::default()
+                },
+                oidc: true,
+                concurrency: false,
+                paths: false,
+                permissions_instead: "Buildkite has no repository token per job; give the jobs that need one a token as a secret",
+                concurrency_instead: "turn on the pipeline's Settings → Builds → Cancel intermediate builds",
+            },
+        ));
         Export::assemble(
             self.default_path(plan),
             super::to_yaml(&spell(pipeline)),
@@ -460,6 +476,14 @@ impl<'p> Builder<'p> {
     fn commands(&mut self, job: &'p Job, step: &mut CommandStep) {
         self.lossy
             .extend(super::context::missing_in(self.plan, job, &CONTEXT));
+        if let Some(oidc) = &job.oidc {
+            // v2 i14a: the agent asks Buildkite for the job's OIDC token.
+            step.env
+                .insert("CDL_OIDC_AUDIENCE".into(), oidc.audience.clone());
+            step.commands.push(
+                "CDL_OIDC_TOKEN=\"$(buildkite-agent oidc request-token --audience \"$CDL_OIDC_AUDIENCE\")\"; export CDL_OIDC_TOKEN".into(),
+            );
+        }
         let commands = &mut step.commands;
         commands.push("export CDL_RUN_ID=\"$BUILDKITE_BUILD_ID\"".into());
         let inputs: Vec<&String> = job

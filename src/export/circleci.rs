@@ -87,6 +87,19 @@ impl Exporter for CircleCi {
         let mut builder = Builder::new(plan);
         builder.lossy.extend(fixed);
         let config = builder.config();
+        builder.lossy.extend(super::platform::permissions_lossy(
+            plan,
+            "CircleCI",
+            "CircleCI jobs have no repository token; give the jobs that need one a token as a secret (a context)",
+        ));
+        builder
+            .lossy
+            .extend(super::platform::paths_lossy(plan, "CircleCI"));
+        builder.lossy.extend(super::platform::concurrency_lossy(
+            plan,
+            "CircleCI",
+            "turn on Project Settings → Advanced → Auto-cancel redundant workflows (it spares the default branch)",
+        ));
         let settings = super::settings::render("circleci", plan, &builder.gates, None);
         Export::assemble(
             self.default_path(plan),
@@ -395,6 +408,58 @@ impl<'p> Builder<'p> {
         }
     }
 
+    /// The steps a job starts with (its checkout, as `checkout` says) and the line that
+    /// gives its commands `CDL_OIDC_TOKEN` (v2 i14a).
+    fn platform(&mut self, job: &'p Job) -> (Vec<Step>, &'static str) {
+        let mut steps = Vec::new();
+        let checkout = job.checkout.unwrap_or_default();
+        self.lossy.extend(super::platform::checkout_lossy(
+            job,
+            "CircleCI",
+            super::platform::CheckoutSupport {
+                skip: true,
+                full_history: true,
+                submodules: true,
+                lfs: true,
+                ..Default::default()
+            },
+        ));
+        if !checkout.skip {
+            steps.push(Step::Checkout);
+            for (wanted, name, command) in [
+                (
+                    checkout.submodules,
+                    "Check the submodules out",
+                    "git submodule update --init --recursive\n",
+                ),
+                (checkout.lfs, "Fetch the Git LFS files", "git lfs pull\n"),
+            ] {
+                if wanted {
+                    steps.push(Step::Run(Run {
+                        name: Some(name.into()),
+                        command: command.into(),
+                        shell: SHELL,
+                        working_directory: None,
+                        environment: IndexMap::new(),
+                        no_output_timeout: NO_TIMEOUT.to_string(),
+                    }));
+                }
+            }
+        }
+        let Some(oidc) = &job.oidc else {
+            return (steps, "");
+        };
+        self.lossy.push(Lossy::at(
+            job,
+            format!("CircleCI's OIDC token has the organisation's ID as its audience, not `{}`", oidc.audience),
+            "the job gets `CIRCLE_OIDC_TOKEN_V2` as `CDL_OIDC_TOKEN`; configure the service that reads it to accept the organisation's ID",
+        ));
+        (
+            steps,
+            "export CDL_OIDC_TOKEN=\"${CIRCLE_OIDC_TOKEN_V2:-}\"\n",
+        )
+    }
+
     fn resource_class(&mut self, job: &'p Job) -> Option<String> {
         let runner = job.runner.as_ref()?;
         if RESOURCE_CLASSES.contains(&runner.as_str()) {
@@ -411,7 +476,8 @@ impl<'p> Builder<'p> {
     }
 
     fn steps(&mut self, job: &'p Job) -> Vec<Step> {
-        let mut steps = vec![Step::Checkout];
+        // v2 i14a: `checkout` and `oidc` (export/platform.rs).
+        let (mut steps, oidc) = self.platform(job);
         let inputs: Vec<&String> = job
             .inputs
             .iter()
@@ -450,7 +516,7 @@ impl<'p> Builder<'p> {
             |name: Option<String>, command: String, environment, no_output_timeout: String| {
                 Step::Run(Run {
                     name,
-                    command: format!("{context}\n{command}"),
+                    command: format!("{context}\n{oidc}{command}"),
                     shell: SHELL,
                     working_directory: self.working_directory.as_deref().map(literal),
                     environment,

@@ -18,6 +18,8 @@ use super::condition;
 use super::jobs::{self, Unit};
 use super::shell;
 use super::{Export, Exporter, Lossy};
+use crate::model::platform::github_scope;
+use crate::plan::Access;
 use crate::plan::Condition;
 use crate::plan::{Job, Plan};
 use crate::plan::{JobType, TriggerEvent};
@@ -62,6 +64,9 @@ struct Workflow {
     #[serde(rename = "on")]
     on: IndexMap<&'static str, Event>,
     permissions: IndexMap<&'static str, &'static str>,
+    /// v2 i14a: the pipeline's `concurrency`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concurrency: Option<Concurrency>,
     env: IndexMap<String, String>,
     defaults: Defaults,
     jobs: IndexMap<String, WorkflowJob>,
@@ -84,6 +89,11 @@ struct Filters {
     branches: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<Vec<String>>,
+    // v2 i14a: path filters
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    paths: Vec<String>,
+    #[serde(rename = "paths-ignore", skip_serializing_if = "Vec::is_empty")]
+    paths_ignore: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -134,6 +144,9 @@ struct WorkflowJob {
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     env: IndexMap<String, String>,
     steps: Vec<Step>,
+    // v2 i14a: the job's token permissions (absent: the workflow's `contents: read`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    permissions: Option<IndexMap<String, &'static str>>,
 }
 
 #[derive(Serialize)]
@@ -286,6 +299,10 @@ impl<'p> Builder<'p> {
             name: literal(&self.plan.pipeline.name),
             on,
             permissions: IndexMap::from([("contents", "read")]),
+            concurrency: self.plan.pipeline.concurrency.map(|c| Concurrency {
+                group: super::platform::github_concurrency_group(c.per).into(),
+                cancel_in_progress: c.cancel_in_progress,
+            }),
             env,
             defaults: Defaults {
                 run: RunDefaults {
@@ -348,6 +365,8 @@ impl<'p> Builder<'p> {
             match trigger.event {
                 TriggerEvent::Push => {
                     push.branches = Some(filters(&trigger.branches, "branch", &mut self.lossy));
+                    (push.paths, push.paths_ignore) =
+                        super::platform::github_paths(trigger, &mut self.lossy);
                 }
                 TriggerEvent::Tag => {
                     let pattern: Vec<String> = trigger.pattern.iter().cloned().collect();
@@ -356,11 +375,15 @@ impl<'p> Builder<'p> {
                 TriggerEvent::PullRequest => {
                     let branches = (!trigger.branches.is_empty())
                         .then(|| filters(&trigger.branches, "branch", &mut self.lossy));
+                    let (paths, paths_ignore) =
+                        super::platform::github_paths(trigger, &mut self.lossy);
                     on.insert(
                         "pull_request",
                         Event::Filters(Filters {
                             branches,
                             tags: None,
+                            paths,
+                            paths_ignore,
                         }),
                     );
                 }
@@ -546,6 +569,27 @@ impl<'p> Builder<'p> {
         if let Some(step) = self.kept_step(job, unit.is_matrix()) {
             workflow_job.steps.push(step);
         }
+        // v2 i14a: write scopes only on the jobs that need them (never the workflow's).
+        workflow_job.permissions = job.permissions.as_ref().map(|p| {
+            p.expanded()
+                .into_iter()
+                .filter(|(scope, access)| *scope != "id_token" || *access == Access::Write)
+                .map(|(scope, access)| (github_scope(scope), access.as_str()))
+                .collect()
+        });
+        if job.checkout.is_some_and(|c| c.skip) {
+            // No repository, so no folder of the pipeline file to run in.
+            if let Some(defaults) = &mut workflow_job.defaults {
+                defaults.run.working_directory = None;
+            }
+            if workflow_job
+                .defaults
+                .as_ref()
+                .is_some_and(|d| d.run.shell.is_none())
+            {
+                workflow_job.defaults = None;
+            }
+        }
         workflow_job
     }
 
@@ -687,16 +731,41 @@ impl<'p> Builder<'p> {
     }
 
     fn steps(&mut self, job: &'p Job) -> Vec<Step> {
-        let mut steps = vec![Step {
-            uses: Some(CHECKOUT.into()),
-            with: IndexMap::from([("persist-credentials".into(), Input::Flag(false))]),
-            ..Step::default()
-        }];
+        let mut steps = Vec::new();
+        if !job.checkout.is_some_and(|c| c.skip) {
+            let mut with = IndexMap::from([("persist-credentials".into(), Input::Flag(false))]);
+            // v2 i14a: `checkout { depth  submodules  lfs }` as actions/checkout's inputs.
+            if let Some(checkout) = job.checkout {
+                if let Some(depth) = checkout.depth {
+                    with.insert("fetch-depth".into(), Input::Text(depth.to_string()));
+                }
+                if checkout.submodules {
+                    with.insert("submodules".into(), Input::Text("recursive".into()));
+                }
+                if checkout.lfs {
+                    with.insert("lfs".into(), Input::Flag(true));
+                }
+            }
+            steps.push(Step {
+                uses: Some(CHECKOUT.into()),
+                with,
+                ..Step::default()
+            });
+        }
         steps.push(Step {
             name: Some("cdl context".into()),
             run: Some("echo \"CDL_WORKSPACE=$PWD\" >> \"$GITHUB_ENV\"\n".into()),
             ..Step::default()
         });
+        if let Some(oidc) = &job.oidc {
+            // v2 i14a: the token for the audience, masked, in `CDL_OIDC_TOKEN`.
+            steps.push(Step {
+                name: Some("Request the OIDC token".into()),
+                env: IndexMap::from([("CDL_OIDC_AUDIENCE".into(), literal(&oidc.audience))]),
+                run: Some(super::platform::GITHUB_OIDC_SCRIPT.into()),
+                ..Step::default()
+            });
+        }
         for input in &job.inputs {
             steps.push(Step {
                 name: Some(format!("Download the artifact {input}")),

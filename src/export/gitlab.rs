@@ -6,6 +6,7 @@
 
 mod expansion;
 mod inputs;
+mod platform;
 mod rules;
 
 use std::collections::{HashMap, HashSet};
@@ -144,6 +145,9 @@ fn literal_map(map: &IndexMap<String, String>) -> IndexMap<String, Value> {
 #[derive(Serialize)]
 struct Workflow {
     rules: Vec<Rule>,
+    /// v2 i14a: the pipeline's `concurrency`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto_cancel: Option<platform::AutoCancel>,
 }
 
 #[derive(Serialize, Default)]
@@ -154,6 +158,9 @@ struct Rule {
     when: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     allow_failure: Option<bool>,
+    // v2 i14a: a trigger's `paths`
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    changes: Vec<String>,
 }
 
 #[derive(Serialize, Default)]
@@ -192,6 +199,11 @@ struct PipelineJob {
     // v2 reports (i13h): GitLab's `coverage:` regex over the log.
     #[serde(skip_serializing_if = "Option::is_none")]
     coverage: Option<String>,
+    // v2 i14a: platform settings
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    interruptible: bool,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    id_tokens: IndexMap<String, platform::IdToken>,
 }
 
 #[derive(Serialize)]
@@ -343,6 +355,7 @@ impl<'p> Builder<'p> {
             variables,
             workflow: Workflow {
                 rules: self.triggers(),
+                auto_cancel: self.platform_workflow(),
             },
             jobs,
         }
@@ -467,6 +480,7 @@ impl<'p> Builder<'p> {
             };
             rules.push(Rule {
                 condition: Some(condition),
+                changes: self.changes(trigger),
                 ..Rule::default()
             });
         }
@@ -560,6 +574,7 @@ impl<'p> Builder<'p> {
             return pipeline_job;
         }
         self.deployment(job, &mut pipeline_job);
+        self.platform_job(job, &mut pipeline_job);
         self.before_script(job, &mut pipeline_job);
         match cdl_job {
             // An identifier with `[`, `=`, `,`, `]` and `$CDL_MATRIX_<AXIS>` references.
@@ -598,6 +613,7 @@ impl<'p> Builder<'p> {
                 condition,
                 when,
                 allow_failure,
+                ..Rule::default()
             }],
         }
     }
@@ -747,7 +763,10 @@ impl<'p> Builder<'p> {
                 .before_script
                 .push(format!("unset {}", names.join(" ")));
         }
-        if let Some(dir) = &self.working_directory {
+        // v2 i14a: without a checkout there is no folder of the pipeline file to go to.
+        if let Some(dir) = &self.working_directory
+            && !job.checkout.is_some_and(|c| c.skip)
+        {
             pipeline_job
                 .before_script
                 .push(format!("cd {}", shell::quote(dir)));

@@ -74,6 +74,22 @@ impl Exporter for Jenkins {
         let mut builder = Builder::new(plan);
         builder.lossy.extend(fixed);
         let tree = builder.pipeline();
+        // v2 i14a: `concurrency` is `disableConcurrentBuilds` (see `options`).
+        builder.lossy.extend(super::platform::lossy(
+            plan,
+            &super::platform::Coverage {
+                system: "Jenkins",
+                checkout: super::platform::CheckoutSupport {
+                    full_history: true,
+                    ..Default::default()
+                },
+                oidc: false,
+                concurrency: true,
+                paths: false,
+                permissions_instead: "Jenkins has no repository token per job; give the jobs that need one a credential as a secret",
+                concurrency_instead: "",
+            },
+        ));
         Export::assemble(
             self.default_path(plan),
             groovy::render(&[tree]),
@@ -221,12 +237,23 @@ impl<'p> Builder<'p> {
             }
         }
         let mut directives = Vec::new();
+        let mut options = Vec::new();
         if manual_only {
             // Started by hand (or by its schedule) only: no build when the branch changes.
-            directives.push(Node::block(
-                "options",
-                vec![Node::line("overrideIndexTriggers(false)")],
-            ));
+            options.push(Node::line("overrideIndexTriggers(false)"));
+        }
+        // v2 i14a: `concurrency` (a multibranch project's job is one branch: per ref).
+        if let Some(concurrency) = self.plan.pipeline.concurrency {
+            options.push(Node::line("disableConcurrentBuilds(abortPrevious: true)"));
+            if concurrency.per == crate::plan::ConcurrencyPer::Pipeline {
+                self.lossy.push(Lossy::pipeline(
+                    "Jenkins cancels the older build of the same job: in a multibranch project, of the same branch, not of every branch (`per = pipeline`)",
+                    "exact for a single-branch Pipeline job; in a multibranch project, a new build cancels only the older one of its branch",
+                ));
+            }
+        }
+        if !options.is_empty() {
+            directives.push(Node::block("options", options));
         }
         if crons.is_empty() {
             return directives;

@@ -18,6 +18,7 @@ mod kubernetes;
 mod literal;
 #[cfg(test)]
 mod oracle;
+mod platform;
 mod reports;
 mod settings;
 mod shell;

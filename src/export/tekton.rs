@@ -71,6 +71,22 @@ impl Exporter for Tekton {
         let mut builder = Builder::new(plan);
         builder.lossy.extend(fixed);
         let content = builder.documents();
+        // v2 i14a: Tekton's checkout step clones the whole history, and nothing else.
+        builder.lossy.extend(super::platform::lossy(
+            plan,
+            &super::platform::Coverage {
+                system: "Tekton",
+                checkout: super::platform::CheckoutSupport {
+                    full_history: true,
+                    ..Default::default()
+                },
+                oidc: false,
+                concurrency: false,
+                paths: false,
+                permissions_instead: "Tekton has no repository token per task; give the tasks that need one a credential as a secret",
+                concurrency_instead: "cancel the older PipelineRun of the group yourself (`tkn pipelinerun cancel`), or let the trigger do it",
+            },
+        ));
         Export::assemble(self.default_path(plan), content, None, builder.lossy)
     }
 }

@@ -28,6 +28,8 @@ pub enum Item<'a> {
     Parameter(&'a ast::ParameterDecl),
     /// v2 (i13h)
     Reports(&'a ast::ReportsBlock),
+    /// v2 i14a: `permissions { … }` and the other platform settings.
+    Setting(&'a ast::SettingBlock),
 }
 
 /// A block item's header (`stage build`), its items, and where the header ends (the `{`
@@ -72,6 +74,7 @@ impl<'a> Item<'a> {
             Item::Template(t) => t.span,
             Item::Parameter(p) => p.span,
             Item::Reports(r) => r.span,
+            Item::Setting(s) => s.span,
         };
         span.start as usize
     }
@@ -96,6 +99,7 @@ impl<'a> Item<'a> {
             Item::Template(t) => t.span,
             Item::Parameter(p) => p.span,
             Item::Reports(r) => r.span,
+            Item::Setting(s) => s.span,
         };
         span.end as usize
     }
@@ -155,6 +159,11 @@ impl<'a> Item<'a> {
                 t.header_span.end,
             ),
             Item::Reports(r) => ("reports".into(), attributes(&r.kinds), r.span.start + 7),
+            Item::Setting(s) => (
+                s.word.name.clone(),
+                attributes(&s.attributes),
+                s.word.span.end,
+            ),
             Item::Import(_) | Item::Attribute(_) | Item::Secret(_) | Item::Requirement(_) => {
                 return None;
             }
@@ -177,6 +186,7 @@ fn pipeline_item(item: &ast::PipelineItem) -> Item<'_> {
         PipelineItem::Environment(e) => Item::Environment(e),
         PipelineItem::Stage(s) => Item::Stage(s),
         PipelineItem::Parameter(p) => Item::Parameter(p),
+        PipelineItem::Setting(s) => Item::Setting(s),
     }
 }
 
@@ -195,6 +205,7 @@ fn body_item(item: &ast::BodyItem) -> Item<'_> {
         BodyItem::Matrix(m) => Item::Matrix(m),
         BodyItem::Step(s) => Item::Step(s),
         BodyItem::Reports(r) => Item::Reports(r),
+        BodyItem::Setting(s) => Item::Setting(s),
     }
 }
 

@@ -19,6 +19,8 @@ pub enum Frame {
     Matrix,
     /// `reports { … }` in a job (v2, i13h).
     Reports,
+    /// v2 i14a: `permissions { … }`, `oidc { … }`, `concurrency { … }`, `checkout { … }`.
+    Setting(String),
     /// A block the lexer could not place.
     Other,
 }
@@ -227,6 +229,9 @@ fn classify(header: &[Token]) -> Frame {
         ["stage", ..] => Frame::Stage,
         ["matrix"] => Frame::Matrix,
         ["reports"] => Frame::Reports,
+        [word @ ("permissions" | "oidc" | "concurrency" | "checkout")] => {
+            Frame::Setting((*word).to_string())
+        }
         [form @ ("artifact" | "gate" | "job"), name, ..] => {
             Frame::Job((*form).to_string(), Some((*name).to_string()))
         }

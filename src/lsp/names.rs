@@ -81,6 +81,8 @@ pub enum Block {
     Matrix,
     /// v2 (i13h): `reports { … }` of a job.
     Reports,
+    /// v2 i14a: a platform setting's block.
+    Setting(&'static [Spec]),
 }
 
 impl Block {
@@ -89,7 +91,7 @@ impl Block {
             Block::Pipeline => schema::PIPELINE,
             Block::Kind => schema::KIND,
             Block::Environment => schema::ENVIRONMENT,
-            Block::Trigger(specs) | Block::Job(specs) => specs,
+            Block::Trigger(specs) | Block::Job(specs) | Block::Setting(specs) => specs,
             Block::Env | Block::Matrix => &[],
             Block::Reports => schema::REPORTS,
         }
@@ -470,6 +472,7 @@ impl Walker<'_> {
                 ast::PipelineItem::Environment(environment) => self.environment(environment),
                 ast::PipelineItem::Stage(stage) => self.stage(stage),
                 ast::PipelineItem::Parameter(parameter) => self.parameter(parameter),
+                ast::PipelineItem::Setting(block) => self.setting(block),
             }
         }
     }
@@ -522,6 +525,12 @@ impl Walker<'_> {
             ..span
         };
         self.occurrence(name_span, What::Name(symbol, Role::Reference));
+    }
+
+    /// `permissions { … }` and the other platform settings (v2 i14a): hover on their names.
+    fn setting(&mut self, block: &ast::SettingBlock) {
+        let specs = crate::check::platform::schema(&block.word.name);
+        self.attributes(Block::Setting(specs), &block.attributes);
     }
 
     fn environment(&mut self, environment: &ast::EnvironmentDecl) {
@@ -742,6 +751,7 @@ impl Walker<'_> {
                 // v2 steps (i13b): no completion inside them yet.
                 ast::BodyItem::Step(_) => {}
                 ast::BodyItem::Reports(r) => self.attributes(Block::Reports, &r.kinds),
+                ast::BodyItem::Setting(block) => self.setting(block),
             }
         }
     }
@@ -761,6 +771,7 @@ impl Walker<'_> {
                 ast::BodyItem::Step(s) => format!("step {} {{ … }}", s.name.name),
                 ast::BodyItem::Matrix(_) => "matrix { … }".to_string(),
                 ast::BodyItem::Reports(_) => "reports { … }".to_string(),
+                ast::BodyItem::Setting(s) => format!("{} {{ … }}", s.word.name),
             })
             .collect();
         let head = self.one_line(template.header_span);
@@ -791,6 +802,7 @@ impl Walker<'_> {
                 ast::BodyItem::Env(e) => self.env_block(e),
                 ast::BodyItem::Matrix(m) => self.attributes(Block::Matrix, &m.axes),
                 ast::BodyItem::Reports(r) => self.attributes(Block::Reports, &r.kinds),
+                ast::BodyItem::Setting(block) => self.setting(block),
                 ast::BodyItem::Step(_) => {}
             }
         }

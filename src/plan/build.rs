@@ -123,6 +123,20 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 reports: job.reports.clone(),
                 keep: job.keep.clone(),
                 retention_days: job.retention_days,
+                permissions: (!is_gate)
+                    .then(|| {
+                        crate::check::platform::effective_permissions(
+                            &job.settings,
+                            &pipeline.settings,
+                        )
+                    })
+                    .flatten(),
+                oidc: job.settings.oidc.clone().filter(|_| !is_gate),
+                checkout: job
+                    .settings
+                    .checkout
+                    .or(pipeline.settings.checkout)
+                    .filter(|_| !is_gate),
             });
         }
     }
@@ -158,6 +172,8 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
             file: compilation.sources.get(compilation.root).name.clone(),
             allowed_signers: pipeline.allowed_signers.clone(),
             default_branch: pipeline.default_branch.clone(),
+            permissions: pipeline.settings.permissions.clone(),
+            concurrency: pipeline.settings.concurrency,
         },
         triggers: pipeline
             .triggers
@@ -167,6 +183,8 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 branches: t.branches.clone(),
                 pattern: t.pattern.clone(),
                 cron: t.cron.clone(),
+                paths: t.paths.clone(),
+                paths_ignore: t.paths_ignore.clone(),
             })
             .collect(),
         env: pipeline.env.clone(),

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub use build::build;
 
 use crate::check::graph::NeedReason;
+pub use crate::model::platform::{
+    Access, AllAccess, Checkout, Concurrency, ConcurrencyPer, OIDC_VARIABLE, Oidc, Permissions,
+};
 pub use crate::model::reports::Reports;
 pub use crate::model::steps::{Runs, Shell, Step};
 pub use crate::model::{
@@ -64,6 +67,14 @@ pub struct PipelineInfo {
     /// `cdl run` asks git and exports read the CI system's own value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_branch: Option<String>,
+    // v2 i14a: platform settings
+    /// `permissions` of the pipeline, the default of its jobs (absent: `contents = read`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Permissions>,
+    /// `concurrency { per  cancel_in_progress }`: a new run cancels an older one of its group
+    /// (absent: runs never cancel each other).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Concurrency>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +89,14 @@ pub struct Trigger {
     pub branches: Vec<String>,
     pub pattern: Option<String>,
     pub cron: Option<String>,
+    // v2 i14a: path filters
+    /// `paths`: path globs (`*` stops at `/`, `**` crosses it); the event starts a run only
+    /// when a changed file matches one and no `paths_ignore` glob (absent: any file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// `paths_ignore`: changed files matching one count for nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths_ignore: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,6 +211,18 @@ pub struct Job {
     /// the target's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
+    // v2 i14a: platform settings
+    /// The CI token's permissions in this job: its own, else the pipeline's, with
+    /// `id_token = write` added by `oidc` (absent: `contents = read`; none for a gate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Permissions>,
+    /// `oidc { audience }`: the job gets an OIDC token in `CDL_OIDC_TOKEN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<Oidc>,
+    /// How the repository is checked out: the job's `checkout`, else the pipeline's (absent:
+    /// the target's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout: Option<Checkout>,
 }
 
 impl Job {

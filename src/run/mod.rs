@@ -4,6 +4,7 @@
 pub mod approval;
 mod artifacts;
 pub mod audit;
+mod concurrency;
 mod consistency;
 mod context;
 mod engine;
@@ -65,6 +66,9 @@ pub struct Options {
     pub interactive: bool,
     /// Where to write the run's JUnit XML, if anywhere.
     pub junit: Option<PathBuf>,
+    // v2 i14a: platform settings
+    /// `--oidc-token-file`: the token of the jobs with `oidc`.
+    pub oidc_token_file: Option<PathBuf>,
 }
 
 /// A finished, paused or cancelled run.
@@ -301,8 +305,11 @@ pub fn start(
     let reasons =
         selection(&plan, options.only.as_deref(), &options.context).map_err(RunError::Usage)?;
     let runs: Vec<bool> = reasons.iter().map(Option::is_none).collect();
-    let secrets =
+    let mut secrets =
         load_secrets(&plan, &runs, options.secrets_file.as_deref()).map_err(RunError::Usage)?;
+    secrets
+        .load_oidc_token(options.oidc_token_file.as_deref())
+        .map_err(RunError::Usage)?;
     let id = store
         .new_run_id()
         .map_err(|e| RunError::Usage(format!("cannot create the run folder: {e}")))?;
@@ -317,6 +324,10 @@ pub fn start(
         identity: options.identity.clone(),
     };
     let canonical = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+    // v2 i14a: a new run cancels the older live runs of its concurrency group.
+    for notice in concurrency::cancel_older(store, &plan, &canonical, &options.context) {
+        eprintln!("{notice}");
+    }
     let mut record = RunRecord::new(
         id,
         plan,

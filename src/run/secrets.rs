@@ -34,6 +34,34 @@ impl Secrets {
         self.values.values().cloned().collect()
     }
 
+    /// v2 i14a: the OIDC token of `cdl run --oidc-token-file FILE`, given to the jobs with
+    /// `oidc` as `CDL_OIDC_TOKEN` and masked like a secret. An empty or unreadable file is
+    /// an error that names it.
+    pub fn load_oidc_token(&mut self, file: Option<&std::path::Path>) -> Result<(), String> {
+        let Some(path) = file else { return Ok(()) };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--oidc-token-file: cannot read {}: {e}", path.display()))?;
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(format!(
+                "--oidc-token-file: {} holds no token",
+                path.display()
+            ));
+        }
+        self.values
+            .insert(crate::plan::OIDC_VARIABLE.into(), token.to_string());
+        Ok(())
+    }
+
+    /// The OIDC token for a job with `oidc`, or why it has none.
+    pub fn oidc_token(&self, audience: &str) -> Result<&str, String> {
+        self.get(crate::plan::OIDC_VARIABLE).ok_or_else(|| {
+            format!(
+                "the job asks for an OIDC token (audience `{audience}`), and cdl run has none: give it with `cdl run --oidc-token-file FILE`"
+            )
+        })
+    }
+
     /// Replaces every secret value in `text` by `***`: the longest match wins, and values
     /// spanning lines or ending in a line break are caught (see [`super::mask`]).
     pub fn mask(&self, text: &str) -> String {

@@ -66,6 +66,8 @@ pub enum PipelineItem {
     Stage(StageDecl),
     // v2 i13d: `input NAME { … }` and `var NAME { … }`.
     Parameter(ParameterDecl),
+    /// v2 i14a: `permissions { … }`, `concurrency { … }`, `checkout { … }`.
+    Setting(SettingBlock),
 }
 
 /// `input NAME { … }` or `var NAME { … }` (v2 i13d).
@@ -208,6 +210,8 @@ pub enum BodyItem {
     Matrix(MatrixBlock),
     Step(StepBlock),
     Reports(ReportsBlock),
+    /// v2 i14a: `permissions { … }`, `oidc { … }`, `checkout { … }`.
+    Setting(SettingBlock),
 }
 
 /// `reports { junit = [...]  coverage = "..." }`: a job's test reports (v2 §8, i13h).
@@ -317,5 +321,16 @@ pub struct FromClause {
     /// The `from` keyword.
     pub keyword: Span,
     pub templates: Vec<Ident>,
+    pub span: Span,
+}
+
+/// `permissions { … }`, `oidc { … }`, `concurrency { … }` or `checkout { … }`: a platform
+/// setting of the pipeline or a job (v2 §9, i14a).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingBlock {
+    pub doc: Option<String>,
+    /// The block's word (`permissions`).
+    pub word: Ident,
+    pub attributes: Vec<Attribute>,
     pub span: Span,
 }

@@ -138,6 +138,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_var => "`var`",
         Rule::parameter_decl => "`input`, `var`",
         Rule::kw_reports | Rule::reports_block => "`reports`",
+        // An attribute-like word: "a name" already says what may stand there.
+        Rule::kw_setting | Rule::setting_block => return None,
         Rule::trigger => "`on`",
         Rule::import => "`import`",
         Rule::kind_decl => "`kind`",

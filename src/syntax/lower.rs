@@ -189,6 +189,7 @@ impl Lowerer {
                 Rule::environment_decl => PipelineItem::Environment(self.environment(item)),
                 Rule::stage_decl => PipelineItem::Stage(self.stage(item)),
                 Rule::parameter_decl => PipelineItem::Parameter(self.parameter(item)),
+                Rule::setting_block => PipelineItem::Setting(self.setting_block(item)),
                 Rule::misplaced => {
                     self.misplaced(item, Block::Pipeline);
                     continue;
@@ -433,6 +434,7 @@ impl Lowerer {
                 }
                 Rule::step_block => body.push(BodyItem::Step(self.step_block(item))),
                 Rule::reports_block => body.push(BodyItem::Reports(self.reports_block(item))),
+                Rule::setting_block => body.push(BodyItem::Setting(self.setting_block(item))),
                 Rule::doc_comment => self.doc_line(item),
                 Rule::lbrace | Rule::rbrace | Rule::semi => {}
                 Rule::misplaced => self.misplaced(item, Block::Job),
@@ -481,6 +483,27 @@ impl Lowerer {
         FromClause {
             keyword,
             templates,
+            span,
+        }
+    }
+
+    /// `permissions { … }` and the other platform settings (v2 §9, i14a).
+    fn setting_block(&mut self, pair: Pair<Rule>) -> SettingBlock {
+        assert_eq!(pair.as_rule(), Rule::setting_block);
+        let doc = self.take_doc();
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        let word_pair = self.expect(&mut inner, Rule::kw_setting);
+        let word = Ident {
+            name: word_pair.as_str().to_string(),
+            span: self.span(&word_pair),
+        };
+        let block = self.expect(&mut inner, Rule::attr_block);
+        let attributes = self.attr_block(block);
+        SettingBlock {
+            doc,
+            word,
+            attributes,
             span,
         }
     }

@@ -87,6 +87,9 @@ pub struct Artifact {
 pub struct GitArtifact {
     pub repo: String,
     pub revision: String,
+    // v2 i14a: `checkout { depth }` (absent or 0: the whole history).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depth: Option<u32>,
 }
 
 #[derive(Serialize, Default)]

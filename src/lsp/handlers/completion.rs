@@ -79,7 +79,8 @@ fn items(context: &Context, names: Option<&Names>) -> Vec<CompletionItem> {
                 .iter()
                 .map(|w| word(w, CompletionItemKind::KEYWORD, None))
                 .collect(),
-            _ => Vec::new(),
+            // v2 i14a: the words a setting takes.
+            (name, frame) => setting_values(name, frame),
         };
     }
     if let Some(written) = after_from(context) {
@@ -136,7 +137,7 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
     let (keywords, specs): (&[&str], &[Spec]) = match &context.frame {
         Frame::File => (&["import", "kind", "template", "pipeline"], &[]),
         Frame::Pipeline => (
-            &["on", "env", "secret", "environment", "stage"],
+            &["on", "env", "secret", "environment", "stage", "concurrency"],
             schema::PIPELINE,
         ),
         Frame::Kind => (&[], schema::KIND),
@@ -156,12 +157,13 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
             "artifact" => (&["env", "reports"], schema::ARTIFACT),
             "gate" => (&[], schema::GATE),
             "template" => (
-                &["env", "matrix", "reports"],
+                &["env", "matrix", "reports", "oidc"],
                 crate::check::templates::any_job(),
             ),
-            _ => (&["env", "matrix", "reports"], schema::JOB),
+            _ => (&["env", "matrix", "reports", "oidc"], schema::JOB),
         },
         Frame::Reports => (&[], schema::REPORTS),
+        Frame::Setting(word) => (&[], crate::check::platform::schema(word)),
         Frame::Env | Frame::Matrix | Frame::Other => (&[], &[]),
     };
     let mut items: Vec<CompletionItem> = keywords.iter().map(|k| keyword(k)).collect();
@@ -215,6 +217,26 @@ fn after_from(context: &Context) -> Option<Vec<&str>> {
             })
             .collect()
     })
+}
+
+/// The words of a platform setting's value: `read | write | none` for a scope, `read_all |
+/// write_all` for `permissions =`, `ref | pipeline`, `true | false` (v2 i14a).
+fn setting_values(name: &str, frame: &Frame) -> Vec<CompletionItem> {
+    let specs: &[Spec] = match frame {
+        Frame::Setting(word) => crate::check::platform::schema(word),
+        Frame::Pipeline => schema::PIPELINE,
+        Frame::Job(..) => schema::JOB,
+        _ => &[],
+    };
+    let words: &[&str] = match specs.iter().find(|s| s.name == name).map(|s| s.ty) {
+        Some(schema::Type::Word(words)) => words,
+        Some(schema::Type::Bool) => &["true", "false"],
+        _ => &[],
+    };
+    words
+        .iter()
+        .map(|w| word(w, CompletionItemKind::ENUM_MEMBER, None))
+        .collect()
 }
 
 /// Variables after `=`, `(`, `!`, `&&`, `||`; events after `event ==` or `event !=`.
@@ -495,6 +517,68 @@ mod tests {
             let prefix = &fixture[..end];
             let names = Names::build(&compile_text("t.cdl", None, prefix.to_string()));
             let context = context::at(prefix, prefix.len());
+            let _ = items(&context, Some(&names));
+        }
+    }
+
+    // ---- v2 i14a: platform settings
+
+    const PLATFORM: &str = r#"pipeline p {
+  permissions { contents = read; pull_requests = write }
+  concurrency { per = ref; cancel_in_progress = true }
+  stage s {
+    job a {
+      run = "x"
+      oidc { audience = "sts.amazonaws.com" }
+      checkout { depth = 0; lfs = true }
+      permissions = read_all
+    }
+  }
+}"#;
+
+    #[test]
+    fn setting_blocks_complete_their_keys_and_values() {
+        let text = "pipeline p {\n  permissions {\n    pu";
+        let labels = labels_at(text, "pu");
+        assert!(labels.contains(&"pull_requests".to_string()), "{labels:?}");
+        assert!(labels.contains(&"id_token".to_string()), "{labels:?}");
+        assert_eq!(labels.len(), crate::model::platform::SCOPES.len());
+        let text = "pipeline p {\n  permissions { contents = ";
+        assert_eq!(labels_at(text, "contents = "), ["none", "read", "write"]);
+        let text = "pipeline p {\n  permissions = ";
+        assert_eq!(labels_at(text, "permissions = "), ["read_all", "write_all"]);
+        let text = "pipeline p {\n  concurrency { per = ";
+        assert_eq!(labels_at(text, "per = "), ["pipeline", "ref"]);
+        let text = "pipeline p {\n  concurrency { cancel_in_progress = ";
+        assert_eq!(labels_at(text, "cancel_in_progress = "), ["false", "true"]);
+        let text = "pipeline p { stage s { job a {\n  checkout {\n ";
+        assert_eq!(
+            labels_at(text, "checkout {\n "),
+            ["depth", "lfs", "submodules"]
+        );
+        let text = "pipeline p { stage s { job a {\n  oidc {\n ";
+        assert_eq!(labels_at(text, "oidc {\n "), ["audience"]);
+        let text = "pipeline p { stage s { job a {\n  ";
+        let labels = labels_at(text, "{\n  ");
+        for word in ["oidc", "permissions", "checkout"] {
+            assert!(labels.contains(&word.to_string()), "{word}: {labels:?}");
+        }
+        let text = "pipeline p {\n  ";
+        let labels = labels_at(text, "{\n  ");
+        for word in ["concurrency", "permissions", "checkout"] {
+            assert!(labels.contains(&word.to_string()), "{word}: {labels:?}");
+        }
+    }
+
+    #[test]
+    fn half_typed_settings_never_panic() {
+        for end in 0..=PLATFORM.len() {
+            if !PLATFORM.is_char_boundary(end) {
+                continue;
+            }
+            let text = &PLATFORM[..end];
+            let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
+            let context = context::at(text, text.len());
             let _ = items(&context, Some(&names));
         }
     }

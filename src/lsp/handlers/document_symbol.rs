@@ -148,7 +148,9 @@ fn pipeline(analysis: &Analysis, pipeline: &ast::Pipeline) -> DocumentSymbol {
                     jobs,
                 ))
             }
-            ast::PipelineItem::Attribute(_) | ast::PipelineItem::Env(_) => None,
+            ast::PipelineItem::Attribute(_)
+            | ast::PipelineItem::Env(_)
+            | ast::PipelineItem::Setting(_) => None,
         })
         .collect();
     symbol(

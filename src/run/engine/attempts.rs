@@ -77,6 +77,16 @@ impl Engine<'_> {
                 env.push((secret.clone(), value.to_string()));
             }
         }
+        // v2 i14a: the OIDC token of `--oidc-token-file`, or the job fails saying so.
+        if let Some(oidc) = &job.oidc {
+            match self.secrets.oidc_token(&oidc.audience) {
+                Ok(token) => env.push((crate::plan::OIDC_VARIABLE.into(), token.to_string())),
+                Err(reason) => {
+                    self.set(index, JobState::Failed, Some(reason));
+                    return Ok(());
+                }
+            }
+        }
         let attempt_number = self.record.job(&job.id).attempts.len() as u32 + 1;
         let cookie = supervisor::cookie(&self.record.id, &job.id, attempt_number);
         self.touch(&job.id).attempts.push(Attempt {
