@@ -68,6 +68,8 @@ codes! {
     EmptyList = "E0305", "list must not be empty";
     InvalidRefGlob = "E0306", "branch or tag pattern that no ref can match";
     OutputOutsideWorkdir = "E0307", "artifact output outside the working folder";
+    AfterFailureOnGate = "E0317", "`runs` or `start` on a gate";
+    StepWhenUnsupported = "E0318", "`when` on a step is not supported yet";
     DependencyCycle = "E0400", "dependency cycle";
     EnvironmentRequired = "E0401", "test kind needs an environment";
     EnvironmentForbidden = "E0402", "test kind forbids an environment";

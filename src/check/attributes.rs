@@ -184,6 +184,8 @@ macro_rules! runnable {
             spec("runner", Type::String, "Machine label for exports."),
             spec("name", Type::String, "The job's display name (exports that show one)."),
             spec("shell", Type::String, super::steps::SHELL_DOC),
+            spec("runs", Type::Word(crate::model::steps::RUNS_WORDS), super::after_failure::RUNS_DOC),
+            spec("start", Type::Word(super::after_failure::START_WORDS), super::after_failure::START_DOC),
         ]
     };
 }

@@ -122,6 +122,13 @@ pub struct Job {
     pub shell: Option<crate::model::steps::Shell>,
     /// `step NAME { … }` blocks, in order; `run` runs after them as the step named `run`.
     pub steps: Vec<crate::model::steps::Step>,
+    // ---- v2 i13f: jobs that run after a failure, jobs started by hand
+    /// `runs = …` (default `on_success`).
+    pub runs: crate::model::steps::Runs,
+    /// Where `runs` was written, when it was.
+    pub runs_span: Option<Span>,
+    /// Where `start = manual` was written, when it was.
+    pub manual: Option<Span>,
 }
 
 /// One pipeline, checked.

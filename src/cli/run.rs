@@ -62,6 +62,9 @@ pub struct Args {
     /// Write the results as JUnit XML (one testcase per job, grouped by stage).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Start this `start = manual` job, otherwise skipped (repeatable).
+    #[arg(long, value_name = "JOB")]
+    start: Vec<String>,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -113,6 +116,7 @@ pub fn run(args: Args) -> u8 {
         facts: detected.facts,
         interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         junit: args.junit.clone(),
+        start: args.start.clone(),
     };
     if args.dry_run {
         return match run::dry_run(&plan, &options) {

@@ -116,6 +116,8 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 display_name: job.display_name.clone(),
                 shell: job.shell.or(pipeline.shell),
                 step_blocks: job.steps.clone(),
+                runs: job.runs,
+                manual: job.manual.is_some(),
             });
         }
     }

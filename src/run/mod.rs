@@ -16,6 +16,7 @@ mod journal;
 mod junit;
 pub mod keeper;
 mod lock;
+mod manual;
 pub mod mask;
 pub mod process;
 mod prompt;
@@ -61,6 +62,9 @@ pub struct Options {
     pub interactive: bool,
     /// Where to write the run's JUnit XML, if anywhere.
     pub junit: Option<PathBuf>,
+    // v2 i13f: jobs started by hand
+    /// `--start JOB`: the `start = manual` jobs a person starts in this run (ids or names).
+    pub start: Vec<String>,
 }
 
 /// A finished, paused or cancelled run.
@@ -114,7 +118,9 @@ fn selection(
     plan: &Plan,
     only: Option<&str>,
     context: &RunContext,
+    start: &[String],
 ) -> Result<Vec<Option<String>>, String> {
+    manual::check_start(plan, start)?;
     let mut reasons: Vec<Option<String>> = vec![None; plan.jobs.len()];
     if let Some(only) = only {
         let roots: Vec<&str> = plan
@@ -141,13 +147,14 @@ fn selection(
             }
         }
     }
-    let skipped: HashSet<&str> = plan.skipped(context).into_iter().collect();
+    let skipped: HashSet<&str> = plan.skipped_starting(context, start).into_iter().collect();
     for (i, job) in plan.jobs.iter().enumerate() {
         if reasons[i].is_none() && skipped.contains(job.id.as_str()) {
             reasons[i] = Some(match &job.condition {
                 Some(condition) if !condition.evaluate(context) => {
                     format!("`when = {condition}` is false")
                 }
+                _ if job.manual && !manual::started(job, start) => manual::skip_reason(job),
                 _ => {
                     let need = job
                         .needs
@@ -194,8 +201,13 @@ fn load_secrets(plan: &Plan, runs: &[bool], file: Option<&Path>) -> Result<Secre
 
 /// What `--dry-run` prints: the jobs in order, skipped or with their commands.
 pub fn dry_run(plan: &Plan, options: &Options) -> Result<String, RunError> {
-    let reasons =
-        selection(plan, options.only.as_deref(), &options.context).map_err(RunError::Usage)?;
+    let reasons = selection(
+        plan,
+        options.only.as_deref(),
+        &options.context,
+        &options.start,
+    )
+    .map_err(RunError::Usage)?;
     let mut out = String::new();
     for (job, reason) in plan.jobs.iter().zip(&reasons) {
         match reason {
@@ -271,8 +283,13 @@ pub fn start(
             "the plan has two jobs with the id `{id}`; refusing to run it"
         )));
     }
-    let reasons =
-        selection(&plan, options.only.as_deref(), &options.context).map_err(RunError::Usage)?;
+    let reasons = selection(
+        &plan,
+        options.only.as_deref(),
+        &options.context,
+        &options.start,
+    )
+    .map_err(RunError::Usage)?;
     let runs: Vec<bool> = reasons.iter().map(Option::is_none).collect();
     let secrets =
         load_secrets(&plan, &runs, options.secrets_file.as_deref()).map_err(RunError::Usage)?;
