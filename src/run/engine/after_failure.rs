@@ -13,10 +13,8 @@ impl Engine<'_> {
     /// (the scheduler looks at a stage only then), so only the needs can still be running.
     pub(super) fn readiness_after_failure(&self, index: usize) -> Readiness {
         let job = self.job(index);
-        for need in &job.needs {
-            if !self.state(self.index[need]).is_finished() {
-                return Readiness::Blocked;
-            }
+        if !job.needs.iter().all(|n| self.settled(self.index[n])) {
+            return Readiness::Blocked;
         }
         match job.runs {
             Runs::OnSuccess | Runs::Always => Readiness::Ready,
@@ -25,6 +23,27 @@ impl Engine<'_> {
                 None => Readiness::Skip("no job it waits for failed (`runs = on_failure`)".into()),
             },
         }
+    }
+
+    /// Whether a job this one waits for is done: finished, and when it was skipped up front
+    /// (by its condition, or as a manual job nobody started), the jobs it waits for too, as
+    /// on the CI systems, which skip a job only once its needs are done.
+    fn settled(&self, index: usize) -> bool {
+        let mut stack = vec![index];
+        let mut seen = vec![false; self.record.plan.jobs.len()];
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            match self.state(i) {
+                JobState::Skipped => {
+                    stack.extend(self.job(i).needs.iter().map(|n| self.index[n]));
+                }
+                state if state.is_finished() => {}
+                _ => return false,
+            }
+        }
+        true
     }
 
     /// For a job of the default `runs` whose needs all allow it to start: the failure that
