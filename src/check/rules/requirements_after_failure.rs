@@ -80,3 +80,123 @@ pub fn deploy(
         )),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::codes::Code;
+    use crate::compile::compile_text;
+
+    /// The diagnostics of a pipeline deploying `app` to `production`, which requires an
+    /// approval and a `unit` test.
+    fn diagnostics(stages: &str) -> Vec<(Code, String)> {
+        let text = format!(
+            r#"pipeline p {{
+                environment staging {{ url = "https://s" }}
+                environment production {{
+                  url = "https://p"
+                  requires approval
+                  requires tests [unit]
+                }}
+                stage build {{ artifact app {{ run = "make"; outputs = ["app"] }} }}
+                {stages}
+            }}"#
+        );
+        compile_text("t.cdl", None, text)
+            .diagnostics
+            .iter()
+            .filter(|d| d.code != Code::UnusedEnvironment)
+            .map(|d| (d.code, d.help.clone().unwrap_or_default()))
+            .collect()
+    }
+
+    fn codes(stages: &str) -> Vec<Code> {
+        diagnostics(stages).into_iter().map(|(c, _)| c).collect()
+    }
+
+    #[test]
+    fn plain_guards_prove_the_requirements() {
+        assert_eq!(
+            codes(
+                r#"stage check { test unit { run = "t" } }
+                   stage approve { gate ok { approvers = ["a"] } }
+                   stage ship { deploy app to production { run = "d" } }"#
+            ),
+            []
+        );
+    }
+
+    #[test]
+    fn a_test_that_runs_after_a_failure_or_by_hand_does_not_guard() {
+        for attribute in ["runs = always", "runs = on_failure", "start = manual"] {
+            let found = diagnostics(&format!(
+                r#"stage check {{ test unit {{ run = "t"  {attribute} }} }}
+                   stage approve {{ gate ok {{ approvers = ["a"] }} }}
+                   stage ship {{ deploy app to production {{ run = "d" }} }}"#
+            ));
+            assert_eq!(found.len(), 1, "{attribute}: {found:?}");
+            assert_eq!(found[0].0, Code::TestsNotProved, "{attribute}");
+            let word = attribute.split(' ').next().unwrap();
+            assert!(
+                found[0].1.contains(&format!("remove `{word}")),
+                "{attribute}: {}",
+                found[0].1
+            );
+        }
+    }
+
+    #[test]
+    fn a_second_plain_guard_still_proves_it() {
+        assert_eq!(
+            codes(
+                r#"stage check {
+                     test unit { run = "t"  runs = always }
+                     test unit again { run = "t" }
+                   }
+                   stage approve { gate ok { approvers = ["a"] } }
+                   stage ship { deploy app to production { run = "d" } }"#
+            ),
+            []
+        );
+    }
+
+    #[test]
+    fn a_deploy_that_runs_after_a_failure_is_guarded_by_nothing() {
+        for runs in ["always", "on_failure"] {
+            let found = codes(&format!(
+                r#"stage check {{ test unit {{ run = "t" }} }}
+                   stage approve {{ gate ok {{ approvers = ["a"] }} }}
+                   stage ship {{ deploy app to production {{ run = "d"  runs = {runs} }} }}"#
+            ));
+            assert_eq!(
+                found,
+                [Code::ApprovalNotProved, Code::TestsNotProved],
+                "{runs}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_rollback_to_an_environment_without_requirements_is_fine() {
+        assert_eq!(
+            codes(
+                r#"stage ship {
+                     deploy app to staging { run = "d" }
+                     deploy app to staging as rollback { run = "r"  runs = on_failure  after = [deploy_app_staging] }
+                   }"#
+            ),
+            []
+        );
+    }
+
+    #[test]
+    fn a_gate_cannot_run_after_a_failure_or_by_hand() {
+        assert_eq!(
+            codes(
+                r#"stage check { test unit { run = "t" } }
+                   stage approve { gate ok { approvers = ["a"]  runs = always  start = manual } }
+                   stage ship { deploy app to production { run = "d" } }"#
+            ),
+            [Code::AfterFailureOnGate, Code::AfterFailureOnGate]
+        );
+    }
+}
