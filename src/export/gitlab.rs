@@ -401,6 +401,19 @@ impl<'p> Builder<'p> {
                 "the job is a manual job (`when: manual`, `allow_failure: true`) that a person may start whatever the jobs before it did",
             ));
         }
+        if let Some(manual) = job
+            .needs
+            .iter()
+            .filter_map(|n| self.plan.job(n))
+            .find(|n| n.manual && job.runs == crate::plan::Runs::OnSuccess)
+        {
+            // v2 i13f: cdl skips the jobs that need a manual job nobody started.
+            self.lossy.push(Lossy::at(
+                job,
+                format!("on GitLab a job that needs the manual job `{}` waits until a person plays it", manual.id),
+                format!("the job runs once `{}` is played; when nobody plays it, the job stays blocked instead of being skipped as in `cdl run`", manual.id),
+            ));
+        }
         self.ordering(job, &mut pipeline_job);
         let axes: Vec<String> = unit.axes.iter().map(|(a, _)| matrix_variable(a)).collect();
         pipeline_job.variables = unit
