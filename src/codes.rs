@@ -90,6 +90,8 @@ codes! {
     InvalidCoverageRegex = "E0326", "invalid coverage regex";
     RetentionOutOfRange = "E0327", "retention out of range";
     RetentionWithoutFiles = "E0328", "retention without files to keep";
+    AfterFailureOnGate = "E0317", "`runs` or `start` on a gate";
+    StepWhenUnsupported = "E0318", "`when` on a step is not supported yet";
     DependencyCycle = "E0400", "dependency cycle";
     EnvironmentRequired = "E0401", "test kind needs an environment";
     EnvironmentForbidden = "E0402", "test kind forbids an environment";

@@ -39,11 +39,12 @@ fn migrating_examples_check_clean() {
 /// constructs; older sections hold deliberate mistakes and fragments).
 const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
     "## The run context",
-    "## Templates",                   // v2 i13e
-    "## Passing values between jobs", // v2 i13i
-    "## Inputs and variables",        // v2 i13d
-    "## Reports and kept files",      // v2 i13h
-    "## Platform settings",           // v2 i14a
+    "## Templates",                     // v2 i13e
+    "## Passing values between jobs",   // v2 i13i
+    "## Inputs and variables",          // v2 i13d
+    "## Reports and kept files",        // v2 i13h
+    "## Platform settings",             // v2 i14a
+    "## Jobs that run after a failure", // v2 i13f
 ];
 
 #[test]

@@ -14,6 +14,7 @@ mod plan_doc;
 mod policies;
 mod properties;
 mod run;
+mod run_after_failure;
 mod run_context;
 mod run_gates;
 mod run_inputs;

@@ -392,12 +392,12 @@ pub fn misread_value(name: &str, value: &Expr) -> Option<Diagnostic> {
         {
             let help = match word.as_str() {
                 "manual" => {
-                    "a job that waits for a person is a gate: `gate release { approvers = \
-                     [\"team-leads\"] }`, with the job `after = [release]`"
+                    "write `start = manual` for an optional job a person starts (`cdl run \
+                     --start JOB`); a job that must wait for a person's approval is a gate"
                 }
-                "always" | "on_failure" => {
-                    "a job that must run after a failure has `allow_failure = true` on the jobs \
-                     it follows"
+                "always" => "write `runs = always`: the job runs whatever the jobs before it did",
+                "on_failure" => {
+                    "write `runs = on_failure`: the job runs only when a job before it failed"
                 }
                 _ => "leave `when` out: a job runs when the jobs before it succeeded",
             };

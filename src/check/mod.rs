@@ -1,5 +1,6 @@
 //! Checking: resolve names and types, build the job graph, run the policy rules.
 
+pub mod after_failure;
 pub mod attributes;
 pub mod condition;
 pub mod foreign;

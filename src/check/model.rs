@@ -140,6 +140,13 @@ pub struct Job {
     // v2 i14a: platform settings
     /// `permissions`, `oidc`, `checkout` as written on the job.
     pub settings: super::platform::JobSettings,
+    // ---- v2 i13f: jobs that run after a failure, jobs started by hand
+    /// `runs = …` (default `on_success`).
+    pub runs: crate::model::steps::Runs,
+    /// Where `runs` was written, when it was.
+    pub runs_span: Option<Span>,
+    /// Where `start = manual` was written, when it was.
+    pub manual: Option<Span>,
 }
 
 /// One pipeline, checked.

@@ -542,7 +542,21 @@ impl Builder<'_> {
         if job_type == JobType::Artifact {
             super::outputs::check(&attributes, self.sink);
         }
-        let attrs = Attributes::read(schema, &block, attributes.iter().copied(), self.sink);
+        // v2 i13f: `runs` and `start` in a gate have their own error.
+        for attribute in &attributes {
+            if super::after_failure::is_gate_attribute(job_type, attribute) {
+                super::after_failure::gate(attribute, &name, self.sink);
+            }
+        }
+        let attrs = Attributes::read(
+            schema,
+            &block,
+            attributes
+                .iter()
+                .copied()
+                .filter(|a| !super::after_failure::is_gate_attribute(job_type, a)),
+            self.sink,
+        );
         let has_steps = decl
             .body
             .iter()
@@ -649,6 +663,8 @@ impl Builder<'_> {
         let kept = super::reports::read(&decl.body, &attributes, &attrs, &name, self.sink);
         let settings =
             super::platform::job(&decl.body, &attrs, job_type == JobType::Gate, self.sink);
+        // v2 i13f: jobs that run after a failure, jobs started by hand
+        let after_failure = super::after_failure::read(&attrs);
         let id = JobId(self.pipeline.jobs.len());
         if let Some(first) = self.pipeline.job_names.get(&name) {
             let first_span = self.pipeline.job(*first).name_span;
@@ -737,6 +753,9 @@ impl Builder<'_> {
             keep: kept.keep,
             retention_days: kept.retention_days,
             settings,
+            runs: after_failure.runs,
+            runs_span: after_failure.runs_span,
+            manual: after_failure.manual,
         });
         Some(id)
     }

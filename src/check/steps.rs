@@ -134,6 +134,12 @@ fn step(block: &ast::StepBlock, job: &str, secrets: &[Ident], sink: &mut Sink) -
         ast::StepItem::Attribute(a) => Some(a),
         ast::StepItem::Env(_) => None,
     });
+    // v2 i13f: a step's `when` has its own error until steps evaluate conditions.
+    let (when, attributes): (Vec<&ast::Attribute>, Vec<&ast::Attribute>) =
+        attributes.partition(|a| a.name.name == "when");
+    for attribute in when {
+        super::after_failure::step_when(attribute, &block.name.name, job, sink);
+    }
     let attrs = Attributes::read(STEP, &what, attributes, sink);
     let header = block.span.with_end(block.name.span.end);
     attrs.require(STEP, &what, header, sink, &[]);

@@ -32,6 +32,8 @@ pub struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size of the largest variant (`run`'s options) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 // Parsed once per process: the size of `cdl run`'s many flags costs nothing (v2 i14a).
 #[allow(clippy::large_enum_variant)]

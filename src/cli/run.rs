@@ -73,6 +73,9 @@ pub struct Args {
     /// The OIDC token the jobs with `oidc` get as `CDL_OIDC_TOKEN` (masked like a secret).
     #[arg(long, value_name = "FILE")]
     oidc_token_file: Option<PathBuf>,
+    /// Start this `start = manual` job, otherwise skipped (repeatable).
+    #[arg(long, value_name = "JOB")]
+    start: Vec<String>,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -140,6 +143,7 @@ pub fn run(args: Args) -> u8 {
         interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         junit: args.junit.clone(),
         oidc_token_file: args.oidc_token_file.clone(),
+        start: args.start.clone(),
     };
     if args.dry_run {
         return match run::dry_run(&plan, &options) {

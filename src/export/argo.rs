@@ -16,13 +16,15 @@ use std::path::PathBuf;
 
 use model::*;
 
-use super::condition;
 use super::jobs::{self, Unit};
 use super::kubernetes::{self, Dialect, Names, Script, matrix_parameter};
 use super::{Export, Exporter, Lossy, Options};
 use crate::plan::Condition;
 use crate::plan::JobType;
 use crate::plan::{Job, Plan};
+
+/// v2 i13f: the jobs of language v2 §6 this target keeps natively.
+const AFTER_FAILURE: super::after_failure::Support = super::after_failure::Support::NONE;
 
 pub struct Argo;
 
@@ -148,6 +150,12 @@ struct Builder<'p> {
 impl<'p> Builder<'p> {
     fn new(plan: &'p Plan) -> Builder<'p> {
         let mut lossy = Vec::new();
+        // v2 i13f: what the target keeps of `runs` and `start`
+        lossy.extend(super::after_failure::losses(
+            plan,
+            "Argo Workflows",
+            AFTER_FAILURE,
+        ));
         let working_directory = kubernetes::working_directory(plan, SOURCE, DIALECT, &mut lossy);
         lossy.extend(kubernetes::triggers(
             plan,
@@ -166,7 +174,7 @@ impl<'p> Builder<'p> {
             .collect();
         Builder {
             plan,
-            effective: condition::effective(plan),
+            effective: super::after_failure::effective(plan, AFTER_FAILURE),
             tasks,
             templates,
             working_directory,

@@ -16,13 +16,15 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::condition;
 use super::jobs::{self, Unit};
 use super::shell;
 use super::{Export, Exporter, Lossy};
 use crate::plan::Condition;
 use crate::plan::{Job, Plan};
 use crate::plan::{JobType, TriggerEvent};
+
+/// v2 i13f: the jobs of language v2 §6 this target keeps natively.
+const AFTER_FAILURE: super::after_failure::Support = super::after_failure::Support::ALWAYS;
 
 pub struct Buildkite;
 
@@ -190,6 +192,9 @@ struct CommandStep {
     commands: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     artifact_paths: Option<String>,
+    // v2 i13f: `runs = always` runs whatever the steps it depends on did.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    allow_dependency_failure: bool,
 }
 
 #[derive(Serialize)]
@@ -238,6 +243,12 @@ struct Builder<'p> {
 impl<'p> Builder<'p> {
     fn new(plan: &'p Plan) -> Builder<'p> {
         let mut lossy = Vec::new();
+        // v2 i13f: what the target keeps of `runs` and `start`
+        lossy.extend(super::after_failure::losses(
+            plan,
+            "Buildkite",
+            AFTER_FAILURE,
+        ));
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);
             None
@@ -245,7 +256,7 @@ impl<'p> Builder<'p> {
         Builder {
             plan,
             keys: HashMap::new(),
-            effective: condition::effective(plan),
+            effective: super::after_failure::effective(plan, AFTER_FAILURE),
             working_directory,
             lossy,
         }
@@ -330,6 +341,7 @@ impl<'p> Builder<'p> {
             condition: self.condition(job),
             image: job.image.clone(),
             soft_fail: job.allow_failure,
+            allow_dependency_failure: job.runs == crate::plan::Runs::Always,
             ..CommandStep::default()
         };
         if let Some(runner) = &job.runner {

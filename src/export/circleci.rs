@@ -15,13 +15,16 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::condition;
 use super::jobs::{self, Unit};
 use super::shell;
 use super::{Export, Exporter, Lossy};
 use crate::plan::Condition;
 use crate::plan::{Job, Plan};
 use crate::plan::{JobType, TriggerEvent};
+
+/// v2 i13f: the jobs of language v2 §6 this target keeps natively (CircleCI's `requires` with
+/// statuses, `- job: terminal`, is refused by the config parser the validators use).
+const AFTER_FAILURE: super::after_failure::Support = super::after_failure::Support::NONE;
 
 pub struct CircleCi;
 
@@ -270,6 +273,12 @@ struct Builder<'p> {
 impl<'p> Builder<'p> {
     fn new(plan: &'p Plan) -> Builder<'p> {
         let mut lossy = Vec::new();
+        // v2 i13f: what the target keeps of `runs` and `start`
+        lossy.extend(super::after_failure::losses(
+            plan,
+            "CircleCI",
+            AFTER_FAILURE,
+        ));
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);
             None
@@ -277,7 +286,7 @@ impl<'p> Builder<'p> {
         Builder {
             plan,
             keys: HashMap::new(),
-            effective: condition::effective(plan),
+            effective: super::after_failure::effective(plan, AFTER_FAILURE),
             working_directory,
             tags: plan.triggers.iter().any(|t| t.event == TriggerEvent::Tag),
             parameters: Vec::new(),

@@ -14,6 +14,7 @@ mod conditions;
 mod expressions;
 mod inputs;
 
+use super::after_failure;
 use super::condition;
 use super::jobs::{self, Unit};
 use super::shell;
@@ -280,9 +281,12 @@ impl<'p> Builder<'p> {
         if let Some(dispatch) = on.get_mut("workflow_dispatch")
             && !self.plan.inputs.is_empty()
         {
-            *dispatch = Event::Dispatch {
-                inputs: inputs::dispatch_inputs(self.plan, &mut self.lossy),
-            };
+            let mut inputs = inputs::dispatch_inputs(self.plan, &mut self.lossy);
+            // The manual jobs' inputs (v2 i13f) after the pipeline's.
+            if let Event::Dispatch { inputs: manual } = dispatch {
+                inputs.extend(std::mem::take(manual));
+            }
+            *dispatch = Event::Dispatch { inputs };
         }
         let mut jobs = IndexMap::new();
         if let Some(job) = self.conditions_job() {
@@ -416,7 +420,44 @@ impl<'p> Builder<'p> {
             // A pipeline without triggers runs only when started directly.
             on.insert("workflow_dispatch", Event::Filters(Filters::default()));
         }
+        self.manual_inputs(&mut on);
         on
+    }
+
+    /// v2 i13f: a boolean `workflow_dispatch` input `start_<job>` per manual job; a manual job
+    /// runs in a run started by hand with its input set.
+    fn manual_inputs(&mut self, on: &mut IndexMap<&'static str, Event>) {
+        if !after_failure::has_manual(self.plan) {
+            return;
+        }
+        let mut inputs = IndexMap::new();
+        for job in self.plan.jobs.iter().filter(|j| j.manual) {
+            let key = &self.keys[job.id.as_str()];
+            inputs.insert(
+                after_failure::github_input(key),
+                inputs::DispatchInput {
+                    description: Some(literal(&format!("Start the manual job {}", job.name))),
+                    required: false,
+                    input_type: "boolean",
+                    default: Some(inputs::DefaultValue::Bool(false)),
+                    options: Vec::new(),
+                },
+            );
+        }
+        if !on.contains_key("workflow_dispatch") {
+            let first = self
+                .plan
+                .jobs
+                .iter()
+                .find(|j| j.manual)
+                .expect("a manual job");
+            self.lossy.push(Lossy::at(
+                first,
+                "GitHub has no job a person starts inside a run: each `start = manual` job runs in a run started by hand (`workflow_dispatch`) with its input `start_<job>` set",
+                "the workflow gains a `workflow_dispatch` trigger the pipeline does not have",
+            ));
+        }
+        on.insert("workflow_dispatch", Event::Dispatch { inputs });
     }
 
     /// The first job: evaluates every job's effective condition with cdl's semantics and
@@ -487,11 +528,24 @@ impl<'p> Builder<'p> {
                 ))
             }
         };
+        // v2 i13f: a manual job runs when its `workflow_dispatch` input is set.
+        let condition = match (job.manual, condition) {
+            (true, Some(never)) if never == "false" => Some(never),
+            (true, Some(c)) => Some(format!(
+                "inputs.{} && {c}",
+                after_failure::github_input(key)
+            )),
+            (true, None) => Some(format!("inputs.{}", after_failure::github_input(key))),
+            (false, condition) => condition,
+        };
+        let status = after_failure::github_status(job.runs);
         let condition = match (needs.is_empty(), condition) {
             (_, Some(never)) if never == "false" => Some(never),
+            // `on_failure` with nothing to wait for never runs.
+            (true, _) if job.runs == crate::plan::Runs::OnFailure => Some("false".into()),
             (true, condition) => condition.map(|c| format!("${{{{ {c} }}}}")),
-            (false, None) => Some("${{ !cancelled() && !failure() }}".into()),
-            (false, Some(c)) => Some(format!("${{{{ !cancelled() && !failure() && {c} }}}}")),
+            (false, None) => Some(format!("${{{{ {status} }}}}")),
+            (false, Some(c)) => Some(format!("${{{{ {status} && {c} }}}}")),
         };
         let mut workflow_job = WorkflowJob {
             name: job.display_name.as_deref().map(literal),

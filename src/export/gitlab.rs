@@ -503,6 +503,27 @@ impl<'p> Builder<'p> {
             allow_failure: job.allow_failure,
             ..PipelineJob::default()
         };
+        if super::after_failure::manual_after_failure(job) {
+            // v2 i13f: GitLab's `when:` is either `manual` or `always`/`on_failure`.
+            self.lossy.push(Lossy::at(
+                job,
+                format!("GitLab's `when:` cannot say both `manual` and `{}`", job.runs.as_str()),
+                "the job is a manual job (`when: manual`, `allow_failure: true`) that a person may start whatever the jobs before it did",
+            ));
+        }
+        if let Some(manual) = job
+            .needs
+            .iter()
+            .filter_map(|n| self.plan.job(n))
+            .find(|n| n.manual && job.runs == crate::plan::Runs::OnSuccess)
+        {
+            // v2 i13f: cdl skips the jobs that need a manual job nobody started.
+            self.lossy.push(Lossy::at(
+                job,
+                format!("on GitLab a job that needs the manual job `{}` waits until a person plays it", manual.id),
+                format!("the job runs once `{}` is played; when nobody plays it, the job stays blocked instead of being skipped as in `cdl run`", manual.id),
+            ));
+        }
         self.ordering(job, &mut pipeline_job);
         let axes: Vec<String> = unit.axes.iter().map(|(a, _)| matrix_variable(a)).collect();
         pipeline_job.variables = unit
@@ -594,8 +615,11 @@ impl<'p> Builder<'p> {
     fn rules(&self, job: &Job, gate: bool) -> Vec<Rule> {
         let (when, allow_failure) = if gate {
             (Some("manual"), Some(false))
+        } else if job.manual {
+            // v2 i13f: an optional job a person starts.
+            (Some("manual"), Some(true))
         } else {
-            (None, None)
+            (super::after_failure::gitlab_when(job.runs), None)
         };
         let expression = rules::expression(&self.effective[job.id.as_str()]);
         let condition = rules::render(&expression);
@@ -650,7 +674,9 @@ impl<'p> Builder<'p> {
             let key = &self.keys[id];
             let explicit = job.needs.iter().any(|n| n == id);
             let artifacts = inputs.contains(&id);
-            let optional = !explicit && self.effective[id] != Condition::Const(true);
+            // v2 i13f: a job that runs after a failure is not left out with its needs.
+            let optional = (!explicit || job.runs != crate::plan::Runs::OnSuccess)
+                && self.effective[id] != Condition::Const(true);
             match needs.iter_mut().find(|n| &n.job == key) {
                 Some(need) => {
                     need.artifacts |= artifacts;

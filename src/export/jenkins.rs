@@ -19,13 +19,15 @@ use std::path::PathBuf;
 use groovy::Node;
 use layout::Layout;
 
-use super::condition;
 use super::jobs;
 use super::shell;
 use super::{Export, Exporter, Lossy};
 use crate::plan::Condition;
 use crate::plan::{Job, Plan};
 use crate::plan::{JobType, TriggerEvent};
+
+/// v2 i13f: the jobs of language v2 §6 this target keeps natively.
+const AFTER_FAILURE: super::after_failure::Support = super::after_failure::Support::NONE;
 
 pub struct Jenkins;
 
@@ -134,13 +136,15 @@ struct Builder<'p> {
 impl<'p> Builder<'p> {
     fn new(plan: &'p Plan) -> Builder<'p> {
         let mut lossy = Vec::new();
+        // v2 i13f: what the target keeps of `runs` and `start`
+        lossy.extend(super::after_failure::losses(plan, "Jenkins", AFTER_FAILURE));
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);
             None
         });
         Builder {
             plan,
-            effective: condition::effective(plan),
+            effective: super::after_failure::effective(plan, AFTER_FAILURE),
             working_directory,
             names: plan.stages.iter().map(|s| s.name.clone()).collect(),
             lossy,

@@ -3,6 +3,7 @@
 //!
 //! Adding a target is one file implementing [`Exporter`] and one arm in [`Target::exporter`].
 
+mod after_failure;
 mod argo;
 mod buildkite;
 mod circleci;

@@ -16,13 +16,15 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 use model::*;
 
-use super::condition;
 use super::jobs::{self, Unit};
 use super::kubernetes::{self, Dialect, EnvVar, Names, Script, matrix_parameter};
 use super::{Export, Exporter, Lossy, shell};
 use crate::plan::Condition;
 use crate::plan::JobType;
 use crate::plan::{Job, Plan};
+
+/// v2 i13f: the jobs of language v2 §6 this target keeps natively.
+const AFTER_FAILURE: super::after_failure::Support = super::after_failure::Support::NONE;
 
 pub struct Tekton;
 
@@ -134,6 +136,8 @@ struct Builder<'p> {
 impl<'p> Builder<'p> {
     fn new(plan: &'p Plan) -> Builder<'p> {
         let mut lossy = Vec::new();
+        // v2 i13f: what the target keeps of `runs` and `start`
+        lossy.extend(super::after_failure::losses(plan, "Tekton", AFTER_FAILURE));
         let working_directory = kubernetes::working_directory(plan, SOURCE, DIALECT, &mut lossy);
         lossy.extend(kubernetes::triggers(
             plan,
@@ -141,7 +145,7 @@ impl<'p> Builder<'p> {
             "start runs from Tekton Triggers (or Pipelines as Code) with the parameters repo, revision, branch, tag and event, and with `timeouts.pipeline: \"0\"`; see docs/export.md",
         ));
         kubernetes::runners(plan, &mut lossy);
-        let effective = condition::effective(plan);
+        let effective = super::after_failure::effective(plan, AFTER_FAILURE);
         let native: HashMap<&str, Option<Vec<WhenExpression>>> = plan
             .jobs
             .iter()

@@ -137,6 +137,8 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                     .checkout
                     .or(pipeline.settings.checkout)
                     .filter(|_| !is_gate),
+                runs: job.runs,
+                manual: job.manual.is_some(),
             });
         }
     }

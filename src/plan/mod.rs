@@ -223,6 +223,14 @@ pub struct Job {
     /// the target's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkout: Option<Checkout>,
+    // ---- v2 i13f: jobs that run after a failure, jobs started by hand
+    /// `runs = …`: when the job runs given how the jobs it waits for ended (absent:
+    /// `on_success`).
+    #[serde(default, skip_serializing_if = "Runs::is_default")]
+    pub runs: Runs,
+    /// `start = manual`: the job runs only when a person starts it (`cdl run --start JOB`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub manual: bool,
 }
 
 impl Job {
@@ -325,11 +333,21 @@ impl Plan {
     /// The ids of the jobs a run in `context` skips: those whose condition is false, and those
     /// that name a skipped job among their needs (jobs are in topological order).
     pub fn skipped(&self, context: &RunContext) -> Vec<&str> {
+        self.skipped_starting(context, &[])
+    }
+
+    /// [`Plan::skipped`] when a person starts the manual jobs named in `started` (ids or
+    /// names): a manual job nobody started is skipped, and its skip, like a condition's,
+    /// reaches the jobs that need it, except those that run after a failure or always (v2 §6).
+    pub fn skipped_starting(&self, context: &RunContext, started: &[String]) -> Vec<&str> {
         let mut skipped: std::collections::HashSet<&str> = std::collections::HashSet::new();
         let mut order = Vec::new();
         for job in &self.jobs {
-            let own = job.condition.as_ref().is_some_and(|c| !c.evaluate(context));
-            if own || job.needs.iter().any(|n| skipped.contains(n.as_str())) {
+            let own = job.condition.as_ref().is_some_and(|c| !c.evaluate(context))
+                || (job.manual && !started.iter().any(|s| *s == job.id || *s == job.name));
+            let with_need = job.runs == Runs::OnSuccess
+                && job.needs.iter().any(|n| skipped.contains(n.as_str()));
+            if own || with_need {
                 skipped.insert(job.id.as_str());
                 order.push(job.id.as_str());
             }

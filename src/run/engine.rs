@@ -18,6 +18,7 @@ use super::wake::Waker;
 use crate::plan::Job;
 use crate::plan::JobType;
 
+mod after_failure;
 mod attempts;
 use attempts::Running;
 
@@ -327,6 +328,10 @@ impl<'a> Engine<'a> {
     }
 
     fn readiness(&self, index: usize) -> Readiness {
+        // v2 i13f: jobs that run after a failure
+        if self.job(index).runs != crate::plan::Runs::OnSuccess {
+            return self.readiness_after_failure(index);
+        }
         if let Some(stopped) = &self.stopped_by {
             return Readiness::Skip(format!("stopped: {stopped}"));
         }
@@ -344,7 +349,10 @@ impl<'a> Engine<'a> {
             }
         }
         if ready {
-            Readiness::Ready
+            match self.stopped_through(index) {
+                Some(reason) => Readiness::Skip(reason),
+                None => Readiness::Ready,
+            }
         } else {
             Readiness::Blocked
         }

@@ -18,6 +18,7 @@ mod journal;
 mod junit;
 pub mod keeper;
 mod lock;
+mod manual;
 pub mod mask;
 pub mod process;
 mod prompt;
@@ -69,6 +70,9 @@ pub struct Options {
     // v2 i14a: platform settings
     /// `--oidc-token-file`: the token of the jobs with `oidc`.
     pub oidc_token_file: Option<PathBuf>,
+    // v2 i13f: jobs started by hand
+    /// `--start JOB`: the `start = manual` jobs a person starts in this run (ids or names).
+    pub start: Vec<String>,
 }
 
 /// A finished, paused or cancelled run.
@@ -122,7 +126,9 @@ fn selection(
     plan: &Plan,
     only: Option<&str>,
     context: &RunContext,
+    start: &[String],
 ) -> Result<Vec<Option<String>>, String> {
+    manual::check_start(plan, start)?;
     let mut reasons: Vec<Option<String>> = vec![None; plan.jobs.len()];
     if let Some(only) = only {
         let roots: Vec<&str> = plan
@@ -149,13 +155,14 @@ fn selection(
             }
         }
     }
-    let skipped: HashSet<&str> = plan.skipped(context).into_iter().collect();
+    let skipped: HashSet<&str> = plan.skipped_starting(context, start).into_iter().collect();
     for (i, job) in plan.jobs.iter().enumerate() {
         if reasons[i].is_none() && skipped.contains(job.id.as_str()) {
             reasons[i] = Some(match &job.condition {
                 Some(condition) if !condition.evaluate(context) => {
                     format!("`when = {condition}` is false")
                 }
+                _ if job.manual && !manual::started(job, start) => manual::skip_reason(job),
                 _ => {
                     let need = job
                         .needs
@@ -224,7 +231,8 @@ fn load_secrets(plan: &Plan, runs: &[bool], file: Option<&Path>) -> Result<Secre
 pub fn dry_run(plan: &Plan, options: &Options) -> Result<String, RunError> {
     let mut context = options.context.clone();
     context.secrets = defined_secrets(plan, options.secrets_file.as_deref())?;
-    let reasons = selection(plan, options.only.as_deref(), &context).map_err(RunError::Usage)?;
+    let reasons = selection(plan, options.only.as_deref(), &context, &options.start)
+        .map_err(RunError::Usage)?;
     let mut out = String::new();
     for (job, reason) in plan.jobs.iter().zip(&reasons) {
         match reason {
@@ -302,8 +310,13 @@ pub fn start(
     }
     let mut options = options;
     options.context.secrets = defined_secrets(&plan, options.secrets_file.as_deref())?;
-    let reasons =
-        selection(&plan, options.only.as_deref(), &options.context).map_err(RunError::Usage)?;
+    let reasons = selection(
+        &plan,
+        options.only.as_deref(),
+        &options.context,
+        &options.start,
+    )
+    .map_err(RunError::Usage)?;
     let runs: Vec<bool> = reasons.iter().map(Option::is_none).collect();
     let mut secrets =
         load_secrets(&plan, &runs, options.secrets_file.as_deref()).map_err(RunError::Usage)?;

@@ -6,6 +6,7 @@ mod environment_url;
 mod gates;
 mod kind_environment;
 mod requirements;
+mod requirements_after_failure;
 mod shell_state;
 mod test_needs_deploy;
 mod unused;

@@ -147,6 +147,8 @@ struct Requirement {
 enum Failure<'a> {
     NotBefore,
     AllowedToFail(&'a Job, Span),
+    /// v2 i13f: the candidate runs after a failure (`runs`) or only when started by hand.
+    NotAGuard(&'a Job, Span, &'static str),
     Unproved(&'a Job, usize),
     /// The guard, the job whose condition skips it (the guard or one of its needs), and the
     /// assignment under which that happens.
@@ -159,7 +161,7 @@ impl Failure<'_> {
     fn rank(&self) -> u8 {
         match self {
             Failure::NotBefore => 0,
-            Failure::AllowedToFail(..) => 1,
+            Failure::AllowedToFail(..) | Failure::NotAGuard(..) => 1,
             Failure::Unproved(..) => 2,
             Failure::Skipped(..) => 3,
             Failure::Unrelated(..) => 4,
@@ -225,6 +227,16 @@ impl<'c, 'a> Prover<'c, 'a> {
     }
 
     fn prove(&self, candidates: &[&'a Job], requirement: &Requirement, sink: &mut Sink) {
+        if let Some(diagnostic) = super::requirements_after_failure::deploy(
+            self.deploy,
+            &self.environment.name.name,
+            requirement.code,
+            &requirement.what,
+            requirement.line,
+        ) {
+            sink.push(diagnostic);
+            return;
+        }
         let mut best = Failure::NotBefore;
         for candidate in candidates {
             let failure = match self.guards(candidate) {
@@ -245,6 +257,9 @@ impl<'c, 'a> Prover<'c, 'a> {
         }
         if let Some(span) = candidate.allow_failure {
             return Some(Failure::AllowedToFail(candidate, span));
+        }
+        if let Some((span, why)) = super::requirements_after_failure::not_a_guard(candidate) {
+            return Some(Failure::NotAGuard(candidate, span, why));
         }
         match skipped_while(self.cx, &self.conditions, candidate) {
             Skip::Never => {}
@@ -277,6 +292,10 @@ impl<'c, 'a> Prover<'c, 'a> {
             }
             if earlier.allow_failure.is_some() {
                 miss = Some((earlier, "is allowed to fail".to_string()));
+                continue;
+            }
+            if let Some((_, why)) = super::requirements_after_failure::not_a_guard(earlier) {
+                miss = Some((earlier, why.to_string()));
                 continue;
             }
             match skipped_while(self.cx, &self.conditions, earlier) {
@@ -386,6 +405,9 @@ impl<'c, 'a> Prover<'c, 'a> {
                     "remove `allow_failure` from `{}`: a failure it may have does not stop the deploy",
                     guard.name
                 )),
+            Failure::NotAGuard(guard, span, why) => {
+                super::requirements_after_failure::report(diagnostic, guard, span, why)
+            }
             Failure::Skipped(guard, skipper, counterexample) => {
                 let why = if skipper.id == guard.id {
                     format!("`{}` runs only under this condition", guard.name)

@@ -110,7 +110,13 @@ pub fn effective(plan: &Plan) -> HashMap<&str, Condition> {
     // Jobs are in topological order: every need is done before the jobs that name it.
     for job in &plan.jobs {
         let mut parts: Vec<Condition> = job.condition.iter().cloned().collect();
-        for need in &job.needs {
+        // v2 i13f: a job that runs after a failure or always is not skipped with its needs.
+        let needs: &[String] = if job.runs == crate::plan::Runs::OnSuccess {
+            &job.needs
+        } else {
+            &[]
+        };
+        for need in needs {
             if let Some(condition) = result.get(need.as_str()) {
                 parts.push(condition.clone());
             }

@@ -75,6 +75,15 @@ fn items(context: &Context, names: Option<&Names>) -> Vec<CompletionItem> {
                 .iter()
                 .map(|w| word(w, CompletionItemKind::ENUM_MEMBER, None))
                 .collect(),
+            // v2 i13f: jobs (and steps) that run after a failure, jobs started by hand
+            ("runs", _) => crate::model::steps::RUNS_WORDS
+                .iter()
+                .map(|w| word(w, CompletionItemKind::ENUM_MEMBER, None))
+                .collect(),
+            ("start", _) => crate::check::after_failure::START_WORDS
+                .iter()
+                .map(|w| word(w, CompletionItemKind::ENUM_MEMBER, None))
+                .collect(),
             ("allow_failure", _) => ["true", "false"]
                 .iter()
                 .map(|w| word(w, CompletionItemKind::KEYWORD, None))
@@ -420,6 +429,49 @@ mod tests {
             let compilation = compile_text("h.cdl", None, half.clone());
             let names = Names::build(&compilation);
             let _ = items(&context::at(&half, half.len()), Some(&names));
+        }
+    }
+
+    #[test]
+    fn runs_and_start_complete_their_words_and_names() {
+        let labels = |text: &str, at: &str| -> Vec<String> {
+            let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
+            let offset = text.find(at).unwrap() + at.len();
+            items(&context::at(text, offset), Some(&names))
+                .into_iter()
+                .map(|i| i.label)
+                .collect()
+        };
+        let job = |body: &str| {
+            format!(
+                "pipeline p {{\n  stage s {{\n    job j {{\n      run = \"x\"\n      {body}\n    }}\n  }}\n}}\n"
+            )
+        };
+        let runs = ["on_success", "on_failure", "always"];
+        assert_eq!(labels(&job("runs = "), "runs = "), runs);
+        assert_eq!(labels(&job("start = "), "start = "), ["manual"]);
+        assert_eq!(
+            labels(
+                &job("step a {\n        run = \"y\"\n        runs = \n      }"),
+                "runs = "
+            ),
+            runs
+        );
+        let attributes = labels(&job("runs = always\n      "), "always\n      ");
+        assert!(attributes.iter().any(|l| l == "start"), "{attributes:?}");
+        assert!(!attributes.iter().any(|l| l == "runs"), "{attributes:?}");
+        // Half-typed versions never panic.
+        for truncated in [
+            "runs",
+            "runs =",
+            "runs = al",
+            "start = man",
+            "start",
+            "start =",
+        ] {
+            let text = format!("pipeline p {{ stage s {{ job j {{ run = \"x\"  {truncated}");
+            let _ = items(&context::at(&text, text.len()), None);
+            let _ = compile_text("t.cdl", None, text.clone());
         }
     }
 
