@@ -50,6 +50,7 @@ codes! {
     UnknownStdModule = "E0107", "unknown standard library module";
     Misplaced = "E0108", "declaration in the wrong block";
     InvalidName = "E0109", "name with a character names cannot hold";
+    MatrixEntryAsAxis = "E0113", "matrix `include` or `exclude` written as an axis";
     UnknownJob = "E0200", "unknown job or gate";
     UnknownEnvironment = "E0201", "unknown environment";
     UnknownArtifact = "E0202", "unknown artifact";
@@ -59,6 +60,7 @@ codes! {
     UnknownTrigger = "E0206", "unknown trigger";
     DuplicateAttribute = "E0207", "attribute set twice";
     UnknownTeam = "E0208", "unknown team";
+    UnknownMatrixKey = "E0218", "matrix key that is not an axis or include key";
     StepSecretNotListed = "E0220", "step secret the job does not list";
     AttributeType = "E0300", "attribute has the wrong type";
     UnknownAttribute = "E0301", "unknown attribute";
@@ -68,6 +70,10 @@ codes! {
     EmptyList = "E0305", "list must not be empty";
     InvalidRefGlob = "E0306", "branch or tag pattern that no ref can match";
     OutputOutsideWorkdir = "E0307", "artifact output outside the working folder";
+    EmptyMatrix = "E0320", "matrix with every combination excluded";
+    DuplicateMatrixInstance = "E0321", "matrix include that repeats an instance";
+    MatrixKeyMissing = "E0322", "matrix instance without a key the job needs";
+    EmptyMatrixEntry = "E0323", "matrix `include` or `exclude` without keys";
     DependencyCycle = "E0400", "dependency cycle";
     EnvironmentRequired = "E0401", "test kind needs an environment";
     EnvironmentForbidden = "E0402", "test kind forbids an environment";
@@ -88,6 +94,7 @@ codes! {
     EnvironmentWithoutUrl = "W0104", "deploy to an environment without a url";
     ShellStateLost = "W0105", "shell state lost between `run` entries";
     EnvNotExpanded = "W0106", "variable in an env value, which is never expanded";
+    MatrixEntryNoEffect = "W0114", "matrix `include` or `exclude` that changes nothing";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

@@ -8,6 +8,7 @@ mod examples;
 mod export;
 mod fixtures;
 mod fmt;
+mod matrix;
 mod pictures;
 mod plan_doc;
 mod policies;

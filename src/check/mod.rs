@@ -7,6 +7,7 @@ pub mod graph;
 pub mod implication;
 pub mod inherited;
 pub mod job_name;
+pub mod matrix;
 pub mod model;
 pub mod outputs;
 mod ref_glob;

@@ -122,6 +122,9 @@ pub struct Job {
     pub shell: Option<crate::model::steps::Shell>,
     /// `step NAME { … }` blocks, in order; `run` runs after them as the step named `run`.
     pub steps: Vec<crate::model::steps::Step>,
+    // ---- v2 richer matrices (i13g)
+    /// `include { … }` and `exclude { … }` of the job's `matrix` (its axes are `matrix`).
+    pub matrix_entries: crate::model::matrix::Matrix,
 }
 
 /// One pipeline, checked.

@@ -550,6 +550,7 @@ impl Builder<'_> {
 
         let mut env = IndexMap::new();
         let mut matrix = IndexMap::new();
+        let mut matrix_entries = crate::model::matrix::Matrix::default();
         let (mut env_block, mut matrix_block): (Option<Span>, Option<Span>) = (None, None);
         for item in &decl.body {
             match item {
@@ -588,6 +589,9 @@ impl Builder<'_> {
                         ));
                     }
                     matrix.extend(matrix_axes(&block_matrix.axes, self.sink));
+                    // v2 i13g: include / exclude
+                    matrix_entries =
+                        super::matrix::entries(block_matrix, &matrix, &name, self.sink);
                 }
                 other => {
                     let (what, span) = match other {
@@ -715,6 +719,7 @@ impl Builder<'_> {
             display_name: attrs.string("name"),
             shell,
             steps,
+            matrix_entries,
         });
         Some(id)
     }

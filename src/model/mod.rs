@@ -4,6 +4,7 @@
 
 pub mod condition;
 pub mod glob;
+pub mod matrix;
 pub mod steps;
 
 pub use condition::{Condition, EVENTS, RunContext, Variable, glob_matches};

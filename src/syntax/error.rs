@@ -132,6 +132,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_matrix | Rule::matrix_block => "`matrix`",
         Rule::kw_team | Rule::team_decl => "`team`",
         Rule::kw_step | Rule::step_block => "`step`",
+        Rule::matrix_entry | Rule::matrix_entry_word => "`include` or `exclude`",
         Rule::trigger => "`on`",
         Rule::import => "`import`",
         Rule::kind_decl => "`kind`",

@@ -1,0 +1,230 @@
+//! A job's matrix `include` and `exclude` entries (language v2 §7): read, checked against the
+//! axes, and expanded once here so that every mistake GitHub's rules would hide (an exclude
+//! naming no axis, an entry that changes nothing, no combination left, two equal instances)
+//! is a diagnostic at the entry that causes it.
+
+use indexmap::IndexMap;
+
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Sink};
+use crate::model::matrix::{Matrix, Values, instance_id};
+use crate::span::Span;
+use crate::syntax::ast::{self, ExprKind, MatrixEntryKind};
+
+/// Reads a matrix block's `include`/`exclude` entries and checks the whole matrix of `job`
+/// (its `axes` already read). Entries with errors are left out.
+pub fn entries(
+    block: &ast::MatrixBlock,
+    axes: &IndexMap<String, Vec<String>>,
+    job: &str,
+    sink: &mut Sink,
+) -> Matrix {
+    for axis in &block.axes {
+        if matches!(axis.name.name.as_str(), "include" | "exclude") {
+            sink.push(
+                Diagnostic::new(
+                    Code::MatrixEntryAsAxis,
+                    axis.name.span,
+                    format!("`{}` is a block in a cdl matrix, not an axis", axis.name.name),
+                )
+                .label("written as an axis")
+                .help(format!(
+                    "write one block per entry: `{} {{ os = \"windows-latest\"  rust = \"nightly\" }}`",
+                    axis.name.name
+                )),
+            );
+        }
+    }
+    let mut matrix = Matrix {
+        axes: axes.clone(),
+        ..Matrix::default()
+    };
+    let mut include_spans = Vec::new();
+    let mut exclude_spans = Vec::new();
+    for entry in &block.entries {
+        let Some(values) = read_entry(entry, axes, sink) else {
+            continue;
+        };
+        match entry.kind {
+            MatrixEntryKind::Include => {
+                matrix.includes.push(values);
+                include_spans.push(entry.keyword);
+            }
+            MatrixEntryKind::Exclude => {
+                matrix.excludes.push(values);
+                exclude_spans.push(entry.keyword);
+            }
+        }
+    }
+    if matrix.is_empty() {
+        return matrix;
+    }
+    let expansion = matrix.expand();
+    for (index, removed) in expansion.excluded.iter().enumerate() {
+        if *removed == 0 {
+            sink.push(
+                Diagnostic::new(
+                    Code::MatrixEntryNoEffect,
+                    exclude_spans[index],
+                    "this exclude matches no combination of the matrix",
+                )
+                .label("removes nothing")
+                .help("check its values against the axes' values, or remove it"),
+            );
+        }
+    }
+    for (index, extended) in expansion.extended.iter().enumerate() {
+        let created = expansion
+            .instances
+            .iter()
+            .any(|i| i.created_by == Some(index));
+        if *extended == 0 && !created {
+            sink.push(
+                Diagnostic::new(
+                    Code::MatrixEntryNoEffect,
+                    include_spans[index],
+                    "this include changes nothing",
+                )
+                .label("adds no key and no combination")
+                .help(
+                    "an include matching existing combinations only adds its keys that are not axes; \
+                     add such a key, or remove the include",
+                ),
+            );
+        }
+    }
+    if expansion.instances.is_empty() {
+        let keyword = block.span.with_end(block.span.start + 6);
+        sink.push(
+            Diagnostic::new(
+                Code::EmptyMatrix,
+                keyword,
+                format!("every combination of the matrix of `{job}` is excluded"),
+            )
+            .label("no instance left")
+            .help("remove an exclude, or add an `include { … }` for the combination to run"),
+        );
+    }
+    let mut seen: IndexMap<String, Option<usize>> = IndexMap::new();
+    for instance in &expansion.instances {
+        let id = instance_id(job, &matrix.id_values(&instance.values));
+        match seen.get(&id) {
+            Some(first) => {
+                let at = instance
+                    .created_by
+                    .map_or(block.span, |index| include_spans[index]);
+                let mut diagnostic = Diagnostic::new(
+                    Code::DuplicateMatrixInstance,
+                    at,
+                    format!("this include adds the instance `{id}` a second time"),
+                )
+                .label("same values again")
+                .help(if matrix.axes.is_empty() {
+                    "give each include of a matrix without axes different values".to_string()
+                } else {
+                    "instances are named by their axis values: give the include a value of an axis \
+                     no other instance has, or merge the two includes"
+                        .to_string()
+                });
+                if let Some(first) = first {
+                    diagnostic = diagnostic.related(include_spans[*first], "first added here");
+                }
+                sink.push(diagnostic);
+            }
+            None => {
+                seen.insert(id, instance.created_by);
+            }
+        }
+    }
+    matrix
+}
+
+/// One entry's `key = value` pairs; `None` when it has errors (reported).
+fn read_entry(
+    entry: &ast::MatrixEntry,
+    axes: &IndexMap<String, Vec<String>>,
+    sink: &mut Sink,
+) -> Option<Values> {
+    let word = entry.kind.as_str();
+    if entry.values.is_empty() {
+        sink.push(
+            Diagnostic::new(
+                Code::EmptyMatrixEntry,
+                entry.keyword,
+                format!("this {word} has no keys"),
+            )
+            .label(format!("empty {word}"))
+            .help(match entry.kind {
+                MatrixEntryKind::Include => "write the values it adds: `include { os = \"macos-14\"  runner = \"macos-14\" }`",
+                MatrixEntryKind::Exclude => "write the axis values it removes: `exclude { os = \"windows-latest\" }`",
+            }),
+        );
+        return None;
+    }
+    let mut values = Values::new();
+    let mut spans: IndexMap<String, Span> = IndexMap::new();
+    let mut ok = true;
+    for attribute in &entry.values {
+        let name = &attribute.name;
+        if let Some(first) = spans.get(&name.name) {
+            sink.push(
+                Diagnostic::new(
+                    Code::DuplicateAttribute,
+                    name.span,
+                    format!("`{}` is set twice in this {word}", name.name),
+                )
+                .label("set again here")
+                .related(*first, "first set here")
+                .help("give each key one value; write another entry for another value"),
+            );
+            ok = false;
+            continue;
+        }
+        spans.insert(name.name.clone(), name.span);
+        if entry.kind == MatrixEntryKind::Exclude && !axes.contains_key(&name.name) {
+            let known: Vec<String> = axes.keys().map(|k| format!("`{k}`")).collect();
+            sink.push(
+                Diagnostic::new(
+                    Code::UnknownMatrixKey,
+                    name.span,
+                    format!("this exclude names `{}`, which is not an axis", name.name),
+                )
+                .label("not an axis of the matrix")
+                .help(if known.is_empty() {
+                    "a matrix without axes has nothing to exclude; remove the exclude".to_string()
+                } else {
+                    format!("an exclude names axes only: {}", known.join(", "))
+                }),
+            );
+            ok = false;
+            continue;
+        }
+        let value = match &attribute.value.kind {
+            ExprKind::String(s) => s.clone(),
+            ExprKind::Integer(n) => n.to_string(),
+            ExprKind::Bool(b) => b.to_string(),
+            ExprKind::Invalid => {
+                ok = false;
+                continue;
+            }
+            other => {
+                sink.push(
+                    Diagnostic::new(
+                        Code::AttributeType,
+                        attribute.value.span,
+                        format!(
+                            "a matrix {word} value must be a string, an integer or a boolean, found {}",
+                            other.describe()
+                        ),
+                    )
+                    .label("not a matrix value")
+                    .help(format!("write `{} = \"value\"`: one value per key", name.name)),
+                );
+                ok = false;
+                continue;
+            }
+        };
+        values.insert(name.name.clone(), value);
+    }
+    ok.then_some(values)
+}
