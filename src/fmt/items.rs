@@ -22,6 +22,8 @@ pub enum Item<'a> {
     Matrix(&'a ast::MatrixBlock),
     /// v2 (i13b)
     Step(&'a ast::StepBlock),
+    /// v2 i13g: `include { … }` / `exclude { … }` in a matrix.
+    MatrixEntry(&'a ast::MatrixEntry),
 }
 
 /// A block item's header (`stage build`), its items, and where the header ends (the `{`
@@ -62,6 +64,7 @@ impl<'a> Item<'a> {
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
+            Item::MatrixEntry(e) => e.span,
         };
         span.start as usize
     }
@@ -83,6 +86,7 @@ impl<'a> Item<'a> {
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
+            Item::MatrixEntry(e) => e.span,
         };
         span.end as usize
     }
@@ -125,7 +129,8 @@ impl<'a> Item<'a> {
                 j.body.iter().map(body_item).collect(),
                 j.header_span.end,
             ),
-            Item::Matrix(m) => ("matrix".into(), attributes(&m.axes), m.span.start + 6),
+            Item::Matrix(m) => ("matrix".into(), matrix_items(m), m.span.start + 6),
+            Item::MatrixEntry(e) => (e.kind.as_str().into(), attributes(&e.values), e.keyword.end),
             Item::Step(s) => (
                 format!("step {}", s.name.name),
                 s.items.iter().map(step_item).collect(),
@@ -170,6 +175,14 @@ fn body_item(item: &ast::BodyItem) -> Item<'_> {
         BodyItem::Matrix(m) => Item::Matrix(m),
         BodyItem::Step(s) => Item::Step(s),
     }
+}
+
+/// A matrix's axes and its `include`/`exclude` entries, in written order (v2 i13g).
+fn matrix_items(matrix: &ast::MatrixBlock) -> Vec<Item<'_>> {
+    let mut items = attributes(&matrix.axes);
+    items.extend(matrix.entries.iter().map(Item::MatrixEntry));
+    items.sort_by_key(Item::start);
+    items
 }
 
 fn step_item(item: &ast::StepItem) -> Item<'_> {
