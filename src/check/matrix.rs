@@ -12,13 +12,14 @@ use crate::span::Span;
 use crate::syntax::ast::{self, ExprKind, MatrixEntryKind};
 
 /// Reads a matrix block's `include`/`exclude` entries and checks the whole matrix of `job`
-/// (its `axes` already read). Entries with errors are left out.
+/// (its `axes` already read). Entries with errors are left out; the spans are those of the
+/// `include` words kept, by index.
 pub fn entries(
     block: &ast::MatrixBlock,
     axes: &IndexMap<String, Vec<String>>,
     job: &str,
     sink: &mut Sink,
-) -> Matrix {
+) -> (Matrix, Vec<Span>) {
     for axis in &block.axes {
         if matches!(axis.name.name.as_str(), "include" | "exclude") {
             sink.push(
@@ -57,7 +58,7 @@ pub fn entries(
         }
     }
     if matrix.is_empty() {
-        return matrix;
+        return (matrix, include_spans);
     }
     let expansion = matrix.expand();
     for (index, removed) in expansion.excluded.iter().enumerate() {
@@ -136,7 +137,7 @@ pub fn entries(
             }
         }
     }
-    matrix
+    (matrix, include_spans)
 }
 
 /// One entry's `key = value` pairs; `None` when it has errors (reported).
@@ -227,4 +228,123 @@ fn read_entry(
         values.insert(name.name.clone(), value);
     }
     ok.then_some(values)
+}
+
+/// The attributes whose value is a bare `matrix.KEY` (v2 §7).
+pub const MATRIX_VALUED: &[&str] = &["runner", "image", "timeout"];
+
+/// `runner = matrix.KEY` (or `image`, `timeout`): the attribute, the key and where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixReference {
+    pub attribute: String,
+    pub key: String,
+    pub span: Span,
+}
+
+/// Splits `runner`/`image`/`timeout = matrix.KEY` off a job's attributes; the rest are read
+/// by the schema as before.
+pub fn split_references<'a>(
+    attributes: Vec<&'a ast::Attribute>,
+) -> (Vec<MatrixReference>, Vec<&'a ast::Attribute>) {
+    let mut references = Vec::new();
+    let mut rest = Vec::new();
+    for attribute in attributes {
+        match &attribute.value.kind {
+            ExprKind::Ident(path)
+                if MATRIX_VALUED.contains(&attribute.name.name.as_str())
+                    && path.starts_with("matrix.") =>
+            {
+                references.push(MatrixReference {
+                    attribute: attribute.name.name.clone(),
+                    key: path["matrix.".len()..].to_string(),
+                    span: attribute.value.span,
+                });
+            }
+            _ => rest.push(attribute),
+        }
+    }
+    (references, rest)
+}
+
+/// Checks each reference against the job's matrix: a key no instance has is E0218, an
+/// instance without it E0322 (at the include that created it), a `timeout` value that is not
+/// a duration E0304.
+pub fn check_references(
+    references: &[MatrixReference],
+    matrix: &Matrix,
+    include_spans: &[Span],
+    job: &str,
+    sink: &mut Sink,
+) {
+    let keys = matrix.keys();
+    let expansion = matrix.expand();
+    for reference in references {
+        if matrix.is_empty() || !keys.contains(&reference.key) {
+            let known: Vec<String> = keys.iter().map(|k| format!("`matrix.{k}`")).collect();
+            sink.push(
+                Diagnostic::new(
+                    Code::UnknownMatrixKey,
+                    reference.span,
+                    format!("`{job}` has no matrix key `{}`", reference.key),
+                )
+                .label("no instance has this key")
+                .help(if known.is_empty() {
+                    format!(
+                        "add a `matrix {{ {} = [...] }}` to the job, or write the {} as a string",
+                        reference.key, reference.attribute
+                    )
+                } else {
+                    format!("the job's matrix keys: {}", known.join(", "))
+                }),
+            );
+            continue;
+        }
+        let mut reported_axis_combination = false;
+        for instance in &expansion.instances {
+            let Some(value) = instance.values.get(&reference.key) else {
+                let id = instance_id(job, &matrix.id_values(&instance.values));
+                let at = match instance.created_by {
+                    Some(index) => include_spans[index],
+                    None if reported_axis_combination => continue,
+                    None => {
+                        reported_axis_combination = true;
+                        reference.span
+                    }
+                };
+                sink.push(
+                    Diagnostic::new(
+                        Code::MatrixKeyMissing,
+                        at,
+                        format!(
+                            "the instance `{id}` has no `{}`, which `{} = matrix.{}` needs",
+                            reference.key, reference.attribute, reference.key
+                        ),
+                    )
+                    .label(format!("no `{}` here", reference.key))
+                    .related(reference.span, "needed here")
+                    .help(format!(
+                        "give every instance a `{0}`: add `{0} = \"…\"` to this include, or an                          `include {{ {0} = \"…\" }}` that matches every combination",
+                        reference.key
+                    )),
+                );
+                continue;
+            };
+            if reference.attribute == "timeout"
+                && crate::syntax::literal::duration_seconds(value).is_none()
+            {
+                sink.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        reference.span,
+                        format!(
+                            "the matrix value `{value}` of `{}` is not a duration",
+                            reference.key
+                        ),
+                    )
+                    .label("read as the job's timeout")
+                    .help("write the matrix values as durations: `\"30m\"`, `\"1h\"`"),
+                );
+            }
+        }
+    }
 }

@@ -125,6 +125,8 @@ pub struct Job {
     // ---- v2 richer matrices (i13g)
     /// `include { … }` and `exclude { … }` of the job's `matrix` (its axes are `matrix`).
     pub matrix_entries: crate::model::matrix::Matrix,
+    /// `runner`/`image`/`timeout = matrix.KEY`, set per instance in the plan.
+    pub matrix_references: Vec<super::matrix::MatrixReference>,
 }
 
 /// One pipeline, checked.

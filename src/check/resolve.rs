@@ -533,6 +533,8 @@ impl Builder<'_> {
         if job_type == JobType::Artifact {
             super::outputs::check(&attributes, self.sink);
         }
+        // v2 i13g: `runner`/`image`/`timeout = matrix.KEY`
+        let (matrix_references, attributes) = super::matrix::split_references(attributes);
         let attrs = Attributes::read(schema, &block, attributes.iter().copied(), self.sink);
         let has_steps = decl
             .body
@@ -551,6 +553,7 @@ impl Builder<'_> {
         let mut env = IndexMap::new();
         let mut matrix = IndexMap::new();
         let mut matrix_entries = crate::model::matrix::Matrix::default();
+        let mut include_spans = Vec::new();
         let (mut env_block, mut matrix_block): (Option<Span>, Option<Span>) = (None, None);
         for item in &decl.body {
             match item {
@@ -590,7 +593,7 @@ impl Builder<'_> {
                     }
                     matrix.extend(matrix_axes(&block_matrix.axes, self.sink));
                     // v2 i13g: include / exclude
-                    matrix_entries =
+                    (matrix_entries, include_spans) =
                         super::matrix::entries(block_matrix, &matrix, &name, self.sink);
                 }
                 other => {
@@ -615,6 +618,17 @@ impl Builder<'_> {
                 }
             }
         }
+        // v2 i13g
+        super::matrix::check_references(
+            &matrix_references,
+            &crate::model::matrix::Matrix {
+                axes: matrix.clone(),
+                ..matrix_entries.clone()
+            },
+            &include_spans,
+            &name,
+            self.sink,
+        );
         let (kind, environment, artifact) = match &decl.form {
             ast::JobForm::Artifact { name } => (None, None, Some(name.clone())),
             ast::JobForm::Test {
@@ -720,6 +734,7 @@ impl Builder<'_> {
             shell,
             steps,
             matrix_entries,
+            matrix_references,
         });
         Some(id)
     }

@@ -77,6 +77,15 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 env.insert(format!("CDL_MATRIX_{}", env_name(key)), value);
             }
             let is_gate = job.job_type == JobType::Gate;
+            // v2 i13g: `runner`/`image`/`timeout = matrix.KEY`, this instance's value.
+            let from_matrix = |attribute: &str| {
+                job.matrix_references
+                    .iter()
+                    .find(|r| r.attribute == attribute)
+                    .and_then(|r| instance.matrix.get(&r.key).cloned())
+            };
+            let matrix_timeout =
+                from_matrix("timeout").and_then(|v| crate::syntax::literal::duration_seconds(&v));
             jobs.push(Job {
                 id: instance.id.clone(),
                 name: job.name.clone(),
@@ -87,8 +96,11 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 steps: job.run.clone(),
                 env,
                 secrets: job.secrets.iter().map(|s| s.name.clone()).collect(),
-                timeout_seconds: job.timeout.or(kind.and_then(|k| k.timeout)),
-                timeout_from: match (job.timeout, kind.and_then(|k| k.timeout)) {
+                timeout_seconds: job
+                    .timeout
+                    .or(matrix_timeout)
+                    .or(kind.and_then(|k| k.timeout)),
+                timeout_from: match (job.timeout.or(matrix_timeout), kind.and_then(|k| k.timeout)) {
                     (Some(_), _) => Some(TimeoutFrom::Job),
                     (None, Some(_)) => Some(TimeoutFrom::Kind),
                     (None, None) => None,
@@ -109,9 +121,13 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 image: if job.no_image {
                     None
                 } else {
-                    job.image.clone().or_else(|| pipeline.image.clone())
+                    from_matrix("image")
+                        .or_else(|| job.image.clone())
+                        .or_else(|| pipeline.image.clone())
                 },
-                runner: job.runner.clone().or_else(|| pipeline.runner.clone()),
+                runner: from_matrix("runner")
+                    .or_else(|| job.runner.clone())
+                    .or_else(|| pipeline.runner.clone()),
                 doc: job.doc.clone(),
                 span: SourceSpan {
                     file: source.name.clone(),
