@@ -37,10 +37,7 @@ fn migrating_examples_check_clean() {
 
 /// The sections of `docs/language.md` whose examples must check clean (the language v2
 /// constructs; older sections hold deliberate mistakes and fragments).
-const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
-    "## The run context",
-    "## Matrix include and exclude",
-];
+const CHECKED_LANGUAGE_SECTIONS: &[&str] = &["## The run context", "## Matrix include and exclude"];
 
 #[test]
 fn language_examples_of_checked_sections_check_clean() {

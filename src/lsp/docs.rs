@@ -87,6 +87,15 @@ pub const KEYWORDS: &[(&str, &str)] = &[
         "matrix",
         "`matrix { AXIS = [values] … }` runs the job once per combination of values.",
     ),
+    // v2 i13g
+    (
+        "include",
+        "`include { KEY = VALUE … }` in a `matrix`: adds its keys to the combinations whose axes hold its axis values, else adds one instance (GitHub's rules).",
+    ),
+    (
+        "exclude",
+        "`exclude { AXIS = VALUE … }` in a `matrix`: removes every combination holding all of its values (applied before the includes).",
+    ),
     (
         "matches",
         "`VARIABLE matches \"GLOB\"`: the whole value matches the glob (`*` any run of characters, `?` one character).",
