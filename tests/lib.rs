@@ -16,6 +16,7 @@ mod properties;
 mod run;
 mod run_context;
 mod run_gates;
+mod run_matrix;
 mod run_records;
 mod run_steps;
 mod support;
