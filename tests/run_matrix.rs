@@ -99,3 +99,29 @@ fn hostile_values_of_an_include_only_matrix_reach_commands_intact() {
     want.sort();
     assert_eq!(lines(dir.path()), want);
 }
+
+#[test]
+fn a_condition_on_a_matrix_key_skips_the_instances_it_is_false_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        r#"pipeline p { stage s {
+            job j {
+                run  = "printf '%s\n' \"$CDL_JOB\" > \"out-$(printf '%s' \"$CDL_JOB\" | cksum | cut -d' ' -f1).txt\""
+                when = matrix.os == "linux" || matrix.extra == "yes"
+                matrix {
+                    os = ["linux", "macos", "windows"]
+                    include { os = "windows"  extra = "yes" }
+                }
+            }
+        } }"#,
+        dir.path(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert_eq!(
+        lines(dir.path()),
+        ["j[os=linux]\n", "j[os=windows]\n"],
+        "{stdout}"
+    );
+    assert!(stdout.contains("j[os=macos]"), "{stdout}");
+}

@@ -348,3 +348,226 @@ pub fn check_references(
         }
     }
 }
+
+/// Whether a condition reads `matrix.KEY` anywhere.
+pub fn mentions_matrix(expr: &ast::Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Ident(name) => name.starts_with("matrix."),
+        ExprKind::Compare { left, right, .. } => mentions_matrix(left) || mentions_matrix(right),
+        ExprKind::And(l, r) | ExprKind::Or(l, r) => mentions_matrix(l) || mentions_matrix(r),
+        ExprKind::Not(inner) => mentions_matrix(inner),
+        _ => false,
+    }
+}
+
+/// `when` of a job that reads `matrix.KEY` (v2 §7): typed once per instance with its values in
+/// place (the key fixed per instance, so the proof sees a constant), each folded. Returns the
+/// instances' conditions (`None`: always runs), in the order of `matrix.expand()`; problems
+/// are reported once, at the first instance.
+pub fn instance_conditions(
+    when: &ast::Expr,
+    matrix: &Matrix,
+    job: &str,
+    sink: &mut Sink,
+) -> Vec<Option<crate::model::Condition>> {
+    let keys = matrix.keys();
+    let mut unknown = Vec::new();
+    references_in(when, &mut unknown);
+    let mut ok = true;
+    for (name, span) in unknown {
+        let key = &name["matrix.".len()..];
+        if !keys.iter().any(|k| k == key) {
+            let known: Vec<String> = keys.iter().map(|k| format!("`matrix.{k}`")).collect();
+            sink.push(
+                Diagnostic::new(
+                    Code::UnknownMatrixKey,
+                    span,
+                    format!("`{job}` has no matrix key `{key}`"),
+                )
+                .label("no instance has this key")
+                .help(if known.is_empty() {
+                    "a condition reads `matrix.KEY` only in a job with a `matrix`".to_string()
+                } else {
+                    format!("the job's matrix keys: {}", known.join(", "))
+                }),
+            );
+            ok = false;
+        }
+    }
+    if !ok {
+        return Vec::new();
+    }
+    let mut conditions = Vec::new();
+    for (index, instance) in matrix.expand().instances.iter().enumerate() {
+        let mut scratch = Sink::default();
+        let substituted = substitute(
+            when,
+            &instance.values,
+            if index == 0 { &mut *sink } else { &mut scratch },
+        );
+        let typed = super::condition::type_condition(
+            &substituted,
+            if index == 0 { &mut *sink } else { &mut scratch },
+        );
+        let Some(condition) = typed else {
+            return Vec::new();
+        };
+        conditions.push(match fold(condition) {
+            crate::model::Condition::Const(true) => None,
+            other => Some(other),
+        });
+    }
+    conditions
+}
+
+/// The condition under which every instance runs (the checker's proof reads it: a job counts
+/// as run only when all of its instances run).
+pub fn all_instances(
+    conditions: &[Option<crate::model::Condition>],
+) -> Option<crate::model::Condition> {
+    let mut distinct: Vec<crate::model::Condition> = Vec::new();
+    for condition in conditions.iter().flatten() {
+        if !distinct.contains(condition) {
+            distinct.push(condition.clone());
+        }
+    }
+    match distinct.len() {
+        0 => None,
+        1 => distinct.pop(),
+        _ => Some(fold(crate::model::Condition::And(distinct))),
+    }
+}
+
+fn references_in(expr: &ast::Expr, out: &mut Vec<(String, Span)>) {
+    match &expr.kind {
+        ExprKind::Ident(name) if name.starts_with("matrix.") => out.push((name.clone(), expr.span)),
+        ExprKind::Compare { left, right, .. } => {
+            references_in(left, out);
+            references_in(right, out);
+        }
+        ExprKind::And(l, r) | ExprKind::Or(l, r) => {
+            references_in(l, out);
+            references_in(r, out);
+        }
+        ExprKind::Not(inner) => references_in(inner, out),
+        _ => {}
+    }
+}
+
+/// `expr` with each comparison of `matrix.KEY` and a literal replaced by its outcome for
+/// `values` (a key the instance lacks reads as `""`, as `CDL_MATRIX_<KEY>` does).
+fn substitute(expr: &ast::Expr, values: &Values, sink: &mut Sink) -> ast::Expr {
+    let kind = match &expr.kind {
+        ExprKind::Compare { op, left, right } => {
+            let (reference, literal) = match (&left.kind, &right.kind) {
+                (ExprKind::Ident(l), _) if l.starts_with("matrix.") => (l, right),
+                (_, ExprKind::Ident(r)) if r.starts_with("matrix.") => (r, left),
+                _ => return expr.clone(),
+            };
+            let actual = values
+                .get(&reference["matrix.".len()..])
+                .map_or("", String::as_str);
+            let expected = match &literal.kind {
+                ExprKind::String(s) => s.clone(),
+                ExprKind::Integer(n) => n.to_string(),
+                ExprKind::Bool(b) => b.to_string(),
+                other => {
+                    sink.push(
+                        Diagnostic::new(
+                            Code::ConditionType,
+                            literal.span,
+                            format!("`{reference}` compared with {}", other.describe()),
+                        )
+                        .label("expected a value")
+                        .help(format!(
+                            "compare it with a value: `{reference} == \"linux\"`"
+                        )),
+                    );
+                    return ast::Expr {
+                        kind: ExprKind::Invalid,
+                        span: expr.span,
+                    };
+                }
+            };
+            ExprKind::Bool(match op {
+                crate::model::CompareOp::Equal => actual == expected,
+                crate::model::CompareOp::NotEqual => actual != expected,
+                crate::model::CompareOp::Matches => {
+                    crate::model::condition::glob_matches(&expected, actual)
+                }
+            })
+        }
+        ExprKind::And(l, r) => ExprKind::And(
+            Box::new(substitute(l, values, sink)),
+            Box::new(substitute(r, values, sink)),
+        ),
+        ExprKind::Or(l, r) => ExprKind::Or(
+            Box::new(substitute(l, values, sink)),
+            Box::new(substitute(r, values, sink)),
+        ),
+        ExprKind::Not(inner) => ExprKind::Not(Box::new(substitute(inner, values, sink))),
+        _ => return expr.clone(),
+    };
+    ast::Expr {
+        kind,
+        span: expr.span,
+    }
+}
+
+/// Folds constants: `true && c` is `c`, `false || c` is `c`, `!false` is `true`.
+fn fold(condition: crate::model::Condition) -> crate::model::Condition {
+    use crate::model::Condition::{And, Const, Not, Or};
+    match condition {
+        And(items) => {
+            let mut kept = Vec::new();
+            for item in items.into_iter().map(fold) {
+                match item {
+                    Const(true) => {}
+                    Const(false) => return Const(false),
+                    other => kept.push(other),
+                }
+            }
+            match kept.len() {
+                0 => Const(true),
+                1 => kept.pop().expect("one"),
+                _ => And(kept),
+            }
+        }
+        Or(items) => {
+            let mut kept = Vec::new();
+            for item in items.into_iter().map(fold) {
+                match item {
+                    Const(false) => {}
+                    Const(true) => return Const(true),
+                    other => kept.push(other),
+                }
+            }
+            match kept.len() {
+                0 => Const(false),
+                1 => kept.pop().expect("one"),
+                _ => Or(kept),
+            }
+        }
+        Not(inner) => match fold(*inner) {
+            Const(value) => Const(!value),
+            other => Not(Box::new(other)),
+        },
+        other => other,
+    }
+}
+
+/// Splits a `when` that reads `matrix.KEY` off a job's attributes: it is typed per instance.
+pub fn split_when<'a>(
+    attributes: Vec<&'a ast::Attribute>,
+) -> (Option<ast::Expr>, Vec<&'a ast::Attribute>) {
+    let mut when = None;
+    let mut rest = Vec::new();
+    for attribute in attributes {
+        if attribute.name.name == "when" && when.is_none() && mentions_matrix(&attribute.value) {
+            when = Some(attribute.value.clone());
+        } else {
+            rest.push(attribute);
+        }
+    }
+    (when, rest)
+}

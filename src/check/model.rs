@@ -127,6 +127,9 @@ pub struct Job {
     pub matrix_entries: crate::model::matrix::Matrix,
     /// `runner`/`image`/`timeout = matrix.KEY`, set per instance in the plan.
     pub matrix_references: Vec<super::matrix::MatrixReference>,
+    /// A `when` that reads `matrix.KEY`: each instance's condition, in expansion order
+    /// (`None`: it always runs); empty otherwise. `when` is then their conjunction.
+    pub instance_when: Vec<Option<Condition>>,
 }
 
 /// One pipeline, checked.

@@ -535,6 +535,7 @@ impl Builder<'_> {
         }
         // v2 i13g: `runner`/`image`/`timeout = matrix.KEY`
         let (matrix_references, attributes) = super::matrix::split_references(attributes);
+        let (matrix_when, attributes) = super::matrix::split_when(attributes);
         let attrs = Attributes::read(schema, &block, attributes.iter().copied(), self.sink);
         let has_steps = decl
             .body
@@ -619,16 +620,34 @@ impl Builder<'_> {
             }
         }
         // v2 i13g
+        let full_matrix = crate::model::matrix::Matrix {
+            axes: matrix.clone(),
+            ..matrix_entries.clone()
+        };
         super::matrix::check_references(
             &matrix_references,
-            &crate::model::matrix::Matrix {
-                axes: matrix.clone(),
-                ..matrix_entries.clone()
-            },
+            &full_matrix,
             &include_spans,
             &name,
             self.sink,
         );
+        let mut instance_when = Vec::new();
+        if let Some(when) = &matrix_when {
+            if job_type == JobType::Deploy {
+                self.sink.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        when.span,
+                        "a deploy's condition cannot read `matrix.KEY`",
+                    )
+                    .label("read per instance")
+                    .help("a deploy runs as a whole: give it a condition on `branch`, `tag` or `event`, or leave the instance out with an `exclude`"),
+                );
+            } else {
+                instance_when =
+                    super::matrix::instance_conditions(when, &full_matrix, &name, self.sink);
+            }
+        }
         let (kind, environment, artifact) = match &decl.form {
             ast::JobForm::Artifact { name } => (None, None, Some(name.clone())),
             ast::JobForm::Test {
@@ -711,8 +730,12 @@ impl Builder<'_> {
             timeout: attrs.duration("timeout"),
             retries: attrs.integer("retries").map(|n| n as u32),
             after: attrs.names("after"),
-            when: attrs.condition("when"),
-            when_span: attrs.value_span("when"),
+            when: attrs
+                .condition("when")
+                .or_else(|| super::matrix::all_instances(&instance_when)),
+            when_span: attrs
+                .value_span("when")
+                .or(matrix_when.as_ref().map(|w| w.span)),
             uses: attrs.names("uses"),
             allow_failure: (attrs.bool("allow_failure") == Some(true))
                 .then(|| attrs.name_span("allow_failure"))
@@ -735,6 +758,7 @@ impl Builder<'_> {
             steps,
             matrix_entries,
             matrix_references,
+            instance_when,
         });
         Some(id)
     }

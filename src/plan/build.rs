@@ -53,7 +53,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
         }
         let source = compilation.sources.get(job.span.file);
         let position = source.line_column(job.span.start as usize);
-        for instance in &instances[job_id.0] {
+        for (instance_index, instance) in instances[job_id.0].iter().enumerate() {
             let mut env = pipeline.env.clone();
             if let Some(environment) = environment {
                 env.extend(environment.env.clone());
@@ -107,7 +107,12 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 },
                 retries: job.retries.or(kind.and_then(|k| k.retries)).unwrap_or(0),
                 allow_failure: job.allow_failure.is_some(),
-                condition: job.when.clone(),
+                // v2 i13g: a condition reading `matrix.KEY`, as this instance sees it.
+                condition: if job.instance_when.is_empty() {
+                    job.when.clone()
+                } else {
+                    job.instance_when[instance_index].clone()
+                },
                 environment: job.environment.as_ref().map(|e| e.name.clone()),
                 artifact: job.artifact.as_ref().map(|a| a.name.clone()),
                 inputs: inputs.clone(),
