@@ -112,13 +112,14 @@ fn distinct_pairs(keys: &'static [&'static str]) -> impl Strategy<Value = Vec<(S
     })
 }
 
-fn matrix_parts() -> impl Strategy<
-    Value = (
-        Vec<(String, Vec<String>)>,
-        Vec<Vec<(String, String)>>,
-        Vec<Vec<(String, String)>>,
-    ),
-> {
+/// Axes, excludes and includes of a matrix.
+type Parts = (
+    Vec<(String, Vec<String>)>,
+    Vec<Vec<(String, String)>>,
+    Vec<Vec<(String, String)>>,
+);
+
+fn matrix_parts() -> impl Strategy<Value = Parts> {
     let axes = proptest::collection::btree_map(
         proptest::sample::select(&["a", "b", "c"][..]),
         proptest::sample::subsequence(vec!["x", "y", "z"], 1..=3),

@@ -243,9 +243,9 @@ pub struct MatrixReference {
 
 /// Splits `runner`/`image`/`timeout = matrix.KEY` off a job's attributes; the rest are read
 /// by the schema as before.
-pub fn split_references<'a>(
-    attributes: Vec<&'a ast::Attribute>,
-) -> (Vec<MatrixReference>, Vec<&'a ast::Attribute>) {
+pub fn split_references(
+    attributes: Vec<&ast::Attribute>,
+) -> (Vec<MatrixReference>, Vec<&ast::Attribute>) {
     let mut references = Vec::new();
     let mut rest = Vec::new();
     for attribute in attributes {
@@ -557,9 +557,7 @@ fn fold(condition: crate::model::Condition) -> crate::model::Condition {
 }
 
 /// Splits a `when` that reads `matrix.KEY` off a job's attributes: it is typed per instance.
-pub fn split_when<'a>(
-    attributes: Vec<&'a ast::Attribute>,
-) -> (Option<ast::Expr>, Vec<&'a ast::Attribute>) {
+pub fn split_when(attributes: Vec<&ast::Attribute>) -> (Option<ast::Expr>, Vec<&ast::Attribute>) {
     let mut when = None;
     let mut rest = Vec::new();
     for attribute in attributes {
