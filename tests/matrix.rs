@@ -225,6 +225,52 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// A `when` reading `matrix.KEY`, folded per instance, holds on a run exactly when the
+    /// condition read with the instance's values (a key it lacks as `""`) holds.
+    #[test]
+    fn conditions_on_matrix_keys_hold_per_instance(
+        (axes, excludes, includes) in matrix_parts(),
+        key in proptest::sample::select(&["a", "b", "c", "d", "e"][..]),
+        value in proptest::sample::select(&["x", "y", ""][..]),
+        equal in any::<bool>(),
+        conjunction in any::<bool>(),
+        negate in any::<bool>(),
+    ) {
+        prop_assume!(!axes.is_empty() || !includes.is_empty());
+        let model = github_model(&axes, &excludes, &includes);
+        prop_assume!(model.iter().any(|c| c.contains_key(key)));
+        let op = if equal { "==" } else { "!=" };
+        let join = if conjunction { "&&" } else { "||" };
+        let bang = if negate { "!" } else { "" };
+        let when = format!("{bang}(matrix.{key} {op} {value:?}) {join} branch == \"main\"");
+        let text = source(&axes, &excludes, &includes)
+            .replacen("run = \"true\"", &format!("run = \"true\"\n      when = {when}"), 1);
+        let compilation = compile_text("matrix.cdl", None, text.clone());
+        prop_assume!(!compilation.has_errors());
+        let plan = cdl::plan::build(&compilation).expect("a clean matrix plans");
+        prop_assert_eq!(plan.jobs.len(), model.len());
+        for (job, combination) in plan.jobs.iter().zip(&model) {
+            let actual = combination.get(key).map_or("", String::as_str);
+            let compared = (actual == value) == equal;
+            let atom = if negate { !compared } else { compared };
+            for branch in ["main", "dev"] {
+                let on_main = branch == "main";
+                let want = if conjunction { atom && on_main } else { atom || on_main };
+                let context = cdl::model::RunContext {
+                    branch: Some(branch.to_string()),
+                    tag: None,
+                    event: "push".into(),
+                };
+                let got = job.condition.as_ref().is_none_or(|c| c.evaluate(&context));
+                prop_assert_eq!(got, want, "{} on {}: {:?}", text, branch, job.condition);
+            }
+        }
+    }
+}
+
 /// The job keys of a GitHub workflow (under `jobs:`) or a GitLab pipeline (top-level keys that
 /// are not GitLab's own).
 fn job_keys(target: Target, content: &str) -> Vec<String> {
