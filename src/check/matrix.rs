@@ -276,6 +276,9 @@ pub fn check_references(
     job: &str,
     sink: &mut Sink,
 ) {
+    if references.is_empty() {
+        return;
+    }
     let keys = matrix.keys();
     let expansion = matrix.expand();
     for reference in references {
