@@ -51,6 +51,7 @@ codes! {
     Misplaced = "E0108", "declaration in the wrong block";
     InvalidName = "E0109", "name with a character names cannot hold";
     UnknownReportKind = "E0114", "unknown report kind";
+    MatrixEntryAsAxis = "E0113", "matrix `include` or `exclude` written as an axis";
     UnknownJob = "E0200", "unknown job or gate";
     UnknownEnvironment = "E0201", "unknown environment";
     UnknownArtifact = "E0202", "unknown artifact";
@@ -62,6 +63,7 @@ codes! {
     UnknownTeam = "E0208", "unknown team";
     UnknownInput = "E0210", "unknown input or var";
     VarNamedLikeSecret = "E0211", "a var and a secret of the same name";
+    UnknownMatrixKey = "E0218", "matrix key that is not an axis or include key";
     StepSecretNotListed = "E0220", "step secret the job does not list";
     // v2 i13e: templates
     UnknownTemplate = "E0214", "unknown template";
@@ -92,6 +94,10 @@ codes! {
     RetentionWithoutFiles = "E0328", "retention without files to keep";
     AfterFailureOnGate = "E0317", "`runs` or `start` on a gate";
     StepWhenUnsupported = "E0318", "`when` on a step is not supported yet";
+    EmptyMatrix = "E0320", "matrix with every combination excluded";
+    DuplicateMatrixInstance = "E0321", "matrix include that repeats an instance";
+    MatrixKeyMissing = "E0322", "matrix instance without a key the job needs";
+    EmptyMatrixEntry = "E0323", "matrix `include` or `exclude` without keys";
     DependencyCycle = "E0400", "dependency cycle";
     EnvironmentRequired = "E0401", "test kind needs an environment";
     EnvironmentForbidden = "E0402", "test kind forbids an environment";
@@ -117,6 +123,7 @@ codes! {
     ValueNotReceived = "W0116", "command reads a value the job does not receive";
     CoverageRegexSlashes = "W0115", "coverage regex between GitLab's slashes";
     ConcurrencyWithoutCancel = "W0117", "concurrency block that cancels nothing";
+    MatrixEntryNoEffect = "W0114", "matrix `include` or `exclude` that changes nothing";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

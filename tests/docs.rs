@@ -45,6 +45,7 @@ const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
     "## Reports and kept files",        // v2 i13h
     "## Platform settings",             // v2 i14a
     "## Jobs that run after a failure", // v2 i13f
+    "## Matrix include and exclude",    // v2 i13g
 ];
 
 #[test]

@@ -9,6 +9,7 @@ pub mod implication;
 pub mod inherited;
 pub mod inputs;
 pub mod job_name;
+pub mod matrix;
 pub mod model;
 pub mod outputs;
 pub mod platform;

@@ -147,6 +147,14 @@ pub struct Job {
     pub runs_span: Option<Span>,
     /// Where `start = manual` was written, when it was.
     pub manual: Option<Span>,
+    // ---- v2 richer matrices (i13g)
+    /// `include { … }` and `exclude { … }` of the job's `matrix` (its axes are `matrix`).
+    pub matrix_entries: crate::model::matrix::Matrix,
+    /// `runner`/`image`/`timeout = matrix.KEY`, set per instance in the plan.
+    pub matrix_references: Vec<super::matrix::MatrixReference>,
+    /// A `when` that reads `matrix.KEY`: each instance's condition, in expansion order
+    /// (`None`: it always runs); empty otherwise. `when` is then their conjunction.
+    pub instance_when: Vec<Option<Condition>>,
 }
 
 /// One pipeline, checked.

@@ -548,6 +548,9 @@ impl Builder<'_> {
                 super::after_failure::gate(attribute, &name, self.sink);
             }
         }
+        // v2 i13g: `runner`/`image`/`timeout = matrix.KEY`
+        let (matrix_references, attributes) = super::matrix::split_references(attributes);
+        let (matrix_when, attributes) = super::matrix::split_when(attributes);
         let attrs = Attributes::read(
             schema,
             &block,
@@ -573,6 +576,8 @@ impl Builder<'_> {
 
         let mut env = IndexMap::new();
         let mut matrix = IndexMap::new();
+        let mut matrix_entries = crate::model::matrix::Matrix::default();
+        let mut include_spans = Vec::new();
         let (mut env_block, mut matrix_block): (Option<Span>, Option<Span>) = (None, None);
         for item in &decl.body {
             match item {
@@ -613,6 +618,9 @@ impl Builder<'_> {
                         ));
                     }
                     matrix.extend(matrix_axes(&block_matrix.axes, self.sink));
+                    // v2 i13g: include / exclude
+                    (matrix_entries, include_spans) =
+                        super::matrix::entries(block_matrix, &matrix, &name, self.sink);
                 }
                 other => {
                     let (what, span) = match other {
@@ -636,6 +644,35 @@ impl Builder<'_> {
                         .help("a gate only waits for approval; put commands in a job after it"),
                     );
                 }
+            }
+        }
+        // v2 i13g
+        let full_matrix = crate::model::matrix::Matrix {
+            axes: matrix.clone(),
+            ..matrix_entries.clone()
+        };
+        super::matrix::check_references(
+            &matrix_references,
+            &full_matrix,
+            &include_spans,
+            &name,
+            self.sink,
+        );
+        let mut instance_when = Vec::new();
+        if let Some(when) = &matrix_when {
+            if job_type == JobType::Deploy {
+                self.sink.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        when.span,
+                        "a deploy's condition cannot read `matrix.KEY`",
+                    )
+                    .label("read per instance")
+                    .help("a deploy runs as a whole: give it a condition on `branch`, `tag` or `event`, or leave the instance out with an `exclude`"),
+                );
+            } else {
+                instance_when =
+                    super::matrix::instance_conditions(when, &full_matrix, &name, self.sink);
             }
         }
         let (kind, environment, artifact) = match &decl.form {
@@ -726,8 +763,12 @@ impl Builder<'_> {
             timeout: attrs.duration("timeout"),
             retries: attrs.integer("retries").map(|n| n as u32),
             after: attrs.names("after"),
-            when: attrs.condition("when"),
-            when_span: attrs.value_span("when"),
+            when: attrs
+                .condition("when")
+                .or_else(|| super::matrix::all_instances(&instance_when)),
+            when_span: attrs
+                .value_span("when")
+                .or(matrix_when.as_ref().map(|w| w.span)),
             uses: attrs.names("uses"),
             allow_failure: (attrs.bool("allow_failure") == Some(true))
                 .then(|| attrs.name_span("allow_failure"))
@@ -756,6 +797,9 @@ impl Builder<'_> {
             runs: after_failure.runs,
             runs_span: after_failure.runs_span,
             manual: after_failure.manual,
+            matrix_entries,
+            matrix_references,
+            instance_when,
         });
         Some(id)
     }

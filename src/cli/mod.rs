@@ -35,8 +35,6 @@ pub struct Cli {
 // Parsed once per process: the size of the largest variant (`run`'s options) costs nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
-// Parsed once per process: the size of `cdl run`'s many flags costs nothing (v2 i14a).
-#[allow(clippy::large_enum_variant)]
 enum Command {
     Check(check::Args),
     Plan(plan::Args),

@@ -30,6 +30,8 @@ pub enum Item<'a> {
     Reports(&'a ast::ReportsBlock),
     /// v2 i14a: `permissions { … }` and the other platform settings.
     Setting(&'a ast::SettingBlock),
+    /// v2 i13g: `include { … }` / `exclude { … }` in a matrix.
+    MatrixEntry(&'a ast::MatrixEntry),
 }
 
 /// A block item's header (`stage build`), its items, and where the header ends (the `{`
@@ -75,6 +77,7 @@ impl<'a> Item<'a> {
             Item::Parameter(p) => p.span,
             Item::Reports(r) => r.span,
             Item::Setting(s) => s.span,
+            Item::MatrixEntry(e) => e.span,
         };
         span.start as usize
     }
@@ -100,6 +103,7 @@ impl<'a> Item<'a> {
             Item::Parameter(p) => p.span,
             Item::Reports(r) => r.span,
             Item::Setting(s) => s.span,
+            Item::MatrixEntry(e) => e.span,
         };
         span.end as usize
     }
@@ -147,7 +151,8 @@ impl<'a> Item<'a> {
                 j.body.iter().map(body_item).collect(),
                 j.header_span.end,
             ),
-            Item::Matrix(m) => ("matrix".into(), attributes(&m.axes), m.span.start + 6),
+            Item::Matrix(m) => ("matrix".into(), matrix_items(m), m.span.start + 6),
+            Item::MatrixEntry(e) => (e.kind.as_str().into(), attributes(&e.values), e.keyword.end),
             Item::Step(s) => (
                 format!("step {}", s.name.name),
                 s.items.iter().map(step_item).collect(),
@@ -207,6 +212,14 @@ fn body_item(item: &ast::BodyItem) -> Item<'_> {
         BodyItem::Reports(r) => Item::Reports(r),
         BodyItem::Setting(s) => Item::Setting(s),
     }
+}
+
+/// A matrix's axes and its `include`/`exclude` entries, in written order (v2 i13g).
+fn matrix_items(matrix: &ast::MatrixBlock) -> Vec<Item<'_>> {
+    let mut items = attributes(&matrix.axes);
+    items.extend(matrix.entries.iter().map(Item::MatrixEntry));
+    items.sort_by_key(Item::start);
+    items
 }
 
 fn step_item(item: &ast::StepItem) -> Item<'_> {

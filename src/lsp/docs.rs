@@ -92,6 +92,15 @@ pub const KEYWORDS: &[(&str, &str)] = &[
         "template",
         "`template NAME [from A, B] { … }` — attributes and blocks that jobs take with `from NAME`: later templates win, the job's own win over all; `env` merges by key, `secrets`/`after`/`uses` concatenate, steps come first.",
     ),
+    // v2 i13g
+    (
+        "include",
+        "`include { KEY = VALUE … }` in a `matrix`: adds its keys to the combinations whose axes hold its axis values, else adds one instance (GitHub's rules).",
+    ),
+    (
+        "exclude",
+        "`exclude { AXIS = VALUE … }` in a `matrix`: removes every combination holding all of its values (applied before the includes).",
+    ),
     (
         "matches",
         "`VARIABLE matches \"GLOB\"`: the whole value matches the glob (`*` any run of characters, `?` one character).",

@@ -747,7 +747,13 @@ impl Walker<'_> {
             match item {
                 ast::BodyItem::Attribute(a) => self.attribute(Block::Job(specs), a),
                 ast::BodyItem::Env(e) => self.env_block(e),
-                ast::BodyItem::Matrix(m) => self.attributes(Block::Matrix, &m.axes),
+                ast::BodyItem::Matrix(m) => {
+                    self.attributes(Block::Matrix, &m.axes);
+                    // v2 i13g: the keys of `include`/`exclude`
+                    for entry in &m.entries {
+                        self.attributes(Block::Matrix, &entry.values);
+                    }
+                }
                 // v2 steps (i13b): no completion inside them yet.
                 ast::BodyItem::Step(_) => {}
                 ast::BodyItem::Reports(r) => self.attributes(Block::Reports, &r.kinds),

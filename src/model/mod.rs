@@ -5,6 +5,7 @@
 pub mod condition;
 pub mod glob;
 pub mod inputs;
+pub mod matrix;
 pub mod platform;
 pub mod reports;
 pub mod steps;

@@ -19,6 +19,11 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
         return None;
     }
     let instances: Vec<Vec<Instance>> = pipeline.jobs.iter().map(expand).collect();
+    let matrix_keys: Vec<Vec<String>> = pipeline
+        .jobs
+        .iter()
+        .map(|job| job_matrix(job).keys())
+        .collect();
     let ids = |job: JobId| instances[job.0].iter().map(|i| i.id.clone());
 
     let mut jobs = Vec::with_capacity(pipeline.jobs.len());
@@ -48,7 +53,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
         }
         let source = compilation.sources.get(job.span.file);
         let position = source.line_column(job.span.start as usize);
-        for instance in &instances[job_id.0] {
+        for (instance_index, instance) in instances[job_id.0].iter().enumerate() {
             let mut env = pipeline.env.clone();
             if let Some(environment) = environment {
                 env.extend(environment.env.clone());
@@ -66,10 +71,21 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                     env.insert("CDL_ENV_URL".into(), url.clone());
                 }
             }
-            for (key, value) in &instance.matrix {
-                env.insert(format!("CDL_MATRIX_{}", env_name(key)), value.clone());
+            // Every key of the matrix, empty where this instance lacks it (v2 §7).
+            for key in &matrix_keys[job_id.0] {
+                let value = instance.matrix.get(key).cloned().unwrap_or_default();
+                env.insert(format!("CDL_MATRIX_{}", env_name(key)), value);
             }
             let is_gate = job.job_type == JobType::Gate;
+            // v2 i13g: `runner`/`image`/`timeout = matrix.KEY`, this instance's value.
+            let from_matrix = |attribute: &str| {
+                job.matrix_references
+                    .iter()
+                    .find(|r| r.attribute == attribute)
+                    .and_then(|r| instance.matrix.get(&r.key).cloned())
+            };
+            let matrix_timeout =
+                from_matrix("timeout").and_then(|v| crate::syntax::literal::duration_seconds(&v));
             jobs.push(Job {
                 id: instance.id.clone(),
                 name: job.name.clone(),
@@ -80,18 +96,24 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 steps: job.run.clone(),
                 env,
                 secrets: job.secrets.iter().map(|s| s.name.clone()).collect(),
-                timeout_seconds: job.timeout.or(kind.and_then(|k| k.timeout)),
-                timeout_from: match (job.timeout, kind.and_then(|k| k.timeout)) {
+                timeout_seconds: job
+                    .timeout
+                    .or(matrix_timeout)
+                    .or(kind.and_then(|k| k.timeout)),
+                timeout_from: match (job.timeout.or(matrix_timeout), kind.and_then(|k| k.timeout)) {
                     (Some(_), _) => Some(TimeoutFrom::Job),
                     (None, Some(_)) => Some(TimeoutFrom::Kind),
                     (None, None) => None,
                 },
                 retries: job.retries.or(kind.and_then(|k| k.retries)).unwrap_or(0),
                 allow_failure: job.allow_failure.is_some(),
-                condition: job
-                    .when
-                    .clone()
-                    .map(|c| fix_default_branch(c, pipeline.default_branch.as_deref())),
+                // v2 i13g: a condition reading `matrix.KEY`, as this instance sees it.
+                condition: if job.instance_when.is_empty() {
+                    job.when.clone()
+                } else {
+                    job.instance_when[instance_index].clone()
+                }
+                .map(|c| fix_default_branch(c, pipeline.default_branch.as_deref())),
                 environment: job.environment.as_ref().map(|e| e.name.clone()),
                 artifact: job.artifact.as_ref().map(|a| a.name.clone()),
                 inputs: inputs.clone(),
@@ -105,9 +127,13 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 image: if job.no_image {
                     None
                 } else {
-                    job.image.clone().or_else(|| pipeline.image.clone())
+                    from_matrix("image")
+                        .or_else(|| job.image.clone())
+                        .or_else(|| pipeline.image.clone())
                 },
-                runner: job.runner.clone().or_else(|| pipeline.runner.clone()),
+                runner: from_matrix("runner")
+                    .or_else(|| job.runner.clone())
+                    .or_else(|| pipeline.runner.clone()),
                 doc: job.doc.clone(),
                 span: SourceSpan {
                     file: source.name.clone(),
@@ -289,58 +315,44 @@ pub fn env_name(name: &str) -> String {
 
 struct Instance {
     id: String,
+    /// The instance's values (axes, then include keys).
     matrix: IndexMap<String, String>,
 }
 
-/// A job's instances: one per combination of its matrix values, or the job itself.
+/// A job's instances: one per combination of its matrix (v2 §7: with `exclude` and
+/// `include`), or the job itself.
 fn expand(job: &model::Job) -> Vec<Instance> {
-    let mut combinations: Vec<IndexMap<String, String>> = vec![IndexMap::new()];
-    for (axis, values) in &job.matrix {
-        combinations = combinations
-            .into_iter()
-            .flat_map(|partial| {
-                values.iter().map(move |value| {
-                    let mut next = partial.clone();
-                    next.insert(axis.clone(), value.clone());
-                    next
-                })
-            })
-            .collect();
+    let matrix = job_matrix(job);
+    if matrix.is_empty() {
+        return vec![Instance {
+            id: job.name.clone(),
+            matrix: IndexMap::new(),
+        }];
     }
-    combinations
+    matrix
+        .expand()
+        .instances
         .into_iter()
-        .map(|matrix| Instance {
-            id: if matrix.is_empty() {
-                job.name.clone()
-            } else {
-                instance_id(&job.name, &matrix)
-            },
-            matrix,
+        .map(|instance| Instance {
+            id: crate::model::matrix::instance_id(&job.name, &matrix.id_values(&instance.values)),
+            matrix: instance.values,
         })
         .collect()
+}
+
+/// The job's whole matrix: its axes with its `include` and `exclude` entries.
+pub fn job_matrix(job: &model::Job) -> crate::model::matrix::Matrix {
+    crate::model::matrix::Matrix {
+        axes: job.matrix.clone(),
+        ..job.matrix_entries.clone()
+    }
 }
 
 /// `NAME[axis=value,…]`, axes in written order. A value that is empty or holds `,` `=` `[`
 /// `]` `"` `\\`, white space or a control character is quoted with Rust's string escapes
 /// (`unit[os="linux,arch=arm"]`), so that two instances never share an id.
 pub fn instance_id(name: &str, matrix: &IndexMap<String, String>) -> String {
-    let values: Vec<String> = matrix
-        .iter()
-        .map(|(axis, value)| {
-            let plain = !value.is_empty()
-                && !value.chars().any(|c| {
-                    matches!(c, ',' | '=' | '[' | ']' | '"' | '\\')
-                        || c.is_whitespace()
-                        || c.is_control()
-                });
-            if plain {
-                format!("{axis}={value}")
-            } else {
-                format!("{axis}={value:?}")
-            }
-        })
-        .collect();
-    format!("{name}[{}]", values.join(","))
+    crate::model::matrix::instance_id(name, matrix)
 }
 
 /// The first job id that two jobs of the plan share, if any. Plans built here never have one;

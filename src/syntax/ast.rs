@@ -241,6 +241,33 @@ pub enum StepItem {
 pub struct MatrixBlock {
     pub axes: Vec<Attribute>,
     pub span: Span,
+    // v2 i13g: `include { … }` and `exclude { … }`, in written order.
+    pub entries: Vec<MatrixEntry>,
+}
+
+/// `include { key = value … }` or `exclude { axis = value … }` in a `matrix` (v2 §7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixEntry {
+    pub kind: MatrixEntryKind,
+    /// The `include` / `exclude` word.
+    pub keyword: Span,
+    pub values: Vec<Attribute>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatrixEntryKind {
+    Include,
+    Exclude,
+}
+
+impl MatrixEntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatrixEntryKind::Include => "include",
+            MatrixEntryKind::Exclude => "exclude",
+        }
+    }
 }
 
 /// `name = value`

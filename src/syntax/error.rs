@@ -140,6 +140,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_reports | Rule::reports_block => "`reports`",
         // An attribute-like word: "a name" already says what may stand there.
         Rule::kw_setting | Rule::setting_block => return None,
+        Rule::matrix_entry | Rule::matrix_entry_word => "`include` or `exclude`",
         Rule::trigger => "`on`",
         Rule::import => "`import`",
         Rule::kind_decl => "`kind`",

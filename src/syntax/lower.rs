@@ -426,11 +426,7 @@ impl Lowerer {
                 Rule::env_block => body.push(BodyItem::Env(self.env_block(item))),
                 Rule::matrix_block => {
                     self.take_doc();
-                    let span = self.span(&item);
-                    body.push(BodyItem::Matrix(MatrixBlock {
-                        axes: self.attributes(item.into_inner()),
-                        span,
-                    }));
+                    body.push(BodyItem::Matrix(self.matrix_block(item)));
                 }
                 Rule::step_block => body.push(BodyItem::Step(self.step_block(item))),
                 Rule::reports_block => body.push(BodyItem::Reports(self.reports_block(item))),
@@ -694,6 +690,49 @@ impl Lowerer {
                 );
                 ExprKind::Invalid
             }
+        }
+    }
+}
+
+// ---- v2 i13g: richer matrices
+impl Lowerer {
+    /// `matrix { AXIS = [values]  include { … }  exclude { … } }`.
+    fn matrix_block(&mut self, pair: Pair<Rule>) -> MatrixBlock {
+        assert_eq!(pair.as_rule(), Rule::matrix_block);
+        let span = self.span(&pair);
+        let mut axes = Vec::new();
+        let mut entries = Vec::new();
+        for item in pair.into_inner() {
+            match item.as_rule() {
+                Rule::attribute => axes.push(self.attribute(item)),
+                Rule::doc_comment => self.doc_line(item),
+                Rule::matrix_entry => {
+                    self.take_doc();
+                    let entry_span = self.span(&item);
+                    let mut inner = item.into_inner().peekable();
+                    let word = self.expect(&mut inner, Rule::matrix_entry_word);
+                    let keyword = self.span(&word);
+                    let kind = if word.as_str() == "include" {
+                        MatrixEntryKind::Include
+                    } else {
+                        MatrixEntryKind::Exclude
+                    };
+                    let values = self.attr_block(self.expect(&mut inner, Rule::attr_block));
+                    entries.push(MatrixEntry {
+                        kind,
+                        keyword,
+                        values,
+                        span: entry_span,
+                    });
+                }
+                _ => {}
+            }
+        }
+        self.end_block();
+        MatrixBlock {
+            axes,
+            span,
+            entries,
         }
     }
 }

@@ -173,7 +173,9 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
         },
         Frame::Reports => (&[], schema::REPORTS),
         Frame::Setting(word) => (&[], crate::check::platform::schema(word)),
-        Frame::Env | Frame::Matrix | Frame::Other => (&[], &[]),
+        // v2 i13g: the entries of a matrix
+        Frame::Matrix => (&["include", "exclude"], &[]),
+        Frame::Env | Frame::Other => (&[], &[]),
     };
     let mut items: Vec<CompletionItem> = keywords.iter().map(|k| keyword(k)).collect();
     items.extend(
@@ -632,6 +634,26 @@ mod tests {
             let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
             let context = context::at(text, text.len());
             let _ = items(&context, Some(&names));
+        }
+    }
+
+    // v2 i13g
+    #[test]
+    fn a_matrix_offers_include_and_exclude() {
+        let text = "pipeline p { stage s { job j { run = \"x\"\n matrix { os = [\"a\"]\n  } } } }";
+        assert_eq!(labels_at(text, "[\"a\"]\n "), ["exclude", "include"]);
+    }
+
+    #[test]
+    fn half_typed_matrix_entries_never_panic() {
+        let full = "pipeline p { stage s { job j { run = \"x\"  runner = matrix.os\n matrix {\n os = [\"a\", \"b\"]\n include { os = \"c\"  extra = \"1\" }\n exclude { os = \"a\" }\n } } } }";
+        for end in (0..=full.len()).filter(|i| full.is_char_boundary(*i)) {
+            let text = &full[..end];
+            let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
+            for offset in (0..=text.len()).step_by(7) {
+                let context = context::at(text, offset);
+                let _ = items(&context, Some(&names));
+            }
         }
     }
 }

@@ -106,7 +106,7 @@ fn attribute_text(block: Block, name: &str) -> String {
             "```cdl\n{name}\n```\n\nAn environment variable of the jobs: a string, an integer or a boolean."
         ),
         Block::Matrix => format!(
-            "```cdl\n{name}\n```\n\nA matrix axis: the job runs once per value (`CDL_MATRIX_{}`).",
+            "```cdl\n{name}\n```\n\nA matrix axis (the job runs once per value) or a key an `include` adds: `CDL_MATRIX_{}` in every instance, empty where an instance lacks it.",
             name.to_uppercase().replace('-', "_")
         ),
         _ => match block.schema().iter().find(|s| s.name == name) {

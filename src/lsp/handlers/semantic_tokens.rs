@@ -69,6 +69,9 @@ const KEYWORDS: &[&str] = &[
     "gate",
     "job",
     "matrix",
+    // v2 i13g: matrix entries
+    "include",
+    "exclude",
     "team",
     "template",
     "matches",
