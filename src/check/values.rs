@@ -129,7 +129,6 @@ pub fn check_reads(cx: &Context, sink: &mut Sink) {
             })
             .chain(job.steps.iter().map(|s| (s.run.as_str(), job.header_span)));
         let mut seen: Vec<String> = Vec::new();
-        let waited = waits_for(cx, index);
         for (script, span) in scripts {
             for variable in value_variables(script) {
                 if seen.contains(&variable) {
@@ -160,7 +159,7 @@ pub fn check_reads(cx: &Context, sink: &mut Sink) {
                     )
                     .label("a job's values reach only the jobs that wait for it")
                     .help("pass it between its own steps through `$CDL_ENV` instead"),
-                    Some((writer, name)) if !waited.contains(writer) => {
+                    Some((writer, name)) if !waits_for(cx, index, *writer) => {
                         let writer = &pipeline.jobs[*writer].name;
                         Diagnostic::new(
                             Code::ValueNotReceived,
@@ -184,12 +183,15 @@ fn sorted<'a>(writers: &'a HashMap<String, (usize, &str)>) -> Vec<&'a str> {
     names
 }
 
-/// The jobs the job at `index` waits for: those of earlier stages and, transitively, the jobs
-/// named by `after` and `uses` and a deploy's artifact job.
-fn waits_for(cx: &Context, index: usize) -> Vec<usize> {
+/// Whether the job at `index` waits for the job at `writer`: `writer` is in an earlier stage, or
+/// is reached, transitively, through `after`, `uses` and a deploy's artifact job. Asked only for
+/// the values a job reads, so a pipeline of many jobs that read none costs nothing here.
+fn waits_for(cx: &Context, index: usize, writer: usize) -> bool {
     let jobs = &cx.pipeline.jobs;
-    let stage = jobs[index].stage;
-    let mut waited: Vec<usize> = (0..jobs.len()).filter(|&j| jobs[j].stage < stage).collect();
+    if jobs[writer].stage < jobs[index].stage {
+        return true;
+    }
+    let mut seen = vec![false; jobs.len()];
     let mut queue = vec![index];
     while let Some(current) = queue.pop() {
         let job = &jobs[current];
@@ -200,13 +202,16 @@ fn waits_for(cx: &Context, index: usize) -> Vec<usize> {
             .chain(&job.artifact_job)
             .map(|id| id.0)
         {
-            if !waited.contains(&next) {
-                waited.push(next);
+            if next == writer {
+                return true;
+            }
+            if !seen[next] {
+                seen[next] = true;
                 queue.push(next);
             }
         }
     }
-    waited
+    false
 }
 
 /// Every `CDL_VALUE_…` variable a script names (`$CDL_VALUE_X`, `${CDL_VALUE_X}`, …).
