@@ -93,7 +93,7 @@ codes! {
     RetentionOutOfRange = "E0327", "retention out of range";
     RetentionWithoutFiles = "E0328", "retention without files to keep";
     AfterFailureOnGate = "E0317", "`runs` or `start` on a gate";
-    StepWhenUnsupported = "E0318", "`when` on a step is not supported yet";
+    StepWhenJobOnly = "E0318", "step condition testing a secret the job does not list";
     EmptyMatrix = "E0320", "matrix with every combination excluded";
     DuplicateMatrixInstance = "E0321", "matrix include that repeats an instance";
     MatrixKeyMissing = "E0322", "matrix instance without a key the job needs";

@@ -15,6 +15,8 @@ const LEAVES: &[&str] = &[
     "jobs[].matrix",
     "jobs[].condition",
     "jobs[].step_blocks[].env",
+    // v2 i13l: a step's condition tree
+    "jobs[].step_blocks[].when",
     // v2 i14a: a map of scope to access, or a word
     "pipeline.permissions",
     "jobs[].permissions",

@@ -70,20 +70,3 @@ pub fn read(attrs: &Attributes) -> AfterFailure {
             .flatten(),
     }
 }
-
-/// Reports `when` on a step, which `cdl run` and the exports do not evaluate yet: the step
-/// runner of the exports would have to evaluate it in each target's own condition language.
-pub fn step_when(attribute: &ast::Attribute, step: &str, job: &str, sink: &mut Sink) {
-    sink.push(
-        Diagnostic::new(
-            Code::StepWhenUnsupported,
-            attribute.name.span.to(attribute.value.span),
-            format!("the step `{step}` of `{job}` has `when`, which steps do not support yet"),
-        )
-        .label("not supported on a step yet")
-        .help(
-            "put the condition on a job (`when = …` of a job of its own, `after` this one), \
-             or test it inside the step's script with the `CDL_*` variables (`if [ \"$CDL_BRANCH\" = main ]; then …; fi`)",
-        ),
-    );
-}

@@ -18,6 +18,8 @@ pub mod reports;
 pub mod resolve;
 mod rules;
 pub mod steps;
+// v2 i13l: step conditions
+pub mod step_when;
 pub mod teams;
 pub mod templates;
 pub mod values;

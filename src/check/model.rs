@@ -155,6 +155,10 @@ pub struct Job {
     /// A `when` that reads `matrix.KEY`: each instance's condition, in expansion order
     /// (`None`: it always runs); empty otherwise. `when` is then their conjunction.
     pub instance_when: Vec<Option<Condition>>,
+    // v2 i13l: step conditions
+    /// The steps whose `when` reads `matrix.KEY`: the step's index and each instance's
+    /// condition, in expansion order (the others' conditions are on the steps).
+    pub step_instance_when: super::step_when::InstanceWhen,
 }
 
 /// One pipeline, checked.

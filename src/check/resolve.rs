@@ -688,11 +688,20 @@ impl Builder<'_> {
             _ => (None, None, None),
         };
         // v2 steps and shells (i13b)
-        let steps = super::steps::read(
+        let mut steps = super::steps::read(
             &decl.body,
             &name,
             &attrs.names("secrets"),
             attrs.is_set("run"),
+            self.sink,
+        );
+        // v2 i13l: step conditions
+        let step_instance_when = super::step_when::read(
+            &decl.body,
+            &mut steps,
+            &full_matrix,
+            &name,
+            &attrs.names("secrets"),
             self.sink,
         );
         let shell = super::steps::shell(&attrs, self.sink);
@@ -800,6 +809,7 @@ impl Builder<'_> {
             matrix_entries,
             matrix_references,
             instance_when,
+            step_instance_when,
         });
         Some(id)
     }

@@ -47,6 +47,13 @@ pub const STEP: &[Spec] = &[
         required: false,
         doc: "`on_success` (default): only while every earlier step succeeded; `on_failure`: only after one failed; `always`: whatever they did. Never after a person cancelled the run.",
     },
+    // v2 i13l: step conditions (read by `step_when::read`)
+    Spec {
+        name: "when",
+        ty: Type::Condition,
+        required: false,
+        doc: "The step runs only when this condition holds (the job's condition language, `matrix.KEY` too); otherwise it is skipped.",
+    },
     Spec {
         name: "shell",
         ty: Type::String,
@@ -134,12 +141,8 @@ fn step(block: &ast::StepBlock, job: &str, secrets: &[Ident], sink: &mut Sink) -
         ast::StepItem::Attribute(a) => Some(a),
         ast::StepItem::Env(_) => None,
     });
-    // v2 i13f: a step's `when` has its own error until steps evaluate conditions.
-    let (when, attributes): (Vec<&ast::Attribute>, Vec<&ast::Attribute>) =
-        attributes.partition(|a| a.name.name == "when");
-    for attribute in when {
-        super::after_failure::step_when(attribute, &block.name.name, job, sink);
-    }
+    // v2 i13l: a step's `when` is read by `step_when::read`, which knows the job's matrix.
+    let attributes: Vec<&ast::Attribute> = attributes.filter(|a| a.name.name != "when").collect();
     let attrs = Attributes::read(STEP, &what, attributes, sink);
     let header = block.span.with_end(block.name.span.end);
     attrs.require(STEP, &what, header, sink, &[]);
@@ -202,5 +205,7 @@ fn step(block: &ast::StepBlock, job: &str, secrets: &[Ident], sink: &mut Sink) -
             .word("runs")
             .and_then(|w| Runs::parse(&w))
             .unwrap_or_default(),
+        // v2 i13l: read by `step_when::read` with the job's matrix.
+        when: None,
     })
 }

@@ -9,6 +9,7 @@
 use indexmap::IndexMap;
 
 use super::Lossy;
+use super::condition::shell;
 use crate::model::steps::is_variable_name;
 use crate::plan::Job;
 
@@ -66,6 +67,12 @@ while :; do
   step=1
   while [ "$step" -le "$CDL_STEP_COUNT" ]; do
     name=$(printenv "CDL_STEP_${step}_NAME" || true)
+    when=$(printenv "CDL_STEP_${step}_WHEN" || true)
+    if [ -n "$when" ] && ! eval "$when"; then
+      echo "cdl: step $name: skipped (its condition is false)"
+      step=$((step + 1))
+      continue
+    fi
     runs=$(printenv "CDL_STEP_${step}_RUNS" || true)
     case "${runs:-on_success}:$status" in
       always:*|on_success:0|on_failure:[1-9]*) ;;
@@ -180,6 +187,10 @@ pub fn runner_env(job: &Job) -> (IndexMap<String, String>, Vec<Lossy>) {
         if step.allow_failure {
             env.insert(format!("{key}_ALLOW"), "true".into());
         }
+        // v2 i13l: the step's condition, a shell test whose strings are variables.
+        if let Some(condition) = &step.when {
+            env.extend(when_env(&key, condition));
+        }
         if let Some(seconds) = step.timeout_seconds {
             env.insert(format!("{key}_TIMEOUT"), seconds.to_string());
         }
@@ -212,6 +223,49 @@ pub fn runner_env(job: &Job) -> (IndexMap<String, String>, Vec<Lossy>) {
         }
     }
     (env, lossy)
+}
+
+/// v2 i13l: the variables of a step's condition: `<key>_WHEN`, the test the runner `eval`s
+/// (fixed syntax and identifiers only: the renderer of `condition::shell`, and for each
+/// `defined(secret.NAME)` an assignment from the job's variable `NAME`), and `<key>_WHEN_<N>`,
+/// the strings it compares with.
+pub fn when_env(key: &str, condition: &crate::plan::Condition) -> Vec<(String, String)> {
+    let mut values = IndexMap::new();
+    let test = shell::test_named(condition, &mut values, &format!("{key}_WHEN_"));
+    let mut secrets = Vec::new();
+    secrets_in(condition, &mut secrets);
+    let mut text = String::new();
+    for secret in secrets.iter().filter(|s| is_variable_name(s)) {
+        text.push_str(&format!(
+            "{}=${{{secret}:+set}}; ",
+            shell::defined_secret_variable(secret)
+        ));
+    }
+    text.push_str(&test);
+    let mut env = vec![(format!("{key}_WHEN"), text)];
+    // An empty string is left unset: `"$X"` reads the same, and some systems drop empty ones.
+    env.extend(
+        values
+            .into_iter()
+            .filter(|(text, _)| !text.is_empty())
+            .map(|(text, name)| (name, text)),
+    );
+    env
+}
+
+fn secrets_in(condition: &crate::plan::Condition, out: &mut Vec<String>) {
+    use crate::plan::{Condition, Variable};
+    match condition {
+        Condition::Compare {
+            variable: Variable::Secret(name),
+            ..
+        } if !out.contains(name) => out.push(name.clone()),
+        Condition::And(items) | Condition::Or(items) => {
+            items.iter().for_each(|c| secrets_in(c, out))
+        }
+        Condition::Not(inner) => secrets_in(inner, out),
+        _ => {}
+    }
 }
 
 /// The W0200 of a job's display name on a target that names jobs by their key only.
@@ -256,6 +310,7 @@ mod tests {
             timeout_seconds: None,
             allow_failure: false,
             runs: Runs::OnSuccess,
+            when: None,
         }
     }
 
@@ -348,6 +403,102 @@ mod tests {
             std::fs::read_to_string(dir.path().join("seen.txt")).unwrap(),
             "tool\na b=c|file|none\nstep|tok|it's \"$HOME\" `x` \\ $(y)\n\n"
         );
+    }
+
+    /// v2 i13l: the oracle's conditions as step conditions, on the oracle's runs: whether a
+    /// step runs in the export's step runner (its shell test) equals whether it runs under
+    /// `cdl run` (`Condition::evaluate`), after a failure too. Each run takes a slice of the
+    /// conditions, so every condition meets several kinds of run.
+    #[test]
+    fn a_steps_condition_decides_the_same_in_the_step_runner_as_in_cdl_run() {
+        use crate::export::oracle;
+        let conditions = oracle::conditions();
+        let runs = oracle::runs();
+        const PER_RUN: usize = 10;
+        for (r, run) in runs.iter().enumerate() {
+            let failing = r % 3 == 1;
+            let mut steps = vec![step("first", if failing { "exit 5" } else { "true" })];
+            for k in 0..PER_RUN {
+                let index = (r * PER_RUN + k) % conditions.len();
+                let mut s = step(&format!("c{index}"), &format!("echo c{index} >> ran.txt"));
+                s.when = Some(conditions[index].clone());
+                s.runs = [Runs::OnSuccess, Runs::Always, Runs::OnFailure][k % 3];
+                steps.push(s);
+            }
+            let mut job = job(steps);
+            job.secrets = vec!["TOKEN".into()];
+            let token = if run.secrets.contains("TOKEN") {
+                "tok"
+            } else {
+                ""
+            };
+            let mut extra: Vec<(String, String)> = vec![
+                ("CDL_EVENT".into(), run.event.clone()),
+                ("CDL_BRANCH".into(), run.branch.clone().unwrap_or_default()),
+                ("CDL_TAG".into(), run.tag.clone().unwrap_or_default()),
+                ("CDL_REPOSITORY".into(), run.repository.clone()),
+                ("CDL_DEFAULT_BRANCH".into(), run.default_branch.clone()),
+                ("TOKEN".into(), token.into()),
+            ];
+            for (name, value) in &run.inputs {
+                extra.push((crate::model::inputs::input_variable(name), value.clone()));
+            }
+            extra.extend(run.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+            let borrowed: Vec<(&str, &str)> = extra
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let (status, dir) = run_runner_without(&job, &borrowed, &["FLAG"]);
+            let ran = std::fs::read_to_string(dir.path().join("ran.txt")).unwrap_or_default();
+
+            let specs = crate::run::steps::specs_in(&job, run);
+            let mut expected = String::new();
+            struct Quiet;
+            impl crate::run::steps::Sink for Quiet {
+                fn header(&mut self, _: &str) {}
+            }
+            let ending =
+                crate::run::steps::run_all(&specs, None, &|| false, &mut Quiet, &mut |s, _, _| {
+                    if s.name == "first" {
+                        return Ending::Exited {
+                            code: if failing { 5 } else { 0 },
+                        };
+                    }
+                    expected.push_str(&format!("{}\n", s.name));
+                    Ending::Exited { code: 0 }
+                });
+            assert_eq!(ran, expected, "run {run:?}");
+            assert_eq!(
+                status,
+                match ending {
+                    Ending::Exited { code } => code,
+                    other => panic!("{other:?}"),
+                }
+            );
+        }
+    }
+
+    /// [`run_runner`] without the variables `remove` in the environment.
+    fn run_runner_without(
+        job: &Job,
+        extra: &[(&str, &str)],
+        remove: &[&str],
+    ) -> (i32, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let (env, lossy) = runner_env(job);
+        assert!(lossy.is_empty());
+        let mut command = std::process::Command::new("sh");
+        command.arg("-c").arg(STEP_RUNNER).current_dir(dir.path());
+        for name in remove {
+            command.env_remove(name);
+        }
+        let status = command
+            .envs(env)
+            .envs(extra.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        (status.code().unwrap_or(-1), dir)
     }
 
     #[test]

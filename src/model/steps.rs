@@ -148,6 +148,10 @@ pub struct Step {
     pub allow_failure: bool,
     #[serde(default, skip_serializing_if = "Runs::is_default")]
     pub runs: Runs,
+    // v2 i13l: step conditions
+    /// `when = …`: the step runs only when it holds (else it is skipped), for this instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<crate::model::Condition>,
 }
 
 /// The variables of a job given to steps through files: `CDL_ENV` (`NAME=VALUE` lines for the

@@ -144,7 +144,8 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 },
                 display_name: job.display_name.clone(),
                 shell: job.shell.or(pipeline.shell),
-                step_blocks: job.steps.clone(),
+                // v2 i13l: each step's condition as this instance sees it.
+                step_blocks: step_blocks(job, instance_index, pipeline.default_branch.as_deref()),
                 values: job.values.iter().map(|v| v.name.clone()).collect(),
                 reports: job.reports.clone(),
                 keep: job.keep.clone(),
@@ -252,6 +253,28 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
         inputs: pipeline.inputs.values().cloned().collect(),
         vars: pipeline.vars.values().cloned().collect(),
     })
+}
+
+/// v2 i13l: the job's steps for one matrix instance: a `when` that reads `matrix.KEY` is
+/// the instance's own, and every `when` gets the file's default branch like a job's.
+fn step_blocks(
+    job: &model::Job,
+    instance_index: usize,
+    default_branch: Option<&str>,
+) -> Vec<crate::plan::Step> {
+    let mut steps = job.steps.clone();
+    for (index, conditions) in &job.step_instance_when {
+        if let Some(step) = steps.get_mut(*index) {
+            step.when = conditions.get(instance_index).cloned().flatten();
+        }
+    }
+    for step in &mut steps {
+        step.when = step
+            .when
+            .take()
+            .map(|c| fix_default_branch(c, default_branch));
+    }
+    steps
 }
 
 /// v2 i13d: where the file fixes `default_branch`, `branch == default_branch` is

@@ -33,6 +33,10 @@ pub struct StepSpec {
     pub timeout_ms: Option<u64>,
     pub allow_failure: bool,
     pub runs: Runs,
+    // v2 i13l: step conditions
+    /// The step's `when` is false in this run: it is skipped, whatever the earlier steps did.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub condition_false: bool,
 }
 
 impl StepSpec {
@@ -48,6 +52,7 @@ impl StepSpec {
             timeout_ms: None,
             allow_failure: false,
             runs: Runs::OnSuccess,
+            condition_false: false,
         }
     }
 }
@@ -80,9 +85,20 @@ pub fn specs(job: &Job) -> Vec<StepSpec> {
                 timeout_ms: step.timeout_seconds.map(|s| s * 1000),
                 allow_failure: step.allow_failure,
                 runs: step.runs,
+                condition_false: false,
             }
         })
         .collect()
+}
+
+/// v2 i13l: the steps of `job` for a run in `context`: [`specs`], each step whose `when`
+/// is false there marked to be skipped.
+pub fn specs_in(job: &Job, context: &crate::plan::RunContext) -> Vec<StepSpec> {
+    let mut specs = specs(job);
+    for (spec, step) in specs.iter_mut().zip(job.all_steps()) {
+        spec.condition_false = step.when.as_ref().is_some_and(|c| !c.evaluate(context));
+    }
+    specs
 }
 
 /// The files steps write values to: `$CDL_ENV`, `$CDL_PATH` and `$CDL_VALUES`, one set per
@@ -262,6 +278,14 @@ pub fn run_all<L: Sink>(
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ending::TimedOut;
         }
+        // v2 i13l: a step whose condition is false is skipped.
+        if step.condition_false {
+            log.header(&format!(
+                "── step {}: skipped (its condition is false) ──",
+                step.title
+            ));
+            continue;
+        }
         if !step.runs.runs(failure.is_some()) {
             if named {
                 log.header(&format!(
@@ -341,6 +365,7 @@ mod tests {
             timeout_ms: None,
             allow_failure,
             runs,
+            condition_false: false,
         }
     }
 

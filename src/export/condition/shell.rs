@@ -20,8 +20,19 @@ use crate::plan::{CompareOp, Condition, Variable};
 
 /// The test of `condition`; the strings it reads are added to `values` (text → name).
 pub fn test(condition: &Condition, values: &mut IndexMap<String, String>) -> String {
+    test_named(condition, values, "CDL_VALUE_")
+}
+
+/// v2 i13l: [`test`], its strings read from `<prefix><N>` (a step's condition in the step
+/// runner uses its own names: `CDL_VALUE_` is the prefix of the values jobs pass on).
+pub fn test_named(
+    condition: &Condition,
+    values: &mut IndexMap<String, String>,
+    prefix: &str,
+) -> String {
     let syntax = Shell {
         values: RefCell::new(std::mem::take(values)),
+        prefix: prefix.to_string(),
     };
     let text = render(&lower(condition), &syntax);
     *values = syntax.values.into_inner();
@@ -30,13 +41,14 @@ pub fn test(condition: &Condition, values: &mut IndexMap<String, String>) -> Str
 
 struct Shell {
     values: RefCell<IndexMap<String, String>>,
+    prefix: String,
 }
 
 impl Shell {
     /// The variable that holds `text`, `CDL_VALUE_<N>` in order of first use.
     fn value(&self, text: &str) -> String {
         let mut values = self.values.borrow_mut();
-        let next = format!("CDL_VALUE_{}", values.len() + 1);
+        let next = format!("{}{}", self.prefix, values.len() + 1);
         values.entry(text.to_string()).or_insert(next).clone()
     }
 }

@@ -172,6 +172,8 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
             _ => (&["env", "matrix", "reports", "oidc"], schema::JOB),
         },
         Frame::Reports => (&[], schema::REPORTS),
+        // v2 i13l: a step's attributes, `when` among them
+        Frame::Step => (&["env"], crate::check::steps::STEP),
         Frame::Setting(word) => (&[], crate::check::platform::schema(word)),
         // v2 i13g: the entries of a matrix
         Frame::Matrix => (&["include", "exclude"], &[]),
@@ -474,6 +476,33 @@ mod tests {
             let text = format!("pipeline p {{ stage s {{ job j {{ run = \"x\"  {truncated}");
             let _ = items(&context::at(&text, text.len()), None);
             let _ = compile_text("t.cdl", None, text.clone());
+        }
+    }
+
+    /// v2 i13l: a step offers `when`, its value completes like a job's condition, and
+    /// half-typed step conditions never panic.
+    #[test]
+    fn a_steps_when_completes_and_half_typed_ones_never_panic() {
+        let text = "pipeline p {\n  stage s {\n    job j {\n      step a {\n        run = \"y\"\n        \n      }\n    }\n  }\n}\n";
+        let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
+        let offset = text.find("\"y\"\n        ").unwrap() + "\"y\"\n        ".len();
+        let labels: Vec<String> = items(&context::at(text, offset), Some(&names))
+            .into_iter()
+            .map(|i| i.label)
+            .collect();
+        assert!(labels.iter().any(|l| l == "when"), "{labels:?}");
+        for cut in [
+            "step a { run = \"y\"  when",
+            "step a { run = \"y\"  when =",
+            "step a { run = \"y\"  when = matrix.",
+            "step a { run = \"y\"  when = branch ==",
+            "step a { run = \"y\"  when = defined(secret.",
+            "step a { run = \"y\"  when = !(",
+        ] {
+            let half = format!("pipeline p {{ stage s {{ job j {{ {cut}");
+            let compilation = compile_text("h.cdl", None, half.clone());
+            let names = Names::build(&compilation);
+            let _ = items(&context::at(&half, half.len()), Some(&names));
         }
     }
 

@@ -145,7 +145,7 @@ impl Engine<'_> {
             timeout_ms: job.timeout_seconds.map(|s| s * 1000),
             environment,
             secrets: self.secrets.values(),
-            step_specs: crate::run::steps::specs(&job),
+            step_specs: crate::run::steps::specs_in(&job, &self.record.context()),
         };
         let paths = supervisor::paths(&run_dir, &key, attempt_number);
         let follow = Follow::new(log);
