@@ -82,7 +82,12 @@ impl Exporter for GitLab {
     }
 
     fn export(&self, plan: &Plan) -> Export {
+        // v2 i14b: `changed()` (for now) counts everything as changed (W0200).
+        let (plan, changed) =
+            super::changed::everything_changed(plan, "GitLab", super::changed::EVERYTHING_HELP);
+        let plan = plan.as_ref();
         let mut builder = Builder::new(plan);
+        builder.lossy.extend(changed);
         let pipeline = builder.pipeline();
         let settings = super::settings::render("gitlab", plan, &builder.gates, None);
         Export::assemble(
