@@ -72,7 +72,8 @@ fi
 
 pub const EVERYTHING_HELP: &str = "every `changed()` holds, as in `cdl run` when the base is unknown (everything counts as changed); test the files in the job's commands (`git diff --name-only`) to skip its work";
 
-fn decide(condition: Condition) -> Condition {
+/// The condition with every `changed()` holding (everything changed).
+pub fn decide(condition: Condition) -> Condition {
     match condition {
         Condition::Compare {
             variable: Variable::Changed,
