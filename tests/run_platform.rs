@@ -237,7 +237,10 @@ fn a_resume_gives_the_oidc_token_of_its_own_flag_masked() {
         assert!(dir.path().join("first.txt").exists());
         assert!(!dir.path().join("token.txt").exists());
         let record = std::fs::read_to_string(runs(dir.path()).pop().unwrap().join("run.json"));
-        assert!(!record.unwrap().contains(token), "the token is not in the record");
+        assert!(
+            !record.unwrap().contains(token),
+            "the token is not in the record"
+        );
         let out = cdl(dir.path(), &["approve", "ship", "--as", "alice"])
             .output()
             .unwrap();

@@ -513,8 +513,7 @@ pub fn resume_with_oidc(
         .iter()
         .map(|j| !record.job(&j.id).state.is_finished())
         .collect();
-    let mut secrets =
-        load_secrets(&record.plan, &runs, secrets_file).map_err(RunError::Usage)?;
+    let mut secrets = load_secrets(&record.plan, &runs, secrets_file).map_err(RunError::Usage)?;
     secrets
         .load_oidc_token(oidc_token_file)
         .map_err(RunError::Usage)?;

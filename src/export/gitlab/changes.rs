@@ -69,9 +69,10 @@ fn dnf(condition: &Condition, negated: bool) -> Option<Vec<Term>> {
             }
             one(Vec::new(), vec![value.clone()])?
         }
-        Condition::Compare { .. } if negated => {
-            one(vec![Condition::Not(Box::new(condition.clone()))], Vec::new())?
-        }
+        Condition::Compare { .. } if negated => one(
+            vec![Condition::Not(Box::new(condition.clone()))],
+            Vec::new(),
+        )?,
         Condition::Compare { .. } => one(vec![condition.clone()], Vec::new())?,
         Condition::And(items) if !negated => product(items, negated)?,
         Condition::Or(items) if negated => product(items, negated)?,
@@ -227,14 +228,24 @@ mod tests {
             for run in oracle::runs() {
                 let holds = dnf_terms.iter().any(|t| {
                     t.when.iter().all(|c| c.evaluate(&run))
-                        && (t.changes.is_empty() || t.changes.iter().any(|g| run.changed_matches(g)))
+                        && (t.changes.is_empty()
+                            || t.changes.iter().any(|g| run.changed_matches(g)))
                 });
                 assert_eq!(holds, condition.evaluate(&run), "{condition} on {run:?}");
             }
-            assert!(terms(&condition).is_some() || condition.to_string().contains('$') || condition.to_string().contains(']'), "{condition}");
+            assert!(
+                terms(&condition).is_some()
+                    || condition.to_string().contains('$')
+                    || condition.to_string().contains(']'),
+                "{condition}"
+            );
         }
         assert!(exact > 10, "{exact}");
-        let negated = Condition::Not(Box::new(compare(Variable::Changed, CompareOp::Matches, "a")));
+        let negated = Condition::Not(Box::new(compare(
+            Variable::Changed,
+            CompareOp::Matches,
+            "a",
+        )));
         assert_eq!(terms(&negated), None);
         let both = Condition::And(vec![
             compare(Variable::Changed, CompareOp::Matches, "a"),
