@@ -121,7 +121,7 @@ pub fn run(args: Args) -> u8 {
     if plan
         .jobs
         .iter()
-        .any(|j| j.condition.as_ref().is_some_and(|c| reads_changed(c)))
+        .any(|j| j.condition.as_ref().is_some_and(reads_changed))
     {
         let changed = run::changed::changed(
             &folder,

@@ -1005,6 +1005,37 @@ fn unique(key: &str, taken: &mut HashSet<String>) -> String {
     jobs::claim_unique_folded(taken, key, |key, n| format!("{key}-{n}"), str::to_lowercase)
 }
 
+/// v2 i14b: the conditions job's steps that list the changed files for `changed()` (see
+/// `export::changed::GITHUB_CHANGED_SCRIPT`): a checkout of the whole history, and the diff
+/// against the event's base, which reaches the script through the environment only.
+fn changed_files_steps() -> Vec<Step> {
+    vec![
+        Step {
+            uses: Some(CHECKOUT.into()),
+            with: IndexMap::from([
+                ("persist-credentials".into(), Input::Flag(false)),
+                ("fetch-depth".into(), Input::Text("0".into())),
+            ]),
+            ..Step::default()
+        },
+        Step {
+            name: Some("List the changed files".into()),
+            env: IndexMap::from([
+                (
+                    "CDL_PUSH_BEFORE".into(),
+                    "${{ github.event.before }}".into(),
+                ),
+                (
+                    "CDL_PR_BASE".into(),
+                    "${{ github.event.pull_request.base.sha }}".into(),
+                ),
+            ]),
+            run: Some(super::changed::GITHUB_CHANGED_SCRIPT.into()),
+            ..Step::default()
+        },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1155,35 +1186,4 @@ mod tests {
         );
         assert!(workflow.contains("continue-on-error: true"), "{workflow}");
     }
-}
-
-/// v2 i14b: the conditions job's steps that list the changed files for `changed()` (see
-/// `export::changed::GITHUB_CHANGED_SCRIPT`): a checkout of the whole history, and the diff
-/// against the event's base, which reaches the script through the environment only.
-fn changed_files_steps() -> Vec<Step> {
-    vec![
-        Step {
-            uses: Some(CHECKOUT.into()),
-            with: IndexMap::from([
-                ("persist-credentials".into(), Input::Flag(false)),
-                ("fetch-depth".into(), Input::Text("0".into())),
-            ]),
-            ..Step::default()
-        },
-        Step {
-            name: Some("List the changed files".into()),
-            env: IndexMap::from([
-                (
-                    "CDL_PUSH_BEFORE".into(),
-                    "${{ github.event.before }}".into(),
-                ),
-                (
-                    "CDL_PR_BASE".into(),
-                    "${{ github.event.pull_request.base.sha }}".into(),
-                ),
-            ]),
-            run: Some(super::changed::GITHUB_CHANGED_SCRIPT.into()),
-            ..Step::default()
-        },
-    ]
 }
