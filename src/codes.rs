@@ -124,6 +124,8 @@ codes! {
     CoverageRegexSlashes = "W0115", "coverage regex between GitLab's slashes";
     ConcurrencyWithoutCancel = "W0117", "concurrency block that cancels nothing";
     MatrixEntryNoEffect = "W0114", "matrix `include` or `exclude` that changes nothing";
+    // v2 i14b: `changed()`
+    ChangedArgument = "E0337", "`changed()` without a path-glob string";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

@@ -47,6 +47,7 @@ const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
     "## Jobs that run after a failure", // v2 i13f
     "## Matrix include and exclude",    // v2 i13g
     "## Step conditions",               // v2 i13l
+    "## Changed files",                 // v2 i14b
 ];
 
 #[test]

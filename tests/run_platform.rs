@@ -206,3 +206,69 @@ fn without_cancel_in_progress_runs_of_a_ref_do_not_touch_each_other() {
     first.kill().unwrap();
     first.wait().unwrap();
 }
+
+/// v2 i14b: a run stopped before its `oidc` job (paused at a gate) and resumed with
+/// `cdl resume --oidc-token-file`: the job gets the token, and its log has it masked. A resume
+/// without the flag fails the job naming it (the token is never kept in the record).
+const OIDC_AFTER_GATE: &str = r#"pipeline p {
+  stage build { job first { run = "touch first.txt" } }
+  stage release { gate ship { approvers = ["alice"] } }
+  stage deploy {
+    job publish {
+      oidc { audience = "sts.amazonaws.com" }
+      run = "printf '%s' \"$CDL_OIDC_TOKEN\" > token.txt; echo \"token: $CDL_OIDC_TOKEN\""
+    }
+  }
+}"#;
+
+#[test]
+fn a_resume_gives_the_oidc_token_of_its_own_flag_masked() {
+    let token = "eyJhbGciOiJFUzI1NiJ9.cmVzdW1l.c2lnbmVk";
+    for with_flag in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("oidc.jwt"), format!("{token}\n")).unwrap();
+        // The run starts with the token, but stops at the gate before the `oidc` job.
+        let out = run(
+            OIDC_AFTER_GATE,
+            dir.path(),
+            &["--oidc-token-file", "oidc.jwt"],
+        );
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+        assert!(dir.path().join("first.txt").exists());
+        assert!(!dir.path().join("token.txt").exists());
+        let record = std::fs::read_to_string(runs(dir.path()).pop().unwrap().join("run.json"));
+        assert!(
+            !record.unwrap().contains(token),
+            "the token is not in the record"
+        );
+        let out = cdl(dir.path(), &["approve", "ship", "--as", "alice"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let mut args = vec!["resume"];
+        if with_flag {
+            args.extend(["--oidc-token-file", "oidc.jwt"]);
+        }
+        let out = cdl(dir.path(), &args).output().unwrap();
+        let run = runs(dir.path()).pop().unwrap();
+        let log = std::fs::read_to_string(run.join("logs/publish.log")).unwrap_or_default();
+        assert!(!log.contains(token), "{log}");
+        assert!(!text(&out).contains(token), "{}", text(&out));
+        if with_flag {
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+            assert_eq!(
+                std::fs::read_to_string(dir.path().join("token.txt")).unwrap(),
+                token
+            );
+            assert!(log.contains("token: ***"), "{log}");
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+            assert!(
+                text(&out).contains("cdl resume --oidc-token-file"),
+                "{}",
+                text(&out)
+            );
+            assert!(!dir.path().join("token.txt").exists());
+        }
+    }
+}

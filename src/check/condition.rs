@@ -24,6 +24,8 @@ pub fn type_condition(expr: &Expr, sink: &mut Sink) -> Option<Condition> {
         ExprKind::Invalid => None,
         // v2 i13d: `defined(secret.NAME)` / `defined(var.NAME)`.
         ExprKind::Defined(name) => super::inputs::defined(name, expr.span, sink),
+        // v2 i14b: `changed("glob", …)`.
+        ExprKind::Changed(globs) => super::changed::changed(globs, expr.span, sink),
         ExprKind::Ident(name) if super::inputs::is_new_variable(name) => {
             sink.push(
                 Diagnostic::new(

@@ -27,6 +27,7 @@ impl std::fmt::Display for Atom {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (&self.variable, self.matches) {
             (Variable::Event, _) => write!(f, "event == {}", self.value),
+            (Variable::Changed, _) => write!(f, "changed({:?})", self.value),
             (v, true) => write!(f, "{} matches {:?}", v.as_str(), self.value),
             (v, false) => write!(f, "{} == {:?}", v.as_str(), self.value),
         }
@@ -173,6 +174,17 @@ impl Relations {
             always: Vec::new(),
         };
         for (i, a) in atoms.iter().enumerate() {
+            // v2 i14b: `changed()` atoms are unknown propositions: any of them may be false
+            // (nothing changed) or true, whatever the others say (the text relations of
+            // globs do not hold for sets of paths). Related ones are marked independent.
+            if a.variable == Variable::Changed {
+                for (j, b) in atoms.iter().enumerate().skip(i + 1) {
+                    if b.variable == Variable::Changed {
+                        relations.unknown.push((i, j));
+                    }
+                }
+                continue;
+            }
             if matches!(shape(a), Shape::Any) {
                 relations.always.push(i);
             }
@@ -309,7 +321,9 @@ fn overlap_known(a: &Atom, b: &Atom) -> bool {
 }
 
 fn atom_of(variable: Variable, op: CompareOp, value: &str) -> (Atom, bool) {
-    let glob = op == CompareOp::Matches && !glob::is_literal(value);
+    // v2 i14b: `changed("glob")` reads a set of files, not one text: never an equality.
+    let glob =
+        variable == Variable::Changed || (op == CompareOp::Matches && !glob::is_literal(value));
     let atom = Atom {
         variable,
         matches: glob,
@@ -369,6 +383,37 @@ mod tests {
             op,
             value: value.into(),
         }
+    }
+
+    /// v2 i14b: `changed()` can be false whatever its glob, and globs of it are unrelated.
+    #[test]
+    fn changed_is_an_unknown_atom() {
+        let changed = |g: &str| cmp(Variable::Changed, CompareOp::Matches, g);
+        let main = cmp(Variable::Branch, CompareOp::Equal, "main");
+        let guarded = Condition::And(vec![main.clone(), changed("**")]);
+        // A premise with `changed()` still gives its other conjuncts.
+        assert_eq!(implies(&[&guarded], &main), Proof::Proved);
+        // `changed("**")` and `changed("*")` may be false: nothing changed.
+        assert!(matches!(
+            implies(&[&main], &changed("**")),
+            Proof::Refuted(_)
+        ));
+        assert!(matches!(
+            implies(&[&main], &changed("*")),
+            Proof::Refuted(_)
+        ));
+        // Two literal paths are not exclusive (both files may change) …
+        let both = Condition::And(vec![changed("a"), changed("b")]);
+        assert!(satisfiable(&both));
+        // … and nothing is assumed between globs.
+        let refuted = implies(&[&changed("src/a")], &changed("src/*"));
+        let Proof::Refuted(counterexample) = refuted else {
+            panic!("{refuted:?}")
+        };
+        assert!(counterexample.independent);
+        assert_eq!(implies(&[&changed("x")], &changed("x")), Proof::Proved);
+        let either = Condition::Or(vec![main.clone(), changed("x")]);
+        assert!(matches!(implies(&[&either], &main), Proof::Refuted(_)));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod after_failure;
 pub mod attributes;
+pub mod changed;
 pub mod condition;
 pub mod foreign;
 pub mod graph;

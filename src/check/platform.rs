@@ -53,7 +53,7 @@ pub fn path_filters(attrs: &Attributes, sink: &mut Sink) -> (Vec<String>, Vec<St
 }
 
 /// Why `glob` can match no path of a repository, with the fix.
-fn path_glob_problem(glob: &str) -> Option<(&'static str, String)> {
+pub fn path_glob_problem(glob: &str) -> Option<(&'static str, String)> {
     if glob.trim().is_empty() {
         return Some((
             "matches no file",

@@ -26,16 +26,21 @@ pub struct Args {
     /// Write the results as JUnit XML.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// The OIDC token the jobs with `oidc` that this resume runs get as `CDL_OIDC_TOKEN`
+    /// (masked like a secret).
+    #[arg(long, value_name = "FILE")]
+    oidc_token_file: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> u8 {
     let store = Store::new(args.state_dir);
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let signal = super::signals();
-    super::run::finish(run::resume(
+    super::run::finish(run::resume_with_oidc(
         &store,
         args.run.as_deref(),
         args.secrets_file.as_deref(),
+        args.oidc_token_file.as_deref(),
         interactive,
         signal,
         args.junit.as_deref(),

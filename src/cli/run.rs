@@ -76,6 +76,10 @@ pub struct Args {
     /// Start this `start = manual` job, otherwise skipped (repeatable).
     #[arg(long, value_name = "JOB")]
     start: Vec<String>,
+    /// What `changed()` compares with: the files of `git diff REF...HEAD` changed (default:
+    /// `HEAD~1` on a push, the target branch on a pull request, everything otherwise).
+    #[arg(long, value_name = "REF")]
+    base: Option<String>,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -113,6 +117,27 @@ pub fn run(args: Args) -> u8 {
         eprintln!("{notice}");
     }
     let mut detected = detected;
+    // v2 i14b: the changed files, only when a condition reads them.
+    if plan
+        .jobs
+        .iter()
+        .any(|j| j.condition.as_ref().is_some_and(reads_changed))
+    {
+        let changed = run::changed::changed(
+            &folder,
+            args.base.as_deref(),
+            &detected.context.event,
+            &detected.facts.pr_target,
+            &detected.facts.default_branch,
+        );
+        if let Some(notice) = &changed.notice {
+            eprintln!("{notice}");
+        }
+        detected.context.changed = changed.files.clone();
+        detected.facts.changed = changed.files;
+    } else if args.base.is_some() {
+        eprintln!("note: no condition reads `changed()`: `--base` changes nothing");
+    }
     let given = run::inputs::inputs(&plan, &args.inputs).and_then(|inputs| {
         let vars = run::inputs::vars(&plan, &args.vars, |name| std::env::var(name).ok())?;
         Ok((inputs, vars))
@@ -196,5 +221,16 @@ pub fn finish(result: Result<run::Finished, run::error::RunError>) -> u8 {
             super::PAUSED
         }
         Outcome::Cancelled(signal) => 128 + signal as u8,
+    }
+}
+
+/// Whether the condition reads `changed()`.
+fn reads_changed(condition: &cdl::plan::Condition) -> bool {
+    use cdl::plan::Condition;
+    match condition {
+        Condition::Compare { variable, .. } => *variable == cdl::plan::Variable::Changed,
+        Condition::And(items) | Condition::Or(items) => items.iter().any(reads_changed),
+        Condition::Not(inner) => reads_changed(inner),
+        Condition::Const(_) => false,
     }
 }

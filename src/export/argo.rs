@@ -74,6 +74,13 @@ impl Exporter for Argo {
                 default_branch: true,
             },
         );
+        // v2 i14b: `changed()` cannot be decided on Argo Workflows: everything changed (W0200).
+        let (plan, changed) = super::changed::everything_changed(
+            plan.as_ref(),
+            "Argo Workflows",
+            super::changed::EVERYTHING_HELP,
+        );
+        let fixed: Vec<_> = fixed.into_iter().chain(changed).collect();
         let plan = plan.as_ref();
         let mut builder = Builder::new(plan);
         builder.lossy.extend(fixed);

@@ -57,6 +57,13 @@ impl Exporter for Buildkite {
                 default_branch: false,
             },
         );
+        // v2 i14b: `changed()` cannot be decided on Buildkite: everything changed (W0200).
+        let (plan, changed) = super::changed::everything_changed(
+            plan.as_ref(),
+            "Buildkite",
+            super::changed::EVERYTHING_HELP,
+        );
+        let fixed: Vec<_> = fixed.into_iter().chain(changed).collect();
         let plan = plan.as_ref();
         let mut builder = Builder::new(plan);
         builder.lossy.extend(fixed);

@@ -86,6 +86,13 @@ impl Exporter for CircleCi {
                 default_branch: false,
             },
         );
+        // v2 i14b: `changed()` cannot be decided on CircleCI: everything changed (W0200).
+        let (plan, changed) = super::changed::everything_changed(
+            plan.as_ref(),
+            "CircleCI",
+            super::changed::EVERYTHING_HELP,
+        );
+        let fixed: Vec<_> = fixed.into_iter().chain(changed).collect();
         let plan = plan.as_ref();
         let mut builder = Builder::new(plan);
         builder.lossy.extend(fixed);

@@ -501,13 +501,23 @@ impl<'p> Builder<'p> {
             runs_on,
             timeout_minutes: Some(5),
             outputs,
-            steps: vec![Step {
-                name: Some("Evaluate the jobs' conditions".into()),
-                id: Some("evaluate".into()),
-                env: step_env,
-                run: Some(script),
-                ..Step::default()
-            }],
+            steps: {
+                // v2 i14b: the changed files for `changed()`, from the whole history.
+                let reads_changed = conditions.iter().any(|(_, c)| super::changed::reads(c));
+                let mut steps = if reads_changed {
+                    changed_files_steps()
+                } else {
+                    Vec::new()
+                };
+                steps.push(Step {
+                    name: Some("Evaluate the jobs' conditions".into()),
+                    id: Some("evaluate".into()),
+                    env: step_env,
+                    run: Some(script),
+                    ..Step::default()
+                });
+                steps
+            },
             ..WorkflowJob::default()
         })
     }
@@ -993,6 +1003,37 @@ fn job_key(id: &str) -> String {
 /// `key`, or `key-2`, `key-3` … when taken (GitHub compares job ids without case).
 fn unique(key: &str, taken: &mut HashSet<String>) -> String {
     jobs::claim_unique_folded(taken, key, |key, n| format!("{key}-{n}"), str::to_lowercase)
+}
+
+/// v2 i14b: the conditions job's steps that list the changed files for `changed()` (see
+/// `export::changed::GITHUB_CHANGED_SCRIPT`): a checkout of the whole history, and the diff
+/// against the event's base, which reaches the script through the environment only.
+fn changed_files_steps() -> Vec<Step> {
+    vec![
+        Step {
+            uses: Some(CHECKOUT.into()),
+            with: IndexMap::from([
+                ("persist-credentials".into(), Input::Flag(false)),
+                ("fetch-depth".into(), Input::Text("0".into())),
+            ]),
+            ..Step::default()
+        },
+        Step {
+            name: Some("List the changed files".into()),
+            env: IndexMap::from([
+                (
+                    "CDL_PUSH_BEFORE".into(),
+                    "${{ github.event.before }}".into(),
+                ),
+                (
+                    "CDL_PR_BASE".into(),
+                    "${{ github.event.pull_request.base.sha }}".into(),
+                ),
+            ]),
+            run: Some(super::changed::GITHUB_CHANGED_SCRIPT.into()),
+            ..Step::default()
+        },
+    ]
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ mod expansion;
 mod inputs;
 mod platform;
 mod rules;
+// v2 i14b
+mod changes;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -612,7 +614,7 @@ impl<'p> Builder<'p> {
     }
 
     /// The job's effective condition as rules; a gate is a blocking manual job.
-    fn rules(&self, job: &Job, gate: bool) -> Vec<Rule> {
+    fn rules(&mut self, job: &Job, gate: bool) -> Vec<Rule> {
         let (when, allow_failure) = if gate {
             (Some("manual"), Some(false))
         } else if job.manual {
@@ -621,7 +623,22 @@ impl<'p> Builder<'p> {
         } else {
             (super::after_failure::gitlab_when(job.runs), None)
         };
-        let expression = rules::expression(&self.effective[job.id.as_str()]);
+        let mut effective = self.effective[job.id.as_str()].clone();
+        // v2 i14b: `changed()` as `rules: changes`, or everything changed (W0200).
+        if super::changed::reads(&effective) {
+            match changes::terms(&effective) {
+                Some(terms) => return change_rules(terms, when, allow_failure),
+                None => {
+                    self.lossy.push(Lossy::at(
+                        job,
+                        "GitLab's `rules: changes` cannot say the job's `changed()` exactly (a negated one, two that must both hold, a glob with `$`, a class with `+`, or a `**` inside a name)",
+                        super::changed::EVERYTHING_HELP,
+                    ));
+                    effective = super::changed::decide(effective);
+                }
+            }
+        }
+        let expression = rules::expression(&effective);
         let condition = rules::render(&expression);
         match (expression, condition) {
             (rules::Expr::Const(false), _) => vec![Rule {
@@ -982,6 +999,40 @@ impl<'p> Builder<'p> {
             }
         }
     }
+}
+
+/// v2 i14b: one rule per term of the condition (see `gitlab/changes.rs`): its comparisons as
+/// `if:`, its globs as `changes:`; no rule that can hold is `when: never`.
+fn change_rules(
+    terms: Vec<changes::Term>,
+    when: Option<&'static str>,
+    allow_failure: Option<bool>,
+) -> Vec<Rule> {
+    let mut out = Vec::new();
+    for term in terms {
+        let expression = rules::expression(&Condition::And(term.when));
+        if expression == rules::Expr::Const(false) {
+            continue;
+        }
+        let condition = rules::render(&expression);
+        out.push(Rule {
+            when: if condition.is_none() && term.changes.is_empty() {
+                when.or(Some("on_success"))
+            } else {
+                when
+            },
+            condition,
+            allow_failure,
+            changes: term.changes,
+        });
+    }
+    if out.is_empty() {
+        out.push(Rule {
+            when: Some("never"),
+            ..Rule::default()
+        });
+    }
+    out
 }
 
 #[cfg(test)]

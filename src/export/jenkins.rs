@@ -72,6 +72,13 @@ impl Exporter for Jenkins {
                 default_branch: true,
             },
         );
+        // v2 i14b: `changed()` cannot be decided on Jenkins: everything changed (W0200).
+        let (plan, changed) = super::changed::everything_changed(
+            plan.as_ref(),
+            "Jenkins",
+            super::changed::EVERYTHING_HELP,
+        );
+        let fixed: Vec<_> = fixed.into_iter().chain(changed).collect();
         let plan = plan.as_ref();
         let mut builder = Builder::new(plan);
         builder.lossy.extend(fixed);

@@ -45,6 +45,31 @@ pub const DEFAULT_BRANCHES: [&str; 3] = ["main", "develop", "release/1.2"];
 pub const TARGETS: [&str; 4] = ["staging", "production", "", "a\"b'c"];
 pub const FLAGS: [Option<&str>; 4] = [None, Some(""), Some("1"), Some("x$y.z")];
 
+/// v2 i14b: the changed files of the runs (`None`: everything counts as changed), each run
+/// taking the next: none, nested and top-level files, spaces, unicode, quotes, `$`, `#`.
+pub const CHANGED: [Option<&[&str]>; 5] = [
+    None,
+    Some(&[]),
+    Some(&["src/main.rs", "docs/a b/été.md"]),
+    Some(&["README.md", "src/lib/x.rs", "it's $(x) \"q\" #1.txt"]),
+    Some(&["Cargo.lock", "src/lib/deep/y.rs"]),
+];
+
+/// v2 i14b: the path globs the oracle's `changed()` conditions test.
+pub const PATH_GLOBS: [&str; 11] = [
+    "src/**",
+    "src/*",
+    "*.md",
+    "**/*.md",
+    "docs/**",
+    "[!s]*",
+    "src/lib/*/?.rs",
+    "it's $(x) \"q\" #[0-9].txt",
+    "docs/a b/*",
+    "**",
+    "Cargo.lock",
+];
+
 pub fn compare(variable: Variable, op: CompareOp, value: &str) -> Condition {
     Condition::Compare {
         variable,
@@ -89,6 +114,8 @@ pub fn runs() -> Vec<RunContext> {
                 } else {
                     Default::default()
                 },
+                changed: CHANGED[(i / 4) % CHANGED.len()]
+                    .map(|files| files.iter().map(|f| f.to_string()).collect()),
             });
         }
     }
@@ -152,6 +179,18 @@ pub fn conditions() -> Vec<Condition> {
         push(compare(dry_run.clone(), op, "true"));
         push(compare(dry_run.clone(), op, "false"));
     }
+    // v2 i14b: `changed("glob")`, alone and beside other atoms.
+    for glob in PATH_GLOBS {
+        push(compare(Variable::Changed, CompareOp::Matches, glob));
+    }
+    push(Condition::Or(vec![
+        compare(Variable::Changed, CompareOp::Matches, "docs/**"),
+        compare(Variable::Changed, CompareOp::Matches, "Cargo.lock"),
+    ]));
+    push(Condition::And(vec![
+        compare(Variable::Branch, CompareOp::Equal, "main"),
+        compare(Variable::Changed, CompareOp::Matches, "src/**"),
+    ]));
     push(Condition::And(vec![
         compare(target, CompareOp::Equal, "production"),
         compare(dry_run, CompareOp::Equal, "false"),
@@ -163,6 +202,9 @@ pub fn conditions() -> Vec<Condition> {
 
 /// Checks a target's translation of every oracle condition on every run: `holds(condition,
 /// run)` is whether the target would run the job; `shown` is the translation, for the message.
+// v2 i14b: every target in this branch adjusts the runs for `changed()`; kept for targets
+// that see every value of a run.
+#[allow(dead_code)]
 pub fn agrees(
     holds: impl Fn(&Condition, &RunContext) -> bool,
     shown: impl Fn(&Condition) -> String,
@@ -233,6 +275,14 @@ mod tests {
             ),
             compare(Variable::Input("dry_run".into()), CompareOp::Equal, "true"),
             compare(Variable::Repository, CompareOp::Matches, "acme-*/release"),
+            // v2 i14b
+            compare(Variable::Changed, CompareOp::Matches, "src/**"),
+            compare(Variable::Changed, CompareOp::Matches, "**/*.md"),
+            compare(
+                Variable::Changed,
+                CompareOp::Matches,
+                "it's $(x) \"q\" #[0-9].txt",
+            ),
         ] {
             assert!(runs.iter().any(|r| atom.evaluate(r)), "{atom}");
             assert!(runs.iter().any(|r| !atom.evaluate(r)), "{atom}");

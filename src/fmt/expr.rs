@@ -44,6 +44,11 @@ impl Formatter<'_> {
             }
             ExprKind::Not(operand) => format!("!{}", self.expr_flat(operand)),
             ExprKind::Defined(name) => format!("defined({name})"),
+            // v2 i14b
+            ExprKind::Changed(globs) => {
+                let globs: Vec<String> = globs.iter().map(|g| self.expr_flat(g)).collect();
+                format!("changed({})", globs.join(", "))
+            }
             ExprKind::String(_)
             | ExprKind::Integer(_)
             | ExprKind::Duration(_)

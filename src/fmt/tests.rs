@@ -104,3 +104,16 @@ fn refuses_a_file_with_a_syntax_error() {
     let error = format(FileId(0), "pipeline p {").unwrap_err();
     assert_eq!(error.code, crate::codes::Code::Syntax);
 }
+
+/// v2 i14b: `changed(…)` is written on one line, its globs as written, comments beside kept.
+#[test]
+fn changed_calls_are_one_line_and_keep_their_globs() {
+    let text = "pipeline p { stage s { job a {\nrun=\"x\"\n// only docs\nwhen=changed( \"docs/**\" ,\"a \\\"b\\\"\",)&&!changed(\"x\")\n} } }\n";
+    let out = fmt(text);
+    assert!(
+        out.contains(
+            "// only docs\n      when = changed(\"docs/**\", \"a \\\"b\\\"\") && !changed(\"x\")\n"
+        ),
+        "{out}"
+    );
+}

@@ -148,6 +148,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "defined",
         "`defined(secret.NAME)` or `defined(var.NAME)`: set and not empty.",
     ),
+    // v2 i14b
+    ("changed", crate::check::changed::DOC),
 ];
 
 pub fn variable(name: &str) -> Option<&'static str> {

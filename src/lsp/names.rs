@@ -365,6 +365,15 @@ impl Walker<'_> {
             }
             ExprKind::Not(operand) => self.condition(operand),
             ExprKind::Defined(name) => self.parameter_reference(name, expr.span),
+            // v2 i14b: hover on `changed` tells what it reads.
+            ExprKind::Changed(_) => {
+                let word = Span::new(
+                    expr.span.file,
+                    expr.span.start as usize,
+                    expr.span.start as usize + "changed".len(),
+                );
+                self.occurrence(word, What::Variable("changed".into()));
+            }
             ExprKind::Ident(name) if ["branch", "tag", "event"].contains(&name.as_str()) => {
                 self.occurrence(expr.span, What::Variable(name.clone()));
             }

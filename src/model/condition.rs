@@ -23,6 +23,10 @@ pub enum Variable {
     Var(String),
     /// `secret.NAME`, only in `defined(secret.NAME)` (`!= ""`): its value is never compared.
     Secret(String),
+    // v2 i14b
+    /// `changed("glob")`: the files changed since the run's base, only in `matches` (which
+    /// holds when some changed file matches the path glob, see [`super::path_glob`]).
+    Changed,
 }
 
 impl Variable {
@@ -42,6 +46,7 @@ impl Variable {
             Variable::Input(_) => "input",
             Variable::Var(_) => "var",
             Variable::Secret(_) => "secret",
+            Variable::Changed => "changed",
         }
     }
 
@@ -63,6 +68,7 @@ impl Variable {
             "event" => return Some(Variable::Event),
             "repository" => return Some(Variable::Repository),
             "on_default_branch" => return Some(Variable::OnDefaultBranch),
+            "changed" => return Some(Variable::Changed),
             _ => {}
         }
         let (prefix, name) = text.split_once('.')?;
@@ -126,10 +132,24 @@ pub struct RunContext {
     pub vars: std::collections::BTreeMap<String, String>,
     /// The secrets that are set and not empty.
     pub secrets: std::collections::BTreeSet<String>,
+    // v2 i14b
+    /// The files changed since the run's base (paths relative to the repository root);
+    /// `None`: everything counts as changed (a tag, a schedule, a manual run, a new branch, or
+    /// no base known), and every `changed()` holds.
+    pub changed: Option<std::collections::BTreeSet<String>>,
 }
 
 impl RunContext {
     /// The text a variable holds in this run.
+    /// `changed("glob")`: some changed file matches the path glob (always, when everything
+    /// counts as changed).
+    pub fn changed_matches(&self, glob: &str) -> bool {
+        match &self.changed {
+            None => true,
+            Some(files) => super::path_glob::any_matches(glob, files),
+        }
+    }
+
     pub fn value(&self, variable: &Variable) -> String {
         match variable {
             Variable::Branch => self.branch.clone().unwrap_or_default(),
@@ -152,6 +172,8 @@ impl RunContext {
                     String::new()
                 }
             }
+            // Not a text: `changed` is read by `changed_matches`.
+            Variable::Changed => String::new(),
         }
     }
 }
@@ -160,6 +182,12 @@ impl Condition {
     pub fn evaluate(&self, context: &RunContext) -> bool {
         match self {
             Condition::Const(value) => *value,
+            // v2 i14b: a set, not a text; the checker writes only `matches`.
+            Condition::Compare {
+                variable: Variable::Changed,
+                op,
+                value,
+            } => context.changed_matches(value) == (*op != CompareOp::NotEqual),
             Condition::Compare {
                 variable,
                 op,
@@ -208,6 +236,14 @@ impl std::fmt::Display for Condition {
                 op,
                 value,
             } if *op != CompareOp::Matches => write!(f, "event {} {value}", op.as_str()),
+            Condition::Compare {
+                variable: Variable::Changed,
+                op,
+                value,
+            } => {
+                let bang = if *op == CompareOp::NotEqual { "!" } else { "" };
+                write!(f, "{bang}changed({value:?})")
+            }
             Condition::Compare {
                 variable: Variable::OnDefaultBranch,
                 op,

@@ -27,6 +27,11 @@ pub struct Facts {
     pub pr_target: String,
     pub repository: String,
     pub default_branch: String,
+    // v2 i14b
+    /// The files changed since the run's base (`changed()`); absent: everything counts as
+    /// changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<std::collections::BTreeSet<String>>,
 }
 
 /// The detected context, and a notice to print when the folder is not in a git repository.
@@ -93,6 +98,7 @@ pub fn detect(dir: &Path, given: Given, default_branch: Option<&str>) -> Detecte
             pr_target: given.pr_target.unwrap_or_default(),
             repository,
             default_branch,
+            changed: None,
         },
         notice,
     }

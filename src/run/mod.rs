@@ -4,6 +4,7 @@
 pub mod approval;
 mod artifacts;
 pub mod audit;
+pub mod changed;
 mod concurrency;
 mod consistency;
 mod context;
@@ -431,6 +432,31 @@ pub fn resume(
     junit: Option<&Path>,
     answerer: String,
 ) -> Result<Finished, RunError> {
+    resume_with_oidc(
+        store,
+        id,
+        secrets_file,
+        None,
+        interactive,
+        signal,
+        junit,
+        answerer,
+    )
+}
+
+/// [`resume`] with the OIDC token of `cdl resume --oidc-token-file FILE` (v2 i14b): the jobs
+/// with `oidc` that the resume runs get it, masked like a secret, as under `cdl run`.
+#[allow(clippy::too_many_arguments)]
+pub fn resume_with_oidc(
+    store: &Store,
+    id: Option<&str>,
+    secrets_file: Option<&Path>,
+    oidc_token_file: Option<&Path>,
+    interactive: bool,
+    signal: Arc<AtomicUsize>,
+    junit: Option<&Path>,
+    answerer: String,
+) -> Result<Finished, RunError> {
     if let Some(path) = junit {
         junit::check_path(path).map_err(RunError::Usage)?;
     }
@@ -487,7 +513,10 @@ pub fn resume(
         .iter()
         .map(|j| !record.job(&j.id).state.is_finished())
         .collect();
-    let secrets = load_secrets(&record.plan, &runs, secrets_file).map_err(RunError::Usage)?;
+    let mut secrets = load_secrets(&record.plan, &runs, secrets_file).map_err(RunError::Usage)?;
+    secrets
+        .load_oidc_token(oidc_token_file)
+        .map_err(RunError::Usage)?;
     record.finished_ms = None;
     drive(
         store,

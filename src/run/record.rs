@@ -362,6 +362,7 @@ impl RunRecord {
             event: self.event.clone(),
             repository: self.facts.repository.clone(),
             default_branch: self.facts.default_branch.clone(),
+            changed: self.facts.changed.clone(),
             inputs: self.inputs.clone(),
             vars: self.vars.clone(),
             secrets: self.defined_secrets.clone(),

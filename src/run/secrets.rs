@@ -34,7 +34,7 @@ impl Secrets {
         self.values.values().cloned().collect()
     }
 
-    /// v2 i14a: the OIDC token of `cdl run --oidc-token-file FILE`, given to the jobs with
+    /// v2 i14a: the OIDC token of `cdl run --oidc-token-file FILE` (and, i14b, `cdl resume`), given to the jobs with
     /// `oidc` as `CDL_OIDC_TOKEN` and masked like a secret. An empty or unreadable file is
     /// an error that names it.
     pub fn load_oidc_token(&mut self, file: Option<&std::path::Path>) -> Result<(), String> {
@@ -57,7 +57,7 @@ impl Secrets {
     pub fn oidc_token(&self, audience: &str) -> Result<&str, String> {
         self.get(crate::plan::OIDC_VARIABLE).ok_or_else(|| {
             format!(
-                "the job asks for an OIDC token (audience `{audience}`), and cdl run has none: give it with `cdl run --oidc-token-file FILE`"
+                "the job asks for an OIDC token (audience `{audience}`), and cdl run has none: give it with `cdl run --oidc-token-file FILE` (or `cdl resume --oidc-token-file FILE`)"
             )
         })
     }

@@ -307,6 +307,9 @@ pub enum ExprKind {
     // v2 i13d
     /// `defined(secret.NAME)`, `defined(var.NAME)`: the name as written.
     Defined(String),
+    // v2 i14b
+    /// `changed("glob", …)`: the arguments as written (the checker wants path-glob strings).
+    Changed(Vec<Expr>),
 }
 
 impl ExprKind {
@@ -323,7 +326,8 @@ impl ExprKind {
             | ExprKind::And(..)
             | ExprKind::Or(..)
             | ExprKind::Not(_)
-            | ExprKind::Defined(_) => "a condition",
+            | ExprKind::Defined(_)
+            | ExprKind::Changed(_) => "a condition",
             ExprKind::Invalid => "an invalid value",
         }
     }

@@ -154,6 +154,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::list
         | Rule::kw_defined
         | Rule::defined_call
+        | Rule::kw_changed
+        | Rule::changed_call
         | Rule::boolean
         | Rule::duration
         | Rule::integer

@@ -642,6 +642,13 @@ impl Lowerer {
                     .expect("defined(name)");
                 ExprKind::Defined(name.as_str().to_string())
             }
+            // v2 i14b
+            Rule::changed_call => ExprKind::Changed(
+                pair.into_inner()
+                    .filter(|p| p.as_rule() == Rule::expr)
+                    .map(|p| self.expr(p))
+                    .collect(),
+            ),
             Rule::name_path | Rule::foreign_name => ExprKind::Ident(pair.as_str().to_string()),
             other => unreachable!("primary {other:?}"),
         };

@@ -76,6 +76,8 @@ impl Syntax<Comparison> for Expr {
             Variable::Var(name) => {
                 format!("workflow.parameters[{}]", literal(&var_parameter(name)))
             }
+            // v2 i14b: decided before (export::changed): everything counts as changed.
+            Variable::Changed => return (atom.op != CompareOp::NotEqual).to_string(),
             // A secret cannot be read by the controller: taken as set (reported).
             Variable::Secret(_) => {
                 let set = match atom.op {
@@ -175,6 +177,8 @@ mod tests {
             |run| {
                 run.default_branch = "main".into();
                 run.secrets = ["TOKEN".to_string()].into();
+                // v2 i14b: `changed()` is decided before, as everything changed.
+                run.changed = None;
             },
             |condition, run| {
                 condition::lower(condition).evaluate(&|comparison| {

@@ -110,7 +110,8 @@ impl Translation {
                     | Variable::OnDefaultBranch
                     | Variable::Input(_)
                     | Variable::Var(_)
-                    | Variable::Secret(_) => None,
+                    | Variable::Secret(_)
+                    | Variable::Changed => None,
                 };
                 let expr = match (expr, op) {
                     (Some(expr), CompareOp::NotEqual) if *variable == Variable::Event => {
@@ -320,7 +321,8 @@ mod tests {
                     | Variable::OnDefaultBranch
                     | Variable::Input(_)
                     | Variable::Var(_)
-                    | Variable::Secret(_),
+                    | Variable::Secret(_)
+                    | Variable::Changed,
                 ..
             } => false,
             Condition::Compare {

@@ -72,6 +72,18 @@ impl Syntax<Comparison> for Shell {
             Variable::Input(name) => format!("${}", crate::model::inputs::input_variable(name)),
             Variable::Var(name) => format!("${name}"),
             Variable::Secret(name) => format!("${}", defined_secret_variable(name)),
+            // v2 i14b: `CDL_CHANGED_FILES` names a file of the changed paths, one a line;
+            // unset or empty, everything counts as changed.
+            Variable::Changed => {
+                let test = format!(
+                    "{{ [ -z \"${{CDL_CHANGED_FILES:-}}\" ] || LC_ALL=C.UTF-8 grep -Eqx -e \"${}\" \"$CDL_CHANGED_FILES\"; }}",
+                    self.value(&crate::export::changed::path_ere(&atom.value))
+                );
+                return match atom.op {
+                    CompareOp::NotEqual => format!("{{ ! {test}; }}"),
+                    _ => test,
+                };
+            }
         };
         let variable = variable.as_str();
         let text = &atom.value;
@@ -217,8 +229,26 @@ mod tests {
             let test = test(condition, &mut values);
             script.push_str(&format!("if {test}; then echo 1; else echo 0; fi\n"));
         }
+        // v2 i14b: the changed files, one a line, in the file `CDL_CHANGED_FILES` names.
+        let changed = std::env::temp_dir().join(format!(
+            "cdl-shell-changed-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let files: String = run
+            .changed
+            .iter()
+            .flatten()
+            .map(|f| format!("{f}\n"))
+            .collect();
+        std::fs::write(&changed, files).unwrap();
+        let changed_variable = match run.changed {
+            Some(_) => changed.display().to_string(),
+            None => String::new(),
+        };
         let output = std::process::Command::new("/bin/sh")
             .args(["-e", "-c", &script])
+            .env("CDL_CHANGED_FILES", changed_variable)
             .env("CDL_EVENT", &run.event)
             .env("CDL_BRANCH", run.branch.as_deref().unwrap_or_default())
             .env("CDL_TAG", run.tag.as_deref().unwrap_or_default())

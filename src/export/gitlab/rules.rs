@@ -57,6 +57,8 @@ fn other_comparison(variable: &Variable, op: CompareOp, value: &str) -> Option<E
         Variable::Input(name) => format!("${}", crate::model::inputs::input_variable(name)),
         Variable::Var(name) | Variable::Secret(name) => format!("${name}"),
         Variable::Branch | Variable::Tag | Variable::Event => return None,
+        // v2 i14b: decided before (export::changed): everything counts as changed.
+        Variable::Changed => return Some(Bool::Const(op != CompareOp::NotEqual)),
     };
     Some(condition::text_field(&field, op, value))
 }
@@ -216,7 +218,9 @@ mod tests {
 
     #[test]
     fn rules_agree_with_cdl_on_every_kind_of_run() {
-        oracle::agrees(
+        // v2 i14b: `changed()` is decided before, as everything changed.
+        oracle::agrees_with(
+            |run| run.changed = None,
             |condition, run| evaluate(&expression(condition), &gitlab_variables(run)),
             |condition| format!("{:?}", render(&expression(condition))),
         );

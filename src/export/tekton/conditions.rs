@@ -57,7 +57,8 @@ fn tests(condition: &Condition, negate: bool) -> Option<Vec<Test>> {
                 | Variable::OnDefaultBranch
                 | Variable::Input(_)
                 | Variable::Var(_)
-                | Variable::Secret(_),
+                | Variable::Secret(_)
+                | Variable::Changed,
             ..
         } => None,
         Condition::Compare {

@@ -436,6 +436,51 @@ mod tests {
         }
     }
 
+    /// v2 i14b: `changed` completes where a condition starts, hovers with its meaning, and
+    /// half-typed calls never panic.
+    #[test]
+    fn changed_completes_and_hovers_and_survives_half_typed_calls() {
+        let text =
+            r#"pipeline p { stage s { job j { run = "x"; when = changed("src/**", "a b") } } }"#;
+        let at = text.find("changed").unwrap();
+        let labels: Vec<String> = items(&context::at(text, at), None)
+            .into_iter()
+            .map(|i| i.label)
+            .collect();
+        assert!(labels.contains(&"changed".to_string()), "{labels:?}");
+        let compilation = compile_text("t.cdl", None, text.to_string());
+        assert!(compilation.diagnostics.is_empty());
+        let names = Names::build(&compilation);
+        for offset in [at, at + 3, at + "changed".len()] {
+            let found = names.at(compilation.root, offset);
+            assert!(
+                found.iter().any(
+                    |o| matches!(&o.what, crate::lsp::names::What::Variable(v) if v == "changed")
+                ),
+                "{offset}"
+            );
+        }
+        assert!(crate::lsp::docs::variable("changed").is_some_and(|d| d.contains("path glob")));
+        for cut in [
+            "when = changed",
+            "when = changed(",
+            "when = changed(\"",
+            "when = changed(\"a/**",
+            "when = changed(\"a\",",
+            "when = changed(\"a\", ",
+            "when = !changed(\"a\") &&",
+            "when = changed())",
+        ] {
+            let half = format!("pipeline p {{ stage s {{ job j {{ run = \"x\"; {cut}");
+            let compilation = compile_text("h.cdl", None, half.clone());
+            let names = Names::build(&compilation);
+            let _ = items(&context::at(&half, half.len()), Some(&names));
+            for offset in 0..=half.len() {
+                let _ = names.at(compilation.root, offset);
+            }
+        }
+    }
+
     #[test]
     fn runs_and_start_complete_their_words_and_names() {
         let labels = |text: &str, at: &str| -> Vec<String> {
