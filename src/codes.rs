@@ -92,6 +92,10 @@ codes! {
     InvalidCoverageRegex = "E0326", "invalid coverage regex";
     RetentionOutOfRange = "E0327", "retention out of range";
     RetentionWithoutFiles = "E0328", "retention without files to keep";
+    // v2 i14d: services
+    InvalidServiceName = "E0342", "service name that is not a DNS label";
+    EmptyServiceHealth = "E0343", "empty service `health` command";
+    InvalidServiceImage = "E0344", "service image that names no image";
     AfterFailureOnGate = "E0317", "`runs` or `start` on a gate";
     StepWhenUnsupported = "E0318", "`when` on a step is not supported yet";
     EmptyMatrix = "E0320", "matrix with every combination excluded";
@@ -124,6 +128,8 @@ codes! {
     CoverageRegexSlashes = "W0115", "coverage regex between GitLab's slashes";
     ConcurrencyWithoutCancel = "W0117", "concurrency block that cancels nothing";
     MatrixEntryNoEffect = "W0114", "matrix `include` or `exclude` that changes nothing";
+    // v2 i14d: services
+    ServiceNotAwaited = "W0123", "service with neither `port` nor `health`";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

@@ -17,6 +17,7 @@ mod ref_glob;
 pub mod reports;
 pub mod resolve;
 mod rules;
+pub mod services;
 pub mod steps;
 pub mod teams;
 pub mod templates;

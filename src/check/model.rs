@@ -155,6 +155,9 @@ pub struct Job {
     /// A `when` that reads `matrix.KEY`: each instance's condition, in expansion order
     /// (`None`: it always runs); empty otherwise. `when` is then their conjunction.
     pub instance_when: Vec<Option<Condition>>,
+    // v2 i14d: services
+    /// `service NAME { … }` blocks, in written order.
+    pub services: Vec<crate::model::services::Service>,
 }
 
 /// One pipeline, checked.

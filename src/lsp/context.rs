@@ -21,6 +21,8 @@ pub enum Frame {
     Reports,
     /// v2 i14a: `permissions { … }`, `oidc { … }`, `concurrency { … }`, `checkout { … }`.
     Setting(String),
+    /// v2 i14d: `service NAME { … }` in a job.
+    Service,
     /// A block the lexer could not place.
     Other,
 }
@@ -229,6 +231,7 @@ fn classify(header: &[Token]) -> Frame {
         ["stage", ..] => Frame::Stage,
         ["matrix"] => Frame::Matrix,
         ["reports"] => Frame::Reports,
+        ["service", _] => Frame::Service,
         [word @ ("permissions" | "oidc" | "concurrency" | "checkout")] => {
             Frame::Setting((*word).to_string())
         }

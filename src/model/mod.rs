@@ -8,6 +8,7 @@ pub mod inputs;
 pub mod matrix;
 pub mod platform;
 pub mod reports;
+pub mod services;
 pub mod steps;
 pub mod values;
 
