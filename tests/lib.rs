@@ -23,6 +23,7 @@ mod run_matrix;
 mod run_platform;
 mod run_records;
 mod run_reports;
+mod run_services;
 mod run_steps;
 mod run_templates;
 mod run_values;
