@@ -113,29 +113,30 @@ fn service(block: &ast::ServiceBlock, job: &str, sink: &mut Sink) -> Option<Serv
         }
     }
     let image = attrs.string("image");
-    if let (Some(image), Some(span)) = (&image, attrs.value_span("image")) {
-        if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
-            valid = false;
-            sink.push(
-                Diagnostic::new(
-                    Code::InvalidServiceImage,
-                    span,
-                    format!("the `image` of {what} names no image"),
-                )
-                .label(if image.trim().is_empty() {
-                    "empty image name"
-                } else {
-                    "an image name has no spaces"
-                })
-                .help("name the container image, with its tag: `image = \"postgres:16\"`"),
-            );
-        }
+    if let (Some(image), Some(span)) = (&image, attrs.value_span("image"))
+        && (image.trim().is_empty() || image.chars().any(char::is_whitespace))
+    {
+        valid = false;
+        sink.push(
+            Diagnostic::new(
+                Code::InvalidServiceImage,
+                span,
+                format!("the `image` of {what} names no image"),
+            )
+            .label(if image.trim().is_empty() {
+                "empty image name"
+            } else {
+                "an image name has no spaces"
+            })
+            .help("name the container image, with its tag: `image = \"postgres:16\"`"),
+        );
     }
     let health = attrs.string("health");
-    if let (Some(health), Some(span)) = (&health, attrs.value_span("health")) {
-        if health.trim().is_empty() {
-            valid = false;
-            sink.push(
+    if let (Some(health), Some(span)) = (&health, attrs.value_span("health"))
+        && health.trim().is_empty()
+    {
+        valid = false;
+        sink.push(
                 Diagnostic::new(
                     Code::EmptyServiceHealth,
                     span,
@@ -144,7 +145,6 @@ fn service(block: &ast::ServiceBlock, job: &str, sink: &mut Sink) -> Option<Serv
                 .label("empty command")
                 .help("give a command that succeeds once the service is ready (`health = \"pg_isready -U postgres\"`), or leave `health` out to wait for its `port`"),
             );
-        }
     }
     let port = attrs.integer("port").map(|p| p as u16);
     if port.is_none() && health.is_none() && !attrs.is_set("port") && !attrs.is_set("health") {
