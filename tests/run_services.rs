@@ -319,3 +319,91 @@ fn containers_left_by_a_killed_supervisor_are_removed() {
     }
     assert!(output.status.success(), "{}", text(&output.stderr));
 }
+
+/// A cancel (SIGINT to `cdl`) while the job runs stops the job and still removes the service.
+#[test]
+fn a_cancelled_job_still_removes_its_service() {
+    let project = project(&pipeline(
+        "echo job >> \\\"$FAKE_DOCKER_LOG\\\"; touch started; sleep 60",
+    ));
+    let path = format!(
+        "{}:{}",
+        project.bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("cdl"))
+        .current_dir(project.dir.path())
+        .args(["run", "pipeline.cdl"])
+        .env_remove("CDL_FAILPOINT")
+        .env_remove("CDL_CONTAINER_RUNTIME")
+        .env("PATH", path)
+        .env("FAKE_DOCKER_LOG", &project.log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = project.dir.path().join("started");
+    for _ in 0..3000 {
+        if started.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        started.exists(),
+        "the job never started: {:?}",
+        project.calls()
+    );
+    // SAFETY: a signal to the child we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert_eq!(project.verbs(), ["run", "env", "port", "exec", "job", "rm"]);
+}
+
+/// A kill of `cdl` itself leaves the job's supervisor running: it removes the service when the
+/// job ends.
+#[test]
+fn a_killed_cdl_leaves_the_supervisor_to_remove_the_service() {
+    let project = project(&pipeline(
+        "touch started; while [ ! -e go ]; do sleep 0.05; done; echo job >> \\\"$FAKE_DOCKER_LOG\\\"",
+    ));
+    let path = format!(
+        "{}:{}",
+        project.bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("cdl"))
+        .current_dir(project.dir.path())
+        .args(["run", "pipeline.cdl"])
+        .env_remove("CDL_FAILPOINT")
+        .env_remove("CDL_CONTAINER_RUNTIME")
+        .env("PATH", path)
+        .env("FAKE_DOCKER_LOG", &project.log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let dir = project.dir.path();
+    let wait_for = |what: &dyn Fn() -> bool| {
+        for _ in 0..3000 {
+            if what() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        false
+    };
+    assert!(wait_for(&|| dir.join("started").exists()));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::write(dir.join("go"), "").unwrap();
+    assert!(
+        wait_for(&|| project.verbs().last().map(String::as_str) == Some("rm")),
+        "{:?}",
+        project.calls()
+    );
+    assert_eq!(project.verbs(), ["run", "env", "port", "exec", "job", "rm"]);
+}
