@@ -92,6 +92,10 @@ codes! {
     InvalidCoverageRegex = "E0326", "invalid coverage regex";
     RetentionOutOfRange = "E0327", "retention out of range";
     RetentionWithoutFiles = "E0328", "retention without files to keep";
+    // v2 i14d: services
+    InvalidServiceName = "E0342", "service name that is not a DNS label";
+    EmptyServiceHealth = "E0343", "empty service `health` command";
+    InvalidServiceImage = "E0344", "service image that names no image";
     AfterFailureOnGate = "E0317", "`runs` or `start` on a gate";
     StepWhenJobOnly = "E0318", "step condition testing a secret the job does not list";
     EmptyMatrix = "E0320", "matrix with every combination excluded";
@@ -126,6 +130,8 @@ codes! {
     MatrixEntryNoEffect = "W0114", "matrix `include` or `exclude` that changes nothing";
     // v2 i14b: `changed()`
     ChangedArgument = "E0337", "`changed()` without a path-glob string";
+    // v2 i14d: services
+    ServiceNotAwaited = "W0123", "service with neither `port` nor `health`";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

@@ -48,6 +48,7 @@ const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
     "## Matrix include and exclude",    // v2 i13g
     "## Step conditions",               // v2 i13l
     "## Changed files",                 // v2 i14b
+    "## Services",                      // v2 i14d
 ];
 
 #[test]

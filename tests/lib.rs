@@ -25,6 +25,7 @@ mod run_platform;
 mod run_records;
 mod run_reports;
 mod run_step_when;
+mod run_services;
 mod run_steps;
 mod run_templates;
 mod run_values;

@@ -20,6 +20,8 @@ const LEAVES: &[&str] = &[
     // v2 i14a: a map of scope to access, or a word
     "pipeline.permissions",
     "jobs[].permissions",
+    // v2 i14d: a service's container variables
+    "jobs[].services[].env",
 ];
 
 fn collect(value: &Value, path: String, out: &mut BTreeSet<String>) {

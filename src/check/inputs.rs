@@ -531,6 +531,13 @@ impl<'a> References<'a, '_> {
                                     }
                                 }
                             }
+                            ast::BodyItem::Service(service) => {
+                                for item in &service.items {
+                                    if let ast::StepItem::Attribute(a) = item {
+                                        self.expr(&a.value);
+                                    }
+                                }
+                            }
                             ast::BodyItem::Env(_)
                             | ast::BodyItem::Matrix(_)
                             | ast::BodyItem::Reports(_)

@@ -18,6 +18,7 @@ mod ref_glob;
 pub mod reports;
 pub mod resolve;
 mod rules;
+pub mod services;
 pub mod steps;
 // v2 i13l: step conditions
 pub mod step_when;

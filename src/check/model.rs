@@ -159,6 +159,9 @@ pub struct Job {
     /// The steps whose `when` reads `matrix.KEY`: the step's index and each instance's
     /// condition, in expansion order (the others' conditions are on the steps).
     pub step_instance_when: super::step_when::InstanceWhen,
+    // v2 i14d: services
+    /// `service NAME { … }` blocks, in written order.
+    pub services: Vec<crate::model::services::Service>,
 }
 
 /// One pipeline, checked.

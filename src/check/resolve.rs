@@ -585,6 +585,7 @@ impl Builder<'_> {
                 ast::BodyItem::Setting(_) => {} // see `check::platform`
                 ast::BodyItem::Step(_) if job_type != JobType::Gate => {}
                 ast::BodyItem::Reports(_) if job_type != JobType::Gate => {}
+                ast::BodyItem::Service(_) if job_type != JobType::Gate => {}
                 ast::BodyItem::Env(block_env) if job_type != JobType::Gate => {
                     if let Some(first) = env_block.replace(block_env.span) {
                         self.sink.push(twice(
@@ -630,6 +631,7 @@ impl Builder<'_> {
                         ast::BodyItem::Reports(r) => ("reports", r.span),
                         ast::BodyItem::Attribute(a) => ("attribute", a.span),
                         ast::BodyItem::Setting(s) => ("setting", s.span),
+                        ast::BodyItem::Service(s) => ("service", s.span),
                     };
                     self.sink.push(
                         Diagnostic::new(
@@ -711,6 +713,8 @@ impl Builder<'_> {
             super::platform::job(&decl.body, &attrs, job_type == JobType::Gate, self.sink);
         // v2 i13f: jobs that run after a failure, jobs started by hand
         let after_failure = super::after_failure::read(&attrs);
+        // v2 i14d: services
+        let services = super::services::read(&decl.body, &name, self.sink);
         let id = JobId(self.pipeline.jobs.len());
         if let Some(first) = self.pipeline.job_names.get(&name) {
             let first_span = self.pipeline.job(*first).name_span;
@@ -810,6 +814,7 @@ impl Builder<'_> {
             matrix_references,
             instance_when,
             step_instance_when,
+            services,
         });
         Some(id)
     }

@@ -95,6 +95,7 @@ fn key(item: &BodyItem) -> Key<'_> {
         BodyItem::Env(_) => Key::Block("env", None),
         BodyItem::Matrix(_) => Key::Block("matrix", None),
         BodyItem::Step(s) => Key::Block("step", Some(&s.name.name)),
+        BodyItem::Service(s) => Key::Block("service", Some(&s.name.name)),
         BodyItem::Reports(_) => Key::Block("reports", None),
         // A platform setting block (`permissions { … }`) replaces a same-named one whole.
         BodyItem::Setting(s) => Key::Attribute(&s.word.name),
@@ -138,6 +139,7 @@ fn item_span(item: &BodyItem) -> Span {
         BodyItem::Step(s) => s.span,
         BodyItem::Reports(r) => r.span,
         BodyItem::Setting(s) => s.span,
+        BodyItem::Service(s) => s.span,
     }
 }
 
@@ -378,7 +380,8 @@ fn checked_items(decl: &ast::TemplateDecl, sink: &mut Sink) -> Vec<BodyItem> {
             BodyItem::Matrix(_)
             | BodyItem::Step(_)
             | BodyItem::Reports(_)
-            | BodyItem::Setting(_) => kept.push(item.clone()),
+            | BodyItem::Setting(_)
+            | BodyItem::Service(_) => kept.push(item.clone()),
         }
     }
     kept
@@ -432,6 +435,7 @@ fn keep_allowed(
             | BodyItem::Matrix(_)
             | BodyItem::Reports(_)
             | BodyItem::Setting(_)
+            | BodyItem::Service(_)
                 if is_gate =>
             {
                 let word = match key(&piece.item) {
@@ -444,6 +448,7 @@ fn keep_allowed(
                     BodyItem::Matrix(m) => m.span,
                     BodyItem::Reports(r) => r.span,
                     BodyItem::Setting(s) => s.span,
+                    BodyItem::Service(s) => s.span,
                     BodyItem::Attribute(a) => a.span,
                 };
                 (
@@ -496,6 +501,7 @@ fn origins(merged: &[Piece]) -> Vec<Origin> {
                     BodyItem::Env(_) => "env".to_string(),
                     BodyItem::Reports(_) => "reports".to_string(),
                     BodyItem::Setting(s) => s.word.name.clone(),
+                    BodyItem::Service(s) => format!("service {}", s.name.name),
                 };
                 for (template, span) in &piece.templates {
                     out.push(Origin {

@@ -332,9 +332,17 @@ impl<'p> Builder<'p> {
                 ..Artifact::default()
             });
         }
+        // v2 i14d: services as sidecars, reached at `localhost`.
+        let sidecars = super::services::sidecars(job, &DIALECT, &mut self.lossy);
+        for (name, value) in
+            super::services::variables(job, |_| "localhost".to_string(), |_, port| port.to_string())
+        {
+            script.own(&name, value);
+        }
         self.lossy.extend(script.findings(job));
         let image = DIALECT.image(job, &mut self.lossy);
         Template {
+            sidecars,
             name: name.to_string(),
             inputs,
             outputs,

@@ -84,6 +84,14 @@ impl Exporter for Buildkite {
                 concurrency_instead: "turn on the pipeline's Settings → Builds → Cancel intermediate builds",
             },
         ));
+        // v2 i14d: services are not started.
+        for job in &plan.jobs {
+            builder.lossy.extend(super::services::unsupported(
+                job,
+                "Buildkite",
+                "start it in the job's commands (`docker run -d …`) or with the docker-compose plugin, and stop it after them",
+            ));
+        }
         Export::assemble(
             self.default_path(plan),
             super::to_yaml(&spell(pipeline)),

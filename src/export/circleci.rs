@@ -105,6 +105,16 @@ impl Exporter for CircleCi {
         builder
             .lossy
             .extend(super::platform::paths_lossy(plan, "CircleCI"));
+        // v2 i14d: services. CircleCI runs them as secondary images of the `docker` executor,
+        // but the offline parser that checks exports (`@circleci/circleci-config-parser`)
+        // accepts one image only; until it is checked there, a finding (docs/export.md).
+        for job in &plan.jobs {
+            builder.lossy.extend(super::services::unsupported(
+                job,
+                "CircleCI",
+                "add the service as a secondary image of the job's `docker` executor (`- image: postgres:16`, reached at `localhost`) in the exported file, or start it in the job's commands",
+            ));
+        }
         builder.lossy.extend(super::platform::concurrency_lossy(
             plan,
             "CircleCI",

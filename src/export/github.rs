@@ -148,6 +148,21 @@ struct WorkflowJob {
     // v2 i14a: the job's token permissions (absent: the workflow's `contents: read`).
     #[serde(skip_serializing_if = "Option::is_none")]
     permissions: Option<IndexMap<String, &'static str>>,
+    // v2 i14d: service containers
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    services: IndexMap<String, ServiceContainer>,
+}
+
+/// v2 i14d: one of a job's `services:`.
+#[derive(Serialize)]
+struct ServiceContainer {
+    image: String,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    env: IndexMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ports: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    options: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -629,6 +644,8 @@ impl<'p> Builder<'p> {
             workflow_job.timeout_minutes = Some((seconds * attempts).div_ceil(60) + 1);
         }
         workflow_job.steps = self.steps(job);
+        // v2 i14d: service containers, and where the steps reach them.
+        self.services(job, &mut workflow_job);
         // v2 reports and kept files (i13h): uploaded whether the steps passed or failed.
         if let Some(step) = self.kept_step(job, unit.is_matrix()) {
             workflow_job.steps.push(step);
@@ -655,6 +672,87 @@ impl<'p> Builder<'p> {
             }
         }
         workflow_job
+    }
+
+    /// v2 i14d: the job's `services:`. A container job reaches a service at its name and
+    /// port (job `env`); a host job at `localhost` and the published port, which only a step
+    /// can read (`job.services.<id>.ports`): a first step writes both to `$GITHUB_ENV`.
+    fn services(&mut self, job: &'p Job, workflow_job: &mut WorkflowJob) {
+        if job.services.is_empty() {
+            return;
+        }
+        for service in &job.services {
+            let mut options = None;
+            if let Some(health) = &service.health {
+                options = super::services::docker_health_option(health);
+                if options.is_none() {
+                    self.lossy.push(super::services::part_lost(
+                        job,
+                        service,
+                        "health",
+                        "GitHub",
+                        "GitHub passes `options` on docker's command line, where this command cannot be quoted exactly; write a health command of letters, digits, single spaces and `._/:=,@+-%`, or check readiness in the job's first step",
+                    ));
+                }
+            }
+            if !service.command.is_empty() {
+                self.lossy.push(super::services::part_lost(
+                    job,
+                    service,
+                    "command",
+                    "GitHub",
+                    "GitHub service containers run their image's command; use an image whose command is the one you need, or set it through the image's environment variables",
+                ));
+            }
+            workflow_job.services.insert(
+                service.name.clone(),
+                ServiceContainer {
+                    image: literal(&service.image),
+                    env: literal_map(&service.env),
+                    ports: service.port.map(|p| p.to_string()).into_iter().collect(),
+                    options,
+                },
+            );
+        }
+        if workflow_job.container.is_some() {
+            workflow_job.env.extend(super::services::variables(
+                job,
+                |s| s.name.clone(),
+                |_, port| port.to_string(),
+            ));
+            return;
+        }
+        let variables = super::services::variables(
+            job,
+            |_| "localhost".to_string(),
+            |s, port| format!("${{{{ job.services.{}.ports['{port}'] }}}}", s.name),
+        );
+        let mut env = IndexMap::new();
+        let mut script = String::new();
+        for (index, (name, value)) in variables.into_iter().enumerate() {
+            let holder = format!("CDL_SERVICE_VALUE_{index}");
+            script.push_str(&format!("echo \"{name}=${holder}\" >> \"$GITHUB_ENV\"\n"));
+            env.insert(holder, value);
+        }
+        // After the checkout: the steps run in the pipeline file's folder.
+        let after_checkout = workflow_job
+            .steps
+            .iter()
+            .position(|s| {
+                s.uses
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("actions/checkout"))
+            })
+            .map_or(0, |i| i + 1);
+        workflow_job.steps.insert(
+            after_checkout,
+            Step {
+                name: Some("Where the services are (cdl `service`)".into()),
+                env,
+                run: Some(script),
+                ..Step::default()
+            },
+        );
     }
 
     /// `actions/upload-artifact` with `if: always()` for the job's reports and kept files.

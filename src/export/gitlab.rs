@@ -206,6 +206,20 @@ struct PipelineJob {
     interruptible: bool,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     id_tokens: IndexMap<String, platform::IdToken>,
+    // v2 i14d: service containers
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    services: Vec<ServiceContainer>,
+}
+
+/// v2 i14d: one of a job's `services:`.
+#[derive(Serialize)]
+struct ServiceContainer {
+    name: String,
+    alias: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    command: Vec<String>,
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    variables: IndexMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -610,7 +624,71 @@ impl<'p> Builder<'p> {
             None => {}
         }
         self.script(job, &mut pipeline_job);
+        self.services(job, &mut pipeline_job);
         pipeline_job
+    }
+
+    /// v2 i14d: the job's `services:`, each reached at its alias and port. GitLab expands
+    /// `$NAME` in a service's image, command and variables: text it would expand is left out
+    /// with a finding.
+    fn services(&mut self, job: &'p Job, pipeline_job: &mut PipelineJob) {
+        for service in &job.services {
+            let lost = |part: &str| {
+                super::services::part_lost(
+                    job,
+                    service,
+                    part,
+                    "GitLab",
+                    "GitLab expands `$` in a service's image, command and variables, and has no way to write it literally there; write the value without `$`, or set it in the image",
+                )
+            };
+            let Some(image) = expansion::plain(&service.image) else {
+                self.lossy.extend(super::services::unsupported(
+                    job,
+                    "GitLab",
+                    "GitLab expands `$` in a service's image; name the image without `$`",
+                ));
+                continue;
+            };
+            let mut variables = IndexMap::new();
+            for (name, value) in &service.env {
+                match expansion::plain(value) {
+                    Some(value) => {
+                        variables.insert(name.clone(), value);
+                    }
+                    None => self.lossy.push(lost(&format!("env {name}"))),
+                }
+            }
+            let command: Option<Vec<String>> = service
+                .command
+                .iter()
+                .map(|c| expansion::plain(c))
+                .collect();
+            let command = command.unwrap_or_else(|| {
+                self.lossy.push(lost("command"));
+                Vec::new()
+            });
+            if service.health.is_some() {
+                self.lossy.push(super::services::part_lost(
+                    job,
+                    service,
+                    "health",
+                    "GitLab",
+                    "GitLab waits for the ports the service's image exposes, not for a command; the job starts once they accept connections",
+                ));
+            }
+            pipeline_job.services.push(ServiceContainer {
+                name: image,
+                alias: service.name.clone(),
+                command,
+                variables,
+            });
+        }
+        for (name, value) in
+            super::services::variables(job, |s| s.name.clone(), |_, port| port.to_string())
+        {
+            pipeline_job.variables.insert(name, Value::Plain(value));
+        }
     }
 
     /// The job's effective condition as rules; a gate is a blocking manual job.

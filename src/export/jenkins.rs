@@ -99,6 +99,14 @@ impl Exporter for Jenkins {
                 concurrency_instead: "",
             },
         ));
+        // v2 i14d: services are not started.
+        for job in &plan.jobs {
+            builder.lossy.extend(super::services::unsupported(
+                job,
+                "Jenkins",
+                "start it in the stage (`docker.image(…).withRun(…)` of the Docker Pipeline plugin) around the job's commands",
+            ));
+        }
         Export::assemble(
             self.default_path(plan),
             groovy::render(&[tree]),

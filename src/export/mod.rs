@@ -22,6 +22,7 @@ mod literal;
 mod oracle;
 mod platform;
 mod reports;
+mod services;
 mod settings;
 mod shell;
 mod steps;

@@ -399,6 +399,13 @@ impl<'p> Builder<'p> {
         } else {
             (Script::commands(job), None)
         };
+        // v2 i14d: services as sidecars, reached at `localhost`.
+        spec.sidecars = super::services::sidecars(job, &DIALECT, &mut self.lossy);
+        for (name, value) in
+            super::services::variables(job, |_| "localhost".to_string(), |_, port| port.to_string())
+        {
+            script.own(&name, value);
+        }
         self.lossy.extend(script.findings(job));
         let on_error = job.allow_failure.then_some("continue");
         spec.steps.push(Step {

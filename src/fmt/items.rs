@@ -22,6 +22,8 @@ pub enum Item<'a> {
     Matrix(&'a ast::MatrixBlock),
     /// v2 (i13b)
     Step(&'a ast::StepBlock),
+    /// v2 i14d
+    Service(&'a ast::ServiceBlock),
     /// v2 i13e: templates
     Template(&'a ast::TemplateDecl),
     /// v2 (i13d): `input NAME { … }`, `var NAME { … }`
@@ -73,6 +75,7 @@ impl<'a> Item<'a> {
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
+            Item::Service(s) => s.span,
             Item::Template(t) => t.span,
             Item::Parameter(p) => p.span,
             Item::Reports(r) => r.span,
@@ -99,6 +102,7 @@ impl<'a> Item<'a> {
             Item::Job(j) => j.span,
             Item::Matrix(m) => m.span,
             Item::Step(s) => s.span,
+            Item::Service(s) => s.span,
             Item::Template(t) => t.span,
             Item::Parameter(p) => p.span,
             Item::Reports(r) => r.span,
@@ -158,6 +162,11 @@ impl<'a> Item<'a> {
                 s.items.iter().map(step_item).collect(),
                 s.name.span.end,
             ),
+            Item::Service(s) => (
+                format!("service {}", s.name.name),
+                s.items.iter().map(step_item).collect(),
+                s.name.span.end,
+            ),
             Item::Template(t) => (
                 format!("template {}", t.name.name) + &from_suffix(t.from.as_ref()),
                 t.body.iter().map(body_item).collect(),
@@ -209,6 +218,7 @@ fn body_item(item: &ast::BodyItem) -> Item<'_> {
         BodyItem::Env(e) => Item::Env(e),
         BodyItem::Matrix(m) => Item::Matrix(m),
         BodyItem::Step(s) => Item::Step(s),
+        BodyItem::Service(s) => Item::Service(s),
         BodyItem::Reports(r) => Item::Reports(r),
         BodyItem::Setting(s) => Item::Setting(s),
     }

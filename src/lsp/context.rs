@@ -23,6 +23,8 @@ pub enum Frame {
     Setting(String),
     /// v2 i13l: `step NAME { … }` in a job.
     Step,
+    /// v2 i14d: `service NAME { … }` in a job.
+    Service,
     /// A block the lexer could not place.
     Other,
 }
@@ -232,6 +234,7 @@ fn classify(header: &[Token]) -> Frame {
         ["matrix"] => Frame::Matrix,
         ["reports"] => Frame::Reports,
         ["step", ..] => Frame::Step,
+        ["service", _] => Frame::Service,
         [word @ ("permissions" | "oidc" | "concurrency" | "checkout")] => {
             Frame::Setting((*word).to_string())
         }

@@ -83,6 +83,8 @@ pub enum Block {
     Reports,
     /// v2 i14a: a platform setting's block.
     Setting(&'static [Spec]),
+    /// v2 i14d: `service NAME { … }` of a job.
+    Service,
 }
 
 impl Block {
@@ -94,6 +96,7 @@ impl Block {
             Block::Trigger(specs) | Block::Job(specs) | Block::Setting(specs) => specs,
             Block::Env | Block::Matrix => &[],
             Block::Reports => schema::REPORTS,
+            Block::Service => crate::check::services::SERVICE,
         }
     }
 }
@@ -107,6 +110,8 @@ pub enum What {
     Variable(String),
     /// An event: `on push`, or `push` compared with `event`.
     Event(String),
+    /// v2 i14d: the name of a `service NAME { … }` block.
+    Service(String),
 }
 
 #[derive(Debug, Clone)]
@@ -537,6 +542,18 @@ impl Walker<'_> {
     }
 
     /// `permissions { … }` and the other platform settings (v2 i14a): hover on their names.
+    /// v2 i14d: a service's name (hovered with the variables it gives the job), its
+    /// attributes and its `env`.
+    fn service(&mut self, service: &ast::ServiceBlock) {
+        self.occurrence(service.name.span, What::Service(service.name.name.clone()));
+        for item in &service.items {
+            match item {
+                ast::StepItem::Attribute(a) => self.attribute(Block::Service, a),
+                ast::StepItem::Env(e) => self.env_block(e),
+            }
+        }
+    }
+
     fn setting(&mut self, block: &ast::SettingBlock) {
         let specs = crate::check::platform::schema(&block.word.name);
         self.attributes(Block::Setting(specs), &block.attributes);
@@ -767,6 +784,7 @@ impl Walker<'_> {
                 ast::BodyItem::Step(_) => {}
                 ast::BodyItem::Reports(r) => self.attributes(Block::Reports, &r.kinds),
                 ast::BodyItem::Setting(block) => self.setting(block),
+                ast::BodyItem::Service(s) => self.service(s),
             }
         }
     }
@@ -787,6 +805,7 @@ impl Walker<'_> {
                 ast::BodyItem::Matrix(_) => "matrix { … }".to_string(),
                 ast::BodyItem::Reports(_) => "reports { … }".to_string(),
                 ast::BodyItem::Setting(s) => format!("{} {{ … }}", s.word.name),
+                ast::BodyItem::Service(s) => format!("service {} {{ … }}", s.name.name),
             })
             .collect();
         let head = self.one_line(template.header_span);
@@ -819,6 +838,7 @@ impl Walker<'_> {
                 ast::BodyItem::Reports(r) => self.attributes(Block::Reports, &r.kinds),
                 ast::BodyItem::Setting(block) => self.setting(block),
                 ast::BodyItem::Step(_) => {}
+                ast::BodyItem::Service(s) => self.service(s),
             }
         }
     }
@@ -897,6 +917,44 @@ mod tests {
             &text[reference.span.start as usize - 2..reference.span.start as usize],
             "\"@"
         );
+    }
+
+    /// v2 i14d: a service's name is an occurrence (hovered), and half-typed services never
+    /// panic the checker, the names, the completion context or the formatter.
+    #[test]
+    fn services_are_named_and_every_prefix_serves_the_editor_without_a_panic() {
+        let text = r#"template t { service db { image = "postgres:16"  port = 5432 } }
+    pipeline p { stage s {
+      job a from t {
+        run = "a"
+        service cache { image = "redis:7"  env { A = "1" }  port = 6379  command = ["redis-server"]  health = "redis-cli ping" }
+      }
+    } }
+    "#;
+        let c = compile_text("t.cdl", None, text.to_string());
+        assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+        let names = Names::build(&c);
+        let offset = text.find("cache").unwrap() + 1;
+        let at = names.at(c.root, offset);
+        assert!(
+            at.iter()
+                .any(|o| matches!(&o.what, What::Service(n) if n == "cache")),
+            "{at:?}"
+        );
+        let offset = text.find("health").unwrap() + 1;
+        assert!(
+            names
+                .at(c.root, offset)
+                .iter()
+                .any(|o| matches!(&o.what, What::Attribute(Block::Service, n) if n == "health"))
+        );
+        for end in (0..=text.len()).filter(|i| text.is_char_boundary(*i)) {
+            let prefix = &text[..end];
+            let c = compile_text("t.cdl", None, prefix.to_string());
+            let _ = Names::build(&c);
+            let _ = crate::lsp::context::at(prefix, prefix.len());
+            let _ = crate::fmt::format(crate::span::FileId(0), prefix);
+        }
     }
 
     /// v2 i13e: half-typed templates never panic the checker, the names or the completion context.

@@ -9,6 +9,7 @@ pub mod matrix;
 pub mod path_glob;
 pub mod platform;
 pub mod reports;
+pub mod services;
 pub mod steps;
 pub mod values;
 

@@ -166,6 +166,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                     .filter(|_| !is_gate),
                 runs: job.runs,
                 manual: job.manual.is_some(),
+                services: job.services.clone(),
             });
         }
     }

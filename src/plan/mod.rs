@@ -16,6 +16,7 @@ pub use crate::model::platform::{
     Access, AllAccess, Checkout, Concurrency, ConcurrencyPer, OIDC_VARIABLE, Oidc, Permissions,
 };
 pub use crate::model::reports::Reports;
+pub use crate::model::services::Service;
 pub use crate::model::steps::{Runs, Shell, Step};
 pub use crate::model::{
     CompareOp, Condition, EVENTS, JobType, KindEnvironment, RunContext, TriggerEvent, Variable,
@@ -231,6 +232,11 @@ pub struct Job {
     /// `start = manual`: the job runs only when a person starts it (`cdl run --start JOB`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub manual: bool,
+    // v2 i14d: services
+    /// `service NAME { … }` blocks, in order: containers started before the job and stopped
+    /// after it (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
 }
 
 impl Job {

@@ -28,6 +28,7 @@ mod report;
 mod report_files;
 pub mod reports;
 mod secrets;
+pub mod services;
 pub mod signature;
 pub mod steps;
 pub mod supervisor;

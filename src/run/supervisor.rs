@@ -67,6 +67,10 @@ pub struct Spec {
     /// The job's steps with their rules (v2 §4); empty: each of `steps` with `sh`.
     #[serde(default)]
     pub step_specs: Vec<super::steps::StepSpec>,
+    // v2 i14d: services
+    /// Containers started before the steps and removed after them (`run/services.rs`).
+    #[serde(default)]
+    pub services: Vec<crate::model::services::Service>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -317,7 +321,62 @@ fn attempt(spec: &Spec, cancel: &AtomicBool, log: &mut Log) -> (Ending, Option<F
     let deadline = spec
         .timeout_ms
         .map(|ms| Instant::now() + Duration::from_millis(ms));
+    // v2 i14d: services, started before the steps and removed after them, whatever happened.
+    if !spec.services.is_empty() {
+        return (with_services(spec, deadline, cancel, log), environment);
+    }
     (run_steps(spec, deadline, cancel, log), environment)
+}
+
+/// The steps between the start of the job's services and their removal (v2 §9).
+fn with_services(
+    spec: &Spec,
+    deadline: Option<Instant>,
+    cancel: &AtomicBool,
+    log: &mut Log,
+) -> Ending {
+    use super::services;
+    let job_env = |name: &str| {
+        spec.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var(name).ok())
+    };
+    let path = job_env("PATH").unwrap_or_default();
+    let runtime_override = job_env(services::RUNTIME_VARIABLE);
+    let ready_timeout = job_env(services::TIMEOUT_VARIABLE)
+        .and_then(|s| s.trim().parse().ok())
+        .map_or(services::READY_TIMEOUT, Duration::from_secs);
+    let cancelled = || cancel.load(Ordering::SeqCst);
+    let context = services::Context {
+        run_dir: &spec.run_dir,
+        key: &spec.key,
+        attempt: spec.attempt,
+        path: &path,
+        runtime_override: runtime_override.as_deref(),
+        ready_timeout,
+        deadline,
+        cancelled: &cancelled,
+    };
+    let started = {
+        let mut note = |line: &str| {
+            log.header(line);
+        };
+        services::start(&spec.services, &context, &mut note)
+    };
+    let mut started = match started {
+        Ok(started) => started,
+        Err(services::Failure::Error(message)) => return Ending::Error { message },
+        Err(services::Failure::Cancelled) => return Ending::Cancelled,
+        Err(services::Failure::TimedOut) => return Ending::TimedOut,
+    };
+    let mut with_env = spec.clone();
+    with_env.env.extend(started.variables.iter().cloned());
+    let ending = run_steps(&with_env, deadline, cancel, log);
+    started.stop(&mut |line: &str| log.header(line));
+    ending
 }
 
 /// The job's steps, by the rules of `steps::run_all`, each with what earlier steps wrote to

@@ -70,6 +70,16 @@ pub enum PipelineItem {
     Setting(SettingBlock),
 }
 
+/// `service NAME { image = "…"  env { … }  port = 5432 … }`: a container the job talks to
+/// (v2 §9, i14d). Its items are those of a step: attributes and one `env` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceBlock {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub items: Vec<StepItem>,
+    pub span: Span,
+}
+
 /// `input NAME { … }` or `var NAME { … }` (v2 i13d).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParameterDecl {
@@ -212,6 +222,8 @@ pub enum BodyItem {
     Reports(ReportsBlock),
     /// v2 i14a: `permissions { … }`, `oidc { … }`, `checkout { … }`.
     Setting(SettingBlock),
+    /// v2 i14d: `service NAME { … }`.
+    Service(ServiceBlock),
 }
 
 /// `reports { junit = [...]  coverage = "..." }`: a job's test reports (v2 §8, i13h).

@@ -429,6 +429,7 @@ impl Lowerer {
                     body.push(BodyItem::Matrix(self.matrix_block(item)));
                 }
                 Rule::step_block => body.push(BodyItem::Step(self.step_block(item))),
+                Rule::service_block => body.push(BodyItem::Service(self.service_block(item))),
                 Rule::reports_block => body.push(BodyItem::Reports(self.reports_block(item))),
                 Rule::setting_block => body.push(BodyItem::Setting(self.setting_block(item))),
                 Rule::doc_comment => self.doc_line(item),
@@ -524,6 +525,33 @@ impl Lowerer {
         }
         self.end_block();
         StepBlock {
+            doc,
+            name,
+            items,
+            span,
+        }
+    }
+
+    /// `service NAME { … }` (v2 §9, i14d).
+    fn service_block(&mut self, pair: Pair<Rule>) -> ServiceBlock {
+        assert_eq!(pair.as_rule(), Rule::service_block);
+        let doc = self.take_doc();
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        self.expect(&mut inner, Rule::kw_service);
+        let name = self.ident(self.expect(&mut inner, Rule::ident));
+        let mut items = Vec::new();
+        for item in inner {
+            match item.as_rule() {
+                Rule::attribute => items.push(StepItem::Attribute(self.attribute(item))),
+                Rule::env_block => items.push(StepItem::Env(self.env_block(item))),
+                Rule::doc_comment => self.doc_line(item),
+                Rule::lbrace | Rule::rbrace | Rule::semi => {}
+                other => unreachable!("service item {other:?}"),
+            }
+        }
+        self.end_block();
+        ServiceBlock {
             doc,
             name,
             items,

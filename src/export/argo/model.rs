@@ -114,6 +114,9 @@ pub struct Template {
     pub active_deadline_seconds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub synchronization: Option<Synchronization>,
+    // v2 i14d: services as sidecars
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sidecars: Vec<crate::export::services::Sidecar>,
 }
 
 /// A template's `inputs` or `outputs`.

@@ -130,6 +130,9 @@ pub struct TaskSpec {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<ResultSpec>,
     pub steps: Vec<Step>,
+    // v2 i14d: services as sidecars
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sidecars: Vec<crate::export::services::Sidecar>,
 }
 
 #[derive(Serialize)]

@@ -163,17 +163,21 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
         Frame::Environment => (&["requires", "env"], schema::ENVIRONMENT),
         Frame::Stage => (&["artifact", "test", "deploy", "gate", "job"], &[]),
         Frame::Job(form, _) => match form.as_str() {
-            "artifact" => (&["env", "reports"], schema::ARTIFACT),
+            "artifact" => (&["env", "reports", "service"], schema::ARTIFACT),
             "gate" => (&[], schema::GATE),
             "template" => (
-                &["env", "matrix", "reports", "oidc"],
+                &["env", "matrix", "reports", "oidc", "service"],
                 crate::check::templates::any_job(),
             ),
-            _ => (&["env", "matrix", "reports", "oidc"], schema::JOB),
+            _ => (
+                &["env", "matrix", "reports", "oidc", "service"],
+                schema::JOB,
+            ),
         },
         Frame::Reports => (&[], schema::REPORTS),
         // v2 i13l: a step's attributes, `when` among them
         Frame::Step => (&["env"], crate::check::steps::STEP),
+        Frame::Service => (&["env"], crate::check::services::SERVICE),
         Frame::Setting(word) => (&[], crate::check::platform::schema(word)),
         // v2 i13g: the entries of a matrix
         Frame::Matrix => (&["include", "exclude"], &[]),
@@ -595,6 +599,16 @@ mod tests {
                 "{expected}: {labels:?}"
             );
         }
+    }
+
+    /// v2 i14d
+    #[test]
+    fn services_complete_their_attributes_and_jobs_offer_service() {
+        let text = "pipeline p { stage s { test unit { run = \"x\"\n service db { image = \"postgres:16\"\n  } \n  } } }";
+        let labels = labels_at(text, "\"postgres:16\"\n ");
+        assert_eq!(labels, ["command", "env", "health", "port"]);
+        let labels = labels_at(text, "run = \"x\"\n");
+        assert!(labels.iter().any(|l| l == "service"), "{labels:?}");
     }
 
     #[test]

@@ -77,6 +77,7 @@ fn describe(analysis: &Analysis, what: &What) -> Option<String> {
         What::Attribute(block, name) => Some(attribute_text(*block, name)),
         What::Variable(name) => docs::variable(name)
             .map(|doc| format!("```cdl\n{name}\n```\n\nVariable of conditions. {doc}")),
+        What::Service(name) => Some(service_text(name)),
         What::Event(name) => Some(match docs::event(name) {
             Some(doc) => format!("```cdl\n{name}\n```\n\nEvent. {doc}"),
             None => format!(
@@ -132,5 +133,32 @@ fn attribute_text(block: Block, name: &str) -> String {
                 )
             }
         },
+    }
+}
+
+/// v2 i14d: hover on a service's name: what it is and the variables it gives the job.
+fn service_text(name: &str) -> String {
+    use crate::model::services::Service;
+    format!(
+        "```cdl\nservice {name}\n```\n\n{}\n\n- `{}`\n- `{}`",
+        crate::check::services::SERVICE_DOC,
+        Service::host_variable_of(name),
+        Service::port_variable_of(name),
+    )
+}
+
+#[cfg(test)]
+mod service_tests {
+    use super::*;
+
+    #[test]
+    fn a_service_name_and_its_attributes_hover_with_their_meaning() {
+        let text = service_text("db-main");
+        assert!(text.contains("CDL_SERVICE_DB_MAIN_HOST"), "{text}");
+        assert!(text.contains("CDL_SERVICE_DB_MAIN_PORT"), "{text}");
+        let health = attribute_text(Block::Service, "health");
+        assert!(health.contains("sh -c"), "{health}");
+        let unknown = attribute_text(Block::Service, "ports");
+        assert!(unknown.contains("`port`"), "{unknown}");
     }
 }

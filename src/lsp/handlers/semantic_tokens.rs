@@ -252,6 +252,7 @@ fn name_type(what: &What) -> Option<(u32, u32)> {
         What::Attribute(..) => (SemanticTokenType::PROPERTY, 0),
         What::Variable(_) => (SemanticTokenType::VARIABLE, DEFAULT_LIBRARY | READONLY),
         What::Event(_) => (SemanticTokenType::EVENT, 0),
+        What::Service(_) => (SemanticTokenType::PROPERTY, DECLARATION),
     };
     Some((type_index(ty), modifiers))
 }

@@ -146,6 +146,7 @@ impl Engine<'_> {
             environment,
             secrets: self.secrets.values(),
             step_specs: crate::run::steps::specs_in(&job, &self.record.context()),
+            services: job.services.clone(),
         };
         let paths = supervisor::paths(&run_dir, &key, attempt_number);
         let follow = Follow::new(log);
@@ -267,6 +268,8 @@ impl Engine<'_> {
         result: Option<Result<AttemptResult, String>>,
     ) -> Result<(), RunError> {
         let job = self.job(index).clone();
+        // v2 i14d: containers its supervisor could not remove (killed, or `rm` failed).
+        self.stop_service_leftovers(&job.id);
         let result = match result {
             Some(Ok(result)) => result,
             Some(Err(reason)) => {
@@ -421,6 +424,7 @@ impl Engine<'_> {
     /// [`RELAUNCHES`] times.
     pub(super) fn vanished(&mut self, index: usize) -> Result<(), RunError> {
         let id = self.job(index).id.clone();
+        self.stop_service_leftovers(&id);
         let record = self.touch(&id);
         let Some(attempt) = record.attempts.last_mut() else {
             record.state = JobState::Pending;
@@ -452,6 +456,19 @@ impl Engine<'_> {
             return Ok(());
         }
         self.start(index)
+    }
+
+    /// v2 i14d: removes the service containers the job's last attempt recorded and did not
+    /// remove (its supervisor was killed): a run, or `cdl resume`, leaves none behind.
+    fn stop_service_leftovers(&mut self, id: &str) {
+        let Some(number) = self.record.job(id).attempts.last().map(|a| a.number) else {
+            return;
+        };
+        let run_dir = self.store.run_dir(&self.record.id);
+        let key = self.store.job_key(id);
+        for line in super::super::services::stop_leftovers(&run_dir, &key, number) {
+            self.view.note(&format!("{id}: {line}"));
+        }
     }
 
     /// Whether the run is being stopped (a signal, or the record can no longer be written).
