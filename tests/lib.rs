@@ -26,4 +26,5 @@ mod run_reports;
 mod run_steps;
 mod run_templates;
 mod run_values;
+mod run_values_ref;
 mod support;

@@ -18,6 +18,13 @@ const LEAVES: &[&str] = &[
     // v2 i14a: a map of scope to access, or a word
     "pipeline.permissions",
     "jobs[].permissions",
+    // v2 i13j: composed values, lists of parts (maps of user names to them)
+    "env_values",
+    "environments[].env_values",
+    "environments[].url_value",
+    "jobs[].env_values",
+    "jobs[].image_value",
+    "jobs[].runner_value",
 ];
 
 fn collect(value: &Value, path: String, out: &mut BTreeSet<String>) {

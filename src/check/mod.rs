@@ -20,6 +20,8 @@ mod rules;
 pub mod steps;
 pub mod teams;
 pub mod templates;
+// v2 i13j: composed values
+pub mod value;
 pub mod values;
 
 use indexmap::IndexMap;

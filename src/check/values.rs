@@ -186,7 +186,7 @@ fn sorted<'a>(writers: &'a HashMap<String, (usize, &str)>) -> Vec<&'a str> {
 
 /// The jobs the job at `index` waits for: those of earlier stages and, transitively, the jobs
 /// named by `after` and `uses` and a deploy's artifact job.
-fn waits_for(cx: &Context, index: usize) -> Vec<usize> {
+pub(crate) fn waits_for(cx: &Context, index: usize) -> Vec<usize> {
     let jobs = &cx.pipeline.jobs;
     let stage = jobs[index].stage;
     let mut waited: Vec<usize> = (0..jobs.len()).filter(|&j| jobs[j].stage < stage).collect();

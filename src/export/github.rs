@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 mod conditions;
-mod expressions;
+pub(super) mod expressions;
 mod inputs;
 
 use super::after_failure;
@@ -47,6 +47,9 @@ impl Exporter for GitHub {
     }
 
     fn export(&self, plan: &Plan) -> Export {
+        // v2 i13j: composed values' parts as the jobs' variables (export/value.rs)
+        let prepared = super::value::prepare(plan);
+        let plan: &Plan = &prepared;
         let mut builder = Builder::new(plan);
         let workflow = builder.workflow();
         let settings = super::settings::render("github", plan, &builder.gates, Some(0));
@@ -556,6 +559,14 @@ impl<'p> Builder<'p> {
             continue_on_error: job.allow_failure,
             ..WorkflowJob::default()
         };
+        // v2 i13j: a composed runner or image, as expressions
+        let [runner, image, url] = self.composed(job);
+        if let Some(runner) = runner {
+            workflow_job.runs_on = runner;
+        }
+        if image.is_some() {
+            workflow_job.container = image;
+        }
         if job.job_type == JobType::Gate {
             // A gate runs no command of its own: no container to start.
             workflow_job.container = None;
@@ -612,6 +623,9 @@ impl<'p> Builder<'p> {
                 },
             });
         self.deployment(job, &mut workflow_job);
+        if let (Some(url), Some(environment)) = (url, workflow_job.environment.as_mut()) {
+            environment.url = Some(url);
+        }
         if let Some(seconds) = job.timeout_seconds {
             // Each attempt runs under `timeout` (see `steps`); `timeout-minutes`, which also
             // counts the checkout and the artifacts, is a backstop a minute longer.
@@ -811,6 +825,14 @@ impl<'p> Builder<'p> {
             run: Some("echo \"CDL_WORKSPACE=$PWD\" >> \"$GITHUB_ENV\"\n".into()),
             ..Step::default()
         });
+        if !job.env_values.is_empty() {
+            // v2 i13j: composed values, for the later steps (export/value.rs).
+            steps.push(Step {
+                name: Some("cdl composed values".into()),
+                run: Some(super::value::GITHUB_COMPOSE.into()),
+                ..Step::default()
+            });
+        }
         if let Some(oidc) = &job.oidc {
             // v2 i14a: the token for the audience, masked, in `CDL_OIDC_TOKEN`.
             steps.push(Step {
@@ -993,6 +1015,40 @@ fn job_key(id: &str) -> String {
 /// `key`, or `key-2`, `key-3` … when taken (GitHub compares job ids without case).
 fn unique(key: &str, taken: &mut HashSet<String>) -> String {
     jobs::claim_unique_folded(taken, key, |key, n| format!("{key}-{n}"), str::to_lowercase)
+}
+
+// v2 i13j: composed values
+impl Builder<'_> {
+    /// A job's composed runner, image and environment url as expressions over the context
+    /// its `CDL_*` variables come from (export/value.rs); W0200 for a reference GitHub
+    /// cannot read there, which is left out.
+    fn composed(&mut self, job: &Job) -> [Option<String>; 3] {
+        self.lossy.extend(super::value::data(job).1);
+        let mut context = IndexMap::new();
+        self.context(&mut context);
+        let url = super::value::environment_url(self.plan, job);
+        let mut out = [None, None, None];
+        let values = [
+            ("runner", job.runner_value.as_ref()),
+            ("image", job.image_value.as_ref()),
+            ("environment url", url),
+        ];
+        for (slot, (what, value)) in out.iter_mut().zip(values) {
+            let Some(value) = value else { continue };
+            match super::value::github(value, &context, literal) {
+                Some(text) => *slot = Some(text),
+                None => self.lossy.push(Lossy::at(
+                    job,
+                    format!(
+                        "GitHub reads the job's {what} before its steps and has no expression there for a reference of `{}`",
+                        super::value::written(value)
+                    ),
+                    format!("the {what} is left out; compute it from `sha`, `branch`, `tag`, `repository`, `default_branch`, `input.NAME` or `var.NAME`"),
+                )),
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ pub mod matrix;
 pub mod platform;
 pub mod reports;
 pub mod steps;
+// v2 i13j: composed values
+pub mod value;
 pub mod values;
 
 pub use condition::{Condition, EVENTS, RunContext, Variable, glob_matches};

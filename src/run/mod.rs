@@ -3,7 +3,9 @@
 
 pub mod approval;
 mod artifacts;
+// v2 i13j: composed values
 pub mod audit;
+mod composed;
 mod concurrency;
 mod consistency;
 mod context;
