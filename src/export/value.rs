@@ -216,6 +216,7 @@ fn github_reference(reference: &Reference, context: &IndexMap<String, String>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     fn job(values: IndexMap<String, Value>) -> Job {
         let mut job: Job = serde_json::from_value(serde_json::json!({

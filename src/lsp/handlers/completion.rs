@@ -656,4 +656,25 @@ mod tests {
             }
         }
     }
+
+    /// v2 i13j: half-typed composed values (`"a" +`, `sha + input.`) never panic the
+    /// compiler, the names or the completion, anywhere a value may stand.
+    #[test]
+    fn half_typed_composed_values_never_panic() {
+        let full = r#"pipeline p {
+  input channel { type = string }
+  env { A = "x" + sha }
+  environment e { url = "https://" + branch }
+  stage s { job j { run = "x"  image = "a:" + var.T  matrix { os = ["a"] }  env { B = "y" + matrix.os + input.channel + value.k.v + secret.S } } }
+}"#;
+        for end in (0..=full.len()).filter(|&i| full.is_char_boundary(i)) {
+            let half = &full[..end];
+            for text in [half.to_string(), format!("{half} +"), format!("{half} + \"")] {
+                let compilation = compile_text("h.cdl", None, text.clone());
+                let names = Names::build(&compilation);
+                let _ = items(&context::at(&text, text.len()), Some(&names));
+                let _ = crate::fmt::format(crate::span::FileId(0), &text);
+            }
+        }
+    }
 }
