@@ -355,10 +355,15 @@ fn checked_items(decl: &ast::TemplateDecl, sink: &mut Sink) -> Vec<BodyItem> {
         BodyItem::Attribute(a) => Some(a),
         _ => None,
     });
+    // v2 i13j: a composed `image`/`runner` is checked in each job that merges it.
+    let (composed, attributes) = super::value::split(attributes.collect());
     let attrs = Attributes::read(&ANY_JOB, &block, attributes, sink);
     let mut kept = Vec::new();
     for item in &decl.body {
         match item {
+            BodyItem::Attribute(a) if composed.iter().any(|c| std::ptr::eq(*c, a)) => {
+                kept.push(item.clone());
+            }
             BodyItem::Attribute(a) => {
                 let name = a.name.name.as_str();
                 if attrs.name_span(name) == Some(a.name.span) && attrs.value_span(name).is_some() {
