@@ -29,8 +29,8 @@ pub fn instance(
     matrix: &IndexMap<String, String>,
     env: &mut IndexMap<String, String>,
 ) -> (InstanceValues, Option<String>, Option<String>) {
-    let mut layers: Vec<(&IndexMap<String, String>, &IndexMap<String, Composed>)> =
-        vec![(&pipeline.env, &pipeline.composed_env)];
+    type Layer<'a> = (&'a IndexMap<String, String>, &'a IndexMap<String, Composed>);
+    let mut layers: Vec<Layer> = vec![(&pipeline.env, &pipeline.composed_env)];
     if let Some(environment) = environment {
         layers.push((&environment.env, &environment.composed_env));
     }
