@@ -825,14 +825,6 @@ impl<'p> Builder<'p> {
             run: Some("echo \"CDL_WORKSPACE=$PWD\" >> \"$GITHUB_ENV\"\n".into()),
             ..Step::default()
         });
-        if !job.env_values.is_empty() {
-            // v2 i13j: composed values, for the later steps (export/value.rs).
-            steps.push(Step {
-                name: Some("cdl composed values".into()),
-                run: Some(super::value::GITHUB_COMPOSE.into()),
-                ..Step::default()
-            });
-        }
         if let Some(oidc) = &job.oidc {
             // v2 i14a: the token for the audience, masked, in `CDL_OIDC_TOKEN`.
             steps.push(Step {
@@ -880,7 +872,7 @@ impl<'p> Builder<'p> {
                 id: (!job.values.is_empty()).then(|| super::values::GITHUB_STEP_ID.to_string()),
                 name: Some("Run the steps by cdl's step rules".into()),
                 env: literal_map(&env),
-                run: Some(super::steps::STEP_RUNNER.into()),
+                run: Some(super::value::github_run(job, super::steps::STEP_RUNNER)),
                 ..Step::default()
             });
         } else if job.retries > 0 || job.timeout_seconds.is_some() {
@@ -904,19 +896,21 @@ impl<'p> Builder<'p> {
             steps.push(Step {
                 name: Some(name),
                 env,
-                run: Some(script.into()),
+                run: Some(super::value::github_run(job, script)),
                 ..Step::default()
             });
         } else {
             for command in &job.steps {
-                steps.push(match expressions::run(command) {
+                // v2 i13j: composed values are computed in the command's own shell.
+                let plain = expressions::run(command).filter(|_| job.env_values.is_empty());
+                steps.push(match plain {
                     Some(run) => Step {
                         run: Some(run),
                         ..Step::default()
                     },
                     None => Step {
                         env: IndexMap::from([("CDL_STEP".into(), literal(command))]),
-                        run: Some("sh -e -c \"$CDL_STEP\"\n".into()),
+                        run: Some(super::value::github_run(job, "sh -e -c \"$CDL_STEP\"\n")),
                         ..Step::default()
                     },
                 });

@@ -40,26 +40,16 @@ pub const COMPOSE: &str = r#"for cdl_name in ${CDL_COMPOSED:-}; do
 done
 "#;
 
-/// [`COMPOSE`], then each value written to `$GITHUB_ENV` for the job's later steps (GitHub
-/// runs each step in a shell of its own), with a random delimiter as GitHub documents for
-/// values of several lines.
-pub const GITHUB_COMPOSE: &str = r#"for cdl_name in ${CDL_COMPOSED:-}; do
-  cdl_value=
-  cdl_part=1
-  eval "cdl_parts=\${CDL_COMPOSE_${cdl_name}_N:-0}"
-  while [ "$cdl_part" -le "$cdl_parts" ]; do
-    eval "cdl_from=\${CDL_COMPOSE_${cdl_name}_${cdl_part}_FROM:-}"
-    if [ -n "$cdl_from" ]; then
-      eval "cdl_value=\$cdl_value\${$cdl_from:-}"
-    else
-      eval "cdl_value=\$cdl_value\${CDL_COMPOSE_${cdl_name}_${cdl_part}:-}"
-    fi
-    cdl_part=$((cdl_part + 1))
-  done
-  cdl_delimiter="cdl_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-  printf '%s<<%s\n%s\n%s\n' "$cdl_name" "$cdl_delimiter" "$cdl_value" "$cdl_delimiter" >> "$GITHUB_ENV"
-done
-"#;
+/// GitHub Actions: `script` (a step's `run:`) with [`COMPOSE`] before it when the job has
+/// composed values. GitHub runs each step in a shell of its own, so every step that runs the
+/// job's commands computes them (`$GITHUB_ENV` would do for real GitHub, but its values are
+/// expanded as expressions by nektos/act, which the project runs the exports with).
+pub fn github_run(job: &Job, script: &str) -> String {
+    match script_for(job) {
+        Some(compose) => format!("{compose}{script}"),
+        None => script.to_string(),
+    }
+}
 
 /// The variables that carry `values` to [`COMPOSE`], and a W0200 for each name a shell
 /// cannot export (the job runs without it).
@@ -118,6 +108,10 @@ pub fn prepare(plan: &Plan) -> Cow<'_, Plan> {
 
 /// The script a target runs right after the run context, when the job has composed values.
 pub fn script(job: &Job) -> Option<&'static str> {
+    script_for(job)
+}
+
+fn script_for(job: &Job) -> Option<&'static str> {
     (!job.env_values.is_empty()).then_some(COMPOSE)
 }
 

@@ -674,7 +674,9 @@ mod tests {
   secret TOKEN
   input target { type = string }
   var FLAG { default = "1" }
-  stage s { job j { run = "x"  secrets = [TOKEN]  image = "a:" + var.  env { A = "x" + input.
+  stage s { job j { run = "x"  secrets = [TOKEN]
+  image = "a:" + var.
+  env { A = "x" + input.
   B = secret. } } }
 }"#;
         let declared = r#"pipeline p {
