@@ -153,3 +153,33 @@ fn a_reference_the_job_does_not_receive_is_refused_before_running() {
     }
     assert!(!dir.path().join(".cdl").exists() || walk(&dir.path().join(".cdl")).is_empty());
 }
+
+#[test]
+fn a_templates_composed_values_reach_the_jobs_that_merge_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pipeline.cdl"),
+        r#"template tagged {
+          image = "rust:" + var.RUST
+          env { NOTE = "at " + sha + " $HOME" }
+        }
+        pipeline p {
+          var RUST { default = "1.89" }
+          stage s { job j from tagged { run = "printf '%s' \"$NOTE\" > note.txt" } }
+        }"#,
+    )
+    .unwrap();
+    let out = cdl(dir.path(), &["run", "pipeline.cdl", "--sha", "f00d"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(read(dir.path(), "note.txt"), "at f00d $HOME");
+    let plan = cdl(
+        dir.path(),
+        &["plan", "--format", "json", "pipeline.cdl"],
+        &[],
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(
+        plan["jobs"][0]["image_value"],
+        serde_json::json!([{"text": "rust:"}, {"ref": "var.RUST"}])
+    );
+}

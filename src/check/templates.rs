@@ -377,7 +377,12 @@ fn checked_items(decl: &ast::TemplateDecl, sink: &mut Sink) -> Vec<BodyItem> {
                     sink,
                 );
                 let mut env = env.clone();
-                env.variables.retain(|v| valid.contains_key(&v.name.name));
+                // v2 i13j: composed values are checked in each job that merges them.
+                env.variables.retain(|v| {
+                    valid.contains_key(&v.name.name)
+                        || (super::value::is_composed(&v.value, true)
+                            && super::attributes::env_name_problem(&v.name.name).is_none())
+                });
                 kept.push(BodyItem::Env(env));
             }
             BodyItem::Matrix(_)
