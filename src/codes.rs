@@ -102,6 +102,11 @@ codes! {
     DuplicateMatrixInstance = "E0321", "matrix include that repeats an instance";
     MatrixKeyMissing = "E0322", "matrix instance without a key the job needs";
     EmptyMatrixEntry = "E0323", "matrix `include` or `exclude` without keys";
+    // v2 i13j: composed values
+    UnknownReference = "E0329", "unknown reference in a composed value";
+    UnresolvedReference = "E0330", "reference to something the job does not receive";
+    SecretReference = "E0331", "secret reference outside a job's env or not listed";
+    StaticValue = "E0332", "composed value where the value must be fixed";
     DependencyCycle = "E0400", "dependency cycle";
     EnvironmentRequired = "E0401", "test kind needs an environment";
     EnvironmentForbidden = "E0402", "test kind forbids an environment";
@@ -132,6 +137,7 @@ codes! {
     ChangedArgument = "E0337", "`changed()` without a path-glob string";
     // v2 i14d: services
     ServiceNotAwaited = "W0123", "service with neither `port` nor `health`";
+    ValueOfLiterals = "W0118", "composed value of strings only";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

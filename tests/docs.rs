@@ -49,6 +49,7 @@ const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
     "## Step conditions",               // v2 i13l
     "## Changed files",                 // v2 i14b
     "## Services",                      // v2 i14d
+    "## Composed values",               // v2 i13j
 ];
 
 #[test]

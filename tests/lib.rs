@@ -29,4 +29,5 @@ mod run_services;
 mod run_steps;
 mod run_templates;
 mod run_values;
+mod run_values_ref;
 mod support;

@@ -22,6 +22,13 @@ const LEAVES: &[&str] = &[
     "jobs[].permissions",
     // v2 i14d: a service's container variables
     "jobs[].services[].env",
+    // v2 i13j: composed values, lists of parts (maps of user names to them)
+    "env_values",
+    "environments[].env_values",
+    "environments[].url_value",
+    "jobs[].env_values",
+    "jobs[].image_value",
+    "jobs[].runner_value",
 ];
 
 fn collect(value: &Value, path: String, out: &mut BTreeSet<String>) {

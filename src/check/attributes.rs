@@ -567,6 +567,11 @@ fn type_value(spec: &Spec, expr: &Expr, sink: &mut Sink) -> Option<Value> {
         None
     };
     match (spec.ty, &expr.kind) {
+        // v2 i13j: a composed value where the schema reads one (E0332).
+        (_, ExprKind::Value(_)) => {
+            sink.push(super::value::not_here(expr, &format!("`{}`", spec.name)));
+            None
+        }
         (Type::Commands | Type::Strings, ExprKind::List(items))
             if items.is_empty() && spec.name != "approvers" =>
         {
@@ -814,6 +819,8 @@ pub fn string_map<'a>(
             ExprKind::Integer(n) => n.to_string(),
             ExprKind::Bool(b) => b.to_string(),
             ExprKind::Invalid => continue,
+            // v2 i13j: composed values are read by `check::value`.
+            _ if super::value::is_composed(&attribute.value, true) => continue,
             other => {
                 let help = matches!(other, ExprKind::Ident(_)).then(|| {
                     format!(

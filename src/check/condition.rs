@@ -130,6 +130,14 @@ fn compare(
         sink.push(foreign);
         return None;
     }
+    // v2 i13j: a condition compares fixed operands.
+    if let Some(value) = [left, right]
+        .into_iter()
+        .find(|e| matches!(e.kind, ExprKind::Value(_)))
+    {
+        sink.push(super::value::not_here(value, "an operand of a comparison"));
+        return None;
+    }
     if let Some(result) = super::inputs::compare(op, left, right, span, sink) {
         return result;
     }

@@ -24,6 +24,8 @@ pub mod steps;
 pub mod step_when;
 pub mod teams;
 pub mod templates;
+// v2 i13j: composed values
+pub mod value;
 pub mod values;
 
 use indexmap::IndexMap;

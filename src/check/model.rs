@@ -64,6 +64,10 @@ pub struct Environment {
     pub requires_tests: Vec<Ident>,
     pub requires_promotion: Option<Ident>,
     pub span: Span,
+    // v2 i13j: composed values
+    /// `url = "https://" + branch + ".acme.dev"`, and composed `env` values.
+    pub composed_url: Option<super::value::Composed>,
+    pub composed_env: IndexMap<String, super::value::Composed>,
 }
 
 #[derive(Debug, Clone)]
@@ -162,6 +166,9 @@ pub struct Job {
     // v2 i14d: services
     /// `service NAME { … }` blocks, in written order.
     pub services: Vec<crate::model::services::Service>,
+    // v2 i13j: composed values
+    /// `env` values, `image` and `runner` joined from literals and references.
+    pub composed: super::value::JobValues,
 }
 
 /// One pipeline, checked.
@@ -200,6 +207,9 @@ pub struct Pipeline {
     // v2 i14a: platform settings
     /// `permissions`, `concurrency`, `checkout` of the pipeline.
     pub settings: super::platform::PipelineSettings,
+    // v2 i13j: composed values
+    /// Composed values of the pipeline's `env`.
+    pub composed_env: IndexMap<String, super::value::Composed>,
 }
 
 impl Pipeline {

@@ -150,6 +150,7 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
             inputs: IndexMap::new(),
             vars: IndexMap::new(),
             settings: Default::default(),
+            composed_env: IndexMap::new(),
         },
         stage_names: HashMap::new(),
         trigger_spans: HashMap::new(),
@@ -187,6 +188,10 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
                 }
                 builder.env_span = Some(env.span);
                 let vars = string_map(&env.variables, "the pipeline's `env`", builder.sink);
+                // v2 i13j: composed values
+                let composed =
+                    super::value::env(&env.variables, super::value::Place::Shared, builder.sink);
+                builder.pipeline.composed_env.extend(composed);
                 builder
                     .pipeline
                     .env
@@ -338,6 +343,12 @@ impl Builder<'_> {
             _ => None,
         });
         let block = format!("the environment `{}`", decl.name.name);
+        // v2 i13j: a composed `url`
+        let (composed_url, attributes): (Vec<&ast::Attribute>, Vec<&ast::Attribute>) = attributes
+            .partition(|a| a.name.name == "url" && super::value::is_composed(&a.value, false));
+        let composed_url = composed_url
+            .first()
+            .and_then(|a| super::value::read(&a.value, super::value::Place::Shared, self.sink));
         let attrs = Attributes::read(schema::ENVIRONMENT, &block, attributes, self.sink);
         let mut environment = Environment {
             name: decl.name.clone(),
@@ -349,6 +360,8 @@ impl Builder<'_> {
             requires_tests: Vec::new(),
             requires_promotion: None,
             span: decl.span,
+            composed_url,
+            composed_env: IndexMap::new(),
         };
         let mut env_block: Option<Span> = None;
         for item in &decl.items {
@@ -371,6 +384,12 @@ impl Builder<'_> {
                     environment
                         .env
                         .extend(vars.into_iter().map(|(k, (v, _))| (k, v)));
+                    // v2 i13j: composed values
+                    environment.composed_env.extend(super::value::env(
+                        &env.variables,
+                        super::value::Place::Shared,
+                        self.sink,
+                    ));
                 }
                 ast::EnvironmentItem::Requires(requirement) => match &requirement.kind {
                     ast::RequirementKind::Approval => {
@@ -551,6 +570,12 @@ impl Builder<'_> {
         // v2 i13g: `runner`/`image`/`timeout = matrix.KEY`
         let (matrix_references, attributes) = super::matrix::split_references(attributes);
         let (matrix_when, attributes) = super::matrix::split_when(attributes);
+        // v2 i13j: composed `image` / `runner`
+        let (composed_attributes, attributes) = if job_type == JobType::Gate {
+            (Vec::new(), attributes)
+        } else {
+            super::value::split(attributes)
+        };
         let attrs = Attributes::read(
             schema,
             &block,
@@ -655,6 +680,19 @@ impl Builder<'_> {
         };
         super::matrix::check_references(
             &matrix_references,
+            &full_matrix,
+            &include_spans,
+            &name,
+            self.sink,
+        );
+        // v2 i13j: composed values, their `matrix.KEY` checked like the attributes' above
+        let composed = if job_type == JobType::Gate {
+            super::value::JobValues::default()
+        } else {
+            super::value::job(&decl.body, &composed_attributes, self.sink)
+        };
+        super::matrix::check_references(
+            &super::value::matrix_references(&composed),
             &full_matrix,
             &include_spans,
             &name,
@@ -815,6 +853,7 @@ impl Builder<'_> {
             instance_when,
             step_instance_when,
             services,
+            composed,
         });
         Some(id)
     }

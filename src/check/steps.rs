@@ -164,6 +164,21 @@ fn step(block: &ast::StepBlock, job: &str, secrets: &[Ident], sink: &mut Sink) -
             }
             let vars = string_map(&e.variables, &format!("the `env` of {what}"), sink);
             env.extend(vars.into_iter().map(|(k, (v, _))| (k, v)));
+            // v2 i13j: a step's env holds fixed values; composed ones go in the job's env.
+            for variable in &e.variables {
+                if crate::check::value::is_composed(&variable.value, true) {
+                    sink.push(
+                        crate::check::value::not_here(
+                            &variable.value,
+                            &format!("`{}` in the `env` of {what}", variable.name.name),
+                        )
+                        .help(format!(
+                            "compose it in the job's `env` (`env {{ {} = … }}`), which every step gets",
+                            variable.name.name
+                        )),
+                    );
+                }
+            }
         }
     }
     let step_secrets = attrs.names("secrets");

@@ -357,10 +357,15 @@ fn checked_items(decl: &ast::TemplateDecl, sink: &mut Sink) -> Vec<BodyItem> {
         BodyItem::Attribute(a) => Some(a),
         _ => None,
     });
+    // v2 i13j: a composed `image`/`runner` is checked in each job that merges it.
+    let (composed, attributes) = super::value::split(attributes.collect());
     let attrs = Attributes::read(&ANY_JOB, &block, attributes, sink);
     let mut kept = Vec::new();
     for item in &decl.body {
         match item {
+            BodyItem::Attribute(a) if composed.iter().any(|c| std::ptr::eq(*c, a)) => {
+                kept.push(item.clone());
+            }
             BodyItem::Attribute(a) => {
                 let name = a.name.name.as_str();
                 if attrs.name_span(name) == Some(a.name.span) && attrs.value_span(name).is_some() {
@@ -374,7 +379,12 @@ fn checked_items(decl: &ast::TemplateDecl, sink: &mut Sink) -> Vec<BodyItem> {
                     sink,
                 );
                 let mut env = env.clone();
-                env.variables.retain(|v| valid.contains_key(&v.name.name));
+                // v2 i13j: composed values are checked in each job that merges them.
+                env.variables.retain(|v| {
+                    valid.contains_key(&v.name.name)
+                        || (super::value::is_composed(&v.value, true)
+                            && super::attributes::env_name_problem(&v.name.name).is_none())
+                });
                 kept.push(BodyItem::Env(env));
             }
             BodyItem::Matrix(_)

@@ -186,7 +186,7 @@ fn sorted<'a>(writers: &'a HashMap<String, (usize, &str)>) -> Vec<&'a str> {
 /// Whether the job at `index` waits for the job at `writer`: `writer` is in an earlier stage, or
 /// is reached, transitively, through `after`, `uses` and a deploy's artifact job. Asked only for
 /// the values a job reads, so a pipeline of many jobs that read none costs nothing here.
-fn waits_for(cx: &Context, index: usize, writer: usize) -> bool {
+pub(crate) fn waits_for(cx: &Context, index: usize, writer: usize) -> bool {
     let jobs = &cx.pipeline.jobs;
     if jobs[writer].stage < jobs[index].stage {
         return true;

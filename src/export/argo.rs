@@ -63,6 +63,9 @@ impl Exporter for Argo {
     }
 
     fn export_with(&self, plan: &Plan, options: Options) -> Export {
+        // v2 i13j: composed values' parts as the jobs' variables (export/value.rs)
+        let prepared = super::value::prepare(plan);
+        let plan: &Plan = &prepared;
         // v2 i13d: inputs and vars fixed to their defaults (W0200).
         let (plan, fixed) = super::inputs::fixed(
             plan,
@@ -275,6 +278,10 @@ impl<'p> Builder<'p> {
         script.context(self.plan, &CONTEXT, |p| {
             format!("{{{{workflow.parameters.{p}}}}}")
         });
+        // v2 i13j: composed values (export/value.rs).
+        script.compose(job);
+        self.lossy
+            .extend(super::value::unsupported(self.plan, job, "Argo Workflows"));
         self.lossy
             .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         self.lossy.extend(script.steps(job));

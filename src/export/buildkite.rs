@@ -46,6 +46,9 @@ impl Exporter for Buildkite {
     }
 
     fn export(&self, plan: &Plan) -> Export {
+        // v2 i13j: composed values' parts as the jobs' variables (export/value.rs)
+        let prepared = super::value::prepare(plan);
+        let plan: &Plan = &prepared;
         // v2 i13d: inputs fixed to their defaults (W0200).
         let (plan, fixed) = super::inputs::fixed(
             plan,
@@ -558,6 +561,12 @@ impl<'p> Builder<'p> {
         commands.push(super::context::script(self.plan, &CONTEXT));
         // v2 i13i: the values of the jobs it waits for (export/values.rs).
         commands.extend(super::values::buildkite_reads(self.plan, job));
+        // v2 i13j: composed values, after the values they may read (export/value.rs).
+        if let Some(compose) = super::value::script(job) {
+            commands.push(compose.to_string());
+        }
+        self.lossy
+            .extend(super::value::unsupported(self.plan, job, "Buildkite"));
         if job.has_step_blocks() {
             commands.push(super::steps::STEP_RUNNER.to_string());
         } else {

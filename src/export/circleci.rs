@@ -75,6 +75,9 @@ impl Exporter for CircleCi {
     }
 
     fn export(&self, plan: &Plan) -> Export {
+        // v2 i13j: composed values' parts as the jobs' variables (export/value.rs)
+        let prepared = super::value::prepare(plan);
+        let plan: &Plan = &prepared;
         // v2 i13d: inputs fixed to their defaults (W0200).
         let (plan, fixed) = super::inputs::fixed(
             plan,
@@ -537,6 +540,13 @@ impl<'p> Builder<'p> {
             context.push('\n');
             context.push_str(line);
         }
+        // v2 i13j: composed values, after the values they may read (export/value.rs).
+        if let Some(compose) = super::value::script(job) {
+            context.push('\n');
+            context.push_str(compose);
+        }
+        self.lossy
+            .extend(super::value::unsupported(self.plan, job, "CircleCI"));
         let context = literal(&context);
         let run =
             |name: Option<String>, command: String, environment, no_output_timeout: String| {

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 mod conditions;
-mod expressions;
+pub(super) mod expressions;
 mod inputs;
 
 use super::after_failure;
@@ -47,6 +47,9 @@ impl Exporter for GitHub {
     }
 
     fn export(&self, plan: &Plan) -> Export {
+        // v2 i13j: composed values' parts as the jobs' variables (export/value.rs)
+        let prepared = super::value::prepare(plan);
+        let plan: &Plan = &prepared;
         let mut builder = Builder::new(plan);
         let workflow = builder.workflow();
         let settings = super::settings::render("github", plan, &builder.gates, Some(0));
@@ -581,6 +584,14 @@ impl<'p> Builder<'p> {
             continue_on_error: job.allow_failure,
             ..WorkflowJob::default()
         };
+        // v2 i13j: a composed runner or image, as expressions
+        let [runner, image, url] = self.composed(job);
+        if let Some(runner) = runner {
+            workflow_job.runs_on = runner;
+        }
+        if image.is_some() {
+            workflow_job.container = image;
+        }
         if job.job_type == JobType::Gate {
             // A gate runs no command of its own: no container to start.
             workflow_job.container = None;
@@ -637,6 +648,9 @@ impl<'p> Builder<'p> {
                 },
             });
         self.deployment(job, &mut workflow_job);
+        if let (Some(url), Some(environment)) = (url, workflow_job.environment.as_mut()) {
+            environment.url = Some(url);
+        }
         if let Some(seconds) = job.timeout_seconds {
             // Each attempt runs under `timeout` (see `steps`); `timeout-minutes`, which also
             // counts the checkout and the artifacts, is a backstop a minute longer.
@@ -966,7 +980,7 @@ impl<'p> Builder<'p> {
                 id: (!job.values.is_empty()).then(|| super::values::GITHUB_STEP_ID.to_string()),
                 name: Some("Run the steps by cdl's step rules".into()),
                 env: literal_map(&env),
-                run: Some(super::steps::STEP_RUNNER.into()),
+                run: Some(super::value::github_run(job, super::steps::STEP_RUNNER)),
                 ..Step::default()
             });
         } else if job.retries > 0 || job.timeout_seconds.is_some() {
@@ -990,19 +1004,21 @@ impl<'p> Builder<'p> {
             steps.push(Step {
                 name: Some(name),
                 env,
-                run: Some(script.into()),
+                run: Some(super::value::github_run(job, script)),
                 ..Step::default()
             });
         } else {
             for command in &job.steps {
-                steps.push(match expressions::run(command) {
+                // v2 i13j: composed values are computed in the command's own shell.
+                let plain = expressions::run(command).filter(|_| job.env_values.is_empty());
+                steps.push(match plain {
                     Some(run) => Step {
                         run: Some(run),
                         ..Step::default()
                     },
                     None => Step {
                         env: IndexMap::from([("CDL_STEP".into(), literal(command))]),
-                        run: Some("sh -e -c \"$CDL_STEP\"\n".into()),
+                        run: Some(super::value::github_run(job, "sh -e -c \"$CDL_STEP\"\n")),
                         ..Step::default()
                     },
                 });
@@ -1132,6 +1148,40 @@ fn changed_files_steps() -> Vec<Step> {
             ..Step::default()
         },
     ]
+}
+
+// v2 i13j: composed values
+impl Builder<'_> {
+    /// A job's composed runner, image and environment url as expressions over the context
+    /// its `CDL_*` variables come from (export/value.rs); W0200 for a reference GitHub
+    /// cannot read there, which is left out.
+    fn composed(&mut self, job: &Job) -> [Option<String>; 3] {
+        self.lossy.extend(super::value::data(job).1);
+        let mut context = IndexMap::new();
+        self.context(&mut context);
+        let url = super::value::environment_url(self.plan, job);
+        let mut out = [None, None, None];
+        let values = [
+            ("runner", job.runner_value.as_ref()),
+            ("image", job.image_value.as_ref()),
+            ("environment url", url),
+        ];
+        for (slot, (what, value)) in out.iter_mut().zip(values) {
+            let Some(value) = value else { continue };
+            match super::value::github(value, &context, literal) {
+                Some(text) => *slot = Some(text),
+                None => self.lossy.push(Lossy::at(
+                    job,
+                    format!(
+                        "GitHub reads the job's {what} before its steps and has no expression there for a reference of `{}`",
+                        super::value::written(value)
+                    ),
+                    format!("the {what} is left out; compute it from `sha`, `branch`, `tag`, `repository`, `default_branch`, `input.NAME` or `var.NAME`"),
+                )),
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]

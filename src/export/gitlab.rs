@@ -84,6 +84,9 @@ impl Exporter for GitLab {
     }
 
     fn export(&self, plan: &Plan) -> Export {
+        // v2 i13j: composed values' parts as the jobs' variables (export/value.rs)
+        let prepared = super::value::prepare(plan);
+        let plan: &Plan = &prepared;
         let mut builder = Builder::new(plan);
         let pipeline = builder.pipeline();
         let settings = super::settings::render("gitlab", plan, &builder.gates, None);
@@ -899,6 +902,10 @@ impl<'p> Builder<'p> {
         pipeline_job
             .before_script
             .extend(super::values::gitlab_reads(self.plan, job));
+        // v2 i13j: composed values, after the values they may read (export/value.rs).
+        if let Some(compose) = super::value::script(job) {
+            pipeline_job.before_script.push(compose.to_string());
+        }
         if job.inputs.is_empty() {
             return;
         }
@@ -915,6 +922,9 @@ impl<'p> Builder<'p> {
     }
 
     fn script(&mut self, job: &'p Job, pipeline_job: &mut PipelineJob) {
+        // v2 i13j: composed image / tags / url (export/value.rs).
+        self.lossy
+            .extend(super::value::unsupported(self.plan, job, "GitLab CI"));
         let attempts = u64::from(job.retries) + 1;
         // v2 steps (i13b): cdl's step rules in `script:` itself (not `after_script:`, which
         // runs in another shell, has its own timeout and cannot fail the job).

@@ -61,6 +61,9 @@ impl Exporter for Jenkins {
     }
 
     fn export(&self, plan: &Plan) -> Export {
+        // v2 i13j: composed values' parts as the jobs' variables (export/value.rs)
+        let prepared = super::value::prepare(plan);
+        let plan: &Plan = &prepared;
         // v2 i13d: inputs fixed to their defaults (W0200).
         let (plan, fixed) = super::inputs::fixed(
             plan,
@@ -492,6 +495,12 @@ impl<'p> Builder<'p> {
                 ));
             }
         }
+        // v2 i13j: composed values (export/value.rs).
+        if let Some(compose) = super::value::script(job) {
+            locate.push_str(compose);
+        }
+        self.lossy
+            .extend(super::value::unsupported(self.plan, job, "Jenkins"));
         let mut env = job.env.clone();
         self.lossy
             .extend(super::steps::display_name_lost(job, "Jenkins"));

@@ -594,6 +594,16 @@ pub fn go_duration(seconds: u64) -> String {
     if text.is_empty() { "0s".into() } else { text }
 }
 
+// v2 i13j: composed values
+impl Script {
+    /// Computes the job's composed variables right after the run context (export/value.rs).
+    pub fn compose(&mut self, job: &crate::plan::Job) {
+        if let Some(compose) = super::value::script(job) {
+            self.setup.push_str(compose);
+        }
+    }
+}
+
 /// What a container's script sees of `text` given to [`Script::text`] as `NAME`: the target's
 /// substitution (`substitute`, the target's model) and the kubelet's expansion applied to every
 /// value, and `cdl_decode` to an encoded one. `Err` when the target would reject the manifest.

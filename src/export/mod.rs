@@ -27,6 +27,8 @@ mod settings;
 mod shell;
 mod steps;
 mod tekton;
+// v2 i13j: composed values
+mod value;
 mod values;
 
 use std::path::{Path, PathBuf};

@@ -58,6 +58,9 @@ impl Exporter for Tekton {
     }
 
     fn export(&self, plan: &Plan) -> Export {
+        // v2 i13j: composed values' parts as the jobs' variables (export/value.rs)
+        let prepared = super::value::prepare(plan);
+        let plan: &Plan = &prepared;
         // v2 i13d: inputs and vars fixed to their defaults (W0200).
         let (plan, fixed) = super::inputs::fixed(
             plan,
@@ -380,6 +383,10 @@ impl<'p> Builder<'p> {
         script.job_variables(unit);
         script.own("CDL_RUN_ID", "$(params.run-id)");
         script.context(self.plan, &CONTEXT, |p| format!("$(params.{p})"));
+        // v2 i13j: composed values (export/value.rs).
+        script.compose(job);
+        self.lossy
+            .extend(super::value::unsupported(self.plan, job, "Tekton"));
         self.lossy
             .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         self.lossy.extend(script.steps(job));

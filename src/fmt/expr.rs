@@ -2,7 +2,7 @@
 //! the author wrote, and `"""` blocks re-indented under their attribute.
 
 use super::{Formatter, WIDTH, width};
-use crate::syntax::ast::{Expr, ExprKind};
+use crate::syntax::ast::{Expr, ExprKind, ValuePart};
 use crate::syntax::literal;
 
 impl Formatter<'_> {
@@ -49,6 +49,17 @@ impl Formatter<'_> {
                 let globs: Vec<String> = globs.iter().map(|g| self.expr_flat(g)).collect();
                 format!("changed({})", globs.join(", "))
             }
+            // v2 i13j: each literal as written, each reference by its name.
+            ExprKind::Value(value) => value
+                .parts
+                .iter()
+                .map(|part| match part {
+                    ValuePart::Literal { span, .. } => self.text[span.range()].trim().to_string(),
+                    ValuePart::Reference { name, .. } => name.clone(),
+                    ValuePart::Other(expr) => self.expr_flat(expr),
+                })
+                .collect::<Vec<_>>()
+                .join(" + "),
             ExprKind::String(_)
             | ExprKind::Integer(_)
             | ExprKind::Duration(_)

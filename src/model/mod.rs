@@ -11,6 +11,8 @@ pub mod platform;
 pub mod reports;
 pub mod services;
 pub mod steps;
+// v2 i13j: composed values
+pub mod value;
 pub mod values;
 
 pub use condition::{Condition, EVENTS, RunContext, Variable, glob_matches};

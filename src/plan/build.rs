@@ -86,6 +86,9 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
             };
             let matrix_timeout =
                 from_matrix("timeout").and_then(|v| crate::syntax::literal::duration_seconds(&v));
+            // v2 i13j: composed values, this instance's
+            let (values, composed_image, composed_runner) =
+                super::composed::instance(pipeline, environment, job, &instance.matrix, &mut env);
             jobs.push(Job {
                 id: instance.id.clone(),
                 name: job.name.clone(),
@@ -129,11 +132,25 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 } else {
                     from_matrix("image")
                         .or_else(|| job.image.clone())
-                        .or_else(|| pipeline.image.clone())
+                        .or(composed_image)
+                        .or_else(|| {
+                            values
+                                .image
+                                .is_none()
+                                .then(|| pipeline.image.clone())
+                                .flatten()
+                        })
                 },
                 runner: from_matrix("runner")
                     .or_else(|| job.runner.clone())
-                    .or_else(|| pipeline.runner.clone()),
+                    .or(composed_runner)
+                    .or_else(|| {
+                        values
+                            .runner
+                            .is_none()
+                            .then(|| pipeline.runner.clone())
+                            .flatten()
+                    }),
                 doc: job.doc.clone(),
                 span: SourceSpan {
                     file: source.name.clone(),
@@ -167,6 +184,9 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 runs: job.runs,
                 manual: job.manual.is_some(),
                 services: job.services.clone(),
+                env_values: values.env,
+                image_value: values.image.filter(|_| !job.no_image),
+                runner_value: values.runner,
             });
         }
     }
@@ -217,7 +237,8 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 paths_ignore: t.paths_ignore.clone(),
             })
             .collect(),
-        env: pipeline.env.clone(),
+        env: super::composed::pipeline_env(pipeline).0,
+        env_values: super::composed::pipeline_env(pipeline).1,
         environments: pipeline.environments.values().map(environment).collect(),
         artifacts: pipeline
             .artifacts
@@ -314,8 +335,8 @@ fn fix_default_branch(condition: Condition, fixed: Option<&str>) -> Condition {
 fn environment(environment: &model::Environment) -> Environment {
     Environment {
         name: environment.name.name.clone(),
-        url: environment.url.clone(),
-        env: environment.env.clone(),
+        url: super::composed::url(environment).0,
+        env: super::composed::environment_env(environment).0,
         concurrency: environment.concurrency,
         requires: Requires {
             approval: environment.requires_approval.is_some(),
@@ -329,6 +350,8 @@ fn environment(environment: &model::Environment) -> Environment {
                 .as_ref()
                 .map(|e| e.name.clone()),
         },
+        url_value: super::composed::url(environment).1,
+        env_values: super::composed::environment_env(environment).1,
     }
 }
 

@@ -2,6 +2,8 @@
 //! graph, language server) reads. Field names are a contract documented in `docs/plan.md`.
 
 pub mod build;
+// v2 i13j: composed values
+pub mod composed;
 mod condition_json;
 pub mod text;
 pub mod values;
@@ -18,6 +20,7 @@ pub use crate::model::platform::{
 pub use crate::model::reports::Reports;
 pub use crate::model::services::Service;
 pub use crate::model::steps::{Runs, Shell, Step};
+pub use crate::model::value::{Part, Reference, Value};
 pub use crate::model::{
     CompareOp, Condition, EVENTS, JobType, KindEnvironment, RunContext, TriggerEvent, Variable,
     glob_matches,
@@ -49,6 +52,10 @@ pub struct Plan {
     pub inputs: Vec<crate::model::inputs::Input>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vars: Vec<crate::model::inputs::Var>,
+    // v2 i13j: composed values
+    /// The pipeline's `env` values that read references (also in each job's `env_values`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env_values: IndexMap<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,6 +114,13 @@ pub struct Environment {
     pub env: IndexMap<String, String>,
     pub concurrency: Option<u32>,
     pub requires: Requires,
+    // v2 i13j: composed values
+    /// A `url` that reads references, as parts (`url` is then absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_value: Option<Value>,
+    /// `env` values that read references (also in each deploy's and test's `env_values`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env_values: IndexMap<String, Value>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -237,6 +251,17 @@ pub struct Job {
     /// after it (absent: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Service>,
+    // v2 i13j: composed values
+    /// Variables whose value reads references (`"app:" + sha`), computed when the job runs
+    /// from the variables of its `env` and run context; each is absent from `env`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env_values: IndexMap<String, Value>,
+    /// A composed `image` that reads references (`image` is then absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_value: Option<Value>,
+    /// A composed `runner` that reads references (`runner` is then absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner_value: Option<Value>,
 }
 
 impl Job {

@@ -3,8 +3,10 @@
 
 pub mod approval;
 mod artifacts;
+// v2 i13j: composed values
 pub mod audit;
 pub mod changed;
+mod composed;
 mod concurrency;
 mod consistency;
 mod context;

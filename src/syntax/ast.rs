@@ -322,6 +322,9 @@ pub enum ExprKind {
     // v2 i14b
     /// `changed("glob", …)`: the arguments as written (the checker wants path-glob strings).
     Changed(Vec<Expr>),
+    // v2 i13j
+    /// `"ghcr.io/acme/app:" + sha`: literals and references joined by `+`.
+    Value(Value),
 }
 
 impl ExprKind {
@@ -341,6 +344,7 @@ impl ExprKind {
             | ExprKind::Defined(_)
             | ExprKind::Changed(_) => "a condition",
             ExprKind::Invalid => "an invalid value",
+            ExprKind::Value(_) => "a composed value",
         }
     }
 }
@@ -376,4 +380,57 @@ pub struct SettingBlock {
     pub word: Ident,
     pub attributes: Vec<Attribute>,
     pub span: Span,
+}
+
+/// `"ghcr.io/acme/app:" + sha`: a composed value, the parts joined by `+` in written order
+/// (v2 §2 "Typed references and composed values", i13j). What each part may be is checked by
+/// `check::value`; lowering keeps whatever was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    pub parts: Vec<ValuePart>,
+    pub span: Span,
+}
+
+/// One part of a [`Value`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValuePart {
+    /// A string literal, unescaped.
+    Literal { text: String, span: Span },
+    /// A name: `sha`, `matrix.os`, `value.build.version` … as written.
+    Reference { name: String, span: Span },
+    /// Anything else (a number, a list, a condition): reported by the checker.
+    Other(Expr),
+}
+
+impl ValuePart {
+    pub fn span(&self) -> Span {
+        match self {
+            ValuePart::Literal { span, .. } | ValuePart::Reference { span, .. } => *span,
+            ValuePart::Other(expr) => expr.span,
+        }
+    }
+
+    fn of(expr: Expr) -> Vec<ValuePart> {
+        match expr.kind {
+            ExprKind::Value(value) => value.parts,
+            ExprKind::String(text) => vec![ValuePart::Literal {
+                text,
+                span: expr.span,
+            }],
+            ExprKind::Ident(name) => vec![ValuePart::Reference {
+                name,
+                span: expr.span,
+            }],
+            _ => vec![ValuePart::Other(expr)],
+        }
+    }
+}
+
+impl Value {
+    /// `left + right`, flattened: `a + b + c` is one value of three parts.
+    pub fn join(left: Expr, right: Expr, span: Span) -> Value {
+        let mut parts = ValuePart::of(left);
+        parts.extend(ValuePart::of(right));
+        Value { parts, span }
+    }
 }

@@ -165,6 +165,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::and_op => "`&&`",
         Rule::not_op => "`!`",
         Rule::compare_op | Rule::kw_matches => "a comparison",
+        Rule::plus_op => "`+`",
         Rule::EOI => "the end of the file",
         Rule::top_item => "`import`, `kind` or `pipeline`",
         Rule::pipeline_item => "a pipeline item",

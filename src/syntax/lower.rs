@@ -31,6 +31,8 @@ static PRATT: std::sync::LazyLock<PrattParser<Rule>> = std::sync::LazyLock::new(
         .op(Op::infix(Rule::and_op, Assoc::Left))
         .op(Op::prefix(Rule::not_op))
         .op(Op::infix(Rule::compare_op, Assoc::Left))
+        // v2 i13j: `+` joins the parts of a composed value, tighter than everything.
+        .op(Op::infix(Rule::plus_op, Assoc::Left))
 });
 
 impl Lowerer {
@@ -614,6 +616,7 @@ impl Lowerer {
                         left,
                         right,
                     },
+                    Rule::plus_op => ExprKind::Value(Value::join(*left, *right, span)),
                     other => unreachable!("infix operator {other:?}"),
                 };
                 Expr { kind, span }

@@ -10,7 +10,7 @@ pub fn check(cx: &Context, sink: &mut Sink) {
         .pipeline
         .environments
         .values()
-        .filter(|e| e.url.is_none())
+        .filter(|e| e.url.is_none() && e.composed_url.is_none())
     {
         let first_deploy = cx.pipeline.jobs.iter().find(|j| {
             j.job_type == JobType::Deploy

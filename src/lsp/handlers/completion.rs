@@ -88,6 +88,16 @@ fn items(context: &Context, names: Option<&Names>) -> Vec<CompletionItem> {
                 .iter()
                 .map(|w| word(w, CompletionItemKind::KEYWORD, None))
                 .collect(),
+            // v2 i13j: the declared names after `input.`, `var.`, `secret.` in a value.
+            (name, frame)
+                if (*frame == Frame::Env || matches!(name, "image" | "runner" | "url"))
+                    && matches!(
+                        context.statement.as_slice(),
+                        [.., Token::Word(_), Token::Punct('.')]
+                    ) =>
+            {
+                condition(context, names)
+            }
             // v2 i14a: the words a setting takes.
             (name, frame) => setting_values(name, frame),
         };
@@ -741,6 +751,62 @@ mod tests {
             for offset in (0..=text.len()).step_by(7) {
                 let context = context::at(text, offset);
                 let _ = items(&context, Some(&names));
+            }
+        }
+    }
+
+    /// v2 i13j: a value offers the declared inputs, vars and secrets after their prefix.
+    #[test]
+    fn values_offer_inputs_vars_and_secrets() {
+        let text = r#"pipeline p {
+  secret TOKEN
+  input target { type = string }
+  var FLAG { default = "1" }
+  stage s { job j { run = "x"  secrets = [TOKEN]
+  image = "a:" + var.
+  env { A = "x" + input.
+  B = secret. } } }
+}"#;
+        let declared = r#"pipeline p {
+  secret TOKEN
+  input target { type = string }
+  var FLAG { default = "1" }
+  stage s { job j { run = "x"  secrets = [TOKEN] } }
+}"#;
+        let names = Names::build(&compile_text("t.cdl", None, declared.to_string()));
+        let labels = |at: &str| -> Vec<String> {
+            let offset = text.find(at).unwrap() + at.len();
+            items(&context::at(text, offset), Some(&names))
+                .into_iter()
+                .map(|i| i.label)
+                .collect()
+        };
+        assert_eq!(labels("\"a:\" + var."), ["FLAG"]);
+        assert_eq!(labels("\"x\" + input."), ["target"]);
+        assert_eq!(labels("B = secret."), ["TOKEN"]);
+    }
+
+    /// v2 i13j: half-typed composed values (`"a" +`, `sha + input.`) never panic the
+    /// compiler, the names or the completion, anywhere a value may stand.
+    #[test]
+    fn half_typed_composed_values_never_panic() {
+        let full = r#"pipeline p {
+  input channel { type = string }
+  env { A = "x" + sha }
+  environment e { url = "https://" + branch }
+  stage s { job j { run = "x"  image = "a:" + var.T  matrix { os = ["a"] }  env { B = "y" + matrix.os + input.channel + value.k.v + secret.S } } }
+}"#;
+        for end in (0..=full.len()).filter(|&i| full.is_char_boundary(i)) {
+            let half = &full[..end];
+            for text in [
+                half.to_string(),
+                format!("{half} +"),
+                format!("{half} + \""),
+            ] {
+                let compilation = compile_text("h.cdl", None, text.clone());
+                let names = Names::build(&compilation);
+                let _ = items(&context::at(&text, text.len()), Some(&names));
+                let _ = crate::fmt::format(crate::span::FileId(0), &text);
             }
         }
     }

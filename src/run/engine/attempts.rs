@@ -87,6 +87,9 @@ impl Engine<'_> {
                 }
             }
         }
+        // v2 i13j: composed values, from the variables above.
+        let composed = crate::run::composed::variables(&job, &env);
+        env.extend(composed);
         let attempt_number = self.record.job(&job.id).attempts.len() as u32 + 1;
         let cookie = supervisor::cookie(&self.record.id, &job.id, attempt_number);
         self.touch(&job.id).attempts.push(Attempt {
