@@ -94,6 +94,8 @@ codes! {
     RetentionWithoutFiles = "E0328", "retention without files to keep";
     AfterFailureOnGate = "E0317", "`runs` or `start` on a gate";
     StepWhenUnsupported = "E0318", "`when` on a step is not supported yet";
+    // v2 i14e: target-native steps
+    InvalidNativeReference = "E0345", "malformed action, orb, orb command or plugin";
     EmptyMatrix = "E0320", "matrix with every combination excluded";
     DuplicateMatrixInstance = "E0321", "matrix include that repeats an instance";
     MatrixKeyMissing = "E0322", "matrix instance without a key the job needs";
@@ -124,6 +126,9 @@ codes! {
     CoverageRegexSlashes = "W0115", "coverage regex between GitLab's slashes";
     ConcurrencyWithoutCancel = "W0117", "concurrency block that cancels nothing";
     MatrixEntryNoEffect = "W0114", "matrix `include` or `exclude` that changes nothing";
+    // v2 i14e: target-native steps
+    UnpinnedUses = "W0124", "action not pinned to a commit";
+    NativeShellWithoutRun = "W0125", "`shell` on a native step without `run`";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

@@ -256,6 +256,7 @@ mod tests {
             timeout_seconds: None,
             allow_failure: false,
             runs: Runs::OnSuccess,
+            native: Default::default(),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod condition;
 pub mod glob;
 pub mod inputs;
 pub mod matrix;
+pub mod native;
 pub mod platform;
 pub mod reports;
 pub mod steps;

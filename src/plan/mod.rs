@@ -248,6 +248,7 @@ impl Job {
             timeout_seconds: None,
             allow_failure: false,
             runs: Runs::OnSuccess,
+            native: Default::default(),
         }));
         steps
     }
