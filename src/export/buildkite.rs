@@ -710,6 +710,11 @@ fn looks_like_uuid(key: &str) -> bool {
             .all(|(part, len)| part.len() == len && part.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// Text kept literal by this target's encoder (v2 i14e: native steps' `with` values).
+pub(super) fn literal_text(text: &str) -> Option<String> {
+    interpolation::literal(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

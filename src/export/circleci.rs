@@ -950,6 +950,11 @@ fn workflow_name(pipeline: &str) -> String {
     name
 }
 
+/// Text kept literal by this target's encoder (v2 i14e: native steps' `with` values).
+pub(super) fn literal_text(text: &str) -> String {
+    parameters::literal(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

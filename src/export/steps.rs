@@ -57,10 +57,16 @@ pub const STEP_RUNNER: &str = r#"cdl_pass_values() {
 cdl_files=$(mktemp -d)
 attempt=1
 while :; do
-  status=0
+  status=${CDL_PRIOR_STATUS:-0}
   : > "$cdl_files/env"
   : > "$cdl_files/path"
-  : > "$cdl_files/values"
+  if [ -n "${CDL_VALUES_AT:-}" ]; then
+    values_file=$CDL_VALUES_AT
+    touch "$values_file"
+  else
+    values_file=$cdl_files/values
+    : > "$values_file"
+  fi
   deadline=
   if [ -n "${CDL_TIMEOUT:-}" ]; then deadline=$(( $(date +%s) + CDL_TIMEOUT )); fi
   step=1
@@ -108,7 +114,7 @@ while :; do
       for key in $(printenv "CDL_STEP_${step}_ENV" || true); do
         eval "export $key=\"\$CDL_STEP_${step}_ENV_$key\""
       done
-      export CDL_ENV="$cdl_files/env" CDL_PATH="$cdl_files/path" CDL_VALUES="$cdl_files/values"
+      export CDL_ENV="$cdl_files/env" CDL_PATH="$cdl_files/path" CDL_VALUES="$values_file"
       script=$(printenv "CDL_STEP_$step")
       case $(printenv "CDL_STEP_${step}_SHELL" || true) in
         bash) set -- bash --noprofile --norc -eo pipefail -c "$script" ;;
@@ -135,8 +141,16 @@ $script" ;;
     fi
     step=$((step + 1))
   done
+  case ${CDL_CARRY:-} in
+    github)
+      grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$cdl_files/env" >> "$GITHUB_ENV" || true
+      grep -v '^$' "$cdl_files/path" >> "$GITHUB_PATH" || true ;;
+    circleci)
+      sed -n "/^[A-Za-z_][A-Za-z0-9_]*=/{s/'/'\\\\''/g;s/=/='/;s/^/export /;s/\$/'/;p;}" "$cdl_files/env" >> "$BASH_ENV"
+      sed -n "/./{s/'/'\\\\''/g;s/^/export PATH='/;s/\$/':\"\$PATH\"/;p;}" "$cdl_files/path" >> "$BASH_ENV" ;;
+  esac
   if [ "$status" -eq 0 ]; then
-    if cdl_pass_values "$cdl_files/values"; then break; fi
+    if cdl_pass_values "$values_file"; then break; fi
     rm -rf "$cdl_files"
     exit 1
   fi
@@ -151,16 +165,28 @@ rm -rf "$cdl_files"
 /// exporter sets when it lets the runner enforce the job's timeout), and what the export
 /// cannot keep.
 pub fn runner_env(job: &Job) -> (IndexMap<String, String>, Vec<Lossy>) {
+    // v2 i14e: a step with native forms only has no script for the runner (W0200).
+    let (steps, mut lossy) = super::native::portable(job);
+    let (env, more) = runner_env_for(job, &steps);
+    lossy.extend(more);
+    (env, lossy)
+}
+
+/// [`runner_env`] for some of the job's steps (v2 i14e: a segment between native steps).
+pub fn runner_env_for(
+    job: &Job,
+    steps: &[crate::plan::Step],
+) -> (IndexMap<String, String>, Vec<Lossy>) {
     let mut env = IndexMap::new();
     let mut lossy = Vec::new();
-    let steps = job.all_steps();
     env.insert("CDL_ATTEMPTS".into(), (job.retries + 1).to_string());
     env.insert("CDL_STEP_COUNT".into(), steps.len().to_string());
     if !job.values.is_empty() {
         // v2 i13i: the names the job may write to `$CDL_VALUES` (see export/values.rs).
         env.insert("CDL_OUT_NAMES".into(), job.values.join(" "));
     }
-    let taken: Vec<&String> = steps.iter().flat_map(|s| &s.secrets).collect();
+    let all = job.all_steps();
+    let taken: Vec<&String> = all.iter().flat_map(|s| &s.secrets).collect();
     for (i, step) in steps.iter().enumerate() {
         let key = format!("CDL_STEP_{}", i + 1);
         env.insert(key.clone(), step.run.clone());

@@ -33,7 +33,14 @@ pub struct StepSpec {
     pub timeout_ms: Option<u64>,
     pub allow_failure: bool,
     pub runs: Runs,
+    // v2 i14e: a step with native forms and no `run`
+    /// Why the step is skipped whatever happened before it (absent: it runs by `runs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<String>,
 }
+
+/// Why `cdl run` skips a step with native forms only (v2 i14e).
+pub const NO_FALLBACK: &str = "no `run` for cdl run: the step has only native forms";
 
 impl StepSpec {
     /// A `run` entry of a plan without step specs: `sh -e -c SCRIPT`.
@@ -48,6 +55,7 @@ impl StepSpec {
             timeout_ms: None,
             allow_failure: false,
             runs: Runs::OnSuccess,
+            skip: None,
         }
     }
 }
@@ -80,6 +88,7 @@ pub fn specs(job: &Job) -> Vec<StepSpec> {
                 timeout_ms: step.timeout_seconds.map(|s| s * 1000),
                 allow_failure: step.allow_failure,
                 runs: step.runs,
+                skip: step.fallback().is_none().then(|| NO_FALLBACK.to_string()),
             }
         })
         .collect()
@@ -262,6 +271,10 @@ pub fn run_all<L: Sink>(
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Ending::TimedOut;
         }
+        if let Some(why) = &step.skip {
+            log.header(&format!("── step {}: skipped ({why}) ──", step.title));
+            continue;
+        }
         if !step.runs.runs(failure.is_some()) {
             if named {
                 log.header(&format!(
@@ -341,6 +354,7 @@ mod tests {
             timeout_ms: None,
             allow_failure,
             runs,
+            skip: None,
         }
     }
 

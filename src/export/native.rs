@@ -1,0 +1,102 @@
+//! Target-native steps (language v2 §5) in the exports: which steps of a job a target runs
+//! in its own way (an action, an orb command, a plugin), the portable segments between them
+//! that the step runner (`steps.rs`) keeps cdl's rules in, the W0200 of a step no form of
+//! which reaches a target, and the one function per target that writes a `with` value.
+
+use super::Lossy;
+use crate::model::native::WithValue;
+use crate::plan::{Job, Step};
+
+/// A run of a job's steps: portable steps the step runner runs in one target step, or one
+/// step the target runs natively.
+#[derive(Debug)]
+pub enum Part {
+    Portable(Vec<Step>),
+    Native(Step),
+}
+
+/// The W0200 of a step that has native forms, none for this target, and no `run`.
+fn no_fallback(job: &Job, step: &Step) -> Lossy {
+    Lossy::at(
+        job,
+        format!(
+            "the step `{}` of `{}` has no form for this target and no `run`",
+            step.name, job.id
+        ),
+        "the step is left out of the job; add `run = \"…\"` to the step for the targets without a native form",
+    )
+}
+
+/// The job's steps a target without native forms runs (each with its `run`), and the W0200
+/// of each step left out.
+pub fn portable(job: &Job) -> (Vec<Step>, Vec<Lossy>) {
+    let mut lossy = Vec::new();
+    let steps = job
+        .all_steps()
+        .into_iter()
+        .filter(|step| {
+            let keep = step.fallback().is_some();
+            if !keep {
+                lossy.push(no_fallback(job, step));
+            }
+            keep
+        })
+        .collect();
+    (steps, lossy)
+}
+
+/// The job's steps as parts: `native` says whether the target runs a step in its own way.
+/// Steps that have neither form are left out with a W0200.
+pub fn parts(job: &Job, native: impl Fn(&Step) -> bool) -> (Vec<Part>, Vec<Lossy>) {
+    let mut parts: Vec<Part> = Vec::new();
+    let mut lossy = Vec::new();
+    for step in job.all_steps() {
+        if native(&step) {
+            parts.push(Part::Native(step));
+        } else if step.fallback().is_none() {
+            lossy.push(no_fallback(job, &step));
+        } else if let Some(Part::Portable(run)) = parts.last_mut() {
+            run.push(step);
+        } else {
+            parts.push(Part::Portable(vec![step]));
+        }
+    }
+    (parts, lossy)
+}
+
+/// A `with` value in a GitHub `with:` map, which GitHub evaluates: `${{` written so that it
+/// evaluates to itself (`github/expressions.rs`).
+pub fn github_with(value: &WithValue) -> String {
+    match value {
+        WithValue::Literal(text) => super::github::literal_text(text),
+    }
+}
+
+/// A `with` value as an orb command's parameter: `<<` escaped (`circleci/parameters.rs`).
+pub fn circleci_with(value: &WithValue) -> String {
+    match value {
+        WithValue::Literal(text) => super::circleci::literal_text(text),
+    }
+}
+
+/// A `with` value in a plugin's settings, which the pipeline upload interpolates: every `$`
+/// doubled; `None` when no spelling brings the text through (`buildkite/interpolation.rs`).
+pub fn buildkite_with(value: &WithValue) -> Option<String> {
+    match value {
+        WithValue::Literal(text) => super::buildkite::literal_text(text),
+    }
+}
+
+/// Whether a step has a form for the target.
+pub fn has_github(step: &Step) -> bool {
+    step.native.github.is_some()
+}
+
+pub fn has_circleci(step: &Step) -> bool {
+    step.native.circleci.is_some()
+}
+
+/// Whether any step of the job has a native form.
+pub fn any(job: &Job, has: impl Fn(&Step) -> bool) -> bool {
+    job.step_blocks.iter().any(has)
+}
