@@ -79,12 +79,20 @@ pub fn circleci_with(value: &WithValue) -> String {
     }
 }
 
-/// A `with` value in a plugin's settings, which the pipeline upload interpolates: every `$`
-/// doubled; `None` when no spelling brings the text through (`buildkite/interpolation.rs`).
+/// A `with` value in a plugin's settings, as text: `buildkite.rs` spells it for the upload's
+/// interpolation with every other string of the pipeline (`$` doubled); `None` when no spelling
+/// brings it through exactly (`buildkite/interpolation.rs`), which the caller reports.
 pub fn buildkite_with(value: &WithValue) -> Option<String> {
     match value {
-        WithValue::Literal(text) => super::buildkite::literal_text(text),
+        WithValue::Literal(text) => super::buildkite::literal_text(text).map(|_| text.clone()),
     }
+}
+
+/// The step a Buildkite job runs as a plugin: the job's only step, when it has a
+/// `buildkite { }` form (plugins apply to a whole command step).
+pub fn buildkite_only(job: &Job) -> Option<Step> {
+    let mut steps = job.all_steps();
+    (steps.len() == 1 && steps[0].native.buildkite.is_some()).then(|| steps.remove(0))
 }
 
 /// Whether a step has a form for the target.
