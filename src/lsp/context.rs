@@ -21,6 +21,11 @@ pub enum Frame {
     Reports,
     /// v2 i14a: `permissions { … }`, `oidc { … }`, `concurrency { … }`, `checkout { … }`.
     Setting(String),
+    /// v2 i14e: `step NAME { … }`, a step's `github { … }` (or `circleci`, `buildkite`), and
+    /// the `with { … }` in one (free-form keys).
+    Step,
+    Native(String),
+    With,
     /// A block the lexer could not place.
     Other,
 }
@@ -229,6 +234,9 @@ fn classify(header: &[Token]) -> Frame {
         ["stage", ..] => Frame::Stage,
         ["matrix"] => Frame::Matrix,
         ["reports"] => Frame::Reports,
+        ["step", ..] => Frame::Step,
+        [word @ ("github" | "circleci" | "buildkite")] => Frame::Native((*word).to_string()),
+        ["with"] => Frame::With,
         [word @ ("permissions" | "oidc" | "concurrency" | "checkout")] => {
             Frame::Setting((*word).to_string())
         }
