@@ -18,6 +18,10 @@ const LEAVES: &[&str] = &[
     // v2 i14a: a map of scope to access, or a word
     "pipeline.permissions",
     "jobs[].permissions",
+    // v2 i14e: free-form input names of a native step's `with`
+    "jobs[].step_blocks[].native.github.with",
+    "jobs[].step_blocks[].native.circleci.with",
+    "jobs[].step_blocks[].native.buildkite.with",
 ];
 
 fn collect(value: &Value, path: String, out: &mut BTreeSet<String>) {

@@ -95,6 +95,74 @@ pub fn buildkite_only(job: &Job) -> Option<Step> {
     (steps.len() == 1 && steps[0].native.buildkite.is_some()).then(|| steps.remove(0))
 }
 
+/// Where a runner part passes what its steps wrote to `$CDL_ENV` and `$CDL_PATH` on to the
+/// later steps of the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carry {
+    /// `$GITHUB_ENV` and `$GITHUB_PATH`.
+    Github,
+    /// `export` lines in `$BASH_ENV`, which CircleCI's steps source.
+    Circleci,
+}
+
+/// The first step of a runner part: the values earlier parts wrote (`$CDL_VALUES_AT`) are put
+/// back in `$CDL_VALUES`, and the step fails when an earlier part did (`CDL_PRIOR_STATUS`), so
+/// that the part runs only its `runs = always|on_failure` steps then.
+const PROLOGUE: &str = r#"if [ -n "${CDL_VALUES_AT:-}" ] && [ -f "$CDL_VALUES_AT" ]; then cat "$CDL_VALUES_AT" >> "$CDL_VALUES"; fi
+exit "${CDL_PRIOR_STATUS:-0}"
+"#;
+
+/// The last step of a GitHub runner part: the `NAME=VALUE` lines of `$CDL_ENV` to
+/// `$GITHUB_ENV`, the folders of `$CDL_PATH` to `$GITHUB_PATH` (both put the last written
+/// first, as cdl does), and `$CDL_VALUES` kept for the next part.
+const EPILOGUE_GITHUB: &str = r#"if [ -n "${CDL_VALUES_AT:-}" ]; then cp "$CDL_VALUES" "$CDL_VALUES_AT"; fi
+grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$CDL_ENV" >> "$GITHUB_ENV" || true
+grep -v '^$' "$CDL_PATH" >> "$GITHUB_PATH" || true
+"#;
+
+/// The last step of a CircleCI runner part: `$CDL_ENV` and `$CDL_PATH` as `export` lines in
+/// `$BASH_ENV` (each value single-quoted), and `$CDL_VALUES` kept for the next part.
+const EPILOGUE_CIRCLECI: &str = r#"if [ -n "${CDL_VALUES_AT:-}" ]; then cp "$CDL_VALUES" "$CDL_VALUES_AT"; fi
+sed -n "/^[A-Za-z_][A-Za-z0-9_]*=/{s/'/'\\\\''/g;s/=/='/;s/^/export /;s/\$/'/;p;}" "$CDL_ENV" >> "$BASH_ENV"
+sed -n "/./{s/'/'\\\\''/g;s/^/export PATH='/;s/\$/':\"\$PATH\"/;p;}" "$CDL_PATH" >> "$BASH_ENV"
+"#;
+
+fn helper(name: &str, title: &str, script: &str) -> Step {
+    Step {
+        name: name.into(),
+        display_name: Some(title.into()),
+        run: script.into(),
+        shell: None,
+        env: Default::default(),
+        secrets: Vec::new(),
+        timeout_seconds: None,
+        allow_failure: false,
+        runs: crate::plan::Runs::Always,
+        native: Default::default(),
+    }
+}
+
+/// The steps the step runner runs for a part between native steps: `run` between a first
+/// step that takes up where the earlier parts ended and a last one that passes what the part
+/// wrote on to the target's later steps (both `runs = always`).
+pub fn part_steps(run: &[Step], carry: Carry) -> Vec<Step> {
+    let mut steps = vec![helper(
+        "cdl-earlier-parts",
+        "cdl: the steps before",
+        PROLOGUE,
+    )];
+    steps.extend(run.iter().cloned());
+    steps.push(helper(
+        "cdl-pass-on",
+        "cdl: pass $CDL_ENV, $CDL_PATH and $CDL_VALUES on",
+        match carry {
+            Carry::Github => EPILOGUE_GITHUB,
+            Carry::Circleci => EPILOGUE_CIRCLECI,
+        },
+    ));
+    steps
+}
+
 /// Whether a step has a form for the target.
 pub fn has_github(step: &Step) -> bool {
     step.native.github.is_some()

@@ -57,16 +57,10 @@ pub const STEP_RUNNER: &str = r#"cdl_pass_values() {
 cdl_files=$(mktemp -d)
 attempt=1
 while :; do
-  status=${CDL_PRIOR_STATUS:-0}
+  status=0
   : > "$cdl_files/env"
   : > "$cdl_files/path"
-  if [ -n "${CDL_VALUES_AT:-}" ]; then
-    values_file=$CDL_VALUES_AT
-    touch "$values_file"
-  else
-    values_file=$cdl_files/values
-    : > "$values_file"
-  fi
+  : > "$cdl_files/values"
   deadline=
   if [ -n "${CDL_TIMEOUT:-}" ]; then deadline=$(( $(date +%s) + CDL_TIMEOUT )); fi
   step=1
@@ -114,7 +108,7 @@ while :; do
       for key in $(printenv "CDL_STEP_${step}_ENV" || true); do
         eval "export $key=\"\$CDL_STEP_${step}_ENV_$key\""
       done
-      export CDL_ENV="$cdl_files/env" CDL_PATH="$cdl_files/path" CDL_VALUES="$values_file"
+      export CDL_ENV="$cdl_files/env" CDL_PATH="$cdl_files/path" CDL_VALUES="$cdl_files/values"
       script=$(printenv "CDL_STEP_$step")
       case $(printenv "CDL_STEP_${step}_SHELL" || true) in
         bash) set -- bash --noprofile --norc -eo pipefail -c "$script" ;;
@@ -141,16 +135,8 @@ $script" ;;
     fi
     step=$((step + 1))
   done
-  case ${CDL_CARRY:-} in
-    github)
-      grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$cdl_files/env" >> "$GITHUB_ENV" || true
-      grep -v '^$' "$cdl_files/path" >> "$GITHUB_PATH" || true ;;
-    circleci)
-      sed -n "/^[A-Za-z_][A-Za-z0-9_]*=/{s/'/'\\\\''/g;s/=/='/;s/^/export /;s/\$/'/;p;}" "$cdl_files/env" >> "$BASH_ENV"
-      sed -n "/./{s/'/'\\\\''/g;s/^/export PATH='/;s/\$/':\"\$PATH\"/;p;}" "$cdl_files/path" >> "$BASH_ENV" ;;
-  esac
   if [ "$status" -eq 0 ]; then
-    if cdl_pass_values "$values_file"; then break; fi
+    if cdl_pass_values "$cdl_files/values"; then break; fi
     rm -rf "$cdl_files"
     exit 1
   fi
@@ -387,5 +373,89 @@ mod tests {
         let (status, dir) = run_runner(&job, &[]);
         assert_eq!(status, 124);
         assert!(dir.path().join("cleaned").exists());
+    }
+
+    /// v2 i14e: what a runner part writes to `$CDL_ENV`/`$CDL_PATH` reaches the target's own
+    /// files (GitHub's `$GITHUB_ENV`/`$GITHUB_PATH`, CircleCI's `$BASH_ENV`) exactly, hostile
+    /// text included; a part starts from the earlier parts' status and shares `$CDL_VALUES`.
+    #[test]
+    fn a_runner_part_carries_values_to_the_next_part() {
+        let hostile = "it's \"x\" $y `z` \\ $(id) << a >> ${{ b }}";
+        let mut write = step(
+            "write",
+            "printf 'A=%s\\nbad line\\nB=1=2\\n' \"$HOSTILE\" >> \"$CDL_ENV\"; printf '/opt/a b\\n/opt/it'\\''s\\n' >> \"$CDL_PATH\"; echo v=1 >> \"$CDL_VALUES\"",
+        );
+        write.env.insert("HOSTILE".into(), hostile.into());
+        let dir = tempfile::tempdir().unwrap();
+        let at = |f: &str| dir.path().join(f).display().to_string();
+        use crate::export::native::{Carry, part_steps};
+        for (carry, file) in [(Carry::Github, "GITHUB_ENV"), (Carry::Circleci, "BASH_ENV")] {
+            std::fs::write(at(file), "").unwrap();
+            let mut job = job(part_steps(std::slice::from_ref(&write), carry));
+            job.values = vec!["v".into()];
+            let (env, _) = runner_env(&job);
+            let status = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(STEP_RUNNER)
+                .current_dir(dir.path())
+                .envs(env)
+                .envs([
+                    ("GITHUB_ENV", &at("GITHUB_ENV")),
+                    ("GITHUB_PATH", &at("GITHUB_PATH")),
+                    ("BASH_ENV", &at("BASH_ENV")),
+                    ("CDL_VALUES_AT", &at("values")),
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                status.status.success(),
+                "{carry:?}: {}",
+                String::from_utf8_lossy(&status.stderr)
+            );
+        }
+        assert_eq!(
+            std::fs::read_to_string(at("GITHUB_ENV")).unwrap(),
+            format!("A={hostile}\nB=1=2\n")
+        );
+        assert_eq!(
+            std::fs::read_to_string(at("GITHUB_PATH")).unwrap(),
+            "/opt/a b\n/opt/it's\n"
+        );
+        let sourced = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(". \"$BASH_ENV\"; printf '%s|%s|%s' \"$A\" \"$B\" \"$PATH\"")
+            .env("BASH_ENV", at("BASH_ENV"))
+            .env("PATH", "/bin")
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&sourced.stdout),
+            format!("{hostile}|1=2|/opt/it's:/opt/a b:/bin")
+        );
+        // Both parts appended to the one values file.
+        assert_eq!(std::fs::read_to_string(at("values")).unwrap(), "v=1\nv=1\n");
+
+        // A part that starts after a failure runs only its `always` steps, and fails.
+        let mut always = step("always", "touch always");
+        always.runs = Runs::Always;
+        let job = job_with(part_steps(
+            &[step("later", "touch later"), always],
+            Carry::Github,
+        ));
+        let (status, dir) = run_runner(
+            &job,
+            &[
+                ("CDL_PRIOR_STATUS", "1"),
+                ("GITHUB_ENV", "/dev/null"),
+                ("GITHUB_PATH", "/dev/null"),
+            ],
+        );
+        assert_eq!(status, 1);
+        assert!(dir.path().join("always").exists());
+        assert!(!dir.path().join("later").exists());
+    }
+
+    fn job_with(steps: Vec<Step>) -> Job {
+        job(steps)
     }
 }

@@ -7,7 +7,7 @@
 //!   `when: always`, just after a `when: on_fail` step that records that an earlier step
 //!   failed, so that its `on_success` steps stay skipped (`CDL_PRIOR_STATUS`);
 //! - `$CDL_ENV`/`$CDL_PATH` written by a part reach the orb commands and later parts through
-//!   `$BASH_ENV` (`CDL_CARRY=circleci`), which the runner parts source;
+//!   `$BASH_ENV` (`export/native.rs`, `part_steps`), which the runner parts source;
 //! - `$CDL_VALUES` is one file for all parts (`CDL_VALUES_AT`), written out by the last.
 //!
 //! An orb command step has no `when`, `environment`, `no_output_timeout` or allowed failure
@@ -64,10 +64,10 @@ pub fn steps(
     for (index, part) in parts.iter().enumerate() {
         match part {
             Part::Portable(run_steps) => {
-                let (mut env, more) = crate::export::steps::runner_env_for(job, run_steps);
+                let part = native::part_steps(run_steps, native::Carry::Circleci);
+                let (mut env, more) = crate::export::steps::runner_env_for(job, &part);
                 lossy.extend(more);
                 env.insert("CDL_ATTEMPTS".into(), "1".into());
-                env.insert("CDL_CARRY".into(), "circleci".into());
                 if let Some(seconds) = job.timeout_seconds {
                     env.insert("CDL_TIMEOUT".into(), seconds.to_string());
                 }

@@ -9,8 +9,8 @@
 //!   the parts before it, so that its `on_success` steps stay skipped;
 //! - `allow_failure` → `continue-on-error`, a step's `timeout` → `timeout-minutes`;
 //! - `$CDL_ENV`/`$CDL_PATH` written by a part reach the later parts and actions through
-//!   `$GITHUB_ENV`/`$GITHUB_PATH` (`CDL_CARRY=github`), and `$CDL_VALUES` is one file for all
-//!   parts (`CDL_VALUES_AT`), passed by the last part;
+//!   `$GITHUB_ENV`/`$GITHUB_PATH`, and `$CDL_VALUES` is one file for all parts
+//!   (`CDL_VALUES_AT`), passed by the last part (`export/native.rs`, `part_steps`);
 //! - secrets other steps took for themselves are emptied in an action's `env:`.
 //!
 //! What cannot be kept exactly is a W0200: retries (an action is not run again) and a timeout
@@ -67,10 +67,10 @@ pub fn steps(job: &Job) -> (Vec<Step>, Vec<Lossy>) {
         let mut id = format!("cdl_part_{}", index + 1);
         let step = match part {
             Part::Portable(run) => {
-                let (mut env, more) = crate::export::steps::runner_env_for(job, run);
+                let part = native::part_steps(run, native::Carry::Github);
+                let (mut env, more) = crate::export::steps::runner_env_for(job, &part);
                 lossy.extend(more);
                 env.insert("CDL_ATTEMPTS".into(), "1".into());
-                env.insert("CDL_CARRY".into(), "github".into());
                 if let Some(seconds) = job.timeout_seconds {
                     env.insert("CDL_TIMEOUT".into(), seconds.to_string());
                 }
