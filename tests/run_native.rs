@@ -85,3 +85,46 @@ fn a_skipped_native_step_does_not_hide_a_failure() {
         "cleanup\n"
     );
 }
+
+/// A template's native step reaches the jobs made from it: the GitHub export runs the action,
+/// GitLab the step's `run`.
+#[test]
+fn a_templates_native_step_reaches_its_jobs_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = format!(
+        r#"template node {{
+  step node {{
+    github {{ uses = "actions/setup-node@{SHA} # v4"  with {{ node-version = "20" }} }}
+    run = "fnm use 20"
+  }}
+}}
+pipeline p {{ stage s {{ job a from node {{ run = "npm test" }} }} }}
+"#
+    );
+    std::fs::write(dir.path().join("p.cdl"), pipeline).unwrap();
+    let export = |target: &str| {
+        let out = Command::new(assert_cmd::cargo::cargo_bin!("cdl"))
+            .current_dir(dir.path())
+            .args(["export", "--target", target, "p.cdl", "-o", "-"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let github = export("github");
+    assert!(
+        github.contains(&format!("uses: actions/setup-node@{SHA}")),
+        "{github}"
+    );
+    assert!(
+        github.contains("node-version: '20'") || github.contains("node-version: \"20\""),
+        "{github}"
+    );
+    let gitlab = export("gitlab");
+    assert!(gitlab.contains("fnm use 20"), "{gitlab}");
+    assert!(!gitlab.contains("setup-node"), "{gitlab}");
+}

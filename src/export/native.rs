@@ -12,7 +12,7 @@ use crate::plan::{Job, Step};
 #[derive(Debug)]
 pub enum Part {
     Portable(Vec<Step>),
-    Native(Step),
+    Native(Box<Step>),
 }
 
 /// The W0200 of a step that has native forms, none for this target, and no `run`.
@@ -52,7 +52,7 @@ pub fn parts(job: &Job, native: impl Fn(&Step) -> bool) -> (Vec<Part>, Vec<Lossy
     let mut lossy = Vec::new();
     for step in job.all_steps() {
         if native(&step) {
-            parts.push(Part::Native(step));
+            parts.push(Part::Native(Box::new(step)));
         } else if step.fallback().is_none() {
             lossy.push(no_fallback(job, &step));
         } else if let Some(Part::Portable(run)) = parts.last_mut() {
