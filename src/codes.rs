@@ -98,6 +98,9 @@ codes! {
     InvalidServiceImage = "E0344", "service image that names no image";
     AfterFailureOnGate = "E0317", "`runs` or `start` on a gate";
     StepWhenJobOnly = "E0318", "step condition testing a secret the job does not list";
+    StepWhenUnsupported = "E0318", "`when` on a step is not supported yet";
+    // v2 i14e: target-native steps
+    InvalidNativeReference = "E0345", "malformed action, orb, orb command or plugin";
     EmptyMatrix = "E0320", "matrix with every combination excluded";
     DuplicateMatrixInstance = "E0321", "matrix include that repeats an instance";
     MatrixKeyMissing = "E0322", "matrix instance without a key the job needs";
@@ -138,6 +141,9 @@ codes! {
     // v2 i14d: services
     ServiceNotAwaited = "W0123", "service with neither `port` nor `health`";
     ValueOfLiterals = "W0118", "composed value of strings only";
+    // v2 i14e: target-native steps
+    UnpinnedUses = "W0124", "action not pinned to a commit";
+    NativeShellWithoutRun = "W0125", "`shell` on a native step without `run`";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

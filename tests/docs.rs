@@ -50,6 +50,7 @@ const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
     "## Changed files",                 // v2 i14b
     "## Services",                      // v2 i14d
     "## Composed values",               // v2 i13j
+    "## Target-native steps",           // v2 i14e
 ];
 
 #[test]

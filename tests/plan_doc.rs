@@ -29,6 +29,10 @@ const LEAVES: &[&str] = &[
     "jobs[].env_values",
     "jobs[].image_value",
     "jobs[].runner_value",
+    // v2 i14e: free-form input names of a native step's `with`
+    "jobs[].step_blocks[].native.github.with",
+    "jobs[].step_blocks[].native.circleci.with",
+    "jobs[].step_blocks[].native.buildkite.with",
 ];
 
 fn collect(value: &Value, path: String, out: &mut BTreeSet<String>) {

@@ -12,6 +12,7 @@ pub mod inputs;
 pub mod job_name;
 pub mod matrix;
 pub mod model;
+pub mod native;
 pub mod outputs;
 pub mod platform;
 mod ref_glob;

@@ -88,7 +88,8 @@ fn service(block: &ast::ServiceBlock, job: &str, sink: &mut Sink) -> Option<Serv
     }
     let attributes = block.items.iter().filter_map(|i| match i {
         ast::StepItem::Attribute(a) => Some(a),
-        ast::StepItem::Env(_) => None,
+        // a service block holds no native forms (the grammar has none there)
+        ast::StepItem::Env(_) | ast::StepItem::Native(_) => None,
     });
     let attrs = Attributes::read(SERVICE, &what, attributes, sink);
     let header = block.span.with_end(name.span.end);

@@ -139,13 +139,31 @@ fn step(block: &ast::StepBlock, job: &str, secrets: &[Ident], sink: &mut Sink) -
     let what = format!("the step `{}` of `{job}`", block.name.name);
     let attributes = block.items.iter().filter_map(|i| match i {
         ast::StepItem::Attribute(a) => Some(a),
-        ast::StepItem::Env(_) => None,
+        ast::StepItem::Env(_) | ast::StepItem::Native(_) => None,
     });
     // v2 i13l: a step's `when` is read by `step_when::read`, which knows the job's matrix.
     let attributes: Vec<&ast::Attribute> = attributes.filter(|a| a.name.name != "when").collect();
     let attrs = Attributes::read(STEP, &what, attributes, sink);
     let header = block.span.with_end(block.name.span.end);
-    attrs.require(STEP, &what, header, sink, &[]);
+    // v2 i14e: a step with native forms may leave out `run` (those targets use the forms).
+    let has_native = block
+        .items
+        .iter()
+        .any(|i| matches!(i, ast::StepItem::Native(_)));
+    attrs.require(
+        STEP,
+        &what,
+        header,
+        sink,
+        if has_native { &["run"] } else { &[] },
+    );
+    let native = super::native::read(
+        block,
+        &what,
+        attrs.is_set("run"),
+        attrs.name_span("shell"),
+        sink,
+    );
     let mut env = indexmap::IndexMap::new();
     let mut env_span: Option<Span> = None;
     for item in &block.items {
@@ -210,7 +228,11 @@ fn step(block: &ast::StepBlock, job: &str, secrets: &[Ident], sink: &mut Sink) -
     Some(Step {
         name: block.name.name.clone(),
         display_name: attrs.string("name"),
-        run: attrs.string("run")?,
+        run: match attrs.string("run") {
+            Some(run) => run,
+            None if has_native && !attrs.is_set("run") => String::new(),
+            None => return None,
+        },
         shell,
         env,
         secrets: step_secrets.into_iter().map(|s| s.name).collect(),
@@ -222,5 +244,6 @@ fn step(block: &ast::StepBlock, job: &str, secrets: &[Ident], sink: &mut Sink) -
             .unwrap_or_default(),
         // v2 i13l: read by `step_when::read` with the job's matrix.
         when: None,
+        native,
     })
 }

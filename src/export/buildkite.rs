@@ -9,6 +9,7 @@
 
 mod conditions;
 mod interpolation;
+mod native;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -144,6 +145,10 @@ fn spell(mut pipeline: Pipeline) -> Pipeline {
                         *line = interpolation::command(line);
                     }
                     step.artifact_paths.iter_mut().for_each(text);
+                    // v2 i14e: plugin settings (buildkite/native.rs)
+                    for plugin in &mut step.plugins {
+                        plugin.values_mut().for_each(map);
+                    }
                 }
                 Step::Block(block) => {
                     text(&mut block.block);
@@ -213,6 +218,9 @@ struct CommandStep {
     // v2 i13f: `runs = always` runs whatever the steps it depends on did.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     allow_dependency_failure: bool,
+    // v2 i14e: the plugin of a job whose only step is native (buildkite/native.rs)
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    plugins: Vec<IndexMap<String, IndexMap<String, String>>>,
 }
 
 #[derive(Serialize)]
@@ -382,7 +390,15 @@ impl<'p> Builder<'p> {
                 step.env.insert(name, value);
             }
         }
-        if job.has_step_blocks() {
+        let plugin = super::native::buildkite_only(job);
+        if let Some(native_step) = &plugin {
+            // v2 i14e: the job's only step is a plugin (buildkite/native.rs).
+            let (plugins, env, lossy) = native::plugin(job, native_step);
+            self.lossy.extend(lossy);
+            step.plugins = plugins;
+            step.env.extend(env);
+        } else if job.has_step_blocks() {
+            self.lossy.extend(native::unused(job));
             // v2 steps (i13b): the step runner keeps cdl's step rules (export/steps.rs);
             // Buildkite retries the job itself.
             let (mut env, lossy) = super::steps::runner_env(job);
@@ -567,7 +583,9 @@ impl<'p> Builder<'p> {
         }
         self.lossy
             .extend(super::value::unsupported(self.plan, job, "Buildkite"));
-        if job.has_step_blocks() {
+        if super::native::buildkite_only(job).is_some() {
+            // v2 i14e: the plugin runs in the step's hooks; no command of cdl's.
+        } else if job.has_step_blocks() {
             commands.push(super::steps::STEP_RUNNER.to_string());
         } else {
             for command in &job.steps {
@@ -732,6 +750,11 @@ fn looks_like_uuid(key: &str) -> bool {
             .iter()
             .zip([8, 4, 4, 4, 12])
             .all(|(part, len)| part.len() == len && part.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Text kept literal by this target's encoder (v2 i14e: native steps' `with` values).
+pub(super) fn literal_text(text: &str) -> Option<String> {
+    interpolation::literal(text)
 }
 
 #[cfg(test)]

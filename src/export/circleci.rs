@@ -7,6 +7,7 @@
 //! `<<` is written `\<<`.
 
 mod filters;
+mod native;
 mod parameters;
 
 use std::collections::{HashMap, HashSet};
@@ -144,6 +145,9 @@ struct Config {
     version: f64,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     parameters: IndexMap<&'static str, PipelineParameter>,
+    // v2 i14e: the orbs of native steps (circleci/native.rs)
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    orbs: IndexMap<String, String>,
     jobs: IndexMap<String, JobDefinition>,
     workflows: IndexMap<String, Workflow>,
 }
@@ -199,6 +203,9 @@ enum Step {
         path: String,
         when: &'static str,
     },
+    // v2 i14e: `- alias/command: { parameter: value }` (circleci/native.rs)
+    #[serde(untagged)]
+    Orb(IndexMap<String, IndexMap<String, String>>),
 }
 
 #[derive(Serialize)]
@@ -212,6 +219,9 @@ struct Run {
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     environment: IndexMap<String, String>,
     no_output_timeout: String,
+    // v2 i14e: `when: always` for a part that runs after a failure (circleci/native.rs)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    when: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -288,6 +298,8 @@ struct Builder<'p> {
     reported_runners: HashSet<String>,
     gates: Vec<(String, &'p Job)>,
     lossy: Vec<Lossy>,
+    // v2 i14e: alias → orb of the native steps
+    orbs: IndexMap<String, String>,
 }
 
 impl<'p> Builder<'p> {
@@ -313,6 +325,7 @@ impl<'p> Builder<'p> {
             reported_runners: HashSet::new(),
             gates: Vec::new(),
             lossy,
+            orbs: IndexMap::new(),
         }
     }
 
@@ -358,6 +371,7 @@ impl<'p> Builder<'p> {
         Config {
             version: 2.1,
             parameters,
+            orbs: std::mem::take(&mut self.orbs),
             jobs: definitions,
             workflows: IndexMap::from([(
                 workflow_name(&self.plan.pipeline.name),
@@ -471,6 +485,7 @@ impl<'p> Builder<'p> {
                         working_directory: None,
                         environment: IndexMap::new(),
                         no_output_timeout: NO_TIMEOUT.to_string(),
+                        when: None,
                     }));
                 }
             }
@@ -557,9 +572,43 @@ impl<'p> Builder<'p> {
                     working_directory: self.working_directory.as_deref().map(literal),
                     environment,
                     no_output_timeout,
+                    when: None,
                 })
             };
-        if job.retries > 0 || !inputs.is_empty() || job.allow_failure || limit.is_some() || runner {
+        if super::native::any(job, super::native::has_circleci) {
+            // v2 i14e: orb commands between step-runner parts (circleci/native.rs).
+            let mut prefix = String::new();
+            if !inputs.is_empty() {
+                prefix.push_str(shell::LOCATE_FUNCTION);
+                for input in &inputs {
+                    prefix.push_str(&format!(
+                        "export {}=\"$(cdl_locate \"{WORKSPACE}/{input}\")\"\n",
+                        super::artifact_variable(input)
+                    ));
+                }
+            }
+            let (native, orbs, lossy) = native::steps(job, &prefix, &|name, command, env| {
+                run(name, command, env, no_output_timeout.clone())
+            });
+            self.lossy.extend(lossy);
+            for (alias, orb) in orbs {
+                if let Some(other) = self.orbs.get(&alias).filter(|o| **o != orb) {
+                    self.lossy.push(Lossy::at(
+                        job,
+                        format!("the orb alias `{alias}` names both `{other}` and `{orb}`"),
+                        format!("the config names `{other}`; give one of them another alias"),
+                    ));
+                    continue;
+                }
+                self.orbs.insert(alias, orb);
+            }
+            steps.extend(native);
+        } else if job.retries > 0
+            || !inputs.is_empty()
+            || job.allow_failure
+            || limit.is_some()
+            || runner
+        {
             // One command runs every step, after locating the artifacts received.
             let mut command = String::new();
             if !inputs.is_empty() {
@@ -975,6 +1024,11 @@ fn workflow_name(pipeline: &str) -> String {
         name.insert_str(0, "cdl_");
     }
     name
+}
+
+/// Text kept literal by this target's encoder (v2 i14e: native steps' `with` values).
+pub(super) fn literal_text(text: &str) -> String {
+    parameters::literal(text)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use serde::Serialize;
 mod conditions;
 pub(super) mod expressions;
 mod inputs;
+mod native;
 
 use super::after_failure;
 use super::condition;
@@ -206,6 +207,14 @@ struct Step {
     // v2 reports and kept files (i13h)
     #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
     condition: Option<String>,
+    // v2 i14e: native steps (github/native.rs)
+    #[serde(
+        rename = "continue-on-error",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    continue_on_error: bool,
+    #[serde(rename = "timeout-minutes", skip_serializing_if = "Option::is_none")]
+    timeout_minutes: Option<u64>,
 }
 
 /// An action's input.
@@ -967,7 +976,12 @@ impl<'p> Builder<'p> {
                 ..Step::default()
             });
         }
-        if job.has_step_blocks() {
+        if super::native::any(job, super::native::has_github) {
+            // v2 i14e: actions between runner segments (github/native.rs).
+            let (native, lossy) = native::steps(job);
+            self.lossy.extend(lossy);
+            steps.extend(native);
+        } else if job.has_step_blocks() {
             // v2 steps (i13b): cdl's step rules in one step, exactly (export/steps.rs).
             let (mut env, lossy) = super::steps::runner_env(job);
             self.lossy.extend(lossy);
@@ -1182,6 +1196,11 @@ impl Builder<'_> {
         }
         out
     }
+}
+
+/// Text kept literal by this target's encoder (v2 i14e: native steps' `with` values).
+pub(super) fn literal_text(text: &str) -> String {
+    expressions::literal(text)
 }
 
 #[cfg(test)]

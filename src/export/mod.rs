@@ -18,6 +18,7 @@ mod jenkins;
 mod jobs;
 mod kubernetes;
 mod literal;
+mod native;
 #[cfg(test)]
 mod oracle;
 mod platform;

@@ -158,16 +158,28 @@ rm -rf "$cdl_files"
 /// exporter sets when it lets the runner enforce the job's timeout), and what the export
 /// cannot keep.
 pub fn runner_env(job: &Job) -> (IndexMap<String, String>, Vec<Lossy>) {
+    // v2 i14e: a step with native forms only has no script for the runner (W0200).
+    let (steps, mut lossy) = super::native::portable(job);
+    let (env, more) = runner_env_for(job, &steps);
+    lossy.extend(more);
+    (env, lossy)
+}
+
+/// [`runner_env`] for some of the job's steps (v2 i14e: a segment between native steps).
+pub fn runner_env_for(
+    job: &Job,
+    steps: &[crate::plan::Step],
+) -> (IndexMap<String, String>, Vec<Lossy>) {
     let mut env = IndexMap::new();
     let mut lossy = Vec::new();
-    let steps = job.all_steps();
     env.insert("CDL_ATTEMPTS".into(), (job.retries + 1).to_string());
     env.insert("CDL_STEP_COUNT".into(), steps.len().to_string());
     if !job.values.is_empty() {
         // v2 i13i: the names the job may write to `$CDL_VALUES` (see export/values.rs).
         env.insert("CDL_OUT_NAMES".into(), job.values.join(" "));
     }
-    let taken: Vec<&String> = steps.iter().flat_map(|s| &s.secrets).collect();
+    let all = job.all_steps();
+    let taken: Vec<&String> = all.iter().flat_map(|s| &s.secrets).collect();
     for (i, step) in steps.iter().enumerate() {
         let key = format!("CDL_STEP_{}", i + 1);
         env.insert(key.clone(), step.run.clone());
@@ -311,6 +323,7 @@ mod tests {
             allow_failure: false,
             runs: Runs::OnSuccess,
             when: None,
+            native: Default::default(),
         }
     }
 
@@ -511,5 +524,89 @@ mod tests {
         let (status, dir) = run_runner(&job, &[]);
         assert_eq!(status, 124);
         assert!(dir.path().join("cleaned").exists());
+    }
+
+    /// v2 i14e: what a runner part writes to `$CDL_ENV`/`$CDL_PATH` reaches the target's own
+    /// files (GitHub's `$GITHUB_ENV`/`$GITHUB_PATH`, CircleCI's `$BASH_ENV`) exactly, hostile
+    /// text included; a part starts from the earlier parts' status and shares `$CDL_VALUES`.
+    #[test]
+    fn a_runner_part_carries_values_to_the_next_part() {
+        let hostile = "it's \"x\" $y `z` \\ $(id) << a >> ${{ b }}";
+        let mut write = step(
+            "write",
+            "printf 'A=%s\\nbad line\\nB=1=2\\n' \"$HOSTILE\" >> \"$CDL_ENV\"; printf '/opt/a b\\n/opt/it'\\''s\\n' >> \"$CDL_PATH\"; echo v=1 >> \"$CDL_VALUES\"",
+        );
+        write.env.insert("HOSTILE".into(), hostile.into());
+        let dir = tempfile::tempdir().unwrap();
+        let at = |f: &str| dir.path().join(f).display().to_string();
+        use crate::export::native::{Carry, part_steps};
+        for (carry, file) in [(Carry::Github, "GITHUB_ENV"), (Carry::Circleci, "BASH_ENV")] {
+            std::fs::write(at(file), "").unwrap();
+            let mut job = job(part_steps(std::slice::from_ref(&write), carry));
+            job.values = vec!["v".into()];
+            let (env, _) = runner_env(&job);
+            let status = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(STEP_RUNNER)
+                .current_dir(dir.path())
+                .envs(env)
+                .envs([
+                    ("GITHUB_ENV", &at("GITHUB_ENV")),
+                    ("GITHUB_PATH", &at("GITHUB_PATH")),
+                    ("BASH_ENV", &at("BASH_ENV")),
+                    ("CDL_VALUES_AT", &at("values")),
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                status.status.success(),
+                "{carry:?}: {}",
+                String::from_utf8_lossy(&status.stderr)
+            );
+        }
+        assert_eq!(
+            std::fs::read_to_string(at("GITHUB_ENV")).unwrap(),
+            format!("A={hostile}\nB=1=2\n")
+        );
+        assert_eq!(
+            std::fs::read_to_string(at("GITHUB_PATH")).unwrap(),
+            "/opt/a b\n/opt/it's\n"
+        );
+        let sourced = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(". \"$BASH_ENV\"; printf '%s|%s|%s' \"$A\" \"$B\" \"$PATH\"")
+            .env("BASH_ENV", at("BASH_ENV"))
+            .env("PATH", "/bin")
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&sourced.stdout),
+            format!("{hostile}|1=2|/opt/it's:/opt/a b:/bin")
+        );
+        // Both parts appended to the one values file.
+        assert_eq!(std::fs::read_to_string(at("values")).unwrap(), "v=1\nv=1\n");
+
+        // A part that starts after a failure runs only its `always` steps, and fails.
+        let mut always = step("always", "touch always");
+        always.runs = Runs::Always;
+        let job = job_with(part_steps(
+            &[step("later", "touch later"), always],
+            Carry::Github,
+        ));
+        let (status, dir) = run_runner(
+            &job,
+            &[
+                ("CDL_PRIOR_STATUS", "1"),
+                ("GITHUB_ENV", "/dev/null"),
+                ("GITHUB_PATH", "/dev/null"),
+            ],
+        );
+        assert_eq!(status, 1);
+        assert!(dir.path().join("always").exists());
+        assert!(!dir.path().join("later").exists());
+    }
+
+    fn job_with(steps: Vec<Step>) -> Job {
+        job(steps)
     }
 }

@@ -34,6 +34,8 @@ pub enum Item<'a> {
     Setting(&'a ast::SettingBlock),
     /// v2 i13g: `include { … }` / `exclude { … }` in a matrix.
     MatrixEntry(&'a ast::MatrixEntry),
+    /// v2 i14e: `github { … }`, `circleci { … }`, `buildkite { … }` in a step.
+    Native(&'a ast::NativeBlock),
 }
 
 /// A block item's header (`stage build`), its items, and where the header ends (the `{`
@@ -81,6 +83,7 @@ impl<'a> Item<'a> {
             Item::Reports(r) => r.span,
             Item::Setting(s) => s.span,
             Item::MatrixEntry(e) => e.span,
+            Item::Native(n) => n.span,
         };
         span.start as usize
     }
@@ -108,6 +111,7 @@ impl<'a> Item<'a> {
             Item::Reports(r) => r.span,
             Item::Setting(s) => s.span,
             Item::MatrixEntry(e) => e.span,
+            Item::Native(n) => n.span,
         };
         span.end as usize
     }
@@ -178,6 +182,17 @@ impl<'a> Item<'a> {
                 attributes(&s.attributes),
                 s.word.span.end,
             ),
+            Item::Native(n) => (
+                n.target.name.clone(),
+                n.items
+                    .iter()
+                    .map(|i| match i {
+                        ast::NativeItem::Attribute(a) => Item::Attribute(a),
+                        ast::NativeItem::With(w) => Item::Setting(w),
+                    })
+                    .collect(),
+                n.target.span.end,
+            ),
             Item::Import(_) | Item::Attribute(_) | Item::Secret(_) | Item::Requirement(_) => {
                 return None;
             }
@@ -236,6 +251,7 @@ fn step_item(item: &ast::StepItem) -> Item<'_> {
     match item {
         ast::StepItem::Attribute(a) => Item::Attribute(a),
         ast::StepItem::Env(e) => Item::Env(e),
+        ast::StepItem::Native(n) => Item::Native(n),
     }
 }
 

@@ -25,6 +25,8 @@ pub enum Frame {
     Step,
     /// v2 i14d: `service NAME { … }` in a job.
     Service,
+    Native(String),
+    With,
     /// A block the lexer could not place.
     Other,
 }
@@ -235,6 +237,8 @@ fn classify(header: &[Token]) -> Frame {
         ["reports"] => Frame::Reports,
         ["step", ..] => Frame::Step,
         ["service", _] => Frame::Service,
+        [word @ ("github" | "circleci" | "buildkite")] => Frame::Native((*word).to_string()),
+        ["with"] => Frame::With,
         [word @ ("permissions" | "oidc" | "concurrency" | "checkout")] => {
             Frame::Setting((*word).to_string())
         }

@@ -105,6 +105,23 @@ pub const KEYWORDS: &[(&str, &str)] = &[
         "matches",
         "`VARIABLE matches \"GLOB\"`: the whole value matches the glob (`*` any run of characters, `?` one character).",
     ),
+    // v2 i14e: target-native steps
+    (
+        "github",
+        "`github { uses = \"owner/repo@<commit> # vX\"  with { … } }` in a step: the GitHub export runs the action in the step's place; other targets and `cdl run` run the step's `run`.",
+    ),
+    (
+        "circleci",
+        "`circleci { orb = \"alias: ns/orb@version\"  command = \"alias/command\"  with { … } }` in a step: the CircleCI export runs the orb command in the step's place.",
+    ),
+    (
+        "buildkite",
+        "`buildkite { plugin = \"name#vX.Y.Z\"  with { … } }` in a step: the Buildkite export runs the plugin when the step is its job's only step.",
+    ),
+    (
+        "with",
+        "`with { name = \"value\" … }` in a native block: the action's inputs, the orb command's parameters or the plugin's settings (free-form names), kept literal.",
+    ),
     ("true", "The boolean true (a condition that always holds)."),
     ("false", "The boolean false (a condition that never holds)."),
 ];

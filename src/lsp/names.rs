@@ -550,6 +550,7 @@ impl Walker<'_> {
             match item {
                 ast::StepItem::Attribute(a) => self.attribute(Block::Service, a),
                 ast::StepItem::Env(e) => self.env_block(e),
+                ast::StepItem::Native(_) => {}
             }
         }
     }

@@ -7,6 +7,7 @@ pub mod glob;
 pub mod inputs;
 pub mod matrix;
 pub mod path_glob;
+pub mod native;
 pub mod platform;
 pub mod reports;
 pub mod services;

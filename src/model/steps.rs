@@ -130,7 +130,9 @@ pub struct Step {
     /// `name = "…"`: the display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    /// The script, run by one shell.
+    /// The script, run by one shell. Empty only in a step with native forms and no `run`
+    /// (v2 i14e: omitted then).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub run: String,
     /// The step's own `shell` (the job's, then the pipeline's, when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,6 +154,18 @@ pub struct Step {
     /// `when = …`: the step runs only when it holds (else it is skipped), for this instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<crate::model::Condition>,
+    // v2 i14e: target-native forms (§5)
+    /// `github { … }`, `circleci { … }`, `buildkite { … }` (absent: none).
+    #[serde(default, skip_serializing_if = "super::native::Native::is_empty")]
+    pub native: super::native::Native,
+}
+
+impl Step {
+    /// The script a target without a native form of the step runs, and `cdl run`: `None`
+    /// for a step with native forms and no `run`, which such a target skips (v2 i14e).
+    pub fn fallback(&self) -> Option<&str> {
+        (!self.run.is_empty() || self.native.is_empty()).then_some(self.run.as_str())
+    }
 }
 
 /// The variables of a job given to steps through files: `CDL_ENV` (`NAME=VALUE` lines for the

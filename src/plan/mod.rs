@@ -280,6 +280,7 @@ impl Job {
             allow_failure: false,
             runs: Runs::OnSuccess,
             when: None,
+            native: Default::default(),
         }));
         steps
     }

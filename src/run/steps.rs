@@ -37,7 +37,14 @@ pub struct StepSpec {
     /// The step's `when` is false in this run: it is skipped, whatever the earlier steps did.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub condition_false: bool,
+    // v2 i14e: a step with native forms and no `run`
+    /// Why the step is skipped whatever happened before it (absent: it runs by `runs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<String>,
 }
+
+/// Why `cdl run` skips a step with native forms only (v2 i14e).
+pub const NO_FALLBACK: &str = "no `run` for cdl run: the step has only native forms";
 
 impl StepSpec {
     /// A `run` entry of a plan without step specs: `sh -e -c SCRIPT`.
@@ -53,6 +60,7 @@ impl StepSpec {
             allow_failure: false,
             runs: Runs::OnSuccess,
             condition_false: false,
+            skip: None,
         }
     }
 }
@@ -86,6 +94,7 @@ pub fn specs(job: &Job) -> Vec<StepSpec> {
                 allow_failure: step.allow_failure,
                 runs: step.runs,
                 condition_false: false,
+                skip: step.fallback().is_none().then(|| NO_FALLBACK.to_string()),
             }
         })
         .collect()
@@ -286,6 +295,10 @@ pub fn run_all<L: Sink>(
             ));
             continue;
         }
+        if let Some(why) = &step.skip {
+            log.header(&format!("── step {}: skipped ({why}) ──", step.title));
+            continue;
+        }
         if !step.runs.runs(failure.is_some()) {
             if named {
                 log.header(&format!(
@@ -366,6 +379,7 @@ mod tests {
             allow_failure,
             runs,
             condition_false: false,
+            skip: None,
         }
     }
 

@@ -223,6 +223,20 @@ pub fn summary(record: &RunRecord) -> String {
             duration
         ));
     }
+    // v2 i14e: steps with native forms only, which `cdl run` does not run.
+    for job in &record.plan.jobs {
+        if record.job(&job.id).attempts.is_empty() {
+            continue;
+        }
+        for step in job.step_blocks.iter().filter(|s| s.fallback().is_none()) {
+            out.push_str(&format!(
+                "step {} of {}: skipped ({})\n",
+                step.name,
+                job.id,
+                crate::run::steps::NO_FALLBACK
+            ));
+        }
+    }
     out
 }
 

@@ -246,6 +246,25 @@ pub struct StepBlock {
 pub enum StepItem {
     Attribute(Attribute),
     Env(EnvBlock),
+    /// v2 i14e: `github { … }`, `circleci { … }`, `buildkite { … }`.
+    Native(NativeBlock),
+}
+
+/// `github { uses = "…"  with { … } }` (or `circleci`, `buildkite`): a step's form for one
+/// target (v2 §5, i14e).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NativeBlock {
+    /// `github`, `circleci` or `buildkite`.
+    pub target: Ident,
+    pub items: Vec<NativeItem>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NativeItem {
+    Attribute(Attribute),
+    /// `with { KEY = "…" }`, its word `with`.
+    With(SettingBlock),
 }
 
 /// `matrix { NAME = [values] … }`

@@ -141,6 +141,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_service | Rule::service_block => "`service`", // v2 i14d
         // An attribute-like word: "a name" already says what may stand there.
         Rule::kw_setting | Rule::setting_block => return None,
+        Rule::kw_native | Rule::native_block => return None, // v2 i14e
+        Rule::kw_with | Rule::with_block => "`with`",
         Rule::matrix_entry | Rule::matrix_entry_word => "`include` or `exclude`",
         Rule::trigger => "`on`",
         Rule::import => "`import`",

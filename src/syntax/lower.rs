@@ -507,6 +507,51 @@ impl Lowerer {
         }
     }
 
+    /// `github { … }`, `circleci { … }`, `buildkite { … }` in a step (v2 i14e).
+    fn native_block(&mut self, pair: Pair<Rule>) -> NativeBlock {
+        assert_eq!(pair.as_rule(), Rule::native_block);
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        let word = self.expect(&mut inner, Rule::kw_native);
+        let target = Ident {
+            name: word.as_str().to_string(),
+            span: self.span(&word),
+        };
+        let mut items = Vec::new();
+        for item in inner {
+            match item.as_rule() {
+                Rule::attribute => items.push(NativeItem::Attribute(self.attribute(item))),
+                Rule::with_block => {
+                    let span = self.span(&item);
+                    let doc = self.take_doc();
+                    let mut parts = item.into_inner().peekable();
+                    let kw = self.expect(&mut parts, Rule::kw_with);
+                    let word = Ident {
+                        name: kw.as_str().to_string(),
+                        span: self.span(&kw),
+                    };
+                    let block = self.expect(&mut parts, Rule::attr_block);
+                    let attributes = self.attr_block(block);
+                    items.push(NativeItem::With(SettingBlock {
+                        doc,
+                        word,
+                        attributes,
+                        span,
+                    }));
+                }
+                Rule::doc_comment => self.doc_line(item),
+                Rule::lbrace | Rule::rbrace | Rule::semi => {}
+                other => unreachable!("native item {other:?}"),
+            }
+        }
+        self.end_block();
+        NativeBlock {
+            target,
+            items,
+            span,
+        }
+    }
+
     /// `step NAME { … }` (v2, i13b).
     fn step_block(&mut self, pair: Pair<Rule>) -> StepBlock {
         assert_eq!(pair.as_rule(), Rule::step_block);
@@ -520,6 +565,7 @@ impl Lowerer {
             match item.as_rule() {
                 Rule::attribute => items.push(StepItem::Attribute(self.attribute(item))),
                 Rule::env_block => items.push(StepItem::Env(self.env_block(item))),
+                Rule::native_block => items.push(StepItem::Native(self.native_block(item))),
                 Rule::doc_comment => self.doc_line(item),
                 Rule::lbrace | Rule::rbrace | Rule::semi => {}
                 other => unreachable!("step item {other:?}"),

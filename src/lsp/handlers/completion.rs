@@ -185,13 +185,18 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
             ),
         },
         Frame::Reports => (&[], schema::REPORTS),
-        // v2 i13l: a step's attributes, `when` among them
-        Frame::Step => (&["env"], crate::check::steps::STEP),
         Frame::Service => (&["env"], crate::check::services::SERVICE),
         Frame::Setting(word) => (&[], crate::check::platform::schema(word)),
         // v2 i13g: the entries of a matrix
         Frame::Matrix => (&["include", "exclude"], &[]),
-        Frame::Env | Frame::Other => (&[], &[]),
+        // v2 i13l, i14e: a step's attributes (`when` among them) and native blocks; a native
+        // block's attributes
+        Frame::Step => (
+            &["env", "github", "circleci", "buildkite"],
+            crate::check::steps::STEP,
+        ),
+        Frame::Native(target) => (&["with"], crate::check::native::schema(target)),
+        Frame::Env | Frame::With | Frame::Other => (&[], &[]),
     };
     let mut items: Vec<CompletionItem> = keywords.iter().map(|k| keyword(k)).collect();
     items.extend(
@@ -523,6 +528,49 @@ mod tests {
         let attributes = labels(&job("runs = always\n      "), "always\n      ");
         assert!(attributes.iter().any(|l| l == "start"), "{attributes:?}");
         assert!(!attributes.iter().any(|l| l == "runs"), "{attributes:?}");
+        // v2 i14e: a step offers its native blocks, a native block its attributes and `with`.
+        let step = labels(&job("step a {\n        \n      }"), "step a {\n        ");
+        for word in ["github", "circleci", "buildkite", "run", "env"] {
+            assert!(step.iter().any(|l| l == word), "{word}: {step:?}");
+        }
+        let github = labels(&job("step a {\n        github {  }\n      }"), "github { ");
+        assert_eq!(github, ["with", "uses"]);
+        let circleci = labels(
+            &job("step a {\n        circleci {  }\n      }"),
+            "circleci { ",
+        );
+        assert_eq!(circleci, ["with", "orb", "command"]);
+        let buildkite = labels(
+            &job("step a {\n        buildkite {  }\n      }"),
+            "buildkite { ",
+        );
+        assert_eq!(buildkite, ["with", "plugin"]);
+        let with = labels(
+            &job("step a {\n        github { with {  } }\n      }"),
+            "with { ",
+        );
+        assert!(with.is_empty(), "{with:?}");
+        for truncated in [
+            "step a { git",
+            "step a { github",
+            "step a { github {",
+            "step a { github { uses",
+            "step a { github { uses = \"act",
+            "step a { github { uses = \"a/b@v1\" with",
+            "step a { github { uses = \"a/b@v1\" with {",
+            "step a { github { uses = \"a/b@v1\" with { node-",
+            "step a { github { uses = \"a/b@v1\" with { node-version = ",
+            "step a { circleci { orb = \"node: ",
+            "step a { buildkite { plugin = \"x#v1\" with { run = \"app\" }",
+        ] {
+            let text = job(truncated);
+            for offset in 0..=text.len() {
+                if text.is_char_boundary(offset) {
+                    let _ = items(&context::at(&text, offset), None);
+                }
+            }
+            let _ = labels(&text, truncated);
+        }
         // Half-typed versions never panic.
         for truncated in [
             "runs",

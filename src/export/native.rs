@@ -1,0 +1,179 @@
+//! Target-native steps (language v2 §5) in the exports: which steps of a job a target runs
+//! in its own way (an action, an orb command, a plugin), the portable segments between them
+//! that the step runner (`steps.rs`) keeps cdl's rules in, the W0200 of a step no form of
+//! which reaches a target, and the one function per target that writes a `with` value.
+
+use super::Lossy;
+use crate::model::native::WithValue;
+use crate::plan::{Job, Step};
+
+/// A run of a job's steps: portable steps the step runner runs in one target step, or one
+/// step the target runs natively.
+#[derive(Debug)]
+pub enum Part {
+    Portable(Vec<Step>),
+    Native(Box<Step>),
+}
+
+/// The W0200 of a step that has native forms, none for this target, and no `run`.
+fn no_fallback(job: &Job, step: &Step) -> Lossy {
+    Lossy::at(
+        job,
+        format!(
+            "the step `{}` of `{}` has no form for this target and no `run`",
+            step.name, job.id
+        ),
+        "the step is left out of the job; add `run = \"…\"` to the step for the targets without a native form",
+    )
+}
+
+/// The job's steps a target without native forms runs (each with its `run`), and the W0200
+/// of each step left out.
+pub fn portable(job: &Job) -> (Vec<Step>, Vec<Lossy>) {
+    let mut lossy = Vec::new();
+    let steps = job
+        .all_steps()
+        .into_iter()
+        .filter(|step| {
+            let keep = step.fallback().is_some();
+            if !keep {
+                lossy.push(no_fallback(job, step));
+            }
+            keep
+        })
+        .collect();
+    (steps, lossy)
+}
+
+/// The job's steps as parts: `native` says whether the target runs a step in its own way.
+/// Steps that have neither form are left out with a W0200.
+pub fn parts(job: &Job, native: impl Fn(&Step) -> bool) -> (Vec<Part>, Vec<Lossy>) {
+    let mut parts: Vec<Part> = Vec::new();
+    let mut lossy = Vec::new();
+    for step in job.all_steps() {
+        if native(&step) {
+            parts.push(Part::Native(Box::new(step)));
+        } else if step.fallback().is_none() {
+            lossy.push(no_fallback(job, &step));
+        } else if let Some(Part::Portable(run)) = parts.last_mut() {
+            run.push(step);
+        } else {
+            parts.push(Part::Portable(vec![step]));
+        }
+    }
+    (parts, lossy)
+}
+
+/// A `with` value in a GitHub `with:` map, which GitHub evaluates: `${{` written so that it
+/// evaluates to itself (`github/expressions.rs`).
+pub fn github_with(value: &WithValue) -> String {
+    match value {
+        WithValue::Literal(text) => super::github::literal_text(text),
+    }
+}
+
+/// A `with` value as an orb command's parameter: `<<` escaped (`circleci/parameters.rs`).
+pub fn circleci_with(value: &WithValue) -> String {
+    match value {
+        WithValue::Literal(text) => super::circleci::literal_text(text),
+    }
+}
+
+/// A `with` value in a plugin's settings, as text: `buildkite.rs` spells it for the upload's
+/// interpolation with every other string of the pipeline (`$` doubled); `None` when no spelling
+/// brings it through exactly (`buildkite/interpolation.rs`), which the caller reports.
+pub fn buildkite_with(value: &WithValue) -> Option<String> {
+    match value {
+        WithValue::Literal(text) => super::buildkite::literal_text(text).map(|_| text.clone()),
+    }
+}
+
+/// The step a Buildkite job runs as a plugin: the job's only step, when it has a
+/// `buildkite { }` form (plugins apply to a whole command step).
+pub fn buildkite_only(job: &Job) -> Option<Step> {
+    let mut steps = job.all_steps();
+    (steps.len() == 1 && steps[0].native.buildkite.is_some()).then(|| steps.remove(0))
+}
+
+/// Where a runner part passes what its steps wrote to `$CDL_ENV` and `$CDL_PATH` on to the
+/// later steps of the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carry {
+    /// `$GITHUB_ENV` and `$GITHUB_PATH`.
+    Github,
+    /// `export` lines in `$BASH_ENV`, which CircleCI's steps source.
+    Circleci,
+}
+
+/// The first step of a runner part: the values earlier parts wrote (`$CDL_VALUES_AT`) are put
+/// back in `$CDL_VALUES`, and the step fails when an earlier part did (`CDL_PRIOR_STATUS`), so
+/// that the part runs only its `runs = always|on_failure` steps then.
+const PROLOGUE: &str = r#"if [ -n "${CDL_VALUES_AT:-}" ] && [ -f "$CDL_VALUES_AT" ]; then cat "$CDL_VALUES_AT" >> "$CDL_VALUES"; fi
+exit "${CDL_PRIOR_STATUS:-0}"
+"#;
+
+/// The last step of a GitHub runner part: the `NAME=VALUE` lines of `$CDL_ENV` to
+/// `$GITHUB_ENV`, the folders of `$CDL_PATH` to `$GITHUB_PATH` (both put the last written
+/// first, as cdl does), and `$CDL_VALUES` kept for the next part.
+const EPILOGUE_GITHUB: &str = r#"if [ -n "${CDL_VALUES_AT:-}" ]; then cp "$CDL_VALUES" "$CDL_VALUES_AT"; fi
+grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$CDL_ENV" >> "$GITHUB_ENV" || true
+grep -v '^$' "$CDL_PATH" >> "$GITHUB_PATH" || true
+"#;
+
+/// The last step of a CircleCI runner part: `$CDL_ENV` and `$CDL_PATH` as `export` lines in
+/// `$BASH_ENV` (each value single-quoted), and `$CDL_VALUES` kept for the next part.
+const EPILOGUE_CIRCLECI: &str = r#"if [ -n "${CDL_VALUES_AT:-}" ]; then cp "$CDL_VALUES" "$CDL_VALUES_AT"; fi
+sed -n "/^[A-Za-z_][A-Za-z0-9_]*=/{s/'/'\\\\''/g;s/=/='/;s/^/export /;s/\$/'/;p;}" "$CDL_ENV" >> "$BASH_ENV"
+sed -n "/./{s/'/'\\\\''/g;s/^/export PATH='/;s/\$/':\"\$PATH\"/;p;}" "$CDL_PATH" >> "$BASH_ENV"
+"#;
+
+fn helper(name: &str, title: &str, script: &str) -> Step {
+    Step {
+        name: name.into(),
+        display_name: Some(title.into()),
+        run: script.into(),
+        shell: None,
+        env: Default::default(),
+        secrets: Vec::new(),
+        timeout_seconds: None,
+        allow_failure: false,
+        runs: crate::plan::Runs::Always,
+        when: None,
+        native: Default::default(),
+    }
+}
+
+/// The steps the step runner runs for a part between native steps: `run` between a first
+/// step that takes up where the earlier parts ended and a last one that passes what the part
+/// wrote on to the target's later steps (both `runs = always`).
+pub fn part_steps(run: &[Step], carry: Carry) -> Vec<Step> {
+    let mut steps = vec![helper(
+        "cdl-earlier-parts",
+        "cdl: the steps before",
+        PROLOGUE,
+    )];
+    steps.extend(run.iter().cloned());
+    steps.push(helper(
+        "cdl-pass-on",
+        "cdl: pass $CDL_ENV, $CDL_PATH and $CDL_VALUES on",
+        match carry {
+            Carry::Github => EPILOGUE_GITHUB,
+            Carry::Circleci => EPILOGUE_CIRCLECI,
+        },
+    ));
+    steps
+}
+
+/// Whether a step has a form for the target.
+pub fn has_github(step: &Step) -> bool {
+    step.native.github.is_some()
+}
+
+pub fn has_circleci(step: &Step) -> bool {
+    step.native.circleci.is_some()
+}
+
+/// Whether any step of the job has a native form.
+pub fn any(job: &Job, has: impl Fn(&Step) -> bool) -> bool {
+    job.step_blocks.iter().any(has)
+}
