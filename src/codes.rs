@@ -98,7 +98,6 @@ codes! {
     InvalidServiceImage = "E0344", "service image that names no image";
     AfterFailureOnGate = "E0317", "`runs` or `start` on a gate";
     StepWhenJobOnly = "E0318", "step condition testing a secret the job does not list";
-    StepWhenUnsupported = "E0318", "`when` on a step is not supported yet";
     // v2 i14e: target-native steps
     InvalidNativeReference = "E0345", "malformed action, orb, orb command or plugin";
     EmptyMatrix = "E0320", "matrix with every combination excluded";
@@ -138,6 +137,7 @@ codes! {
     MatrixEntryNoEffect = "W0114", "matrix `include` or `exclude` that changes nothing";
     // v2 i14b: `changed()`
     ChangedArgument = "E0337", "`changed()` without a path-glob string";
+    StepWhenChanged = "E0338", "`changed()` in a step's condition";
     // v2 i14d: services
     ServiceNotAwaited = "W0123", "service with neither `port` nor `health`";
     ValueOfLiterals = "W0118", "composed value of strings only";

@@ -97,6 +97,23 @@ fn secrets_listed(expr: &Expr, step: &str, job: &str, secrets: &[Ident], sink: &
             secrets_listed(r, step, job, secrets, sink) && left
         }
         ExprKind::Not(inner) => secrets_listed(inner, step, job, secrets, sink),
+        // The changed files are known where the target decides which jobs run, not inside a
+        // job's step runner: a step cannot test them.
+        ExprKind::Changed(_) => {
+            sink.push(
+                Diagnostic::new(
+                    Code::StepWhenChanged,
+                    expr.span,
+                    format!("the step `{step}` of `{job}` tests `changed()`"),
+                )
+                .label("only a job's condition may test the changed files")
+                .help(
+                    "the targets know the changed files where they decide which jobs run, not \
+                     inside a job: move the test to the job's `when`, or make this step a job",
+                ),
+            );
+            false
+        }
         _ => true,
     }
 }

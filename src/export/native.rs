@@ -27,6 +27,19 @@ fn no_fallback(job: &Job, step: &Step) -> Lossy {
     )
 }
 
+/// The W0200 of a step with a native form for this target and a `when`, which only the step
+/// runner tests: the step's `run` is used instead (or nothing, when it has none).
+fn conditional_native(job: &Job, step: &Step) -> Lossy {
+    Lossy::at(
+        job,
+        format!(
+            "the step `{}` of `{}` has a `when`, which cdl tests in its step runner, not in this target's native step",
+            step.name, job.id
+        ),
+        "its native form is not used here: the runner tests the condition and runs the step's `run`",
+    )
+}
+
 /// The job's steps a target without native forms runs (each with its `run`), and the W0200
 /// of each step left out.
 pub fn portable(job: &Job) -> (Vec<Step>, Vec<Lossy>) {
@@ -51,7 +64,12 @@ pub fn parts(job: &Job, native: impl Fn(&Step) -> bool) -> (Vec<Part>, Vec<Lossy
     let mut parts: Vec<Part> = Vec::new();
     let mut lossy = Vec::new();
     for step in job.all_steps() {
-        if native(&step) {
+        // A step condition is tested by the step runner (export/steps.rs), not by a target's
+        // own step: such a step runs its `run` there, and its native form is reported unused.
+        if native(&step) && step.when.is_some() {
+            lossy.push(conditional_native(job, &step));
+        }
+        if native(&step) && step.when.is_none() {
             parts.push(Part::Native(Box::new(step)));
         } else if step.fallback().is_none() {
             lossy.push(no_fallback(job, &step));
@@ -92,7 +110,8 @@ pub fn buildkite_with(value: &WithValue) -> Option<String> {
 /// `buildkite { }` form (plugins apply to a whole command step).
 pub fn buildkite_only(job: &Job) -> Option<Step> {
     let mut steps = job.all_steps();
-    (steps.len() == 1 && steps[0].native.buildkite.is_some()).then(|| steps.remove(0))
+    (steps.len() == 1 && steps[0].native.buildkite.is_some() && steps[0].when.is_none())
+        .then(|| steps.remove(0))
 }
 
 /// Where a runner part passes what its steps wrote to `$CDL_ENV` and `$CDL_PATH` on to the

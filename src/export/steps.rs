@@ -425,7 +425,11 @@ mod tests {
     #[test]
     fn a_steps_condition_decides_the_same_in_the_step_runner_as_in_cdl_run() {
         use crate::export::oracle;
-        let conditions = oracle::conditions();
+        // `changed()` is a job's test only (E0338): a step's condition never holds one.
+        let conditions: Vec<_> = oracle::conditions()
+            .into_iter()
+            .filter(|c| !format!("{c:?}").contains("Changed"))
+            .collect();
         let runs = oracle::runs();
         const PER_RUN: usize = 10;
         for (r, run) in runs.iter().enumerate() {
