@@ -98,6 +98,8 @@ codes! {
     DuplicateMatrixInstance = "E0321", "matrix include that repeats an instance";
     MatrixKeyMissing = "E0322", "matrix instance without a key the job needs";
     EmptyMatrixEntry = "E0323", "matrix `include` or `exclude` without keys";
+    // v2 i13k: matrix artifacts
+    OptionalOutputRequired = "E0333", "output both required and optional";
     DependencyCycle = "E0400", "dependency cycle";
     EnvironmentRequired = "E0401", "test kind needs an environment";
     EnvironmentForbidden = "E0402", "test kind forbids an environment";

@@ -12,6 +12,8 @@ pub mod job_name;
 pub mod matrix;
 pub mod model;
 pub mod outputs;
+// v2 i13k: matrix artifacts
+pub mod matrix_artifacts;
 pub mod platform;
 mod ref_glob;
 pub mod reports;

@@ -155,6 +155,9 @@ pub struct Job {
     /// A `when` that reads `matrix.KEY`: each instance's condition, in expansion order
     /// (`None`: it always runs); empty otherwise. `when` is then their conjunction.
     pub instance_when: Vec<Option<Condition>>,
+    // v2 i13k: matrix artifacts
+    /// `optional_outputs = [...]`: outputs an artifact instance may lack.
+    pub optional_outputs: Vec<String>,
 }
 
 /// One pipeline, checked.

@@ -541,6 +541,8 @@ impl Builder<'_> {
             .collect();
         if job_type == JobType::Artifact {
             super::outputs::check(&attributes, self.sink);
+            // v2 i13k
+            super::matrix_artifacts::check(&attributes, self.sink);
         }
         // v2 i13f: `runs` and `start` in a gate have their own error.
         for attribute in &attributes {
@@ -600,13 +602,6 @@ impl Builder<'_> {
                         self.sink,
                     );
                     env.extend(vars.into_iter().map(|(k, (v, _))| (k, v)));
-                }
-                ast::BodyItem::Matrix(block_matrix) if job_type == JobType::Artifact => {
-                    self.sink.push(
-                        Diagnostic::new(Code::InvalidValue, block_matrix.span.with_end(block_matrix.span.start + 6), format!("the artifact `{name}` cannot have a matrix"))
-                            .label("an artifact is built once")
-                            .help("build one artifact per variant (`artifact app_linux`, `artifact app_macos`), or test the variants in a matrix `test`"),
-                    );
                 }
                 ast::BodyItem::Matrix(block_matrix) if job_type != JobType::Gate => {
                     if let Some(first) = matrix_block.replace(block_matrix.span) {
@@ -800,6 +795,7 @@ impl Builder<'_> {
             matrix_entries,
             matrix_references,
             instance_when,
+            optional_outputs: attrs.strings("optional_outputs"),
         });
         Some(id)
     }
