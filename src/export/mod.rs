@@ -17,6 +17,8 @@ mod jenkins;
 mod jobs;
 mod kubernetes;
 mod literal;
+// v2 i13k: matrix artifacts
+mod matrix_artifacts;
 #[cfg(test)]
 mod oracle;
 mod platform;

@@ -100,7 +100,9 @@ while [ "$output" -le "$CDL_OUTPUT_COUNT" ]; do
     done
     IFS=$old_ifs
   fi
-  if [ "$found" = 0 ]; then
+  if [ "$found" = 0 ] && [ -n "$(printenv "CDL_OUTPUT_${output}_OPTIONAL" || true)" ]; then
+    echo "cdl: the optional output $pattern${name:+/**/$name} matched no file"
+  elif [ "$found" = 0 ]; then
     echo "cdl: the output $pattern${name:+/**/$name} matched no file" >&2
     exit 1
   fi
@@ -113,9 +115,14 @@ done
 pub fn collect_env(job: &Job) -> (IndexMap<String, String>, Vec<Lossy>) {
     let mut env = IndexMap::new();
     let mut lossy = Vec::new();
-    env.insert("CDL_OUTPUT_COUNT".into(), job.outputs.len().to_string());
-    for (i, output) in job.outputs.iter().enumerate() {
+    // v2 i13k: `optional_outputs` follow the outputs, each marked `CDL_OUTPUT_<N>_OPTIONAL`.
+    let all: Vec<&String> = job.outputs.iter().chain(&job.optional_outputs).collect();
+    env.insert("CDL_OUTPUT_COUNT".into(), all.len().to_string());
+    for (i, output) in all.into_iter().enumerate() {
         let key = format!("CDL_OUTPUT_{}", i + 1);
+        if i >= job.outputs.len() {
+            env.insert(format!("{key}_OPTIONAL"), "1".into());
+        }
         match output_pattern(output) {
             OutputPattern::Glob(pattern) => {
                 env.insert(key, pattern);
