@@ -125,6 +125,8 @@ codes! {
     ValueNotReceived = "W0116", "command reads a value the job does not receive";
     CoverageRegexSlashes = "W0115", "coverage regex between GitLab's slashes";
     ConcurrencyWithoutCancel = "W0117", "concurrency block that cancels nothing";
+    // v2 i13k: matrix artifacts
+    MatrixArtifactFolderRenamed = "W0119", "matrix artifact instance whose folder got a suffix";
     MatrixEntryNoEffect = "W0114", "matrix `include` or `exclude` that changes nothing";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }

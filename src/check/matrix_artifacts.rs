@@ -1,9 +1,11 @@
 //! v2 i13k: matrix artifacts (language v2 §7). An artifact with a `matrix` is built once per
 //! instance; `optional_outputs` are outputs an instance may lack. An output cannot be both
-//! required and optional (E0333).
+//! required and optional (E0333); instances whose folders would be the same are told apart
+//! with a suffix, and W0119 says so.
 
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Sink};
+use crate::model::matrix::Matrix;
 use crate::span::Span;
 use crate::syntax::ast::{self, ExprKind};
 
@@ -40,6 +42,38 @@ pub fn check(attributes: &[&ast::Attribute], sink: &mut Sink) {
             .label("listed as optional here")
             .related(*first, "and as required here")
             .help("keep it in one list: `outputs` when every instance must make it, `optional_outputs` when some may not"),
+        );
+    }
+}
+
+/// W0119: instances whose folders would be the same once their values are made file-name safe
+/// (`a/b` and `a_b`, `Linux` and `linux`): the later ones get `-2`, `-3`…, which a consumer
+/// looking for the plain name would miss.
+pub fn check_folders(matrix: &Matrix, name: &str, span: Span, sink: &mut Sink) {
+    if matrix.is_empty() {
+        return;
+    }
+    let values: Vec<_> = matrix
+        .expand()
+        .instances
+        .iter()
+        .map(|i| matrix.id_values(&i.values))
+        .collect();
+    let folders = crate::model::matrix::folder_names(&values);
+    for (values, folder) in values.iter().zip(&folders) {
+        let plain = crate::model::matrix::folder_name(values);
+        if plain == *folder {
+            continue;
+        }
+        let id = crate::model::matrix::instance_id(name, values);
+        sink.push(
+            Diagnostic::new(
+                Code::MatrixArtifactFolderRenamed,
+                span.with_end(span.start + 6),
+                format!("the instance `{id}` of the artifact `{name}` gets the folder `{folder}`"),
+            )
+            .label(format!("`{plain}` is another instance's folder, or too long"))
+            .help("give the instances values that differ in letters, digits, `.` or `_` (a folder name keeps only those), or read the folders from `cdl plan` (`artifacts[].instances`)"),
         );
     }
 }

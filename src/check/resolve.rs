@@ -653,6 +653,10 @@ impl Builder<'_> {
             &name,
             self.sink,
         );
+        // v2 i13k: instances of a matrix artifact whose folders had to be told apart.
+        if let (JobType::Artifact, Some(span)) = (job_type, matrix_block) {
+            super::matrix_artifacts::check_folders(&full_matrix, &name, span, self.sink);
+        }
         let mut instance_when = Vec::new();
         if let Some(when) = &matrix_when {
             if job_type == JobType::Deploy {

@@ -372,4 +372,15 @@ mod tests {
         assert_eq!(folder_name(&values(&[("t", "..")])), "_..");
         assert_eq!(folder_name(&values(&[("t", "")])), "_");
     }
+
+    #[test]
+    fn folder_names_are_unique_ignoring_case() {
+        let list = [
+            values(&[("t", "a/b")]),
+            values(&[("t", "a_b")]),
+            values(&[("t", "a_b-2")]),
+            values(&[("t", "A_B")]),
+        ];
+        assert_eq!(folder_names(&list), ["a_b", "a_b-3", "a_b-2", "A_B-4"]);
+    }
 }
