@@ -346,7 +346,7 @@ impl<'p> Builder<'p> {
             );
             script.own("CDL_ARTIFACT_STORE", store.clone());
             self.lossy.extend(script.outputs(job));
-            body.push_str(super::shell::COLLECT_ARTIFACT);
+            body.push_str(&super::shell::collect_artifact(job));
             outputs.artifacts.push(Artifact {
                 name: artifact.clone(),
                 path: Some(store),

@@ -552,7 +552,7 @@ impl<'p> Builder<'p> {
             let (outputs, lossy) = shell::collect_env(job);
             self.lossy.extend(lossy);
             step.env.extend(outputs);
-            step.commands.push(shell::COLLECT_ARTIFACT.to_string());
+            step.commands.push(shell::collect_artifact(job));
             step.artifact_paths = Some(format!("{}/**", store(part)));
         }
         // v2 reports and kept files (i13h)

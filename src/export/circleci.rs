@@ -611,7 +611,7 @@ impl<'p> Builder<'p> {
             environment.extend(literal_map(&outputs));
             steps.push(run(
                 Some(format!("Collect the artifact {part}")),
-                shell::COLLECT_ARTIFACT.to_string(),
+                shell::collect_artifact(job),
                 environment,
                 NO_TIMEOUT.into(),
             ));

@@ -921,7 +921,7 @@ impl<'p> Builder<'p> {
             steps.push(Step {
                 name: Some(format!("Collect the artifact {upload}")),
                 env,
-                run: Some(shell::COLLECT_ARTIFACT.into()),
+                run: Some(shell::collect_artifact(job)),
                 ..Step::default()
             });
             steps.push(Step {

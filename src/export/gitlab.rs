@@ -878,9 +878,7 @@ impl<'p> Builder<'p> {
                 Value::Plain(format!("$CI_PROJECT_DIR/{}", store(&part))),
             );
             pipeline_job.variables.extend(literal_map(&outputs));
-            pipeline_job
-                .script
-                .push(shell::COLLECT_ARTIFACT.to_string());
+            pipeline_job.script.push(shell::collect_artifact(job));
             pipeline_job.artifacts = Some(Artifacts {
                 paths: vec![store(&part)],
                 expire_in: self.expire_in.clone(),

@@ -532,7 +532,7 @@ impl<'p> Builder<'p> {
             inner.push(Node::line(format!(
                 "sh(label: {}, script: {})",
                 groovy::string(&format!("cdl: collect the artifact {upload}")),
-                groovy::multiline(shell::COLLECT_ARTIFACT)
+                groovy::multiline(&shell::collect_artifact(job))
             )));
             inner.push(Node::line(format!(
                 "stash(name: {}, includes: {}, useDefaultExcludes: false)",

@@ -422,7 +422,7 @@ impl<'p> Builder<'p> {
                 script: format!(
                     "#!/bin/sh\n{}{}",
                     collect.prelude(),
-                    shell::COLLECT_ARTIFACT
+                    shell::collect_artifact(job)
                 ),
             });
         }

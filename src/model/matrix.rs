@@ -381,6 +381,17 @@ mod tests {
             values(&[("t", "a_b-2")]),
             values(&[("t", "A_B")]),
         ];
-        assert_eq!(folder_names(&list), ["a_b", "a_b-3", "a_b-2", "A_B-4"]);
+        // `-` in a value is made `_`: only a suffix (or the join of two axes) holds `-`.
+        assert_eq!(folder_names(&list), ["a_b", "a_b-2", "a_b_2", "A_B-3"]);
+        let two_axes = [
+            values(&[("t", "a/b"), ("u", "2")]),
+            values(&[("t", "a_b"), ("u", "2")]),
+            values(&[("t", "a_b")]),
+            values(&[("t", "a/b")]),
+        ];
+        assert_eq!(
+            folder_names(&two_axes),
+            ["a_b-2", "a_b-2-2", "a_b", "a_b-3"]
+        );
     }
 }

@@ -163,7 +163,8 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
         Frame::Environment => (&["requires", "env"], schema::ENVIRONMENT),
         Frame::Stage => (&["artifact", "test", "deploy", "gate", "job"], &[]),
         Frame::Job(form, _) => match form.as_str() {
-            "artifact" => (&["env", "reports"], schema::ARTIFACT),
+            // v2 i13k: an artifact may have a matrix.
+            "artifact" => (&["env", "matrix", "reports"], schema::ARTIFACT),
             "gate" => (&[], schema::GATE),
             "template" => (
                 &["env", "matrix", "reports", "oidc"],
