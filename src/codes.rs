@@ -109,6 +109,8 @@ codes! {
     UnresolvedReference = "E0330", "reference to something the job does not receive";
     SecretReference = "E0331", "secret reference outside a job's env or not listed";
     StaticValue = "E0332", "composed value where the value must be fixed";
+    // v2 i13k: matrix artifacts
+    OptionalOutputRequired = "E0333", "output both required and optional";
     DependencyCycle = "E0400", "dependency cycle";
     EnvironmentRequired = "E0401", "test kind needs an environment";
     EnvironmentForbidden = "E0402", "test kind forbids an environment";
@@ -134,6 +136,8 @@ codes! {
     ValueNotReceived = "W0116", "command reads a value the job does not receive";
     CoverageRegexSlashes = "W0115", "coverage regex between GitLab's slashes";
     ConcurrencyWithoutCancel = "W0117", "concurrency block that cancels nothing";
+    // v2 i13k: matrix artifacts
+    MatrixArtifactFolderRenamed = "W0119", "matrix artifact instance whose folder got a suffix";
     MatrixEntryNoEffect = "W0114", "matrix `include` or `exclude` that changes nothing";
     // v2 i14b: `changed()`
     ChangedArgument = "E0337", "`changed()` without a path-glob string";

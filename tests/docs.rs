@@ -51,6 +51,7 @@ const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
     "## Services",                      // v2 i14d
     "## Composed values",               // v2 i13j
     "## Target-native steps",           // v2 i14e
+    "## Matrix artifacts",              // v2 i13k
 ];
 
 #[test]

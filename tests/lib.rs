@@ -22,6 +22,7 @@ mod run_gates;
 mod run_inputs;
 mod run_matrix;
 mod run_native;
+mod run_matrix_artifacts;
 mod run_platform;
 mod run_records;
 mod run_reports;

@@ -144,3 +144,50 @@ proptest! {
         exercise(apply(text, &edits));
     }
 }
+
+// v2 i13k: the folders of a matrix artifact's instances.
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// For random instance values (hostile characters, case variants, long values, values
+    /// that become the same once made safe), every folder is a safe file name and no two are
+    /// equal, even ignoring case.
+    #[test]
+    fn matrix_artifact_folders_are_unique_and_file_name_safe(
+        instances in proptest::collection::vec(
+            proptest::collection::vec(
+                prop_oneof![
+                    "[a-cA-C_./ -]{0,4}",
+                    "\\PC{0,6}",
+                    Just("..".to_string()),
+                    Just("a-2".to_string()),
+                    "[a-z]{150,200}",
+                ],
+                2,
+            ),
+            1..24,
+        )
+    ) {
+        let values: Vec<cdl::model::matrix::Values> = instances
+            .iter()
+            .map(|pair| {
+                [("os".to_string(), pair[0].clone()), ("arch".to_string(), pair[1].clone())]
+                    .into_iter()
+                    .collect()
+            })
+            .collect();
+        let folders = cdl::model::matrix::folder_names(&values);
+        prop_assert_eq!(folders.len(), values.len());
+        let mut seen = std::collections::HashSet::new();
+        for folder in &folders {
+            prop_assert!(!folder.is_empty());
+            prop_assert!(folder.len() <= 200, "{} is long", folder);
+            prop_assert!(folder != "." && folder != "..");
+            prop_assert!(
+                folder.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')),
+                "unsafe {:?}", folder
+            );
+            prop_assert!(seen.insert(folder.to_ascii_lowercase()), "twice: {:?} in {:?}", folder, folders);
+        }
+    }
+}

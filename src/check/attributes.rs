@@ -222,11 +222,19 @@ macro_rules! runnable {
 }
 
 pub const JOB: &[Spec] = runnable!();
-pub const ARTIFACT: &[Spec] = runnable!(required(
-    "outputs",
-    Type::Strings,
-    "Paths or globs of the files the artifact is made of."
-));
+pub const ARTIFACT: &[Spec] = runnable!(
+    required(
+        "outputs",
+        Type::Strings,
+        "Paths or globs of the files the artifact is made of."
+    ),
+    // v2 i13k: matrix artifacts
+    spec(
+        "optional_outputs",
+        Type::Strings,
+        super::matrix_artifacts::OPTIONAL_OUTPUTS_DOC
+    )
+);
 pub const GATE: &[Spec] = &[
     required(
         "approvers",

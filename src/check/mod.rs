@@ -14,6 +14,8 @@ pub mod matrix;
 pub mod model;
 pub mod native;
 pub mod outputs;
+// v2 i13k: matrix artifacts
+pub mod matrix_artifacts;
 pub mod platform;
 mod ref_glob;
 pub mod reports;

@@ -169,6 +169,9 @@ pub struct Job {
     // v2 i13j: composed values
     /// `env` values, `image` and `runner` joined from literals and references.
     pub composed: super::value::JobValues,
+    // v2 i13k: matrix artifacts
+    /// `optional_outputs = [...]`: outputs an artifact instance may lack.
+    pub optional_outputs: Vec<String>,
 }
 
 /// One pipeline, checked.

@@ -16,14 +16,16 @@ pub fn inside_workdir(output: &str) -> bool {
 }
 
 /// Reports every entry of an artifact's `outputs` that leaves the working folder.
+/// (v2 i13k: and of its `optional_outputs`.)
 pub fn check(attributes: &[&ast::Attribute], sink: &mut Sink) {
-    let Some(outputs) = attributes.iter().find(|a| a.name.name == "outputs") else {
-        return;
-    };
-    let entries: Vec<&ast::Expr> = match &outputs.value.kind {
-        ExprKind::List(items) => items.iter().collect(),
-        _ => vec![&outputs.value],
-    };
+    let entries: Vec<&ast::Expr> = attributes
+        .iter()
+        .filter(|a| a.name.name == "outputs" || a.name.name == "optional_outputs")
+        .flat_map(|outputs| match &outputs.value.kind {
+            ExprKind::List(items) => items.iter().collect(),
+            _ => vec![&outputs.value],
+        })
+        .collect();
     for entry in entries {
         let ExprKind::String(path) = &entry.kind else {
             continue;

@@ -560,6 +560,8 @@ impl Builder<'_> {
             .collect();
         if job_type == JobType::Artifact {
             super::outputs::check(&attributes, self.sink);
+            // v2 i13k
+            super::matrix_artifacts::check(&attributes, self.sink);
         }
         // v2 i13f: `runs` and `start` in a gate have their own error.
         for attribute in &attributes {
@@ -627,13 +629,6 @@ impl Builder<'_> {
                     );
                     env.extend(vars.into_iter().map(|(k, (v, _))| (k, v)));
                 }
-                ast::BodyItem::Matrix(block_matrix) if job_type == JobType::Artifact => {
-                    self.sink.push(
-                        Diagnostic::new(Code::InvalidValue, block_matrix.span.with_end(block_matrix.span.start + 6), format!("the artifact `{name}` cannot have a matrix"))
-                            .label("an artifact is built once")
-                            .help("build one artifact per variant (`artifact app_linux`, `artifact app_macos`), or test the variants in a matrix `test`"),
-                    );
-                }
                 ast::BodyItem::Matrix(block_matrix) if job_type != JobType::Gate => {
                     if let Some(first) = matrix_block.replace(block_matrix.span) {
                         self.sink.push(twice(
@@ -698,6 +693,10 @@ impl Builder<'_> {
             &name,
             self.sink,
         );
+        // v2 i13k: instances of a matrix artifact whose folders had to be told apart.
+        if let (JobType::Artifact, Some(span)) = (job_type, matrix_block) {
+            super::matrix_artifacts::check_folders(&full_matrix, &name, span, self.sink);
+        }
         let mut instance_when = Vec::new();
         if let Some(when) = &matrix_when {
             if job_type == JobType::Deploy {
@@ -854,6 +853,7 @@ impl Builder<'_> {
             step_instance_when,
             services,
             composed,
+            optional_outputs: attrs.strings("optional_outputs"),
         });
         Some(id)
     }

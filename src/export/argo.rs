@@ -247,6 +247,20 @@ impl<'p> Builder<'p> {
             let Some(artifact) = self.plan.artifacts.iter().find(|a| &a.name == input) else {
                 continue;
             };
+            // v2 i13k: a matrix artifact is one argument per instance (`NAME--N`).
+            if !artifact.instances.is_empty() {
+                for (n, instance) in artifact.instances.iter().enumerate() {
+                    arguments.artifacts.push(Artifact {
+                        name: format!("{input}--{}", n + 1),
+                        from: Some(format!(
+                            "{{{{tasks.{}.outputs.artifacts.{input}}}}}",
+                            self.tasks[instance.job.as_str()]
+                        )),
+                        ..Artifact::default()
+                    });
+                }
+                continue;
+            }
             arguments.artifacts.push(Artifact {
                 name: input.clone(),
                 from: Some(format!(
@@ -318,21 +332,35 @@ impl<'p> Builder<'p> {
             script.locate_inputs(job);
         }
         for input in &job.inputs {
-            inputs.artifacts.push(Artifact {
-                name: input.clone(),
-                path: Some(format!("{ARTIFACTS}/{input}")),
-                ..Artifact::default()
-            });
+            // v2 i13k: each instance of a matrix artifact into its folder.
+            let downloads = super::matrix_artifacts::downloads(self.plan, input);
+            for (n, (_, folder)) in downloads.iter().enumerate() {
+                inputs.artifacts.push(Artifact {
+                    name: match folder {
+                        Some(_) => format!("{input}--{}", n + 1),
+                        None => input.clone(),
+                    },
+                    path: Some(match folder {
+                        Some(folder) => format!("{ARTIFACTS}/{input}/{folder}"),
+                        None => format!("{ARTIFACTS}/{input}"),
+                    }),
+                    ..Artifact::default()
+                });
+            }
         }
         let mut body = Script::commands(job);
         let mut outputs = Inputs::default();
         if job.job_type == JobType::Artifact
             && let Some(artifact) = &job.artifact
         {
-            let store = format!("{ARTIFACTS}/{artifact}");
+            // v2 i13k: an instance of a matrix artifact collects into its folder.
+            let store = format!(
+                "{ARTIFACTS}/{}",
+                super::matrix_artifacts::store_part(job, artifact)
+            );
             script.own("CDL_ARTIFACT_STORE", store.clone());
             self.lossy.extend(script.outputs(job));
-            body.push_str(super::shell::COLLECT_ARTIFACT);
+            body.push_str(&super::shell::collect_artifact(job));
             outputs.artifacts.push(Artifact {
                 name: artifact.clone(),
                 path: Some(store),

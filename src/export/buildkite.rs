@@ -538,13 +538,9 @@ impl<'p> Builder<'p> {
             .filter(|i| shell::is_identifier(i))
             .collect();
         for input in &inputs {
-            let producer = self
-                .plan
-                .artifacts
-                .iter()
-                .find(|a| &&a.name == input)
-                .map(|a| self.keys[a.job.as_str()].clone());
-            if let Some(producer) = producer {
+            // v2 i13k: every instance of a matrix artifact, each from its own step.
+            for producer in super::matrix_artifacts::builder_jobs(self.plan, input) {
+                let producer = &self.keys[producer];
                 commands.push(format!(
                     "buildkite-agent artifact download '{}/**' . --step '{producer}'",
                     store(input)
@@ -565,10 +561,12 @@ impl<'p> Builder<'p> {
             .artifact
             .as_ref()
             .filter(|a| job.job_type == JobType::Artifact && shell::is_identifier(a));
-        if let Some(artifact) = artifact {
+        // v2 i13k: an instance of a matrix artifact collects into its folder.
+        let part = artifact.map(|a| super::matrix_artifacts::store_part(job, a));
+        if let Some(part) = &part {
             commands.push(format!(
                 "export CDL_ARTIFACT_STORE=\"$PWD/{}\"",
-                store(artifact)
+                store(part)
             ));
         }
         if let Some(dir) = &self.working_directory {
@@ -592,12 +590,12 @@ impl<'p> Builder<'p> {
                 commands.push(format!("sh -e -c {}", shell::quote(command)));
             }
         }
-        if let Some(artifact) = artifact {
+        if let Some(part) = &part {
             let (outputs, lossy) = shell::collect_env(job);
             self.lossy.extend(lossy);
             step.env.extend(outputs);
-            step.commands.push(shell::COLLECT_ARTIFACT.to_string());
-            step.artifact_paths = Some(format!("{}/**", store(artifact)));
+            step.commands.push(shell::collect_artifact(job));
+            step.artifact_paths = Some(format!("{}/**", store(part)));
         }
         // v2 reports and kept files (i13h)
         self.kept(job, step);

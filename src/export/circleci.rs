@@ -678,20 +678,22 @@ impl<'p> Builder<'p> {
         {
             let (outputs, lossy) = shell::collect_env(job);
             self.lossy.extend(lossy);
+            // v2 i13k: an instance of a matrix artifact persists its own folder.
+            let part = super::matrix_artifacts::store_part(job, artifact);
             let mut environment = IndexMap::from([(
                 "CDL_ARTIFACT_STORE".to_string(),
-                format!("{WORKSPACE}/{artifact}"),
+                format!("{WORKSPACE}/{part}"),
             )]);
             environment.extend(literal_map(&outputs));
             steps.push(run(
-                Some(format!("Collect the artifact {artifact}")),
-                shell::COLLECT_ARTIFACT.to_string(),
+                Some(format!("Collect the artifact {part}")),
+                shell::collect_artifact(job),
                 environment,
                 NO_TIMEOUT.into(),
             ));
             steps.push(Step::PersistToWorkspace {
                 root: WORKSPACE,
-                paths: vec![artifact.clone()],
+                paths: vec![part],
             });
         }
         if !job.values.is_empty() {

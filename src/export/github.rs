@@ -952,15 +952,22 @@ impl<'p> Builder<'p> {
             });
         }
         for input in &job.inputs {
-            steps.push(Step {
-                name: Some(format!("Download the artifact {input}")),
-                uses: Some(DOWNLOAD.into()),
-                with: IndexMap::from([
-                    ("name".into(), Input::Text(literal(input))),
-                    ("path".into(), Input::Text(store(input))),
-                ]),
-                ..Step::default()
-            });
+            // v2 i13k: a matrix artifact is one download per instance, into its folder.
+            for (name, folder) in super::matrix_artifacts::downloads(self.plan, input) {
+                let path = match &folder {
+                    Some(folder) => format!("{}/{folder}", store(input)),
+                    None => store(input),
+                };
+                steps.push(Step {
+                    name: Some(format!("Download the artifact {name}")),
+                    uses: Some(DOWNLOAD.into()),
+                    with: IndexMap::from([
+                        ("name".into(), Input::Text(literal(&name))),
+                        ("path".into(), Input::Text(path)),
+                    ]),
+                    ..Step::default()
+                });
+            }
         }
         if !job.inputs.is_empty() {
             let mut run = String::from(shell::LOCATE_FUNCTION);
@@ -1043,20 +1050,24 @@ impl<'p> Builder<'p> {
         {
             let (outputs, lossy) = shell::collect_env(job);
             self.lossy.extend(lossy);
-            let mut env = IndexMap::from([("CDL_ARTIFACT_STORE".to_string(), store(artifact))]);
+            // v2 i13k: an instance of a matrix artifact collects into its folder and uploads
+            // under its own name.
+            let part = super::matrix_artifacts::store_part(job, artifact);
+            let upload = super::matrix_artifacts::upload_name(job, artifact);
+            let mut env = IndexMap::from([("CDL_ARTIFACT_STORE".to_string(), store(&part))]);
             env.extend(literal_map(&outputs));
             steps.push(Step {
-                name: Some(format!("Collect the artifact {artifact}")),
+                name: Some(format!("Collect the artifact {upload}")),
                 env,
-                run: Some(shell::COLLECT_ARTIFACT.into()),
+                run: Some(shell::collect_artifact(job)),
                 ..Step::default()
             });
             steps.push(Step {
-                name: Some(format!("Upload the artifact {artifact}")),
+                name: Some(format!("Upload the artifact {upload}")),
                 uses: Some(UPLOAD.into()),
                 with: IndexMap::from([
-                    ("name".into(), Input::Text(literal(artifact))),
-                    ("path".into(), Input::Text(store(artifact))),
+                    ("name".into(), Input::Text(literal(&upload))),
+                    ("path".into(), Input::Text(store(&part))),
                     ("if-no-files-found".into(), Input::Text("error".into())),
                     ("include-hidden-files".into(), Input::Flag(true)),
                 ]),

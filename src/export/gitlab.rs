@@ -291,8 +291,6 @@ struct Builder<'p> {
     /// Job id → the name of the GitLab job that runs it.
     keys: HashMap<&'p str, String>,
     effective: HashMap<&'p str, Condition>,
-    /// Artifact name → the id of the job that builds it.
-    artifact_jobs: HashMap<&'p str, &'p str>,
     working_directory: Option<String>,
     expire_in: String,
     gates: Vec<(String, &'p Job)>,
@@ -322,11 +320,6 @@ impl<'p> Builder<'p> {
             plan,
             keys: HashMap::new(),
             effective: condition::effective(plan),
-            artifact_jobs: plan
-                .artifacts
-                .iter()
-                .map(|a| (a.name.as_str(), a.job.as_str()))
-                .collect(),
             working_directory,
             expire_in,
             gates: Vec::new(),
@@ -746,7 +739,8 @@ impl<'p> Builder<'p> {
         let mut inputs: Vec<&str> = job
             .inputs
             .iter()
-            .filter_map(|a| self.artifact_jobs.get(a.as_str()).copied())
+            // v2 i13k: every instance of a matrix artifact.
+            .flat_map(|a| super::matrix_artifacts::builder_jobs(self.plan, a))
             .collect();
         // v2 i13i: a dotenv report reaches only the jobs that take the writer's artifacts.
         for read in self.plan.values_read(job) {
@@ -982,16 +976,16 @@ impl<'p> Builder<'p> {
         {
             let (outputs, lossy) = shell::collect_env(job);
             self.lossy.extend(lossy);
+            // v2 i13k: an instance of a matrix artifact collects into its folder.
+            let part = super::matrix_artifacts::store_part(job, artifact);
             pipeline_job.variables.insert(
                 "CDL_ARTIFACT_STORE".into(),
-                Value::Plain(format!("$CI_PROJECT_DIR/{}", store(artifact))),
+                Value::Plain(format!("$CI_PROJECT_DIR/{}", store(&part))),
             );
             pipeline_job.variables.extend(literal_map(&outputs));
-            pipeline_job
-                .script
-                .push(shell::COLLECT_ARTIFACT.to_string());
+            pipeline_job.script.push(shell::collect_artifact(job));
             pipeline_job.artifacts = Some(Artifacts {
-                paths: vec![store(artifact)],
+                paths: vec![store(&part)],
                 expire_in: self.expire_in.clone(),
                 when: None,
                 reports: None,

@@ -478,10 +478,13 @@ impl<'p> Builder<'p> {
                 format!("dir({})", groovy::string(&store(input))),
                 vec![Node::line("deleteDir()")],
             ));
-            inner.push(Node::line(format!(
-                "unstash {}",
-                groovy::string(&stash_name(input))
-            )));
+            // v2 i13k: every instance of a matrix artifact, stashed under its own name.
+            for (name, _) in super::matrix_artifacts::downloads(self.plan, input) {
+                inner.push(Node::line(format!(
+                    "unstash {}",
+                    groovy::string(&stash_name(&name))
+                )));
+            }
         }
         let mut locate = super::context::script(self.plan, &CONTEXT);
         locate.push('\n');
@@ -545,17 +548,20 @@ impl<'p> Builder<'p> {
         {
             let (outputs, lossy) = shell::collect_env(job);
             self.lossy.extend(lossy);
-            env.insert("CDL_ARTIFACT_STORE".into(), store(artifact));
+            // v2 i13k: an instance of a matrix artifact stashes its own folder.
+            let part = super::matrix_artifacts::store_part(job, artifact);
+            let upload = super::matrix_artifacts::upload_name(job, artifact);
+            env.insert("CDL_ARTIFACT_STORE".into(), store(&part));
             env.extend(outputs);
             inner.push(Node::line(format!(
                 "sh(label: {}, script: {})",
-                groovy::string(&format!("cdl: collect the artifact {artifact}")),
-                groovy::multiline(shell::COLLECT_ARTIFACT)
+                groovy::string(&format!("cdl: collect the artifact {upload}")),
+                groovy::multiline(&shell::collect_artifact(job))
             )));
             inner.push(Node::line(format!(
                 "stash(name: {}, includes: {}, useDefaultExcludes: false)",
-                groovy::string(&stash_name(artifact)),
-                groovy::string(&format!("{}/**", store(artifact)))
+                groovy::string(&stash_name(&upload)),
+                groovy::string(&format!("{}/**", store(&part)))
             )));
         }
         if let Some(dir) = &self.working_directory {

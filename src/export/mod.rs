@@ -19,6 +19,8 @@ mod jobs;
 mod kubernetes;
 mod literal;
 mod native;
+// v2 i13k: matrix artifacts
+mod matrix_artifacts;
 #[cfg(test)]
 mod oracle;
 mod platform;

@@ -108,14 +108,33 @@ while [ "$output" -le "$CDL_OUTPUT_COUNT" ]; do
 done
 "#;
 
+/// v2 i13k: [`COLLECT_ARTIFACT`] for `job`: where it has `optional_outputs`, an output marked
+/// `CDL_OUTPUT_<N>_OPTIONAL` that matches nothing prints a note rather than failing (the
+/// script is unchanged for other jobs).
+pub fn collect_artifact(job: &Job) -> String {
+    if job.optional_outputs.is_empty() {
+        return COLLECT_ARTIFACT.to_string();
+    }
+    COLLECT_ARTIFACT.replacen(
+        "  if [ \"$found\" = 0 ]; then\n",
+        "  if [ \"$found\" = 0 ] && [ -n \"$(printenv \"CDL_OUTPUT_${output}_OPTIONAL\" || true)\" ]; then\n    echo \"cdl: the optional output $pattern${name:+/**/$name} matched no file\"\n  elif [ \"$found\" = 0 ]; then\n",
+        1,
+    )
+}
+
 /// The variables that drive [`COLLECT_ARTIFACT`] but `CDL_ARTIFACT_STORE`, and the outputs
 /// it cannot match exactly.
 pub fn collect_env(job: &Job) -> (IndexMap<String, String>, Vec<Lossy>) {
     let mut env = IndexMap::new();
     let mut lossy = Vec::new();
-    env.insert("CDL_OUTPUT_COUNT".into(), job.outputs.len().to_string());
-    for (i, output) in job.outputs.iter().enumerate() {
+    // v2 i13k: `optional_outputs` follow the outputs, each marked `CDL_OUTPUT_<N>_OPTIONAL`.
+    let all: Vec<&String> = job.outputs.iter().chain(&job.optional_outputs).collect();
+    env.insert("CDL_OUTPUT_COUNT".into(), all.len().to_string());
+    for (i, output) in all.into_iter().enumerate() {
         let key = format!("CDL_OUTPUT_{}", i + 1);
+        if i >= job.outputs.len() {
+            env.insert(format!("{key}_OPTIONAL"), "1".into());
+        }
         match output_pattern(output) {
             OutputPattern::Glob(pattern) => {
                 env.insert(key, pattern);

@@ -428,7 +428,9 @@ impl<'p> Builder<'p> {
             && let Some(artifact) = &job.artifact
         {
             let mut collect = Script::new(DIALECT);
-            collect.own("CDL_ARTIFACT_STORE", format!("{artifacts}/{artifact}"));
+            // v2 i13k: an instance of a matrix artifact collects into its folder.
+            let part = super::matrix_artifacts::store_part(job, artifact);
+            collect.own("CDL_ARTIFACT_STORE", format!("{artifacts}/{part}"));
             self.lossy.extend(collect.outputs(job));
             self.lossy.extend(collect.findings(job));
             spec.steps.push(Step {
@@ -441,7 +443,7 @@ impl<'p> Builder<'p> {
                 script: format!(
                     "#!/bin/sh\n{}{}",
                     collect.prelude(),
-                    shell::COLLECT_ARTIFACT
+                    shell::collect_artifact(job)
                 ),
             });
         }

@@ -227,6 +227,47 @@ pub fn folder_name(values: &Values) -> String {
         .join("-")
 }
 
+/// The longest folder name [`folder_names`] makes before it adds a suffix (a file name may
+/// hold 255 bytes; this leaves room for the suffix and for a CI system's artifact prefix).
+const MAX_FOLDER: usize = 120;
+
+/// v2 i13k: the folders of a matrix artifact's instances, in order: each [`folder_name`]
+/// (shortened to 120 bytes), and where two would be the same — compared without case, as
+/// macOS and Windows compare file names — the later one gets `-2`, `-3`… (a suffix no other
+/// instance's name has). Every name is non-empty, holds only `[A-Za-z0-9._-]`, is not `.` or
+/// `..`, and no two are equal ignoring case.
+pub fn folder_names(instances: &[Values]) -> Vec<String> {
+    let bases: Vec<String> = instances
+        .iter()
+        .map(|values| {
+            let mut name = folder_name(values);
+            name.truncate(MAX_FOLDER);
+            if name.is_empty() || name.chars().all(|c| c == '.') {
+                name.insert(0, '_');
+            }
+            name
+        })
+        .collect();
+    let all: std::collections::HashSet<String> =
+        bases.iter().map(|b| b.to_ascii_lowercase()).collect();
+    let mut taken = std::collections::HashSet::new();
+    bases
+        .into_iter()
+        .map(|base| {
+            let mut name = base.clone();
+            let mut n = 2;
+            while taken.contains(&name.to_ascii_lowercase())
+                || (n > 2 && all.contains(&name.to_ascii_lowercase()))
+            {
+                name = format!("{base}-{n}");
+                n += 1;
+            }
+            taken.insert(name.to_ascii_lowercase());
+            name
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,5 +371,27 @@ mod tests {
         );
         assert_eq!(folder_name(&values(&[("t", "..")])), "_..");
         assert_eq!(folder_name(&values(&[("t", "")])), "_");
+    }
+
+    #[test]
+    fn folder_names_are_unique_ignoring_case() {
+        let list = [
+            values(&[("t", "a/b")]),
+            values(&[("t", "a_b")]),
+            values(&[("t", "a_b-2")]),
+            values(&[("t", "A_B")]),
+        ];
+        // `-` in a value is made `_`: only a suffix (or the join of two axes) holds `-`.
+        assert_eq!(folder_names(&list), ["a_b", "a_b-2", "a_b_2", "A_B-3"]);
+        let two_axes = [
+            values(&[("t", "a/b"), ("u", "2")]),
+            values(&[("t", "a_b"), ("u", "2")]),
+            values(&[("t", "a_b")]),
+            values(&[("t", "a/b")]),
+        ];
+        assert_eq!(
+            folder_names(&two_axes),
+            ["a_b-2", "a_b-2-2", "a_b", "a_b-3"]
+        );
     }
 }

@@ -25,6 +25,13 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
         .map(|job| job_matrix(job).keys())
         .collect();
     let ids = |job: JobId| instances[job.0].iter().map(|i| i.id.clone());
+    // v2 i13k: each matrix artifact instance's folder.
+    let folders: Vec<Vec<Option<String>>> = pipeline
+        .jobs
+        .iter()
+        .zip(&instances)
+        .map(|(job, list)| super::matrix_artifacts::folders(job, list.iter().map(|i| &i.matrix)))
+        .collect();
 
     let mut jobs = Vec::with_capacity(pipeline.jobs.len());
     for job_id in &checked.graph.order {
@@ -187,6 +194,8 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 env_values: values.env,
                 image_value: values.image.filter(|_| !job.no_image),
                 runner_value: values.runner,
+                optional_outputs: job.optional_outputs.clone(),
+                artifact_folder: folders[job_id.0][instance_index].clone(),
             });
         }
     }
@@ -247,6 +256,11 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 name: name.clone(),
                 job: instances[id.0][0].id.clone(),
                 outputs: pipeline.job(*id).outputs.clone(),
+                optional_outputs: pipeline.job(*id).optional_outputs.clone(),
+                instances: super::matrix_artifacts::instances(
+                    instances[id.0].iter().map(|i| &i.id),
+                    &folders[id.0],
+                ),
             })
             .collect(),
         secrets: pipeline.secrets.keys().cloned().collect(),

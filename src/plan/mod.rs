@@ -4,7 +4,9 @@
 pub mod build;
 // v2 i13j: composed values
 pub mod composed;
+// v2 i13k: matrix artifacts
 mod condition_json;
+pub mod matrix_artifacts;
 pub mod text;
 pub mod values;
 
@@ -136,6 +138,42 @@ pub struct Artifact {
     /// The id of the job that builds it (the first instance for a matrix job).
     pub job: String,
     pub outputs: Vec<String>,
+    // v2 i13k: matrix artifacts
+    /// Outputs an instance may lack (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub optional_outputs: Vec<String>,
+    /// A matrix artifact's instances: the job that builds each and its folder under
+    /// `CDL_ARTIFACT_<NAME>` (absent: the artifact has no matrix).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instances: Vec<ArtifactInstance>,
+}
+
+/// v2 i13k: one instance of a matrix artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactInstance {
+    /// The id of the job that builds it.
+    pub job: String,
+    /// Its folder under the artifact: its values joined with `-`, file-name safe, unique.
+    pub folder: String,
+}
+
+impl Artifact {
+    /// v2 i13k: the keys the run record stores the artifact under: its name, or one
+    /// `NAME/FOLDER` per instance of a matrix artifact, with the instance's folder.
+    pub fn parts(&self) -> Vec<(String, Option<String>)> {
+        if self.instances.is_empty() {
+            return vec![(self.name.clone(), None)];
+        }
+        self.instances
+            .iter()
+            .map(|i| {
+                (
+                    format!("{}/{}", self.name, i.folder),
+                    Some(i.folder.clone()),
+                )
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -262,6 +300,14 @@ pub struct Job {
     /// A composed `runner` that reads references (`runner` is then absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner_value: Option<Value>,
+    // v2 i13k: matrix artifacts
+    /// `optional_outputs`: outputs an artifact job may lack (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub optional_outputs: Vec<String>,
+    /// An instance of a matrix artifact: its folder under `CDL_ARTIFACT_<NAME>` (absent: not
+    /// an instance of a matrix artifact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_folder: Option<String>,
 }
 
 impl Job {

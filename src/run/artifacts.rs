@@ -292,14 +292,25 @@ fn manifest_file(artifacts_dir: &Path, digest: &str) -> PathBuf {
 /// read-only, renamed into place. Storing the same bytes twice keeps the first copy.
 /// `artifacts_dir` is `<state folder>/runs/<id>/artifacts`: nothing under the state folder is
 /// ever part of an artifact (`**/*.whl` must not pick up other artifacts' copies).
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn store(
     workdir: &Path,
     outputs: &[String],
     artifacts_dir: &Path,
 ) -> Result<StoredArtifact, ArtifactError> {
+    store_outputs(workdir, outputs, &[], artifacts_dir)
+}
+
+/// [`store`], with v2 i13k's `optional_outputs`: patterns that may match nothing.
+pub fn store_outputs(
+    workdir: &Path,
+    outputs: &[String],
+    optional: &[String],
+    artifacts_dir: &Path,
+) -> Result<StoredArtifact, ArtifactError> {
     let state = artifacts_dir.ancestors().nth(3).unwrap_or(artifacts_dir);
     let excluded = excluded_folder(workdir, state);
-    let sources = collect_outputs(workdir, outputs, excluded.as_deref())?;
+    let sources = collect_outputs(workdir, outputs, optional, excluded.as_deref())?;
     std::fs::create_dir_all(artifacts_dir).map_err(io(artifacts_dir))?;
     let temp = tempfile::Builder::new()
         .prefix(".store-")
@@ -384,11 +395,16 @@ fn excluded_folder(workdir: &Path, state: &Path) -> Option<PathBuf> {
 fn collect_outputs(
     workdir: &Path,
     outputs: &[String],
+    optional: &[String],
     excluded: Option<&Path>,
 ) -> Result<BTreeMap<Vec<u8>, Entry>, ArtifactError> {
     let mut entries = BTreeMap::new();
     let root = glob::Pattern::escape(&workdir.to_string_lossy());
-    for pattern in outputs {
+    let patterns = outputs
+        .iter()
+        .map(|p| (p, true))
+        .chain(optional.iter().map(|p| (p, false)));
+    for (pattern, required) in patterns {
         if !output_inside_workdir(pattern) {
             return Err(ArtifactError::OutsideWorkdir {
                 pattern: pattern.clone(),
@@ -428,7 +444,7 @@ fn collect_outputs(
             matched = true;
             add_with_parents(workdir, &relative, excluded, &mut entries)?;
         }
-        if !matched {
+        if !matched && required {
             return Err(ArtifactError::NoMatch {
                 pattern: pattern.clone(),
                 workdir: workdir.to_path_buf(),

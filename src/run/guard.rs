@@ -40,18 +40,27 @@ pub fn check(record: &RunRecord, deploy: &Job) -> Result<(), String> {
         }
     }
     if let (Some(from), Some(artifact)) = (&requires.promotion_from, &deploy.artifact) {
-        let current = record.artifacts.get(artifact).map(|a| a.digest.as_str());
+        // v2 i13k: every instance of a matrix artifact, with the same bytes.
+        let keys: Vec<String> = super::matrix_artifacts::matrix_artifact(record, artifact)
+            .map_or_else(
+                || vec![artifact.clone()],
+                |a| a.parts().into_iter().map(|(key, _)| key).collect(),
+            );
         let promoted = record.plan.jobs.iter().any(|j| {
             j.job_type == JobType::Deploy
                 && j.environment.as_ref() == Some(from)
                 && j.artifact.as_ref() == Some(artifact)
                 && passed(j)
-                && record
-                    .job(&j.id)
-                    .artifact_digests
-                    .get(artifact)
-                    .map(String::as_str)
-                    == current
+                && keys.iter().all(|key| {
+                    let current = record.artifacts.get(key).map(|a| a.digest.as_str());
+                    current.is_some()
+                        && record
+                            .job(&j.id)
+                            .artifact_digests
+                            .get(key)
+                            .map(String::as_str)
+                            == current
+                })
         });
         if !promoted {
             return Err(format!(

@@ -22,7 +22,9 @@ mod junit;
 pub mod keeper;
 mod lock;
 mod manual;
+// v2 i13k: matrix artifacts
 pub mod mask;
+mod matrix_artifacts;
 pub mod process;
 mod prompt;
 pub mod record;

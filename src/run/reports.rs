@@ -99,14 +99,12 @@ fn collect_into(
     };
     let excluded = std::fs::canonicalize(&store.root).ok();
     let paths = crate::model::reports::kept_paths(&job.reports, &job.keep);
+    // v2 i13k: an instance of a matrix artifact ran in its own copy of the folder.
+    let workdir =
+        super::matrix_artifacts::workdir(&store.run_dir(&record.id), &record.workdir, job);
     let mut junit_files: Vec<String> = Vec::new();
     for pattern in paths {
-        let matched = matching(
-            &record.workdir,
-            pattern,
-            excluded.as_deref(),
-            &mut collected,
-        );
+        let matched = matching(&workdir, pattern, excluded.as_deref(), &mut collected);
         if matched.is_empty() {
             collected
                 .warnings
@@ -124,7 +122,7 @@ fn collect_into(
                 std::fs::create_dir_all(parent).map_err(io(parent))?;
             }
             crate::failpoint!("report-copying");
-            match std::fs::copy(record.workdir.join(&relative), &dest) {
+            match std::fs::copy(workdir.join(&relative), &dest) {
                 Ok(_) => collected.files.push(relative),
                 Err(e) => collected
                     .warnings

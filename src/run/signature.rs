@@ -97,9 +97,16 @@ fn covered_artifacts(record: &RunRecord, gate: &Job) -> Vec<(String, String)> {
     names.dedup();
     names
         .into_iter()
-        .filter_map(|name| {
-            let stored = record.artifacts.get(name)?;
-            Some((name.clone(), stored.digest.clone()))
+        // v2 i13k: a matrix artifact's instances, each by its own digest.
+        .flat_map(|name| {
+            super::matrix_artifacts::matrix_artifact(record, name).map_or_else(
+                || vec![name.clone()],
+                |a| a.parts().into_iter().map(|(k, _)| k).collect(),
+            )
+        })
+        .filter_map(|key| {
+            let stored = record.artifacts.get(&key)?;
+            Some((key, stored.digest.clone()))
         })
         .collect()
 }

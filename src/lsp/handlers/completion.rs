@@ -173,7 +173,8 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
         Frame::Environment => (&["requires", "env"], schema::ENVIRONMENT),
         Frame::Stage => (&["artifact", "test", "deploy", "gate", "job"], &[]),
         Frame::Job(form, _) => match form.as_str() {
-            "artifact" => (&["env", "reports", "service"], schema::ARTIFACT),
+            // v2 i13k: an artifact may have a matrix.
+            "artifact" => (&["env", "matrix", "reports", "service"], schema::ARTIFACT),
             "gate" => (&[], schema::GATE),
             "template" => (
                 &["env", "matrix", "reports", "oidc", "service"],
@@ -855,6 +856,32 @@ mod tests {
                 let names = Names::build(&compilation);
                 let _ = items(&context::at(&text, text.len()), Some(&names));
                 let _ = crate::fmt::format(crate::span::FileId(0), &text);
+            }
+        }
+    }
+
+    // v2 i13k
+    #[test]
+    fn an_artifact_offers_optional_outputs_and_matrix() {
+        let text = "pipeline p { stage s { artifact a { run = \"x\"\n outputs = [\"o\"]\n } } }";
+        let labels = labels_at(text, "[\"o\"]\n");
+        for expected in ["optional_outputs", "matrix"] {
+            assert!(
+                labels.iter().any(|l| l == expected),
+                "{expected}: {labels:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn half_typed_matrix_artifacts_never_panic() {
+        let full = "pipeline p { environment e {}\n stage s { artifact a { run = \"x\"\n matrix {\n os = [\"a/b\", \"a_b\"]\n include { os = \"c\" }\n }\n outputs = [\"o\"]\n optional_outputs = [\"d/**\"]\n } }\n stage t { deploy a to e { run = \"y\" } } }";
+        for end in (0..=full.len()).filter(|i| full.is_char_boundary(*i)) {
+            let text = &full[..end];
+            let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
+            for offset in (0..=text.len()).step_by(5) {
+                let context = context::at(text, offset);
+                let _ = items(&context, Some(&names));
             }
         }
     }

@@ -10,6 +10,7 @@ use super::super::error::RunError;
 use super::super::follow::Follow;
 use super::super::guard;
 use super::super::keeper::Keeper;
+use super::super::matrix_artifacts;
 use super::super::process;
 use super::super::record::{Attempt, JobRecord, JobState, now_ms};
 use super::super::supervisor::{self, AttemptResult, Ending};
@@ -46,17 +47,17 @@ impl Engine<'_> {
             &self.record.context(),
         ));
         for input in &job.inputs {
-            let Some(stored) = self.record.artifacts.get(input).cloned() else {
-                self.set(
-                    index,
-                    JobState::Failed,
-                    Some(format!("the artifact `{input}` was not built in this run")),
-                );
-                return Ok(());
+            // v2 i13k: a matrix artifact is one stored part per instance.
+            let parts = match matrix_artifacts::stored_parts(&self.record, input) {
+                Ok(parts) => parts,
+                Err(reason) => {
+                    self.set(index, JobState::Failed, Some(reason));
+                    return Ok(());
+                }
             };
             // A private copy, verified and listed against the manifest before the job starts.
             let copy = self.store.input_dir(&self.record.id, &job.id, input);
-            if let Err(error) = artifacts::fetch_for_consumer(&stored, &copy) {
+            if let Err(error) = matrix_artifacts::fetch_parts(&parts, &copy) {
                 let reason = format!("the artifact `{input}`: {error}");
                 self.set(index, JobState::Failed, Some(reason));
                 return Ok(());
@@ -65,10 +66,28 @@ impl Engine<'_> {
                 format!("CDL_ARTIFACT_{}", env_name(input)),
                 copy.display().to_string(),
             ));
-            self.record
-                .job_mut(&job.id)
-                .artifact_digests
-                .insert(input.clone(), stored.digest.clone());
+            for (key, _, stored) in parts {
+                self.record
+                    .job_mut(&job.id)
+                    .artifact_digests
+                    .insert(key, stored.digest.clone());
+            }
+        }
+        // v2 i13k: an instance of a matrix artifact builds in its own copy of the folder.
+        let workdir = matrix_artifacts::workdir(
+            &self.store.run_dir(&self.record.id),
+            &self.record.workdir,
+            &job,
+        );
+        if workdir != self.record.workdir {
+            if let Err(reason) =
+                matrix_artifacts::copy_workdir(&self.record.workdir, &self.store.root, &workdir)
+            {
+                let reason = format!("its copy of the working folder: {reason}");
+                self.set(index, JobState::Failed, Some(reason));
+                return Ok(());
+            }
+            env.push(("CDL_WORKSPACE".into(), workdir.display().to_string()));
         }
         // v2 i13i: the values of the jobs it waits for (empty when not written or not run).
         env.extend(super::super::values::variables(&self.record, &job));
@@ -143,7 +162,7 @@ impl Engine<'_> {
             steps: job.steps.clone(),
             env,
             remove_env: self.record.plan.secrets.clone(),
-            workdir: self.record.workdir.clone(),
+            workdir,
             log: log.clone(),
             timeout_ms: job.timeout_seconds.map(|s| s * 1000),
             environment,
@@ -354,7 +373,22 @@ impl Engine<'_> {
                     && let Some(name) = &job.artifact
                 {
                     let dest = self.store.artifacts_dir(&self.record.id);
-                    match artifacts::store(&self.record.workdir, &job.outputs, &dest) {
+                    // v2 i13k: an instance's own folder and part (`NAME/FOLDER`).
+                    let workdir = matrix_artifacts::workdir(
+                        &self.store.run_dir(&self.record.id),
+                        &self.record.workdir,
+                        &job,
+                    );
+                    let name = &match &job.artifact_folder {
+                        Some(folder) => format!("{name}/{folder}"),
+                        None => name.clone(),
+                    };
+                    match artifacts::store_outputs(
+                        &workdir,
+                        &job.outputs,
+                        &job.optional_outputs,
+                        &dest,
+                    ) {
                         Ok(stored) => {
                             self.view.note(&format!(
                                 "  {} stored: sha256 {}",
@@ -414,9 +448,10 @@ impl Engine<'_> {
             return None;
         }
         job.inputs.iter().find_map(|input| {
-            let stored = self.record.artifacts.get(input)?;
+            // v2 i13k: every instance of a matrix artifact.
+            let parts = matrix_artifacts::stored_parts(&self.record, input).ok()?;
             let copy = self.store.input_dir(&self.record.id, &job.id, input);
-            artifacts::verify_copy(stored, &copy)
+            matrix_artifacts::verify_parts(&parts, &copy)
                 .err()
                 .map(|error| format!("the artifact `{input}` changed while deployed: {error}"))
         })
