@@ -10,6 +10,8 @@
 //! script.
 
 mod groovy;
+// v2 i13m: inputs as build parameters.
+mod inputs;
 mod layout;
 mod when;
 
@@ -61,12 +63,13 @@ impl Exporter for Jenkins {
     }
 
     fn export(&self, plan: &Plan) -> Export {
-        // v2 i13d: inputs fixed to their defaults (W0200).
+        // v2 i13d: the default branch and `defined(secret.…)` fixed (W0200); i13m: inputs
+        // are build parameters (`jenkins/inputs.rs`).
         let (plan, fixed) = super::inputs::fixed(
             plan,
             "Jenkins",
             super::inputs::Fixed {
-                inputs: true,
+                inputs: false,
                 vars: false,
                 secrets: true,
                 default_branch: true,
@@ -161,9 +164,12 @@ impl<'p> Builder<'p> {
             Node::line("agent none"),
             Node::block(
                 "environment",
-                vec![Node::line("CDL_RUN_ID = \"${env.BUILD_TAG}\"")],
+                std::iter::once(Node::line("CDL_RUN_ID = \"${env.BUILD_TAG}\""))
+                    .chain(inputs::environment(self.plan))
+                    .collect(),
             ),
         ];
+        body.extend(inputs::parameters(self.plan));
         body.extend(self.triggers());
         let mut stages = Vec::new();
         for stage in &self.plan.stages {

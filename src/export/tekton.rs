@@ -7,6 +7,8 @@
 //! parameters where those can say them, else the result of a first task, `cdl-conditions`.
 
 mod conditions;
+// v2 i13m: inputs as Pipeline parameters.
+mod inputs;
 mod model;
 mod substitution;
 
@@ -58,12 +60,13 @@ impl Exporter for Tekton {
     }
 
     fn export(&self, plan: &Plan) -> Export {
-        // v2 i13d: inputs and vars fixed to their defaults (W0200).
+        // v2 i13d: vars fixed to their defaults (W0200); i13m: inputs are Pipeline
+        // parameters (`tekton/inputs.rs`).
         let (plan, fixed) = super::inputs::fixed(
             plan,
             "Tekton",
             super::inputs::Fixed {
-                inputs: true,
+                inputs: false,
                 vars: true,
                 secrets: true,
                 default_branch: true,
@@ -72,6 +75,7 @@ impl Exporter for Tekton {
         let plan = plan.as_ref();
         let mut builder = Builder::new(plan);
         builder.lossy.extend(fixed);
+        builder.lossy.extend(inputs::lossy(plan));
         let content = builder.documents();
         // v2 i14a: Tekton's checkout step clones the whole history, and nothing else.
         builder.lossy.extend(super::platform::lossy(
@@ -205,6 +209,7 @@ impl<'p> Builder<'p> {
                     default: default.map(str::to_string),
                     ..ParamSpec::string(*name, Some(description.to_string()))
                 })
+                .chain(inputs::pipeline_params(self.plan))
                 .collect(),
             ..PipelineSpec::default()
         };
@@ -289,6 +294,7 @@ impl<'p> Builder<'p> {
                     .map(|(axis, value)| Param::string(matrix_parameter(axis), value.clone())),
             );
         }
+        params.extend(inputs::task_arguments(self.plan));
         let mut pipeline_task = PipelineTask {
             name: self.tasks[job.id.as_str()].clone(),
             task_ref: TaskRef {
@@ -346,6 +352,7 @@ impl<'p> Builder<'p> {
                 .iter()
                 .map(|(axis, _)| ParamSpec::string(matrix_parameter(axis), None)),
         );
+        params.extend(inputs::task_params(self.plan));
         let mut spec = TaskSpec {
             params,
             ..TaskSpec::default()
@@ -373,6 +380,7 @@ impl<'p> Builder<'p> {
         script.job_variables(unit);
         script.own("CDL_RUN_ID", "$(params.run-id)");
         script.context(self.plan, &CONTEXT, |p| format!("$(params.{p})"));
+        inputs::env(self.plan, &mut script);
         self.lossy
             .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         self.lossy.extend(script.steps(job));
@@ -552,13 +560,19 @@ impl<'p> Builder<'p> {
             .evaluated
             .iter()
             .any(|(_, c)| super::inputs::reads(c, &|v| *v == crate::plan::Variable::Repository));
-        let parameters: &[&str] = if reads_repository {
+        let mut parameters: Vec<String> = ["branch", "tag", "event"].map(String::from).into();
+        if reads_repository {
             script.own("CDL_RUN_REPO", "$(params.repo)".to_string());
             body.insert_str(0, &format!("CDL_REPOSITORY={}\n", CONTEXT.repository));
-            &["branch", "tag", "event", "repo"]
-        } else {
-            &["branch", "tag", "event"]
-        };
+            parameters.push("repo".into());
+        }
+        // v2 i13m: the inputs, when a condition here reads one.
+        if self.evaluated.iter().any(|(_, c)| {
+            super::inputs::reads(c, &|v| matches!(v, crate::plan::Variable::Input(_)))
+        }) {
+            inputs::env(self.plan, &mut script);
+            parameters.extend(self.plan.inputs.iter().map(|i| inputs::parameter(&i.name)));
+        }
         for (text, name) in &values {
             script.text(name, text);
         }
@@ -570,7 +584,7 @@ impl<'p> Builder<'p> {
             spec: TaskSpec {
                 params: parameters
                     .iter()
-                    .map(|p| ParamSpec::string(*p, None))
+                    .map(|p| ParamSpec::string(p.as_str(), None))
                     .collect(),
                 results,
                 steps: vec![Step {
@@ -593,7 +607,7 @@ impl<'p> Builder<'p> {
             },
             params: parameters
                 .iter()
-                .map(|p| Param::string(*p, format!("$(params.{p})")))
+                .map(|p| Param::string(p.as_str(), format!("$(params.{p})")))
                 .collect(),
             ..PipelineTask::default()
         };
