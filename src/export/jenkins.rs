@@ -13,6 +13,8 @@ mod groovy;
 // v2 i13m: inputs as build parameters.
 mod inputs;
 mod layout;
+// v2 i13m: values passed between jobs.
+mod values;
 mod when;
 
 use std::collections::HashSet;
@@ -491,8 +493,8 @@ impl<'p> Builder<'p> {
             // Jenkins's `retry` and `timeout` wrap it for each attempt.
             let (mut runner, lossy) = super::steps::runner_env(job);
             self.lossy.extend(lossy);
-            // v2 i13i: values are not passed on (export/values.rs).
-            self.lossy.extend(super::values::not_passed(job, "Jenkins"));
+            // v2 i13m: values are stored in the build's `env` (`jenkins/values.rs`).
+            runner.extend(values::writer_env(job));
             runner.insert("CDL_ATTEMPTS".into(), "1".into());
             env.extend(runner);
             inner.push(Node::line(format!(
@@ -500,6 +502,7 @@ impl<'p> Builder<'p> {
                 groovy::string("cdl: run the steps"),
                 script_literal(&format!("{locate}{}", super::steps::STEP_RUNNER))
             )));
+            inner.extend(values::store(job));
         }
         let legacy = if job.has_step_blocks() {
             &[][..]
@@ -578,6 +581,9 @@ impl<'p> Builder<'p> {
         }
         let pairs: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let mut steps = vec![Node::list_block("withEnv", pairs, inner)];
+        if let Some(head) = values::reader_head(self.plan, job) {
+            steps = vec![Node::block(head, steps)];
+        }
         if let Some(seconds) = job.timeout_seconds {
             steps = vec![Node::block(timeout(seconds), steps)];
         }

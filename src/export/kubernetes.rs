@@ -379,6 +379,12 @@ impl Script {
         self.decode.push(name.to_string());
     }
 
+    /// v2 i13m: a line of the script that runs after decoding, before the commands.
+    pub fn setup_line(&mut self, line: &str) {
+        self.setup.push_str(line);
+        self.setup.push('\n');
+    }
+
     /// A value from the pipeline file, which must reach the commands exactly.
     pub fn text(&mut self, name: &str, value: &str) {
         if !(self.dialect.substitutes)(value) {

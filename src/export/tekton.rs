@@ -11,6 +11,8 @@ mod conditions;
 mod inputs;
 mod model;
 mod substitution;
+// v2 i13m: values passed between jobs through the workspace.
+mod values;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -213,7 +215,7 @@ impl<'p> Builder<'p> {
                 .collect(),
             ..PipelineSpec::default()
         };
-        if !self.plan.artifacts.is_empty() {
+        if !self.plan.artifacts.is_empty() || values::any(self.plan) {
             pipeline.workspaces.push(WorkspaceDeclaration {
                 name: WORKSPACE.into(),
                 description: "where jobs store the artifacts they build, one folder per run (a PersistentVolumeClaim shared by the tasks)".into(),
@@ -306,7 +308,7 @@ impl<'p> Builder<'p> {
             params,
             ..PipelineTask::default()
         };
-        if uses_workspace(job) {
+        if uses_workspace(job) || values::uses_workspace(self.plan, job) {
             pipeline_task.workspaces.push(WorkspaceBinding {
                 name: WORKSPACE.into(),
                 workspace: WORKSPACE.into(),
@@ -357,7 +359,7 @@ impl<'p> Builder<'p> {
             params,
             ..TaskSpec::default()
         };
-        if uses_workspace(job) {
+        if uses_workspace(job) || values::uses_workspace(self.plan, job) {
             spec.workspaces.push(WorkspaceDeclaration {
                 name: WORKSPACE.into(),
                 description: "the pipeline's artifacts".into(),
@@ -384,8 +386,8 @@ impl<'p> Builder<'p> {
         self.lossy
             .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         self.lossy.extend(script.steps(job));
-        // v2 i13i: values are not passed on (export/values.rs).
-        self.lossy.extend(super::values::not_passed(job, "Tekton"));
+        // v2 i13m: values through the workspace (`tekton/values.rs`).
+        values::script(self.plan, job, &artifacts, &mut script);
         self.lossy
             .extend(super::steps::display_name_lost(job, "Tekton"));
         // v2 reports and kept files (i13h): no place for them in a workflow's files.
