@@ -8,6 +8,8 @@
 //! resumes the suspend) rejects it.
 
 mod expression;
+// v2 i13m: inputs as workflow parameters.
+mod inputs;
 mod model;
 mod template;
 
@@ -66,12 +68,13 @@ impl Exporter for Argo {
         // v2 i13j: composed values' parts as the jobs' variables (export/value.rs)
         let prepared = super::value::prepare(plan);
         let plan: &Plan = &prepared;
-        // v2 i13d: inputs and vars fixed to their defaults (W0200).
+        // v2 i13d: vars fixed to their defaults (W0200); i13m: inputs are workflow
+        // parameters (`argo/inputs.rs`).
         let (plan, fixed) = super::inputs::fixed(
             plan,
             "Argo Workflows",
             super::inputs::Fixed {
-                inputs: true,
+                inputs: false,
                 vars: true,
                 secrets: true,
                 default_branch: true,
@@ -221,7 +224,10 @@ impl<'p> Builder<'p> {
         Spec {
             entrypoint: ENTRYPOINT.into(),
             arguments: Arguments {
-                parameters: run_parameters(),
+                parameters: run_parameters()
+                    .into_iter()
+                    .chain(inputs::parameters(self.plan))
+                    .collect(),
                 artifacts: Vec::new(),
             },
             templates,
@@ -289,6 +295,7 @@ impl<'p> Builder<'p> {
         let mut script = Script::new(DIALECT);
         script.job_variables(unit);
         script.own("CDL_RUN_ID", "{{workflow.name}}");
+        inputs::env(self.plan, &mut script);
         script.context(self.plan, &CONTEXT, |p| {
             format!("{{{{workflow.parameters.{p}}}}}")
         });

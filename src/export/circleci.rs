@@ -8,6 +8,8 @@
 
 mod filters;
 mod native;
+// v2 i13m: inputs as pipeline parameters.
+mod inputs;
 mod parameters;
 
 use std::collections::{HashMap, HashSet};
@@ -79,17 +81,27 @@ impl Exporter for CircleCi {
         // v2 i13j: composed values' parts as the jobs' variables (export/value.rs)
         let prepared = super::value::prepare(plan);
         let plan: &Plan = &prepared;
-        // v2 i13d: inputs fixed to their defaults (W0200).
-        let (plan, fixed) = super::inputs::fixed(
+        // v2 i13m: inputs are pipeline parameters (`circleci/inputs.rs`), or fixed to their
+        // defaults (i13d, W0200) when a value cannot be written as one.
+        let not_native = inputs::not_native(plan);
+        let (plan, mut fixed) = super::inputs::fixed(
             plan,
             "CircleCI",
             super::inputs::Fixed {
-                inputs: true,
+                inputs: not_native.is_some(),
                 vars: false,
                 secrets: false,
                 default_branch: false,
             },
         );
+        let mut plan = plan;
+        if let Some(why) = not_native {
+            // Fixed: no parameters, and jobs get the defaults as literal variables.
+            plan.to_mut().inputs.clear();
+            if let Some(first) = fixed.first_mut() {
+                first.message = format!("{}: {why}", first.message);
+            }
+        }
         // v2 i14b: `changed()` cannot be decided on CircleCI: everything changed (W0200).
         let (plan, changed) = super::changed::everything_changed(
             plan.as_ref(),
@@ -144,12 +156,20 @@ fn literal_map(map: &IndexMap<String, String>) -> IndexMap<String, String> {
 struct Config {
     version: f64,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
-    parameters: IndexMap<&'static str, PipelineParameter>,
+    parameters: IndexMap<String, Parameter>,
     // v2 i14e: the orbs of native steps (circleci/native.rs)
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     orbs: IndexMap<String, String>,
     jobs: IndexMap<String, JobDefinition>,
     workflows: IndexMap<String, Workflow>,
+}
+
+/// v2 i13m: a pipeline parameter of cdl's own, or of an input.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Parameter {
+    Own(PipelineParameter),
+    Input(inputs::InputParameter),
 }
 
 #[derive(Serialize)]
@@ -360,14 +380,19 @@ impl<'p> Builder<'p> {
                 "Set by the scheduled pipeline that stands for cdl's `on schedule`"
             };
             parameters.insert(
-                name,
-                PipelineParameter {
+                name.to_string(),
+                Parameter::Own(PipelineParameter {
                     kind: "boolean",
                     default: false,
                     description,
-                },
+                }),
             );
         }
+        parameters.extend(
+            inputs::parameters(self.plan)
+                .into_iter()
+                .map(|(name, p)| (name, Parameter::Input(p))),
+        );
         Config {
             version: 2.1,
             parameters,
@@ -432,6 +457,7 @@ impl<'p> Builder<'p> {
             })
             .collect();
         environment.insert("CDL_RUN_ID".into(), "<< pipeline.id >>".into());
+        environment.extend(inputs::environment(self.plan));
         environment.insert(
             "CDL_TRIGGER_SOURCE".into(),
             "<< pipeline.trigger_source >>".into(),

@@ -10,7 +10,11 @@
 //! script.
 
 mod groovy;
+// v2 i13m: inputs as build parameters.
+mod inputs;
 mod layout;
+// v2 i13m: values passed between jobs.
+mod values;
 mod when;
 
 use std::collections::HashSet;
@@ -64,12 +68,13 @@ impl Exporter for Jenkins {
         // v2 i13j: composed values' parts as the jobs' variables (export/value.rs)
         let prepared = super::value::prepare(plan);
         let plan: &Plan = &prepared;
-        // v2 i13d: inputs fixed to their defaults (W0200).
+        // v2 i13d: the default branch and `defined(secret.…)` fixed (W0200); i13m: inputs
+        // are build parameters (`jenkins/inputs.rs`).
         let (plan, fixed) = super::inputs::fixed(
             plan,
             "Jenkins",
             super::inputs::Fixed {
-                inputs: true,
+                inputs: false,
                 vars: false,
                 secrets: true,
                 default_branch: true,
@@ -179,9 +184,12 @@ impl<'p> Builder<'p> {
             Node::line("agent none"),
             Node::block(
                 "environment",
-                vec![Node::line("CDL_RUN_ID = \"${env.BUILD_TAG}\"")],
+                std::iter::once(Node::line("CDL_RUN_ID = \"${env.BUILD_TAG}\""))
+                    .chain(inputs::environment(self.plan))
+                    .collect(),
             ),
         ];
+        body.extend(inputs::parameters(self.plan));
         body.extend(self.triggers());
         let mut stages = Vec::new();
         for stage in &self.plan.stages {
@@ -512,8 +520,8 @@ impl<'p> Builder<'p> {
             // Jenkins's `retry` and `timeout` wrap it for each attempt.
             let (mut runner, lossy) = super::steps::runner_env(job);
             self.lossy.extend(lossy);
-            // v2 i13i: values are not passed on (export/values.rs).
-            self.lossy.extend(super::values::not_passed(job, "Jenkins"));
+            // v2 i13m: values are stored in the build's `env` (`jenkins/values.rs`).
+            runner.extend(values::writer_env(job));
             runner.insert("CDL_ATTEMPTS".into(), "1".into());
             env.extend(runner);
             inner.push(Node::line(format!(
@@ -521,6 +529,7 @@ impl<'p> Builder<'p> {
                 groovy::string("cdl: run the steps"),
                 script_literal(&format!("{locate}{}", super::steps::STEP_RUNNER))
             )));
+            inner.extend(values::store(job));
         }
         let legacy = if job.has_step_blocks() {
             &[][..]
@@ -602,6 +611,9 @@ impl<'p> Builder<'p> {
         }
         let pairs: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let mut steps = vec![Node::list_block("withEnv", pairs, inner)];
+        if let Some(head) = values::reader_head(self.plan, job) {
+            steps = vec![Node::block(head, steps)];
+        }
         if let Some(seconds) = job.timeout_seconds {
             steps = vec![Node::block(timeout(seconds), steps)];
         }

@@ -371,6 +371,20 @@ impl Script {
         self.env.insert(name.to_string(), value.into());
     }
 
+    /// v2 i13m: a value the target gives at run time as base64 (`base64`, a reference in the
+    /// target's syntax), decoded by the script into `name`: the kubelet's expansion of `$`
+    /// never sees it.
+    pub fn own_base64(&mut self, name: &str, base64: impl Into<String>) {
+        self.env.insert(format!("CDL_BASE64_{name}"), base64.into());
+        self.decode.push(name.to_string());
+    }
+
+    /// v2 i13m: a line of the script that runs after decoding, before the commands.
+    pub fn setup_line(&mut self, line: &str) {
+        self.setup.push_str(line);
+        self.setup.push('\n');
+    }
+
     /// A value from the pipeline file, which must reach the commands exactly.
     pub fn text(&mut self, name: &str, value: &str) {
         if !(self.dialect.substitutes)(value) {

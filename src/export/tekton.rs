@@ -7,8 +7,12 @@
 //! parameters where those can say them, else the result of a first task, `cdl-conditions`.
 
 mod conditions;
+// v2 i13m: inputs as Pipeline parameters.
+mod inputs;
 mod model;
 mod substitution;
+// v2 i13m: values passed between jobs through the workspace.
+mod values;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -61,12 +65,13 @@ impl Exporter for Tekton {
         // v2 i13j: composed values' parts as the jobs' variables (export/value.rs)
         let prepared = super::value::prepare(plan);
         let plan: &Plan = &prepared;
-        // v2 i13d: inputs and vars fixed to their defaults (W0200).
+        // v2 i13d: vars fixed to their defaults (W0200); i13m: inputs are Pipeline
+        // parameters (`tekton/inputs.rs`).
         let (plan, fixed) = super::inputs::fixed(
             plan,
             "Tekton",
             super::inputs::Fixed {
-                inputs: true,
+                inputs: false,
                 vars: true,
                 secrets: true,
                 default_branch: true,
@@ -82,6 +87,7 @@ impl Exporter for Tekton {
         let plan = plan.as_ref();
         let mut builder = Builder::new(plan);
         builder.lossy.extend(fixed);
+        builder.lossy.extend(inputs::lossy(plan));
         let content = builder.documents();
         // v2 i14a: Tekton's checkout step clones the whole history, and nothing else.
         builder.lossy.extend(super::platform::lossy(
@@ -215,10 +221,11 @@ impl<'p> Builder<'p> {
                     default: default.map(str::to_string),
                     ..ParamSpec::string(*name, Some(description.to_string()))
                 })
+                .chain(inputs::pipeline_params(self.plan))
                 .collect(),
             ..PipelineSpec::default()
         };
-        if !self.plan.artifacts.is_empty() {
+        if !self.plan.artifacts.is_empty() || values::any(self.plan) {
             pipeline.workspaces.push(WorkspaceDeclaration {
                 name: WORKSPACE.into(),
                 description: "where jobs store the artifacts they build, one folder per run (a PersistentVolumeClaim shared by the tasks)".into(),
@@ -299,6 +306,7 @@ impl<'p> Builder<'p> {
                     .map(|(axis, value)| Param::string(matrix_parameter(axis), value.clone())),
             );
         }
+        params.extend(inputs::task_arguments(self.plan));
         let mut pipeline_task = PipelineTask {
             name: self.tasks[job.id.as_str()].clone(),
             task_ref: TaskRef {
@@ -310,7 +318,7 @@ impl<'p> Builder<'p> {
             params,
             ..PipelineTask::default()
         };
-        if uses_workspace(job) {
+        if uses_workspace(job) || values::uses_workspace(self.plan, job) {
             pipeline_task.workspaces.push(WorkspaceBinding {
                 name: WORKSPACE.into(),
                 workspace: WORKSPACE.into(),
@@ -356,11 +364,12 @@ impl<'p> Builder<'p> {
                 .iter()
                 .map(|(axis, _)| ParamSpec::string(matrix_parameter(axis), None)),
         );
+        params.extend(inputs::task_params(self.plan));
         let mut spec = TaskSpec {
             params,
             ..TaskSpec::default()
         };
-        if uses_workspace(job) {
+        if uses_workspace(job) || values::uses_workspace(self.plan, job) {
             spec.workspaces.push(WorkspaceDeclaration {
                 name: WORKSPACE.into(),
                 description: "the pipeline's artifacts".into(),
@@ -383,6 +392,7 @@ impl<'p> Builder<'p> {
         script.job_variables(unit);
         script.own("CDL_RUN_ID", "$(params.run-id)");
         script.context(self.plan, &CONTEXT, |p| format!("$(params.{p})"));
+        inputs::env(self.plan, &mut script);
         // v2 i13j: composed values (export/value.rs).
         script.compose(job);
         self.lossy
@@ -390,8 +400,8 @@ impl<'p> Builder<'p> {
         self.lossy
             .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         self.lossy.extend(script.steps(job));
-        // v2 i13i: values are not passed on (export/values.rs).
-        self.lossy.extend(super::values::not_passed(job, "Tekton"));
+        // v2 i13m: values through the workspace (`tekton/values.rs`).
+        values::script(self.plan, job, &artifacts, &mut script);
         self.lossy
             .extend(super::steps::display_name_lost(job, "Tekton"));
         // v2 reports and kept files (i13h): no place for them in a workflow's files.
@@ -575,13 +585,19 @@ impl<'p> Builder<'p> {
             .evaluated
             .iter()
             .any(|(_, c)| super::inputs::reads(c, &|v| *v == crate::plan::Variable::Repository));
-        let parameters: &[&str] = if reads_repository {
+        let mut parameters: Vec<String> = ["branch", "tag", "event"].map(String::from).into();
+        if reads_repository {
             script.own("CDL_RUN_REPO", "$(params.repo)".to_string());
             body.insert_str(0, &format!("CDL_REPOSITORY={}\n", CONTEXT.repository));
-            &["branch", "tag", "event", "repo"]
-        } else {
-            &["branch", "tag", "event"]
-        };
+            parameters.push("repo".into());
+        }
+        // v2 i13m: the inputs, when a condition here reads one.
+        if self.evaluated.iter().any(|(_, c)| {
+            super::inputs::reads(c, &|v| matches!(v, crate::plan::Variable::Input(_)))
+        }) {
+            inputs::env(self.plan, &mut script);
+            parameters.extend(self.plan.inputs.iter().map(|i| inputs::parameter(&i.name)));
+        }
         for (text, name) in &values {
             script.text(name, text);
         }
@@ -593,7 +609,7 @@ impl<'p> Builder<'p> {
             spec: TaskSpec {
                 params: parameters
                     .iter()
-                    .map(|p| ParamSpec::string(*p, None))
+                    .map(|p| ParamSpec::string(p.as_str(), None))
                     .collect(),
                 results,
                 steps: vec![Step {
@@ -616,7 +632,7 @@ impl<'p> Builder<'p> {
             },
             params: parameters
                 .iter()
-                .map(|p| Param::string(*p, format!("$(params.{p})")))
+                .map(|p| Param::string(p.as_str(), format!("$(params.{p})")))
                 .collect(),
             ..PipelineTask::default()
         };

@@ -16,7 +16,11 @@
 //!   cannot be empty).
 //! - CircleCI: one file per value in the workflow's workspace (`cdl-values/<job>/<name>`),
 //!   persisted by the writer and read by the jobs that wait for it, which attach it.
-//! - Jenkins, Argo Workflows, Tekton: not passed (W0200 on the writing job).
+//! - Jenkins (i13m): one file per value (`files`), read into the build's `env` by `readFile`
+//!   and given to the jobs that wait for it (`jenkins/values.rs`).
+//! - Tekton (i13m): one file per value in the run's folder of the workspace (`files`), read
+//!   as on CircleCI (`tekton/values.rs`).
+//! - Argo Workflows: not passed (W0200 on the writing job).
 //!
 //! Every name this file hands out takes `CDL_OUT_`, never `CDL_VALUE_`.
 

@@ -32,6 +32,8 @@ pub enum Atom {
     Compare(String),
     /// A boolean pipeline parameter, by name.
     Parameter(&'static str),
+    /// v2 i13m: a boolean input's pipeline parameter, by name.
+    Input(String),
 }
 
 fn compare_atom(text: String) -> Expr {
@@ -49,6 +51,8 @@ pub struct Translation {
     /// happens and its parameter is not needed.
     manual: bool,
     schedule: bool,
+    /// v2 i13m: the inputs that are pipeline parameters, and whether each is a boolean one.
+    inputs: Vec<(String, bool)>,
 }
 
 impl Translation {
@@ -59,6 +63,11 @@ impl Translation {
         Translation {
             manual: plan.triggers.is_empty() || has(TriggerEvent::Manual),
             schedule: has(TriggerEvent::Schedule),
+            inputs: plan
+                .inputs
+                .iter()
+                .map(|i| (i.name.clone(), super::inputs::is_boolean(i)))
+                .collect(),
             ..Translation::default()
         }
     }
@@ -105,10 +114,11 @@ impl Translation {
                     Variable::Event => self.event(value),
                     Variable::Branch => compare(BRANCH, *op, value),
                     Variable::Tag => compare(TAG, *op, value),
+                    // v2 i13m: an input's pipeline parameter.
+                    Variable::Input(name) => self.input(name, *op, value),
                     // v2 i13d: CircleCI's expressions cannot read these; widened (reported).
                     Variable::Repository
                     | Variable::OnDefaultBranch
-                    | Variable::Input(_)
                     | Variable::Var(_)
                     | Variable::Secret(_)
                     | Variable::Changed => None,
@@ -125,6 +135,25 @@ impl Translation {
                 })
             }
         }
+    }
+
+    /// v2 i13m: a comparison of an input: a boolean parameter is tested as one, any other
+    /// compared as text. `None` for an input that is no parameter, or whose name holds `-`
+    /// (an operator in an expression).
+    fn input(&self, name: &str, op: CompareOp, value: &str) -> Option<Expr> {
+        let (_, boolean) = self.inputs.iter().find(|(n, _)| n == name)?;
+        if name.contains('-') {
+            return None;
+        }
+        let parameter = super::inputs::parameter(name);
+        if *boolean {
+            let cases = crate::model::condition::boolean_cases(op, value);
+            return Some(condition::from_cases(
+                cases,
+                Bool::Atom(Atom::Input(parameter)),
+            ));
+        }
+        compare(&format!("pipeline.parameters.{parameter}"), op, value)
     }
 
     /// `event == name`; `None` for `pull_request`.
@@ -252,6 +281,7 @@ impl Syntax<Atom> for Circle {
         match atom {
             Atom::Compare(text) => text.clone(),
             Atom::Parameter(name) => format!("pipeline.parameters.{name}"),
+            Atom::Input(name) => format!("pipeline.parameters.{name}"),
         }
     }
     fn and(&self) -> &'static str {
@@ -266,7 +296,7 @@ impl Syntax<Atom> for Circle {
     fn atom_binds(&self, atom: &Atom) -> u8 {
         match atom {
             Atom::Compare(_) => 2,
-            Atom::Parameter(_) => 3,
+            Atom::Parameter(_) | Atom::Input(_) => 3,
         }
     }
 }
@@ -287,9 +317,19 @@ mod tests {
                 MANUAL => run.event == "manual",
                 _ => run.event == "schedule",
             },
+            // v2 i13m: an input's parameter holds the run's value.
+            Atom::Input(name) => input(run, name) == "true",
             Atom::Compare(text) => {
                 let (field, rest) = text.split_once(' ').unwrap();
-                let actual = if field == BRANCH { branch } else { tag };
+                let value_of_input;
+                let actual = match field.strip_prefix("pipeline.parameters.") {
+                    Some(name) => {
+                        value_of_input = input(run, name);
+                        value_of_input.as_str()
+                    }
+                    None if field == BRANCH => branch,
+                    None => tag,
+                };
                 let (op, value) = rest.split_once(' ').unwrap();
                 let value: String = serde_json::from_str(value).unwrap();
                 match op {
@@ -300,6 +340,12 @@ mod tests {
                 }
             }
         })
+    }
+
+    /// The run's value of the input whose parameter is `parameter`.
+    fn input(run: &RunContext, parameter: &str) -> String {
+        let name = parameter.strip_prefix("input_").unwrap();
+        run.inputs.get(name).cloned().unwrap_or_default()
     }
 
     /// Whether CircleCI can say a comparison exactly: not `event == pull_request`, and a
@@ -314,12 +360,16 @@ mod tests {
                 value,
                 ..
             } => value != "pull_request",
+            // v2 i13m: `dry_run` is a boolean parameter, `target` a text one.
+            Condition::Compare {
+                variable: Variable::Input(name),
+                ..
+            } if name == "dry_run" => true,
             // v2 i13d: widened (CircleCI's expressions cannot read them).
             Condition::Compare {
                 variable:
                     Variable::Repository
                     | Variable::OnDefaultBranch
-                    | Variable::Input(_)
                     | Variable::Var(_)
                     | Variable::Secret(_)
                     | Variable::Changed,
@@ -349,6 +399,7 @@ mod tests {
             let mut translation = Translation {
                 manual: true,
                 schedule: true,
+                inputs: vec![("target".into(), false), ("dry_run".into(), true)],
                 ..Translation::default()
             };
             let expr = translation.condition(condition);

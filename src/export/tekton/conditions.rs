@@ -24,7 +24,7 @@ pub fn native(condition: &Condition) -> Option<Vec<WhenExpression>> {
         tests(condition, false)?
             .into_iter()
             .map(|test| WhenExpression {
-                input: format!("$(params.{})", test.variable.as_str()),
+                input: super::inputs::when_input(&test.variable),
                 operator: if test.include { "in" } else { "notin" },
                 values: test.values,
             })
@@ -50,12 +50,11 @@ fn tests(condition: &Condition, negate: bool) -> Option<Vec<Test>> {
         Condition::Or(items) if negate => conjunction(items, negate),
         Condition::And(items) | Condition::Or(items) => disjunction(items, negate),
         // v2 i13d: the new atoms are not parameters of the pipeline run: the conditions
-        // task evaluates them.
+        // task evaluates them (i13m: inputs are, `inputs.rs`).
         Condition::Compare {
             variable:
                 Variable::Repository
                 | Variable::OnDefaultBranch
-                | Variable::Input(_)
                 | Variable::Var(_)
                 | Variable::Secret(_)
                 | Variable::Changed,
@@ -149,6 +148,11 @@ mod tests {
                         "$(params.branch)" => run.branch.clone().unwrap_or_default(),
                         "$(params.tag)" => run.tag.clone().unwrap_or_default(),
                         "$(params.event)" => run.event.clone(),
+                        // v2 i13m: an input's parameter.
+                        other if other.starts_with("$(params.input_") => {
+                            let name = &other["$(params.input_".len()..other.len() - 1];
+                            run.inputs.get(name).cloned().unwrap_or_default()
+                        }
                         other => other.to_string(),
                     };
                     w.values.contains(&input) == (w.operator == "in")
