@@ -92,6 +92,10 @@ codes! {
     InvalidCoverageRegex = "E0326", "invalid coverage regex";
     RetentionOutOfRange = "E0327", "retention out of range";
     RetentionWithoutFiles = "E0328", "retention without files to keep";
+    // v2 i14c: caches
+    CacheOutsideWorkdir = "E0339", "cache path or key file outside the working folder";
+    CacheNameNotVariable = "E0340", "cache name that makes no environment variable name";
+    CachePathsDisagree = "E0341", "cache declared with other paths by another job";
     AfterFailureOnGate = "E0317", "`runs` or `start` on a gate";
     StepWhenUnsupported = "E0318", "`when` on a step is not supported yet";
     EmptyMatrix = "E0320", "matrix with every combination excluded";
@@ -124,6 +128,7 @@ codes! {
     CoverageRegexSlashes = "W0115", "coverage regex between GitLab's slashes";
     ConcurrencyWithoutCancel = "W0117", "concurrency block that cancels nothing";
     MatrixEntryNoEffect = "W0114", "matrix `include` or `exclude` that changes nothing";
+    CacheNeverRefreshed = "W0122", "cache without a key, saved once and never refreshed";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

@@ -2,6 +2,7 @@
 
 pub mod after_failure;
 pub mod attributes;
+pub mod cache;
 pub mod condition;
 pub mod foreign;
 pub mod graph;

@@ -155,6 +155,9 @@ pub struct Job {
     /// A `when` that reads `matrix.KEY`: each instance's condition, in expansion order
     /// (`None`: it always runs); empty otherwise. `when` is then their conjunction.
     pub instance_when: Vec<Option<Condition>>,
+    // v2 i14c: caches
+    /// `cache NAME { … }` blocks, in order, with where each was written.
+    pub caches: Vec<super::cache::Declared>,
 }
 
 /// One pipeline, checked.

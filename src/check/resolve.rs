@@ -585,6 +585,7 @@ impl Builder<'_> {
                 ast::BodyItem::Setting(_) => {} // see `check::platform`
                 ast::BodyItem::Step(_) if job_type != JobType::Gate => {}
                 ast::BodyItem::Reports(_) if job_type != JobType::Gate => {}
+                ast::BodyItem::Cache(_) if job_type != JobType::Gate => {} // v2 i14c
                 ast::BodyItem::Env(block_env) if job_type != JobType::Gate => {
                     if let Some(first) = env_block.replace(block_env.span) {
                         self.sink.push(twice(
@@ -630,6 +631,7 @@ impl Builder<'_> {
                         ast::BodyItem::Reports(r) => ("reports", r.span),
                         ast::BodyItem::Attribute(a) => ("attribute", a.span),
                         ast::BodyItem::Setting(s) => ("setting", s.span),
+                        ast::BodyItem::Cache(c) => ("cache", c.span),
                     };
                     self.sink.push(
                         Diagnostic::new(
@@ -698,6 +700,12 @@ impl Builder<'_> {
         let shell = super::steps::shell(&attrs, self.sink);
         // v2 reports and kept files (i13h)
         let kept = super::reports::read(&decl.body, &attributes, &attrs, &name, self.sink);
+        // v2 i14c: caches
+        let caches = if job_type == JobType::Gate {
+            Vec::new()
+        } else {
+            super::cache::read(&decl.body, &name, self.sink)
+        };
         let settings =
             super::platform::job(&decl.body, &attrs, job_type == JobType::Gate, self.sink);
         // v2 i13f: jobs that run after a failure, jobs started by hand
@@ -800,6 +808,7 @@ impl Builder<'_> {
             matrix_entries,
             matrix_references,
             instance_when,
+            caches,
         });
         Some(id)
     }

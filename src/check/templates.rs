@@ -98,6 +98,8 @@ fn key(item: &BodyItem) -> Key<'_> {
         BodyItem::Reports(_) => Key::Block("reports", None),
         // A platform setting block (`permissions { … }`) replaces a same-named one whole.
         BodyItem::Setting(s) => Key::Attribute(&s.word.name),
+        // v2 i14c: a same-named cache replaces the template's.
+        BodyItem::Cache(c) => Key::Block("cache", Some(&c.name.name)),
     }
 }
 
@@ -138,6 +140,7 @@ fn item_span(item: &BodyItem) -> Span {
         BodyItem::Step(s) => s.span,
         BodyItem::Reports(r) => r.span,
         BodyItem::Setting(s) => s.span,
+        BodyItem::Cache(c) => c.span,
     }
 }
 
@@ -378,7 +381,8 @@ fn checked_items(decl: &ast::TemplateDecl, sink: &mut Sink) -> Vec<BodyItem> {
             BodyItem::Matrix(_)
             | BodyItem::Step(_)
             | BodyItem::Reports(_)
-            | BodyItem::Setting(_) => kept.push(item.clone()),
+            | BodyItem::Setting(_)
+            | BodyItem::Cache(_) => kept.push(item.clone()),
         }
     }
     kept
@@ -432,6 +436,7 @@ fn keep_allowed(
             | BodyItem::Matrix(_)
             | BodyItem::Reports(_)
             | BodyItem::Setting(_)
+            | BodyItem::Cache(_)
                 if is_gate =>
             {
                 let word = match key(&piece.item) {
@@ -444,6 +449,7 @@ fn keep_allowed(
                     BodyItem::Matrix(m) => m.span,
                     BodyItem::Reports(r) => r.span,
                     BodyItem::Setting(s) => s.span,
+                    BodyItem::Cache(c) => c.span,
                     BodyItem::Attribute(a) => a.span,
                 };
                 (
@@ -496,6 +502,7 @@ fn origins(merged: &[Piece]) -> Vec<Origin> {
                     BodyItem::Env(_) => "env".to_string(),
                     BodyItem::Reports(_) => "reports".to_string(),
                     BodyItem::Setting(s) => s.word.name.clone(),
+                    BodyItem::Cache(c) => format!("cache {}", c.name.name),
                 };
                 for (template, span) in &piece.templates {
                     out.push(Origin {

@@ -30,6 +30,8 @@ pub enum Item<'a> {
     Reports(&'a ast::ReportsBlock),
     /// v2 i14a: `permissions { … }` and the other platform settings.
     Setting(&'a ast::SettingBlock),
+    /// v2 i14c: `cache NAME { … }`
+    Cache(&'a ast::CacheBlock),
     /// v2 i13g: `include { … }` / `exclude { … }` in a matrix.
     MatrixEntry(&'a ast::MatrixEntry),
 }
@@ -77,6 +79,7 @@ impl<'a> Item<'a> {
             Item::Parameter(p) => p.span,
             Item::Reports(r) => r.span,
             Item::Setting(s) => s.span,
+            Item::Cache(c) => c.span,
             Item::MatrixEntry(e) => e.span,
         };
         span.start as usize
@@ -103,6 +106,7 @@ impl<'a> Item<'a> {
             Item::Parameter(p) => p.span,
             Item::Reports(r) => r.span,
             Item::Setting(s) => s.span,
+            Item::Cache(c) => c.span,
             Item::MatrixEntry(e) => e.span,
         };
         span.end as usize
@@ -169,6 +173,11 @@ impl<'a> Item<'a> {
                 attributes(&s.attributes),
                 s.word.span.end,
             ),
+            Item::Cache(c) => (
+                format!("cache {}", c.name.name),
+                attributes(&c.attributes),
+                c.name.span.end,
+            ),
             Item::Import(_) | Item::Attribute(_) | Item::Secret(_) | Item::Requirement(_) => {
                 return None;
             }
@@ -211,6 +220,7 @@ fn body_item(item: &ast::BodyItem) -> Item<'_> {
         BodyItem::Step(s) => Item::Step(s),
         BodyItem::Reports(r) => Item::Reports(r),
         BodyItem::Setting(s) => Item::Setting(s),
+        BodyItem::Cache(c) => Item::Cache(c),
     }
 }
 

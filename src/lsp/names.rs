@@ -83,6 +83,8 @@ pub enum Block {
     Reports,
     /// v2 i14a: a platform setting's block.
     Setting(&'static [Spec]),
+    /// v2 i14c: `cache NAME { … }` of a job.
+    Cache,
 }
 
 impl Block {
@@ -94,6 +96,7 @@ impl Block {
             Block::Trigger(specs) | Block::Job(specs) | Block::Setting(specs) => specs,
             Block::Env | Block::Matrix => &[],
             Block::Reports => schema::REPORTS,
+            Block::Cache => schema::CACHE,
         }
     }
 }
@@ -758,6 +761,7 @@ impl Walker<'_> {
                 ast::BodyItem::Step(_) => {}
                 ast::BodyItem::Reports(r) => self.attributes(Block::Reports, &r.kinds),
                 ast::BodyItem::Setting(block) => self.setting(block),
+                ast::BodyItem::Cache(c) => self.attributes(Block::Cache, &c.attributes),
             }
         }
     }
@@ -778,6 +782,7 @@ impl Walker<'_> {
                 ast::BodyItem::Matrix(_) => "matrix { … }".to_string(),
                 ast::BodyItem::Reports(_) => "reports { … }".to_string(),
                 ast::BodyItem::Setting(s) => format!("{} {{ … }}", s.word.name),
+                ast::BodyItem::Cache(c) => format!("cache {} {{ … }}", c.name.name),
             })
             .collect();
         let head = self.one_line(template.header_span);
@@ -809,6 +814,7 @@ impl Walker<'_> {
                 ast::BodyItem::Matrix(m) => self.attributes(Block::Matrix, &m.axes),
                 ast::BodyItem::Reports(r) => self.attributes(Block::Reports, &r.kinds),
                 ast::BodyItem::Setting(block) => self.setting(block),
+                ast::BodyItem::Cache(c) => self.attributes(Block::Cache, &c.attributes),
                 ast::BodyItem::Step(_) => {}
             }
         }
@@ -888,6 +894,26 @@ mod tests {
             &text[reference.span.start as usize - 2..reference.span.start as usize],
             "\"@"
         );
+    }
+
+    /// v2 i14c: a cache's attributes are hovered with the cache's schema, in jobs and templates.
+    #[test]
+    fn cache_attributes_are_known_in_jobs_and_templates() {
+        let text = r#"template t { cache c { key = ["k"]  paths = ["a"] } }
+pipeline p { stage s { job a from t { run = "x"  cache d { paths = ["b"]  policy = pull } } } }"#;
+        let names = Names::build(&compile_text("t.cdl", None, text.to_string()));
+        for attribute in ["key", "paths", "policy"] {
+            let offset = text.find(&format!("{attribute} =")).unwrap() + 1;
+            let found = names.at(FileId(0), offset);
+            assert!(
+                found.iter().any(|o| matches!(
+                    &o.what,
+                    What::Attribute(block, name)
+                        if name == attribute && block.schema().iter().any(|s| s.name == attribute)
+                )),
+                "{attribute}: {found:?}"
+            );
+        }
     }
 
     /// v2 i13e: half-typed templates never panic the checker, the names or the completion context.

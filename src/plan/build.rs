@@ -165,6 +165,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                     .filter(|_| !is_gate),
                 runs: job.runs,
                 manual: job.manual.is_some(),
+                caches: job.caches.iter().map(|d| d.cache.clone()).collect(),
             });
         }
     }

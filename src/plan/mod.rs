@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 pub use build::build;
 
 use crate::check::graph::NeedReason;
+pub use crate::model::cache::{Cache, Policy as CachePolicy};
 pub use crate::model::platform::{
     Access, AllAccess, Checkout, Concurrency, ConcurrencyPer, OIDC_VARIABLE, Oidc, Permissions,
 };
@@ -231,6 +232,11 @@ pub struct Job {
     /// `start = manual`: the job runs only when a person starts it (`cdl run --start JOB`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub manual: bool,
+    // v2 i14c: caches
+    /// `cache NAME { … }` blocks, in order: restored before the first step, saved after
+    /// success per `policy` (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caches: Vec<Cache>,
 }
 
 impl Job {

@@ -138,6 +138,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_var => "`var`",
         Rule::parameter_decl => "`input`, `var`",
         Rule::kw_reports | Rule::reports_block => "`reports`",
+        Rule::kw_cache | Rule::cache_block => "`cache`",
         // An attribute-like word: "a name" already says what may stand there.
         Rule::kw_setting | Rule::setting_block => return None,
         Rule::matrix_entry | Rule::matrix_entry_word => "`include` or `exclude`",

@@ -27,4 +27,5 @@ pub const RULES: &[Rule] = &[
     shell_state::check,
     super::values::check,
     super::values::check_reads,
+    super::cache::check,
 ];

@@ -171,6 +171,7 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
             ),
             _ => (&["env", "matrix", "reports", "oidc"], schema::JOB),
         },
+        Frame::Cache => (&[], schema::CACHE), // v2 i14c
         Frame::Reports => (&[], schema::REPORTS),
         Frame::Setting(word) => (&[], crate::check::platform::schema(word)),
         // v2 i13g: the entries of a matrix
@@ -235,6 +236,7 @@ fn after_from(context: &Context) -> Option<Vec<&str>> {
 fn setting_values(name: &str, frame: &Frame) -> Vec<CompletionItem> {
     let specs: &[Spec] = match frame {
         Frame::Setting(word) => crate::check::platform::schema(word),
+        Frame::Cache => schema::CACHE, // v2 i14c
         Frame::Pipeline => schema::PIPELINE,
         Frame::Job(..) => schema::JOB,
         _ => &[],
@@ -507,6 +509,13 @@ mod tests {
             .collect();
         labels.sort();
         labels
+    }
+
+    #[test]
+    fn caches_complete_their_attributes_and_policy_values() {
+        let text = "pipeline p { stage s { job a { run = \"x\"\n cache cargo { key = [\"Cargo.lock\"]\n  } \n cache npm { paths = [\"n\"] policy = } } } }";
+        assert_eq!(labels_at(text, "[\"Cargo.lock\"]\n "), ["paths", "policy"]);
+        assert_eq!(labels_at(text, "policy = "), ["pull", "pull_push", "push"]);
     }
 
     #[test]
