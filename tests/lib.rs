@@ -16,6 +16,7 @@ mod policies;
 mod properties;
 mod run;
 mod run_after_failure;
+mod run_cache;
 mod run_context;
 mod run_gates;
 mod run_inputs;

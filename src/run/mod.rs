@@ -4,6 +4,7 @@
 pub mod approval;
 mod artifacts;
 pub mod audit;
+pub mod cache;
 mod concurrency;
 mod consistency;
 mod context;
