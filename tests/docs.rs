@@ -46,6 +46,7 @@ const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
     "## Platform settings",             // v2 i14a
     "## Jobs that run after a failure", // v2 i13f
     "## Matrix include and exclude",    // v2 i13g
+    "## Caches",                        // v2 i14c
 ];
 
 #[test]

@@ -6,6 +6,7 @@
 mod after_failure;
 mod argo;
 mod buildkite;
+mod cache;
 mod circleci;
 mod condition;
 mod context;
