@@ -546,7 +546,11 @@ mod tests {
             let c = cache(&["f1"], &["f*"], Policy::PullPush);
             let notes: Vec<String> = std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..2)
-                    .map(|_| scope.spawn(|| save(state.path(), work.path(), &[c.clone()], &[])))
+                    .map(|_| {
+                        scope.spawn(|| {
+                            save(state.path(), work.path(), std::slice::from_ref(&c), &[])
+                        })
+                    })
                     .collect();
                 handles
                     .into_iter()
