@@ -96,6 +96,10 @@ codes! {
     InvalidServiceName = "E0342", "service name that is not a DNS label";
     EmptyServiceHealth = "E0343", "empty service `health` command";
     InvalidServiceImage = "E0344", "service image that names no image";
+    // v2 i14c: caches
+    CacheOutsideWorkdir = "E0339", "cache path or key file outside the working folder";
+    CacheNameNotVariable = "E0340", "cache name that makes no environment variable name";
+    CachePathsDisagree = "E0341", "cache declared with other paths by another job";
     AfterFailureOnGate = "E0317", "`runs` or `start` on a gate";
     StepWhenJobOnly = "E0318", "step condition testing a secret the job does not list";
     // v2 i14e: target-native steps
@@ -148,6 +152,7 @@ codes! {
     // v2 i14e: target-native steps
     UnpinnedUses = "W0124", "action not pinned to a commit";
     NativeShellWithoutRun = "W0125", "`shell` on a native step without `run`";
+    CacheNeverRefreshed = "W0122", "cache without a key, saved once and never refreshed";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

@@ -52,6 +52,7 @@ const CHECKED_LANGUAGE_SECTIONS: &[&str] = &[
     "## Composed values",               // v2 i13j
     "## Target-native steps",           // v2 i14e
     "## Matrix artifacts",              // v2 i13k
+    "## Caches",                        // v2 i14c
 ];
 
 #[test]

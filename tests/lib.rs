@@ -17,6 +17,7 @@ mod properties;
 mod run;
 mod run_after_failure;
 mod run_changed;
+mod run_cache;
 mod run_context;
 mod run_gates;
 mod run_inputs;

@@ -332,6 +332,17 @@ pub const REPORTS: &[Spec] = &[
     ),
 ];
 
+/// `cache NAME { … }` of a job (v2 §9, i14c).
+pub const CACHE: &[Spec] = &[
+    spec("key", Type::Strings, super::cache::KEY_DOC),
+    required("paths", Type::Strings, super::cache::PATHS_DOC),
+    spec(
+        "policy",
+        Type::Word(crate::model::cache::POLICY_WORDS),
+        super::cache::POLICY_DOC,
+    ),
+];
+
 /// A typed attribute value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {

@@ -541,7 +541,8 @@ impl<'a> References<'a, '_> {
                             ast::BodyItem::Env(_)
                             | ast::BodyItem::Matrix(_)
                             | ast::BodyItem::Reports(_)
-                            | ast::BodyItem::Setting(_) => {}
+                            | ast::BodyItem::Setting(_)
+                            | ast::BodyItem::Cache(_) => {}
                         }
                     }
                 }

@@ -3,6 +3,7 @@
 pub mod after_failure;
 pub mod attributes;
 pub mod changed;
+pub mod cache;
 pub mod condition;
 pub mod foreign;
 pub mod graph;

@@ -172,6 +172,9 @@ pub struct Job {
     // v2 i13k: matrix artifacts
     /// `optional_outputs = [...]`: outputs an artifact instance may lack.
     pub optional_outputs: Vec<String>,
+    // v2 i14c: caches
+    /// `cache NAME { … }` blocks, in order, with where each was written.
+    pub caches: Vec<super::cache::Declared>,
 }
 
 /// One pipeline, checked.

@@ -613,6 +613,7 @@ impl Builder<'_> {
                 ast::BodyItem::Step(_) if job_type != JobType::Gate => {}
                 ast::BodyItem::Reports(_) if job_type != JobType::Gate => {}
                 ast::BodyItem::Service(_) if job_type != JobType::Gate => {}
+                ast::BodyItem::Cache(_) if job_type != JobType::Gate => {} // v2 i14c
                 ast::BodyItem::Env(block_env) if job_type != JobType::Gate => {
                     if let Some(first) = env_block.replace(block_env.span) {
                         self.sink.push(twice(
@@ -652,6 +653,7 @@ impl Builder<'_> {
                         ast::BodyItem::Attribute(a) => ("attribute", a.span),
                         ast::BodyItem::Setting(s) => ("setting", s.span),
                         ast::BodyItem::Service(s) => ("service", s.span),
+                        ast::BodyItem::Cache(c) => ("cache", c.span),
                     };
                     self.sink.push(
                         Diagnostic::new(
@@ -746,6 +748,12 @@ impl Builder<'_> {
         let shell = super::steps::shell(&attrs, self.sink);
         // v2 reports and kept files (i13h)
         let kept = super::reports::read(&decl.body, &attributes, &attrs, &name, self.sink);
+        // v2 i14c: caches
+        let caches = if job_type == JobType::Gate {
+            Vec::new()
+        } else {
+            super::cache::read(&decl.body, &name, self.sink)
+        };
         let settings =
             super::platform::job(&decl.body, &attrs, job_type == JobType::Gate, self.sink);
         // v2 i13f: jobs that run after a failure, jobs started by hand
@@ -854,6 +862,7 @@ impl Builder<'_> {
             services,
             composed,
             optional_outputs: attrs.strings("optional_outputs"),
+            caches,
         });
         Some(id)
     }

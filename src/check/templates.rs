@@ -99,6 +99,8 @@ fn key(item: &BodyItem) -> Key<'_> {
         BodyItem::Reports(_) => Key::Block("reports", None),
         // A platform setting block (`permissions { … }`) replaces a same-named one whole.
         BodyItem::Setting(s) => Key::Attribute(&s.word.name),
+        // v2 i14c: a same-named cache replaces the template's.
+        BodyItem::Cache(c) => Key::Block("cache", Some(&c.name.name)),
     }
 }
 
@@ -140,6 +142,7 @@ fn item_span(item: &BodyItem) -> Span {
         BodyItem::Reports(r) => r.span,
         BodyItem::Setting(s) => s.span,
         BodyItem::Service(s) => s.span,
+        BodyItem::Cache(c) => c.span,
     }
 }
 
@@ -392,6 +395,7 @@ fn checked_items(decl: &ast::TemplateDecl, sink: &mut Sink) -> Vec<BodyItem> {
             | BodyItem::Reports(_)
             | BodyItem::Setting(_)
             | BodyItem::Service(_) => kept.push(item.clone()),
+            | BodyItem::Cache(_) => kept.push(item.clone()),
         }
     }
     kept
@@ -446,6 +450,7 @@ fn keep_allowed(
             | BodyItem::Reports(_)
             | BodyItem::Setting(_)
             | BodyItem::Service(_)
+            | BodyItem::Cache(_)
                 if is_gate =>
             {
                 let word = match key(&piece.item) {
@@ -459,6 +464,7 @@ fn keep_allowed(
                     BodyItem::Reports(r) => r.span,
                     BodyItem::Setting(s) => s.span,
                     BodyItem::Service(s) => s.span,
+                    BodyItem::Cache(c) => c.span,
                     BodyItem::Attribute(a) => a.span,
                 };
                 (
@@ -512,6 +518,7 @@ fn origins(merged: &[Piece]) -> Vec<Origin> {
                     BodyItem::Reports(_) => "reports".to_string(),
                     BodyItem::Setting(s) => s.word.name.clone(),
                     BodyItem::Service(s) => format!("service {}", s.name.name),
+                    BodyItem::Cache(c) => format!("cache {}", c.name.name),
                 };
                 for (template, span) in &piece.templates {
                     out.push(Origin {

@@ -314,6 +314,12 @@ impl<'p> Builder<'p> {
         // v2 reports and kept files (i13h): no place for them in a workflow's files.
         self.lossy
             .extend(super::reports::not_kept(job, "Argo Workflows"));
+        // v2 i14c: caches
+        self.lossy.extend(super::cache::not_cached(
+            job,
+            "Argo Workflows",
+            "keep the cached folders on a persistent volume claim mounted by the template",
+        ));
         let mut inputs = Inputs {
             parameters: unit
                 .axes

@@ -599,6 +599,12 @@ impl<'p> Builder<'p> {
         }
         // v2 reports and kept files (i13h)
         self.kept(job, step);
+        // v2 i14c: caches
+        self.lossy.extend(super::cache::not_cached(
+            job,
+            "Buildkite",
+            "add a cache plugin to the step (e.g. buildkite-plugins/cache) by hand, or keep the folders on the agent",
+        ));
     }
 
     /// The job's reports and kept files in `artifact_paths`, which Buildkite uploads after the

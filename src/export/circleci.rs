@@ -784,6 +784,12 @@ impl<'p> Builder<'p> {
         }
         self.lossy
             .extend(super::reports::kinds_unread(job, "CircleCI", &["junit"]));
+        // v2 i14c: caches (restore_cache/save_cache not mapped yet)
+        self.lossy.extend(super::cache::not_cached(
+            job,
+            "CircleCI",
+            "add `restore_cache`/`save_cache` steps with `{{ checksum \"FILE\" }}` keys by hand",
+        ));
         self.lossy.extend(super::reports::retention_elsewhere(
             job,
             "CircleCI",

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 use serde::Serialize;
 
+mod cache;
 mod conditions;
 pub(super) mod expressions;
 mod inputs;
@@ -669,6 +670,25 @@ impl<'p> Builder<'p> {
         workflow_job.steps = self.steps(job);
         // v2 i14d: service containers, and where the steps reach them.
         self.services(job, &mut workflow_job);
+        // v2 i14c: caches restored after the context step, saved after the commands.
+        if !job.caches.is_empty() {
+            let folder = self.working_directory.as_deref();
+            let publishes = self
+                .plan
+                .triggers
+                .iter()
+                .any(|t| t.event == TriggerEvent::Tag);
+            let at = workflow_job
+                .steps
+                .iter()
+                .position(|s| s.name.as_deref() == Some("cdl context"))
+                .map_or(0, |i| i + 1);
+            let restore = cache::restore_steps(job, folder, publishes, &mut self.lossy);
+            workflow_job.steps.splice(at..at, restore);
+            workflow_job
+                .steps
+                .extend(cache::save_steps(job, folder, publishes));
+        }
         // v2 reports and kept files (i13h): uploaded whether the steps passed or failed.
         if let Some(step) = self.kept_step(job, unit.is_matrix()) {
             workflow_job.steps.push(step);

@@ -4,6 +4,7 @@
 //! ignores stage order for a job with `needs:`. Conditions become `rules:`, each job's being
 //! its effective condition, so that a job is left out whenever one of its explicit needs is.
 
+mod cache;
 mod expansion;
 mod inputs;
 mod platform;
@@ -212,6 +213,9 @@ struct PipelineJob {
     // v2 i14d: service containers
     #[serde(skip_serializing_if = "Vec::is_empty")]
     services: Vec<ServiceContainer>,
+    // v2 i14c: caches
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    cache: Vec<cache::GitlabCache>,
 }
 
 /// v2 i14d: one of a job's `services:`.
@@ -993,6 +997,8 @@ impl<'p> Builder<'p> {
         }
         // v2 reports and kept files (i13h)
         self.kept(job, pipeline_job);
+        // v2 i14c: caches
+        pipeline_job.cache = cache::caches(job, self.working_directory.as_deref(), &mut self.lossy);
         // v2 i13i: values passed to later jobs, as a dotenv report
         if !job.values.is_empty() {
             pipeline_job

@@ -670,6 +670,12 @@ impl<'p> Builder<'p> {
         }
         self.lossy
             .extend(super::reports::kinds_unread(job, "Jenkins", &["junit"]));
+        // v2 i14c: caches
+        self.lossy.extend(super::cache::not_cached(
+            job,
+            "Jenkins",
+            "keep the folders in the agent's workspace, or use the Job Cacher plugin by hand",
+        ));
         self.lossy.extend(super::reports::retention_elsewhere(
             job,
             "Jenkins",

@@ -7,6 +7,7 @@ mod after_failure;
 mod argo;
 mod buildkite;
 mod changed;
+mod cache;
 mod circleci;
 mod condition;
 mod context;

@@ -406,6 +406,12 @@ impl<'p> Builder<'p> {
             .extend(super::steps::display_name_lost(job, "Tekton"));
         // v2 reports and kept files (i13h): no place for them in a workflow's files.
         self.lossy.extend(super::reports::not_kept(job, "Tekton"));
+        // v2 i14c: caches
+        self.lossy.extend(super::cache::not_cached(
+            job,
+            "Tekton",
+            "keep the cached folders in a workspace backed by a persistent volume claim",
+        ));
         if !job.inputs.is_empty() {
             script.own("CDL_ARTIFACTS_DIR", artifacts.clone());
             script.locate_inputs(job);

@@ -32,6 +32,8 @@ pub enum Item<'a> {
     Reports(&'a ast::ReportsBlock),
     /// v2 i14a: `permissions { … }` and the other platform settings.
     Setting(&'a ast::SettingBlock),
+    /// v2 i14c: `cache NAME { … }`
+    Cache(&'a ast::CacheBlock),
     /// v2 i13g: `include { … }` / `exclude { … }` in a matrix.
     MatrixEntry(&'a ast::MatrixEntry),
     /// v2 i14e: `github { … }`, `circleci { … }`, `buildkite { … }` in a step.
@@ -82,6 +84,7 @@ impl<'a> Item<'a> {
             Item::Parameter(p) => p.span,
             Item::Reports(r) => r.span,
             Item::Setting(s) => s.span,
+            Item::Cache(c) => c.span,
             Item::MatrixEntry(e) => e.span,
             Item::Native(n) => n.span,
         };
@@ -110,6 +113,7 @@ impl<'a> Item<'a> {
             Item::Parameter(p) => p.span,
             Item::Reports(r) => r.span,
             Item::Setting(s) => s.span,
+            Item::Cache(c) => c.span,
             Item::MatrixEntry(e) => e.span,
             Item::Native(n) => n.span,
         };
@@ -193,6 +197,11 @@ impl<'a> Item<'a> {
                     .collect(),
                 n.target.span.end,
             ),
+            Item::Cache(c) => (
+                format!("cache {}", c.name.name),
+                attributes(&c.attributes),
+                c.name.span.end,
+            ),
             Item::Import(_) | Item::Attribute(_) | Item::Secret(_) | Item::Requirement(_) => {
                 return None;
             }
@@ -236,6 +245,7 @@ fn body_item(item: &ast::BodyItem) -> Item<'_> {
         BodyItem::Service(s) => Item::Service(s),
         BodyItem::Reports(r) => Item::Reports(r),
         BodyItem::Setting(s) => Item::Setting(s),
+        BodyItem::Cache(c) => Item::Cache(c),
     }
 }
 

@@ -27,6 +27,8 @@ pub enum Frame {
     Service,
     Native(String),
     With,
+    /// v2 i14c: `cache NAME { … }` in a job.
+    Cache,
     /// A block the lexer could not place.
     Other,
 }
@@ -239,6 +241,7 @@ fn classify(header: &[Token]) -> Frame {
         ["service", _] => Frame::Service,
         [word @ ("github" | "circleci" | "buildkite")] => Frame::Native((*word).to_string()),
         ["with"] => Frame::With,
+        ["cache", _] => Frame::Cache,
         [word @ ("permissions" | "oidc" | "concurrency" | "checkout")] => {
             Frame::Setting((*word).to_string())
         }
@@ -333,6 +336,24 @@ mod tests {
         let text = "pipeline p { stage s { test unit { reports { junit = [\"a\", \"b/*.xml\"] coverage_regex = \"^T.*\\\\s(\\\\d+)%$ /\" } keep = [\"x/**\"] retention = 14d } } }";
         for cursor in 0..=text.len() {
             at(text, cursor);
+        }
+    }
+
+    #[test]
+    fn cache_blocks_are_their_own_frame_and_half_typed_ones_never_panic() {
+        let c =
+            context("pipeline p { stage s { job a { cache cargo { key = [\"Cargo.lock\"]\n pa|");
+        assert_eq!(c.frame, Frame::Cache);
+        assert_eq!(c.seen, ["key"]);
+        assert_eq!(c.prefix, "pa");
+        let text = "template t { cache c { paths = [\"a\"] } }\npipeline p { stage s { job a from t { run = \"x\" cache cargo { key = [\"C'$\\\"{{x}}\", \"*.lock\"] paths = [\"t\"] policy = pull } cache x { } } } }";
+        for cursor in 0..=text.len() {
+            at(text, cursor);
+        }
+        for cursor in 0..=text.len() {
+            if text.is_char_boundary(cursor) {
+                let _ = crate::compile::compile_text("p.cdl", None, text[..cursor].to_string());
+            }
         }
     }
 

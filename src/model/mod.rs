@@ -2,6 +2,7 @@
 //! nothing else in the crate. `check` produces them, `plan` re-exports them; exporters, `run` and
 //! `graph` reach them through `crate::plan`.
 
+pub mod cache;
 pub mod condition;
 pub mod glob;
 pub mod inputs;

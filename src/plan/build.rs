@@ -196,6 +196,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 runner_value: values.runner,
                 optional_outputs: job.optional_outputs.clone(),
                 artifact_folder: folders[job_id.0][instance_index].clone(),
+                caches: job.caches.iter().map(|d| d.cache.clone()).collect(),
             });
         }
     }

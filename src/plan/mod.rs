@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use build::build;
 
 use crate::check::graph::NeedReason;
+pub use crate::model::cache::{Cache, Policy as CachePolicy};
 pub use crate::model::platform::{
     Access, AllAccess, Checkout, Concurrency, ConcurrencyPer, OIDC_VARIABLE, Oidc, Permissions,
 };
@@ -308,6 +309,11 @@ pub struct Job {
     /// an instance of a matrix artifact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_folder: Option<String>,
+    // v2 i14c: caches
+    /// `cache NAME { … }` blocks, in order: restored before the first step, saved after
+    /// success per `policy` (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caches: Vec<Cache>,
 }
 
 impl Job {

@@ -60,6 +60,8 @@ pub struct Engine<'a> {
     broken: Option<String>,
     waker: Waker,
     launcher: attempts::Launcher,
+    // v2 i14c: the keys of the caches each running job restored (by job id), for its save.
+    cache_keys: HashMap<String, Vec<super::cache::Restored>>,
 }
 
 impl<'a> Engine<'a> {
@@ -128,6 +130,7 @@ impl<'a> Engine<'a> {
             broken: None,
             waker: Waker::new(),
             launcher: attempts::Launcher::default(),
+            cache_keys: HashMap::new(),
         })
     }
 

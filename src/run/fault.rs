@@ -39,6 +39,11 @@ pub const FAILPOINTS: &[&str] = &[
     "decision-reported",
     "cancel-journaled",
     "report-copying",
+    // v2 i14c: caches
+    "cache-copying",
+    "cache-written",
+    "cache-replacing",
+    "cache-saved",
 ];
 
 /// Where a write can be made to fail as on a full disk.

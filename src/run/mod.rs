@@ -7,6 +7,7 @@ mod artifacts;
 pub mod audit;
 pub mod changed;
 mod composed;
+pub mod cache;
 mod concurrency;
 mod consistency;
 mod context;

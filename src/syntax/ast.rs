@@ -224,6 +224,18 @@ pub enum BodyItem {
     Setting(SettingBlock),
     /// v2 i14d: `service NAME { … }`.
     Service(ServiceBlock),
+    /// v2 i14c: `cache NAME { key = [...]  paths = [...]  policy = ... }`.
+    Cache(CacheBlock),
+}
+
+/// `cache NAME { key = [...]  paths = [...]  policy = pull_push }`: a named cache a job restores
+/// before its first step and saves after success (v2 §9, i14c).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheBlock {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub attributes: Vec<Attribute>,
+    pub span: Span,
 }
 
 /// `reports { junit = [...]  coverage = "..." }`: a job's test reports (v2 §8, i13h).

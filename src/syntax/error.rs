@@ -139,6 +139,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::parameter_decl => "`input`, `var`",
         Rule::kw_reports | Rule::reports_block => "`reports`",
         Rule::kw_service | Rule::service_block => "`service`", // v2 i14d
+        Rule::kw_cache | Rule::cache_block => "`cache`",
         // An attribute-like word: "a name" already says what may stand there.
         Rule::kw_setting | Rule::setting_block => return None,
         Rule::kw_native | Rule::native_block => return None, // v2 i14e

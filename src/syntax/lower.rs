@@ -434,6 +434,7 @@ impl Lowerer {
                 Rule::service_block => body.push(BodyItem::Service(self.service_block(item))),
                 Rule::reports_block => body.push(BodyItem::Reports(self.reports_block(item))),
                 Rule::setting_block => body.push(BodyItem::Setting(self.setting_block(item))),
+                Rule::cache_block => body.push(BodyItem::Cache(self.cache_block(item))),
                 Rule::doc_comment => self.doc_line(item),
                 Rule::lbrace | Rule::rbrace | Rule::semi => {}
                 Rule::misplaced => self.misplaced(item, Block::Job),
@@ -548,6 +549,23 @@ impl Lowerer {
         NativeBlock {
             target,
             items,
+            span,
+        }
+    }
+
+    /// `cache NAME { … }` (v2 §9, i14c).
+    fn cache_block(&mut self, pair: Pair<Rule>) -> CacheBlock {
+        assert_eq!(pair.as_rule(), Rule::cache_block);
+        let doc = self.take_doc();
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().peekable();
+        self.expect(&mut inner, Rule::kw_cache);
+        let name = self.ident(self.expect(&mut inner, Rule::ident));
+        let attributes = self.attr_block(self.expect(&mut inner, Rule::attr_block));
+        CacheBlock {
+            doc,
+            name,
+            attributes,
             span,
         }
     }

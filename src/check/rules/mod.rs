@@ -28,4 +28,5 @@ pub const RULES: &[Rule] = &[
     super::values::check,
     super::values::check_reads,
     super::value::check,
+    super::cache::check,
 ];

@@ -109,6 +109,16 @@ impl Engine<'_> {
         // v2 i13j: composed values, from the variables above.
         let composed = crate::run::composed::variables(&job, &env);
         env.extend(composed);
+        // v2 i14c: caches restored before the first step; `CDL_CACHE_<NAME>_HIT`.
+        if !job.caches.is_empty() {
+            let (restored, notes) =
+                super::super::cache::restore(&self.store.root, &self.record.workdir, &job.caches);
+            for note in notes {
+                self.view.note(&note);
+            }
+            env.extend(super::super::cache::variables(&restored));
+            self.cache_keys.insert(job.id.clone(), restored);
+        }
         let attempt_number = self.record.job(&job.id).attempts.len() as u32 + 1;
         let cookie = supervisor::cookie(&self.record.id, &job.id, attempt_number);
         self.touch(&job.id).attempts.push(Attempt {
@@ -411,6 +421,18 @@ impl Engine<'_> {
                     self.set(index, JobState::Failed, Some(reason));
                     self.fail_fast();
                     return Ok(());
+                }
+                // v2 i14c: caches saved after success, per policy (a failed save is a note).
+                if !job.caches.is_empty() {
+                    let keys = self.cache_keys.remove(&job.id).unwrap_or_default();
+                    for note in super::super::cache::save(
+                        &self.store.root,
+                        &self.record.workdir,
+                        &job.caches,
+                        &keys,
+                    ) {
+                        self.view.note(&note);
+                    }
                 }
                 self.set(index, JobState::Succeeded, None);
             }
