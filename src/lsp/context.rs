@@ -81,9 +81,16 @@ impl Context {
     }
 
     /// The attribute whose value is being written (`NAME = …`), outside any list.
+    /// Several attributes may share a line (`paths = ["n"]  policy = `): the last `NAME =`
+    /// of the statement is the one being written.
     pub fn value_of(&self) -> Option<&str> {
         match self.statement.as_slice() {
-            [Token::Word(name), Token::Punct('='), ..] => Some(name),
+            [Token::Word(_), Token::Punct('='), ..] => {
+                self.statement.windows(2).rev().find_map(|pair| match pair {
+                    [Token::Word(name), Token::Punct('=')] => Some(name.as_str()),
+                    _ => None,
+                })
+            }
             _ => None,
         }
     }

@@ -649,7 +649,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "i14c: cache policy-value completion and attribute hover are not wired yet (see the report)"]
     fn caches_complete_their_attributes_and_policy_values() {
         let text = "pipeline p { stage s { job a { run = \"x\"\n cache cargo { key = [\"Cargo.lock\"]\n  } \n cache npm { paths = [\"n\"] policy = } } } }";
         assert_eq!(labels_at(text, "[\"Cargo.lock\"]\n "), ["paths", "policy"]);
