@@ -14,6 +14,7 @@ mod pictures;
 mod plan_doc;
 mod policies;
 mod properties;
+mod realworld;
 mod run;
 mod run_after_failure;
 mod run_cache;

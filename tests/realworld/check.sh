@@ -69,7 +69,7 @@ for dir in "$@"; do
     if "$cdl" export --target "$target" "$file" -o "$exported" >>"$log" 2>&1; then
       export=pass
       valid=fail
-      warnings="$(grep -c 'W0200' "$log" || true)"
+      warnings="$(grep -c 'warning\[W0200\]' "$log" || true)"
       note="W0200 x$warnings"
       if "$validator" "$exported" >>"$log" 2>&1; then valid=pass; fi
     fi
