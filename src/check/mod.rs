@@ -2,8 +2,8 @@
 
 pub mod after_failure;
 pub mod attributes;
-pub mod changed;
 pub mod cache;
+pub mod changed;
 pub mod condition;
 pub mod foreign;
 pub mod graph;

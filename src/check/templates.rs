@@ -395,7 +395,7 @@ fn checked_items(decl: &ast::TemplateDecl, sink: &mut Sink) -> Vec<BodyItem> {
             | BodyItem::Reports(_)
             | BodyItem::Setting(_)
             | BodyItem::Service(_) => kept.push(item.clone()),
-            | BodyItem::Cache(_) => kept.push(item.clone()),
+            BodyItem::Cache(_) => kept.push(item.clone()),
         }
     }
     kept

@@ -6,8 +6,8 @@
 mod after_failure;
 mod argo;
 mod buildkite;
-mod changed;
 mod cache;
+mod changed;
 mod circleci;
 mod condition;
 mod context;

@@ -5,9 +5,9 @@ pub mod approval;
 mod artifacts;
 // v2 i13j: composed values
 pub mod audit;
+pub mod cache;
 pub mod changed;
 mod composed;
-pub mod cache;
 mod concurrency;
 mod consistency;
 mod context;
