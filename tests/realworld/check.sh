@@ -9,6 +9,8 @@
 #   CDL=path/to/cdl      the compiler to use (default: target/release/cdl of this repository)
 #   VALIDATE=path        the validators' folder (default: ../shared/tools/validate beside the repo)
 #   KEEP=1               keep the exported files (their folder is printed)
+# A GitHub pipeline's folder may hold `runner-labels`: runner labels (one a line, `#` comments)
+# that actionlint 1.7.7 does not know, as actionlint.yaml's `self-hosted-runner: labels`.
 set -u
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
