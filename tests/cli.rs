@@ -194,3 +194,29 @@ fn bad_usage_exits_2_and_help_exits_0() {
     assert_eq!(help.status.code(), Some(0));
     assert!(text(&help.stdout).contains("Examples:"));
 }
+
+/// Scripts pass absolute paths: one that leads inside the current directory is the file's
+/// folder in the repository, as the relative path is (no "not inside the current directory").
+#[test]
+fn export_reads_an_absolute_path_inside_the_current_directory_as_relative() {
+    let file = root().join("examples/webshop.cdl");
+    let out = cdl(&[
+        "export",
+        "--target",
+        "github",
+        file.to_str().unwrap(),
+        "-o",
+        "-",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("working-directory: examples"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        !text(&out.stderr).contains("not inside the current directory"),
+        "{}",
+        text(&out.stderr)
+    );
+}

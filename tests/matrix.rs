@@ -303,16 +303,99 @@ fn job_keys(target: Target, content: &str) -> Vec<String> {
     keys
 }
 
-/// GitHub: `^[A-Za-z_][A-Za-z0-9_-]*$`; GitLab: a plain or quoted YAML key, not empty.
+/// GitHub: `^[A-Za-z_][A-Za-z0-9_-]*$`, under 100 characters; GitLab: a plain or quoted YAML
+/// key, not empty.
 fn valid_job_name(target: Target, name: &str) -> bool {
     match target {
         Target::Github => {
             let mut chars = name.chars();
-            chars
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            name.len() < 100
+                && chars
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         }
         _ => !name.is_empty(),
     }
+}
+
+/// A matrix of includes only names its instances by every value: ripgrep's release (15 targets,
+/// five keys each) gives ids GitHub refuses (100 characters or more) unless the export cuts them,
+/// and the cut ones stay distinct.
+#[test]
+fn long_instance_ids_give_distinct_github_job_ids_under_100_characters() {
+    let includes: String = (0..15)
+        .map(|i| {
+            format!(
+                "include {{ build = \"stable-arm-musleabihf-{i}\"  os = \"ubuntu-latest\"  target = \"armv7-unknown-linux-musleabihf\"  strip = \"arm-linux-musleabihf-strip\" }}\n"
+            )
+        })
+        .collect();
+    let text = format!(
+        "pipeline p {{ stage s {{ artifact archive {{ runner = matrix.os  matrix {{ {includes} }}  run = \"true\"  outputs = [\"dist/**\"] }} }} }}"
+    );
+    let compilation = compile_text("long.cdl", None, text);
+    assert!(!compilation.has_errors());
+    let plan = cdl::plan::build(&compilation).unwrap();
+    let export = Target::Github.exporter().export(&plan);
+    let names = job_keys(Target::Github, &export.files[0].content);
+    let archives: HashSet<&String> = names.iter().filter(|n| n.starts_with("archive")).collect();
+    assert_eq!(archives.len(), 15, "{names:?}");
+    for name in &names {
+        assert!(valid_job_name(Target::Github, name), "{name}");
+    }
+}
+
+/// `runner`/`image`/`timeout = matrix.KEY` in a template is checked against the matrix of each
+/// job that merges it (v2 §7 with §3): planned per instance there, E0218 in a job without the
+/// key, E0304 for a matrix value that is no duration.
+#[test]
+fn a_templates_matrix_valued_attributes_are_read_in_the_jobs_that_merge_it() {
+    let ok = compile_text(
+        "t.cdl",
+        None,
+        r#"template per_os { runner = matrix.os  timeout = matrix.limit }
+        pipeline p {
+          stage s {
+            test unit from per_os {
+              matrix { include { os = "ubuntu-latest"  limit = "10m" }  include { os = "macos-14"  limit = "1h" } }
+              run = "true"
+            }
+          }
+        }"#
+        .to_string(),
+    );
+    let errors: Vec<&str> = ok
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code.as_str())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let plan = cdl::plan::build(&ok).unwrap();
+    let runners: Vec<Option<&str>> = plan.jobs.iter().map(|j| j.runner.as_deref()).collect();
+    assert_eq!(runners, [Some("ubuntu-latest"), Some("macos-14")]);
+
+    let wrong = compile_text(
+        "t.cdl",
+        None,
+        r#"template per_os { runner = matrix.os }
+        template slow { timeout = matrix.limit }
+        pipeline p {
+          stage s {
+            job plain from per_os { run = "true" }
+            job timed from slow { matrix { limit = ["soon"] }  run = "true" }
+          }
+        }"#
+        .to_string(),
+    );
+    let codes: Vec<&str> = wrong
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code.as_str())
+        .collect();
+    assert!(codes.contains(&"E0218"), "{codes:?}");
+    assert!(codes.contains(&"E0304"), "{codes:?}");
+    assert!(!codes.contains(&"E0300"), "{codes:?}");
 }

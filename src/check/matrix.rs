@@ -241,6 +241,13 @@ pub struct MatrixReference {
     pub span: Span,
 }
 
+/// Whether an attribute is `runner`/`image`/`timeout = matrix.KEY` (checked in each job that
+/// has it, merged from a template or its own).
+pub fn is_reference(attribute: &ast::Attribute) -> bool {
+    matches!(&attribute.value.kind, ExprKind::Ident(path)
+        if MATRIX_VALUED.contains(&attribute.name.name.as_str()) && path.starts_with("matrix."))
+}
+
 /// Splits `runner`/`image`/`timeout = matrix.KEY` off a job's attributes; the rest are read
 /// by the schema as before.
 pub fn split_references(

@@ -362,11 +362,20 @@ fn checked_items(decl: &ast::TemplateDecl, sink: &mut Sink) -> Vec<BodyItem> {
     });
     // v2 i13j: a composed `image`/`runner` is checked in each job that merges it.
     let (composed, attributes) = super::value::split(attributes.collect());
+    // v2 c1: so is a bare `runner`/`image`/`timeout = matrix.KEY` (§7), against the job's matrix.
+    let (matrix_valued, attributes): (Vec<_>, Vec<_>) = attributes
+        .into_iter()
+        .partition(|a| super::matrix::is_reference(a));
     let attrs = Attributes::read(&ANY_JOB, &block, attributes, sink);
     let mut kept = Vec::new();
     for item in &decl.body {
         match item {
-            BodyItem::Attribute(a) if composed.iter().any(|c| std::ptr::eq(*c, a)) => {
+            BodyItem::Attribute(a)
+                if composed
+                    .iter()
+                    .chain(&matrix_valued)
+                    .any(|c| std::ptr::eq(*c, a)) =>
+            {
                 kept.push(item.clone());
             }
             BodyItem::Attribute(a) => {

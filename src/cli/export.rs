@@ -63,7 +63,7 @@ pub fn run(args: Args) -> u8 {
     let options = cdl::export::Options {
         template: args.template,
     };
-    let Some(mut compilation) = super::compile(&args.file) else {
+    let Some(mut compilation) = super::compile(&inside_current_dir(&args.file)) else {
         return super::USAGE;
     };
     compilation.require_pipeline();
@@ -152,7 +152,7 @@ fn run_all(args: Args) -> u8 {
     let options = cdl::export::Options {
         template: args.template,
     };
-    let Some(mut compilation) = super::compile(&args.file) else {
+    let Some(mut compilation) = super::compile(&inside_current_dir(&args.file)) else {
         return super::USAGE;
     };
     compilation.require_pipeline();
@@ -210,6 +210,28 @@ fn run_all(args: Args) -> u8 {
         }
     }
     super::SUCCESS
+}
+
+/// The pipeline file relative to the current directory when an absolute path leads inside it
+/// (scripts pass absolute paths): the exports read the file's folder in the repository from the
+/// path as written (`export::working_directory`). Any other path is kept as it is.
+fn inside_current_dir(file: &Path) -> PathBuf {
+    if !file.is_absolute() {
+        return file.to_path_buf();
+    }
+    let Ok(current) = std::env::current_dir() else {
+        return file.to_path_buf();
+    };
+    if let Ok(inside) = file.strip_prefix(&current) {
+        return inside.to_path_buf();
+    }
+    // the same folders reached through symbolic links
+    match (current.canonicalize(), file.canonicalize()) {
+        (Ok(current), Ok(real)) => real
+            .strip_prefix(&current)
+            .map_or_else(|_| file.to_path_buf(), Path::to_path_buf),
+        _ => file.to_path_buf(),
+    }
 }
 
 fn write(path: &Path, content: &str) -> std::io::Result<()> {

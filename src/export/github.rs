@@ -1150,12 +1150,20 @@ fn is_matrix_variable(name: &str) -> bool {
     name == "CDL_JOB" || name.starts_with("CDL_MATRIX_")
 }
 
-/// A valid GitHub job id for a unit id: `[A-Za-z0-9_-]`, starting with a letter or `_`.
+/// The longest job id [`job_key`] makes: GitHub's ids "must be less than 100 characters", and
+/// [`unique`] may add `-NNN` to it.
+const JOB_KEY_MAX: usize = 92;
+
+/// A valid GitHub job id for a unit id: `[A-Za-z0-9_-]`, starting with a letter or `_`, at most
+/// [`JOB_KEY_MAX`] characters (a matrix instance named by all its values is cut; [`unique`]
+/// tells apart the instances that the cut makes alike).
 fn job_key(id: &str) -> String {
     let mut key = jobs::identifier(id);
     if !key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
         key.insert(0, '_');
     }
+    // only ASCII is left, so any byte index is a character boundary
+    key.truncate(JOB_KEY_MAX);
     key
 }
 
@@ -1245,6 +1253,17 @@ mod tests {
             "unit_os_linux_rust_1_85"
         );
         assert_eq!(job_key("build"), "build");
+        // a matrix instance named by every value of a long include (ripgrep's release)
+        let long = format!(
+            "archive[build=stable-x86,target={}]",
+            "i686-unknown-linux-gnu".repeat(8)
+        );
+        assert!(job_key(&long).len() <= JOB_KEY_MAX);
+        let mut taken = HashSet::new();
+        let first = unique(&job_key(&long), &mut taken);
+        let second = unique(&job_key(&format!("{long}x")), &mut taken);
+        assert_ne!(first, second);
+        assert!(first.len() < 100 && second.len() < 100);
         let mut taken = HashSet::new();
         assert_eq!(unique("Build", &mut taken), "Build");
         assert_eq!(unique("build", &mut taken), "build-2");
