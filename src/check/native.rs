@@ -5,6 +5,7 @@
 //! absent has nothing to apply to (W0125).
 
 use super::attributes::{Attributes, Spec, Type};
+use super::value::{self, Place, WithSlot};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Sink, did_you_mean};
 use crate::model::native::{
@@ -12,6 +13,7 @@ use crate::model::native::{
 };
 use crate::span::Span;
 use crate::syntax::ast::{self, ExprKind};
+use indexmap::IndexMap;
 
 /// The attributes of `github { … }`.
 pub const GITHUB: &[Spec] = &[Spec {
@@ -46,7 +48,7 @@ pub const BUILDKITE: &[Spec] = &[Spec {
 }];
 
 /// The doc of `with { … }` in a native block.
-pub const WITH_DOC: &str = "The action's inputs, the orb command's parameters or the plugin's settings: `name = \"value\"` (names are free-form, e.g. `node-version`), kept literal.";
+pub const WITH_DOC: &str = "The action's inputs, the orb command's parameters or the plugin's settings: `name = \"value\"` (names are free-form, e.g. `node-version`). A value may read references (`password = secret.TOKEN`, `tags = \"app:\" + sha`, `target = matrix.target`), which each target writes in its own syntax; literal text stays literal.";
 
 /// The schema of a native block's word.
 pub fn schema(target: &str) -> &'static [Spec] {
@@ -58,12 +60,14 @@ pub fn schema(target: &str) -> &'static [Spec] {
 }
 
 /// Reads a step's native blocks. `has_run` says whether the step has its own `run`, and
-/// `shell` where its `shell` is written.
+/// `shell` where its `shell` is written. The `with` values that read references are added
+/// to `values` (the plan resolves them per instance).
 pub fn read(
     block: &ast::StepBlock,
     what: &str,
     has_run: bool,
     shell: Option<Span>,
+    values: &mut Vec<WithSlot>,
     sink: &mut Sink,
 ) -> Native {
     let mut out = Native::default();
@@ -96,13 +100,13 @@ pub fn read(
             // `uses` here names an action: read as a plain string, not as the job's `uses`
             // (whose GitHub spelling `check/foreign.rs` reports).
             let uses = github_uses(attributes, native.target.span, &block_what, sink);
-            let with = with(native, &block_what, sink);
+            let with = with(native, &block_what, &mut slots(values, block, target), sink);
             out.github = uses.and_then(|(text, span)| github(&text, span, with, sink));
             continue;
         }
         let attrs = Attributes::read(schema(target), &block_what, attributes, sink);
         attrs.require(schema(target), &block_what, native.target.span, sink, &[]);
-        let with = with(native, &block_what, sink);
+        let with = with(native, &block_what, &mut slots(values, block, target), sink);
         if target == "circleci" {
             out.circleci = circleci(&attrs, with, sink);
         } else {
@@ -123,8 +127,30 @@ pub fn read(
     out
 }
 
-/// `with { KEY = "…" }`: strings, integers and booleans, kept as their text.
-fn with(native: &ast::NativeBlock, what: &str, sink: &mut Sink) -> With {
+/// Where [`with`] puts a block's values that read references.
+struct Slots<'a> {
+    values: &'a mut Vec<WithSlot>,
+    step: &'a str,
+    target: &'a str,
+}
+
+fn slots<'a>(
+    values: &'a mut Vec<WithSlot>,
+    block: &'a ast::StepBlock,
+    target: &'a str,
+) -> Slots<'a> {
+    Slots {
+        values,
+        step: &block.name.name,
+        target,
+    }
+}
+
+/// `with { KEY = … }`: integers and booleans kept as their text, strings as they stand, and
+/// values (v2 §2: `secret.TOKEN`, `"v" + value.meta.version`, `matrix.target`) typed by
+/// `value::read` — each is in the native form as its parts without `matrix.KEY` (the plan
+/// puts in each instance's) and in `slots`.
+fn with(native: &ast::NativeBlock, what: &str, slots: &mut Slots, sink: &mut Sink) -> With {
     let mut out = With::new();
     let mut first_block: Option<Span> = None;
     for item in &native.items {
@@ -165,15 +191,35 @@ fn with(native: &ast::NativeBlock, what: &str, sink: &mut Sink) -> With {
                 ExprKind::Integer(n) => n.to_string(),
                 ExprKind::Bool(b) => b.to_string(),
                 ExprKind::Invalid => continue,
+                ExprKind::Value(_) | ExprKind::Ident(_) => {
+                    let Some(value) = value::read(&attribute.value, Place::With, sink) else {
+                        continue;
+                    };
+                    let parts = value.resolve(&IndexMap::new());
+                    out.insert(name.name.clone(), WithValue::Value(parts));
+                    slots.values.push(WithSlot {
+                        step: slots.step.to_string(),
+                        target: slots.target.to_string(),
+                        name: name.name.clone(),
+                        value,
+                    });
+                    continue;
+                }
                 _ => {
                     sink.push(
                         Diagnostic::new(
                             Code::AttributeType,
                             attribute.value.span,
-                            format!("`{}` in the `with` of {what} expects a string", name.name),
+                            format!(
+                                "`{}` in the `with` of {what} expects a string, a number, `true`/`false` or a value",
+                                name.name
+                            ),
                         )
-                        .label("not a string")
-                        .help(format!("quote it: {} = \"…\"", name.name)),
+                        .label(attribute.value.kind.describe())
+                        .help(format!(
+                            "quote it (`{0} = \"…\"`), or compose it from strings and references: `{0} = \"v\" + sha`",
+                            name.name
+                        )),
                     );
                     continue;
                 }

@@ -683,7 +683,7 @@ impl Builder<'_> {
             self.sink,
         );
         // v2 i13j: composed values, their `matrix.KEY` checked like the attributes' above
-        let composed = if job_type == JobType::Gate {
+        let mut composed = if job_type == JobType::Gate {
             super::value::JobValues::default()
         } else {
             super::value::job(&decl.body, &composed_attributes, self.sink)
@@ -729,13 +729,26 @@ impl Builder<'_> {
             _ => (None, None, None),
         };
         // v2 steps and shells (i13b)
-        let mut steps = super::steps::read(
+        let (mut steps, with_values) = super::steps::read(
             &decl.body,
             &name,
             &attrs.names("secrets"),
             attrs.is_set("run"),
             self.sink,
         );
+        // v2 §5: native steps' `with` values, their `matrix.KEY` checked as above
+        let with_values = super::value::JobValues {
+            with: with_values,
+            ..Default::default()
+        };
+        super::matrix::check_references(
+            &super::value::matrix_references(&with_values),
+            &full_matrix,
+            &include_spans,
+            &name,
+            self.sink,
+        );
+        composed.with = with_values.with;
         // v2 i13l: step conditions
         let step_instance_when = super::step_when::read(
             &decl.body,

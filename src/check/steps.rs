@@ -3,6 +3,7 @@
 
 use super::attributes::{Attributes, Spec, Type, string_map};
 use super::resolve::duplicate;
+use super::value::WithSlot;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Sink};
 use crate::model::steps::{RUNS_WORDS, Runs, SHELL_WORDS, Shell, Step};
@@ -91,16 +92,18 @@ pub fn shell(attrs: &Attributes, sink: &mut Sink) -> Option<Shell> {
     parsed
 }
 
-/// The steps of a job, in written order. `secrets` are the job's; `has_run` says whether the
-/// job has its own `run` (its last step, named `run`).
+/// The steps of a job, in written order, and their native forms' `with` values that read
+/// references. `secrets` are the job's; `has_run` says whether the job has its own `run`
+/// (its last step, named `run`).
 pub fn read(
     body: &[ast::BodyItem],
     job: &str,
     secrets: &[Ident],
     has_run: bool,
     sink: &mut Sink,
-) -> Vec<Step> {
+) -> (Vec<Step>, Vec<WithSlot>) {
     let mut steps: Vec<Step> = Vec::new();
+    let mut values: Vec<WithSlot> = Vec::new();
     let mut seen: Vec<(String, Span)> = Vec::new();
     for item in body {
         let ast::BodyItem::Step(block) = item else {
@@ -128,14 +131,22 @@ pub fn read(
             continue;
         }
         seen.push((block.name.name.clone(), block.name.span));
-        if let Some(step) = step(block, job, secrets, sink) {
+        let mut read = Vec::new();
+        if let Some(step) = step(block, job, secrets, &mut read, sink) {
             steps.push(step);
+            values.extend(read);
         }
     }
-    steps
+    (steps, values)
 }
 
-fn step(block: &ast::StepBlock, job: &str, secrets: &[Ident], sink: &mut Sink) -> Option<Step> {
+fn step(
+    block: &ast::StepBlock,
+    job: &str,
+    secrets: &[Ident],
+    values: &mut Vec<WithSlot>,
+    sink: &mut Sink,
+) -> Option<Step> {
     let what = format!("the step `{}` of `{job}`", block.name.name);
     let attributes = block.items.iter().filter_map(|i| match i {
         ast::StepItem::Attribute(a) => Some(a),
@@ -162,6 +173,7 @@ fn step(block: &ast::StepBlock, job: &str, secrets: &[Ident], sink: &mut Sink) -
         &what,
         attrs.is_set("run"),
         attrs.name_span("shell"),
+        values,
         sink,
     );
     let mut env = indexmap::IndexMap::new();

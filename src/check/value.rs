@@ -73,12 +73,27 @@ pub struct JobValues {
     pub env: IndexMap<String, Composed>,
     pub image: Option<Composed>,
     pub runner: Option<Composed>,
+    /// The `with` values of native steps that read references (v2 §5).
+    pub with: Vec<WithSlot>,
 }
 
 impl JobValues {
     pub fn is_empty(&self) -> bool {
-        self.env.is_empty() && self.image.is_none() && self.runner.is_none()
+        self.env.is_empty() && self.image.is_none() && self.runner.is_none() && self.with.is_empty()
     }
+}
+
+/// A `with` value of a native step that is not a plain literal: `with { password =
+/// secret.TOKEN }` in the `github { }` block of the step `login`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WithSlot {
+    /// The step's name (unique in its job).
+    pub step: String,
+    /// `github`, `circleci` or `buildkite`.
+    pub target: String,
+    /// The input's name.
+    pub name: String,
+    pub value: Composed,
 }
 
 /// Where a value is written: what it may read.
@@ -91,6 +106,9 @@ pub enum Place {
     /// The pipeline's or an environment's `env`, an environment's `url`: no secret, no
     /// matrix (they belong to no one job).
     Shared,
+    /// A `with` value of a native step (v2 §5): everything; a secret goes to the target's
+    /// own secret syntax.
+    With,
 }
 
 /// Whether `expr` is a value this module reads rather than the schema: a `+`-joined value, or
@@ -240,7 +258,7 @@ fn reference(name: &str, span: Span, place: Place, sink: &mut Sink) -> Option<Pi
         return None;
     };
     if let Reference::Secret(secret) = &reference
-        && place != Place::JobEnv
+        && !matches!(place, Place::JobEnv | Place::With)
     {
         sink.push(
             Diagnostic::new(
@@ -309,7 +327,8 @@ pub fn matrix_references(values: &JobValues) -> Vec<super::matrix::MatrixReferen
         .map(|(name, v)| (format!("env `{name}`"), v))
         .chain(values.image.iter().map(|v| ("image".to_string(), v)))
         .chain(values.runner.iter().map(|v| ("runner".to_string(), v)));
-    for (attribute, value) in named {
+    let with = values.with.iter().map(|w| (w.name.clone(), &w.value));
+    for (attribute, value) in named.chain(with) {
         for (piece, span) in &value.pieces {
             if let Piece::Matrix(key) = piece {
                 out.push(super::matrix::MatrixReference {
@@ -356,6 +375,45 @@ pub fn check(cx: &Context, sink: &mut Sink) {
         {
             references(cx, value, Some(index), sink);
         }
+        for slot in &values.with {
+            references(cx, &slot.value, Some(index), sink);
+            step_secrets(cx, index, slot, sink);
+        }
+    }
+}
+
+/// A `with` value's `secret.NAME` where other steps of the job take the secret for
+/// themselves (`secrets = [NAME]` on a step): the step must list it too.
+fn step_secrets(cx: &Context, index: usize, slot: &WithSlot, sink: &mut Sink) {
+    let job = &cx.pipeline.jobs[index];
+    let Some(step) = job.steps.iter().find(|s| s.name == slot.step) else {
+        return;
+    };
+    for (piece, span) in &slot.value.pieces {
+        let Piece::Ref(Reference::Secret(name)) = piece else {
+            continue;
+        };
+        let taken = job.steps.iter().any(|s| s.secrets.contains(name));
+        if !taken || step.secrets.contains(name) || !job.secrets.iter().any(|s| &s.name == name) {
+            continue;
+        }
+        let mut listed = step.secrets.clone();
+        listed.push(name.clone());
+        sink.push(
+            Diagnostic::new(
+                Code::SecretReference,
+                *span,
+                format!(
+                    "the step `{}` of `{}` reads `secret.{name}`, which only the steps that list it receive",
+                    step.name, job.name
+                ),
+            )
+            .label("not given to this step")
+            .help(format!(
+                "list it on the step: `secrets = [{}]`",
+                listed.join(", ")
+            )),
+        );
     }
 }
 

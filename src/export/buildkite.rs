@@ -390,6 +390,9 @@ impl<'p> Builder<'p> {
                 step.env.insert(name, value);
             }
         }
+        // v2 §5: a plugin whose settings read references runs its step's `run` instead.
+        self.lossy
+            .extend(super::native::unexpressed(job, "buildkite"));
         let plugin = super::native::buildkite_only(job);
         if let Some(native_step) = &plugin {
             // v2 i14e: the job's only step is a plugin (buildkite/native.rs).

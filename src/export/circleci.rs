@@ -601,6 +601,9 @@ impl<'p> Builder<'p> {
                     when: None,
                 })
             };
+        // v2 §5: an orb command whose parameters read references runs its `run` instead.
+        self.lossy
+            .extend(super::native::unexpressed(job, "circleci"));
         if super::native::any(job, super::native::has_circleci) {
             // v2 i14e: orb commands between step-runner parts (circleci/native.rs).
             let mut prefix = String::new();

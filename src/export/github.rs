@@ -24,7 +24,7 @@ use super::{Export, Exporter, Lossy};
 use crate::model::platform::github_scope;
 use crate::plan::Access;
 use crate::plan::Condition;
-use crate::plan::{Job, Plan};
+use crate::plan::{Job, Plan, Reference};
 use crate::plan::{JobType, TriggerEvent};
 
 pub struct GitHub;
@@ -1005,7 +1005,8 @@ impl<'p> Builder<'p> {
         }
         if super::native::any(job, super::native::has_github) {
             // v2 i14e: actions between runner segments (github/native.rs).
-            let (native, lossy) = native::steps(job);
+            let references = self.with_references();
+            let (native, lossy) = native::steps(job, &references);
             self.lossy.extend(lossy);
             steps.extend(native);
         } else if job.has_step_blocks() {
@@ -1234,6 +1235,37 @@ impl Builder<'_> {
             }
         }
         out
+    }
+}
+
+impl Builder<'_> {
+    /// v2 §5: each reference of an action's `with:` as the expression it reads: the run
+    /// context, an input or a var as the one the job's `CDL_*` variable is set from, a
+    /// secret as `secrets.NAME`, a value as the writer's job output (`needs`), `workspace` as
+    /// the variable the `cdl context` step sets.
+    fn with_references(&mut self) -> impl Fn(&Reference) -> String + use<> {
+        let mut context = IndexMap::new();
+        self.context(&mut context);
+        context.extend(inputs::env(self.plan));
+        let writers: HashMap<String, String> = self
+            .plan
+            .jobs
+            .iter()
+            .filter(|j| !j.values.is_empty())
+            .filter_map(|j| Some((j.name.clone(), self.keys.get(j.id.as_str())?.clone())))
+            .collect();
+        move |reference| match reference {
+            Reference::Secret(name) => format!("${{{{ secrets.{name} }}}}"),
+            Reference::Workspace => "${{ env.CDL_WORKSPACE }}".into(),
+            Reference::Value { job, name } => match writers.get(job) {
+                Some(key) => format!("${{{{ needs.{key}.outputs.{name} }}}}"),
+                None => format!("${{{{ env.{} }}}}", reference.variable()),
+            },
+            other => context
+                .get(&other.variable())
+                .cloned()
+                .unwrap_or_else(|| format!("${{{{ env.{} }}}}", other.variable())),
+        }
     }
 }
 

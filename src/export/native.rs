@@ -5,7 +5,7 @@
 
 use super::Lossy;
 use crate::model::native::WithValue;
-use crate::plan::{Job, Step};
+use crate::plan::{Job, Part as ValuePart, Reference, Step};
 
 /// A run of a job's steps: portable steps the step runner runs in one target step, or one
 /// step the target runs natively.
@@ -82,36 +82,99 @@ pub fn parts(job: &Job, native: impl Fn(&Step) -> bool) -> (Vec<Part>, Vec<Lossy
     (parts, lossy)
 }
 
-/// A `with` value in a GitHub `with:` map, which GitHub evaluates: `${{` written so that it
-/// evaluates to itself (`github/expressions.rs`).
-pub fn github_with(value: &WithValue) -> String {
+/// A `with` value in a GitHub `with:` map, which GitHub evaluates: literal text written so
+/// that it evaluates to itself (`github/expressions.rs`), each reference as the expression
+/// `reference` gives (`${{ secrets.TOKEN }}`, `${{ needs.meta.outputs.version }}` …).
+pub fn github_with(value: &WithValue, reference: &dyn Fn(&Reference) -> String) -> String {
     match value {
         WithValue::Literal(text) => super::github::literal_text(text),
+        WithValue::Value(parts) => parts
+            .iter()
+            .map(|part| match part {
+                ValuePart::Text(text) => super::github::literal_text(text),
+                ValuePart::Ref(r) => reference(r),
+            })
+            .collect(),
     }
 }
 
-/// A `with` value as an orb command's parameter: `<<` escaped (`circleci/parameters.rs`).
-pub fn circleci_with(value: &WithValue) -> String {
+/// A `with` value as an orb command's parameter: `<<` escaped (`circleci/parameters.rs`);
+/// `None` for a value that reads a reference, which an orb parameter cannot compute
+/// ([`unexpressed`] reports it).
+pub fn circleci_with(value: &WithValue) -> Option<String> {
     match value {
-        WithValue::Literal(text) => super::circleci::literal_text(text),
+        WithValue::Literal(text) => Some(super::circleci::literal_text(text)),
+        WithValue::Value(_) => None,
     }
 }
 
 /// A `with` value in a plugin's settings, as text: `buildkite.rs` spells it for the upload's
 /// interpolation with every other string of the pipeline (`$` doubled); `None` when no spelling
-/// brings it through exactly (`buildkite/interpolation.rs`), which the caller reports.
+/// brings it through exactly (`buildkite/interpolation.rs`), which the caller reports. A value
+/// that reads a reference is not a setting ([`expressible`] leaves such a step out).
 pub fn buildkite_with(value: &WithValue) -> Option<String> {
     match value {
         WithValue::Literal(text) => super::buildkite::literal_text(text).map(|_| text.clone()),
+        WithValue::Value(_) => None,
     }
+}
+
+/// Whether every `with` value of a native form is literal: CircleCI's orb parameters and
+/// Buildkite's plugin settings are fixed when the configuration is read, before the job's
+/// run context, secrets and values exist.
+pub fn expressible(with: &crate::model::native::With) -> bool {
+    with.values().all(|v| matches!(v, WithValue::Literal(_)))
+}
+
+/// The W0200 of each native step of `job` for `target` (`circleci`, `buildkite`) that is not
+/// used because a `with` value reads a reference the target cannot put there.
+pub fn unexpressed(job: &Job, target: &str) -> Vec<Lossy> {
+    let (system, place) = match target {
+        "circleci" => ("CircleCI", "an orb command's parameters"),
+        _ => ("Buildkite", "a plugin's settings"),
+    };
+    let mut lossy = Vec::new();
+    for step in &job.step_blocks {
+        let with = match target {
+            "circleci" => step.native.circleci.as_ref().map(|f| &f.with),
+            _ => step.native.buildkite.as_ref().map(|f| &f.with),
+        };
+        let Some(with) = with else { continue };
+        for (name, value) in with {
+            let WithValue::Value(parts) = value else {
+                continue;
+            };
+            lossy.push(Lossy::at(
+                job,
+                format!(
+                    "`{name} = {}` of the step `{}` of `{}` reads a reference, which {system} cannot compute in {place}",
+                    super::value::written(parts),
+                    step.name,
+                    job.id
+                ),
+                if step.fallback().is_some() {
+                    "the native form is not used here: the step's `run` runs in its place"
+                } else {
+                    "the native form is not used here, and the step, which has no `run`, is left out"
+                },
+            ));
+        }
+    }
+    lossy
 }
 
 /// The step a Buildkite job runs as a plugin: the job's only step, when it has a
 /// `buildkite { }` form (plugins apply to a whole command step).
 pub fn buildkite_only(job: &Job) -> Option<Step> {
     let mut steps = job.all_steps();
-    (steps.len() == 1 && steps[0].native.buildkite.is_some() && steps[0].when.is_none())
-        .then(|| steps.remove(0))
+    (steps.len() == 1
+        && steps[0]
+            .native
+            .buildkite
+            .as_ref()
+            .is_some_and(|p| expressible(&p.with))
+        && steps[0].when.is_none())
+    .then(|| steps.remove(0))
 }
 
 /// Where a runner part passes what its steps wrote to `$CDL_ENV` and `$CDL_PATH` on to the
@@ -188,8 +251,12 @@ pub fn has_github(step: &Step) -> bool {
     step.native.github.is_some()
 }
 
+/// Whether a step has an orb command CircleCI can run: one whose `with` values are literal.
 pub fn has_circleci(step: &Step) -> bool {
-    step.native.circleci.is_some()
+    step.native
+        .circleci
+        .as_ref()
+        .is_some_and(|o| expressible(&o.with))
 }
 
 /// Whether any step of the job has a native form.

@@ -5,14 +5,18 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-/// One value of a `with { KEY = … }` block. This round holds string literals only, kept
-/// literal in every export; each target renders it with one function
-/// (`export/native.rs`), so that composed values (`matrix.X`, `secret.X`) can replace it.
+/// One value of a `with { KEY = … }` block (v2 §2, §5): a literal (a string, or an integer
+/// or boolean as its text), or a value that reads references (`secret.TOKEN`,
+/// `"v" + value.meta.version`) as its parts. `matrix.KEY` is fixed per instance, so the plan
+/// holds its value as literal text. Each target renders a value with one function
+/// (`export/native.rs`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum WithValue {
-    /// A string written in the file, passed as it stands.
+    /// Text written in the file, passed as it stands.
     Literal(String),
+    /// Literal parts and references, in order (`[{"text": "v"}, {"ref": "sha"}]`).
+    Value(crate::model::value::Value),
 }
 
 /// The `with { … }` of a native form: input names (free-form, e.g. `node-version`) to values.

@@ -6,7 +6,8 @@
 use indexmap::IndexMap;
 
 use crate::check::model::{Environment, Job, Pipeline};
-use crate::check::value::Composed;
+use crate::check::value::{Composed, WithSlot};
+use crate::model::native::WithValue;
 use crate::model::value::Value;
 
 /// What a job instance's composed values add to its plan job.
@@ -119,4 +120,33 @@ fn split(
         }
     }
     (env, values)
+}
+
+/// v2 §5: the `with` values of native steps that read references, as one instance sees
+/// them: their parts with `matrix.KEY` the instance's value, or the text when no run-time
+/// reference is left.
+pub fn with_values(
+    steps: &mut [crate::model::steps::Step],
+    slots: &[WithSlot],
+    matrix: &IndexMap<String, String>,
+) {
+    for slot in slots {
+        let Some(step) = steps.iter_mut().find(|s| s.name == slot.step) else {
+            continue;
+        };
+        let native = &mut step.native;
+        let with = match slot.target.as_str() {
+            "github" => native.github.as_mut().map(|f| &mut f.with),
+            "circleci" => native.circleci.as_mut().map(|f| &mut f.with),
+            _ => native.buildkite.as_mut().map(|f| &mut f.with),
+        };
+        let Some(value) = with.and_then(|w| w.get_mut(&slot.name)) else {
+            continue;
+        };
+        let parts = slot.value.resolve(matrix);
+        *value = match Composed::fixed(&parts) {
+            Some(text) => WithValue::Literal(text),
+            None => WithValue::Value(parts),
+        };
+    }
 }

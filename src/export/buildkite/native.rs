@@ -81,7 +81,13 @@ pub fn plugin(
 pub fn unused(job: &Job) -> Vec<Lossy> {
     job.step_blocks
         .iter()
-        .filter(|s| s.native.buildkite.is_some() && s.fallback().is_some())
+        .filter(|s| {
+            s.native
+                .buildkite
+                .as_ref()
+                .is_some_and(|p| native::expressible(&p.with))
+                && s.fallback().is_some()
+        })
         .map(|s| {
             Lossy::at(
                 job,

@@ -139,7 +139,7 @@ pub fn steps(
                 let parameters = orb
                     .with
                     .iter()
-                    .map(|(k, v)| (k.clone(), native::circleci_with(v)))
+                    .filter_map(|(k, v)| Some((k.clone(), native::circleci_with(v)?)))
                     .collect();
                 steps.push(Step::Orb(IndexMap::from([(
                     orb.command.clone(),

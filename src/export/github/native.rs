@@ -21,13 +21,14 @@ use indexmap::IndexMap;
 use super::{Input, Step, literal, literal_map};
 use crate::export::Lossy;
 use crate::export::native::{self, Part};
-use crate::plan::{Job, Runs};
+use crate::plan::{Job, Reference, Runs};
 
 /// Where the parts of a job keep `$CDL_VALUES`.
 const VALUES_AT: &str = "${{ runner.temp }}/cdl-values";
 
-/// The GitHub steps of a job that has actions.
-pub fn steps(job: &Job) -> (Vec<Step>, Vec<Lossy>) {
+/// The GitHub steps of a job that has actions; `reference` writes a reference of a `with`
+/// value as an expression.
+pub fn steps(job: &Job, reference: &dyn Fn(&Reference) -> String) -> (Vec<Step>, Vec<Lossy>) {
     let (mut parts, mut lossy) = native::parts(job, native::has_github);
     if job.retries > 0 {
         lossy.push(Lossy::at(
@@ -136,7 +137,7 @@ pub fn steps(job: &Job) -> (Vec<Step>, Vec<Lossy>) {
                     with: action
                         .with
                         .iter()
-                        .map(|(k, v)| (k.clone(), Input::Text(native::github_with(v))))
+                        .map(|(k, v)| (k.clone(), Input::Text(native::github_with(v, reference))))
                         .collect::<IndexMap<_, _>>(),
                     env,
                     condition: match step.runs {
