@@ -58,18 +58,25 @@ pub fn portable(job: &Job) -> (Vec<Step>, Vec<Lossy>) {
     (steps, lossy)
 }
 
-/// The job's steps as parts: `native` says whether the target runs a step in its own way.
-/// Steps that have neither form are left out with a W0200.
-pub fn parts(job: &Job, native: impl Fn(&Step) -> bool) -> (Vec<Part>, Vec<Lossy>) {
+/// The job's steps as parts: `native` says whether the target runs a step in its own way,
+/// `tests_when` whether it can test a step's `when` around its native step (GitHub: a step
+/// that evaluates it, and an `if:`). Steps that have neither form are left out with a W0200.
+pub fn parts(
+    job: &Job,
+    native: impl Fn(&Step) -> bool,
+    tests_when: bool,
+) -> (Vec<Part>, Vec<Lossy>) {
     let mut parts: Vec<Part> = Vec::new();
     let mut lossy = Vec::new();
     for step in job.all_steps() {
-        // A step condition is tested by the step runner (export/steps.rs), not by a target's
-        // own step: such a step runs its `run` there, and its native form is reported unused.
-        if native(&step) && step.when.is_some() {
+        // A step condition is tested by the step runner (export/steps.rs); a target that
+        // cannot test it around its own step runs the step's `run` there, and its native
+        // form is reported unused.
+        let conditional = step.when.is_some() && !tests_when;
+        if native(&step) && conditional {
             lossy.push(conditional_native(job, &step));
         }
-        if native(&step) && step.when.is_none() {
+        if native(&step) && !conditional {
             parts.push(Part::Native(Box::new(step)));
         } else if step.fallback().is_none() {
             lossy.push(no_fallback(job, &step));

@@ -32,7 +32,7 @@ pub fn steps(
     prefix: &str,
     run: &MakeRun,
 ) -> (Vec<Step>, Vec<(String, String)>, Vec<Lossy>) {
-    let (mut parts, mut lossy) = native::parts(job, native::has_circleci);
+    let (mut parts, mut lossy) = native::parts(job, native::has_circleci, false);
     if job.retries > 0 {
         lossy.push(Lossy::at(
             job,

@@ -23,13 +23,18 @@ use crate::export::Lossy;
 use crate::export::native::{self, Part};
 use crate::plan::{Job, Reference, Runs};
 
+/// The step that tests an action's `when` (`export/steps.rs`, `when_env`): `run=true` or
+/// `run=false` in its outputs.
+const WHEN_SCRIPT: &str = r#"if eval "$CDL_STEP_WHEN"; then echo "run=true" >> "$GITHUB_OUTPUT"; else echo "run=false" >> "$GITHUB_OUTPUT"; fi
+"#;
+
 /// Where the parts of a job keep `$CDL_VALUES`.
 const VALUES_AT: &str = "${{ runner.temp }}/cdl-values";
 
 /// The GitHub steps of a job that has actions; `reference` writes a reference of a `with`
 /// value as an expression.
 pub fn steps(job: &Job, reference: &dyn Fn(&Reference) -> String) -> (Vec<Step>, Vec<Lossy>) {
-    let (mut parts, mut lossy) = native::parts(job, native::has_github);
+    let (mut parts, mut lossy) = native::parts(job, native::has_github, true);
     if job.retries > 0 {
         lossy.push(Lossy::at(
             job,
@@ -130,6 +135,35 @@ pub fn steps(job: &Job, reference: &dyn Fn(&Reference) -> String) -> (Vec<Step>,
                 if let Some(version) = &action.version {
                     name.push_str(&format!(" ({version})"));
                 }
+                let status = match step.runs {
+                    Runs::OnSuccess => None,
+                    Runs::Always => Some("!cancelled()"),
+                    Runs::OnFailure => Some("!cancelled() && failure()"),
+                };
+                let mut condition = status.map(|s| format!("${{{{ {s} }}}}"));
+                if let Some(when) = &step.when {
+                    // The condition, with cdl's semantics, in a shell step of its own whose
+                    // output the action's `if:` reads (GitHub's expressions compare strings
+                    // without regard to case and have no glob).
+                    let when_id = format!("cdl_when_{}", index + 1);
+                    steps.push(Step {
+                        id: Some(when_id.clone()),
+                        name: Some(literal(&format!("cdl: test the condition of {name}"))),
+                        env: literal_map(
+                            &crate::export::steps::when_env("CDL_STEP", when)
+                                .into_iter()
+                                .collect(),
+                        ),
+                        run: Some(WHEN_SCRIPT.into()),
+                        condition: status.map(|s| format!("${{{{ {s} }}}}")),
+                        ..Step::default()
+                    });
+                    let test = format!("steps.{when_id}.outputs.run == 'true'");
+                    condition = Some(match status {
+                        Some(s) => format!("${{{{ {s} && {test} }}}}"),
+                        None => format!("${{{{ {test} }}}}"),
+                    });
+                }
                 Step {
                     id: Some(id.clone()),
                     name: Some(literal(&name)),
@@ -140,11 +174,7 @@ pub fn steps(job: &Job, reference: &dyn Fn(&Reference) -> String) -> (Vec<Step>,
                         .map(|(k, v)| (k.clone(), Input::Text(native::github_with(v, reference))))
                         .collect::<IndexMap<_, _>>(),
                     env,
-                    condition: match step.runs {
-                        Runs::OnSuccess => None,
-                        Runs::Always => Some("${{ !cancelled() }}".into()),
-                        Runs::OnFailure => Some("${{ !cancelled() && failure() }}".into()),
-                    },
+                    condition,
                     continue_on_error: step.allow_failure,
                     timeout_minutes,
                     ..Step::default()
