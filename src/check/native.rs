@@ -100,7 +100,11 @@ pub fn read(
             // `uses` here names an action: read as a plain string, not as the job's `uses`
             // (whose GitHub spelling `check/foreign.rs` reports).
             let uses = github_uses(attributes, native.target.span, &block_what, sink);
+            let first = values.len();
             let with = with(native, &block_what, &mut slots(values, block, target), sink);
+            if let Some((text, _)) = &uses {
+                code_inputs(native::split_uses(text).0, &values[first..], sink);
+            }
             out.github = uses.and_then(|(text, span)| github(&text, span, with, sink));
             continue;
         }
@@ -228,6 +232,100 @@ fn with(native: &ast::NativeBlock, what: &str, slots: &mut Slots, sink: &mut Sin
         }
     }
     out
+}
+
+/// Inputs of actions that run their text as code (a script, a `jq`/`yq` program, a
+/// template): zizmor's `template-injection` sinks. An expression GitHub puts in them becomes
+/// code, so a reference may not stand there.
+const CODE_INPUTS: &[(&str, &[&str])] = &[
+    ("8398a7/action-slack", &["custom_payload"]),
+    ("actions/github-script", &["script"]),
+    ("amadevus/pwsh-script", &["script"]),
+    ("appleboy/ssh-action", &["script"]),
+    ("azure/cli", &["inlineScript"]),
+    ("azure/powershell", &["inlineScript"]),
+    ("devorbitus/yq-action-output", &["cmd"]),
+    ("gautamkrishnar/blog-post-workflow", &["item_exec"]),
+    (
+        "imjohnbo/issue-bot",
+        &[
+            "body",
+            "linked-comments-previous-issue-text",
+            "linked-comments-new-issue-text",
+        ],
+    ),
+    ("lucasbento/auto-close-issues", &["issue-close-message"]),
+    ("mikefarah/yq", &["cmd"]),
+    (
+        "roots/issue-closer-action",
+        &["issue-close-message", "pr-close-message"],
+    ),
+    ("sergeysova/jq-action", &["cmd"]),
+    ("skitionek/notify-microsoft-teams", &["overwrite"]),
+    (
+        "tibdex/backport",
+        &[
+            "body_template",
+            "head_template",
+            "labels_template",
+            "title_template",
+        ],
+    ),
+];
+
+/// E0346: a reference in an input of [`CODE_INPUTS`] (`script = "…" + branch` of
+/// `actions/github-script`): the branch's text would run as code.
+fn code_inputs(uses: &str, values: &[WithSlot], sink: &mut Sink) {
+    let action = uses
+        .split_once('@')
+        .map_or(uses, |(a, _)| a)
+        .splitn(3, '/')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("/")
+        .to_ascii_lowercase();
+    let Some((_, inputs)) = CODE_INPUTS
+        .iter()
+        .find(|(a, _)| a.to_ascii_lowercase() == action)
+    else {
+        return;
+    };
+    for slot in values.iter().filter(|s| inputs.contains(&s.name.as_str())) {
+        let Some((piece, span)) = slot
+            .value
+            .pieces
+            .iter()
+            .find(|(p, _)| !matches!(p, value::Piece::Text(_)))
+        else {
+            continue;
+        };
+        let written = match piece {
+            value::Piece::Matrix(key) => format!("matrix.{key}"),
+            value::Piece::Ref(reference) => reference.to_string(),
+            value::Piece::Text(_) => continue,
+        };
+        let variable = match piece {
+            value::Piece::Matrix(key) => {
+                format!("CDL_MATRIX_{}", key.to_uppercase().replace('-', "_"))
+            }
+            value::Piece::Ref(reference) => reference.variable(),
+            value::Piece::Text(_) => continue,
+        };
+        sink.push(
+            Diagnostic::new(
+                Code::ReferenceInCodeInput,
+                *span,
+                format!(
+                    "`{}` of `{action}` runs as code, and `{written}` would be written into it",
+                    slot.name
+                ),
+            )
+            .label("its text would become code")
+            .help(format!(
+                "read it from the environment in the code: `${variable}` (`process.env.{variable}` in JavaScript), which the job's steps and actions receive"
+            )),
+        );
+    }
 }
 
 fn malformed(span: Span, message: String, label: &str, help: &str) -> Diagnostic {

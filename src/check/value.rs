@@ -264,7 +264,7 @@ fn reference(name: &str, span: Span, place: Place, sink: &mut Sink) -> Option<Pi
             Diagnostic::new(
                 Code::SecretReference,
                 span,
-                format!("`{name}` may only stand in a job's `env`"),
+                format!("`{name}` may only stand in a job's `env` or a native step's `with`"),
             )
             .label("a secret here would be written where anyone reads it")
             .help(format!(
@@ -350,7 +350,7 @@ pub fn not_here(expr: &Expr, what: &str) -> Diagnostic {
         format!("{what} must be fixed: a composed value is computed when the job runs"),
     )
     .label("composed value")
-    .help("composed values stand in a job's `env`, `image` and `runner`, the pipeline's and an environment's `env`, and an environment's `url`; pass it to commands through `env { NAME = … }`")
+    .help("composed values stand in a job's `env`, `image` and `runner`, the pipeline's and an environment's `env`, an environment's `url`, and the `with` of a native step; pass it to commands through `env { NAME = … }`")
 }
 
 /// Resolves every value's references against the pipeline.

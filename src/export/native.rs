@@ -147,25 +147,32 @@ pub fn unexpressed(job: &Job, target: &str) -> Vec<Lossy> {
             _ => step.native.buildkite.as_ref().map(|f| &f.with),
         };
         let Some(with) = with else { continue };
-        for (name, value) in with {
-            let WithValue::Value(parts) = value else {
-                continue;
-            };
-            lossy.push(Lossy::at(
-                job,
-                format!(
-                    "`{name} = {}` of the step `{}` of `{}` reads a reference, which {system} cannot compute in {place}",
-                    super::value::written(parts),
-                    step.name,
-                    job.id
-                ),
-                if step.fallback().is_some() {
-                    "the native form is not used here: the step's `run` runs in its place"
-                } else {
-                    "the native form is not used here, and the step, which has no `run`, is left out"
-                },
-            ));
+        let read: Vec<String> = with
+            .iter()
+            .filter_map(|(name, value)| match value {
+                WithValue::Value(parts) => {
+                    Some(format!("`{name} = {}`", super::value::written(parts)))
+                }
+                WithValue::Literal(_) => None,
+            })
+            .collect();
+        if read.is_empty() {
+            continue;
         }
+        lossy.push(Lossy::at(
+            job,
+            format!(
+                "the step `{}` of `{}` sets {}: {system} cannot compute a reference in {place}",
+                step.name,
+                job.id,
+                read.join(", ")
+            ),
+            if step.fallback().is_some() {
+                "the native form is not used here: the step's `run` runs in its place"
+            } else {
+                "the native form is not used here, and the step, which has no `run`, is left out"
+            },
+        ));
     }
     lossy
 }
