@@ -277,3 +277,73 @@ pub fn has_circleci(step: &Step) -> bool {
 pub fn any(job: &Job, has: impl Fn(&Step) -> bool) -> bool {
     job.step_blocks.iter().any(has)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::github::expressions;
+    use proptest::prelude::*;
+
+    fn reference() -> impl Strategy<Value = Reference> {
+        prop_oneof![
+            Just(Reference::Sha),
+            Just(Reference::Branch),
+            Just(Reference::Repository),
+            Just(Reference::Workspace),
+            Just(Reference::Input("note".into())),
+            Just(Reference::Var("FLAG".into())),
+            Just(Reference::Value {
+                job: "meta".into(),
+                name: "version".into()
+            }),
+            Just(Reference::Secret("TOKEN".into())),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// GitHub evaluates a `with` value (by the model of `github/expressions.rs`) to the
+        /// value `cdl run` computes when each reference's expression stands for its variable:
+        /// whatever the literal parts hold, they stay literal.
+        #[test]
+        fn a_github_with_value_evaluates_to_its_parts(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    crate::export::literal::hostile_text().prop_map(ValuePart::Text),
+                    reference().prop_map(ValuePart::Ref),
+                ],
+                1..6,
+            ),
+        ) {
+            // Each reference as a string-literal expression of its variable's name.
+            let expression = |r: &Reference| format!("${{{{ '<{}>' }}}}", r.variable());
+            let rendered = github_with(&WithValue::Value(parts.clone()), &expression);
+            let expected = crate::model::value::compute(&parts, |v| Some(format!("<{v}>")));
+            prop_assert_eq!(expressions::evaluate(&rendered), Ok(expected));
+        }
+
+        /// A literal `with` value evaluates to itself.
+        #[test]
+        fn a_github_literal_evaluates_to_itself(text in crate::export::literal::hostile_text()) {
+            let rendered = github_with(&WithValue::Literal(text.clone()), &|_| unreachable!());
+            prop_assert_eq!(expressions::evaluate(&rendered), Ok(text));
+        }
+    }
+
+    #[test]
+    fn orb_parameters_and_plugin_settings_take_literals_only() {
+        let secret = WithValue::Value(vec![ValuePart::Ref(Reference::Secret("T".into()))]);
+        assert_eq!(circleci_with(&secret), None);
+        assert_eq!(buildkite_with(&secret), None);
+        let with = crate::model::native::With::from([
+            ("a".to_string(), WithValue::Literal("x".into())),
+            ("b".to_string(), secret),
+        ]);
+        assert!(!expressible(&with));
+        assert!(expressible(&crate::model::native::With::from([(
+            "a".to_string(),
+            WithValue::Literal("<< x >>".into())
+        )])));
+    }
+}
