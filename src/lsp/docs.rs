@@ -120,7 +120,7 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ),
     (
         "with",
-        "`with { name = \"value\" … }` in a native block: the action's inputs, the orb command's parameters or the plugin's settings (free-form names), kept literal.",
+        "`with { name = \"value\" … }` in a native block: the action's inputs, the orb command's parameters or the plugin's settings (free-form names). A value may read references (`password = secret.TOKEN`, `tags = \"app:\" + sha`): GitHub writes them as expressions; CircleCI and Buildkite run the step's `run` then.",
     ),
     ("true", "The boolean true (a condition that always holds)."),
     ("false", "The boolean false (a condition that never holds)."),
