@@ -105,13 +105,23 @@ pub fn github_with(value: &WithValue, reference: &dyn Fn(&Reference) -> String) 
     }
 }
 
-/// A `with` value as an orb command's parameter: `<<` escaped (`circleci/parameters.rs`);
-/// `None` for a value that reads a reference, which an orb parameter cannot compute
-/// ([`unexpressed`] reports it).
+/// A `with` value as an orb command's parameter: `<<` escaped (`circleci/parameters.rs`),
+/// `sha` and `tag` as the pipeline values the job's `CDL_SHA` and `CDL_TAG` come from
+/// (`CIRCLE_SHA1` is `pipeline.git.revision`, `CIRCLE_TAG` is `pipeline.git.tag`, empty
+/// without a tag). `None` for a value that reads any other reference, which a parameter,
+/// fixed before the job runs, cannot compute ([`unexpressed`] reports it).
 pub fn circleci_with(value: &WithValue) -> Option<String> {
     match value {
         WithValue::Literal(text) => Some(super::circleci::literal_text(text)),
-        WithValue::Value(_) => None,
+        WithValue::Value(parts) => parts
+            .iter()
+            .map(|part| match part {
+                ValuePart::Text(text) => Some(super::circleci::literal_text(text)),
+                ValuePart::Ref(Reference::Sha) => Some("<< pipeline.git.revision >>".into()),
+                ValuePart::Ref(Reference::Tag) => Some("<< pipeline.git.tag >>".into()),
+                ValuePart::Ref(_) => None,
+            })
+            .collect(),
     }
 }
 
@@ -126,19 +136,27 @@ pub fn buildkite_with(value: &WithValue) -> Option<String> {
     }
 }
 
-/// Whether every `with` value of a native form is literal: CircleCI's orb parameters and
-/// Buildkite's plugin settings are fixed when the configuration is read, before the job's
-/// run context, secrets and values exist.
+/// Whether every `with` value of a plugin is literal: Buildkite's plugin settings are fixed
+/// when the pipeline is uploaded, before the job's run context, secrets and values exist.
 pub fn expressible(with: &crate::model::native::With) -> bool {
     with.values().all(|v| matches!(v, WithValue::Literal(_)))
+}
+
+/// Whether CircleCI can write every `with` value of an orb command ([`circleci_with`]).
+pub fn circleci_expressible(with: &crate::model::native::With) -> bool {
+    with.values().all(|v| circleci_with(v).is_some())
 }
 
 /// The W0200 of each native step of `job` for `target` (`circleci`, `buildkite`) that is not
 /// used because a `with` value reads a reference the target cannot put there.
 pub fn unexpressed(job: &Job, target: &str) -> Vec<Lossy> {
-    let (system, place) = match target {
-        "circleci" => ("CircleCI", "an orb command's parameters"),
-        _ => ("Buildkite", "a plugin's settings"),
+    let why = match target {
+        "circleci" => {
+            "CircleCI's orb parameters are fixed before the job runs and read only `sha` and `tag` (as pipeline values)"
+        }
+        _ => {
+            "Buildkite's plugin settings are fixed when the pipeline is uploaded, before the job runs, and read no reference"
+        }
     };
     let mut lossy = Vec::new();
     for step in &job.step_blocks {
@@ -150,10 +168,12 @@ pub fn unexpressed(job: &Job, target: &str) -> Vec<Lossy> {
         let read: Vec<String> = with
             .iter()
             .filter_map(|(name, value)| match value {
-                WithValue::Value(parts) => {
+                WithValue::Value(parts)
+                    if target != "circleci" || circleci_with(value).is_none() =>
+                {
                     Some(format!("`{name} = {}`", super::value::written(parts)))
                 }
-                WithValue::Literal(_) => None,
+                _ => None,
             })
             .collect();
         if read.is_empty() {
@@ -162,7 +182,7 @@ pub fn unexpressed(job: &Job, target: &str) -> Vec<Lossy> {
         lossy.push(Lossy::at(
             job,
             format!(
-                "the step `{}` of `{}` sets {}: {system} cannot compute a reference in {place}",
+                "the step `{}` of `{}` sets {}: {why}",
                 step.name,
                 job.id,
                 read.join(", ")
@@ -270,7 +290,7 @@ pub fn has_circleci(step: &Step) -> bool {
     step.native
         .circleci
         .as_ref()
-        .is_some_and(|o| expressible(&o.with))
+        .is_some_and(|o| circleci_expressible(&o.with))
 }
 
 /// Whether any step of the job has a native form.
@@ -329,6 +349,22 @@ mod tests {
             let rendered = github_with(&WithValue::Literal(text.clone()), &|_| unreachable!());
             prop_assert_eq!(expressions::evaluate(&rendered), Ok(text));
         }
+    }
+
+    #[test]
+    fn orb_parameters_read_sha_and_tag_as_pipeline_values() {
+        let value = WithValue::Value(vec![
+            ValuePart::Text("<< x >>:".into()),
+            ValuePart::Ref(Reference::Sha),
+            ValuePart::Text("-".into()),
+            ValuePart::Ref(Reference::Tag),
+        ]);
+        assert_eq!(
+            circleci_with(&value).as_deref(),
+            Some("\\<< x >>:<< pipeline.git.revision >>-<< pipeline.git.tag >>")
+        );
+        let branch = WithValue::Value(vec![ValuePart::Ref(Reference::Branch)]);
+        assert_eq!(circleci_with(&branch), None);
     }
 
     #[test]
