@@ -358,10 +358,35 @@ pub enum Value {
 
 /// The attributes of one block, typed against its schema.
 pub struct Attributes {
-    values: HashMap<&'static str, (Value, Span)>,
+    values: ByName<(Value, Span)>,
     /// The span of each item of a list value (of the value itself when it is not a list).
-    items: HashMap<&'static str, Vec<Span>>,
-    spans: HashMap<&'static str, Span>,
+    items: ByName<Vec<Span>>,
+    spans: ByName<Span>,
+}
+
+/// A map from a schema's attribute names: a block sets a handful, so a vector searched in
+/// order is faster than hashing every name (this is read for every job of a pipeline).
+struct ByName<V>(Vec<(&'static str, V)>);
+
+impl<V> ByName<V> {
+    fn new() -> Self {
+        ByName(Vec::new())
+    }
+
+    fn get(&self, name: &str) -> Option<&V> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    fn insert(&mut self, name: &'static str, value: V) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, slot)) => *slot = value,
+            None => self.0.push((name, value)),
+        }
+    }
 }
 
 impl Attributes {
@@ -373,9 +398,9 @@ impl Attributes {
         attributes: impl IntoIterator<Item = &'a Attribute>,
         sink: &mut Sink,
     ) -> Attributes {
-        let mut values = HashMap::new();
-        let mut items = HashMap::new();
-        let mut spans: HashMap<&'static str, Span> = HashMap::new();
+        let mut values = ByName::new();
+        let mut items = ByName::new();
+        let mut spans: ByName<Span> = ByName::new();
         for attribute in attributes {
             let name = attribute.name.name.as_str();
             let Some(spec) = schema.iter().find(|s| s.name == name) else {

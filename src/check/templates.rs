@@ -222,12 +222,14 @@ fn merge(merged: &mut Vec<Piece>, incoming: impl IntoIterator<Item = Piece>) {
 /// Merges a job's (or template's) own items: the first item of each key merges with what
 /// the templates gave; a second one of the same key stays apart, so that the resolver
 /// reports it as set twice.
-fn merge_own(merged: &mut Vec<Piece>, own: &[BodyItem], template: Option<&str>) {
+fn merge_own(merged: &mut Vec<Piece>, own: Vec<BodyItem>, template: Option<&str>) {
     let mut seen: HashSet<Key> = HashSet::new();
+    let first: Vec<bool> = own.iter().map(|item| seen.insert(key(item))).collect();
+    drop(seen);
     let mut apart = Vec::new();
-    for item in own {
-        let piece = Piece::new(item.clone(), template);
-        if seen.insert(key(item)) {
+    for (item, first) in own.into_iter().zip(first) {
+        let piece = Piece::new(item, template);
+        if first {
             merge(merged, [piece]);
         } else {
             apart.push(piece);
@@ -343,7 +345,7 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        let own = self.own.get(key).map(Vec::as_slice).unwrap_or_default();
+        let own = self.own.get(key).cloned().unwrap_or_default();
         merge_own(&mut merged, own, Some(key));
         self.visiting.pop();
         let merged = Rc::new(merged);
@@ -596,8 +598,9 @@ pub fn expand<'p>(
                     }
                 }
                 keep_allowed(&mut merged, job, &from, sink);
+                // The job's own items are moved, not cloned: `copy` is the job's to change.
                 let own = std::mem::take(&mut job.body);
-                merge_own(&mut merged, &own, None);
+                merge_own(&mut merged, own, None);
                 templates
                     .origins
                     .insert(super::job_name::of(job), origins(&merged));

@@ -1,4 +1,4 @@
-//! Finds the comments of a source text (the grammar's `COMMENT` is silent, so the AST has
+//! Finds the comments of a source text (the grammar skips them as white space, so the AST has
 //! none) and reads the trivia between two tokens: comments, and where the blank lines are.
 //!
 //! The comments are the syntax's lexer's (`syntax::lexer`): strings hide what looks like a

@@ -177,7 +177,6 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::primary => "a value",
         Rule::file
         | Rule::WHITESPACE
-        | Rule::COMMENT
         | Rule::line_comment
         | Rule::block_comment
         | Rule::ident_char => return None,

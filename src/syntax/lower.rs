@@ -654,6 +654,22 @@ impl Lowerer {
 
     fn expr(&mut self, pair: Pair<Rule>) -> Expr {
         assert_eq!(pair.as_rule(), Rule::expr);
+        // The common shapes first, without the Pratt parser: a value alone (`"make"`,
+        // `[a, b]`, `10m`) and one operator between two values (`branch == "main"`). An
+        // operand is `not_op* primary`, so a first pair that is not `!` is a primary, and with
+        // three pairs the second is the operator and the third a primary.
+        let mut pairs = pair.clone().into_inner();
+        match (pairs.next(), pairs.next(), pairs.next(), pairs.next()) {
+            (Some(value), None, None, None) if value.as_rule() != Rule::not_op => {
+                return self.primary(value);
+            }
+            (Some(left), Some(op), Some(right), None) if left.as_rule() != Rule::not_op => {
+                let left = self.primary(left);
+                let right = self.primary(right);
+                return infix(left, op, right);
+            }
+            _ => {}
+        }
         let file = self.file;
         PRATT
             .map_primary(|primary| self.primary(primary))
@@ -665,26 +681,7 @@ impl Lowerer {
                     span,
                 }
             })
-            .map_infix(|left, op, right| {
-                let span = left.span.to(right.span);
-                let (left, right) = (Box::new(left), Box::new(right));
-                let kind = match op.as_rule() {
-                    Rule::or_op => ExprKind::Or(left, right),
-                    Rule::and_op => ExprKind::And(left, right),
-                    Rule::compare_op => ExprKind::Compare {
-                        op: match op.as_str() {
-                            "==" => CompareOp::Equal,
-                            "!=" => CompareOp::NotEqual,
-                            _ => CompareOp::Matches,
-                        },
-                        left,
-                        right,
-                    },
-                    Rule::plus_op => ExprKind::Value(Value::join(*left, *right, span)),
-                    other => unreachable!("infix operator {other:?}"),
-                };
-                Expr { kind, span }
-            })
+            .map_infix(infix)
             .parse(pair.into_inner())
     }
 
@@ -837,6 +834,28 @@ impl Lowerer {
             entries,
         }
     }
+}
+
+/// `left OP right`, for the Pratt parser and for `Lowerer::expr`'s fast path.
+fn infix(left: Expr, op: Pair<Rule>, right: Expr) -> Expr {
+    let span = left.span.to(right.span);
+    let (left, right) = (Box::new(left), Box::new(right));
+    let kind = match op.as_rule() {
+        Rule::or_op => ExprKind::Or(left, right),
+        Rule::and_op => ExprKind::And(left, right),
+        Rule::compare_op => ExprKind::Compare {
+            op: match op.as_str() {
+                "==" => CompareOp::Equal,
+                "!=" => CompareOp::NotEqual,
+                _ => CompareOp::Matches,
+            },
+            left,
+            right,
+        },
+        Rule::plus_op => ExprKind::Value(Value::join(*left, *right, span)),
+        other => unreachable!("infix operator {other:?}"),
+    };
+    Expr { kind, span }
 }
 
 trait TrimEnd {
