@@ -1,0 +1,513 @@
+//! Caches on CircleCI (language v2 §9): `restore_cache` before the job's commands and
+//! `save_cache` after them, keyed by `{{ checksum }}` of a file a `run` step writes first.
+//!
+//! - Key: a `run` step (in the job's working folder) writes each cache's key material to
+//!   `/tmp/cdl-caches/NAME.key`: a constant line, then for every regular file the `key` globs
+//!   match (found with `find`, `.git` left out, matched by `grep -E -x` against each glob as
+//!   an anchored regular expression with `cdl run`'s rules: `*` and `?` stop at `/`, `**` is
+//!   any depth; sorted bytewise) its path and its `sha256sum` (`cksum` where the image has no
+//!   `sha256sum`). Without `key` the material is the constant line alone. The cache's key is
+//!   `cdl-NAME-v1-{{ checksum "/tmp/cdl-caches/NAME.key" }}`: the material is computed once,
+//!   before the commands, and the save uses the same file, as `cdl run` does.
+//! - Restore (`pull_push`, `pull`): `restore_cache` with that key. CircleCI matches a key as a
+//!   prefix and takes the newest match, so a restore also finds what a `push` job saved
+//!   (`<key>-<job number>`); no other cache's key starts with it (names have no `-`, the
+//!   checksum has one length).
+//! - `CDL_CACHE_<NAME>_HIT`: each save puts a marker file, `/tmp/cdl-caches/NAME.hit`, in the
+//!   cache; the key step removes it before the restore, so it exists after the restore exactly
+//!   when a cache was restored. A step writes `export CDL_CACHE_<NAME>_HIT=true|false` to
+//!   `$BASH_ENV` (`false` for `push`, which never restores), which the job's commands source.
+//! - Save after success (a `save_cache` step runs only when the earlier steps passed):
+//!   `pull_push` saves `<key>`, which CircleCI skips when the key exists (caches are immutable:
+//!   "saved when the key is new"); `push` saves `<key>-{{ .BuildNum }}`, new on every run, which
+//!   later restores take as the newest; `pull` never saves. The marker is written only when
+//!   one of the paths exists, so a cache of nothing is not saved (as under `cdl run`).
+//! - A job allowed to fail passes when its commands fail, and `save_cache` cannot be skipped
+//!   at run time: its commands then write `/tmp/cdl-caches/failed`, and the marker step puts
+//!   random material in the key files, so what is saved is under a key no restore asks for.
+//! - Paths: relative to the job's working directory (under the pipeline file's folder), `<<`
+//!   written `\<<`; CircleCI expands no variable in them. `save_cache` takes no globs: a glob
+//!   is cached as the folder its matches are in, and one at the top of the working folder is
+//!   left out (W0200). A path with `{{` is left out (W0200): CircleCI renders cache keys as
+//!   templates and does not document whether it does so for paths.
+//! - A workflow that runs on tags publishes: a cache any branch saved must not reach a tag's
+//!   jobs (cache poisoning; every branch of a CircleCI project shares its caches). In a run for
+//!   a tag the key step writes random material, so the restore finds nothing and
+//!   `CDL_CACHE_<NAME>_HIT` is `false`; the real material is put back before the save, so a
+//!   tag's run still saves what it built. Branch runs of the same workflow use the caches.
+
+use indexmap::IndexMap;
+
+use super::{NO_TIMEOUT, Run, SHELL, Step, literal};
+use crate::export::Lossy;
+use crate::export::reports::{folder_of, in_folder};
+use crate::export::shell::quote;
+use crate::model::cache::{Cache, Policy};
+use crate::plan::Job;
+
+/// Where the key material and the markers are kept during a job.
+pub const FOLDER: &str = "/tmp/cdl-caches";
+/// Written by the commands of a job allowed to fail when they failed: its caches are not
+/// saved (their key material becomes random, so what `save_cache` writes is never restored).
+pub const FAILED: &str = "/tmp/cdl-caches/failed";
+
+/// The steps of a job's caches: before its commands (keys, restores, `CDL_CACHE_<NAME>_HIT`)
+/// and after them (markers, saves).
+#[derive(Default)]
+pub struct CacheSteps {
+    pub before: Vec<Step>,
+    pub after: Vec<Step>,
+}
+
+/// A cache as CircleCI keeps it.
+struct Mapped<'a> {
+    cache: &'a Cache,
+    /// The anchored regular expressions of its key files.
+    key_patterns: Vec<String>,
+    /// Its paths as `save_cache` reads them (from the job's working directory), and as the
+    /// marker step tests them (from the pipeline's folder).
+    paths: Vec<(String, String)>,
+}
+
+fn key_file(name: &str) -> String {
+    format!("{FOLDER}/{name}.key")
+}
+
+fn marker(name: &str) -> String {
+    format!("{FOLDER}/{name}.hit")
+}
+
+/// The key template of a cache: `cdl-NAME-v1-{{ checksum "…" }}`.
+pub fn key(name: &str) -> String {
+    format!("cdl-{name}-v1-{{{{ checksum \"{}\" }}}}", key_file(name))
+}
+
+/// The key a `push` saves: new on every run.
+pub fn push_key(name: &str) -> String {
+    format!("{}-{{{{ .BuildNum }}}}", key(name))
+}
+
+/// The steps of `job`'s caches; `tags`: the workflow runs for tags, whose runs restore none.
+/// `folder`: the pipeline file's folder, where the commands run.
+pub fn steps(job: &Job, folder: Option<&str>, tags: bool, lossy: &mut Vec<Lossy>) -> CacheSteps {
+    let mut mapped = Vec::new();
+    let mut hit_env = String::new();
+    for cache in &job.caches {
+        match map(job, cache, folder, lossy) {
+            Some(m) => mapped.push(m),
+            None => hit_env.push_str(&format!("export {}=false\n", cache.hit_variable())),
+        }
+    }
+    let mut out = CacheSteps::default();
+    if mapped.is_empty() {
+        if !hit_env.is_empty() {
+            out.before.push(run(
+                "cdl caches: CDL_CACHE_<NAME>_HIT",
+                format!("cat >> \"$BASH_ENV\" <<'CDL_CACHES'\n{hit_env}CDL_CACHES\n"),
+                None,
+            ));
+        }
+        return out;
+    }
+    // The key material, written in the working folder, where the `key` globs start.
+    let mut keys = format!("{KEY_FUNCTIONS}mkdir -p {FOLDER}\nrm -f {FAILED}\n");
+    for m in &mapped {
+        let name = &m.cache.name;
+        keys.push_str(&format!(
+            "rm -f {marker}\n{{\n  printf 'cdl-cache-key/1\\n'\n",
+            marker = marker(name)
+        ));
+        if !m.key_patterns.is_empty() {
+            let patterns: Vec<String> = m
+                .key_patterns
+                .iter()
+                .map(|p| format!("-e {}", quote(p)))
+                .collect();
+            keys.push_str(&format!("  cdl_cache_key {}\n", patterns.join(" ")));
+        }
+        keys.push_str(&format!("}} > {}\n", key_file(name)));
+        if tags {
+            keys.push_str(&format!(
+                "if [ -n \"${{CIRCLE_TAG:-}}\" ]; then\n  mv {file} {file}.real\n  {{ printf 'a tag: no cache restored '; od -An -tx1 -N16 /dev/urandom; }} > {file}\nfi\n",
+                file = key_file(name)
+            ));
+        }
+    }
+    out.before
+        .push(run("cdl caches: the key files", keys, folder.map(literal)));
+    for m in mapped.iter().filter(|m| m.cache.policy.restores()) {
+        out.before.push(Step::RestoreCache(RestoreCache {
+            name: format!("Restore the cache {}", m.cache.name),
+            keys: vec![key(&m.cache.name)],
+        }));
+    }
+    for m in &mapped {
+        let variable = m.cache.hit_variable();
+        if m.cache.policy.restores() {
+            hit_env.push_str(&format!(
+                "if [ -f {} ]; then echo 'export {variable}=true'; else echo 'export {variable}=false'; fi\n",
+                marker(&m.cache.name)
+            ));
+        } else {
+            hit_env.push_str(&format!("echo 'export {variable}=false'\n"));
+        }
+    }
+    out.before.push(run(
+        "cdl caches: CDL_CACHE_<NAME>_HIT",
+        format!("{{\n{hit_env}}} >> \"$BASH_ENV\"\n"),
+        None,
+    ));
+    // After the commands: the markers (only over paths that exist), then the saves.
+    let saving: Vec<&Mapped> = mapped.iter().filter(|m| m.cache.policy.saves()).collect();
+    if saving.is_empty() {
+        return out;
+    }
+    let mut markers = String::new();
+    for m in &saving {
+        markers.push_str(&format!(
+            "if [ -f {FAILED} ]; then\n  rm -f {marker}\n  {{ printf 'a failed run: not to be restored '; od -An -tx1 -N16 /dev/urandom; }} > {file}\n  {file_real}\nfi\n",
+            marker = marker(&m.cache.name),
+            file = key_file(&m.cache.name),
+            file_real = if tags { format!("rm -f {}.real", key_file(&m.cache.name)) } else { ":".into() },
+        ));
+    }
+    markers.push_str(&format!("if [ ! -f {FAILED} ]; then\n"));
+    for m in &saving {
+        let name = &m.cache.name;
+        if tags {
+            markers.push_str(&format!(
+                "if [ -f {file}.real ]; then mv {file}.real {file}; fi\n",
+                file = key_file(name)
+            ));
+        }
+        let tests: Vec<String> = m
+            .paths
+            .iter()
+            .map(|(_, here)| format!("[ -e {} ]", quote(here)))
+            .collect();
+        markers.push_str(&format!(
+            "rm -f {marker}\nif {}; then : > {marker}; fi\n",
+            tests.join(" || "),
+            marker = marker(name)
+        ));
+    }
+    markers.push_str("fi\n");
+    out.after.push(run(
+        "cdl caches: the markers of the caches saved",
+        markers,
+        folder.map(literal),
+    ));
+    for m in saving {
+        let name = &m.cache.name;
+        let mut paths: Vec<String> = m.paths.iter().map(|(saved, _)| literal(saved)).collect();
+        paths.push(marker(name));
+        out.after.push(Step::SaveCache(SaveCache {
+            name: format!("Save the cache {name}"),
+            key: if m.cache.policy == Policy::Push {
+                push_key(name)
+            } else {
+                key(name)
+            },
+            paths,
+        }));
+    }
+    out
+}
+
+/// Whether a job's commands need `$BASH_ENV` sourced to see `CDL_CACHE_<NAME>_HIT`.
+pub fn sets_variables(job: &Job) -> bool {
+    !job.caches.is_empty()
+}
+
+/// The line that gives a `/bin/sh` command what earlier steps wrote to `$BASH_ENV` (only
+/// bash reads it by itself).
+pub const SOURCE_BASH_ENV: &str =
+    "if [ -n \"${BASH_ENV:-}\" ] && [ -f \"$BASH_ENV\" ]; then . \"$BASH_ENV\"; fi\n";
+
+/// The shell functions of the key step: the key files matching the `-e` patterns, each path
+/// then its digest.
+const KEY_FUNCTIONS: &str = r#"cdl_cache_key() {
+  find . -path ./.git -prune -o -type f -print | sed 's|^\./||' | LC_ALL=C grep -E -x "$@" | LC_ALL=C sort | while IFS= read -r file; do
+    printf '%s\n' "$file"
+    if command -v sha256sum >/dev/null; then sha256sum < "$file" || true; else cksum < "$file" || true; fi
+  done
+}
+"#;
+
+fn run(name: &str, command: String, working_directory: Option<String>) -> Step {
+    Step::Run(Run {
+        name: Some(name.to_string()),
+        command: literal(&command),
+        shell: SHELL,
+        working_directory,
+        environment: IndexMap::new(),
+        no_output_timeout: NO_TIMEOUT.to_string(),
+        when: None,
+    })
+}
+
+#[derive(serde::Serialize)]
+pub struct RestoreCache {
+    name: String,
+    keys: Vec<String>,
+}
+
+#[derive(serde::Serialize)]
+pub struct SaveCache {
+    name: String,
+    key: String,
+    paths: Vec<String>,
+}
+
+/// A cache as CircleCI keeps it, or `None` (W0200) when nothing of it can be.
+fn map<'a>(
+    job: &Job,
+    cache: &'a Cache,
+    folder: Option<&str>,
+    lossy: &mut Vec<Lossy>,
+) -> Option<Mapped<'a>> {
+    let name = &cache.name;
+    let mut key_patterns = Vec::new();
+    let mut widened_keys = Vec::new();
+    for pattern in &cache.key {
+        match key_regex(pattern) {
+            Ok((regex, exact)) => {
+                if !exact {
+                    widened_keys.push(format!("`{pattern}`"));
+                }
+                key_patterns.push(regex);
+            }
+            Err(reason) => {
+                lossy.push(Lossy::at(
+                    job,
+                    format!("the key file glob `{pattern}` of the cache `{name}` is not a glob `cdl run` reads: {reason}"),
+                    format!("the cache `{name}` is neither restored nor saved on CircleCI (`cdl run` cannot compute its key either) and `{}` is false; fix the glob", cache.hit_variable()),
+                ));
+                return None;
+            }
+        }
+    }
+    if !widened_keys.is_empty() {
+        lossy.push(Lossy::at(
+            job,
+            format!(
+                "the key file globs {} of the cache `{name}` have a character class CircleCI's `grep` cannot be given exactly",
+                widened_keys.join(", ")
+            ),
+            "each such class is matched as any one character but `/`: the key may follow more files than under `cdl run` (a new key more often, never a stale cache)",
+        ));
+    }
+    let mut paths = Vec::new();
+    let mut widened = Vec::new();
+    let mut left_out = Vec::new();
+    for path in &cache.paths {
+        if path.contains("{{") {
+            left_out.push(format!(
+                "`{path}` (CircleCI may read `{{{{ … }}}}` in it as a template)"
+            ));
+            continue;
+        }
+        match folder_of(path) {
+            Some(stored) => {
+                if stored != *path {
+                    widened.push(format!("`{path}`"));
+                }
+                let stored = stored.trim_end_matches('/').to_string();
+                let stored = if stored.is_empty() {
+                    ".".to_string()
+                } else {
+                    stored
+                };
+                paths.push((in_folder(folder, &stored), stored));
+            }
+            None => left_out.push(format!(
+                "`{path}` (a glob at the top of the working folder)"
+            )),
+        }
+    }
+    if !widened.is_empty() {
+        lossy.push(Lossy::at(
+            job,
+            format!(
+                "CircleCI's `save_cache` takes no globs: {} of the cache `{name}` cached as the folders their matches are in",
+                widened.join(", ")
+            ),
+            "more files may be cached and restored than the globs match; name the folders to cache exactly",
+        ));
+    }
+    if !left_out.is_empty() {
+        lossy.push(Lossy::at(
+            job,
+            format!(
+                "paths of the cache `{name}` are left out on CircleCI: {}",
+                left_out.join(", ")
+            ),
+            "those files are neither restored nor saved; name them by a plain path without `{{`",
+        ));
+    }
+    if paths.is_empty() {
+        lossy.push(Lossy::at(
+            job,
+            format!("the cache `{name}` has no path CircleCI can cache"),
+            format!(
+                "it is neither restored nor saved and `{}` is false",
+                cache.hit_variable()
+            ),
+        ));
+        return None;
+    }
+    paths.dedup();
+    Some(Mapped {
+        cache,
+        key_patterns,
+        paths,
+    })
+}
+
+/// A key file glob (as `cdl run` reads it: the `glob` crate, `*` and `?` not matching `/`,
+/// `**` a whole component of any depth) as an anchored POSIX extended regular expression over
+/// paths relative to the working folder, and whether it is exact (a class that cannot be
+/// written is matched as any one character but `/`, a wider match).
+pub fn key_regex(pattern: &str) -> Result<(String, bool), String> {
+    glob::Pattern::new(pattern).map_err(|e| e.msg.to_string())?;
+    let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::new();
+    let mut exact = true;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '*' if chars.get(i + 1) == Some(&'*') => {
+                // The glob crate allows `**` only as a whole component.
+                if chars.get(i + 2) == Some(&'/') {
+                    out.push_str("(.*/)?");
+                    i += 3;
+                } else {
+                    out.push_str(".*");
+                    i += 2;
+                }
+                continue;
+            }
+            '*' => out.push_str("[^/]*"),
+            '?' => out.push_str("[^/]"),
+            '[' => {
+                let (written, end, class_exact) = class(&chars, i);
+                out.push_str(&written);
+                exact &= class_exact;
+                i = end;
+                continue;
+            }
+            '\\' => out.push_str("\\\\"),
+            '^' => out.push_str("\\^"),
+            '.' | '+' | '(' | ')' | '{' | '|' | '$' => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    Ok((out, exact))
+}
+
+/// The class starting at `chars[start] == '['` (the glob crate's syntax: `[!…]` negates, a
+/// `]` right after the opening is a member, `a-z` a range), as a bracket expression that never
+/// matches `/`; the index after it, and whether it is exact.
+fn class(chars: &[char], start: usize) -> (String, usize, bool) {
+    let mut i = start + 1;
+    let negated = chars.get(i) == Some(&'!');
+    if negated {
+        i += 1;
+    }
+    let mut members: Vec<(char, char)> = Vec::new();
+    let mut first = true;
+    while i < chars.len() && (first || chars[i] != ']') {
+        first = false;
+        let lo = chars[i];
+        if chars.get(i + 1) == Some(&'-') && chars.get(i + 2).is_some_and(|c| *c != ']') {
+            members.push((lo, chars[i + 2]));
+            i += 3;
+        } else {
+            members.push((lo, lo));
+            i += 1;
+        }
+    }
+    // `glob::Pattern::new` accepted the pattern, so the class is closed.
+    let end = i + 1;
+    let plain = |c: char| c.is_ascii_alphanumeric() || " _.,:@%+=~#!$&'\"*?(){}|;<>".contains(c);
+    let mut singles = String::new();
+    let mut ranges = String::new();
+    let (mut close, mut caret, mut dash, mut open, mut backslash) =
+        (false, false, false, false, false);
+    for &(lo, hi) in &members {
+        if lo == hi {
+            match lo {
+                '/' => {}
+                ']' => close = true,
+                '^' => caret = true,
+                '-' => dash = true,
+                '[' => open = true,
+                '\\' => backslash = true,
+                c if plain(c) => singles.push(c),
+                _ => return ("[^/]".into(), end, false),
+            }
+        } else if lo.is_ascii_alphanumeric() && hi.is_ascii_alphanumeric() && lo <= hi {
+            ranges.push_str(&format!("{lo}-{hi}"));
+        } else {
+            return ("[^/]".into(), end, false);
+        }
+    }
+    let mut body = String::new();
+    body.push_str(&ranges);
+    body.push_str(&singles);
+    if backslash {
+        body.push('\\');
+    }
+    if caret {
+        body.push('^');
+    }
+    if open {
+        body.push('[');
+    }
+    if dash {
+        body.push('-');
+    }
+    // A `]` member comes first, right after the opening (and `^`).
+    let close = if close { "]" } else { "" };
+    if negated {
+        (format!("[^{close}/{body}]"), end, true)
+    } else if close.is_empty() && body.is_empty() {
+        // Only `/`, which never matches: matched as any one character but `/` (wider).
+        ("[^/]".into(), end, false)
+    } else if close.is_empty() && body == "^" {
+        ("\\^".into(), end, true)
+    } else {
+        (format!("[{close}{body}]"), end, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_globs_become_anchored_extended_expressions() {
+        assert_eq!(
+            key_regex("Cargo.lock").unwrap(),
+            ("Cargo[.]lock".into(), true)
+        );
+        assert_eq!(
+            key_regex("web/**/package-lock.json").unwrap(),
+            ("web/(.*/)?package-lock[.]json".into(), true)
+        );
+        assert_eq!(key_regex("a/**").unwrap(), ("a/.*".into(), true));
+        assert_eq!(key_regex("*.t?t").unwrap(), ("[^/]*[.]t[^/]t".into(), true));
+        assert_eq!(key_regex("[!a-c]x").unwrap(), ("[^/a-c]x".into(), true));
+        assert_eq!(key_regex("[]^-]").unwrap(), ("[]^-]".into(), true));
+        assert_eq!(key_regex("[é]").unwrap(), ("[^/]".into(), false));
+        assert!(key_regex("a**b").is_err());
+        assert!(key_regex("[a").is_err());
+    }
+}
