@@ -95,7 +95,7 @@ pub fn steps(job: &Job, folder: Option<&str>, tags: bool, lossy: &mut Vec<Lossy>
     for cache in &job.caches {
         match map(job, cache, folder, lossy) {
             Some(m) => mapped.push(m),
-            None => hit_env.push_str(&format!("export {}=false\n", cache.hit_variable())),
+            None => hit_env.push_str(&format!("echo 'export {}=false'\n", cache.hit_variable())),
         }
     }
     let mut out = CacheSteps::default();
@@ -103,7 +103,7 @@ pub fn steps(job: &Job, folder: Option<&str>, tags: bool, lossy: &mut Vec<Lossy>
         if !hit_env.is_empty() {
             out.before.push(run(
                 "cdl caches: CDL_CACHE_<NAME>_HIT",
-                format!("cat >> \"$BASH_ENV\" <<'CDL_CACHES'\n{hit_env}CDL_CACHES\n"),
+                format!("{{\n{hit_env}}} >> \"$BASH_ENV\"\n"),
                 None,
             ));
         }
@@ -380,12 +380,16 @@ pub fn key_regex(pattern: &str) -> Result<(String, bool), String> {
         match c {
             '*' if chars.get(i + 1) == Some(&'*') => {
                 // The glob crate allows `**` only as a whole component.
-                if chars.get(i + 2) == Some(&'/') {
+                if chars.get(i + 2) == Some(&'/') && i + 3 < chars.len() {
                     out.push_str("(.*/)?");
                     i += 3;
                 } else {
+                    // At the end (`**` or `**/`): anything below.
                     out.push_str(".*");
                     i += 2;
+                    if chars.get(i) == Some(&'/') {
+                        i += 1;
+                    }
                 }
                 continue;
             }
@@ -491,6 +495,198 @@ fn class(chars: &[char], start: usize) -> (String, usize, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::Exporter;
+    use serde_json::Value;
+
+    /// The steps of each job of an exported config, as the YAML's data (the same `Serialize`
+    /// the YAML is written from).
+    fn job_steps(text: &str) -> IndexMap<String, Vec<Value>> {
+        let compilation = crate::compile::compile_text("p.cdl", None, text.into());
+        let plan = crate::plan::build(&compilation).unwrap();
+        let prepared = crate::export::value::prepare(&plan);
+        let config = super::super::Builder::new(&prepared).config();
+        let value = serde_json::to_value(&config).unwrap();
+        value["jobs"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v["steps"].as_array().unwrap().clone()))
+            .collect()
+    }
+
+    fn position(steps: &[Value], what: impl Fn(&Value) -> bool) -> Option<usize> {
+        steps.iter().position(what)
+    }
+
+    #[test]
+    fn restore_comes_before_the_commands_and_save_after_with_the_same_key_per_policy() {
+        let text = r#"pipeline p {
+  stage s {
+    job both { run = "make both"  cache c { key = ["a.lock"]  paths = ["x"] } }
+    job reads { run = "make reads"  cache c { key = ["a.lock"]  paths = ["x"]  policy = pull } }
+    job writes { run = "make writes"  cache c { key = ["a.lock"]  paths = ["x"]  policy = push } }
+  }
+}
+"#;
+        let jobs = job_steps(text);
+        let command = |job: &'static str| {
+            move |s: &Value| {
+                s["run"]["command"]
+                    .as_str()
+                    .is_some_and(|c| c.ends_with(&format!("make {job}")))
+            }
+        };
+        let restore = |s: &Value| s.get("restore_cache").is_some();
+        let save = |s: &Value| s.get("save_cache").is_some();
+        let expected_key = key("c");
+        assert_eq!(
+            expected_key,
+            "cdl-c-v1-{{ checksum \"/tmp/cdl-caches/c.key\" }}"
+        );
+
+        let both = &jobs["both"];
+        let (r, c, w) = (
+            position(both, restore).unwrap(),
+            position(both, command("both")).unwrap(),
+            position(both, save).unwrap(),
+        );
+        assert!(r < c && c < w, "{both:#?}");
+        assert_eq!(
+            both[r]["restore_cache"]["keys"],
+            serde_json::json!([expected_key])
+        );
+        assert_eq!(
+            both[w]["save_cache"]["key"],
+            Value::from(expected_key.clone())
+        );
+        assert_eq!(
+            both[w]["save_cache"]["paths"],
+            serde_json::json!(["x", "/tmp/cdl-caches/c.hit"])
+        );
+        // The key file is written before the restore; the marker just before the save.
+        let key_step = position(both, |s| {
+            s["run"]["command"]
+                .as_str()
+                .is_some_and(|c| c.contains("> /tmp/cdl-caches/c.key"))
+        })
+        .unwrap();
+        assert!(key_step < r);
+        let marker_step = position(both, |s| {
+            s["run"]["command"]
+                .as_str()
+                .is_some_and(|c| c.contains(": > /tmp/cdl-caches/c.hit"))
+        })
+        .unwrap();
+        assert!(c < marker_step && marker_step < w);
+
+        let reads = &jobs["reads"];
+        let r = position(reads, restore).unwrap();
+        assert!(r < position(reads, command("reads")).unwrap());
+        assert_eq!(
+            reads[r]["restore_cache"]["keys"],
+            serde_json::json!([expected_key])
+        );
+        assert_eq!(position(reads, save), None, "pull never saves");
+
+        let writes = &jobs["writes"];
+        assert_eq!(position(writes, restore), None, "push never restores");
+        let w = position(writes, save).unwrap();
+        assert!(position(writes, command("writes")).unwrap() < w);
+        assert_eq!(
+            writes[w]["save_cache"]["key"],
+            Value::from(format!("{expected_key}-{{{{ .BuildNum }}}}"))
+        );
+        // Every job gets the variable, `false` for push.
+        for (job, line) in [
+            ("both", "then echo 'export CDL_CACHE_C_HIT=true'"),
+            ("reads", "then echo 'export CDL_CACHE_C_HIT=true'"),
+            ("writes", "echo 'export CDL_CACHE_C_HIT=false'"),
+        ] {
+            assert!(
+                jobs[job].iter().any(|s| s["run"]["command"]
+                    .as_str()
+                    .is_some_and(|c| c.contains(line) && c.contains(">> \"$BASH_ENV\""))),
+                "{job}"
+            );
+        }
+        // Other targets' findings aside, CircleCI reports nothing for these caches.
+        let compilation = crate::compile::compile_text("p.cdl", None, text.into());
+        let plan = crate::plan::build(&compilation).unwrap();
+        let export = super::super::CircleCi.export(&plan);
+        assert!(
+            export.lossy.iter().all(|l| !l.message.contains("cache")),
+            "{:?}",
+            export.lossy
+        );
+    }
+
+    /// Which of `paths` `grep -E -x` (bytewise, as the key step runs it) matches with `regex`.
+    fn grep(regex: &str, paths: &[String]) -> Vec<String> {
+        use std::io::Write;
+        let mut child = std::process::Command::new("grep")
+            .args(["-E", "-x", "-e", regex])
+            .env("LC_ALL", "C")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("grep runs");
+        let mut input = paths.join("\n");
+        input.push('\n');
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+
+        /// The key step's `grep` picks exactly the files `cdl run`'s glob matching picks.
+        #[test]
+        fn key_regexes_match_what_cdl_run_matches(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "b", ".", "/", "*", "?", "**/", "/**", "[ab]", "[!a]", "[a-c]", "[]]",
+                    "[!]-]", "[^]", "$", "(", "+", "{", "|", "\\", "^", " ", "'", "[.]",
+                ]),
+                1..7,
+            ),
+            paths in proptest::collection::vec("[ab.$(+{|^ ']{1,3}(/[ab.]{1,3}){0,3}", 1..24),
+        ) {
+            let pattern: String = pieces.concat();
+            // `cdl run` globs the file system, where a `.` component is the folder itself;
+            // the key step strips a leading `./`, and other `.` components are left aside.
+            let stripped = pattern.strip_prefix("./").unwrap_or(&pattern);
+            proptest::prop_assume!(stripped.split('/').all(|c| c != "." && c != ".."));
+            let Ok(glob) = glob::Pattern::new(stripped) else {
+                return Ok(());
+            };
+            let (regex, exact) = key_regex(&pattern).unwrap();
+            proptest::prop_assume!(exact);
+            let options = glob::MatchOptions {
+                case_sensitive: true,
+                require_literal_separator: true,
+                require_literal_leading_dot: false,
+            };
+            let mut wanted: Vec<String> = paths
+                .iter()
+                .filter(|p| glob.matches_with(p, options))
+                .cloned()
+                .collect();
+            let mut found = grep(&regex, &paths);
+            wanted.sort();
+            found.sort();
+            proptest::prop_assert_eq!(found, wanted, "{} as {}", pattern, regex);
+        }
+    }
 
     #[test]
     fn key_globs_become_anchored_extended_expressions() {
