@@ -110,7 +110,10 @@ pub fn steps(job: &Job, folder: Option<&str>, tags: bool, lossy: &mut Vec<Lossy>
         return out;
     }
     // The key material, written in the working folder, where the `key` globs start.
-    let mut keys = format!("{KEY_FUNCTIONS}mkdir -p {FOLDER}\nrm -f {FAILED}\n");
+    let mut keys = format!("{KEY_FUNCTIONS}mkdir -p {FOLDER}\n");
+    if job.allow_failure {
+        keys.push_str(&format!("rm -f {FAILED}\n"));
+    }
     for m in &mapped {
         let name = &m.cache.name;
         keys.push_str(&format!(
@@ -164,15 +167,6 @@ pub fn steps(job: &Job, folder: Option<&str>, tags: bool, lossy: &mut Vec<Lossy>
     }
     let mut markers = String::new();
     for m in &saving {
-        markers.push_str(&format!(
-            "if [ -f {FAILED} ]; then\n  rm -f {marker}\n  {{ printf 'a failed run: not to be restored '; od -An -tx1 -N16 /dev/urandom; }} > {file}\n  {file_real}\nfi\n",
-            marker = marker(&m.cache.name),
-            file = key_file(&m.cache.name),
-            file_real = if tags { format!("rm -f {}.real", key_file(&m.cache.name)) } else { ":".into() },
-        ));
-    }
-    markers.push_str(&format!("if [ ! -f {FAILED} ]; then\n"));
-    for m in &saving {
         let name = &m.cache.name;
         if tags {
             markers.push_str(&format!(
@@ -191,7 +185,19 @@ pub fn steps(job: &Job, folder: Option<&str>, tags: bool, lossy: &mut Vec<Lossy>
             marker = marker(name)
         ));
     }
-    markers.push_str("fi\n");
+    if job.allow_failure {
+        // The commands failed (and passed): what is saved goes under a key no restore asks for.
+        let mut failed = String::new();
+        for m in &saving {
+            failed.push_str(&format!(
+                "  rm -f {marker}\n  {{ printf 'a failed run: not to be restored '; od -An -tx1 -N16 /dev/urandom; }} > {file}\n",
+                marker = marker(&m.cache.name),
+                file = key_file(&m.cache.name),
+            ));
+        }
+        let indented: String = markers.lines().map(|l| format!("  {l}\n")).collect();
+        markers = format!("if [ -f {FAILED} ]; then\n{failed}else\n{indented}fi\n");
+    }
     out.after.push(run(
         "cdl caches: the markers of the caches saved",
         markers,
