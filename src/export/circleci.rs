@@ -125,7 +125,9 @@ impl Exporter for CircleCi {
             .extend(super::platform::paths_lossy(plan, "CircleCI"));
         // v2 i14d: services. CircleCI runs them as secondary images of the `docker` executor,
         // but the offline parser that checks exports (`@circleci/circleci-config-parser`)
-        // accepts one image only; until it is checked there, a finding (docs/export.md).
+        // refuses a `docker` list of two images ("Error while parsing -
+        // config/job:NAME/docker_executor", checked again for v2 §9); until it accepts them, a
+        // finding (docs/export.md, "Services").
         for job in &plan.jobs {
             builder.lossy.extend(super::services::unsupported(
                 job,
