@@ -626,6 +626,160 @@ mod tests {
         );
     }
 
+    /// Runs a cache step's command as CircleCI would (`/bin/sh -e`), in `workdir`, with the
+    /// cache folder moved to `folder`; returns what it wrote to `$BASH_ENV`.
+    fn run_step(step: &Value, workdir: &std::path::Path, folder: &std::path::Path) -> String {
+        run_step_with(step, workdir, folder, None)
+    }
+
+    fn run_step_with(
+        step: &Value,
+        workdir: &std::path::Path,
+        folder: &std::path::Path,
+        tag: Option<&str>,
+    ) -> String {
+        let command = step["run"]["command"]
+            .as_str()
+            .unwrap()
+            .replace(FOLDER, &folder.to_string_lossy());
+        let env = workdir.join(".bash_env");
+        std::fs::write(&env, "").unwrap();
+        let mut sh = std::process::Command::new("sh");
+        sh.args(["-e", "-c", &command])
+            .current_dir(workdir)
+            .env("BASH_ENV", &env)
+            .env_remove("CIRCLE_TAG");
+        if let Some(tag) = tag {
+            sh.env("CIRCLE_TAG", tag);
+        }
+        let status = sh.status().unwrap();
+        assert!(status.success(), "{command}");
+        std::fs::read_to_string(&env).unwrap()
+    }
+
+    #[test]
+    fn the_key_hit_and_marker_steps_do_what_the_caches_need_when_run() {
+        let text = r#"pipeline p {
+  stage s {
+    job j { run = "make"  cache c { key = ["*.lock", "sub/**/x.txt"]  paths = ["out"] } }
+  }
+}
+"#;
+        let steps = &job_steps(text)["j"];
+        let named = |name: &str| {
+            steps
+                .iter()
+                .find(|s| s["run"]["name"] == name)
+                .unwrap_or_else(|| panic!("{name}"))
+                .clone()
+        };
+        let (keys, hit, markers) = (
+            named("cdl caches: the key files"),
+            named("cdl caches: CDL_CACHE_<NAME>_HIT"),
+            named("cdl caches: the markers of the caches saved"),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (work, folder) = (dir.path().join("work"), dir.path().join("caches"));
+        std::fs::create_dir_all(work.join("sub/deep")).unwrap();
+        std::fs::write(work.join("a.lock"), "1").unwrap();
+        std::fs::write(work.join("sub/deep/x.txt"), "x").unwrap();
+        std::fs::write(work.join("b.txt"), "not a key file").unwrap();
+        let key_file = folder.join("c.key");
+        let marker = folder.join("c.hit");
+
+        // A first run: the key material names the key files; nothing restored.
+        run_step(&keys, &work, &folder);
+        let first = std::fs::read_to_string(&key_file).unwrap();
+        assert!(first.starts_with("cdl-cache-key/1\na.lock\n"), "{first}");
+        assert!(
+            first.contains("\nsub/deep/x.txt\n") && !first.contains("b.txt"),
+            "{first}"
+        );
+        assert_eq!(
+            run_step(&hit, &work, &folder),
+            "export CDL_CACHE_C_HIT=false\n"
+        );
+        // No path exists yet: no marker, so nothing would be saved.
+        run_step(&markers, &work, &folder);
+        assert!(!marker.exists());
+        std::fs::create_dir(work.join("out")).unwrap();
+        run_step(&markers, &work, &folder);
+        assert!(marker.exists(), "the save holds the marker");
+        let saved_marker = std::fs::read(&marker).unwrap();
+
+        // The next run: the same files make the same key; a restore brings the marker back.
+        std::fs::write(work.join("b.txt"), "changed, but not a key file").unwrap();
+        run_step(&keys, &work, &folder);
+        assert!(
+            !marker.exists(),
+            "the key step removes the marker before the restore"
+        );
+        assert_eq!(std::fs::read_to_string(&key_file).unwrap(), first);
+        std::fs::write(&marker, saved_marker).unwrap();
+        assert_eq!(
+            run_step(&hit, &work, &folder),
+            "export CDL_CACHE_C_HIT=true\n"
+        );
+
+        // A key file's bytes change the key.
+        std::fs::write(work.join("sub/deep/x.txt"), "y").unwrap();
+        run_step(&keys, &work, &folder);
+        assert_ne!(std::fs::read_to_string(&key_file).unwrap(), first);
+    }
+
+    #[test]
+    fn a_tag_run_restores_nothing_but_saves_and_a_failed_run_saves_under_no_real_key() {
+        let text = r#"pipeline p {
+  on push
+  on tag { pattern = "v*" }
+  stage s {
+    job j { run = "make"  allow_failure = true  cache c { key = ["a.lock"]  paths = ["out"] } }
+  }
+}
+"#;
+        let steps = &job_steps(text)["j"];
+        let named = |name: &str| {
+            steps
+                .iter()
+                .find(|s| s["run"]["name"] == name)
+                .unwrap_or_else(|| panic!("{name}"))
+                .clone()
+        };
+        let (keys, markers) = (
+            named("cdl caches: the key files"),
+            named("cdl caches: the markers of the caches saved"),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (work, folder) = (dir.path().join("work"), dir.path().join("caches"));
+        std::fs::create_dir_all(work.join("out")).unwrap();
+        std::fs::write(work.join("a.lock"), "1").unwrap();
+        let key_file = folder.join("c.key");
+        run_step(&keys, &work, &folder);
+        let real = std::fs::read_to_string(&key_file).unwrap();
+
+        // A tag's run: random material for the restore, two runs never alike.
+        run_step_with(&keys, &work, &folder, Some("v1"));
+        let first = std::fs::read_to_string(&key_file).unwrap();
+        run_step_with(&keys, &work, &folder, Some("v1"));
+        let second = std::fs::read_to_string(&key_file).unwrap();
+        assert!(first != real && second != real && first != second);
+        // … and the real material back for the save.
+        run_step_with(&markers, &work, &folder, Some("v1"));
+        assert_eq!(std::fs::read_to_string(&key_file).unwrap(), real);
+        assert!(folder.join("c.hit").exists());
+
+        // The commands failed (the job is allowed to): no marker, no real key for the save.
+        run_step(&keys, &work, &folder);
+        std::fs::write(folder.join("failed"), "").unwrap();
+        run_step(&markers, &work, &folder);
+        assert!(!folder.join("c.hit").exists());
+        assert_ne!(std::fs::read_to_string(&key_file).unwrap(), real);
+        // The next run starts clean.
+        run_step(&keys, &work, &folder);
+        assert!(!folder.join("failed").exists());
+        assert_eq!(std::fs::read_to_string(&key_file).unwrap(), real);
+    }
+
     /// Which of `paths` `grep -E -x` (bytewise, as the key step runs it) matches with `regex`.
     fn grep(regex: &str, paths: &[String]) -> Vec<String> {
         use std::io::Write;
