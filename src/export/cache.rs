@@ -1,6 +1,6 @@
 //! Caches (language v2 §9) in exports: what every target shares. GitHub
-//! (`github/cache.rs`) and GitLab map them natively; the others report W0200 with the job's
-//! span — a cache is never dropped without a word.
+//! (`github/cache.rs`), GitLab and CircleCI (`circleci/cache.rs`) map them natively; the others
+//! report W0200 with the job's span — a cache is never dropped without a word.
 
 use super::Lossy;
 use crate::plan::Job;

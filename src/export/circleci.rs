@@ -6,6 +6,8 @@
 //! workflow's workspace. Text of the pipeline file is never read as a `<< >>` parameter:
 //! `<<` is written `\<<`.
 
+// v2 §9: caches as restore_cache/save_cache (circleci/cache.rs)
+mod cache;
 mod filters;
 mod native;
 // v2 i13m: inputs as pipeline parameters.
@@ -123,7 +125,9 @@ impl Exporter for CircleCi {
             .extend(super::platform::paths_lossy(plan, "CircleCI"));
         // v2 i14d: services. CircleCI runs them as secondary images of the `docker` executor,
         // but the offline parser that checks exports (`@circleci/circleci-config-parser`)
-        // accepts one image only; until it is checked there, a finding (docs/export.md).
+        // refuses a `docker` list of two images ("Error while parsing -
+        // config/job:NAME/docker_executor", checked again for v2 §9); until it accepts them, a
+        // finding (docs/export.md, "Services").
         for job in &plan.jobs {
             builder.lossy.extend(super::services::unsupported(
                 job,
@@ -223,6 +227,9 @@ enum Step {
         path: String,
         when: &'static str,
     },
+    // v2 §9: caches (circleci/cache.rs)
+    RestoreCache(cache::RestoreCache),
+    SaveCache(cache::SaveCache),
     // v2 i14e: `- alias/command: { parameter: value }` (circleci/native.rs)
     #[serde(untagged)]
     Orb(IndexMap<String, IndexMap<String, String>>),
@@ -588,6 +595,18 @@ impl<'p> Builder<'p> {
         }
         self.lossy
             .extend(super::value::unsupported(self.plan, job, "CircleCI"));
+        // v2 §9: `CDL_CACHE_<NAME>_HIT` comes through `$BASH_ENV` (circleci/cache.rs).
+        let caches = cache::steps(
+            job,
+            self.working_directory.as_deref(),
+            self.tags,
+            &mut self.lossy,
+        );
+        if cache::sets_variables(job) {
+            context.push('\n');
+            context.push_str(cache::SOURCE_BASH_ENV.trim_end());
+        }
+        steps.extend(caches.before);
         let context = literal(&context);
         let run =
             |name: Option<String>, command: String, environment, no_output_timeout: String| {
@@ -678,7 +697,13 @@ impl<'p> Builder<'p> {
                 None => shell::RETRY_LOOP.to_string(),
             };
             if job.allow_failure {
-                command.push_str(&format!("if ! (\n{body}); then\n  echo \"cdl: the job failed; it is allowed to fail, so the workflow goes on\"\nfi\n"));
+                // v2 §9: a failed run saves no cache (circleci/cache.rs).
+                let failed = if job.caches.is_empty() {
+                    String::new()
+                } else {
+                    format!("  : > {}\n", cache::FAILED)
+                };
+                command.push_str(&format!("if ! (\n{body}); then\n  echo \"cdl: the job failed; it is allowed to fail, so the workflow goes on\"\n{failed}fi\n"));
             } else {
                 command.push_str(&body);
             }
@@ -731,6 +756,8 @@ impl<'p> Builder<'p> {
                 paths: vec![super::values::files_outputs(job, WORKSPACE).1],
             });
         }
+        // v2 §9: the caches saved after success (circleci/cache.rs)
+        steps.extend(caches.after);
         // v2 reports and kept files (i13h)
         steps.extend(self.kept(job));
         steps
@@ -787,12 +814,6 @@ impl<'p> Builder<'p> {
         }
         self.lossy
             .extend(super::reports::kinds_unread(job, "CircleCI", &["junit"]));
-        // v2 i14c: caches (restore_cache/save_cache not mapped yet)
-        self.lossy.extend(super::cache::not_cached(
-            job,
-            "CircleCI",
-            "add `restore_cache`/`save_cache` steps with `{{ checksum \"FILE\" }}` keys by hand",
-        ));
         self.lossy.extend(super::reports::retention_elsewhere(
             job,
             "CircleCI",
