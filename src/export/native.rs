@@ -40,6 +40,18 @@ fn conditional_native(job: &Job, step: &Step) -> Lossy {
     )
 }
 
+/// v2 §2: a step whose `env` holds composed values runs in the step runner, which computes them.
+fn composed_native(job: &Job, step: &Step) -> Lossy {
+    Lossy::at(
+        job,
+        format!(
+            "the step `{}` of `{}` has composed `env` values, which cdl computes in its step runner, not in this target's native step",
+            step.name, job.id
+        ),
+        "its native form is not used here: the runner computes the values and runs the step's `run`",
+    )
+}
+
 /// The job's steps a target without native forms runs (each with its `run`), and the W0200
 /// of each step left out.
 pub fn portable(job: &Job) -> (Vec<Step>, Vec<Lossy>) {
@@ -68,8 +80,10 @@ pub fn parts(job: &Job, native: impl Fn(&Step) -> bool) -> (Vec<Part>, Vec<Lossy
         // own step: such a step runs its `run` there, and its native form is reported unused.
         if native(&step) && step.when.is_some() {
             lossy.push(conditional_native(job, &step));
+        } else if native(&step) && !step.env_values.is_empty() {
+            lossy.push(composed_native(job, &step));
         }
-        if native(&step) && step.when.is_none() {
+        if native(&step) && step.when.is_none() && step.env_values.is_empty() {
             parts.push(Part::Native(Box::new(step)));
         } else if step.fallback().is_none() {
             lossy.push(no_fallback(job, &step));
@@ -110,8 +124,11 @@ pub fn buildkite_with(value: &WithValue) -> Option<String> {
 /// `buildkite { }` form (plugins apply to a whole command step).
 pub fn buildkite_only(job: &Job) -> Option<Step> {
     let mut steps = job.all_steps();
-    (steps.len() == 1 && steps[0].native.buildkite.is_some() && steps[0].when.is_none())
-        .then(|| steps.remove(0))
+    (steps.len() == 1
+        && steps[0].native.buildkite.is_some()
+        && steps[0].when.is_none()
+        && steps[0].env_values.is_empty())
+    .then(|| steps.remove(0))
 }
 
 /// Where a runner part passes what its steps wrote to `$CDL_ENV` and `$CDL_PATH` on to the
@@ -159,6 +176,7 @@ fn helper(name: &str, title: &str, script: &str) -> Step {
         runs: crate::plan::Runs::Always,
         when: None,
         native: Default::default(),
+        env_values: Default::default(),
     }
 }
 

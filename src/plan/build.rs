@@ -169,7 +169,12 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 display_name: job.display_name.clone(),
                 shell: job.shell.or(pipeline.shell),
                 // v2 i13l: each step's condition as this instance sees it.
-                step_blocks: step_blocks(job, instance_index, pipeline.default_branch.as_deref()),
+                step_blocks: step_blocks(
+                    job,
+                    instance_index,
+                    &instance.matrix,
+                    pipeline.default_branch.as_deref(),
+                ),
                 values: job.values.iter().map(|v| v.name.clone()).collect(),
                 reports: job.reports.clone(),
                 keep: job.keep.clone(),
@@ -293,13 +298,22 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
 }
 
 /// v2 i13l: the job's steps for one matrix instance: a `when` that reads `matrix.KEY` is
-/// the instance's own, and every `when` gets the file's default branch like a job's.
+/// the instance's own, and every `when` gets the file's default branch like a job's; the
+/// steps' composed `env` values are this instance's.
 fn step_blocks(
     job: &model::Job,
     instance_index: usize,
+    matrix: &IndexMap<String, String>,
     default_branch: Option<&str>,
 ) -> Vec<crate::plan::Step> {
     let mut steps = job.steps.clone();
+    for (index, values) in &job.composed.steps {
+        if let Some(step) = steps.get_mut(*index) {
+            let (env, env_values) = super::composed::step(values, matrix);
+            step.env.extend(env);
+            step.env_values = env_values;
+        }
+    }
     for (index, conditions) in &job.step_instance_when {
         if let Some(step) = steps.get_mut(*index) {
             step.when = conditions.get(instance_index).cloned().flatten();

@@ -99,7 +99,7 @@ pub fn steps(job: &Job) -> (Vec<Step>, Vec<Lossy>) {
                     id: Some(id.clone()),
                     name: Some(portable_name(run)),
                     env,
-                    run: Some(crate::export::steps::STEP_RUNNER.into()),
+                    run: Some(crate::export::steps::runner(job).into_owned()),
                     condition,
                     ..Step::default()
                 }
