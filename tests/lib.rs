@@ -27,6 +27,7 @@ mod run_matrix_artifacts;
 mod run_native;
 mod run_platform;
 mod run_records;
+mod run_release_example;
 mod run_reports;
 mod run_services;
 mod run_step_when;

@@ -27,6 +27,8 @@ const LEAVES: &[&str] = &[
     "environments[].env_values",
     "environments[].url_value",
     "jobs[].env_values",
+    // v2: composed values in a step's env
+    "jobs[].step_blocks[].env_values",
     "jobs[].image_value",
     "jobs[].runner_value",
     // v2 i14e: free-form input names of a native step's `with`

@@ -177,3 +177,50 @@ fn shells_run_the_designs_command_lines() {
         "bash -o pipefail fails `false | true`: {log}"
     );
 }
+
+/// v2 §2: a step's composed `env` values are computed from the job's variables (the run
+/// context, the secrets), not from what an earlier step wrote to `$CDL_ENV`; they stand over
+/// `$CDL_ENV`'s values for that step only, and a secret in one is masked in the log.
+#[test]
+fn a_steps_composed_values_are_its_own_and_read_the_jobs_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pipeline.cdl"),
+        r#"pipeline p {
+          secret TOKEN
+          stage s {
+            job j {
+              secrets = [TOKEN]
+              step one { run = "echo LABEL=file >> \"$CDL_ENV\"; echo CDL_SHA=changed >> \"$CDL_ENV\"" }
+              step two {
+                secrets = [TOKEN]
+                env {
+                  LABEL = "at-" + sha + "-" + branch
+                  AUTH  = "Bearer " + secret.TOKEN
+                }
+                run = "printf '%s|%s\\n' \"$LABEL\" \"$AUTH\" > seen.txt; echo \"auth is $AUTH\""
+              }
+              step three { run = "printf '%s|%s\\n' \"$LABEL\" \"${AUTH:-none}\" >> seen.txt" }
+            }
+          }
+        }"#,
+    )
+    .unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin!("cdl"))
+        .current_dir(dir.path())
+        .args(["run", "pipeline.cdl", "--sha", "abc123", "--branch", "main"])
+        .env_remove("NO_COLOR")
+        .env("TOKEN", "s3cret-value")
+        .stdin(Stdio::null())
+        .output()
+        .expect("cdl runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert_eq!(
+        read(dir.path(), "seen.txt"),
+        "at-abc123-main|Bearer s3cret-value\nfile|none\n"
+    );
+    let log = log(dir.path());
+    assert!(log.contains("auth is Bearer ***"), "{log}");
+    assert!(!log.contains("s3cret-value") && !stdout.contains("s3cret-value"));
+}

@@ -758,6 +758,20 @@ impl Builder<'_> {
             &attrs.names("secrets"),
             self.sink,
         );
+        // v2: composed values in the steps' `env`, their `matrix.KEY` checked like the job's
+        let mut composed = composed;
+        composed.steps = super::value::steps(&decl.body, &steps, self.sink);
+        let step_values = super::value::JobValues {
+            steps: composed.steps.clone(),
+            ..Default::default()
+        };
+        super::matrix::check_references(
+            &super::value::matrix_references(&step_values),
+            &full_matrix,
+            &include_spans,
+            &name,
+            self.sink,
+        );
         let shell = super::steps::shell(&attrs, self.sink);
         // v2 reports and kept files (i13h)
         let kept = super::reports::read(&decl.body, &attributes, &attrs, &name, self.sink);

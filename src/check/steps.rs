@@ -194,21 +194,7 @@ fn step(
             }
             let vars = string_map(&e.variables, &format!("the `env` of {what}"), sink);
             env.extend(vars.into_iter().map(|(k, (v, _))| (k, v)));
-            // v2 i13j: a step's env holds fixed values; composed ones go in the job's env.
-            for variable in &e.variables {
-                if crate::check::value::is_composed(&variable.value, true) {
-                    sink.push(
-                        crate::check::value::not_here(
-                            &variable.value,
-                            &format!("`{}` in the `env` of {what}", variable.name.name),
-                        )
-                        .help(format!(
-                            "compose it in the job's `env` (`env {{ {} = … }}`), which every step gets",
-                            variable.name.name
-                        )),
-                    );
-                }
-            }
+            // v2: composed values are read by `value::steps`.
         }
     }
     let step_secrets = attrs.names("secrets");
@@ -257,5 +243,7 @@ fn step(
         // v2 i13l: read by `step_when::read` with the job's matrix.
         when: None,
         native,
+        // v2: composed values, per instance (read by `value::steps`, set by the plan).
+        env_values: indexmap::IndexMap::new(),
     })
 }

@@ -1,6 +1,6 @@
 //! Composed values (v2 §2 "Typed references and composed values", i13j): `"app:" + sha` in a
 //! job's `image`/`runner`, an environment's `url` and `env` values (pipeline, environment,
-//! job). [`read`] types each part where it is written (E0329 an unknown reference kind or a
+//! job, step). [`read`] types each part where it is written (E0329 an unknown reference kind or a
 //! part that is neither a string nor a reference, E0331 a secret outside a job's env, E0332 a
 //! reference where the value must be fixed); [`check`] resolves them against the pipeline
 //! (E0330 an unknown input/var, a `value.JOB.NAME` the job does not receive; E0331 a secret
@@ -75,11 +75,18 @@ pub struct JobValues {
     pub runner: Option<Composed>,
     /// The `with` values of native steps that read references (v2 §5).
     pub with: Vec<WithSlot>,
+    /// The composed `env` values of its steps: the step's index in the job's steps, and
+    /// its values by name.
+    pub steps: Vec<(usize, IndexMap<String, Composed>)>,
 }
 
 impl JobValues {
     pub fn is_empty(&self) -> bool {
-        self.env.is_empty() && self.image.is_none() && self.runner.is_none() && self.with.is_empty()
+        self.env.is_empty()
+            && self.image.is_none()
+            && self.runner.is_none()
+            && self.with.is_empty()
+            && self.steps.is_empty()
     }
 }
 
@@ -318,6 +325,39 @@ pub fn job(
     values
 }
 
+/// The composed `env` values of a job's steps (which `steps::read` made from `body`), each
+/// with the index of its step: a step's `env` reads what a job's does.
+pub fn steps(
+    body: &[crate::syntax::ast::BodyItem],
+    steps: &[crate::model::steps::Step],
+    sink: &mut Sink,
+) -> Vec<(usize, IndexMap<String, Composed>)> {
+    let mut out: Vec<(usize, IndexMap<String, Composed>)> = Vec::new();
+    for block in body.iter().filter_map(|item| match item {
+        crate::syntax::ast::BodyItem::Step(block) => Some(block),
+        _ => None,
+    }) {
+        let Some(index) = steps.iter().position(|s| s.name == block.name.name) else {
+            continue;
+        };
+        if out.iter().any(|(i, _)| *i == index) {
+            continue;
+        }
+        let mut values = IndexMap::new();
+        for item in &block.items {
+            if let crate::syntax::ast::StepItem::Env(e) = item {
+                for (name, value) in env(&e.variables, Place::JobEnv, sink) {
+                    values.entry(name).or_insert(value);
+                }
+            }
+        }
+        if !values.is_empty() {
+            out.push((index, values));
+        }
+    }
+    out
+}
+
 /// `matrix.KEY` pieces of a job's values, as `check::matrix` references (E0218/E0322).
 pub fn matrix_references(values: &JobValues) -> Vec<super::matrix::MatrixReference> {
     let mut out = Vec::new();
@@ -326,7 +366,11 @@ pub fn matrix_references(values: &JobValues) -> Vec<super::matrix::MatrixReferen
         .iter()
         .map(|(name, v)| (format!("env `{name}`"), v))
         .chain(values.image.iter().map(|v| ("image".to_string(), v)))
-        .chain(values.runner.iter().map(|v| ("runner".to_string(), v)));
+        .chain(values.runner.iter().map(|v| ("runner".to_string(), v)))
+        .chain(values.steps.iter().flat_map(|(_, step)| {
+            step.iter()
+                .map(|(name, v)| (format!("env `{name}` of a step"), v))
+        }));
     let with = values.with.iter().map(|w| (w.name.clone(), &w.value));
     for (attribute, value) in named.chain(with) {
         for (piece, span) in &value.pieces {
@@ -350,7 +394,7 @@ pub fn not_here(expr: &Expr, what: &str) -> Diagnostic {
         format!("{what} must be fixed: a composed value is computed when the job runs"),
     )
     .label("composed value")
-    .help("composed values stand in a job's `env`, `image` and `runner`, the pipeline's and an environment's `env`, an environment's `url`, and the `with` of a native step; pass it to commands through `env { NAME = … }`")
+    .help("composed values stand in a job's and a step's `env`, a job's `image` and `runner`, the pipeline's and an environment's `env`, an environment's `url`, and the `with` of a native step; pass it to commands through `env { NAME = … }`")
 }
 
 /// Resolves every value's references against the pipeline.
@@ -377,19 +421,31 @@ pub fn check(cx: &Context, sink: &mut Sink) {
         }
         for slot in &values.with {
             references(cx, &slot.value, Some(index), sink);
-            step_secrets(cx, index, slot, sink);
+            if let Some(step) = job.steps.iter().find(|s| s.name == slot.step) {
+                step_secrets(job, step, &slot.value, sink);
+            }
+        }
+        for (step, step_values) in &values.steps {
+            for value in step_values.values() {
+                references(cx, value, Some(index), sink);
+                if let Some(step) = job.steps.get(*step) {
+                    step_secrets(job, step, value, sink);
+                }
+            }
         }
     }
 }
 
-/// A `with` value's `secret.NAME` where other steps of the job take the secret for
-/// themselves (`secrets = [NAME]` on a step): the step must list it too.
-fn step_secrets(cx: &Context, index: usize, slot: &WithSlot, sink: &mut Sink) {
-    let job = &cx.pipeline.jobs[index];
-    let Some(step) = job.steps.iter().find(|s| s.name == slot.step) else {
-        return;
-    };
-    for (piece, span) in &slot.value.pieces {
+/// E0331: a step's value (its `env` or a native form's `with`) reads a secret that other
+/// steps of the job took for themselves (`secrets = [NAME]` on a step), which this step does
+/// not list: it runs without it.
+fn step_secrets(
+    job: &super::model::Job,
+    step: &crate::model::steps::Step,
+    value: &Composed,
+    sink: &mut Sink,
+) {
+    for (piece, span) in &value.pieces {
         let Piece::Ref(Reference::Secret(name)) = piece else {
             continue;
         };

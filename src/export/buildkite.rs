@@ -587,7 +587,7 @@ impl<'p> Builder<'p> {
         if super::native::buildkite_only(job).is_some() {
             // v2 i14e: the plugin runs in the step's hooks; no command of cdl's.
         } else if job.has_step_blocks() {
-            commands.push(super::steps::STEP_RUNNER.to_string());
+            commands.push(super::steps::runner(job).into_owned());
         } else {
             for command in &job.steps {
                 commands.push(format!("sh -e -c {}", shell::quote(command)));

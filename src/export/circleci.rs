@@ -686,7 +686,7 @@ impl<'p> Builder<'p> {
                     if let Some(seconds) = job.timeout_seconds {
                         environment.insert("CDL_TIMEOUT".into(), seconds.to_string());
                     }
-                    super::steps::STEP_RUNNER.to_string()
+                    super::steps::runner(job).into_owned()
                 }
                 Some(seconds) => {
                     environment.insert("CDL_TIMEOUT".into(), seconds.to_string());

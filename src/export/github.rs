@@ -1022,7 +1022,7 @@ impl<'p> Builder<'p> {
                 id: (!job.values.is_empty()).then(|| super::values::GITHUB_STEP_ID.to_string()),
                 name: Some("Run the steps by cdl's step rules".into()),
                 env: literal_map(&env),
-                run: Some(super::value::github_run(job, super::steps::STEP_RUNNER)),
+                run: Some(super::value::github_run(job, &super::steps::runner(job))),
                 ..Step::default()
             });
         } else if job.retries > 0 || job.timeout_seconds.is_some() {

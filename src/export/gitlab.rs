@@ -944,7 +944,7 @@ impl<'p> Builder<'p> {
             }
             pipeline_job
                 .script
-                .push(super::steps::STEP_RUNNER.to_string());
+                .push(super::steps::runner(job).into_owned());
         } else if job.retries > MAX_RETRY {
             pipeline_job
                 .variables

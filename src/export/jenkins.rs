@@ -527,7 +527,7 @@ impl<'p> Builder<'p> {
             inner.push(Node::line(format!(
                 "sh(label: {}, script: {})",
                 groovy::string("cdl: run the steps"),
-                script_literal(&format!("{locate}{}", super::steps::STEP_RUNNER))
+                script_literal(&format!("{locate}{}", super::steps::runner(job)))
             )));
             inner.extend(values::store(job));
         }

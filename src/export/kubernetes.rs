@@ -534,7 +534,7 @@ impl Script {
     /// with its exit status.
     pub fn commands(job: &Job) -> String {
         if job.has_step_blocks() {
-            return super::steps::STEP_RUNNER.to_string();
+            return super::steps::runner(job).into_owned();
         }
         (1..=job.steps.len())
             .map(|i| format!("sh -e -c \"$CDL_STEP_{i}\" || exit\n"))

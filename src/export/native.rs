@@ -40,6 +40,18 @@ fn conditional_native(job: &Job, step: &Step) -> Lossy {
     )
 }
 
+/// v2 §2: a step whose `env` holds composed values runs in the step runner, which computes them.
+fn composed_native(job: &Job, step: &Step) -> Lossy {
+    Lossy::at(
+        job,
+        format!(
+            "the step `{}` of `{}` has composed `env` values, which cdl computes in its step runner, not in this target's native step",
+            step.name, job.id
+        ),
+        "its native form is not used here: the runner computes the values and runs the step's `run`",
+    )
+}
+
 /// The job's steps a target without native forms runs (each with its `run`), and the W0200
 /// of each step left out.
 pub fn portable(job: &Job) -> (Vec<Step>, Vec<Lossy>) {
@@ -75,8 +87,10 @@ pub fn parts(
         let conditional = step.when.is_some() && !tests_when;
         if native(&step) && conditional {
             lossy.push(conditional_native(job, &step));
+        } else if native(&step) && !step.env_values.is_empty() {
+            lossy.push(composed_native(job, &step));
         }
-        if native(&step) && !conditional {
+        if native(&step) && !conditional && step.env_values.is_empty() {
             parts.push(Part::Native(Box::new(step)));
         } else if step.fallback().is_none() {
             lossy.push(no_fallback(job, &step));
@@ -207,7 +221,8 @@ pub fn buildkite_only(job: &Job) -> Option<Step> {
             .buildkite
             .as_ref()
             .is_some_and(|p| expressible(&p.with))
-        && steps[0].when.is_none())
+        && steps[0].when.is_none()
+        && steps[0].env_values.is_empty())
     .then(|| steps.remove(0))
 }
 
@@ -256,6 +271,7 @@ fn helper(name: &str, title: &str, script: &str) -> Step {
         runs: crate::plan::Runs::Always,
         when: None,
         native: Default::default(),
+        env_values: Default::default(),
     }
 }
 

@@ -154,6 +154,56 @@ done
 rm -rf "$cdl_files"
 "#;
 
+/// Where [`STEP_COMPUTE`] goes in [`STEP_RUNNER`]: first thing in a step's subshell, before
+/// the values of `$CDL_ENV`, so that a value reads the job's variables as `cdl run` does.
+const COMPUTE_AT: &str =
+    "      while IFS= read -r line || [ -n \"$line\" ]; do\n        case $line in\n";
+
+/// Where [`STEP_EXPORT`] goes in [`STEP_RUNNER`]: after the step's own variables, which the
+/// composed ones follow (a step's variable of either kind wins over the job's).
+const EXPORT_AT: &str = "      export CDL_ENV=\"$cdl_files/env\"";
+
+/// Computes the step's composed variables (v2 §2) from their parts: the names are
+/// `CDL_STEP_<N>_COMPOSED`, and for each `NAME`, `CDL_STEP_<N>_COMPOSE_<NAME>_N` counts its
+/// parts, `…_<I>` holds a literal part and `…_<I>_FROM` names the variable a reference reads
+/// (the job-level layout of `value::COMPOSE`, under the step's prefix). Kept in
+/// `cdl_composed_<NAME>` until [`STEP_EXPORT`].
+const STEP_COMPUTE: &str = r#"      cdl_composed=$(printenv "CDL_STEP_${step}_COMPOSED" || true)
+      for cdl_name in $cdl_composed; do
+        cdl_value=
+        cdl_part=1
+        eval "cdl_parts=\${CDL_STEP_${step}_COMPOSE_${cdl_name}_N:-0}"
+        while [ "$cdl_part" -le "$cdl_parts" ]; do
+          eval "cdl_from=\${CDL_STEP_${step}_COMPOSE_${cdl_name}_${cdl_part}_FROM:-}"
+          if [ -n "$cdl_from" ]; then
+            eval "cdl_value=\$cdl_value\${$cdl_from:-}"
+          else
+            eval "cdl_value=\$cdl_value\${CDL_STEP_${step}_COMPOSE_${cdl_name}_${cdl_part}:-}"
+          fi
+          cdl_part=$((cdl_part + 1))
+        done
+        eval "cdl_composed_$cdl_name=\$cdl_value"
+      done
+"#;
+
+/// Exports what [`STEP_COMPUTE`] computed.
+const STEP_EXPORT: &str = r#"      for cdl_name in $cdl_composed; do
+        eval "export $cdl_name=\"\$cdl_composed_$cdl_name\""
+      done
+"#;
+
+/// The step runner for `job`: [`STEP_RUNNER`], with the computation of its steps' composed
+/// variables when one of them has some (fixed text either way).
+pub fn runner(job: &Job) -> std::borrow::Cow<'static, str> {
+    if job.all_steps().iter().all(|s| s.env_values.is_empty()) {
+        return std::borrow::Cow::Borrowed(STEP_RUNNER);
+    }
+    let runner = STEP_RUNNER
+        .replacen(COMPUTE_AT, &format!("{STEP_COMPUTE}{COMPUTE_AT}"), 1)
+        .replacen(EXPORT_AT, &format!("{STEP_EXPORT}{EXPORT_AT}"), 1);
+    std::borrow::Cow::Owned(runner)
+}
+
 /// The variables that drive [`STEP_RUNNER`] for `job` (without `CDL_TIMEOUT`, which the
 /// exporter sets when it lets the runner enforce the job's timeout), and what the export
 /// cannot keep.
@@ -233,6 +283,23 @@ pub fn runner_env_for(
         if !names.is_empty() {
             env.insert(format!("{key}_ENV"), names.join(" "));
         }
+        // v2 §2: the step's composed variables, computed by `runner(job)`.
+        let (data, unreadable) = super::value::parts_env(
+            &step.env_values,
+            &format!("{key}_COMPOSE_"),
+            &format!("{key}_COMPOSED"),
+        );
+        for name in unreadable {
+            lossy.push(Lossy::at(
+                job,
+                format!(
+                    "the composed variable `{name}` of the step `{}` is not a name a shell can export, or reads one",
+                    step.name
+                ),
+                "the step runs without it",
+            ));
+        }
+        env.extend(data);
     }
     (env, lossy)
 }
@@ -324,6 +391,7 @@ mod tests {
             runs: Runs::OnSuccess,
             when: None,
             native: Default::default(),
+            env_values: IndexMap::new(),
         }
     }
 
@@ -335,7 +403,7 @@ mod tests {
         assert!(lossy.is_empty());
         let status = std::process::Command::new("sh")
             .arg("-c")
-            .arg(STEP_RUNNER)
+            .arg(runner(job).as_ref())
             .current_dir(dir.path())
             .envs(env)
             .envs(extra.iter().copied())
@@ -416,6 +484,72 @@ mod tests {
             std::fs::read_to_string(dir.path().join("seen.txt")).unwrap(),
             "tool\na b=c|file|none\nstep|tok|it's \"$HOME\" `x` \\ $(y)\n\n"
         );
+    }
+
+    /// v2 §2: a step's composed variables, computed by the runner from the job's variables
+    /// (not from what an earlier step wrote to `$CDL_ENV`), equal what `cdl run` computes, and
+    /// win over the job's variables and `$CDL_ENV`'s; literal parts stay literal.
+    #[test]
+    fn the_step_runner_computes_a_steps_composed_values_as_cdl_run_does() {
+        use crate::model::value::{Part, Reference};
+        let first = step(
+            "first",
+            "echo 'CDL_TAG=changed' >> \"$CDL_ENV\"; echo 'ARCHIVE=file' >> \"$CDL_ENV\"",
+        );
+        let mut second = step(
+            "second",
+            "printf '%s|%s|%s\\n' \"$ARCHIVE\" \"$KEY\" \"$PLAIN\" > seen.txt",
+        );
+        let archive = vec![
+            Part::Text("app-'$HOME' `x`-".into()),
+            Part::Ref(Reference::Tag),
+            Part::Text("-".into()),
+            Part::Ref(Reference::Sha),
+        ];
+        let key = vec![
+            Part::Text("k:".into()),
+            Part::Ref(Reference::Secret("TOKEN".into())),
+        ];
+        second.env_values.insert("ARCHIVE".into(), archive.clone());
+        second.env_values.insert("KEY".into(), key.clone());
+        second.env.insert("PLAIN".into(), "p".into());
+        second.secrets = vec!["TOKEN".into()];
+        let job = job(vec![first, second]);
+        assert!(runner(&job).contains("cdl_composed"));
+        let context = [
+            ("CDL_TAG", "v1.2.3"),
+            ("CDL_SHA", "abc"),
+            ("TOKEN", "t0k"),
+            ("ARCHIVE", "job"),
+        ];
+        let (status, dir) = run_runner(&job, &context);
+        assert_eq!(status, 0);
+        let lookup = |name: &str| {
+            context
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
+        let expected = format!(
+            "{}|{}|p\n",
+            crate::model::value::compute(&archive, lookup),
+            crate::model::value::compute(&key, lookup)
+        );
+        assert_eq!(expected, "app-'$HOME' `x`-v1.2.3-abc|k:t0k|p\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("seen.txt")).unwrap(),
+            expected
+        );
+    }
+
+    /// The runner without composed step values is the fixed [`STEP_RUNNER`]; the places the
+    /// computation goes in are in it once each.
+    #[test]
+    fn the_composed_runner_is_the_runner_with_the_computation() {
+        assert_eq!(STEP_RUNNER.matches(COMPUTE_AT).count(), 1);
+        assert_eq!(STEP_RUNNER.matches(EXPORT_AT).count(), 1);
+        let plain = job(vec![step("a", "true")]);
+        assert_eq!(runner(&plain), STEP_RUNNER);
     }
 
     /// v2 i13l: the oracle's conditions as step conditions, on the oracle's runs: whether a

@@ -491,7 +491,7 @@ impl<'p> Builder<'p> {
         }
         if job.has_step_blocks() {
             // The step runner retries within its one step (CDL_ATTEMPTS above).
-            return (super::steps::STEP_RUNNER.to_string(), timeout);
+            return (super::steps::runner(job).into_owned(), timeout);
         }
         (shell::RETRY_LOOP.to_string(), timeout)
     }

@@ -54,42 +54,59 @@ pub fn github_run(job: &Job, script: &str) -> String {
 /// The variables that carry `values` to [`COMPOSE`], and a W0200 for each name a shell
 /// cannot export (the job runs without it).
 pub fn data(job: &Job) -> (IndexMap<String, String>, Vec<Lossy>) {
-    let mut env = IndexMap::new();
-    let mut lossy = Vec::new();
-    let mut names = Vec::new();
-    for (name, value) in &job.env_values {
-        let readable = value.iter().all(|part| match part {
-            Part::Ref(reference) => is_variable_name(&reference.variable()),
-            Part::Text(_) => true,
-        });
-        if !is_variable_name(name) || !readable {
-            lossy.push(Lossy::at(
+    let (env, unreadable) = parts_env(&job.env_values, "CDL_COMPOSE_", "CDL_COMPOSED");
+    let lossy = unreadable
+        .into_iter()
+        .map(|name| {
+            Lossy::at(
                 job,
                 format!(
                     "the composed variable `{name}` is not a name a shell can export, or reads one"
                 ),
                 "the job runs without it",
-            ));
+            )
+        })
+        .collect();
+    (env, lossy)
+}
+
+/// The variables that carry `values` to a compose loop, under `prefix`: `list` lists the
+/// names, `<prefix><NAME>_N` counts a value's parts, `<prefix><NAME>_<I>` holds a
+/// literal part and `<prefix><NAME>_<I>_FROM` names the variable a reference reads. Also the
+/// names left out, which a shell cannot export or which read such a name.
+pub fn parts_env(
+    values: &IndexMap<String, Value>,
+    prefix: &str,
+    list: &str,
+) -> (IndexMap<String, String>, Vec<String>) {
+    let mut env = IndexMap::new();
+    let mut unreadable = Vec::new();
+    let mut names = Vec::new();
+    for (name, value) in values {
+        let readable = value.iter().all(|part| match part {
+            Part::Ref(reference) => is_variable_name(&reference.variable()),
+            Part::Text(_) => true,
+        });
+        if !is_variable_name(name) || !readable {
+            unreadable.push(name.clone());
             continue;
         }
         names.push(name.as_str());
-        env.insert(format!("CDL_COMPOSE_{name}_N"), value.len().to_string());
+        env.insert(format!("{prefix}{name}_N"), value.len().to_string());
         for (i, part) in value.iter().enumerate() {
             match part {
-                Part::Text(text) => {
-                    env.insert(format!("CDL_COMPOSE_{name}_{}", i + 1), text.clone())
-                }
+                Part::Text(text) => env.insert(format!("{prefix}{name}_{}", i + 1), text.clone()),
                 Part::Ref(reference) => env.insert(
-                    format!("CDL_COMPOSE_{name}_{}_FROM", i + 1),
+                    format!("{prefix}{name}_{}_FROM", i + 1),
                     reference.variable(),
                 ),
             };
         }
     }
     if !names.is_empty() {
-        env.insert("CDL_COMPOSED".into(), names.join(" "));
+        env.insert(list.to_string(), names.join(" "));
     }
-    (env, lossy)
+    (env, unreadable)
 }
 
 /// The plan as every exporter reads it: each job's composed variables' parts added to its

@@ -140,6 +140,10 @@ pub struct Step {
     /// Variables of this step only, over the job's.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub env: IndexMap<String, String>,
+    /// Variables of this step only whose values read references (v2 §2: composed values,
+    /// computed when the step runs from the job's variables), over the job's and `env`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub env_values: IndexMap<String, crate::model::value::Value>,
     /// Secrets only this step (and the others that list them) receive; each is one of the
     /// job's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

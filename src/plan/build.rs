@@ -298,8 +298,9 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
 }
 
 /// v2 i13l: the job's steps for one matrix instance: a `when` that reads `matrix.KEY` is
-/// the instance's own, and every `when` gets the file's default branch like a job's. Native
-/// forms' `with` values that read references are the instance's (v2 §5).
+/// the instance's own, and every `when` gets the file's default branch like a job's; the
+/// steps' composed `env` values and native forms' `with` values that read references are
+/// this instance's (v2 §2, §5).
 fn step_blocks(
     job: &model::Job,
     instance_index: usize,
@@ -308,6 +309,13 @@ fn step_blocks(
 ) -> Vec<crate::plan::Step> {
     let mut steps = job.steps.clone();
     super::composed::with_values(&mut steps, &job.composed.with, matrix);
+    for (index, values) in &job.composed.steps {
+        if let Some(step) = steps.get_mut(*index) {
+            let (env, env_values) = super::composed::step(values, matrix);
+            step.env.extend(env);
+            step.env_values = env_values;
+        }
+    }
     for (index, conditions) in &job.step_instance_when {
         if let Some(step) = steps.get_mut(*index) {
             step.when = conditions.get(instance_index).cloned().flatten();

@@ -1,4 +1,4 @@
-//! Composed values in the plan (v2 §2, i13j): each job instance's `env` values, `image`,
+//! Composed values in the plan (v2 §2, i13j): each job instance's and its steps' `env` values, `image`,
 //! `runner` and environment `url` that read references, as lists of parts. `matrix.KEY` is
 //! fixed per instance, so a value whose only references are matrix keys becomes plain text
 //! in the fields it always had (`env`, `image`, `runner`, `CDL_ENV_URL`).
@@ -73,6 +73,28 @@ pub fn instance(
     let image = fixed(&job.composed.image, &mut out.image);
     let runner = fixed(&job.composed.runner, &mut out.runner);
     (out, image, runner)
+}
+
+/// A step's composed `env` values for one matrix instance: those that turn out fixed (their
+/// only references are matrix keys) as plain variables, the others as parts.
+pub fn step(
+    values: &IndexMap<String, Composed>,
+    matrix: &IndexMap<String, String>,
+) -> (IndexMap<String, String>, IndexMap<String, Value>) {
+    let mut env = IndexMap::new();
+    let mut composed = IndexMap::new();
+    for (name, value) in values {
+        let parts = value.resolve(matrix);
+        match Composed::fixed(&parts) {
+            Some(text) => {
+                env.insert(name.clone(), text);
+            }
+            None => {
+                composed.insert(name.clone(), parts);
+            }
+        }
+    }
+    (env, composed)
 }
 
 /// An environment's composed `url` in the plan: its parts, or `None` when it has none or it

@@ -333,6 +333,7 @@ impl Job {
             runs: Runs::OnSuccess,
             when: None,
             native: Default::default(),
+            env_values: IndexMap::new(),
         }));
         steps
     }

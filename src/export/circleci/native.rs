@@ -98,7 +98,7 @@ pub fn steps(
                         "CDL_PRIOR_STATUS=$(cat {PRIOR} 2>/dev/null || echo 0)\nexport CDL_PRIOR_STATUS\n"
                     ));
                 }
-                command.push_str(crate::export::steps::STEP_RUNNER);
+                command.push_str(&crate::export::steps::runner(job));
                 let names: Vec<&str> = run_steps.iter().map(|s| s.name.as_str()).collect();
                 let name = if names.is_empty() {
                     "Pass the job's values".to_string()

@@ -105,7 +105,7 @@ pub fn steps(job: &Job, reference: &dyn Fn(&Reference) -> String) -> (Vec<Step>,
                     id: Some(id.clone()),
                     name: Some(portable_name(run)),
                     env,
-                    run: Some(crate::export::steps::STEP_RUNNER.into()),
+                    run: Some(crate::export::steps::runner(job).into_owned()),
                     condition,
                     ..Step::default()
                 }

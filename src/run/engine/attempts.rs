@@ -163,6 +163,9 @@ impl Engine<'_> {
         let run_dir = self.store.run_dir(&self.record.id);
         let key = self.store.job_key(&job.id);
         let log = self.store.log_path(&self.record.id, &job.id);
+        let mut step_specs = crate::run::steps::specs_in(&job, &self.record.context());
+        // v2: the steps' composed values, from the job's variables.
+        crate::run::composed::steps(&job, &env, &mut step_specs);
         let spec = supervisor::Spec {
             run_dir: run_dir.clone(),
             key: key.clone(),
@@ -177,7 +180,7 @@ impl Engine<'_> {
             timeout_ms: job.timeout_seconds.map(|s| s * 1000),
             environment,
             secrets: self.secrets.values(),
-            step_specs: crate::run::steps::specs_in(&job, &self.record.context()),
+            step_specs,
             services: job.services.clone(),
         };
         let paths = supervisor::paths(&run_dir, &key, attempt_number);
