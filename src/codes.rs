@@ -105,6 +105,7 @@ codes! {
     // v2 i14e: target-native steps
     InvalidNativeReference = "E0345", "malformed action, orb, orb command or plugin";
     ReferenceInCodeInput = "E0346", "reference in an action input that runs code";
+    AutoWhenWithoutManual = "E0347", "`auto_when` on a job that is not `start = manual`";
     EmptyMatrix = "E0320", "matrix with every combination excluded";
     DuplicateMatrixInstance = "E0321", "matrix include that repeats an instance";
     MatrixKeyMissing = "E0322", "matrix instance without a key the job needs";

@@ -14,6 +14,7 @@ const LEAVES: &[&str] = &[
     "jobs[].env",
     "jobs[].matrix",
     "jobs[].condition",
+    "jobs[].auto_when",
     "jobs[].step_blocks[].env",
     // v2 i13l: a step's condition tree
     "jobs[].step_blocks[].when",

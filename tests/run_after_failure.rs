@@ -268,3 +268,49 @@ fn a_run_killed_after_an_always_job_finished_does_not_run_it_again_on_resume() {
     );
     assert_eq!(state(dir.path(), "hold"), "succeeded");
 }
+
+/// `auto_when`: the manual job starts by itself on `main` and on `gnome-*` branches.
+const AUTO: &str = r#"pipeline p {
+    stage s {
+        job build { run = "echo build >> ledger" }
+        job guard {
+            run       = "echo guard >> ledger"
+            start     = manual
+            auto_when = branch == "main" || branch matches "gnome-[0-9]*"
+            after     = [build]
+        }
+        job report { run = "echo report >> ledger"  after = [guard] }
+    }
+}"#;
+
+#[test]
+fn a_manual_job_with_auto_when_starts_by_itself_where_it_holds_and_waits_elsewhere() {
+    for branch in ["main", "gnome-48"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(AUTO, dir.path(), &["--branch", branch]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(ledger(dir.path()), ["build", "guard", "report"], "{branch}");
+    }
+    for branch in ["dev", "gnome-", "xgnome-1"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(AUTO, dir.path(), &["--branch", branch, "--dry-run"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("skip  guard  (`start = manual` and `auto_when = "),
+            "{branch}: {stdout}"
+        );
+        assert!(stdout.contains("skip  report  (skipped with `guard`)"), "{stdout}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(AUTO, dir.path(), &["--branch", branch]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(ledger(dir.path()), ["build"], "{branch}");
+        assert_eq!(state(dir.path(), "guard"), "skipped");
+
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(AUTO, dir.path(), &["--branch", branch, "--start", "guard"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(ledger(dir.path()), ["build", "guard", "report"], "{branch}");
+    }
+}

@@ -18,13 +18,18 @@ pub const START_WORDS: &[&str] = &["manual"];
 /// The doc of a job's `start`.
 pub const START_DOC: &str = "`manual`: an optional job that runs only when a person starts it (`cdl run --start JOB`; GitLab `when: manual`); never a guard of an environment's requirement.";
 
-/// What a job's `runs` and `start` say.
-#[derive(Debug, Clone, Copy, Default)]
+/// The doc of a job's `auto_when`.
+pub const AUTO_WHEN_DOC: &str = "With `start = manual`: the job starts by itself when this holds, and waits for a person otherwise (GitLab's `rules: - if: COND` then `- when: manual`).";
+
+/// What a job's `runs`, `start` and `auto_when` say.
+#[derive(Debug, Clone, Default)]
 pub struct AfterFailure {
     pub runs: Runs,
     pub runs_span: Option<Span>,
     /// Where `start = manual` was written.
     pub manual: Option<Span>,
+    /// `auto_when = COND` of a manual job: it starts by itself when COND holds.
+    pub auto_when: Option<crate::model::condition::Condition>,
 }
 
 /// Whether an attribute is `runs` or `start` written in a gate, which [`gate`] reports (so
@@ -57,16 +62,31 @@ pub fn gate(attribute: &ast::Attribute, gate: &str, sink: &mut Sink) {
     );
 }
 
-/// Reads `runs` and `start` of a job (typed by the job's schema).
-pub fn read(attrs: &Attributes) -> AfterFailure {
+/// Reads `runs`, `start` and `auto_when` of a job (typed by the job's schema); `auto_when`
+/// without `start = manual` is E0347.
+pub fn read(attrs: &Attributes, sink: &mut Sink) -> AfterFailure {
+    let manual = (attrs.word("start").as_deref() == Some("manual"))
+        .then(|| attrs.name_span("start"))
+        .flatten();
+    let auto_when = attrs.condition("auto_when");
+    if let (None, Some(span)) = (manual, attrs.name_span("auto_when")) {
+        sink.push(
+            Diagnostic::new(
+                Code::AutoWhenWithoutManual,
+                attrs.value_span("auto_when").map_or(span, |v| span.to(v)),
+                "`auto_when` on a job that always starts by itself",
+            )
+            .label("the job is not `start = manual`, so this condition changes nothing")
+            .help("add `start = manual` (the job then waits for a person unless the condition holds), or use `when` to skip the job when a condition does not hold"),
+        );
+    }
     AfterFailure {
+        auto_when: auto_when.filter(|_| manual.is_some()),
         runs: attrs
             .word("runs")
             .and_then(|w| Runs::parse(&w))
             .unwrap_or_default(),
         runs_span: attrs.name_span("runs"),
-        manual: (attrs.word("start").as_deref() == Some("manual"))
-            .then(|| attrs.name_span("start"))
-            .flatten(),
+        manual,
     }
 }

@@ -217,6 +217,7 @@ macro_rules! runnable {
             spec("checkout", Type::Bool, super::platform::CHECKOUT_DOC),
             spec("runs", Type::Word(crate::model::steps::RUNS_WORDS), super::after_failure::RUNS_DOC),
             spec("start", Type::Word(super::after_failure::START_WORDS), super::after_failure::START_DOC),
+            spec("auto_when", Type::Condition, super::after_failure::AUTO_WHEN_DOC),
         ]
     };
 }

@@ -151,6 +151,8 @@ pub struct Job {
     pub runs_span: Option<Span>,
     /// Where `start = manual` was written, when it was.
     pub manual: Option<Span>,
+    /// `auto_when = COND` of a manual job: it starts by itself when COND holds.
+    pub auto_when: Option<Condition>,
     // ---- v2 richer matrices (i13g)
     /// `include { … }` and `exclude { … }` of the job's `matrix` (its axes are `matrix`).
     pub matrix_entries: crate::model::matrix::Matrix,

@@ -784,7 +784,7 @@ impl Builder<'_> {
         let settings =
             super::platform::job(&decl.body, &attrs, job_type == JobType::Gate, self.sink);
         // v2 i13f: jobs that run after a failure, jobs started by hand
-        let after_failure = super::after_failure::read(&attrs);
+        let after_failure = super::after_failure::read(&attrs, self.sink);
         // v2 i14d: services
         let services = super::services::read(&decl.body, &name, self.sink);
         let id = JobId(self.pipeline.jobs.len());
@@ -882,6 +882,7 @@ impl Builder<'_> {
             runs: after_failure.runs,
             runs_span: after_failure.runs_span,
             manual: after_failure.manual,
+            auto_when: after_failure.auto_when,
             matrix_entries,
             matrix_references,
             instance_when,

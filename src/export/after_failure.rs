@@ -88,6 +88,11 @@ pub fn effective(
 ) -> std::collections::HashMap<&str, crate::plan::Condition> {
     let mut effective = super::condition::effective(plan);
     let mut left_out: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    // A manual job with `auto_when` the target cannot make manual runs exactly when the
+    // condition holds (as under `cdl run` when nobody starts it): the condition joins its
+    // effective condition and, like a skip, the effective conditions of the jobs that need it.
+    let mut auto: std::collections::HashMap<&str, crate::plan::Condition> =
+        std::collections::HashMap::new();
     for job in &plan.jobs {
         // An `always` job the target cannot say runs as an `on_success` one: skipped with
         // its needs.
@@ -104,9 +109,35 @@ pub fn effective(
             effective.insert(job.id.as_str(), condition);
         }
         let with_need = as_on_success && job.needs.iter().any(|n| left_out.contains(n.as_str()));
-        if support.leaves_out(job) || with_need {
+        let mut autos: Vec<crate::plan::Condition> = if as_on_success {
+            job.needs
+                .iter()
+                .filter_map(|n| auto.get(n.as_str()).cloned())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let manual_lost = job.manual && !support.manual;
+        let only_manual_lost = manual_lost
+            && !(job.runs == Runs::OnFailure && !support.on_failure)
+            && job.auto_when.is_some();
+        if only_manual_lost && !with_need {
+            autos.extend(job.auto_when.iter().cloned());
+        } else if support.leaves_out(job) || with_need {
             left_out.insert(job.id.as_str());
             effective.insert(job.id.as_str(), crate::plan::Condition::Const(false));
+            continue;
+        }
+        if !autos.is_empty() {
+            let all = super::condition::simplify(crate::plan::Condition::And(autos));
+            let own = effective
+                .get(job.id.as_str())
+                .cloned()
+                .unwrap_or(crate::plan::Condition::Const(true));
+            let joined =
+                super::condition::simplify(crate::plan::Condition::And(vec![own, all.clone()]));
+            effective.insert(job.id.as_str(), joined);
+            auto.insert(job.id.as_str(), all);
         }
     }
     effective
@@ -116,7 +147,12 @@ pub fn effective(
 pub fn losses(plan: &Plan, target: &str, support: Support) -> Vec<super::Lossy> {
     let mut lossy = Vec::new();
     for job in plan.jobs.iter().filter(|j| !support.keeps(j)) {
-        let (what, help) = if job.manual && !support.manual {
+        let (what, help) = if job.manual && !support.manual && job.auto_when.is_some() {
+            (
+                format!("{target} has no optional job a person starts (`start = manual`)"),
+                "the job runs by itself when its `auto_when` holds, and is left out otherwise (with the jobs that need it), as `cdl run` does when nobody starts it; start it by hand on GitHub Actions or GitLab CI",
+            )
+        } else if job.manual && !support.manual {
             (
                 format!("{target} has no optional job a person starts (`start = manual`)"),
                 "the export leaves the job out (and the jobs that need it), as `cdl run` does when nobody starts it; run it on GitHub Actions or GitLab CI, or by hand",

@@ -242,6 +242,9 @@ struct Builder<'p> {
     units: Vec<Unit<'p>>,
     /// Job id → the key of the workflow job that runs it.
     keys: HashMap<&'p str, String>,
+    /// v2: the output of the conditions job that says whether a manual job's `auto_when`
+    /// holds (only manual jobs with one).
+    auto_keys: HashMap<&'p str, String>,
     effective: HashMap<&'p str, Condition>,
     conditions_key: String,
     working_directory: Option<String>,
@@ -283,6 +286,17 @@ impl<'p> Builder<'p> {
             }
         }
         let conditions_key = unique("cdl_conditions", &mut taken);
+        // v2: the conditions job's output for each manual job's `auto_when`.
+        let mut auto_keys = HashMap::new();
+        for unit in &units {
+            let job = unit.job();
+            if job.manual && job.auto_when.is_some() {
+                let key = unique(&format!("{}_auto", keys[job.id.as_str()]), &mut taken);
+                for job in &unit.jobs {
+                    auto_keys.insert(job.id.as_str(), key.clone());
+                }
+            }
+        }
         let mut lossy = Vec::new();
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);
@@ -292,6 +306,7 @@ impl<'p> Builder<'p> {
             plan,
             units,
             keys,
+            auto_keys,
             effective: condition::effective(plan),
             conditions_key,
             working_directory,
@@ -494,16 +509,25 @@ impl<'p> Builder<'p> {
         let mut conditions: Vec<(&str, &Condition)> = Vec::new();
         let mut outputs = IndexMap::new();
         for unit in &self.units {
-            let condition = &self.effective[unit.job().id.as_str()];
-            if matches!(condition, Condition::Const(_)) {
-                continue;
+            let job = unit.job();
+            let condition = &self.effective[job.id.as_str()];
+            // v2: a manual job's `auto_when`, evaluated like the conditions.
+            let auto = self
+                .auto_keys
+                .get(job.id.as_str())
+                .zip(job.auto_when.as_ref())
+                .filter(|_| !matches!(condition, Condition::Const(false)));
+            for (key, condition) in [(&self.keys[job.id.as_str()], condition)]
+                .into_iter()
+                .filter(|(_, c)| !matches!(c, Condition::Const(_)))
+                .chain(auto)
+            {
+                conditions.push((key, condition));
+                outputs.insert(
+                    key.clone(),
+                    format!("${{{{ steps.evaluate.outputs.{key} }}}}"),
+                );
             }
-            let key = &self.keys[unit.job().id.as_str()];
-            conditions.push((key, condition));
-            outputs.insert(
-                key.clone(),
-                format!("${{{{ steps.evaluate.outputs.{key} }}}}"),
-            );
         }
         if conditions.is_empty() {
             return None;
@@ -550,6 +574,37 @@ impl<'p> Builder<'p> {
         })
     }
 
+    /// `needs.KEY.result != 'skipped'` for each need of `job` (when it runs only after its
+    /// needs succeeded) that is a manual job or needs one that way, however far back.
+    fn skipped_needs(&self, job: &Job) -> Vec<String> {
+        fn waits_for_manual(plan: &Plan, id: &str, seen: &mut HashSet<String>) -> bool {
+            let Some(job) = plan.job(id) else {
+                return false;
+            };
+            if job.manual {
+                return true;
+            }
+            job.runs == crate::plan::Runs::OnSuccess
+                && job
+                    .needs
+                    .iter()
+                    .any(|n| seen.insert(n.clone()) && waits_for_manual(plan, n, seen))
+        }
+        if job.runs != crate::plan::Runs::OnSuccess {
+            return Vec::new();
+        }
+        let mut tests: Vec<String> = Vec::new();
+        for need in &job.needs {
+            if waits_for_manual(self.plan, need, &mut HashSet::new()) {
+                let test = format!("needs.{}.result != 'skipped'", self.keys[need.as_str()]);
+                if !tests.contains(&test) {
+                    tests.push(test);
+                }
+            }
+        }
+        tests
+    }
+
     fn job(&mut self, unit: &Unit<'p>) -> WorkflowJob {
         let job = unit.job();
         let stage_jobs = jobs::previous_stage_jobs(self.plan, &job.stage);
@@ -566,15 +621,35 @@ impl<'p> Builder<'p> {
                 ))
             }
         };
-        // v2 i13f: a manual job runs when its `workflow_dispatch` input is set.
+        // v2 i13f: a manual job runs when its `workflow_dispatch` input is set; v2: or, with
+        // `auto_when`, when the conditions job says it holds.
+        let started = match self.auto_keys.get(job.id.as_str()) {
+            Some(auto) if job.manual && condition.as_deref() != Some("false") => {
+                if !needs.contains(&self.conditions_key) {
+                    needs.push(self.conditions_key.clone());
+                }
+                format!(
+                    "(inputs.{} || needs.{}.outputs.{auto} == 'true')",
+                    after_failure::github_input(key),
+                    self.conditions_key
+                )
+            }
+            _ => format!("inputs.{}", after_failure::github_input(key)),
+        };
         let condition = match (job.manual, condition) {
             (true, Some(never)) if never == "false" => Some(never),
-            (true, Some(c)) => Some(format!(
-                "inputs.{} && {c}",
-                after_failure::github_input(key)
-            )),
-            (true, None) => Some(format!("inputs.{}", after_failure::github_input(key))),
+            (true, Some(c)) => Some(format!("{started} && {c}")),
+            (true, None) => Some(started),
             (false, condition) => condition,
+        };
+        // A manual job nobody started is skipped, and so are the jobs that need it (as under
+        // `cdl run`): the status check below keeps GitHub from skipping them itself, so each
+        // need that may be skipped that way is tested.
+        let condition = match (condition, self.skipped_needs(job)) {
+            (Some(never), _) if never == "false" => Some(never),
+            (condition, tests) if tests.is_empty() => condition,
+            (Some(c), tests) => Some(format!("{} && {c}", tests.join(" && "))),
+            (None, tests) => Some(tests.join(" && ")),
         };
         let status = after_failure::github_status(job.runs);
         let condition = match (needs.is_empty(), condition) {

@@ -691,8 +691,53 @@ impl<'p> Builder<'p> {
         }
     }
 
-    /// The job's effective condition as rules; a gate is a blocking manual job.
+    /// The job's effective condition as rules; a gate is a blocking manual job. A manual job
+    /// with `auto_when` gets a first rule that starts it by itself where the condition holds;
+    /// the manual rules follow.
     fn rules(&mut self, job: &Job, gate: bool) -> Vec<Rule> {
+        let mut rules = if gate { Vec::new() } else { self.auto_rule(job) };
+        if rules.last().is_some_and(|r| r.condition.is_none()) {
+            return rules;
+        }
+        rules.extend(self.condition_rules(job, gate));
+        rules
+    }
+
+    /// v2: `auto_when` of a manual job as the rule before its manual ones: `if:` the job's
+    /// effective condition and the `auto_when` condition, `when:` as the job's `runs` says
+    /// (GitLab's default `on_success`). Empty when the job has none, when the two never hold
+    /// together, or when either reads `changed()` (W0200: GitLab's `changes:` cannot be joined
+    /// to an `if:` exactly here; the job stays manual).
+    fn auto_rule(&mut self, job: &Job) -> Vec<Rule> {
+        let Some(auto) = job.auto_when.as_ref().filter(|_| job.manual) else {
+            return Vec::new();
+        };
+        let effective = self.effective[job.id.as_str()].clone();
+        if super::changed::reads(&effective) || super::changed::reads(auto) {
+            self.lossy.push(Lossy::at(
+                job,
+                "GitLab cannot join `auto_when` to a job condition that reads `changed()`",
+                "the job is a manual job on GitLab whatever `auto_when` says; a person starts it",
+            ));
+            return Vec::new();
+        }
+        let both = super::condition::simplify(crate::plan::Condition::And(vec![
+            effective,
+            auto.clone(),
+        ]));
+        let expression = rules::expression(&both);
+        if matches!(expression, rules::Expr::Const(false)) {
+            return Vec::new();
+        }
+        vec![Rule {
+            condition: rules::render(&expression),
+            when: super::after_failure::gitlab_when(job.runs).or(Some("on_success")),
+            ..Rule::default()
+        }]
+    }
+
+    /// The job's effective condition as rules, with the `when:` its kind and `runs` give.
+    fn condition_rules(&mut self, job: &Job, gate: bool) -> Vec<Rule> {
         let (when, allow_failure) = if gate {
             (Some("manual"), Some(false))
         } else if job.manual {

@@ -339,7 +339,7 @@ impl Walker<'_> {
                 }
             }
         }
-        if matches!(block, Block::Job(_)) && name == "when" {
+        if matches!(block, Block::Job(_)) && matches!(name, "when" | "auto_when") {
             self.condition(&attribute.value);
         }
     }

@@ -195,6 +195,10 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                     .filter(|_| !is_gate),
                 runs: job.runs,
                 manual: job.manual.is_some(),
+                auto_when: job
+                    .auto_when
+                    .clone()
+                    .map(|c| fix_default_branch(c, pipeline.default_branch.as_deref())),
                 services: job.services.clone(),
                 env_values: values.env,
                 image_value: values.image.filter(|_| !job.no_image),

@@ -285,6 +285,10 @@ pub struct Job {
     /// `start = manual`: the job runs only when a person starts it (`cdl run --start JOB`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub manual: bool,
+    /// `auto_when = COND` of a manual job: it starts by itself when COND holds, and waits for
+    /// a person otherwise (absent: it always waits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_when: Option<Condition>,
     // v2 i14d: services
     /// `service NAME { … }` blocks, in order: containers started before the job and stopped
     /// after it (absent: none).
@@ -411,6 +415,14 @@ pub struct SourceSpan {
     pub column: usize,
 }
 
+impl Job {
+    /// Whether the job waits for a person in a run in `context`: `start = manual`, unless its
+    /// `auto_when` holds there.
+    pub fn waits_for_a_person(&self, context: &RunContext) -> bool {
+        self.manual && !self.auto_when.as_ref().is_some_and(|c| c.evaluate(context))
+    }
+}
+
 impl Plan {
     pub fn job(&self, id: &str) -> Option<&Job> {
         self.jobs.iter().find(|j| j.id == id)
@@ -430,7 +442,8 @@ impl Plan {
         let mut order = Vec::new();
         for job in &self.jobs {
             let own = job.condition.as_ref().is_some_and(|c| !c.evaluate(context))
-                || (job.manual && !started.iter().any(|s| *s == job.id || *s == job.name));
+                || (job.waits_for_a_person(context)
+                    && !started.iter().any(|s| *s == job.id || *s == job.name));
             let with_need = job.runs == Runs::OnSuccess
                 && job.needs.iter().any(|n| skipped.contains(n.as_str()));
             if own || with_need {

@@ -10,10 +10,16 @@ pub fn started(job: &Job, start: &[String]) -> bool {
 
 /// Why a manual job nobody started is skipped.
 pub fn skip_reason(job: &Job) -> String {
-    format!(
-        "`start = manual`: start it with `cdl run --start {}`",
-        job.name
-    )
+    match &job.auto_when {
+        Some(auto) => format!(
+            "`start = manual` and `auto_when = {auto}` is false: start it with `cdl run --start {}`",
+            job.name
+        ),
+        None => format!(
+            "`start = manual`: start it with `cdl run --start {}`",
+            job.name
+        ),
+    }
 }
 
 /// Every `--start JOB` must name a `start = manual` job of the plan.

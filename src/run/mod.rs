@@ -169,7 +169,9 @@ fn selection(
                 Some(condition) if !condition.evaluate(context) => {
                     format!("`when = {condition}` is false")
                 }
-                _ if job.manual && !manual::started(job, start) => manual::skip_reason(job),
+                _ if job.waits_for_a_person(context) && !manual::started(job, start) => {
+                    manual::skip_reason(job)
+                }
                 _ => {
                     let need = job
                         .needs

@@ -70,7 +70,7 @@ fn items(context: &Context, names: Option<&Names>) -> Vec<CompletionItem> {
     }
     if let Some(attribute) = context.value_of() {
         return match (attribute, &context.frame) {
-            ("when", _) => condition(context, names),
+            ("when" | "auto_when", _) => condition(context, names),
             ("environment", Frame::Kind) => KIND_ENVIRONMENT_WORDS
                 .iter()
                 .map(|w| word(w, CompletionItemKind::ENUM_MEMBER, None))
