@@ -12,8 +12,7 @@ use crate::syntax::ast::{self, ExprKind};
 
 pub const KEEP_DOC: &str =
     "Paths or globs of files kept with the run when the job ends, passed or failed.";
-pub const RETENTION_DOC: &str =
-    "How long exports keep the job's reports and kept files, in whole days (`14d`).";
+pub const RETENTION_DOC: &str = "How long exports keep the job's reports and kept files, and an artifact's own files, in whole days (`14d`).";
 
 /// The compiled size a coverage regex may take (the `regex` crate's default is 10 MiB).
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -39,6 +38,7 @@ pub fn read(
     attributes: &[&ast::Attribute],
     attrs: &Attributes,
     job: &str,
+    is_artifact: bool,
     sink: &mut Sink,
 ) -> Kept {
     let mut kept = Kept::default();
@@ -72,7 +72,8 @@ pub fn read(
         (attrs.duration("retention"), attrs.value_span("retention"))
     {
         kept.retention_days = retention(seconds, span, sink);
-        if kept.keep.is_empty() && kept.reports.paths().is_empty() {
+        // An artifact's files are kept too: `retention` is how long they are.
+        if !is_artifact && kept.keep.is_empty() && kept.reports.paths().is_empty() {
             sink.push(
                 Diagnostic::new(
                     Code::RetentionWithoutFiles,

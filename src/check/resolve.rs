@@ -774,7 +774,14 @@ impl Builder<'_> {
         );
         let shell = super::steps::shell(&attrs, self.sink);
         // v2 reports and kept files (i13h)
-        let kept = super::reports::read(&decl.body, &attributes, &attrs, &name, self.sink);
+        let kept = super::reports::read(
+            &decl.body,
+            &attributes,
+            &attrs,
+            &name,
+            job_type == JobType::Artifact,
+            self.sink,
+        );
         // v2 i14c: caches
         let caches = if job_type == JobType::Gate {
             Vec::new()

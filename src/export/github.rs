@@ -877,11 +877,14 @@ impl<'p> Builder<'p> {
     fn kept_step(&mut self, job: &'p Job, matrix: bool) -> Option<Step> {
         let paths = super::reports::kept(job);
         if paths.is_empty() {
-            self.lossy.extend(super::reports::retention_elsewhere(
-                job,
-                "GitHub",
-                "only for uploaded files",
-            ));
+            // An artifact's upload carries its `retention` (`artifact_steps`).
+            if job.job_type != JobType::Artifact {
+                self.lossy.extend(super::reports::retention_elsewhere(
+                    job,
+                    "GitHub",
+                    "only for uploaded files",
+                ));
+            }
             return None;
         }
         self.lossy
@@ -1158,15 +1161,20 @@ impl<'p> Builder<'p> {
                 run: Some(shell::collect_artifact(job)),
                 ..Step::default()
             });
+            let mut with = IndexMap::from([
+                ("name".into(), Input::Text(literal(&upload))),
+                ("path".into(), Input::Text(store(&part))),
+                ("if-no-files-found".into(), Input::Text("error".into())),
+                ("include-hidden-files".into(), Input::Flag(true)),
+            ]);
+            // v2: an artifact's own `retention`.
+            if let Some(days) = job.retention_days {
+                with.insert("retention-days".into(), Input::Text(days.to_string()));
+            }
             steps.push(Step {
                 name: Some(format!("Upload the artifact {upload}")),
                 uses: Some(UPLOAD.into()),
-                with: IndexMap::from([
-                    ("name".into(), Input::Text(literal(&upload))),
-                    ("path".into(), Input::Text(store(&part))),
-                    ("if-no-files-found".into(), Input::Text("error".into())),
-                    ("include-hidden-files".into(), Input::Flag(true)),
-                ]),
+                with,
                 ..Step::default()
             });
         }

@@ -1035,7 +1035,12 @@ impl<'p> Builder<'p> {
             pipeline_job.script.push(shell::collect_artifact(job));
             pipeline_job.artifacts = Some(Artifacts {
                 paths: vec![store(&part)],
-                expire_in: self.expire_in.clone(),
+                // v2: an artifact's own `retention`, else as long as its gates may wait.
+                expire_in: match job.retention_days {
+                    Some(1) => "1 day".to_string(),
+                    Some(days) => format!("{days} days"),
+                    None => self.expire_in.clone(),
+                },
                 when: None,
                 reports: None,
             });
