@@ -300,7 +300,10 @@ fn a_manual_job_with_auto_when_starts_by_itself_where_it_holds_and_waits_elsewhe
             stdout.contains("skip  guard  (`start = manual` and `auto_when = "),
             "{branch}: {stdout}"
         );
-        assert!(stdout.contains("skip  report  (skipped with `guard`)"), "{stdout}");
+        assert!(
+            stdout.contains("skip  report  (skipped with `guard`)"),
+            "{stdout}"
+        );
 
         let dir = tempfile::tempdir().unwrap();
         let out = run(AUTO, dir.path(), &["--branch", branch]);

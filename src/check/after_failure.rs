@@ -77,7 +77,7 @@ pub fn read(attrs: &Attributes, sink: &mut Sink) -> AfterFailure {
                 "`auto_when` on a job that always starts by itself",
             )
             .label("the job is not `start = manual`, so this condition changes nothing")
-            .help("add `start = manual` (the job then waits for a person unless the condition holds), or use `when` to skip the job when a condition does not hold"),
+            .help("make the job `start = manual` (it then waits for a person unless the condition holds), or write the condition as `when` to skip the job where it does not hold"),
         );
     }
     AfterFailure {

@@ -695,7 +695,11 @@ impl<'p> Builder<'p> {
     /// with `auto_when` gets a first rule that starts it by itself where the condition holds;
     /// the manual rules follow.
     fn rules(&mut self, job: &Job, gate: bool) -> Vec<Rule> {
-        let mut rules = if gate { Vec::new() } else { self.auto_rule(job) };
+        let mut rules = if gate {
+            Vec::new()
+        } else {
+            self.auto_rule(job)
+        };
         if rules.last().is_some_and(|r| r.condition.is_none()) {
             return rules;
         }
@@ -721,10 +725,8 @@ impl<'p> Builder<'p> {
             ));
             return Vec::new();
         }
-        let both = super::condition::simplify(crate::plan::Condition::And(vec![
-            effective,
-            auto.clone(),
-        ]));
+        let both =
+            super::condition::simplify(crate::plan::Condition::And(vec![effective, auto.clone()]));
         let expression = rules::expression(&both);
         if matches!(expression, rules::Expr::Const(false)) {
             return Vec::new();

@@ -109,7 +109,7 @@ pub fn parts(
 pub fn github_with(value: &WithValue, reference: &dyn Fn(&Reference) -> String) -> String {
     match value {
         WithValue::Literal(text) => super::github::literal_text(text),
-        WithValue::Value(parts) => parts
+        WithValue::Value(parts) => merged(parts)
             .iter()
             .map(|part| match part {
                 ValuePart::Text(text) => super::github::literal_text(text),
@@ -117,6 +117,20 @@ pub fn github_with(value: &WithValue, reference: &dyn Fn(&Reference) -> String) 
             })
             .collect(),
     }
+}
+
+/// `parts` with each run of adjacent texts joined into one: escaping texts one by one would let
+/// two of them meet into the target's syntax (`"$" + "{{"` is GitHub's `${{`, `"<" + "<"`
+/// CircleCI's `<<`).
+fn merged(parts: &[ValuePart]) -> Vec<ValuePart> {
+    let mut out: Vec<ValuePart> = Vec::new();
+    for part in parts {
+        match (out.last_mut(), part) {
+            (Some(ValuePart::Text(last)), ValuePart::Text(text)) => last.push_str(text),
+            _ => out.push(part.clone()),
+        }
+    }
+    out
 }
 
 /// A `with` value as an orb command's parameter: `<<` escaped (`circleci/parameters.rs`),
@@ -127,15 +141,26 @@ pub fn github_with(value: &WithValue, reference: &dyn Fn(&Reference) -> String) 
 pub fn circleci_with(value: &WithValue) -> Option<String> {
     match value {
         WithValue::Literal(text) => Some(super::circleci::literal_text(text)),
-        WithValue::Value(parts) => parts
-            .iter()
-            .map(|part| match part {
-                ValuePart::Text(text) => Some(super::circleci::literal_text(text)),
-                ValuePart::Ref(Reference::Sha) => Some("<< pipeline.git.revision >>".into()),
-                ValuePart::Ref(Reference::Tag) => Some("<< pipeline.git.tag >>".into()),
-                ValuePart::Ref(_) => None,
-            })
-            .collect(),
+        WithValue::Value(parts) => {
+            let parts = merged(parts);
+            // A text ending in `<` before a pipeline value would meet its `<<`.
+            let meets = parts.windows(2).any(|w| {
+                matches!(&w[0], ValuePart::Text(t) if t.ends_with('<'))
+                    && matches!(w[1], ValuePart::Ref(_))
+            });
+            if meets {
+                return None;
+            }
+            parts
+                .iter()
+                .map(|part| match part {
+                    ValuePart::Text(text) => Some(super::circleci::literal_text(text)),
+                    ValuePart::Ref(Reference::Sha) => Some("<< pipeline.git.revision >>".into()),
+                    ValuePart::Ref(Reference::Tag) => Some("<< pipeline.git.tag >>".into()),
+                    ValuePart::Ref(_) => None,
+                })
+                .collect()
+        }
     }
 }
 
@@ -381,6 +406,22 @@ mod tests {
         );
         let branch = WithValue::Value(vec![ValuePart::Ref(Reference::Branch)]);
         assert_eq!(circleci_with(&branch), None);
+    }
+
+    /// Texts that meet into the target's syntax once written side by side (found by the
+    /// property test above: `"$" + "{{"`).
+    #[test]
+    fn adjacent_texts_are_escaped_as_one() {
+        let text = |t: &str| ValuePart::Text(t.into());
+        let dollar = WithValue::Value(vec![text("$"), text("{{"), text(" x }}")]);
+        assert_eq!(
+            expressions::evaluate(&github_with(&dollar, &|_| unreachable!())),
+            Ok("${{ x }}".to_string())
+        );
+        let angle = WithValue::Value(vec![text("<"), text("< x >>")]);
+        assert_eq!(circleci_with(&angle).as_deref(), Some("\\<< x >>"));
+        let before_value = WithValue::Value(vec![text("a<"), ValuePart::Ref(Reference::Sha)]);
+        assert_eq!(circleci_with(&before_value), None);
     }
 
     #[test]
