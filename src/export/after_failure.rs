@@ -119,7 +119,7 @@ pub fn effective(
         };
         let manual_lost = job.manual && !support.manual;
         let only_manual_lost = manual_lost
-            && !(job.runs == Runs::OnFailure && !support.on_failure)
+            && (job.runs != Runs::OnFailure || support.on_failure)
             && job.auto_when.is_some();
         if only_manual_lost && !with_need {
             autos.extend(job.auto_when.iter().cloned());
