@@ -141,3 +141,38 @@ fn without_git_the_values_are_empty_with_one_notice() {
         ]
     );
 }
+
+/// `CDL_OWNER` and `CDL_PROJECT` split the repository at its last `/`, and `owner`/`project`
+/// read them in a composed value. (From a remote URL `cdl run` takes the last two parts as the
+/// repository, as the Buildkite and Jenkins exports do: a subgroup's parent is not kept.)
+#[test]
+fn owner_and_project_split_the_repository() {
+    let pipeline = r#"pipeline ctx {
+    stage s {
+        job show {
+            env { IMAGE = "registry.example/" + owner + "/" + project + ":dev" }
+            run = "printf '%s|' \"$CDL_OWNER\" \"$CDL_PROJECT\" \"$IMAGE\" > context.txt"
+        }
+    }
+}"#;
+    for (remote, owner, project) in [
+        ("git@github.com:acme/app.git", "acme", "app"),
+        ("https://gitlab.example/group/sub/tool.git", "sub", "tool"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().canonicalize().unwrap();
+        std::fs::write(path.join("pipeline.cdl"), pipeline).unwrap();
+        git(&path, &["init", "-q", "-b", "work"]);
+        git(&path, &["add", "pipeline.cdl"]);
+        git(&path, &["commit", "-q", "-m", "one"]);
+        git(&path, &["remote", "add", "origin", remote]);
+        let out = cdl(&path, &[]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let image = format!("registry.example/{owner}/{project}:dev");
+        assert_eq!(
+            fields(&path)[..3],
+            [owner, project, image.as_str()],
+            "{remote}"
+        );
+    }
+}

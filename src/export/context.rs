@@ -22,7 +22,7 @@ pub struct Sources {
 }
 
 /// The variables, in the order jobs get them.
-pub const VARIABLES: [&str; 8] = [
+pub const VARIABLES: [&str; 10] = [
     "CDL_EVENT",
     "CDL_BRANCH",
     "CDL_TAG",
@@ -30,8 +30,14 @@ pub const VARIABLES: [&str; 8] = [
     "CDL_PR_TARGET",
     "CDL_DEFAULT_BRANCH",
     "CDL_REPOSITORY",
+    "CDL_OWNER",
+    "CDL_PROJECT",
     "CDL_WORKSPACE",
 ];
+
+/// The shell lines that split `CDL_REPOSITORY` into `CDL_OWNER` (up to the last `/`, empty
+/// without one) and `CDL_PROJECT` (after it), as `cdl run` splits it.
+pub const OWNER_AND_PROJECT: &str = "case $CDL_REPOSITORY in */*) CDL_OWNER=${CDL_REPOSITORY%/*} ;; *) CDL_OWNER= ;; esac\nCDL_PROJECT=${CDL_REPOSITORY##*/}";
 
 /// The default branch when neither the file nor the system says it.
 const FALLBACK_DEFAULT_BRANCH: &str = "main";
@@ -53,7 +59,7 @@ pub fn script_with(sources: &Sources, fixed_default_branch: Option<String>) -> S
         (None, None) => FALLBACK_DEFAULT_BRANCH.to_string(),
     };
     format!(
-        "{}\nCDL_BRANCH={}\nCDL_TAG={}\nCDL_SHA={}\nCDL_PR_TARGET={}\nCDL_DEFAULT_BRANCH={default_branch}\nCDL_REPOSITORY={}\nCDL_WORKSPACE=$PWD\nexport {}",
+        "{}\nCDL_BRANCH={}\nCDL_TAG={}\nCDL_SHA={}\nCDL_PR_TARGET={}\nCDL_DEFAULT_BRANCH={default_branch}\nCDL_REPOSITORY={}\n{OWNER_AND_PROJECT}\nCDL_WORKSPACE=$PWD\nexport {}",
         sources.event.trim_end(),
         sources.branch,
         sources.tag,
@@ -161,10 +167,36 @@ mod tests {
             &script(&with, &SOURCES),
             &[("B", "fe$(x)"), ("T", ""), ("S", "abc"), ("R", "o/n")],
         );
-        assert_eq!(values, ["push", "fe$(x)", "", "abc", "", hostile, "o/n"]);
+        assert_eq!(
+            values,
+            ["push", "fe$(x)", "", "abc", "", hostile, "o/n", "o", "n"]
+        );
         let without = plan("pipeline p { stage s { job j { run = \"true\" } } }");
         let values = exported(&script(&without, &SOURCES), &[]);
-        assert_eq!(values, ["push", "", "", "", "", "main", ""]);
+        assert_eq!(values, ["push", "", "", "", "", "main", "", "", ""]);
+    }
+
+    /// `CDL_OWNER` and `CDL_PROJECT` split `CDL_REPOSITORY` at its last `/`, as `cdl run`
+    /// does, whatever the text.
+    #[test]
+    fn owner_and_project_split_the_repository_as_cdl_run_does() {
+        let without = plan("pipeline p { stage s { job j { run = \"true\" } } }");
+        for repository in [
+            "gnome/gnome-shell",
+            "group/sub group/pro ject",
+            "noslash",
+            "o/",
+            "/n",
+            "a*/b?[c]",
+            "$(touch x)/`id`",
+            "o'\"/n;|&",
+            "a/b/c/d",
+            "",
+        ] {
+            let values = exported(&script(&without, &SOURCES), &[("R", repository)]);
+            let (owner, project) = crate::model::value::owner_and_project(repository);
+            assert_eq!(values[6..], [repository, owner, project], "{repository}");
+        }
     }
 
     #[test]

@@ -377,6 +377,8 @@ impl<'p> Builder<'p> {
             ("CDL_PR_TARGET", "${{ github.base_ref }}".into()),
             ("CDL_DEFAULT_BRANCH", default_branch),
             ("CDL_REPOSITORY", "${{ github.repository }}".into()),
+            ("CDL_OWNER", "${{ github.repository_owner }}".into()),
+            ("CDL_PROJECT", "${{ github.event.repository.name }}".into()),
         ] {
             env.insert(name.into(), value);
         }

@@ -13,6 +13,10 @@ pub enum Reference {
     Tag,
     Sha,
     Repository,
+    /// `owner`: the repository's owner or namespace (`repository` up to its last `/`).
+    Owner,
+    /// `project`: the repository's name (`repository` after its last `/`).
+    Project,
     DefaultBranch,
     Workspace,
     Input(String),
@@ -31,6 +35,8 @@ pub const KINDS: &[&str] = &[
     "tag",
     "sha",
     "repository",
+    "owner",
+    "project",
     "default_branch",
     "workspace",
     "matrix",
@@ -55,6 +61,8 @@ impl Reference {
             "tag" => Reference::Tag,
             "sha" => Reference::Sha,
             "repository" => Reference::Repository,
+            "owner" => Reference::Owner,
+            "project" => Reference::Project,
             "default_branch" => Reference::DefaultBranch,
             "workspace" => Reference::Workspace,
             _ => {
@@ -87,6 +95,8 @@ impl Reference {
             Reference::Tag => "CDL_TAG".into(),
             Reference::Sha => "CDL_SHA".into(),
             Reference::Repository => "CDL_REPOSITORY".into(),
+            Reference::Owner => "CDL_OWNER".into(),
+            Reference::Project => "CDL_PROJECT".into(),
             Reference::DefaultBranch => "CDL_DEFAULT_BRANCH".into(),
             Reference::Workspace => "CDL_WORKSPACE".into(),
             Reference::Input(name) => super::inputs::input_variable(name),
@@ -96,6 +106,12 @@ impl Reference {
     }
 }
 
+/// `repository` split at its last `/`: the owner or namespace (empty without a `/`) and the
+/// project's name (`owner` and `project`), as every export splits `CDL_REPOSITORY`.
+pub fn owner_and_project(repository: &str) -> (&str, &str) {
+    repository.rsplit_once('/').unwrap_or(("", repository))
+}
+
 impl std::fmt::Display for Reference {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -103,6 +119,8 @@ impl std::fmt::Display for Reference {
             Reference::Tag => f.write_str("tag"),
             Reference::Sha => f.write_str("sha"),
             Reference::Repository => f.write_str("repository"),
+            Reference::Owner => f.write_str("owner"),
+            Reference::Project => f.write_str("project"),
             Reference::DefaultBranch => f.write_str("default_branch"),
             Reference::Workspace => f.write_str("workspace"),
             Reference::Input(name) => write!(f, "input.{name}"),

@@ -105,7 +105,8 @@ pub fn detect(dir: &Path, given: Given, default_branch: Option<&str>) -> Detecte
 }
 
 /// The variables every job gets: `CDL_EVENT`, `CDL_BRANCH`, `CDL_TAG`, `CDL_SHA`,
-/// `CDL_PR_TARGET`, `CDL_DEFAULT_BRANCH`, `CDL_REPOSITORY` and `CDL_WORKSPACE`.
+/// `CDL_PR_TARGET`, `CDL_DEFAULT_BRANCH`, `CDL_REPOSITORY`, `CDL_OWNER`, `CDL_PROJECT` and
+/// `CDL_WORKSPACE`.
 pub fn variables(context: &RunContext, facts: &Facts, workspace: &Path) -> Vec<(String, String)> {
     [
         ("CDL_EVENT", context.event.clone()),
@@ -115,6 +116,18 @@ pub fn variables(context: &RunContext, facts: &Facts, workspace: &Path) -> Vec<(
         ("CDL_PR_TARGET", facts.pr_target.clone()),
         ("CDL_DEFAULT_BRANCH", facts.default_branch.clone()),
         ("CDL_REPOSITORY", facts.repository.clone()),
+        (
+            "CDL_OWNER",
+            crate::model::value::owner_and_project(&facts.repository)
+                .0
+                .to_string(),
+        ),
+        (
+            "CDL_PROJECT",
+            crate::model::value::owner_and_project(&facts.repository)
+                .1
+                .to_string(),
+        ),
         ("CDL_WORKSPACE", workspace.display().to_string()),
     ]
     .into_iter()
