@@ -194,6 +194,21 @@ pub struct JobRecord {
     /// empty string for one never written (absent: none declared, or not succeeded).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub values: IndexMap<String, String>,
+    // Review environments
+    /// The review environment the job made, or stopped, as it ran (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<ReviewRecord>,
+}
+
+/// A review environment as a job of the run named it (`environment { … }`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewRecord {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `true` on the stop job: the job tore it down.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stopped: bool,
 }
 
 impl JobRecord {
@@ -206,6 +221,7 @@ impl JobRecord {
             waiting_since_ms: None,
             artifact_digests: IndexMap::new(),
             values: IndexMap::new(),
+            environment: None,
         }
     }
 
