@@ -155,6 +155,9 @@ codes! {
     UnpinnedUses = "W0124", "action not pinned to a commit";
     NativeShellWithoutRun = "W0125", "`shell` on a native step without `run`";
     CacheNeverRefreshed = "W0122", "cache without a key, saved once and never refreshed";
+    // Review environments and stop jobs
+    InvalidReviewEnvironment = "E0360", "misused review environment";
+    InvalidStopJob = "E0361", "stop job that cannot stop the review environment";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

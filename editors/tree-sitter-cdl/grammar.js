@@ -221,10 +221,14 @@ module.exports = grammar({
       $.env_block,
       $.matrix_block,
       $.step_block,
+      $.review_environment,
       $.attribute,
       ';',
       $.block,
     ]),
+
+    // A review environment the job makes per branch: `environment { name = "review/" + branch }`.
+    review_environment: $ => seq('environment', field('body', $.attribute_block)),
 
     matrix_block: $ => seq('matrix', '{', repeat(choice($.doc_comment, $.attribute, ';', $.block)), '}'),
 

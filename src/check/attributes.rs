@@ -566,7 +566,7 @@ fn place(schema: &[Spec]) -> foreign::Place {
     }
 }
 
-fn unknown_attribute(name: &Ident, block: &str, schema: &[Spec]) -> Diagnostic {
+pub(crate) fn unknown_attribute(name: &Ident, block: &str, schema: &[Spec]) -> Diagnostic {
     let help = did_you_mean(&name.name, schema.iter().map(|s| s.name)).unwrap_or_else(|| {
         if schema.is_empty() {
             format!("{block} takes no attributes")

@@ -21,6 +21,7 @@ pub mod platform;
 mod ref_glob;
 pub mod reports;
 pub mod resolve;
+pub mod review;
 mod rules;
 pub mod services;
 pub mod steps;

@@ -177,6 +177,8 @@ pub struct Job {
     // v2 i14c: caches
     /// `cache NAME { … }` blocks, in order, with where each was written.
     pub caches: Vec<super::cache::Declared>,
+    /// `environment { name = …  url = …  stop = JOB }`: a review environment the job makes.
+    pub review: Option<super::review::Review>,
 }
 
 /// One pipeline, checked.

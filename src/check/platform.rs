@@ -150,6 +150,7 @@ pub fn schema(word: &str) -> &'static [Spec] {
         "oidc" => OIDC,
         "concurrency" => CONCURRENCY,
         "checkout" => CHECKOUT,
+        "environment" => super::review::REVIEW,
         _ => &[],
     }
 }
@@ -291,6 +292,10 @@ fn read(blocks: &[&SettingBlock], attrs: &Attributes, place: Place, sink: &mut S
             );
             continue;
         }
+        // A job's review environment: read by check/review.rs.
+        if word == "environment" {
+            continue;
+        }
         if let Some(first) = seen.get(word) {
             sink.push(
                 Diagnostic::new(
@@ -366,7 +371,7 @@ fn read(blocks: &[&SettingBlock], attrs: &Attributes, place: Place, sink: &mut S
                     lfs: attrs.bool("lfs") == Some(true),
                 });
             }
-            _ => unreachable!("the grammar has four setting words"),
+            _ => unreachable!("the grammar has five setting words"),
         }
     }
     read
@@ -378,6 +383,10 @@ fn misplaced(word: &str, place: Place) -> Option<(String, String)> {
         (_, Place::Gate) => Some((
             format!("a gate has no `{word}`"),
             "a gate only waits for approval; put the setting on the job after it".into(),
+        )),
+        ("environment", Place::Pipeline) => Some((
+            "an environment of the pipeline needs a name".into(),
+            "declare it as `environment NAME { url = \"…\" }`; a review environment made per branch is an `environment { name = … }` block in the job that creates it".into(),
         )),
         ("oidc", Place::Pipeline) => Some((
             "`oidc` is a setting of a job, not of the pipeline".into(),

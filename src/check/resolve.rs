@@ -790,6 +790,7 @@ impl Builder<'_> {
         };
         let settings =
             super::platform::job(&decl.body, &attrs, job_type == JobType::Gate, self.sink);
+        let review = super::review::read(&decl.body, job_type, !full_matrix.is_empty(), self.sink);
         // v2 i13f: jobs that run after a failure, jobs started by hand
         let after_failure = super::after_failure::read(&attrs, self.sink);
         // v2 i14d: services
@@ -898,6 +899,7 @@ impl Builder<'_> {
             composed,
             optional_outputs: attrs.strings("optional_outputs"),
             caches,
+            review,
         });
         Some(id)
     }

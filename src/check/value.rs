@@ -416,6 +416,11 @@ pub fn check(cx: &Context, sink: &mut Sink) {
             .values()
             .chain(&values.image)
             .chain(&values.runner)
+            .chain(
+                job.review
+                    .iter()
+                    .flat_map(|r| std::iter::once(&r.name).chain(&r.url)),
+            )
         {
             references(cx, value, Some(index), sink);
         }

@@ -595,6 +595,8 @@ impl<'p> Builder<'p> {
         }
         self.lossy
             .extend(super::value::unsupported(self.plan, job, "CircleCI"));
+        self.lossy
+            .extend(super::review::unsupported(job, "CircleCI"));
         // v2 §9: `CDL_CACHE_<NAME>_HIT` comes through `$BASH_ENV` (circleci/cache.rs).
         let caches = cache::steps(
             job,

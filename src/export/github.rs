@@ -735,6 +735,7 @@ impl<'p> Builder<'p> {
                 },
             });
         self.deployment(job, &mut workflow_job);
+        self.review(job, &mut workflow_job);
         if let (Some(url), Some(environment)) = (url, workflow_job.environment.as_mut()) {
             environment.url = Some(url);
         }
@@ -970,6 +971,27 @@ impl<'p> Builder<'p> {
             )),
         }
         self.gates.push((environment, job));
+    }
+
+    /// A review environment: `environment:` with the name and url as expressions over the
+    /// context the job's `CDL_*` variables come from (GitHub evaluates them before the job;
+    /// `github` is allowed in both). A stop job gets none: W0200.
+    fn review(&mut self, job: &'p Job, workflow_job: &mut WorkflowJob) {
+        let Some(review) = &job.review else { return };
+        if review.stops.is_some() {
+            self.lossy.extend(super::review::github_stop(job));
+            return;
+        }
+        let mut context = IndexMap::new();
+        self.context(&mut context);
+        let name = super::value::github(&review.name, &context, literal);
+        let url = review
+            .url
+            .as_ref()
+            .and_then(|u| super::value::github(u, &context, literal));
+        if let Some(name) = name {
+            workflow_job.environment = Some(Environment { name, url });
+        }
     }
 
     /// A deploy's environment and concurrency limit.

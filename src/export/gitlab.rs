@@ -25,7 +25,7 @@ use super::shell;
 use super::{Export, Exporter, Lossy};
 use crate::plan::Condition;
 use crate::plan::{Job, Plan};
-use crate::plan::{JobType, TriggerEvent};
+use crate::plan::{JobType, Reference, TriggerEvent};
 
 pub struct GitLab;
 
@@ -53,6 +53,22 @@ esac"#,
     default_branch: Some("${CI_DEFAULT_BRANCH:-}"),
     repository: "${CI_PROJECT_PATH:-}",
 };
+
+/// A run-context reference in a review environment's name or url, as GitLab expands it there
+/// (the same sources as the run context: an undefined variable is empty).
+fn review_reference(reference: &Reference) -> &'static str {
+    match reference {
+        Reference::Branch => "${CI_COMMIT_BRANCH}${CI_MERGE_REQUEST_SOURCE_BRANCH_NAME}",
+        Reference::Tag => "${CI_COMMIT_TAG}",
+        Reference::Sha => "${CI_COMMIT_SHA}",
+        Reference::Repository => "${CI_PROJECT_PATH}",
+        Reference::Owner => "${CI_PROJECT_NAMESPACE}",
+        Reference::Project => "${CI_PROJECT_NAME}",
+        Reference::DefaultBranch => "${CI_DEFAULT_BRANCH}",
+        // The checker admits only the run context here (E0360).
+        _ => "",
+    }
+}
 
 const ARTIFACT_MARGIN_SECONDS: u64 = 7 * 86_400;
 /// Job names GitLab reads as keywords, or as GitLab Pages' job.
@@ -247,6 +263,11 @@ struct Environment {
     name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<String>,
+    // Review environments: the stop job's key, and `stop` on that job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    on_stop: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -611,6 +632,7 @@ impl<'p> Builder<'p> {
             return pipeline_job;
         }
         self.deployment(job, &mut pipeline_job);
+        self.review(job, &mut pipeline_job);
         self.platform_job(job, &mut pipeline_job);
         self.before_script(job, &mut pipeline_job);
         match cdl_job {
@@ -845,6 +867,8 @@ impl<'p> Builder<'p> {
     fn gate(&mut self, job: &'p Job, pipeline_job: &mut PipelineJob) {
         let environment = format!("approval/{}", job.id);
         pipeline_job.environment = Some(Environment {
+            on_stop: None,
+            action: None,
             name: environment.clone(),
             url: None,
         });
@@ -903,6 +927,8 @@ impl<'p> Builder<'p> {
         pipeline_job.environment = Some(Environment {
             name: name.clone(),
             url,
+            on_stop: None,
+            action: None,
         });
         let Some(limit) = environment.and_then(|e| e.concurrency) else {
             return;
@@ -915,6 +941,56 @@ impl<'p> Builder<'p> {
                 "a resource group admits one job at a time; the others wait",
             ));
         }
+    }
+
+    /// A review environment (`environment { name  url  stop }`): GitLab's own `environment:`,
+    /// its name and url expanded by GitLab from its predefined variables. A literal part GitLab
+    /// would expand is read from a variable of the job holding it unexpanded (GitLab expands
+    /// the name and url once, not the values of the variables they read).
+    fn review(&mut self, job: &'p Job, pipeline_job: &mut PipelineJob) {
+        let Some(review) = &job.review else { return };
+        let mut text = |value: &crate::plan::Value, what: &str| -> String {
+            let mut out = String::new();
+            for (i, part) in value.iter().enumerate() {
+                // A default branch the pipeline names is literal text.
+                let fixed = match (part, &self.plan.pipeline.default_branch) {
+                    (crate::plan::Part::Ref(Reference::DefaultBranch), Some(branch)) => {
+                        Some(branch.as_str())
+                    }
+                    (crate::plan::Part::Text(text), _) => Some(text.as_str()),
+                    _ => None,
+                };
+                match (part, fixed) {
+                    (_, Some(text)) => match expansion::plain(text) {
+                        Some(text) => out.push_str(&text),
+                        None => {
+                            let name = format!("CDL_ENV_{what}_{}", i + 1);
+                            out.push_str(&format!("${{{name}}}"));
+                            pipeline_job.variables.insert(name, Value::literal(text));
+                        }
+                    },
+                    (crate::plan::Part::Ref(reference), None) => {
+                        out.push_str(review_reference(reference))
+                    }
+                    (crate::plan::Part::Text(_), None) => {}
+                }
+            }
+            out
+        };
+        let name = text(&review.name, "NAME");
+        let url = review.url.as_ref().map(|u| text(u, "URL"));
+        let (on_stop, action) = match (&review.stop, &review.stops) {
+            (_, Some(_)) => (None, Some("stop")),
+            (Some(stop), None) => (self.keys.get(stop.as_str()).cloned(), None),
+            (None, None) => (None, None),
+        };
+        pipeline_job.environment = Some(Environment {
+            name,
+            // GitLab takes a stop job's url from the environment it stops.
+            url: url.filter(|_| review.stops.is_none()),
+            on_stop,
+            action,
+        });
     }
 
     /// Unsets the secrets the job does not list, enters the pipeline file's folder and

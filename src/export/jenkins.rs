@@ -512,6 +512,8 @@ impl<'p> Builder<'p> {
         }
         self.lossy
             .extend(super::value::unsupported(self.plan, job, "Jenkins"));
+        self.lossy
+            .extend(super::review::unsupported(job, "Jenkins"));
         let mut env = job.env.clone();
         self.lossy
             .extend(super::steps::display_name_lost(job, "Jenkins"));

@@ -26,6 +26,7 @@ mod matrix_artifacts;
 mod oracle;
 mod platform;
 mod reports;
+mod review;
 mod services;
 mod settings;
 mod shell;

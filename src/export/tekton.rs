@@ -397,6 +397,7 @@ impl<'p> Builder<'p> {
         script.compose(job);
         self.lossy
             .extend(super::value::unsupported(self.plan, job, "Tekton"));
+        self.lossy.extend(super::review::unsupported(job, "Tekton"));
         self.lossy
             .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         self.lossy.extend(script.steps(job));

@@ -240,6 +240,8 @@ fn classify(header: &[Token]) -> Frame {
         ["kind", ..] => Frame::Kind,
         ["on", event, ..] => Frame::Trigger((*event).to_string()),
         ["env"] => Frame::Env,
+        // A job's review environment: `environment { … }`, no name.
+        ["environment"] => Frame::Setting("environment".to_string()),
         ["environment", ..] => Frame::Environment,
         ["stage", ..] => Frame::Stage,
         ["matrix"] => Frame::Matrix,

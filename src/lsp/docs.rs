@@ -29,7 +29,7 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ),
     (
         "environment",
-        "`environment NAME { … }` — a deployment target with a `url`, optional `concurrency`, and the `requires` lines proved before every deploy to it.",
+        "`environment NAME { … }` — a deployment target with a `url`, optional `concurrency`, and the `requires` lines proved before every deploy to it. In a job, `environment { name = \"review/\" + branch  url = …  stop = JOB }` is a review environment the job makes per branch, with no policy; JOB (started by hand) tears it down.",
     ),
     (
         "requires",

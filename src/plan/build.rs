@@ -94,8 +94,10 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
             let matrix_timeout =
                 from_matrix("timeout").and_then(|v| crate::syntax::literal::duration_seconds(&v));
             // v2 i13j: composed values, this instance's
-            let (values, composed_image, composed_runner) =
+            let (mut values, composed_image, composed_runner) =
                 super::composed::instance(pipeline, environment, job, &instance.matrix, &mut env);
+            // Review environments: the job's own, or the one its stop job tears down.
+            let review = review(compilation, pipeline, job, &mut env, &mut values.env);
             jobs.push(Job {
                 id: instance.id.clone(),
                 name: job.name.clone(),
@@ -206,6 +208,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 optional_outputs: job.optional_outputs.clone(),
                 artifact_folder: folders[job_id.0][instance_index].clone(),
                 caches: job.caches.iter().map(|d| d.cache.clone()).collect(),
+                review: review.clone(),
             });
         }
     }
@@ -499,4 +502,58 @@ fn critical_path(jobs: &[Job], stages: &[Stage]) -> Vec<String> {
     }
     path.reverse();
     path
+}
+
+/// The review environment `job` makes, or the one it stops (its maker's, with `stops`), and
+/// its `CDL_ENV_NAME`/`CDL_ENV_URL`: plain when fixed, computed when they read references.
+fn review(
+    compilation: &crate::compile::Compilation,
+    pipeline: &crate::check::model::Pipeline,
+    job: &crate::check::model::Job,
+    env: &mut IndexMap<String, String>,
+    values: &mut IndexMap<String, crate::model::value::Value>,
+) -> Option<super::ReviewEnvironment> {
+    let (maker, stops) = match &job.review {
+        Some(_) => (job, None),
+        None => {
+            let maker = crate::check::review::stopped_by(pipeline, &job.name)?;
+            (maker, Some(maker.name.clone()))
+        }
+    };
+    let review = maker.review.as_ref()?;
+    let none = IndexMap::new();
+    let name = review.name.resolve(&none);
+    let url = review.url.as_ref().map(|u| u.resolve(&none));
+    for (variable, value) in [("CDL_ENV_NAME", Some(&name)), ("CDL_ENV_URL", url.as_ref())] {
+        let Some(value) = value else { continue };
+        env.shift_remove(variable);
+        values.shift_remove(variable);
+        match crate::check::value::Composed::fixed(value) {
+            Some(text) => {
+                env.insert(variable.into(), text);
+            }
+            None => {
+                values.insert(variable.into(), value.clone());
+            }
+        }
+    }
+    let source = compilation.sources.get(review.span.file);
+    let position = source.line_column(review.span.start as usize);
+    Some(super::ReviewEnvironment {
+        name,
+        url,
+        stop: if stops.is_none() {
+            review.stop.as_ref().map(|s| s.name.clone())
+        } else {
+            None
+        },
+        stops,
+        span: SourceSpan {
+            file: source.name.clone(),
+            start: review.span.start,
+            end: review.span.end,
+            line: position.line,
+            column: position.column,
+        },
+    })
 }

@@ -318,6 +318,31 @@ pub struct Job {
     /// success per `policy` (absent: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub caches: Vec<Cache>,
+    // Review environments
+    /// `environment { … }`: the review environment the job makes, or, on the job its `stop`
+    /// names, the one that job tears down (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewEnvironment>,
+}
+
+/// A review environment made per branch (`environment { name  url  stop }` in a job): no
+/// policy, its name and url computed from the run context. The job gets them as
+/// `CDL_ENV_NAME` and `CDL_ENV_URL` (in `env`, or `env_values` when they read references).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewEnvironment {
+    /// The name's parts (`"review/"`, `branch`).
+    pub name: Value,
+    /// The url's parts (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<Value>,
+    /// On the job making it: the id of the job that stops it (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<String>,
+    /// On the stop job: the id of the job whose environment it stops (absent: it makes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stops: Option<String>,
+    /// Where the `environment { … }` block is written.
+    pub span: SourceSpan,
 }
 
 impl Job {

@@ -148,7 +148,7 @@ impl<'a> Engine<'a> {
         let mut changes: Vec<Change> = std::mem::take(&mut self.dirty)
             .into_iter()
             .map(|id| Change::Job {
-                record: self.record.job(&id).clone(),
+                record: Box::new(self.record.job(&id).clone()),
                 id,
             })
             .collect();

@@ -22,7 +22,7 @@ pub const JOURNAL: &str = "journal.jsonl";
 #[serde(rename_all = "lowercase")]
 pub enum Change {
     /// A job's whole record, as it is now.
-    Job { id: String, record: JobRecord },
+    Job { id: String, record: Box<JobRecord> },
     Artifact {
         name: String,
         stored: StoredArtifact,
@@ -41,7 +41,7 @@ impl Change {
     pub fn apply(self, record: &mut RunRecord) {
         match self {
             Change::Job { id, record: job } => {
-                record.jobs.insert(id, job);
+                record.jobs.insert(id, *job);
             }
             Change::Artifact { name, stored } => {
                 record.artifacts.insert(name, stored);
@@ -74,7 +74,7 @@ pub fn changes(before: &RunRecord, after: &RunRecord) -> Vec<Change> {
         .filter(|(id, job)| before.jobs.get(*id) != Some(job))
         .map(|(id, job)| Change::Job {
             id: id.clone(),
-            record: job.clone(),
+            record: Box::new(job.clone()),
         })
         .collect();
     out.extend(
@@ -194,6 +194,21 @@ pub struct JobRecord {
     /// empty string for one never written (absent: none declared, or not succeeded).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub values: IndexMap<String, String>,
+    // Review environments
+    /// The review environment the job made, or stopped, as it ran (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<ReviewRecord>,
+}
+
+/// A review environment as a job of the run named it (`environment { … }`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewRecord {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `true` on the stop job: the job tore it down.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stopped: bool,
 }
 
 impl JobRecord {
@@ -206,6 +221,7 @@ impl JobRecord {
             waiting_since_ms: None,
             artifact_digests: IndexMap::new(),
             values: IndexMap::new(),
+            environment: None,
         }
     }
 

@@ -29,4 +29,5 @@ pub const RULES: &[Rule] = &[
     super::values::check_reads,
     super::value::check,
     super::cache::check,
+    super::review::check,
 ];

@@ -181,7 +181,7 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
                 crate::check::templates::any_job(),
             ),
             _ => (
-                &["env", "matrix", "reports", "oidc", "service"],
+                &["env", "matrix", "reports", "oidc", "service", "environment"],
                 schema::JOB,
             ),
         },
@@ -773,6 +773,8 @@ mod tests {
         for word in ["oidc", "permissions", "checkout"] {
             assert!(labels.contains(&word.to_string()), "{word}: {labels:?}");
         }
+        let text = "pipeline p { stage s { job a {\n  environment {\n ";
+        assert_eq!(labels_at(text, "environment {\n "), ["name", "stop", "url"]);
         let text = "pipeline p {\n  ";
         let labels = labels_at(text, "{\n  ");
         for word in ["concurrency", "permissions", "checkout"] {

@@ -109,6 +109,31 @@ impl Engine<'_> {
         // v2 i13j: composed values, from the variables above.
         let composed = crate::run::composed::variables(&job, &env);
         env.extend(composed);
+        // Review environments: the name and url this run gives them, shown and recorded.
+        if let Some(review) = &job.review {
+            let find = |name: &str| {
+                env.iter()
+                    .rev()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            };
+            let record = crate::run::record::ReviewRecord {
+                name: find("CDL_ENV_NAME").unwrap_or_default(),
+                url: review.url.as_ref().and(find("CDL_ENV_URL")),
+                stopped: review.stops.is_some(),
+            };
+            let at = record
+                .url
+                .as_deref()
+                .map(|u| format!(" at {u}"))
+                .unwrap_or_default();
+            let verb = if record.stopped { "stops" } else { "makes" };
+            self.view.note(&format!(
+                "{}: {verb} the review environment {}{at}",
+                job.id, record.name
+            ));
+            self.touch(&job.id).environment = Some(record);
+        }
         // v2 i14c: caches restored before the first step; `CDL_CACHE_<NAME>_HIT`.
         if !job.caches.is_empty() {
             let (restored, notes) =
