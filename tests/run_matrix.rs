@@ -125,3 +125,38 @@ fn a_condition_on_a_matrix_key_skips_the_instances_it_is_false_for() {
     );
     assert!(stdout.contains("j[os=macos]"), "{stdout}");
 }
+
+/// `max_parallel = 2`: with room for six jobs at once, no more than two instances of the
+/// matrix ever run together (each instance counts the instances running when it starts, by
+/// marker files), and every instance runs; another job is not held back by the limit.
+#[test]
+fn max_parallel_limits_the_instances_running_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = r#"pipeline p {
+    stage s {
+        job unit {
+            matrix {
+                n            = ["1", "2", "3", "4", "5", "6"]
+                max_parallel = 2
+            }
+            run = "mkdir -p running && touch running/$CDL_MATRIX_N && ls running | wc -l > out-$CDL_MATRIX_N.txt && sleep 0.3 && rm running/$CDL_MATRIX_N"
+        }
+        job other { run = "echo other > other.txt" }
+    }
+}"#;
+    std::fs::write(dir.path().join("pipeline.cdl"), pipeline).unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin!("cdl"))
+        .current_dir(dir.path())
+        .args(["run", "pipeline.cdl", "--jobs", "6"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("cdl runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let counts: Vec<usize> = lines(dir.path())
+        .iter()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    assert_eq!(counts.len(), 6, "every instance ran: {counts:?}");
+    assert!(counts.iter().all(|&c| (1..=2).contains(&c)), "{counts:?}");
+    assert!(dir.path().join("other.txt").exists());
+}

@@ -11,6 +11,49 @@ use crate::model::matrix::{Matrix, Values, instance_id};
 use crate::span::Span;
 use crate::syntax::ast::{self, ExprKind, MatrixEntryKind};
 
+/// The matrix attribute that limits how many instances run at once (not an axis).
+pub const MAX_PARALLEL: &str = "max_parallel";
+
+/// The doc of `max_parallel`.
+pub const MAX_PARALLEL_DOC: &str = "At most this many instances of the matrix run at once (GitHub's `strategy.max-parallel`); the others wait.";
+
+/// Reads `max_parallel = N` (a whole number from 1) among a matrix block's attributes.
+pub fn max_parallel(written: &[&ast::Attribute], sink: &mut Sink) -> Option<u32> {
+    let mut out = None;
+    for (i, attribute) in written.iter().enumerate() {
+        if i > 0 {
+            sink.push(
+                Diagnostic::new(
+                    Code::DuplicateAttribute,
+                    attribute.name.span,
+                    "`max_parallel` is set twice",
+                )
+                .label("set again here")
+                .related(written[0].name.span, "first set here")
+                .help("keep one `max_parallel`"),
+            );
+            continue;
+        }
+        match attribute.value.kind {
+            ast::ExprKind::Integer(n) if (1..=256).contains(&n) => out = Some(n as u32),
+            ast::ExprKind::Invalid => {}
+            _ => sink.push(
+                Diagnostic::new(
+                    Code::AttributeType,
+                    attribute.value.span,
+                    format!(
+                        "`max_parallel` expects a whole number from 1 to 256, found {}",
+                        attribute.value.kind.describe()
+                    ),
+                )
+                .label("not a number of instances")
+                .help("write how many instances may run at once: `max_parallel = 4`"),
+            ),
+        }
+    }
+    out
+}
+
 /// Reads a matrix block's `include`/`exclude` entries and checks the whole matrix of `job`
 /// (its `axes` already read). Entries with errors are left out; the spans are those of the
 /// `include` words kept, by index.

@@ -604,6 +604,7 @@ impl Builder<'_> {
         let mut env = IndexMap::new();
         let mut matrix = IndexMap::new();
         let mut matrix_entries = crate::model::matrix::Matrix::default();
+        let mut max_parallel = None;
         let mut include_spans = Vec::new();
         let (mut env_block, mut matrix_block): (Option<Span>, Option<Span>) = (None, None);
         for item in &decl.body {
@@ -639,7 +640,13 @@ impl Builder<'_> {
                             "put every axis in one `matrix` block",
                         ));
                     }
-                    matrix.extend(matrix_axes(&block_matrix.axes, self.sink));
+                    // v2: `max_parallel = N` beside the axes.
+                    let (limit, axes): (Vec<&ast::Attribute>, Vec<&ast::Attribute>) = block_matrix
+                        .axes
+                        .iter()
+                        .partition(|a| a.name.name == super::matrix::MAX_PARALLEL);
+                    max_parallel = super::matrix::max_parallel(&limit, self.sink);
+                    matrix.extend(matrix_axes(axes, self.sink));
                     // v2 i13g: include / exclude
                     (matrix_entries, include_spans) =
                         super::matrix::entries(block_matrix, &matrix, &name, self.sink);
@@ -892,6 +899,7 @@ impl Builder<'_> {
             manual: after_failure.manual,
             auto_when: after_failure.auto_when,
             matrix_entries,
+            max_parallel,
             matrix_references,
             instance_when,
             step_instance_when,

@@ -176,6 +176,7 @@ impl<'p> Builder<'p> {
             "submit the workflow from Argo Events (or a CronWorkflow for a schedule) with the parameters repo, revision, branch, tag and event; see docs/export.md",
         ));
         kubernetes::runners(plan, &mut lossy);
+        lossy.extend(super::matrix_limit::lost(&plan.jobs, "Argo Workflows"));
         let mut templates = Names::default();
         templates.claim(ENTRYPOINT);
         templates.claim(APPROVAL_CHECK);

@@ -275,6 +275,7 @@ impl<'p> Builder<'p> {
             "Buildkite",
             AFTER_FAILURE,
         ));
+        lossy.extend(super::matrix_limit::lost(&plan.jobs, "Buildkite"));
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);
             None

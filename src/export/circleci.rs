@@ -338,6 +338,7 @@ impl<'p> Builder<'p> {
             "CircleCI",
             AFTER_FAILURE,
         ));
+        lossy.extend(super::matrix_limit::lost(&plan.jobs, "CircleCI"));
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);
             None

@@ -188,6 +188,9 @@ struct Concurrency {
 #[serde(rename_all = "kebab-case")]
 struct Strategy {
     fail_fast: bool,
+    // v2: a matrix's `max_parallel`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_parallel: Option<u32>,
     matrix: IndexMap<String, Vec<String>>,
 }
 
@@ -286,6 +289,15 @@ impl<'p> Builder<'p> {
             }
         }
         let conditions_key = unique("cdl_conditions", &mut taken);
+        // v2: a matrix written as one job per instance has no `max-parallel`.
+        let split = units
+            .iter()
+            .filter(|u| !u.is_matrix() && u.job().max_parallel.is_some())
+            .map(|u| u.job());
+        let mut lossy = super::matrix_limit::lost(
+            split,
+            "GitHub Actions, for a matrix written as one job per instance,",
+        );
         // v2: the conditions job's output for each manual job's `auto_when`.
         let mut auto_keys = HashMap::new();
         for unit in &units {
@@ -297,7 +309,6 @@ impl<'p> Builder<'p> {
                 }
             }
         }
-        let mut lossy = Vec::new();
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);
             None
@@ -717,6 +728,7 @@ impl<'p> Builder<'p> {
         if unit.is_matrix() {
             workflow_job.strategy = Some(Strategy {
                 fail_fast: false,
+                max_parallel: job.max_parallel,
                 matrix: unit
                     .axes
                     .iter()

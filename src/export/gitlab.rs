@@ -324,7 +324,7 @@ struct Builder<'p> {
 
 impl<'p> Builder<'p> {
     fn new(plan: &'p Plan) -> Builder<'p> {
-        let mut lossy = Vec::new();
+        let mut lossy = super::matrix_limit::lost(&plan.jobs, "GitLab CI");
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);
             None

@@ -22,6 +22,8 @@ mod literal;
 mod native;
 // v2 i13k: matrix artifacts
 mod matrix_artifacts;
+// v2: a matrix's `max_parallel` where a target has no limit
+mod matrix_limit;
 #[cfg(test)]
 mod oracle;
 mod platform;

@@ -161,6 +161,7 @@ impl<'p> Builder<'p> {
             "start runs from Tekton Triggers (or Pipelines as Code) with the parameters repo, revision, branch, tag and event, and with `timeouts.pipeline: \"0\"`; see docs/export.md",
         ));
         kubernetes::runners(plan, &mut lossy);
+        lossy.extend(super::matrix_limit::lost(&plan.jobs, "Tekton"));
         let effective = super::after_failure::effective(plan, AFTER_FAILURE);
         let native: HashMap<&str, Option<Vec<WhenExpression>>> = plan
             .jobs

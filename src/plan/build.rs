@@ -206,6 +206,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 image_value: values.image.filter(|_| !job.no_image),
                 runner_value: values.runner,
                 optional_outputs: job.optional_outputs.clone(),
+                max_parallel: job.max_parallel,
                 artifact_folder: folders[job_id.0][instance_index].clone(),
                 caches: job.caches.iter().map(|d| d.cache.clone()).collect(),
                 review: review.clone(),

@@ -305,6 +305,10 @@ pub struct Job {
     /// A composed `runner` that reads references (`runner` is then absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner_value: Option<Value>,
+    /// A matrix's `max_parallel`: at most this many instances of the job (the jobs of its
+    /// name) run at once (absent: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel: Option<u32>,
     // v2 i13k: matrix artifacts
     /// `optional_outputs`: outputs an artifact job may lack (absent: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -282,6 +282,20 @@ impl<'a> Engine<'a> {
     }
 
     /// Starts, skips or opens every job that can move; true when anything changed.
+    /// Whether another instance of the job's matrix may start: fewer than its `max_parallel`
+    /// instances (jobs of its name) are running.
+    fn under_matrix_limit(&self, index: usize) -> bool {
+        let job = self.job(index);
+        job.max_parallel.is_none_or(|limit| {
+            let running = self
+                .running
+                .keys()
+                .filter(|i| self.job(**i).name == job.name)
+                .count();
+            running < limit as usize
+        })
+    }
+
     fn advance(&mut self) -> Result<bool, RunError> {
         let mut changed = false;
         while self.cursor < self.stage_jobs.len() {
@@ -303,7 +317,9 @@ impl<'a> Engine<'a> {
                         if self.job(index).job_type == JobType::Gate {
                             self.open_gate(index)?;
                             changed = true;
-                        } else if self.running.len() < self.record.selection.jobs.max(1) {
+                        } else if self.running.len() < self.record.selection.jobs.max(1)
+                            && self.under_matrix_limit(index)
+                        {
                             self.start(index)?;
                             changed = true;
                         }
