@@ -233,3 +233,29 @@ fn a_kill_while_collecting_leaves_a_run_that_resumes_with_every_file() {
     }
     assert!(stdout.contains("75.5%"), "{stdout}");
 }
+
+/// `pages = "FOLDER"`: `cdl run` keeps the published folder with the run, as kept files.
+#[test]
+fn the_published_site_is_kept_with_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pipeline.cdl"),
+        r#"pipeline p {
+    stage s {
+        job site {
+            run   = ["mkdir -p site/html/css", "echo '<h1>hi</h1>' > site/html/index.html", "echo 'a{}' > site/html/css/a.css"]
+            pages = "site/html"
+        }
+    }
+}"#,
+    )
+    .unwrap();
+    let out = cdl(dir.path(), &["run", "pipeline.cdl"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let files = only_run(dir.path()).join("kept/site/attempt-1/files/site/html");
+    assert_eq!(
+        std::fs::read_to_string(files.join("index.html")).unwrap(),
+        "<h1>hi</h1>\n"
+    );
+    assert!(files.join("css/a.css").exists());
+}

@@ -15,6 +15,7 @@ pub mod matrix;
 pub mod model;
 pub mod native;
 pub mod outputs;
+pub mod pages;
 // v2 i13k: matrix artifacts
 pub mod matrix_artifacts;
 pub mod platform;

@@ -800,6 +800,7 @@ impl Builder<'_> {
         let review = super::review::read(&decl.body, job_type, !full_matrix.is_empty(), self.sink);
         // v2 i13f: jobs that run after a failure, jobs started by hand
         let after_failure = super::after_failure::read(&attrs, self.sink);
+        let pages = super::pages::read(&attrs, &name, self.sink);
         // v2 i14d: services
         let services = super::services::read(&decl.body, &name, self.sink);
         let id = JobId(self.pipeline.jobs.len());
@@ -900,6 +901,7 @@ impl Builder<'_> {
             auto_when: after_failure.auto_when,
             matrix_entries,
             max_parallel,
+            pages,
             matrix_references,
             instance_when,
             step_instance_when,

@@ -177,6 +177,7 @@ impl<'p> Builder<'p> {
         ));
         kubernetes::runners(plan, &mut lossy);
         lossy.extend(super::matrix_limit::lost(&plan.jobs, "Argo Workflows"));
+        lossy.extend(super::pages::lost(plan, "Argo Workflows"));
         let mut templates = Names::default();
         templates.claim(ENTRYPOINT);
         templates.claim(APPROVAL_CHECK);

@@ -276,6 +276,7 @@ impl<'p> Builder<'p> {
             AFTER_FAILURE,
         ));
         lossy.extend(super::matrix_limit::lost(&plan.jobs, "Buildkite"));
+        lossy.extend(super::pages::lost(plan, "Buildkite"));
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);
             None

@@ -339,6 +339,7 @@ impl<'p> Builder<'p> {
             AFTER_FAILURE,
         ));
         lossy.extend(super::matrix_limit::lost(&plan.jobs, "CircleCI"));
+        lossy.extend(super::pages::lost(plan, "CircleCI"));
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);
             None

@@ -298,6 +298,7 @@ impl<'p> Builder<'p> {
             split,
             "GitHub Actions, for a matrix written as one job per instance,",
         );
+        lossy.extend(super::pages::lost(plan, "GitHub Actions"));
         // v2: the conditions job's output for each manual job's `auto_when`.
         let mut auto_keys = HashMap::new();
         for unit in &units {

@@ -355,7 +355,16 @@ impl<'p> Builder<'p> {
     fn pipeline(&mut self) -> Pipeline {
         let units = jobs::units(self.plan, MAX_MATRIX);
         let mut taken: HashSet<String> = HashSet::new();
+        // v2: the job that publishes the site is GitLab Pages' job, `pages`.
+        if let Some(unit) = units.iter().find(|u| u.job().pages.is_some()) {
+            taken.insert("pages".to_string());
+            self.keys
+                .insert(unit.job().id.as_str(), "pages".to_string());
+        }
         for unit in &units {
+            if self.keys.contains_key(unit.job().id.as_str()) {
+                continue;
+            }
             let mut key = unit.id().to_string();
             if RESERVED.contains(&key.as_str()) {
                 key.push_str("-job");
@@ -1125,6 +1134,10 @@ impl<'p> Builder<'p> {
         }
         // v2 reports and kept files (i13h)
         self.kept(job, pipeline_job);
+        // v2: GitLab Pages publishes `public` at the project's root from the `pages` job.
+        if let Some(folder) = &job.pages {
+            self.pages(folder, pipeline_job);
+        }
         // v2 i14c: caches
         pipeline_job.cache = cache::caches(job, self.working_directory.as_deref(), &mut self.lossy);
         // v2 i13i: values passed to later jobs, as a dotenv report
@@ -1144,6 +1157,25 @@ impl<'p> Builder<'p> {
     }
 
     /// `artifacts:reports`, `artifacts:paths` with `when: always`, and `coverage:`.
+    /// The `pages` job's site: its folder copied to `public` at the project's root when it is
+    /// elsewhere (after the commands passed), and `public` among the artifacts' paths.
+    fn pages(&mut self, folder: &str, pipeline_job: &mut PipelineJob) {
+        let at_root = super::reports::in_folder(self.working_directory.as_deref(), folder);
+        if at_root != "public" {
+            pipeline_job.script.push(format!(
+                "rm -rf \"$CI_PROJECT_DIR/public\" && cp -a -- {} \"$CI_PROJECT_DIR/public\"",
+                shell::quote(folder)
+            ));
+        }
+        let artifacts = pipeline_job.artifacts.get_or_insert_with(|| Artifacts {
+            paths: Vec::new(),
+            expire_in: "30 days".into(),
+            when: None,
+            reports: None,
+        });
+        artifacts.paths.push("public".into());
+    }
+
     fn kept(&mut self, job: &Job, pipeline_job: &mut PipelineJob) {
         let reports = &job.reports;
         if let Some(regex) = &reports.coverage_regex {

@@ -162,6 +162,7 @@ impl<'p> Builder<'p> {
         // v2 i13f: what the target keeps of `runs` and `start`
         lossy.extend(super::after_failure::losses(plan, "Jenkins", AFTER_FAILURE));
         lossy.extend(super::matrix_limit::lost(&plan.jobs, "Jenkins"));
+        lossy.extend(super::pages::lost(plan, "Jenkins"));
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);
             None

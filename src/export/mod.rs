@@ -24,8 +24,10 @@ mod native;
 mod matrix_artifacts;
 // v2: a matrix's `max_parallel` where a target has no limit
 mod matrix_limit;
+// v2: a job's published static site
 #[cfg(test)]
 mod oracle;
+mod pages;
 mod platform;
 mod reports;
 mod review;

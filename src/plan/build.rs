@@ -179,7 +179,13 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 ),
                 values: job.values.iter().map(|v| v.name.clone()).collect(),
                 reports: job.reports.clone(),
-                keep: job.keep.clone(),
+                // v2: the published site is kept with the run too.
+                keep: job
+                    .keep
+                    .iter()
+                    .cloned()
+                    .chain(job.pages.iter().map(|folder| format!("{folder}/**")))
+                    .collect(),
                 retention_days: job.retention_days,
                 permissions: (!is_gate)
                     .then(|| {
@@ -207,6 +213,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 runner_value: values.runner,
                 optional_outputs: job.optional_outputs.clone(),
                 max_parallel: job.max_parallel,
+                pages: job.pages.clone(),
                 artifact_folder: folders[job_id.0][instance_index].clone(),
                 caches: job.caches.iter().map(|d| d.cache.clone()).collect(),
                 review: review.clone(),

@@ -305,6 +305,10 @@ pub struct Job {
     /// A composed `runner` that reads references (`runner` is then absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner_value: Option<Value>,
+    /// `pages`: the folder the job publishes as the project's static site, relative to the
+    /// working folder; `keep` holds it too (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<String>,
     /// A matrix's `max_parallel`: at most this many instances of the job (the jobs of its
     /// name) run at once (absent: no limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]

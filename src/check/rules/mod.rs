@@ -30,4 +30,5 @@ pub const RULES: &[Rule] = &[
     super::value::check,
     super::cache::check,
     super::review::check,
+    super::pages::check,
 ];
