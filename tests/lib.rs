@@ -29,6 +29,7 @@ mod run_platform;
 mod run_records;
 mod run_release_example;
 mod run_reports;
+mod run_review;
 mod run_services;
 mod run_step_when;
 mod run_steps;

@@ -774,10 +774,7 @@ mod tests {
             assert!(labels.contains(&word.to_string()), "{word}: {labels:?}");
         }
         let text = "pipeline p { stage s { job a {\n  environment {\n ";
-        assert_eq!(
-            labels_at(text, "environment {\n "),
-            ["name", "stop", "url"]
-        );
+        assert_eq!(labels_at(text, "environment {\n "), ["name", "stop", "url"]);
         let text = "pipeline p {\n  ";
         let labels = labels_at(text, "{\n  ");
         for word in ["concurrency", "permissions", "checkout"] {
