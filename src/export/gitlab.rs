@@ -1365,6 +1365,29 @@ mod tests {
     }
 
     #[test]
+    fn review_environment_reads_literal_parts_gitlab_would_expand_from_unexpanded_variables() {
+        let export = export(
+            "pipeline p {\n  stage a {\n    job preview {\n      environment { name = \"review/\" + branch  url = \"https://\" + sha + \".x/$CI_JOB_NAME/%PATH%\"  stop = down }\n      run = \"true\"\n    }\n    job down { start = manual  run = \"true\" }\n  }\n}\n",
+        );
+        let file = &export.files[0].content;
+        assert!(
+            file.contains("  environment:\n    name: review/${CI_COMMIT_BRANCH}${CI_MERGE_REQUEST_SOURCE_BRANCH_NAME}\n    url: https://${CI_COMMIT_SHA}${CDL_ENV_URL_3}\n    on_stop: down\n"),
+            "{file}"
+        );
+        assert!(
+            file.contains(
+                "CDL_ENV_URL_3:\n      value: .x/$CI_JOB_NAME/%PATH%\n      expand: false"
+            ),
+            "{file}"
+        );
+        assert!(
+            file.contains("  environment:\n    name: review/${CI_COMMIT_BRANCH}${CI_MERGE_REQUEST_SOURCE_BRANCH_NAME}\n    action: stop\n"),
+            "{file}"
+        );
+        assert!(export.lossy.is_empty(), "{:?}", export.lossy);
+    }
+
+    #[test]
     fn a_job_named_pages_is_renamed_with_a_warning() {
         let export = export(
             "pipeline p {\n  stage a {\n    job pages { run = \"true\" }\n    job image { run = \"true\" }\n  }\n}\n",
