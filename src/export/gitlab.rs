@@ -968,6 +968,8 @@ impl<'p> Builder<'p> {
     /// its composed ones, each reference the predefined variable GitLab expands there.
     fn downstream(&mut self, job: &'p Job, pipeline_job: &mut PipelineJob) {
         let Some(trigger) = &job.trigger else { return };
+        // A trigger job has no `dependencies:` (it downloads nothing; GitLab refuses the key).
+        pipeline_job.dependencies = None;
         let text = |value: &crate::plan::Value| -> Option<String> {
             let mut out = String::new();
             for part in value {
