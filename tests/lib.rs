@@ -34,6 +34,7 @@ mod run_services;
 mod run_step_when;
 mod run_steps;
 mod run_templates;
+mod run_trigger;
 mod run_values;
 mod run_values_ref;
 mod support;

@@ -1486,6 +1486,31 @@ mod tests {
     }
 
     #[test]
+    fn a_trigger_job_is_a_bridge_with_its_variables_and_no_script() {
+        let export = export(
+            "pipeline p {\n  var DEPLOY { default = \"ops/deploy\" }\n  stage a {\n    job down {\n      trigger { project = var.DEPLOY  branch = \"main\"  wait = true }\n      env { REVISION = branch  PLAIN = \"$HOME\" }\n      run = \"./fallback.sh\"\n    }\n  }\n}\n",
+        );
+        let file = &export.files[0].content;
+        let job = &file[file.find("\ndown:\n").expect("the job")..];
+        assert!(!job.contains("script"), "{job}");
+        assert!(!job.contains("dependencies"), "{job}");
+        assert!(
+            job.contains(
+                "  trigger:\n    project: ${DEPLOY}\n    branch: main\n    strategy: depend\n"
+            ),
+            "{job}"
+        );
+        assert!(
+            job.contains("REVISION: ${CI_COMMIT_BRANCH}${CI_MERGE_REQUEST_SOURCE_BRANCH_NAME}"),
+            "{job}"
+        );
+        assert!(
+            job.contains("PLAIN:\n      value: $HOME\n      expand: false"),
+            "{job}"
+        );
+    }
+
+    #[test]
     fn a_job_named_pages_is_renamed_with_a_warning() {
         let export = export(
             "pipeline p {\n  stage a {\n    job pages { run = \"true\" }\n    job image { run = \"true\" }\n  }\n}\n",
