@@ -159,6 +159,8 @@ codes! {
     // Review environments and stop jobs
     InvalidReviewEnvironment = "E0360", "misused review environment";
     InvalidStopJob = "E0361", "stop job that cannot stop the review environment";
+    // Downstream pipelines
+    InvalidTrigger = "E0362", "misused downstream pipeline trigger";
     NotExpressible = "W0200", "not expressible exactly on an export target";
 }
 

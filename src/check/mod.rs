@@ -26,6 +26,7 @@ pub mod review;
 mod rules;
 pub mod services;
 pub mod steps;
+pub mod trigger;
 // v2 i13l: step conditions
 pub mod step_when;
 pub mod teams;

@@ -183,6 +183,8 @@ pub struct Job {
     pub caches: Vec<super::cache::Declared>,
     /// `environment { name = …  url = …  stop = JOB }`: a review environment the job makes.
     pub review: Option<super::review::Review>,
+    /// `trigger { project  branch  wait }`: another project's pipeline the job starts.
+    pub trigger: Option<super::trigger::Trigger>,
 }
 
 /// One pipeline, checked.

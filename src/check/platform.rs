@@ -151,6 +151,7 @@ pub fn schema(word: &str) -> &'static [Spec] {
         "concurrency" => CONCURRENCY,
         "checkout" => CHECKOUT,
         "environment" => super::review::REVIEW,
+        "trigger" => super::trigger::TRIGGER,
         _ => &[],
     }
 }
@@ -292,8 +293,8 @@ fn read(blocks: &[&SettingBlock], attrs: &Attributes, place: Place, sink: &mut S
             );
             continue;
         }
-        // A job's review environment: read by check/review.rs.
-        if word == "environment" {
+        // A job's review environment and trigger: read by check/review.rs, check/trigger.rs.
+        if word == "environment" || word == "trigger" {
             continue;
         }
         if let Some(first) = seen.get(word) {
@@ -371,7 +372,7 @@ fn read(blocks: &[&SettingBlock], attrs: &Attributes, place: Place, sink: &mut S
                     lfs: attrs.bool("lfs") == Some(true),
                 });
             }
-            _ => unreachable!("the grammar has five setting words"),
+            _ => unreachable!("the grammar has six setting words"),
         }
     }
     read
@@ -383,6 +384,10 @@ fn misplaced(word: &str, place: Place) -> Option<(String, String)> {
         (_, Place::Gate) => Some((
             format!("a gate has no `{word}`"),
             "a gate only waits for approval; put the setting on the job after it".into(),
+        )),
+        ("trigger", Place::Pipeline) => Some((
+            "`trigger { … }` is a setting of a job, not of the pipeline".into(),
+            "write it in the job that starts the other project's pipeline".into(),
         )),
         ("environment", Place::Pipeline) => Some((
             "an environment of the pipeline needs a name".into(),

@@ -593,8 +593,9 @@ impl Builder<'_> {
             .any(|i| matches!(i, ast::BodyItem::Step(_)));
         let skip: &[&str] = if job_type == JobType::Gate {
             &["approvers"]
-        } else if has_steps {
-            // A job of steps needs no `run` of its own (v2 §4).
+        } else if has_steps || super::trigger::has_trigger(&decl.body) {
+            // A job of steps needs no `run` of its own (v2 §4); a trigger's `run` is its
+            // optional fallback.
             &["run"]
         } else {
             &[]
@@ -798,6 +799,34 @@ impl Builder<'_> {
         let settings =
             super::platform::job(&decl.body, &attrs, job_type == JobType::Gate, self.sink);
         let review = super::review::read(&decl.body, job_type, !full_matrix.is_empty(), self.sink);
+        // Downstream pipelines: what a trigger job cannot have.
+        let mut cannot: Vec<(&str, Span)> = decl
+            .body
+            .iter()
+            .filter_map(|item| match item {
+                ast::BodyItem::Step(b) => Some(("steps", b.span)),
+                ast::BodyItem::Matrix(b) => Some(("a matrix", b.span)),
+                ast::BodyItem::Reports(b) => Some(("reports", b.span)),
+                ast::BodyItem::Service(b) => Some(("services", b.span)),
+                ast::BodyItem::Cache(b) => Some(("a cache", b.span)),
+                ast::BodyItem::Setting(b) if b.word.name == "environment" => {
+                    Some(("a review environment", b.span))
+                }
+                _ => None,
+            })
+            .collect();
+        for (name, what) in [
+            ("values", "`values`"),
+            ("uses", "`uses`"),
+            ("keep", "`keep`"),
+            ("retries", "`retries`"),
+            ("timeout", "`timeout`"),
+        ] {
+            if let Some(span) = attrs.name_span(name) {
+                cannot.push((what, span));
+            }
+        }
+        let trigger = super::trigger::read(&decl.body, job_type, &cannot, self.sink);
         // v2 i13f: jobs that run after a failure, jobs started by hand
         let after_failure = super::after_failure::read(&attrs, self.sink);
         let pages = super::pages::read(&attrs, &name, self.sink);
@@ -910,6 +939,7 @@ impl Builder<'_> {
             optional_outputs: attrs.strings("optional_outputs"),
             caches,
             review,
+            trigger,
         });
         Some(id)
     }

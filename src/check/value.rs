@@ -421,6 +421,7 @@ pub fn check(cx: &Context, sink: &mut Sink) {
                     .iter()
                     .flat_map(|r| std::iter::once(&r.name).chain(&r.url)),
             )
+            .chain(job.trigger.iter().map(|t| &t.project))
         {
             references(cx, value, Some(index), sink);
         }

@@ -308,6 +308,8 @@ impl<'p> Builder<'p> {
         self.lossy
             .extend(super::review::unsupported(job, "Argo Workflows"));
         self.lossy
+            .extend(super::trigger::unsupported(job, "Argo Workflows"));
+        self.lossy
             .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         self.lossy.extend(script.steps(job));
         // v2 i13i: values are not passed on (export/values.rs).

@@ -588,6 +588,8 @@ impl<'p> Builder<'p> {
             .extend(super::value::unsupported(self.plan, job, "Buildkite"));
         self.lossy
             .extend(super::review::unsupported(job, "Buildkite"));
+        self.lossy
+            .extend(super::trigger::unsupported(job, "Buildkite"));
         if super::native::buildkite_only(job).is_some() {
             // v2 i14e: the plugin runs in the step's hooks; no command of cdl's.
         } else if job.has_step_blocks() {

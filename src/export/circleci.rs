@@ -599,6 +599,8 @@ impl<'p> Builder<'p> {
             .extend(super::value::unsupported(self.plan, job, "CircleCI"));
         self.lossy
             .extend(super::review::unsupported(job, "CircleCI"));
+        self.lossy
+            .extend(super::trigger::unsupported(job, "CircleCI"));
         // v2 §9: `CDL_CACHE_<NAME>_HIT` comes through `$BASH_ENV` (circleci/cache.rs).
         let caches = cache::steps(
             job,

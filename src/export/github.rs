@@ -749,6 +749,8 @@ impl<'p> Builder<'p> {
             });
         self.deployment(job, &mut workflow_job);
         self.review(job, &mut workflow_job);
+        self.lossy
+            .extend(super::trigger::unsupported(job, "GitHub Actions"));
         if let (Some(url), Some(environment)) = (url, workflow_job.environment.as_mut()) {
             environment.url = Some(url);
         }

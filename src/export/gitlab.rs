@@ -215,7 +215,12 @@ struct PipelineJob {
     manual_confirmation: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     before_script: Vec<String>,
+    // A trigger job has none (GitLab refuses `script` beside `trigger`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     script: Vec<String>,
+    // Downstream pipelines: `trigger: {project, branch, strategy: depend}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trigger: Option<DownstreamTrigger>,
     #[serde(skip_serializing_if = "Option::is_none")]
     artifacts: Option<Artifacts>,
     // v2 reports (i13h): GitLab's `coverage:` regex over the log.
@@ -268,6 +273,15 @@ struct Environment {
     on_stop: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct DownstreamTrigger {
+    project: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branch: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strategy: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -571,6 +585,10 @@ impl<'p> Builder<'p> {
             ));
         }
         self.ordering(job, &mut pipeline_job);
+        if job.trigger.is_some() {
+            self.downstream(job, &mut pipeline_job);
+            return pipeline_job;
+        }
         let axes: Vec<String> = unit.axes.iter().map(|(a, _)| matrix_variable(a)).collect();
         pipeline_job.variables = unit
             .env(|axis| format!("${}", matrix_variable(axis)))
@@ -999,6 +1017,86 @@ impl<'p> Builder<'p> {
             url: url.filter(|_| review.stops.is_none()),
             on_stop,
             action,
+        });
+    }
+
+    /// A job that starts another project's pipeline: GitLab's own `trigger:` (a bridge job,
+    /// which has no script: the fallback `run` is not needed). The job's variables go down to
+    /// the downstream pipeline, as GitLab forwards a trigger job's `variables:`: its own and
+    /// its composed ones, each reference the predefined variable GitLab expands there.
+    fn downstream(&mut self, job: &'p Job, pipeline_job: &mut PipelineJob) {
+        let Some(trigger) = &job.trigger else { return };
+        // A trigger job has no `dependencies:` (it downloads nothing; GitLab refuses the key).
+        pipeline_job.dependencies = None;
+        let text = |value: &crate::plan::Value| -> Option<String> {
+            let mut out = String::new();
+            for part in value {
+                match part {
+                    crate::plan::Part::Text(text) => out.push_str(&expansion::plain(text)?),
+                    crate::plan::Part::Ref(Reference::Var(name)) => {
+                        out.push_str(&format!("${{{name}}}"))
+                    }
+                    crate::plan::Part::Ref(
+                        reference @ (Reference::Branch
+                        | Reference::Tag
+                        | Reference::Sha
+                        | Reference::Repository
+                        | Reference::DefaultBranch),
+                    ) => out.push_str(review_reference(reference)),
+                    crate::plan::Part::Ref(_) => return None,
+                }
+            }
+            Some(out)
+        };
+        let lost = |what: String| {
+            Lossy {
+            span: Some(trigger.span.clone()),
+            message: format!("GitLab cannot pass {what} to the downstream pipeline exactly"),
+            help: "it is left out; write it from literal text, the run context or `var.NAME`, or pass it in the fallback `run`".into(),
+        }
+        };
+        let project = text(&trigger.project).unwrap_or_default();
+        for (name, value) in &job.env {
+            if name.starts_with("CDL_") || self.plan.env.get(name) == Some(value) {
+                continue;
+            }
+            pipeline_job
+                .variables
+                .insert(name.clone(), Value::literal(value));
+        }
+        for (name, value) in &job.env_values {
+            if name.starts_with("CDL_") {
+                continue;
+            }
+            match text(value) {
+                Some(text) => {
+                    pipeline_job
+                        .variables
+                        .insert(name.clone(), Value::Plain(text));
+                }
+                None => self.lossy.push(lost(format!("`{name}`"))),
+            }
+        }
+        if !job.secrets.is_empty() {
+            self.lossy.push(Lossy {
+                span: Some(trigger.span.clone()),
+                message: "GitLab gives a trigger job's secrets to nothing: the downstream pipeline reads its own project's variables".into(),
+                help: "the secrets are for the fallback `run`, which GitLab does not run".into(),
+            });
+        }
+        let branch = trigger.branch.as_deref().and_then(|branch| {
+            let plain = expansion::plain(branch);
+            if plain.is_none() {
+                self.lossy.push(lost(format!(
+                    "the branch `{branch}`, which it would expand,"
+                )));
+            }
+            plain
+        });
+        pipeline_job.trigger = Some(DownstreamTrigger {
+            project,
+            branch,
+            strategy: trigger.wait.then_some("depend"),
         });
     }
 
@@ -1447,6 +1545,54 @@ mod tests {
                 "CDL_GATE_MESSAGE:\n      value: ship $CI_COMMIT_SHA?\n      expand: false"
             ),
             "{file}"
+        );
+    }
+
+    #[test]
+    fn review_environment_reads_literal_parts_gitlab_would_expand_from_unexpanded_variables() {
+        let export = export(
+            "pipeline p {\n  stage a {\n    job preview {\n      environment { name = \"review/\" + branch  url = \"https://\" + sha + \".x/$CI_JOB_NAME/%PATH%\"  stop = down }\n      run = \"true\"\n    }\n    job down { start = manual  run = \"true\" }\n  }\n}\n",
+        );
+        let file = &export.files[0].content;
+        assert!(
+            file.contains("  environment:\n    name: review/${CI_COMMIT_BRANCH}${CI_MERGE_REQUEST_SOURCE_BRANCH_NAME}\n    url: https://${CI_COMMIT_SHA}${CDL_ENV_URL_3}\n    on_stop: down\n"),
+            "{file}"
+        );
+        assert!(
+            file.contains(
+                "CDL_ENV_URL_3:\n      value: .x/$CI_JOB_NAME/%PATH%\n      expand: false"
+            ),
+            "{file}"
+        );
+        assert!(
+            file.contains("  environment:\n    name: review/${CI_COMMIT_BRANCH}${CI_MERGE_REQUEST_SOURCE_BRANCH_NAME}\n    action: stop\n"),
+            "{file}"
+        );
+        assert!(export.lossy.is_empty(), "{:?}", export.lossy);
+    }
+
+    #[test]
+    fn a_trigger_job_is_a_bridge_with_its_variables_and_no_script() {
+        let export = export(
+            "pipeline p {\n  var DEPLOY { default = \"ops/deploy\" }\n  stage a {\n    job down {\n      trigger { project = var.DEPLOY  branch = \"main\"  wait = true }\n      env { REVISION = branch  PLAIN = \"$HOME\" }\n      run = \"./fallback.sh\"\n    }\n  }\n}\n",
+        );
+        let file = &export.files[0].content;
+        let job = &file[file.find("\ndown:\n").expect("the job")..];
+        assert!(!job.contains("script"), "{job}");
+        assert!(!job.contains("dependencies"), "{job}");
+        assert!(
+            job.contains(
+                "  trigger:\n    project: ${DEPLOY}\n    branch: main\n    strategy: depend\n"
+            ),
+            "{job}"
+        );
+        assert!(
+            job.contains("REVISION: ${CI_COMMIT_BRANCH}${CI_MERGE_REQUEST_SOURCE_BRANCH_NAME}"),
+            "{job}"
+        );
+        assert!(
+            job.contains("PLAIN:\n      value: $HOME\n      expand: false"),
+            "{job}"
         );
     }
 

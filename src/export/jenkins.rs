@@ -516,6 +516,8 @@ impl<'p> Builder<'p> {
             .extend(super::value::unsupported(self.plan, job, "Jenkins"));
         self.lossy
             .extend(super::review::unsupported(job, "Jenkins"));
+        self.lossy
+            .extend(super::trigger::unsupported(job, "Jenkins"));
         let mut env = job.env.clone();
         self.lossy
             .extend(super::steps::display_name_lost(job, "Jenkins"));

@@ -36,6 +36,7 @@ mod settings;
 mod shell;
 mod steps;
 mod tekton;
+mod trigger;
 // v2 i13j: composed values
 mod value;
 mod values;

@@ -401,6 +401,8 @@ impl<'p> Builder<'p> {
             .extend(super::value::unsupported(self.plan, job, "Tekton"));
         self.lossy.extend(super::review::unsupported(job, "Tekton"));
         self.lossy
+            .extend(super::trigger::unsupported(job, "Tekton"));
+        self.lossy
             .extend(super::context::missing_in(self.plan, job, &CONTEXT));
         self.lossy.extend(script.steps(job));
         // v2 i13m: values through the workspace (`tekton/values.rs`).

@@ -112,13 +112,22 @@ pub fn parts_env(
 /// The plan as every exporter reads it: each job's composed variables' parts added to its
 /// `env` (see [`data`]). The plan itself when no job has one.
 pub fn prepare(plan: &Plan) -> Cow<'_, Plan> {
-    if plan.jobs.iter().all(|j| j.env_values.is_empty()) {
+    let no_fallback = |j: &Job| j.trigger.is_some() && j.all_steps().is_empty();
+    if plan
+        .jobs
+        .iter()
+        .all(|j| j.env_values.is_empty() && !no_fallback(j))
+    {
         return Cow::Borrowed(plan);
     }
     let mut plan = plan.clone();
     for job in &mut plan.jobs {
         let (env, _) = data(job);
         job.env.extend(env);
+        // A trigger job without a fallback `run` (export/trigger.rs); GitLab runs none.
+        if no_fallback(job) {
+            job.steps = vec![super::trigger::NO_FALLBACK.to_string()];
+        }
     }
     Cow::Owned(plan)
 }

@@ -251,7 +251,7 @@ fn classify(header: &[Token]) -> Frame {
         [word @ ("github" | "circleci" | "buildkite")] => Frame::Native((*word).to_string()),
         ["with"] => Frame::With,
         ["cache", _] => Frame::Cache,
-        [word @ ("permissions" | "oidc" | "concurrency" | "checkout")] => {
+        [word @ ("permissions" | "oidc" | "concurrency" | "checkout" | "trigger")] => {
             Frame::Setting((*word).to_string())
         }
         [form @ ("artifact" | "gate" | "job"), name, ..] => {

@@ -217,6 +217,21 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 artifact_folder: folders[job_id.0][instance_index].clone(),
                 caches: job.caches.iter().map(|d| d.cache.clone()).collect(),
                 review: review.clone(),
+                trigger: job.trigger.as_ref().map(|t| {
+                    let position = source.line_column(t.span.start as usize);
+                    super::DownstreamTrigger {
+                        project: t.project.resolve(&IndexMap::new()),
+                        branch: t.branch.clone(),
+                        wait: t.wait,
+                        span: SourceSpan {
+                            file: source.name.clone(),
+                            start: t.span.start,
+                            end: t.span.end,
+                            line: position.line,
+                            column: position.column,
+                        },
+                    }
+                }),
             });
         }
     }

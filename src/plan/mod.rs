@@ -331,6 +331,26 @@ pub struct Job {
     /// names, the one that job tears down (absent: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewEnvironment>,
+    // Downstream pipelines
+    /// `trigger { … }`: the other project's pipeline the job starts; its `steps` are the
+    /// fallback run where that cannot be done (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<DownstreamTrigger>,
+}
+
+/// A downstream pipeline a job starts (`trigger { project  branch  wait }`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DownstreamTrigger {
+    /// The project's path, as parts (a `var.NAME` reference, or literal text).
+    pub project: Value,
+    /// The branch of that project (absent: its default branch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// `true`: the job waits for the downstream pipeline and takes its result.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wait: bool,
+    /// Where the `trigger { … }` block is written.
+    pub span: SourceSpan,
 }
 
 /// A review environment made per branch (`environment { name  url  stop }` in a job): no

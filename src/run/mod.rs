@@ -184,6 +184,15 @@ fn selection(
             });
         }
     }
+    // Downstream pipelines: `cdl run` starts no other project's pipeline; a trigger job runs
+    // its fallback `run`, and without one it is skipped.
+    for (i, job) in plan.jobs.iter().enumerate() {
+        if reasons[i].is_none() && job.trigger.is_some() && job.all_steps().is_empty() {
+            reasons[i] = Some(
+                "it starts another project's pipeline (`trigger`), which `cdl run` cannot; write `run` as a fallback to run instead".into(),
+            );
+        }
+    }
     Ok(reasons)
 }
 

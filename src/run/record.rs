@@ -197,7 +197,7 @@ pub struct JobRecord {
     // Review environments
     /// The review environment the job made, or stopped, as it ran (absent: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub environment: Option<ReviewRecord>,
+    pub environment: Option<Box<ReviewRecord>>,
 }
 
 /// A review environment as a job of the run named it (`environment { … }`).

@@ -181,7 +181,15 @@ fn start_of_item(context: &Context) -> Vec<CompletionItem> {
                 crate::check::templates::any_job(),
             ),
             _ => (
-                &["env", "matrix", "reports", "oidc", "service", "environment"],
+                &[
+                    "env",
+                    "matrix",
+                    "reports",
+                    "oidc",
+                    "service",
+                    "environment",
+                    "trigger",
+                ],
                 schema::JOB,
             ),
         },
@@ -775,6 +783,11 @@ mod tests {
         }
         let text = "pipeline p { stage s { job a {\n  environment {\n ";
         assert_eq!(labels_at(text, "environment {\n "), ["name", "stop", "url"]);
+        let text = "pipeline p { stage s { job a {\n  trigger {\n ";
+        assert_eq!(
+            labels_at(text, "trigger {\n "),
+            ["branch", "project", "wait"]
+        );
         let text = "pipeline p {\n  ";
         let labels = labels_at(text, "{\n  ");
         for word in ["concurrency", "permissions", "checkout"] {

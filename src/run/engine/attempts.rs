@@ -132,7 +132,7 @@ impl Engine<'_> {
                 "{}: {verb} the review environment {}{at}",
                 job.id, record.name
             ));
-            self.touch(&job.id).environment = Some(record);
+            self.touch(&job.id).environment = Some(Box::new(record));
         }
         // v2 i14c: caches restored before the first step; `CDL_CACHE_<NAME>_HIT`.
         if !job.caches.is_empty() {
