@@ -259,3 +259,36 @@ fn the_published_site_is_kept_with_the_run() {
     );
     assert!(files.join("css/a.css").exists());
 }
+
+/// `keep_when = on_failure` keeps the files of a failed attempt only; `on_success` of a
+/// passed one only.
+#[test]
+fn keep_when_keeps_files_of_the_outcome_it_names() {
+    for (exit, when, kept) in [
+        (1, "on_failure", true),
+        (0, "on_failure", false),
+        (0, "on_success", true),
+        (1, "on_success", false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("pipeline.cdl"),
+            format!(
+                r#"pipeline p {{
+    stage s {{
+        job t {{
+            run       = "echo log > test.log && exit {exit}"
+            keep      = ["test.log"]
+            keep_when = {when}
+        }}
+    }}
+}}"#
+            ),
+        )
+        .unwrap();
+        let out = cdl(dir.path(), &["run", "pipeline.cdl"], &[]);
+        assert_eq!(out.status.code(), Some(exit), "{}", text(&out.stderr));
+        let file = only_run(dir.path()).join("kept/t/attempt-1/files/test.log");
+        assert_eq!(file.exists(), kept, "exit {exit}, keep_when = {when}");
+    }
+}

@@ -156,6 +156,8 @@ pub struct Job {
     // ---- v2 richer matrices (i13g)
     /// `include { … }` and `exclude { … }` of the job's `matrix` (its axes are `matrix`).
     pub matrix_entries: crate::model::matrix::Matrix,
+    /// `keep_when`: reports and kept files kept only on failure or on success (absent: always).
+    pub keep_when: Option<crate::model::steps::Runs>,
     /// `pages = "FOLDER"`: the folder the job publishes as the project's static site.
     pub pages: Option<String>,
     /// `max_parallel = N` in the matrix: at most N instances run at once.

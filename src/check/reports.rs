@@ -12,6 +12,7 @@ use crate::syntax::ast::{self, ExprKind};
 
 pub const KEEP_DOC: &str =
     "Paths or globs of files kept with the run when the job ends, passed or failed.";
+pub const KEEP_WHEN_DOC: &str = "When the reports and kept files are kept: `always` (default), `on_failure` (only when the job failed, GitLab's `artifacts: when: on_failure`) or `on_success`.";
 pub const RETENTION_DOC: &str = "How long exports keep the job's reports and kept files, and an artifact's own files, in whole days (`14d`).";
 
 /// The compiled size a coverage regex may take (the `regex` crate's default is 10 MiB).
@@ -23,6 +24,9 @@ pub struct Kept {
     pub reports: Reports,
     pub keep: Vec<String>,
     pub retention_days: Option<u32>,
+    /// `keep_when`: kept only when the job failed (`on_failure`) or passed (`on_success`);
+    /// absent: always.
+    pub keep_when: Option<crate::model::steps::Runs>,
 }
 
 /// Compiles a coverage regex as `cdl run` runs it.
@@ -68,6 +72,10 @@ pub fn read(
         paths_inside(&attribute.value, "kept path", sink);
     }
     kept.keep = attrs.strings("keep");
+    kept.keep_when = attrs
+        .word("keep_when")
+        .and_then(|w| crate::model::steps::Runs::parse(&w))
+        .filter(|r| *r != crate::model::steps::Runs::Always);
     if let (Some(seconds), Some(span)) =
         (attrs.duration("retention"), attrs.value_span("retention"))
     {

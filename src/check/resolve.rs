@@ -923,6 +923,7 @@ impl Builder<'_> {
             reports: kept.reports,
             keep: kept.keep,
             retention_days: kept.retention_days,
+            keep_when: kept.keep_when,
             settings,
             runs: after_failure.runs,
             runs_span: after_failure.runs_span,

@@ -619,6 +619,11 @@ impl<'p> Builder<'p> {
     /// The job's reports and kept files in `artifact_paths`, which Buildkite uploads after the
     /// command whether it passed or failed.
     fn kept(&mut self, job: &Job, step: &mut CommandStep) {
+        self.lossy.extend(super::reports::keep_when_lost(
+            job,
+            "Buildkite",
+            "`artifact_paths` are uploaded after the command passed or failed",
+        ));
         let folder = self.working_directory.as_deref();
         let (paths, separators): (Vec<String>, Vec<String>) = super::reports::kept(job)
             .into_iter()

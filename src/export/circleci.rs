@@ -791,7 +791,7 @@ impl<'p> Builder<'p> {
                 seen.push(path.clone());
                 steps.push(Step::StoreTestResults {
                     path,
-                    when: "always",
+                    when: super::reports::keep_when(job).circleci,
                 });
             }
         }
@@ -803,7 +803,7 @@ impl<'p> Builder<'p> {
                 seen.push(path.clone());
                 steps.push(Step::StoreArtifacts {
                     path,
-                    when: "always",
+                    when: super::reports::keep_when(job).circleci,
                 });
             }
         }

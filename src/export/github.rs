@@ -931,7 +931,7 @@ impl<'p> Builder<'p> {
             name: Some("Keep the reports and files (cdl `reports`, `keep`)".into()),
             uses: Some(UPLOAD.into()),
             with,
-            condition: Some("${{ always() }}".into()),
+            condition: Some(super::reports::keep_when(job).github.into()),
             ..Step::default()
         })
     }

@@ -1330,7 +1330,13 @@ impl<'p> Builder<'p> {
         };
         match pipeline_job.artifacts.as_mut() {
             Some(artifacts) => {
-                // An artifact job keeps its `expire_in`, which outlives the gates after it.
+                // An artifact job keeps its `expire_in`, which outlives the gates after it;
+                // its one `artifacts:` block holds its outputs too, kept whatever the result.
+                self.lossy.extend(super::reports::keep_when_lost(
+                    job,
+                    "GitLab",
+                    "one `artifacts:` block holds them with the job's artifact or values",
+                ));
                 artifacts.paths.extend(paths);
                 artifacts.when = Some("always");
                 artifacts.reports = any_report.then_some(kept_reports);
@@ -1339,7 +1345,7 @@ impl<'p> Builder<'p> {
                 pipeline_job.artifacts = Some(Artifacts {
                     paths,
                     expire_in,
-                    when: Some("always"),
+                    when: Some(super::reports::keep_when(job).gitlab),
                     reports: any_report.then_some(kept_reports),
                 });
             }

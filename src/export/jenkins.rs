@@ -700,7 +700,8 @@ impl<'p> Builder<'p> {
                 groovy::string(&all)
             )));
         }
-        (!always.is_empty()).then(|| Node::block("post", vec![Node::block("always", always)]))
+        let when = super::reports::keep_when(job).jenkins;
+        (!always.is_empty()).then(|| Node::block("post", vec![Node::block(when, always)]))
     }
 }
 

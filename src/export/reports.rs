@@ -19,6 +19,52 @@ pub fn in_folder(folder: Option<&str>, path: &str) -> String {
     }
 }
 
+/// v2 `keep_when`, as each target says when a job's files are kept: GitHub's status check of
+/// the upload step, GitLab's `artifacts: when`, CircleCI's `when` of a store step, Jenkins'
+/// `post` condition.
+pub struct KeepWhen {
+    pub github: &'static str,
+    pub gitlab: &'static str,
+    pub circleci: &'static str,
+    pub jenkins: &'static str,
+}
+
+pub fn keep_when(job: &Job) -> KeepWhen {
+    match job.keep_when {
+        Some(crate::plan::Runs::OnFailure) => KeepWhen {
+            github: "${{ failure() }}",
+            gitlab: "on_failure",
+            circleci: "on_fail",
+            jenkins: "failure",
+        },
+        Some(crate::plan::Runs::OnSuccess) => KeepWhen {
+            github: "${{ success() }}",
+            gitlab: "on_success",
+            circleci: "on_success",
+            jenkins: "success",
+        },
+        _ => KeepWhen {
+            github: "${{ always() }}",
+            gitlab: "always",
+            circleci: "always",
+            jenkins: "always",
+        },
+    }
+}
+
+/// W0200 for a `keep_when` a target cannot say: it keeps the files whatever the result.
+pub fn keep_when_lost(job: &Job, system: &str, why: &str) -> Option<Lossy> {
+    let when = job.keep_when?;
+    Some(Lossy::at(
+        job,
+        format!(
+            "{system} keeps the job's files whatever its result ({why}): `keep_when = {}` is not exported",
+            when.as_str()
+        ),
+        "the files are kept after a failure and a success alike",
+    ))
+}
+
 /// Whether the job keeps or reports anything an export must map.
 pub fn any(job: &Job) -> bool {
     !job.reports.is_empty() || !job.keep.is_empty() || job.retention_days.is_some()

@@ -305,6 +305,10 @@ pub struct Job {
     /// A composed `runner` that reads references (`runner` is then absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner_value: Option<Value>,
+    /// `keep_when`: the reports and kept files are kept only when the job failed
+    /// (`on_failure`) or passed (`on_success`) (absent: whatever its result).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_when: Option<Runs>,
     /// `pages`: the folder the job publishes as the project's static site, relative to the
     /// working folder; `keep` holds it too (absent: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]

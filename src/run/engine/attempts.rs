@@ -352,8 +352,15 @@ impl Engine<'_> {
                 Ending::Error { .. } => {}
             }
         }
-        // v2 reports and kept files (i13h): kept passed or failed, not when cancelled.
-        if !matches!(result.ending, Ending::Cancelled) {
+        // v2 reports and kept files (i13h): kept passed or failed, not when cancelled; v2:
+        // `keep_when` keeps them only on failure or on success.
+        let passed = matches!(result.ending, Ending::Exited { code: 0 });
+        let keep = match job.keep_when {
+            Some(crate::plan::Runs::OnFailure) => !passed,
+            Some(crate::plan::Runs::OnSuccess) => passed,
+            _ => true,
+        };
+        if keep && !matches!(result.ending, Ending::Cancelled) {
             let attempt = record_number(self.record.job(&job.id));
             for line in super::super::reports::collect(self.store, &self.record, &job, attempt) {
                 self.view.note(&line);
