@@ -516,6 +516,34 @@ pub fn effective_permissions(
     }
 }
 
+/// A job's one `WORD { … }` block read by a check of its own (`environment`, `trigger`): the
+/// first; each further one is reported, with `help`.
+pub fn one_block<'a>(
+    body: &'a [ast::BodyItem],
+    word: &str,
+    help: &str,
+    sink: &mut Sink,
+) -> Option<&'a SettingBlock> {
+    let mut blocks = body.iter().filter_map(|item| match item {
+        ast::BodyItem::Setting(block) if block.word.name == word => Some(block),
+        _ => None,
+    });
+    let block = blocks.next()?;
+    for again in blocks {
+        sink.push(
+            Diagnostic::new(
+                Code::DuplicateAttribute,
+                again.word.span,
+                format!("`{word}` is set twice"),
+            )
+            .label("set again here")
+            .related(block.word.span, "first set here")
+            .help(help),
+        );
+    }
+    Some(block)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,23 +75,12 @@ pub fn read(
     has_matrix: bool,
     sink: &mut Sink,
 ) -> Option<Review> {
-    let mut blocks = body.iter().filter_map(|item| match item {
-        ast::BodyItem::Setting(block) if block.word.name == "environment" => Some(block),
-        _ => None,
-    });
-    let block = blocks.next()?;
-    for again in blocks {
-        sink.push(
-            Diagnostic::new(
-                Code::DuplicateAttribute,
-                again.word.span,
-                "`environment` is set twice",
-            )
-            .label("set again here")
-            .related(block.word.span, "first set here")
-            .help("a job makes one review environment: merge them into one block"),
-        );
-    }
+    let block = super::platform::one_block(
+        body,
+        "environment",
+        "a job makes one review environment: merge them into one block",
+        sink,
+    )?;
     let span = block.word.span;
     match job_type {
         // A gate's settings are reported by check/platform.rs.

@@ -83,23 +83,12 @@ pub fn read(
     cannot: &[(&str, Span)],
     sink: &mut Sink,
 ) -> Option<Trigger> {
-    let mut blocks = body.iter().filter_map(|item| match item {
-        ast::BodyItem::Setting(block) if block.word.name == "trigger" => Some(block),
-        _ => None,
-    });
-    let block = blocks.next()?;
-    for again in blocks {
-        sink.push(
-            Diagnostic::new(
-                Code::DuplicateAttribute,
-                again.word.span,
-                "`trigger` is set twice",
-            )
-            .label("set again here")
-            .related(block.word.span, "first set here")
-            .help("a job starts one downstream pipeline: merge them, or write a job for each"),
-        );
-    }
+    let block = super::platform::one_block(
+        body,
+        "trigger",
+        "a job starts one downstream pipeline: merge them, or write a job for each",
+        sink,
+    )?;
     let span = block.word.span;
     match job_type {
         JobType::Gate => return None, // reported by check/platform.rs

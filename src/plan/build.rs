@@ -218,20 +218,11 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 artifact_folder: folders[job_id.0][instance_index].clone(),
                 caches: job.caches.iter().map(|d| d.cache.clone()).collect(),
                 review: review.clone(),
-                trigger: job.trigger.as_ref().map(|t| {
-                    let position = source.line_column(t.span.start as usize);
-                    super::DownstreamTrigger {
-                        project: t.project.resolve(&IndexMap::new()),
-                        branch: t.branch.clone(),
-                        wait: t.wait,
-                        span: SourceSpan {
-                            file: source.name.clone(),
-                            start: t.span.start,
-                            end: t.span.end,
-                            line: position.line,
-                            column: position.column,
-                        },
-                    }
+                trigger: job.trigger.as_ref().map(|t| super::DownstreamTrigger {
+                    project: t.project.resolve(&IndexMap::new()),
+                    branch: t.branch.clone(),
+                    wait: t.wait,
+                    span: source_span(compilation, t.span),
                 }),
             });
         }
@@ -561,8 +552,6 @@ fn review(
             }
         }
     }
-    let source = compilation.sources.get(review.span.file);
-    let position = source.line_column(review.span.start as usize);
     Some(super::ReviewEnvironment {
         name,
         url,
@@ -572,12 +561,19 @@ fn review(
             None
         },
         stops,
-        span: SourceSpan {
-            file: source.name.clone(),
-            start: review.span.start,
-            end: review.span.end,
-            line: position.line,
-            column: position.column,
-        },
+        span: source_span(compilation, review.span),
     })
+}
+
+/// Where a construct is written, as the plan says it (a file name, offsets, line and column).
+fn source_span(compilation: &Compilation, span: crate::span::Span) -> SourceSpan {
+    let source = compilation.sources.get(span.file);
+    let position = source.line_column(span.start as usize);
+    SourceSpan {
+        file: source.name.clone(),
+        start: span.start,
+        end: span.end,
+        line: position.line,
+        column: position.column,
+    }
 }
