@@ -107,6 +107,7 @@ codes! {
     ReferenceInCodeInput = "E0346", "reference in an action input that runs code";
     AutoWhenWithoutManual = "E0347", "`auto_when` on a job that is not `start = manual`";
     InvalidPages = "E0348", "a `pages` folder, or a site published twice";
+    EntrypointWithoutImage = "E0349", "`entrypoint` on a job that runs in no image";
     EmptyMatrix = "E0320", "matrix with every combination excluded";
     DuplicateMatrixInstance = "E0321", "matrix include that repeats an instance";
     MatrixKeyMissing = "E0322", "matrix instance without a key the job needs";

@@ -219,6 +219,7 @@ macro_rules! runnable {
             spec("start", Type::Word(super::after_failure::START_WORDS), super::after_failure::START_DOC),
             spec("auto_when", Type::Condition, super::after_failure::AUTO_WHEN_DOC),
             spec("pages", Type::String, super::pages::PAGES_DOC),
+            spec("entrypoint", Type::Strings, super::entrypoint::ENTRYPOINT_DOC),
             spec("keep_when", Type::Word(crate::model::steps::RUNS_WORDS), super::reports::KEEP_WHEN_DOC),
         ]
     };

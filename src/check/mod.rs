@@ -5,6 +5,7 @@ pub mod attributes;
 pub mod cache;
 pub mod changed;
 pub mod condition;
+pub mod entrypoint;
 pub mod foreign;
 pub mod graph;
 pub mod implication;

@@ -158,6 +158,8 @@ pub struct Job {
     pub matrix_entries: crate::model::matrix::Matrix,
     /// `keep_when`: reports and kept files kept only on failure or on success (absent: always).
     pub keep_when: Option<crate::model::steps::Runs>,
+    /// `entrypoint = [...]`: replaces the image's entrypoint.
+    pub entrypoint: Option<Vec<String>>,
     /// `pages = "FOLDER"`: the folder the job publishes as the project's static site.
     pub pages: Option<String>,
     /// `max_parallel = N` in the matrix: at most N instances run at once.

@@ -924,6 +924,9 @@ impl Builder<'_> {
             keep: kept.keep,
             retention_days: kept.retention_days,
             keep_when: kept.keep_when,
+            entrypoint: attrs
+                .value_span("entrypoint")
+                .map(|_| attrs.strings("entrypoint")),
             settings,
             runs: after_failure.runs,
             runs_span: after_failure.runs_span,

@@ -178,6 +178,7 @@ impl<'p> Builder<'p> {
         kubernetes::runners(plan, &mut lossy);
         lossy.extend(super::matrix_limit::lost(&plan.jobs, "Argo Workflows"));
         lossy.extend(super::pages::lost(plan, "Argo Workflows"));
+        lossy.extend(super::entrypoint::lost_all(plan, "Argo Workflows", true));
         let mut templates = Names::default();
         templates.claim(ENTRYPOINT);
         templates.claim(APPROVAL_CHECK);

@@ -204,6 +204,9 @@ struct JobParameter {
 #[derive(Serialize)]
 struct Image {
     image: String,
+    // v2: the image's `entrypoint` replaced
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entrypoint: Option<Vec<String>>,
 }
 
 #[derive(Serialize)]
@@ -479,6 +482,10 @@ impl<'p> Builder<'p> {
                 .collect(),
             docker: vec![Image {
                 image: literal(job.image.as_deref().unwrap_or(DEFAULT_IMAGE)),
+                entrypoint: job
+                    .entrypoint
+                    .as_ref()
+                    .map(|e| e.iter().map(|part| literal(part)).collect()),
             }],
             resource_class: self.resource_class(job),
             environment,

@@ -299,6 +299,7 @@ impl<'p> Builder<'p> {
             "GitHub Actions, for a matrix written as one job per instance,",
         );
         lossy.extend(super::pages::lost(plan, "GitHub Actions"));
+        lossy.extend(super::entrypoint::lost_all(plan, "GitHub Actions", true));
         // v2: the conditions job's output for each manual job's `auto_when`.
         let mut auto_keys = HashMap::new();
         for unit in &units {

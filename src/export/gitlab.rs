@@ -185,11 +185,22 @@ struct Rule {
     changes: Vec<String>,
 }
 
+/// A job's `image:`, its name alone or with the `entrypoint` that replaces the image's.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum JobImage {
+    Name(String),
+    WithEntrypoint {
+        name: String,
+        entrypoint: Vec<String>,
+    },
+}
+
 #[derive(Serialize, Default)]
 struct PipelineJob {
     stage: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    image: Option<String>,
+    image: Option<JobImage>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -640,7 +651,23 @@ impl<'p> Builder<'p> {
             }
             Parallel { matrix: vec![axes] }
         });
-        pipeline_job.image = image;
+        // v2: `entrypoint`, as text GitLab does not expand; one that holds `$` is left out
+        // (W0200): GitLab would expand it, and a part of an entrypoint is no entrypoint.
+        let entrypoint: Option<Vec<String>> = job
+            .entrypoint
+            .as_ref()
+            .and_then(|e| e.iter().map(|part| expansion::plain(part)).collect());
+        if job.entrypoint.is_some() && entrypoint.is_none() {
+            self.lossy.push(Lossy::at(
+                job,
+                "GitLab expands `$` in an image's entrypoint: the job's entrypoint is not exported",
+                "write the entrypoint without `$`, or set it in the image",
+            ));
+        }
+        pipeline_job.image = image.map(|name| match entrypoint {
+            None => JobImage::Name(name),
+            Some(entrypoint) => JobImage::WithEntrypoint { name, entrypoint },
+        });
         pipeline_job.tags = tags;
         pipeline_job.parallel = matrix;
         // A matrix value read from another variable is one reference further from

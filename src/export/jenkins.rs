@@ -163,6 +163,8 @@ impl<'p> Builder<'p> {
         lossy.extend(super::after_failure::losses(plan, "Jenkins", AFTER_FAILURE));
         lossy.extend(super::matrix_limit::lost(&plan.jobs, "Jenkins"));
         lossy.extend(super::pages::lost(plan, "Jenkins"));
+        // `[""]` is the docker agent's `--entrypoint=` (`agent`); any other is lost.
+        lossy.extend(super::entrypoint::lost_all(plan, "Jenkins", true));
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);
             None
@@ -736,6 +738,17 @@ fn agent(job: &Job) -> Node {
         ),
         (Some(image), runner) => {
             let mut docker = vec![Node::line(format!("image {}", groovy::string(image)))];
+            // v2: `entrypoint = [""]`: the image's entrypoint does not run.
+            if job
+                .entrypoint
+                .as_deref()
+                .is_some_and(crate::check::entrypoint::is_none)
+            {
+                docker.push(Node::line(format!(
+                    "args {}",
+                    groovy::string("--entrypoint=")
+                )));
+            }
             if let Some(runner) = runner {
                 docker.push(Node::line(format!(
                     "label {}",

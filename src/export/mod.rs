@@ -28,6 +28,8 @@ mod matrix_limit;
 #[cfg(test)]
 mod oracle;
 mod pages;
+// v2: an image's `entrypoint` where a target cannot set it
+mod entrypoint;
 mod platform;
 mod reports;
 mod review;

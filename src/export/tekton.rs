@@ -163,6 +163,7 @@ impl<'p> Builder<'p> {
         kubernetes::runners(plan, &mut lossy);
         lossy.extend(super::matrix_limit::lost(&plan.jobs, "Tekton"));
         lossy.extend(super::pages::lost(plan, "Tekton"));
+        lossy.extend(super::entrypoint::lost_all(plan, "Tekton", true));
         let effective = super::after_failure::effective(plan, AFTER_FAILURE);
         let native: HashMap<&str, Option<Vec<WhenExpression>>> = plan
             .jobs

@@ -215,6 +215,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 max_parallel: job.max_parallel,
                 pages: job.pages.clone(),
                 keep_when: job.keep_when,
+                entrypoint: job.entrypoint.clone(),
                 artifact_folder: folders[job_id.0][instance_index].clone(),
                 caches: job.caches.iter().map(|d| d.cache.clone()).collect(),
                 review: review.clone(),

@@ -309,6 +309,10 @@ pub struct Job {
     /// (`on_failure`) or passed (`on_success`) (absent: whatever its result).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_when: Option<Runs>,
+    /// `entrypoint`: the command that replaces the image's entrypoint (`[""]`: none) (absent:
+    /// the image's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
     /// `pages`: the folder the job publishes as the project's static site, relative to the
     /// working folder; `keep` holds it too (absent: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -31,4 +31,5 @@ pub const RULES: &[Rule] = &[
     super::cache::check,
     super::review::check,
     super::pages::check,
+    super::entrypoint::check,
 ];
