@@ -1463,7 +1463,10 @@ mod tests {
             // GitLab runs scripts as written: the context script (export/context.rs, whose
             // shell quoting of a hostile `default_branch` is tested there) reaches the shell.
             assert!(unit.before_script.contains(&crate::export::context::script(&plan, &CONTEXT)));
-            assert_eq!(resolve(unit.image.as_deref().unwrap(), &unit.variables), text);
+            let Some(JobImage::Name(image)) = &unit.image else {
+                panic!("an image without entrypoint");
+            };
+            assert_eq!(resolve(image, &unit.variables), text);
             assert_eq!(resolve(&unit.tags[0], &unit.variables), text);
             match &unit.parallel {
                 Some(parallel) => {
