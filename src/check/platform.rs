@@ -18,6 +18,8 @@ pub const ALL_WORDS: &[&str] = &["read_all", "write_all"];
 pub const PERMISSIONS_DOC: &str = "The CI token's permissions: `read_all`, `write_all`, or a `permissions { SCOPE = read | write | none }` block (default: `contents = read`).";
 pub const CHECKOUT_DOC: &str = "`false`: the job gets no copy of the repository; a `checkout { depth  submodules  lfs }` block sets how it is fetched.";
 
+pub const REGISTRY_DOC: &str = "`true`: the job gets the CI system's own container registry in `CDL_REGISTRY` (host), `CDL_REGISTRY_IMAGE` (the project's image path), `CDL_REGISTRY_USER` and `CDL_REGISTRY_PASSWORD` (a secret); on GitHub it adds `packages = write`.";
+
 pub const PATHS_DOC: &str = "Path globs (`*` stops at `/`, `**` crosses it): the event starts a run only when a changed file matches one (and no `paths_ignore`).";
 pub const PATHS_IGNORE_DOC: &str = "Path globs: changed files matching one do not start a run; a change of only such files starts none.";
 
@@ -170,6 +172,8 @@ pub struct JobSettings {
     pub permissions: Option<Permissions>,
     pub oidc: Option<Oidc>,
     pub checkout: Option<Checkout>,
+    /// `registry = true`: the CI system's container registry (`CDL_REGISTRY*`).
+    pub registry: bool,
 }
 
 /// Where a setting is written.
@@ -236,10 +240,34 @@ pub fn job(body: &[ast::BodyItem], attrs: &Attributes, gate: bool, sink: &mut Si
         }
         sink.push(diagnostic);
     }
+    let registry = attrs.bool("registry") == Some(true);
+    if registry
+        && let (Some(registry_span), Some(Permissions::Scopes(scopes))) =
+            (attrs.name_span("registry"), &read.permissions)
+        && let Some(access) = scopes.get("packages")
+        && *access != Access::Write
+    {
+        let mut diagnostic = Diagnostic::new(
+            Code::RegistryWithoutPackages,
+            read.packages_span.unwrap_or(registry_span),
+            format!(
+                "the job logs in to the registry to push images but its permissions give `packages = {}`",
+                access.as_str()
+            ),
+        )
+        .label("the registry's password cannot push with this")
+        .related(registry_span, "the registry is asked for here")
+        .help("write `packages = write`, or leave `packages` out: `registry = true` implies it");
+        if let Some(span) = read.packages_value_span {
+            diagnostic = diagnostic.suggest(span, "write");
+        }
+        sink.push(diagnostic);
+    }
     JobSettings {
         permissions: read.permissions,
         oidc: read.oidc,
         checkout: read.checkout,
+        registry,
     }
 }
 
@@ -249,6 +277,8 @@ struct Read {
     permissions_span: Option<Span>,
     id_token_span: Option<Span>,
     id_token_value_span: Option<Span>,
+    packages_span: Option<Span>,
+    packages_value_span: Option<Span>,
     oidc: Option<Oidc>,
     oidc_span: Option<Span>,
     concurrency: Option<Concurrency>,
@@ -475,6 +505,10 @@ fn permissions(block: &SettingBlock, read: &mut Read, sink: &mut Sink) -> Permis
             read.id_token_span = Some(attribute.name.span);
             read.id_token_value_span = Some(attribute.value.span);
         }
+        if name == "packages" {
+            read.packages_span = Some(attribute.name.span);
+            read.packages_value_span = Some(attribute.value.span);
+        }
         scopes.insert(name.to_string(), access);
     }
     if !scopes.contains_key("contents") {
@@ -484,7 +518,8 @@ fn permissions(block: &SettingBlock, read: &mut Read, sink: &mut Sink) -> Permis
 }
 
 /// The permissions a job runs with: its own, else the pipeline's, else `contents = read`;
-/// with `oidc`, `id_token = write` is added.
+/// with `oidc`, `id_token = write` is added (`registry = true` adds `packages = write` only in
+/// the GitHub export: no other target has that scope).
 pub fn effective_permissions(
     job: &JobSettings,
     pipeline: &PipelineSettings,
