@@ -323,7 +323,10 @@ fn without_the_registry_a_job_with_it_fails_naming_what_is_missing_and_the_other
     let all = text(&out);
     assert!(all.contains("`CDL_REGISTRY_PASSWORD`"), "{all}");
     assert!(all.contains("`CDL_REGISTRY_IMAGE`"), "{all}");
-    assert!(!all.contains("`CDL_REGISTRY`,"), "the host was given: {all}");
+    assert!(
+        !all.contains("`CDL_REGISTRY`,"),
+        "the host was given: {all}"
+    );
     assert!(!dir.path().join("registry.txt").exists());
     assert!(dir.path().join("other.txt").exists());
 }

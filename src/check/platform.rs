@@ -558,7 +558,9 @@ mod tests {
                 audience: "aud".into(),
             }),
             checkout: None,
+            registry: true,
         };
+        // `registry` adds `packages = write` only in the GitHub export, not to the plan.
         let effective = effective_permissions(&own, &pipeline).unwrap();
         assert_eq!(effective.access("contents"), Access::Read);
         assert_eq!(effective.access("id_token"), Access::Write);
