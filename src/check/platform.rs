@@ -219,56 +219,83 @@ pub fn job(body: &[ast::BodyItem], attrs: &Attributes, gate: bool, sink: &mut Si
         .collect();
     let place = if gate { Place::Gate } else { Place::Job };
     let read = read(&blocks, attrs, place, sink);
-    if let (Some(oidc_span), Some(Permissions::Scopes(scopes))) =
-        (read.oidc_span, &read.permissions)
-        && let Some(access) = scopes.get("id_token")
-        && *access != Access::Write
-    {
-        let mut diagnostic = Diagnostic::new(
-            Code::OidcWithoutIdToken,
-            read.id_token_span.unwrap_or(oidc_span),
-            format!(
-                "the job asks for an OIDC token but its permissions give `id_token = {}`",
-                access.as_str()
-            ),
-        )
-        .label("the token cannot be requested with this")
-        .related(oidc_span, "the OIDC token is asked for here")
-        .help("write `id_token = write`, or leave `id_token` out: `oidc` implies it");
-        if let Some(span) = read.id_token_value_span {
-            diagnostic = diagnostic.suggest(span, "write");
-        }
-        sink.push(diagnostic);
-    }
+    implied_write(
+        &read,
+        Implied {
+            scope: "id_token",
+            asked: read.oidc_span,
+            spans: (read.id_token_span, read.id_token_value_span),
+            code: Code::OidcWithoutIdToken,
+            what: "the job asks for an OIDC token",
+            label: "the token cannot be requested with this",
+            related: "the OIDC token is asked for here",
+            help: "write `id_token = write`, or leave `id_token` out: `oidc` implies it",
+        },
+        sink,
+    );
     let registry = attrs.bool("registry") == Some(true);
-    if registry
-        && let (Some(registry_span), Some(Permissions::Scopes(scopes))) =
-            (attrs.name_span("registry"), &read.permissions)
-        && let Some(access) = scopes.get("packages")
-        && *access != Access::Write
-    {
-        let mut diagnostic = Diagnostic::new(
-            Code::RegistryWithoutPackages,
-            read.packages_span.unwrap_or(registry_span),
-            format!(
-                "the job logs in to the registry to push images but its permissions give `packages = {}`",
-                access.as_str()
-            ),
-        )
-        .label("the registry's password cannot push with this")
-        .related(registry_span, "the registry is asked for here")
-        .help("write `packages = write`, or leave `packages` out: `registry = true` implies it");
-        if let Some(span) = read.packages_value_span {
-            diagnostic = diagnostic.suggest(span, "write");
-        }
-        sink.push(diagnostic);
-    }
+    implied_write(
+        &read,
+        Implied {
+            scope: "packages",
+            asked: attrs.name_span("registry").filter(|_| registry),
+            spans: (read.packages_span, read.packages_value_span),
+            code: Code::RegistryWithoutPackages,
+            what: "the job logs in to the registry to push images",
+            label: "the registry's password cannot push with this",
+            related: "the registry is asked for here",
+            help: "write `packages = write`, or leave `packages` out: `registry = true` implies it",
+        },
+        sink,
+    );
     JobSettings {
         permissions: read.permissions,
         oidc: read.oidc,
         checkout: read.checkout,
         registry,
     }
+}
+
+/// A setting that implies `SCOPE = write` (`oidc`: `id_token`; `registry`: `packages`).
+struct Implied {
+    scope: &'static str,
+    /// Where the setting is written (absent: not set).
+    asked: Option<Span>,
+    /// The scope's name and value in the job's `permissions { … }`.
+    spans: (Option<Span>, Option<Span>),
+    code: Code,
+    what: &'static str,
+    label: &'static str,
+    related: &'static str,
+    help: &'static str,
+}
+
+/// A job whose `permissions { … }` deny the scope its setting implies contradicts itself.
+fn implied_write(read: &Read, implied: Implied, sink: &mut Sink) {
+    let (Some(asked), Some(Permissions::Scopes(scopes))) = (implied.asked, &read.permissions)
+    else {
+        return;
+    };
+    let Some(access) = scopes.get(implied.scope).filter(|a| **a != Access::Write) else {
+        return;
+    };
+    let mut diagnostic = Diagnostic::new(
+        implied.code,
+        implied.spans.0.unwrap_or(asked),
+        format!(
+            "{} but its permissions give `{} = {}`",
+            implied.what,
+            implied.scope,
+            access.as_str()
+        ),
+    )
+    .label(implied.label)
+    .related(asked, implied.related)
+    .help(implied.help);
+    if let Some(span) = implied.spans.1 {
+        diagnostic = diagnostic.suggest(span, "write");
+    }
+    sink.push(diagnostic);
 }
 
 #[derive(Default)]
