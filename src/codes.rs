@@ -76,6 +76,7 @@ codes! {
     SettingMisplaced = "E0227", "platform setting in a block that cannot hold it";
     OidcWithoutIdToken = "E0228", "OIDC token in a job whose permissions deny `id_token`";
     InvalidPathGlob = "E0229", "path filter that matches no path";
+    RegistryWithoutPackages = "E0230", "registry login in a job whose permissions deny `packages = write`";
     AttributeType = "E0300", "attribute has the wrong type";
     UnknownAttribute = "E0301", "unknown attribute";
     MissingAttribute = "E0302", "missing required attribute";

@@ -14,6 +14,10 @@ fn cdl(dir: &Path, args: &[&str]) -> Command {
         .args(args)
         .env_remove("NO_COLOR")
         .env_remove("CDL_OIDC_TOKEN")
+        .env_remove("CDL_REGISTRY")
+        .env_remove("CDL_REGISTRY_IMAGE")
+        .env_remove("CDL_REGISTRY_USER")
+        .env_remove("CDL_REGISTRY_PASSWORD")
         .stdin(Stdio::null());
     command
 }
@@ -271,4 +275,58 @@ fn a_resume_gives_the_oidc_token_of_its_own_flag_masked() {
             assert!(!dir.path().join("token.txt").exists());
         }
     }
+}
+
+const REGISTRY: &str = r#"pipeline p { stage s {
+    job j {
+        registry = true
+        run = "printf '%s|%s|%s|%s' \"$CDL_REGISTRY\" \"$CDL_REGISTRY_IMAGE\" \"$CDL_REGISTRY_USER\" \"$CDL_REGISTRY_PASSWORD\" > registry.txt; echo \"password: $CDL_REGISTRY_PASSWORD\""
+    }
+} }"#;
+
+#[test]
+fn the_registry_comes_from_the_environment_and_its_password_is_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pipeline.cdl"), REGISTRY).unwrap();
+    let password = "p'a$s \"w`o`rd";
+    let out = cdl(dir.path(), &["run", "pipeline.cdl"])
+        .env("CDL_REGISTRY", "registry.example:5000")
+        .env("CDL_REGISTRY_IMAGE", "registry.example:5000/group/app")
+        .env("CDL_REGISTRY_USER", "ci-bot")
+        .env("CDL_REGISTRY_PASSWORD", password)
+        .output()
+        .expect("cdl runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("registry.txt")).unwrap(),
+        format!("registry.example:5000|registry.example:5000/group/app|ci-bot|{password}")
+    );
+    let run = runs(dir.path()).pop().unwrap();
+    let log = std::fs::read_to_string(run.join("logs/j.log")).unwrap();
+    assert!(log.contains("password: ***"), "{log}");
+    assert!(!log.contains(password), "{log}");
+}
+
+#[test]
+fn without_the_registry_a_job_with_it_fails_naming_what_is_missing_and_the_others_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = REGISTRY.replace(
+        "\n} }",
+        "\n    job other { run = \"touch other.txt\" }\n} }",
+    );
+    std::fs::write(dir.path().join("pipeline.cdl"), pipeline).unwrap();
+    let out = cdl(dir.path(), &["run", "pipeline.cdl"])
+        .env("CDL_REGISTRY", "registry.example")
+        .output()
+        .expect("cdl runs");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let all = text(&out);
+    assert!(all.contains("`CDL_REGISTRY_PASSWORD`"), "{all}");
+    assert!(all.contains("`CDL_REGISTRY_IMAGE`"), "{all}");
+    assert!(
+        !all.contains("`CDL_REGISTRY`,"),
+        "the host was given: {all}"
+    );
+    assert!(!dir.path().join("registry.txt").exists());
+    assert!(dir.path().join("other.txt").exists());
 }

@@ -215,6 +215,7 @@ macro_rules! runnable {
             // v2 i14a: platform settings
             spec("permissions", Type::Word(super::platform::ALL_WORDS), super::platform::PERMISSIONS_DOC),
             spec("checkout", Type::Bool, super::platform::CHECKOUT_DOC),
+            spec("registry", Type::Bool, super::platform::REGISTRY_DOC),
             spec("runs", Type::Word(crate::model::steps::RUNS_WORDS), super::after_failure::RUNS_DOC),
             spec("start", Type::Word(super::after_failure::START_WORDS), super::after_failure::START_DOC),
             spec("auto_when", Type::Condition, super::after_failure::AUTO_WHEN_DOC),

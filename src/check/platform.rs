@@ -18,6 +18,8 @@ pub const ALL_WORDS: &[&str] = &["read_all", "write_all"];
 pub const PERMISSIONS_DOC: &str = "The CI token's permissions: `read_all`, `write_all`, or a `permissions { SCOPE = read | write | none }` block (default: `contents = read`).";
 pub const CHECKOUT_DOC: &str = "`false`: the job gets no copy of the repository; a `checkout { depth  submodules  lfs }` block sets how it is fetched.";
 
+pub const REGISTRY_DOC: &str = "`true`: the job gets the CI system's own container registry in `CDL_REGISTRY` (host), `CDL_REGISTRY_IMAGE` (the project's image path), `CDL_REGISTRY_USER` and `CDL_REGISTRY_PASSWORD` (a secret); on GitHub it adds `packages = write`.";
+
 pub const PATHS_DOC: &str = "Path globs (`*` stops at `/`, `**` crosses it): the event starts a run only when a changed file matches one (and no `paths_ignore`).";
 pub const PATHS_IGNORE_DOC: &str = "Path globs: changed files matching one do not start a run; a change of only such files starts none.";
 
@@ -172,6 +174,8 @@ pub struct JobSettings {
     pub permissions: Option<Permissions>,
     pub oidc: Option<Oidc>,
     pub checkout: Option<Checkout>,
+    /// `registry = true`: the CI system's container registry (`CDL_REGISTRY*`).
+    pub registry: bool,
 }
 
 /// Where a setting is written.
@@ -217,32 +221,83 @@ pub fn job(body: &[ast::BodyItem], attrs: &Attributes, gate: bool, sink: &mut Si
         .collect();
     let place = if gate { Place::Gate } else { Place::Job };
     let read = read(&blocks, attrs, place, sink);
-    if let (Some(oidc_span), Some(Permissions::Scopes(scopes))) =
-        (read.oidc_span, &read.permissions)
-        && let Some(access) = scopes.get("id_token")
-        && *access != Access::Write
-    {
-        let mut diagnostic = Diagnostic::new(
-            Code::OidcWithoutIdToken,
-            read.id_token_span.unwrap_or(oidc_span),
-            format!(
-                "the job asks for an OIDC token but its permissions give `id_token = {}`",
-                access.as_str()
-            ),
-        )
-        .label("the token cannot be requested with this")
-        .related(oidc_span, "the OIDC token is asked for here")
-        .help("write `id_token = write`, or leave `id_token` out: `oidc` implies it");
-        if let Some(span) = read.id_token_value_span {
-            diagnostic = diagnostic.suggest(span, "write");
-        }
-        sink.push(diagnostic);
-    }
+    implied_write(
+        &read,
+        Implied {
+            scope: "id_token",
+            asked: read.oidc_span,
+            spans: (read.id_token_span, read.id_token_value_span),
+            code: Code::OidcWithoutIdToken,
+            what: "the job asks for an OIDC token",
+            label: "the token cannot be requested with this",
+            related: "the OIDC token is asked for here",
+            help: "write `id_token = write`, or leave `id_token` out: `oidc` implies it",
+        },
+        sink,
+    );
+    let registry = attrs.bool("registry") == Some(true);
+    implied_write(
+        &read,
+        Implied {
+            scope: "packages",
+            asked: attrs.name_span("registry").filter(|_| registry),
+            spans: (read.packages_span, read.packages_value_span),
+            code: Code::RegistryWithoutPackages,
+            what: "the job logs in to the registry to push images",
+            label: "the registry's password cannot push with this",
+            related: "the registry is asked for here",
+            help: "write `packages = write`, or leave `packages` out: `registry = true` implies it",
+        },
+        sink,
+    );
     JobSettings {
         permissions: read.permissions,
         oidc: read.oidc,
         checkout: read.checkout,
+        registry,
     }
+}
+
+/// A setting that implies `SCOPE = write` (`oidc`: `id_token`; `registry`: `packages`).
+struct Implied {
+    scope: &'static str,
+    /// Where the setting is written (absent: not set).
+    asked: Option<Span>,
+    /// The scope's name and value in the job's `permissions { … }`.
+    spans: (Option<Span>, Option<Span>),
+    code: Code,
+    what: &'static str,
+    label: &'static str,
+    related: &'static str,
+    help: &'static str,
+}
+
+/// A job whose `permissions { … }` deny the scope its setting implies contradicts itself.
+fn implied_write(read: &Read, implied: Implied, sink: &mut Sink) {
+    let (Some(asked), Some(Permissions::Scopes(scopes))) = (implied.asked, &read.permissions)
+    else {
+        return;
+    };
+    let Some(access) = scopes.get(implied.scope).filter(|a| **a != Access::Write) else {
+        return;
+    };
+    let mut diagnostic = Diagnostic::new(
+        implied.code,
+        implied.spans.0.unwrap_or(asked),
+        format!(
+            "{} but its permissions give `{} = {}`",
+            implied.what,
+            implied.scope,
+            access.as_str()
+        ),
+    )
+    .label(implied.label)
+    .related(asked, implied.related)
+    .help(implied.help);
+    if let Some(span) = implied.spans.1 {
+        diagnostic = diagnostic.suggest(span, "write");
+    }
+    sink.push(diagnostic);
 }
 
 #[derive(Default)]
@@ -251,6 +306,8 @@ struct Read {
     permissions_span: Option<Span>,
     id_token_span: Option<Span>,
     id_token_value_span: Option<Span>,
+    packages_span: Option<Span>,
+    packages_value_span: Option<Span>,
     oidc: Option<Oidc>,
     oidc_span: Option<Span>,
     concurrency: Option<Concurrency>,
@@ -489,6 +546,10 @@ fn permissions(block: &SettingBlock, read: &mut Read, sink: &mut Sink) -> Permis
             read.id_token_span = Some(attribute.name.span);
             read.id_token_value_span = Some(attribute.value.span);
         }
+        if name == "packages" {
+            read.packages_span = Some(attribute.name.span);
+            read.packages_value_span = Some(attribute.value.span);
+        }
         scopes.insert(name.to_string(), access);
     }
     if !scopes.contains_key("contents") {
@@ -498,7 +559,8 @@ fn permissions(block: &SettingBlock, read: &mut Read, sink: &mut Sink) -> Permis
 }
 
 /// The permissions a job runs with: its own, else the pipeline's, else `contents = read`;
-/// with `oidc`, `id_token = write` is added.
+/// with `oidc`, `id_token = write` is added (`registry = true` adds `packages = write` only in
+/// the GitHub export: no other target has that scope).
 pub fn effective_permissions(
     job: &JobSettings,
     pipeline: &PipelineSettings,
@@ -565,7 +627,9 @@ mod tests {
                 audience: "aud".into(),
             }),
             checkout: None,
+            registry: true,
         };
+        // `registry` adds `packages = write` only in the GitHub export, not to the plan.
         let effective = effective_permissions(&own, &pipeline).unwrap();
         assert_eq!(effective.access("contents"), Access::Read);
         assert_eq!(effective.access("id_token"), Access::Write);

@@ -123,6 +123,11 @@ impl Exporter for CircleCi {
         builder
             .lossy
             .extend(super::platform::paths_lossy(plan, "CircleCI"));
+        for job in &plan.jobs {
+            builder
+                .lossy
+                .extend(super::platform::registry_lossy(job, "CircleCI"));
+        }
         // v2 i14d: services. CircleCI runs them as secondary images of the `docker` executor,
         // but the offline parser that checks exports (`@circleci/circleci-config-parser`)
         // refuses a `docker` list of two images ("Error while parsing -

@@ -35,6 +35,10 @@ const MAX_MATRIX: usize = 256;
 const REVIEW_LIMIT_SECONDS: u64 = 30 * 86_400;
 const MAX_REVIEWERS: usize = 6;
 const DEFAULT_RUNNER: &str = "ubuntu-latest";
+/// `registry = true`: GitHub's container registry.
+const GITHUB_REGISTRY: &str = "ghcr.io";
+/// `registry = true`: the project's image path, `ghcr.io/owner/name` in lower case.
+const GITHUB_REGISTRY_SCRIPT: &str = "echo \"CDL_REGISTRY_IMAGE=ghcr.io/$(printf '%s' \"$GITHUB_REPOSITORY\" | tr '[:upper:]' '[:lower:]')\" >> \"$GITHUB_ENV\"\n";
 const CHECKOUT: &str = "actions/checkout@v4";
 const UPLOAD: &str = "actions/upload-artifact@v4";
 const DOWNLOAD: &str = "actions/download-artifact@v4";
@@ -714,6 +718,16 @@ impl<'p> Builder<'p> {
         for secret in &job.secrets {
             env.insert(secret.clone(), format!("${{{{ secrets.{secret} }}}}"));
         }
+        if job.registry {
+            // `registry = true`: GitHub's registry, the actor and the job's own token (which
+            // gets `packages: write` below); the image path is set by the `cdl registry` step.
+            env.insert("CDL_REGISTRY".into(), GITHUB_REGISTRY.into());
+            env.insert("CDL_REGISTRY_USER".into(), "${{ github.actor }}".into());
+            env.insert(
+                "CDL_REGISTRY_PASSWORD".into(),
+                "${{ secrets.GITHUB_TOKEN }}".into(),
+            );
+        }
         // v2 i13i: values of the jobs it waits for, through `needs` (export/values.rs).
         let (read, writers) =
             super::values::github_reads(self.plan, job, &|id| self.keys[id].clone());
@@ -788,7 +802,17 @@ impl<'p> Builder<'p> {
             workflow_job.steps.push(step);
         }
         // v2 i14a: write scopes only on the jobs that need them (never the workflow's).
-        workflow_job.permissions = job.permissions.as_ref().map(|p| {
+        let permissions = match &job.permissions {
+            // `registry = true` pushes with the job's token.
+            _ if job.registry => Some(
+                job.permissions
+                    .clone()
+                    .unwrap_or_else(crate::plan::Permissions::default_scopes)
+                    .with_write("packages"),
+            ),
+            permissions => permissions.clone(),
+        };
+        workflow_job.permissions = permissions.as_ref().map(|p| {
             p.expanded()
                 .into_iter()
                 .filter(|(scope, access)| *scope != "id_token" || *access == Access::Write)
@@ -1080,6 +1104,15 @@ impl<'p> Builder<'p> {
             run: Some("echo \"CDL_WORKSPACE=$PWD\" >> \"$GITHUB_ENV\"\n".into()),
             ..Step::default()
         });
+        if job.registry {
+            // GitHub's image names are lower case; the repository's name is read from the
+            // runner's environment, never written into the workflow.
+            steps.push(Step {
+                name: Some("cdl registry".into()),
+                run: Some(GITHUB_REGISTRY_SCRIPT.into()),
+                ..Step::default()
+            });
+        }
         if let Some(oidc) = &job.oidc {
             // v2 i14a: the token for the audience, masked, in `CDL_OIDC_TOKEN`.
             steps.push(Step {

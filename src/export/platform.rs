@@ -69,6 +69,19 @@ pub fn oidc_lossy(job: &Job, system: &str) -> Option<Lossy> {
     ))
 }
 
+/// `registry = true` on a target with no container registry of its own.
+pub fn registry_lossy(job: &Job, system: &str) -> Option<Lossy> {
+    job.registry.then(|| {
+        Lossy::at(
+            job,
+            format!(
+                "{system} has no container registry of its own: `CDL_REGISTRY`, `CDL_REGISTRY_IMAGE`, `CDL_REGISTRY_USER` and `CDL_REGISTRY_PASSWORD` are not set"
+            ),
+            "give the job the registry's address as env and its credentials as secrets, or export to GitHub or GitLab",
+        )
+    })
+}
+
 /// `concurrency` on a target where cancelling an older run is a project setting.
 pub fn concurrency_lossy(plan: &Plan, system: &str, instead: &str) -> Option<Lossy> {
     let concurrency = plan.pipeline.concurrency?;
@@ -217,6 +230,7 @@ pub fn lossy(plan: &Plan, coverage: &Coverage) -> Vec<Lossy> {
         if !coverage.oidc {
             lossy.extend(oidc_lossy(job, coverage.system));
         }
+        lossy.extend(registry_lossy(job, coverage.system));
         lossy.extend(checkout_lossy(job, coverage.system, coverage.checkout));
     }
     lossy

@@ -143,6 +143,19 @@ pub struct Oidc {
 /// The variable that holds the OIDC token in a job.
 pub const OIDC_VARIABLE: &str = "CDL_OIDC_TOKEN";
 
+/// `registry = true`: the job gets the CI system's own container registry (the project's
+/// registry on GitLab, `ghcr.io` on GitHub) in these variables: the host, the project's image
+/// path, the user and the password (a secret: masked, never written into the export).
+pub const REGISTRY_VARIABLES: [&str; 4] = [
+    "CDL_REGISTRY",
+    "CDL_REGISTRY_IMAGE",
+    "CDL_REGISTRY_USER",
+    "CDL_REGISTRY_PASSWORD",
+];
+
+/// The variable of [`REGISTRY_VARIABLES`] that holds the password.
+pub const REGISTRY_PASSWORD: &str = "CDL_REGISTRY_PASSWORD";
+
 /// What runs of one concurrency group share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -196,6 +196,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                     })
                     .flatten(),
                 oidc: job.settings.oidc.clone().filter(|_| !is_gate),
+                registry: job.settings.registry && !is_gate,
                 checkout: job
                     .settings
                     .checkout

@@ -19,6 +19,7 @@ use crate::check::graph::NeedReason;
 pub use crate::model::cache::{Cache, Policy as CachePolicy};
 pub use crate::model::platform::{
     Access, AllAccess, Checkout, Concurrency, ConcurrencyPer, OIDC_VARIABLE, Oidc, Permissions,
+    REGISTRY_PASSWORD, REGISTRY_VARIABLES,
 };
 pub use crate::model::reports::Reports;
 pub use crate::model::services::Service;
@@ -273,6 +274,10 @@ pub struct Job {
     /// `oidc { audience }`: the job gets an OIDC token in `CDL_OIDC_TOKEN`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oidc: Option<Oidc>,
+    /// `registry = true`: the job gets the CI system's container registry in
+    /// `CDL_REGISTRY`, `CDL_REGISTRY_IMAGE`, `CDL_REGISTRY_USER`, `CDL_REGISTRY_PASSWORD`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub registry: bool,
     /// How the repository is checked out: the job's `checkout`, else the pipeline's (absent:
     /// the target's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]

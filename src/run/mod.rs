@@ -225,7 +225,8 @@ fn load_secrets(plan: &Plan, runs: &[bool], file: Option<&Path>) -> Result<Secre
         ),
         None => None,
     };
-    let secrets = Secrets::load(&plan.secrets, dotenv.as_deref());
+    let mut secrets = Secrets::load(&plan.secrets, dotenv.as_deref());
+    secrets.load_registry(dotenv.as_deref());
     let mut missing: Vec<String> = Vec::new();
     for (job, _) in plan.jobs.iter().zip(runs).filter(|(_, runs)| **runs) {
         for name in &job.secrets {

@@ -6,6 +6,8 @@ use indexmap::IndexMap;
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
     values: IndexMap<String, String>,
+    /// The registry's host, image and user (`registry = true`): given, not masked.
+    registry: IndexMap<String, String>,
 }
 
 impl Secrets {
@@ -22,7 +24,52 @@ impl Secrets {
                 Some((name.clone(), value))
             })
             .collect();
-        Secrets { values }
+        Secrets {
+            values,
+            registry: IndexMap::new(),
+        }
+    }
+
+    /// The container registry of `registry = true` jobs: `CDL_REGISTRY`,
+    /// `CDL_REGISTRY_IMAGE`, `CDL_REGISTRY_USER` and `CDL_REGISTRY_PASSWORD` from the dotenv
+    /// file or the process environment (the password is masked like a secret).
+    pub fn load_registry(&mut self, dotenv: Option<&str>) {
+        let from_file = dotenv.map(parse_dotenv).unwrap_or_default();
+        for name in crate::plan::REGISTRY_VARIABLES {
+            let Some(value) = from_file
+                .get(name)
+                .cloned()
+                .or_else(|| std::env::var(name).ok())
+                .filter(|v| !v.is_empty())
+            else {
+                continue;
+            };
+            if name == crate::plan::REGISTRY_PASSWORD {
+                self.values.insert(name.to_string(), value);
+            } else {
+                self.registry.insert(name.to_string(), value);
+            }
+        }
+    }
+
+    /// The four registry variables of a `registry = true` job, or why it has none.
+    pub fn registry(&self) -> Result<Vec<(String, String)>, String> {
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for name in crate::plan::REGISTRY_VARIABLES {
+            match self.registry.get(name).or_else(|| self.values.get(name)) {
+                Some(value) => found.push((name.to_string(), value.clone())),
+                None => missing.push(format!("`{name}`")),
+            }
+        }
+        if missing.is_empty() {
+            Ok(found)
+        } else {
+            Err(format!(
+                "the job logs in to the container registry (`registry = true`), and cdl run lacks {}: set them in the environment of `cdl run` or in the `--secrets-file` file",
+                missing.join(", ")
+            ))
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -121,6 +168,7 @@ mod tests {
             ]
             .into_iter()
             .collect(),
+            ..Secrets::default()
         };
         assert_eq!(secrets.mask("x abcdef y abc"), "x *** y ***");
     }

@@ -1,4 +1,5 @@
-//! Platform settings on GitLab (v2 §9, i14a): `oidc` as `id_tokens`, `checkout` as the
+//! Platform settings on GitLab (v2 §9, i14a): `oidc` as `id_tokens`, `registry` as the
+//! `CI_REGISTRY*` variables, `checkout` as the
 //! `GIT_*` variables, `concurrency` as `interruptible` jobs with `workflow:auto_cancel`;
 //! `permissions` are project settings (W0200).
 
@@ -100,6 +101,20 @@ impl Builder<'_> {
                     ),
                     "the job gets no `CDL_OIDC_TOKEN`; use an audience without `$`",
                 )),
+            }
+        }
+        if job.registry {
+            // `registry = true`: the project's registry, through GitLab's own variables (which
+            // GitLab expands here, as wanted; the password is the job token, masked by GitLab).
+            for (name, gitlab) in [
+                ("CDL_REGISTRY", "$CI_REGISTRY"),
+                ("CDL_REGISTRY_IMAGE", "$CI_REGISTRY_IMAGE"),
+                ("CDL_REGISTRY_USER", "$CI_REGISTRY_USER"),
+                ("CDL_REGISTRY_PASSWORD", "$CI_REGISTRY_PASSWORD"),
+            ] {
+                pipeline_job
+                    .variables
+                    .insert(name.into(), Value::Plain(gitlab.into()));
             }
         }
         let Some(checkout) = job.checkout else {

@@ -106,6 +106,16 @@ impl Engine<'_> {
                 }
             }
         }
+        // `registry = true`: the registry of `cdl run`'s environment, or the job fails saying so.
+        if job.registry {
+            match self.secrets.registry() {
+                Ok(variables) => env.extend(variables),
+                Err(reason) => {
+                    self.set(index, JobState::Failed, Some(reason));
+                    return Ok(());
+                }
+            }
+        }
         // v2 i13j: composed values, from the variables above.
         let composed = crate::run::composed::variables(&job, &env);
         env.extend(composed);
