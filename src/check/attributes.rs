@@ -102,6 +102,7 @@ pub const PIPELINE: &[Spec] = &[
         "Default machine label for exports (`ubuntu-latest`).",
     ),
     spec("image", Type::Image, "Default container image for exports."),
+    spec("defaults", Type::Names, super::templates::DEFAULTS_DOC),
     spec(
         "allowed_signers",
         Type::String,

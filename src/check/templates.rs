@@ -577,10 +577,12 @@ pub fn expand<'p>(
     let Some(pipeline) = pipeline else {
         return (None, templates);
     };
-    let uses_templates = pipeline
-        .items
-        .iter()
-        .any(|item| matches!(item, ast::PipelineItem::Stage(s) if s.jobs.iter().any(|j| j.from.is_some())));
+    // v2: `defaults = [T, …]` on the pipeline: every job but a gate takes from them first.
+    let defaults = pipeline_defaults(pipeline, &resolver, sink);
+    let uses_templates = !defaults.is_empty()
+        || pipeline.items.iter().any(
+            |item| matches!(item, ast::PipelineItem::Stage(s) if s.jobs.iter().any(|j| j.from.is_some())),
+        );
     let expanded = if uses_templates {
         let mut copy = pipeline.clone();
         for item in &mut copy.items {
@@ -588,6 +590,7 @@ pub fn expand<'p>(
                 continue;
             };
             for job in &mut stage.jobs {
+                with_defaults(job, &defaults, &resolver);
                 let Some(from) = job.from.clone() else {
                     continue;
                 };
@@ -629,6 +632,97 @@ pub fn expand<'p>(
         }
     }
     (Some(expanded), templates)
+}
+
+/// The doc of the pipeline's `defaults`.
+pub const DEFAULTS_DOC: &str = "Templates every job (but a gate) takes from first, as GitLab's `default:` or a global `before_script`: `defaults = [git]`.";
+
+/// The pipeline's `defaults`: templates that exist (an unknown one is E0214 with the nearest).
+fn pipeline_defaults(
+    pipeline: &ast::Pipeline,
+    resolver: &Resolver<'_>,
+    sink: &mut Sink,
+) -> Vec<Ident> {
+    let mut out = Vec::new();
+    for item in &pipeline.items {
+        let ast::PipelineItem::Attribute(attribute) = item else {
+            continue;
+        };
+        if attribute.name.name != "defaults" {
+            continue;
+        }
+        let entries: Vec<&ast::Expr> = match &attribute.value.kind {
+            ast::ExprKind::List(items) => items.iter().collect(),
+            _ => vec![&attribute.value],
+        };
+        for entry in entries {
+            let ast::ExprKind::Ident(name) = &entry.kind else {
+                continue; // typed (and reported) as names by the pipeline's schema
+            };
+            if resolver.decls.contains_key(name.as_str()) {
+                out.push(Ident {
+                    name: name.clone(),
+                    span: entry.span,
+                });
+            } else {
+                sink.push(
+                    Diagnostic::new(
+                        Code::UnknownTemplate,
+                        entry.span,
+                        format!("`defaults` names no template `{name}`"),
+                    )
+                    .label("not a template")
+                    .help(
+                        did_you_mean(name, resolver.decls.keys().copied())
+                            .unwrap_or_else(|| "name a `template` of the pipeline's files".into()),
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Puts the pipeline's default templates before a job's own `from` (a gate takes none), each
+/// unless the job already takes from it, directly or through one of its templates.
+fn with_defaults(job: &mut ast::JobDecl, defaults: &[Ident], resolver: &Resolver<'_>) {
+    if defaults.is_empty() || matches!(job.form, ast::JobForm::Gate { .. }) {
+        return;
+    }
+    let own: Vec<Ident> = job
+        .from
+        .as_ref()
+        .map(|f| f.templates.clone())
+        .unwrap_or_default();
+    let mut templates: Vec<Ident> = defaults
+        .iter()
+        .filter(|d| !own.iter().any(|o| reaches(resolver, &o.name, &d.name, 0)))
+        .cloned()
+        .collect();
+    templates.extend(own);
+    let span = job.from.as_ref().map_or(job.header_span, |f| f.span);
+    let keyword = job.from.as_ref().map_or(job.header_span, |f| f.keyword);
+    job.from = Some(ast::FromClause {
+        keyword,
+        templates,
+        span,
+    });
+}
+
+/// Whether the template `from` is `target` or takes from it, however far back.
+fn reaches(resolver: &Resolver<'_>, from: &str, target: &str, depth: usize) -> bool {
+    if from == target {
+        return true;
+    }
+    if depth > 64 {
+        return false; // a cycle, reported where templates are resolved
+    }
+    resolver.decls.get(from).is_some_and(|decl| {
+        decl.from
+            .iter()
+            .flat_map(|f| &f.templates)
+            .any(|parent| reaches(resolver, &parent.name, target, depth + 1))
+    })
 }
 
 #[cfg(test)]
