@@ -33,6 +33,8 @@ pub enum Type {
     Word(&'static [&'static str]),
     /// A container image name, or `none` for no image.
     Image,
+    /// A machine label, or a list of labels a machine must all have.
+    Labels,
 }
 
 impl Type {
@@ -48,6 +50,7 @@ impl Type {
             Type::Bool => "`true` or `false`".into(),
             Type::Condition => "a condition (`branch == \"main\"`)".into(),
             Type::Image => "an image name (`\"node:20\"`) or `none`".into(),
+            Type::Labels => "a label (`\"ubuntu-latest\"`) or a list of labels".into(),
             Type::Word(words) => format!(
                 "one of {}",
                 words
@@ -98,8 +101,8 @@ pub const PIPELINE: &[Spec] = &[
     ),
     spec(
         "runner",
-        Type::String,
-        "Default machine label for exports (`ubuntu-latest`).",
+        Type::Labels,
+        "Default machine label for exports (`ubuntu-latest`), or a list of labels a machine must all have.",
     ),
     spec("image", Type::Image, "Default container image for exports."),
     spec("defaults", Type::Names, super::templates::DEFAULTS_DOC),
@@ -207,7 +210,7 @@ macro_rules! runnable {
             spec("uses", Type::Names, "Artifacts this job reads, as `CDL_ARTIFACT_<NAME>`."),
             spec("allow_failure", Type::Bool, "A failure of this job does not fail the run or stop later jobs."),
             spec("image", Type::Image, "Container image for exports; `none` runs the job without the pipeline's image."),
-            spec("runner", Type::String, "Machine label for exports."),
+            spec("runner", Type::Labels, "Machine label for exports, or a list of labels a machine must all have."),
             spec("name", Type::String, "The job's display name (exports that show one)."),
             spec("shell", Type::String, super::steps::SHELL_DOC),
             spec("values", Type::Names, super::values::VALUES_DOC),
@@ -499,6 +502,15 @@ impl Attributes {
         self.values.get(name).map(|(_, span)| *span)
     }
 
+    /// `runner`: its first label, and every label when it is a list (empty for one label).
+    pub fn runner_labels(&self) -> (Option<String>, Vec<String>) {
+        match self.values.get("runner") {
+            Some((Value::String(s), _)) => (Some(s.clone()), Vec::new()),
+            Some((Value::Strings(labels), _)) => (labels.first().cloned(), labels.clone()),
+            _ => (None, Vec::new()),
+        }
+    }
+
     pub fn string(&self, name: &str) -> Option<String> {
         match self.values.get(name) {
             Some((Value::String(s), _)) => Some(s.clone()),
@@ -679,7 +691,22 @@ fn type_value(spec: &Spec, expr: &Expr, sink: &mut Sink) -> Option<Value> {
             )),
         ),
         (Type::Commands, ExprKind::String(s)) => Some(Value::Strings(vec![s.clone()])),
-        (Type::Commands | Type::Strings, ExprKind::List(items)) => {
+        (Type::Labels, ExprKind::String(s)) => Some(Value::String(s.clone())),
+        (Type::Labels, ExprKind::List(items)) if items.is_empty() => {
+            sink.push(
+                Diagnostic::new(
+                    Code::EmptyList,
+                    expr.span,
+                    format!("`{}` names no label", spec.name),
+                )
+                .label("empty list")
+                .help(
+                    "name the labels a machine must have: `runner = [\"self-hosted\", \"linux\"]`",
+                ),
+            );
+            None
+        }
+        (Type::Commands | Type::Strings | Type::Labels, ExprKind::List(items)) => {
             let mut out = Vec::new();
             for item in items {
                 match &item.kind {
@@ -976,6 +1003,11 @@ impl NameProblem {
             .label("not usable as a variable name")
             .help(self.help)
     }
+}
+
+/// `runner` of a job or pipeline: its first label, and every label when it is a list.
+pub fn runner(attrs: &Attributes) -> (Option<String>, Vec<String>) {
+    attrs.runner_labels()
 }
 
 /// Reads `matrix { NAME = [values] }`: each axis a non-empty list of strings, integers or

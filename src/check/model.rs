@@ -112,6 +112,8 @@ pub struct Job {
     /// `image = none`: no container image, not even the pipeline's.
     pub no_image: bool,
     pub runner: Option<String>,
+    /// `runner = [...]`: every label a machine must have (empty for one label).
+    pub runner_labels: Vec<String>,
     pub matrix: IndexMap<String, Vec<String>>,
     pub approvers: Vec<String>,
     /// Where each approver was written (parallel to `approvers`; empty when unknown).
@@ -198,6 +200,8 @@ pub struct Pipeline {
     pub doc: Option<String>,
     pub description: Option<String>,
     pub runner: Option<String>,
+    /// `runner = [...]`: every label a machine must have (empty for one label).
+    pub runner_labels: Vec<String>,
     pub image: Option<String>,
     /// `allowed_signers = "PATH"`: approvals must be signed by a key listed there.
     pub allowed_signers: Option<String>,

@@ -132,6 +132,7 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
             doc: decl.doc.clone(),
             description: None,
             runner: None,
+            runner_labels: Vec::new(),
             image: None,
             allowed_signers: None,
             default_branch: None,
@@ -162,7 +163,8 @@ pub fn pipeline(decl: &ast::Pipeline, kinds: &IndexMap<String, Kind>, sink: &mut
     });
     let attrs = Attributes::read(schema::PIPELINE, "a pipeline", attributes, builder.sink);
     builder.pipeline.description = attrs.string("description");
-    builder.pipeline.runner = attrs.string("runner");
+    builder.pipeline.runner = super::attributes::runner(&attrs).0;
+    builder.pipeline.runner_labels = super::attributes::runner(&attrs).1;
     builder.pipeline.image = attrs.string("image");
     builder.pipeline.allowed_signers = attrs.string("allowed_signers");
     builder.pipeline.default_branch = attrs.string("default_branch");
@@ -905,7 +907,8 @@ impl Builder<'_> {
                 .flatten(),
             image: attrs.string("image"),
             no_image: attrs.word("image").as_deref() == Some("none"),
-            runner: attrs.string("runner"),
+            runner: super::attributes::runner(&attrs).0,
+            runner_labels: super::attributes::runner(&attrs).1,
             matrix,
             approvers: attrs.strings("approvers"),
             approver_spans: item_spans(&attributes, "approvers"),

@@ -277,6 +277,11 @@ impl<'p> Builder<'p> {
         ));
         lossy.extend(super::matrix_limit::lost(&plan.jobs, "Buildkite"));
         lossy.extend(super::pages::lost(plan, "Buildkite"));
+        lossy.extend(super::platform::labels_lost(
+            plan,
+            "Buildkite",
+            "agent queue",
+        ));
         lossy.extend(super::entrypoint::lost_all(plan, "Buildkite", false));
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);

@@ -348,6 +348,11 @@ impl<'p> Builder<'p> {
         ));
         lossy.extend(super::matrix_limit::lost(&plan.jobs, "CircleCI"));
         lossy.extend(super::pages::lost(plan, "CircleCI"));
+        lossy.extend(super::platform::labels_lost(
+            plan,
+            "CircleCI",
+            "resource class",
+        ));
         let working_directory = super::working_directory(plan).unwrap_or_else(|l| {
             lossy.push(l);
             None

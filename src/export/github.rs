@@ -134,7 +134,11 @@ struct WorkflowJob {
     needs: Vec<String>,
     #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
     condition: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
     runs_on: String,
+    /// v2: `runner = [...]`, every label (then `runs_on` is empty).
+    #[serde(rename = "runs-on", skip_serializing_if = "Vec::is_empty")]
+    runs_on_labels: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     container: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -755,6 +759,11 @@ impl<'p> Builder<'p> {
             });
         }
         let shell = windows_shell(&workflow_job.runs_on);
+        // v2: several labels, all of which the runner must have.
+        if job.runner_labels.len() > 1 && job.runner_value.is_none() {
+            workflow_job.runs_on_labels = job.runner_labels.iter().map(|l| literal(l)).collect();
+            workflow_job.runs_on.clear();
+        }
         workflow_job.defaults =
             (shell.is_some() || self.working_directory.is_some()).then(|| Defaults {
                 run: RunDefaults {

@@ -633,11 +633,27 @@ impl<'p> Builder<'p> {
             .image
             .as_deref()
             .map(|image| unexpanded("CDL_IMAGE".into(), image));
-        let tags = job
-            .runner
-            .iter()
-            .map(|runner| unexpanded("CDL_RUNNER".into(), runner))
-            .collect();
+        // v2: `runner = [...]`: every label a tag (`CDL_RUNNER`, `CDL_RUNNER_2` … where GitLab
+        // would expand one).
+        let tags = if job.runner_labels.len() > 1 {
+            job.runner_labels
+                .iter()
+                .enumerate()
+                .map(|(i, label)| {
+                    let name = if i == 0 {
+                        "CDL_RUNNER".to_string()
+                    } else {
+                        format!("CDL_RUNNER_{}", i + 1)
+                    };
+                    unexpanded(name, label)
+                })
+                .collect()
+        } else {
+            job.runner
+                .iter()
+                .map(|runner| unexpanded("CDL_RUNNER".into(), runner))
+                .collect()
+        };
         let matrix = unit.is_matrix().then(|| {
             let mut axes = IndexMap::new();
             for (axis, values) in &unit.axes {

@@ -733,7 +733,7 @@ fn agent(job: &Job) -> Node {
             "agent",
             vec![Node::line(format!(
                 "label {}",
-                groovy::string(&label_atom(runner))
+                groovy::string(&label_expression(job, runner))
             ))],
         ),
         (Some(image), runner) => {
@@ -752,7 +752,7 @@ fn agent(job: &Job) -> Node {
             if let Some(runner) = runner {
                 docker.push(Node::line(format!(
                     "label {}",
-                    groovy::string(&label_atom(runner))
+                    groovy::string(&label_expression(job, runner))
                 )));
             }
             Node::block("agent", vec![Node::block("docker", docker)])
@@ -763,6 +763,20 @@ fn agent(job: &Job) -> Node {
 /// A runner as one label of a Jenkins label expression, where `&&`, `||`, `!`, `->`, `(`,
 /// `)` and spaces are operators: quoted, with `\\` and `"` escaped, unless it is a plain
 /// name (Jenkins `LabelAtom.escape`, which quotes with `QuotedStringTokenizer.quote`).
+/// The agent's label expression: the runner's label, or with `runner = [...]` every label
+/// joined with `&&` (an agent must have them all).
+fn label_expression(job: &Job, runner: &str) -> String {
+    if job.runner_labels.len() > 1 {
+        job.runner_labels
+            .iter()
+            .map(|label| label_atom(label))
+            .collect::<Vec<_>>()
+            .join(" && ")
+    } else {
+        label_atom(runner)
+    }
+}
+
 fn label_atom(runner: &str) -> String {
     let plain = !runner.is_empty()
         && runner

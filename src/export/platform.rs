@@ -235,3 +235,30 @@ pub fn lossy(plan: &Plan, coverage: &Coverage) -> Vec<Lossy> {
     }
     lossy
 }
+
+/// v2 `runner = [...]` on a target that selects a machine by one label: one W0200 per job
+/// name, saying which labels the export leaves out.
+pub fn labels_lost(plan: &Plan, system: &str, what: &str) -> Vec<Lossy> {
+    let mut seen = std::collections::HashSet::new();
+    plan.jobs
+        .iter()
+        .filter(|job| job.runner_labels.len() > 1 && seen.insert(job.name.as_str()))
+        .map(|job| {
+            let rest: Vec<String> = job.runner_labels[1..]
+                .iter()
+                .map(|l| format!("`{l}`"))
+                .collect();
+            Lossy::at(
+                job,
+                format!(
+                    "{system} selects a machine by one {what}: the labels {} are left out",
+                    rest.join(", ")
+                ),
+                format!(
+                    "the job runs on a machine with `{}`; make that label say the others too",
+                    job.runner_labels[0]
+                ),
+            )
+        })
+        .collect()
+}

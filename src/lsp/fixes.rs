@@ -158,7 +158,9 @@ fn placeholder(name: &str) -> String {
         Some(Type::Bool) => "false".into(),
         Some(Type::Condition) => "true".into(),
         Some(Type::Word(words)) => words.first().map_or("\"TODO\"", |w| w).to_string(),
-        Some(Type::String | Type::Commands | Type::Image) | None => "\"TODO\"".into(),
+        Some(Type::String | Type::Commands | Type::Image | Type::Labels) | None => {
+            "\"TODO\"".into()
+        }
     }
 }
 

@@ -211,6 +211,18 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
                 services: job.services.clone(),
                 env_values: values.env,
                 image_value: values.image.filter(|_| !job.no_image),
+                // The job's own labels; else, when the job names no runner of any kind, the
+                // pipeline's.
+                runner_labels: if !job.runner_labels.is_empty() {
+                    job.runner_labels.clone()
+                } else if job.runner.is_none()
+                    && from_matrix("runner").is_none()
+                    && values.runner.is_none()
+                {
+                    pipeline.runner_labels.clone()
+                } else {
+                    Vec::new()
+                },
                 runner_value: values.runner,
                 optional_outputs: job.optional_outputs.clone(),
                 max_parallel: job.max_parallel,

@@ -307,6 +307,10 @@ pub struct Job {
     /// A composed `image` that reads references (`image` is then absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_value: Option<Value>,
+    /// `runner = [...]`: every label the machine must have, `runner` being the first (absent:
+    /// one label, or none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runner_labels: Vec<String>,
     /// A composed `runner` that reads references (`runner` is then absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner_value: Option<Value>,
