@@ -372,15 +372,16 @@ pub fn check(cx: &Context, sink: &mut Sink) {
     }
 }
 
-/// The job whose review environment `job` stops, if any (the checker made sure it is one).
-pub fn stopped_by<'p>(
-    pipeline: &'p super::model::Pipeline,
-    job: &str,
-) -> Option<&'p super::model::Job> {
-    pipeline.jobs.iter().find(|j| {
-        j.review
-            .as_ref()
-            .and_then(|r| r.stop.as_ref())
-            .is_some_and(|s| s.name == job)
-    })
+/// For each stop job, the job whose review environment it stops (the checker made sure it is
+/// one), computed once for the whole pipeline.
+pub fn stopped_by(
+    pipeline: &super::model::Pipeline,
+) -> std::collections::HashMap<&str, &super::model::Job> {
+    let mut out = std::collections::HashMap::new();
+    for job in &pipeline.jobs {
+        if let Some(stop) = job.review.as_ref().and_then(|r| r.stop.as_ref()) {
+            out.entry(stop.name.as_str()).or_insert(job);
+        }
+    }
+    out
 }

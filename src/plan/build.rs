@@ -19,6 +19,8 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
         return None;
     }
     let instances: Vec<Vec<Instance>> = pipeline.jobs.iter().map(expand).collect();
+    // Review environments: the job that makes the environment each stop job tears down.
+    let stoppers = crate::check::review::stopped_by(pipeline);
     let matrix_keys: Vec<Vec<String>> = pipeline
         .jobs
         .iter()
@@ -97,7 +99,7 @@ pub fn build(compilation: &Compilation) -> Option<Plan> {
             let (mut values, composed_image, composed_runner) =
                 super::composed::instance(pipeline, environment, job, &instance.matrix, &mut env);
             // Review environments: the job's own, or the one its stop job tears down.
-            let review = review(compilation, pipeline, job, &mut env, &mut values.env);
+            let review = review(compilation, &stoppers, job, &mut env, &mut values.env);
             jobs.push(Job {
                 id: instance.id.clone(),
                 name: job.name.clone(),
@@ -537,7 +539,7 @@ fn critical_path(jobs: &[Job], stages: &[Stage]) -> Vec<String> {
 /// its `CDL_ENV_NAME`/`CDL_ENV_URL`: plain when fixed, computed when they read references.
 fn review(
     compilation: &crate::compile::Compilation,
-    pipeline: &crate::check::model::Pipeline,
+    stoppers: &std::collections::HashMap<&str, &crate::check::model::Job>,
     job: &crate::check::model::Job,
     env: &mut IndexMap<String, String>,
     values: &mut IndexMap<String, crate::model::value::Value>,
@@ -545,7 +547,7 @@ fn review(
     let (maker, stops) = match &job.review {
         Some(_) => (job, None),
         None => {
-            let maker = crate::check::review::stopped_by(pipeline, &job.name)?;
+            let maker = *stoppers.get(job.name.as_str())?;
             (maker, Some(maker.name.clone()))
         }
     };
