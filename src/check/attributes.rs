@@ -691,6 +691,34 @@ fn type_value(spec: &Spec, expr: &Expr, sink: &mut Sink) -> Option<Value> {
             )),
         ),
         (Type::Commands, ExprKind::String(s)) => Some(Value::Strings(vec![s.clone()])),
+        (Type::Labels, ExprKind::String(s)) if s.trim().is_empty() => {
+            sink.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    expr.span,
+                    format!("`{} = \"\"` names no machine label", spec.name),
+                )
+                .label("empty label")
+                .help("name the label (`runner = \"ubuntu-latest\"`), or leave `runner` out for the target's default"),
+            );
+            None
+        }
+        (Type::Labels, ExprKind::List(items))
+            if items
+                .iter()
+                .any(|i| matches!(&i.kind, ExprKind::String(s) if s.trim().is_empty())) =>
+        {
+            sink.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    expr.span,
+                    format!("`{}` holds an empty label", spec.name),
+                )
+                .label("a label that names nothing")
+                .help("remove the empty label from the list"),
+            );
+            None
+        }
         (Type::Labels, ExprKind::String(s)) => Some(Value::String(s.clone())),
         (Type::Labels, ExprKind::List(items)) if items.is_empty() => {
             sink.push(
